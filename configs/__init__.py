@@ -1,0 +1,1 @@
+"""Example configs, shipped so `orcapost demo` can run the demo config from an installed package."""

@@ -1,0 +1,6 @@
+"""``python -m orcapost``."""
+
+from orcapost.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The ``orcapost`` command line.
+
+Exit codes: 0 all good; 1 some files failed (or were partial/unfinished); 2 config or usage
+error; 130 interrupted. User errors print a message and a hint, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+from orcapost import __version__
+from orcapost.errors import OrcapostError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 3
+
+
+def _echo_error(error: OrcapostError) -> None:
+    click.echo(f"error: {error}", err=True)
+
+
+class OrcapostGroup(click.Group):
+    """Turns OrcapostError into a message and exit code 2, wherever it is raised."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OrcapostError as error:
+            _echo_error(error)
+            ctx.exit(error.exit_code)
+
+
+def _host(ctx: click.Context):
+    return ctx.find_root().obj["pm"]
+
+
+def _warn_problems(pm) -> None:
+    registry = pm.registry  # collects registration problems too
+    del registry
+    for problem in pm.problems:
+        click.echo(f"warning: {problem.message()}", err=True)
+
+
+@click.group(cls=OrcapostGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="orcapost")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Post-process OrcaFlex simulation campaigns: every file opened once, in parallel."""
+    ctx.ensure_object(dict)
+    if "pm" not in ctx.obj:
+        from orcapost.pluginmanager import get_plugin_manager
+
+        ctx.obj["pm"] = get_plugin_manager()
+    _warn_problems(ctx.obj["pm"])
+
+
+# -- run ------------------------------------------------------------------------------------
+
+
+def _reporter(pm, loaded, progress: str | None, quiet: bool, no_progress: bool):
+    registry = pm.registry
+    if quiet:
+        return registry.get("reporter", "silent").cls()
+    if no_progress:
+        plain = registry.get("reporter", "plain").cls
+        return plain(plain.Options(interval=1e9))
+    if progress:
+        return registry.get("reporter", progress).cls()
+    spec = loaded.model.engine.progress
+    if spec == "auto":
+        name = "rich" if sys.stderr.isatty() else "plain"
+        return registry.get("reporter", name).cls()
+    return registry.create("reporter", spec)
+
+
+def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
+               resume=False) -> int:
+    """Run a loaded config; return the exit code."""
+    from orcapost.engine import Engine
+
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    reporter = _reporter(pm, loaded, progress, quiet, no_progress)
+    summary = Engine(pm, loaded, reporter=reporter, resume=resume).run()
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return summary.exit_code
+
+
+def _overrides(threads, output, executor) -> dict:
+    overrides = {}
+    if threads is not None:
+        overrides["engine.thread_policy"] = {"name": "fixed", "threads": threads}
+    if output is not None:
+        overrides["outputs.directory"] = str(Path(output).resolve())
+    if executor is not None:
+        overrides["engine.executor"] = executor
+    return overrides
+
+
+_progress_choice = click.Choice(["rich", "plain", "silent"])
+
+
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--threads", type=click.IntRange(1, 1024),
+              help="Run with the fixed policy at this many files at once.")
+@click.option("--output", type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--executor", type=click.Choice(["threads", "processes"]))
+@click.option("--progress", type=_progress_choice, help="Reporter (default: from config).")
+@click.option("--no-progress", is_flag=True, help="No live progress; a summary at the end.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--resume", is_flag=True,
+              help="Skip files already done in the output folder's journal.")
+@click.pass_context
+def run(ctx, config, threads, output, executor, progress, no_progress, quiet, resume):
+    """Run CONFIG: extract results from every input file and write the tables."""
+    from orcapost.config import load_config
+
+    pm = _host(ctx)
+    loaded = load_config(config, pm.registry, overrides=_overrides(threads, output, executor))
+    ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet, no_progress=no_progress,
+                        resume=resume))
+
+
+# -- validate / schema / plugins ------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx, configs):
+    """Check CONFIGS without running them."""
+    from orcapost.config import load_config
+
+    pm = _host(ctx)
+    bad = 0
+    for path in configs:
+        try:
+            loaded = load_config(path, pm.registry)
+        except OrcapostError as error:
+            bad += 1
+            _echo_error(error)
+            continue
+        for warning in loaded.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        groups = ", ".join(loaded.model.results)
+        click.echo(f"{path}: ok (results: {groups})")
+    ctx.exit(EXIT_USAGE if bad else 0)
+
+
+@cli.command()
+@click.pass_context
+def schema(ctx):
+    """Print the config's JSON Schema (with every installed plugin's options)."""
+    model = _host(ctx).registry.config_model()
+    document = model.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "orcapost config (version 2)"
+    click.echo(json.dumps(document, indent=2))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def plugins(ctx, as_json):
+    """List every plugin, its distribution and what it registers."""
+    pm = _host(ctx)
+    by_plugin = pm.registry.by_plugin()
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        components = by_plugin.get(name, [])
+        rows.append({
+            "plugin": name,
+            "distribution": pm.distributions.get(name, ""),
+            "registers": [f"{c.kind} {c.name}" for c in components],
+            "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
+        })
+    if as_json:
+        click.echo(json.dumps({"plugins": rows,
+                               "problems": [p.message() for p in pm.problems]}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="orcapost plugins")
+    for heading in ("plugin", "distribution", "registers", "other hooks"):
+        table.add_column(heading)
+    for row in rows:
+        others = [h for h in row["hooks"] if not h.startswith("orcapost_register_")]
+        table.add_row(row["plugin"], row["distribution"], "\n".join(row["registers"]),
+                      "\n".join(others))
+    Console().print(table)
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+def _parse_size(text: str) -> int:
+    from orcapost.schemas.config import Size
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return int(TypeAdapter(Size).validate_python(text))
+    except ValidationError:
+        raise click.BadParameter(f"{text!r} is not a size (e.g. 200KB, 5MB, 1GB)") from None
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default="demo-campaign")
+@click.option("--files", type=click.IntRange(1, 100_000), default=24, show_default=True,
+              help="Number of result files.")
+@click.option("--size", default="2MB", show_default=True, help="Approximate size of each file.")
+@click.option("--no-run", is_flag=True, help="Only write the campaign.")
+@click.option("--threads", type=click.IntRange(1, 1024), help="Files processed at once.")
+@click.option("--progress", type=_progress_choice)
+@click.option("--quiet", "-q", is_flag=True)
+@click.pass_context
+def demo(ctx, directory, files, size, no_run, threads, progress, quiet):
+    """Write a demo campaign to DIRECTORY/campaign, then post-process it into DIRECTORY/results.
+
+    The campaign is a moored FPSO with mooring lines and a riser in JONSWAP seas (headings x Hs x
+    seeds), written as portable archives; the config is orcapost's configs/demo.yml.
+    """
+    from orcapost.config import read_yaml, validate_data
+    from orcapost.demo import DemoSpec, write_campaign
+
+    spec = DemoSpec(file_size=_parse_size(size))
+    campaign = directory / "campaign"
+    if not quiet:
+        click.echo(f"writing {files} demo files of about {size} to {campaign} ...", err=True)
+    write_campaign(campaign, spec, files=files)
+    if no_run:
+        click.echo(f"wrote {files} files to {campaign}")
+        return
+    pm = _host(ctx)
+    config = resources.files("orcapost.configs").joinpath("demo.yml")
+    data = read_yaml(config.read_text(encoding="utf-8"), "demo.yml")
+    overrides = _overrides(threads, directory / "results", None)
+    overrides["inputs.directory"] = str(campaign.resolve())
+    loaded = validate_data(data, pm.registry, source="demo.yml", overrides=overrides,
+                           base_directory=Path.cwd())
+    ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from orcapost.pluginmanager import get_plugin_manager
+
+    pm = get_plugin_manager()
+    pm.hook.orcapost_register_commands(cli=cli)
+    try:
+        cli.main(args=argv, prog_name="orcapost", obj={"pm": pm})
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, not bad input: say so briefly, full detail on request
+        if os.environ.get("ORCAPOST_DEBUG"):
+            raise
+        click.echo(f"orcapost: internal error: {type(exc).__name__}: {exc}\n"
+                   "  please report it; set ORCAPOST_DEBUG=1 to see the traceback", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,142 @@
+"""Base classes of the components a plugin registers by name.
+
+A component is a class with a ``name`` and an ``Options`` model (its own validated options,
+``extra="forbid"``). Config picks a component by name and gives its options; the host builds
+the component with those options. The class docstring's first line is its summary in
+``orcapost plugins``.
+
+Kinds: sources (readers by file type), extractors (result column kinds), thread policies,
+memory optimizers, I/O schedulers, sinks and progress reporters.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from orcapost.schemas.base import StrictModel
+
+if TYPE_CHECKING:
+    from orcapost.resultfile import ResultFile
+    from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
+
+
+class Component(ABC):
+    """Common base: a name, an options model, and the validated options."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[StrictModel]] = StrictModel
+
+    def __init__(self, options: StrictModel | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+class Source(Component):
+    """Opens result files of the types listed in ``suffixes`` (lower case, with the dot)."""
+
+    suffixes: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def open(self, path: Path) -> ResultFile:
+        """Open ``path`` on the calling worker thread. Raise to fail the file at stage "open"."""
+
+
+class Extractor(Component):
+    """A result column kind. ``Options`` is the whole column model (label and the rest).
+
+    ``extract`` runs on the worker thread that opened the file and returns output column names
+    mapped to plain values (float, int, str, bool or None). Raise
+    :class:`~orcapost.errors.ResultFileError` for a problem with this file.
+    """
+
+    @abstractmethod
+    def extract(self, file: ResultFile, column: Any) -> dict[str, Any]:
+        """Output column name -> value for one file."""
+
+
+class ThreadPolicy(Component):
+    """Decides how many files are processed at once. Runs on the coordinating thread."""
+
+    @abstractmethod
+    def initial(self, files: Sequence[FileInfo]) -> int:
+        """Concurrency to start with (the engine caps it by the file count)."""
+
+    def ceiling(self, files: Sequence[FileInfo]) -> int:
+        """The most workers this policy will ever ask for (the executor's size)."""
+        return self.initial(files)
+
+    def update(self, context: RunContext) -> int | None:
+        """Called after each file completes; return a new concurrency, or None to keep it."""
+        return None
+
+
+class MemoryOptimizer(Component):
+    """One link of the memory chain. Runs on the coordinating thread."""
+
+    def admit(self, file: FileInfo, in_flight: Sequence[FileInfo]) -> bool:
+        """May ``file`` start now, with ``in_flight`` already running? Never blocks."""
+        return True
+
+    def file_done(self, result: FileResult) -> None:  # noqa: B027 - optional
+        """Learn from a finished file."""
+
+
+class IOScheduler(Component):
+    """Orders the files. Runs on the coordinating thread before the first task."""
+
+    @abstractmethod
+    def order(self, files: Sequence[FileInfo]) -> list[FileInfo]:
+        """The files in the order they are to be submitted."""
+
+
+class Sink(Component):
+    """Writes results. ``add`` is called on the coordinating thread as each file finishes."""
+
+    def open(self, context: RunContext) -> None:  # noqa: B027 - optional
+        pass
+
+    @abstractmethod
+    def add(self, result: FileResult) -> None:
+        """Take one file's result (failed files included)."""
+
+    @abstractmethod
+    def close(self, summary: RunSummary) -> list[Path]:
+        """Finish writing; return the paths written."""
+
+
+class Reporter(Component):
+    """Shows progress. Every method runs on the coordinating thread."""
+
+    def start(self, context: RunContext) -> None:  # noqa: B027 - optional
+        pass
+
+    def file_started(self, file: FileInfo) -> None:  # noqa: B027 - optional
+        pass
+
+    def file_done(self, result: FileResult) -> None:  # noqa: B027 - optional
+        pass
+
+    def heartbeat(self, context: RunContext) -> None:  # noqa: B027 - optional
+        """Called about twice a second while files run, for live figures."""
+
+    def finish(self, summary: RunSummary) -> None:  # noqa: B027 - optional
+        pass
+
+
+#: Component kinds, in the order ``orcapost plugins`` shows them.
+COMPONENT_KINDS: dict[str, type[Component]] = {
+    "source": Source,
+    "extractor": Extractor,
+    "thread_policy": ThreadPolicy,
+    "memory_optimizer": MemoryOptimizer,
+    "io_scheduler": IOScheduler,
+    "sink": Sink,
+    "reporter": Reporter,
+}

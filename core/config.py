@@ -1,0 +1,227 @@
+"""Load a config: read YAML safely -> migrate old versions -> validate the current model.
+
+Every problem becomes a :class:`ConfigError` listing short, located issues (file, line, key path,
+what is wrong, and for a misspelled key the nearest valid one). Never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from orcapost.defaults import CONFIG_VERSION
+from orcapost.errors import OrcapostError
+from orcapost.migrations import migrate
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    path: str
+    line: int | None
+    message: str
+
+    def render(self, source: str) -> str:
+        where = f"{source}:{self.line}" if self.line else source
+        key = f" {self.path}:" if self.path else ""
+        return f"{where}:{key} {self.message}"
+
+
+class ConfigError(OrcapostError):
+    """A config that cannot be used. ``issues`` lists every problem found."""
+
+    def __init__(self, source: str, issues: list[ConfigIssue], hint: str | None = None) -> None:
+        self.source = source
+        self.issues = issues
+        lines = [issue.render(source) for issue in issues]
+        head = f"{source}: invalid config ({len(issues)} problem{'s' * (len(issues) != 1)})"
+        super().__init__("\n".join([head, *("  " + line for line in lines)]), hint)
+
+
+@dataclass
+class LoadedConfig:
+    """A validated config, where it came from, and what was done to it on the way."""
+
+    model: Any
+    path: Path | None
+    base_directory: Path
+    data: dict[str, Any]
+    migrated_from: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def resolve(self, path: Path) -> Path:
+        """A config path (inputs.directory, outputs.directory) relative to the config file."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_directory / path)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem if self.path else "config"
+
+
+# -- YAML ---------------------------------------------------------------------------------------
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """Parse YAML with the safe loader; any tag that would build a Python object is refused."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        tag = (exc.problem or "").split("'")[1] if "'" in (exc.problem or "") else "?"
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        line = mark.line + 1 if mark else None
+        raise ConfigError(source, [ConfigIssue("", line, (
+            f"the YAML tag {tag} is not allowed: orcapost reads configs with a safe loader "
+            "that never builds Python objects; remove the tag"
+        ))]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        if mark is not None:
+            message += f", column {mark.column + 1}"
+        raise ConfigError(source, [ConfigIssue("", line, message)]) from None
+
+
+def line_of(text: str, path: tuple) -> int | None:
+    """The 1-based line of the node at ``path`` (keys and list indices) in YAML ``text``.
+
+    Path parts that are not keys or indices of the document (union tags pydantic adds) are
+    skipped. For a missing key, the line of the nearest existing parent is returned.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line, node = key.start_mark.line + 1, value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+    return line
+
+
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """Drop the parts of a pydantic error location that are not in the data (union tags)."""
+    out: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+    return tuple(out)
+
+
+def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    seen: set[tuple[str, str]] = set()
+    for error in exc.errors(include_url=False):
+        path = _data_path(data, error["loc"])
+        message = error["msg"]
+        if error["type"] == "unknown_key":
+            path = (*path, error["ctx"]["key"])
+            message = message.removeprefix("Value error, ")
+        elif error["type"] == "missing":
+            message = f"missing required key {error['loc'][-1]!r}"
+            if error["loc"][-1] in ("kind", "name"):
+                continue  # reported by the union tag error instead
+        elif error["type"] == "union_tag_invalid":
+            ctx = error.get("ctx", {})
+            message = (f"unknown {ctx.get('discriminator', 'name').strip(chr(39))} "
+                       f"{ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}")
+            import difflib
+
+            expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+            close = difflib.get_close_matches(str(ctx.get("tag")), expected, n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        else:
+            message = message.removeprefix("Value error, ")
+        dotted = ".".join(str(p) for p in path)
+        if (dotted, message) in seen:
+            continue
+        seen.add((dotted, message))
+        line = line_of(text, path) if text is not None else None
+        issues.append(ConfigIssue(dotted, line, message))
+    return issues
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def validate_data(
+    data: Any, registry, *, source: str = "<config>", text: str | None = None,
+    path: Path | None = None, base_directory: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> LoadedConfig:
+    """Migrate and validate an already-parsed config; ``overrides`` are dotted v2 keys."""
+    if data is None:
+        raise ConfigError(source, [ConfigIssue("", None, "the file is empty: a config is a "
+                                               "mapping with version, inputs and results")])
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigIssue("", 1, (
+            f"a config is a mapping of keys (version, inputs, results, ...), "
+            f"not a {type(data).__name__}"
+        ))])
+    migration = migrate(data, source=source)
+    current = apply_overrides(migration.data, overrides) if overrides else migration.data
+    try:
+        model = registry.config_model().model_validate(current)
+    except ValidationError as exc:
+        # Lines only make sense when the data is the text's own (not a migrated rewrite).
+        located = text if migration.from_version == CONFIG_VERSION else None
+        raise ConfigError(source, _issues_from(exc, current, located)) from None
+    base = base_directory or (path.parent if path else Path.cwd())
+    return LoadedConfig(
+        model=model, path=path, base_directory=base, data=current,
+        migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
+        warnings=list(migration.warnings),
+    )
+
+
+def load_config(path: Path | str, registry, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    """Read, migrate and validate the config at ``path``; ``overrides`` are dotted keys."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise OrcapostError(f"{source}: no such config file", hint="check the path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(source, [ConfigIssue("", None, "not UTF-8 text")]) from None
+    data = read_yaml(text, source)
+    return validate_data(
+        data, registry, source=source, text=text, path=path.resolve(), overrides=overrides
+    )
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with dotted keys set (``engine.executor``: ``processes``)."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        node = out
+        *parents, last = dotted.split(".")
+        for key in parents:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[last] = value
+    return out

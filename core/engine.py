@@ -1,0 +1,234 @@
+"""The file-level parallel engine.
+
+discover files -> order them (I/O scheduler) -> admit them (memory optimizers) -> run one task
+per file on a ``concurrent.futures.Executor``, as many at once as the thread policy says ->
+hand each result to the journal, sinks, reporter and plugins as it arrives, on this thread.
+
+Concurrency is enforced by how many tasks are submitted, not by the pool's size, so a policy can
+change it while a run is going. Nothing computed is lost: every result is appended to a journal
+in the output folder as it arrives, and tables are written atomically at the end (also after an
+interruption).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from pathlib import Path
+
+from orcapost.config import LoadedConfig
+from orcapost.discovery import discover
+from orcapost.errors import OrcapostError
+from orcapost.journal import Journal
+from orcapost.results import (
+    STATUS_FAILED,
+    STATUS_OK,
+    Failure,
+    FileInfo,
+    FileResult,
+    RunContext,
+    RunSummary,
+)
+from orcapost.task import Plan, PlanSpec, forget_plan, new_plan_key, register_plan, run_file
+
+#: Windows cannot wait on more than 61 worker processes (WaitForMultipleObjects limit).
+WINDOWS_PROCESS_LIMIT = 61
+HEARTBEAT_SECONDS = 0.5
+
+
+def make_executor(kind: str, workers: int) -> Executor:
+    """A plain executor: threads by default; processes always use spawn, as on Windows."""
+    if kind == "processes":
+        if sys.platform == "win32":
+            workers = min(workers, WINDOWS_PROCESS_LIMIT)
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orcapost-worker")
+
+
+def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
+    model = loaded.model
+    inputs = loaded.resolve(model.inputs.directory).resolve()
+    outputs = loaded.resolve(model.outputs.directory).resolve()
+    if not model.outputs.write_into_inputs and (outputs == inputs or inputs in outputs.parents):
+        raise OrcapostError(
+            f"the output folder {outputs} is inside the input folder {inputs}",
+            hint="choose another outputs.directory (or --output), or set "
+                 "outputs.write_into_inputs: true",
+        )
+    return inputs, outputs
+
+
+class Engine:
+    """Runs one validated config with the components it names."""
+
+    def __init__(
+        self,
+        pm,
+        loaded: LoadedConfig,
+        *,
+        reporter=None,
+        resume: bool = False,
+        executor_factory: Callable[[str, int], Executor] = make_executor,
+    ) -> None:
+        self.pm = pm
+        self.loaded = loaded
+        self.model = loaded.model
+        registry = pm.registry
+        engine = self.model.engine
+        self.policy = registry.create("thread_policy", engine.thread_policy)
+        self.scheduler = registry.create("io_scheduler", engine.io_scheduler)
+        self.optimizers = [registry.create("memory_optimizer", spec)
+                           for spec in engine.memory_optimizers]
+        self.sinks = [registry.create("sink", spec) for spec in self.model.outputs.formats]
+        self.reporter = reporter
+        self.resume = resume
+        self.executor_factory = executor_factory
+
+    # -- the run -------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        inputs_dir, output_dir = output_directory_for(self.loaded)
+        files = discover(self.model.inputs, inputs_dir)
+        if not files:
+            raise OrcapostError(
+                f"no input files in {inputs_dir} match {', '.join(self.model.inputs.patterns)}",
+                hint="check inputs.directory, inputs.patterns and the include/exclude filters",
+            )
+        files = self.scheduler.order(files)
+        ceiling = max(1, min(self.policy.ceiling(files), len(files)))
+        concurrency = max(1, min(self.policy.initial(files), ceiling))
+        context = RunContext(
+            config_path=self.loaded.path, files=files, output_directory=output_dir,
+            executor=self.model.engine.executor, concurrency=concurrency,
+        )
+        context.config_stem = self.loaded.stem  # type: ignore[attr-defined]
+        context.config = self.model  # type: ignore[attr-defined]
+
+        output_dir.mkdir(parents=True, exist_ok=True)
+        journal = Journal(output_dir)
+        previous = journal.completed(files) if self.resume else {}
+        journal.start(keep=self.resume)
+
+        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
+                        base_directory=str(self.loaded.base_directory))
+        register_plan(Plan.build(self.pm, self.model, spec))
+
+        for sink in self.sinks:
+            sink.open(context)
+        self.pm.run_active = True
+        interrupted = False
+        executor = None
+        try:
+            self.pm.hook.orcapost_run_start(context=context)
+            if self.reporter:
+                self.reporter.start(context)
+            pending = deque(f for f in files if str(f.path) not in previous)
+            for file in files:
+                if str(file.path) in previous:
+                    self._handle(context, journal, previous[str(file.path)], replayed=True)
+            executor = self.executor_factory(context.executor, ceiling)
+            running: dict[Future, FileInfo] = {}
+            try:
+                while pending or running:
+                    self._submit(context, executor, spec, pending, running)
+                    context.in_flight = len(running)
+                    done, _ = wait(running, timeout=HEARTBEAT_SECONDS,
+                                   return_when=FIRST_COMPLETED)
+                    for future in done:
+                        file = running.pop(future)
+                        self._handle(context, journal, self._result_of(future, file))
+                    context.in_flight = len(running)
+                    if self.reporter:
+                        self.reporter.heartbeat(context)
+            except KeyboardInterrupt:
+                interrupted = True
+                for future in running:
+                    future.cancel()
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=not interrupted, cancel_futures=True)
+            forget_plan(spec.key)
+            summary = self._finish(context, journal, interrupted)
+            self.pm.run_active = False
+        return summary
+
+    def _submit(self, context, executor, spec, pending, running) -> None:
+        while pending and len(running) < context.concurrency:
+            candidate = pending[0]
+            in_flight = list(running.values())
+            # With nothing running, a file is always admitted: a file bigger than the whole
+            # memory budget still runs, alone, and the run cannot deadlock.
+            if in_flight and not all(opt.admit(candidate, in_flight) for opt in self.optimizers):
+                break
+            pending.popleft()
+            running[executor.submit(run_file, spec, candidate)] = candidate
+            if self.reporter:
+                self.reporter.file_started(candidate)
+
+    @staticmethod
+    def _result_of(future: Future, file: FileInfo) -> FileResult:
+        try:
+            return future.result()
+        except Exception as exc:  # a crashed worker (e.g. a process killed) is one failed file
+            result = FileResult(path=str(file.path), size=file.size, status=STATUS_FAILED)
+            result.failures.append(Failure(str(file.path), "worker",
+                                           f"{type(exc).__name__}: {exc}"))
+            return result
+
+    def _handle(self, context: RunContext, journal: Journal, result: FileResult,
+                replayed: bool = False) -> None:
+        context.done += 1
+        context.bytes_done += result.size
+        if result.status != STATUS_OK:
+            context.failed += 1
+        context.results.append(result)
+        if not replayed:
+            journal.append(result)
+        for sink in self.sinks:
+            sink.add(result)
+        if self.reporter:
+            self.reporter.file_done(result)
+        for optimizer in self.optimizers:
+            optimizer.file_done(result)
+        self.pm.hook.orcapost_file_done(context=context, result=result)
+        if not replayed:
+            changed = self.policy.update(context)
+            if changed is not None:
+                ceiling = max(1, min(self.policy.ceiling(context.files), len(context.files)))
+                new = max(1, min(int(changed), ceiling))
+                if new != context.concurrency:
+                    context.decisions.append({"after_files": context.done,
+                                              "from": context.concurrency, "to": new})
+                    context.concurrency = new
+
+    def _finish(self, context: RunContext, journal: Journal, interrupted: bool) -> RunSummary:
+        results = context.results
+        summary = RunSummary(
+            files=len(context.files),
+            ok=sum(r.status == STATUS_OK for r in results),
+            failed=sum(r.status == STATUS_FAILED for r in results),
+            partial=sum(r.status not in (STATUS_OK, STATUS_FAILED) for r in results),
+            bytes=context.bytes_done,
+            elapsed=context.elapsed,
+            failures=[f for r in results for f in r.failures],
+            interrupted=interrupted,
+        )
+        for sink in self.sinks:
+            summary.outputs.extend(sink.close(summary))
+        journal.close()
+        summary.outputs.append(journal.path)
+        self.pm.hook.orcapost_run_finish(context=context, summary=summary)
+        if self.reporter:
+            self.reporter.finish(summary)
+        return summary
+

@@ -1,0 +1,58 @@
+"""Helpers for extractor authors: expand a column's glob patterns and name its outputs."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from orcapost.resultfile import ObjectInfo, ResultFile, VariableInfo
+
+
+@dataclass(frozen=True)
+class Target:
+    """One object/variable pair a column's patterns matched in a file."""
+
+    obj: ObjectInfo
+    var: VariableInfo
+
+
+def targets(file: ResultFile, column) -> Iterator[Target]:
+    """Every (object, variable) a column's ``object`` and ``variable`` patterns match.
+
+    A pattern that matches nothing raises :class:`~orcapost.errors.ResultFileError` (a per-file
+    error, never silence).
+    """
+    catalogue = file.catalogue()
+    for obj in catalogue.objects(column.object):
+        for var in catalogue.variables(obj, column.variable):
+            yield Target(obj, var)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Namer:
+    """Names the outputs of one column: the label as a template, plus what varies.
+
+    ``varying`` lists the parts with more than one value in this column (e.g. ``object`` when
+    ``Line*`` matched several lines, ``statistic`` when several were asked for). A varying part
+    the label has no placeholder for is appended, so output names never collide.
+    """
+
+    def __init__(self, label: str, varying: list[str]) -> None:
+        self.label = label
+        present = _placeholders(label)
+        self.append = [part for part in varying if part not in present]
+
+    def __call__(self, **parts: str) -> str:
+        name = self.label.format_map(_Missing(parts)) if _placeholders(self.label) else self.label
+        for part in self.append:
+            name += f" {parts[part]}"
+        return name
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -1,0 +1,304 @@
+"""What a source hands the extractors: one opened result file, read lazily.
+
+A source plugin opens a file and returns a :class:`ResultFile`. Extractors ask it for series by
+object, variable, position and period; the file resolves OrcaFlex's vocabulary (ends, touchdown,
+arc length, node; whole simulation, latest wave, stages, specified periods) the same way for every
+source, so a subclass only supplies raw arrays. A source backed by an API that resolves these
+itself (OrcFxAPI) may override the public methods instead.
+
+Thread affinity: a ResultFile is opened, used and closed on one worker thread. Nothing here is
+shared between files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from orcapost.archive.model import Stage
+from orcapost.errors import ResultFileError
+from orcapost.schemas.vocabulary import Period, Position
+
+#: Sample-time tolerance when a period's bounds are compared with sample times (seconds).
+TIME_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class VariableInfo:
+    name: str
+    units: str
+    along_line: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    name: str
+    type: str
+    variables: Mapping[str, VariableInfo] = field(default_factory=dict)
+    node_count: int = 0
+    has_touchdown: bool = False
+
+
+class Catalogue:
+    """The objects and variables of one file, with glob matching (``Line*``, ``*Tension``)."""
+
+    def __init__(self, objects: list[ObjectInfo]) -> None:
+        self._objects = {obj.name: obj for obj in objects}
+
+    def __iter__(self) -> Iterator[ObjectInfo]:
+        return iter(self._objects.values())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._objects
+
+    def __getitem__(self, name: str) -> ObjectInfo:
+        return self._objects[name]
+
+    @staticmethod
+    def _match(pattern: str, names: list[str]) -> list[str]:
+        if pattern in names:  # an exact name wins, even if it contains glob characters
+            return [pattern]
+        return [name for name in names if fnmatch.fnmatchcase(name, pattern)]
+
+    def objects(self, pattern: str) -> list[ObjectInfo]:
+        names = self._match(pattern, list(self._objects))
+        if not names:
+            raise ResultFileError(
+                f"object {pattern!r} matches nothing in this file "
+                f"(objects: {', '.join(self._objects) or 'none'})"
+            )
+        return [self._objects[name] for name in names]
+
+    def variables(self, obj: ObjectInfo, pattern: str) -> list[VariableInfo]:
+        names = self._match(pattern, list(obj.variables))
+        if not names:
+            raise ResultFileError(
+                f"variable {pattern!r} matches nothing for {obj.name} "
+                f"(variables: {', '.join(obj.variables) or 'none'})"
+            )
+        return [obj.variables[name] for name in names]
+
+
+@dataclass(frozen=True)
+class Series:
+    """A time history over a period: ``values`` may be a view into the file's memory map."""
+
+    time: np.ndarray
+    values: np.ndarray
+    units: str
+    period: tuple[float, float]
+
+
+class ResultFile(ABC):
+    """One opened simulation. Subclasses provide the raw arrays; resolution is shared."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- what a source must provide -------------------------------------------------------
+    @abstractmethod
+    def catalogue(self) -> Catalogue: ...
+
+    @abstractmethod
+    def load_case(self) -> dict[str, float | int | str]:
+        """Load-case metadata (Hs, Tp, heading, seed, ...)."""
+
+    @abstractmethod
+    def state(self) -> str:
+        """"complete", "unfinished", "unstable" or "static"."""
+
+    @abstractmethod
+    def stages(self) -> list[Stage]: ...
+
+    @abstractmethod
+    def latest_wave(self) -> tuple[float, float] | None: ...
+
+    @abstractmethod
+    def sample_times(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def raw_time_values(self, obj: str, var: str) -> np.ndarray:
+        """All samples of a time-domain variable, shape (samples,)."""
+
+    @abstractmethod
+    def raw_line_values(self, obj: str, var: str) -> tuple[np.ndarray, np.ndarray]:
+        """Node arc lengths (nodes,) and all samples of a line variable (samples, nodes)."""
+
+    @abstractmethod
+    def raw_touchdown(self, obj: str) -> np.ndarray | None:
+        """Touchdown arc length at each sample, or None if the file does not carry it."""
+
+    @abstractmethod
+    def raw_static(self, obj: str, var: str) -> float | np.ndarray | None:
+        """Static-state value (scalar, or per node for line variables), None if not stored."""
+
+    def close(self) -> None:  # noqa: B027 - optional for sources that hold nothing open
+        """Release the file. Called on the thread that opened it."""
+
+    def __enter__(self) -> ResultFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- shared resolution ----------------------------------------------------------------
+    def period_bounds(self, period: Period) -> tuple[float, float]:
+        """The [t0, t1] a period covers, clipped to what the simulation actually reached."""
+        stages = self.stages()
+        times = self.sample_times()
+        reached = float(times[-1]) if times.size else 0.0
+        if period.kind == "whole_simulation":
+            # OrcaFlex's whole simulation starts at stage 1: the build-up stage is excluded.
+            start = stages[1].start if len(stages) > 1 else stages[0].start
+            return start, reached
+        if period.kind == "latest_wave":
+            latest = self.latest_wave()
+            if latest is None:
+                raise ResultFileError("latest wave period is not available in this file")
+            return latest
+        if period.kind == "stage":
+            if period.stage >= len(stages):
+                raise ResultFileError(
+                    f"stage {period.stage} does not exist (stages 0 to {len(stages) - 1})"
+                )
+            stage = stages[period.stage]
+            if stage.start > reached:
+                raise ResultFileError(f"the simulation stopped before stage {period.stage}")
+            return stage.start, min(stage.end, reached)
+        if period.kind == "specified":
+            first = float(times[0]) if times.size else 0.0
+            if period.start > reached or period.end < first:
+                raise ResultFileError(
+                    f"specified period {period.describe()} lies outside the simulation "
+                    f"({first:g} to {reached:g} s)"
+                )
+            return max(period.start, first), min(period.end, reached)
+        raise ResultFileError(f"period {period.describe()} has no time range")
+
+    def period_slice(self, period: Period) -> slice:
+        """Sample indices with t0 <= t <= t1 (both ends included, as OrcaFlex does)."""
+        t0, t1 = self.period_bounds(period)
+        times = self.sample_times()
+        lo = int(np.searchsorted(times, t0 - TIME_TOLERANCE, side="left"))
+        hi = int(np.searchsorted(times, t1 + TIME_TOLERANCE, side="right"))
+        if hi <= lo:
+            raise ResultFileError(f"no samples in {period.describe()} ({t0:g} to {t1:g} s)")
+        return slice(lo, hi)
+
+    def time_history(
+        self, obj: str, var: str, position: Position | None, period: Period
+    ) -> Series:
+        """A variable's time history at a position over a period."""
+        info = self._variable(obj, var)
+        if period.kind == "static_state":
+            raise ResultFileError("static state is a single value: use the static extractor")
+        window = self.period_slice(period)
+        times = self.sample_times()[window]
+        if not info.along_line:
+            if position is not None and position.kind not in ("end_a", "end_b"):
+                raise ResultFileError(
+                    f"{obj} / {var} is not a line variable: position {position.describe()} "
+                    "does not apply"
+                )
+            values = self.raw_time_values(obj, var)[window]
+        else:
+            if position is None:
+                raise ResultFileError(
+                    f"{obj} / {var} is a line variable: give a position (End A, End B, "
+                    "Touchdown, arc_length or node)"
+                )
+            arcs, grid = self.raw_line_values(obj, var)
+            values = self._at_position(obj, arcs, grid, position, window)
+        bounds = (float(times[0]), float(times[-1]))
+        return Series(time=times, values=values, units=info.units, period=bounds)
+
+    def range_values(
+        self, obj: str, var: str, period: Period, arc_range: tuple[float, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Arc lengths and (samples, nodes) values of a line variable over a period and range."""
+        info = self._variable(obj, var)
+        if not info.along_line:
+            raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
+        arcs, grid = self.raw_line_values(obj, var)
+        nodes = slice(None)
+        if arc_range is not None:
+            s0, s1 = arc_range
+            lo = int(np.searchsorted(arcs, s0 - TIME_TOLERANCE, side="left"))
+            hi = int(np.searchsorted(arcs, s1 + TIME_TOLERANCE, side="right"))
+            if hi <= lo:
+                raise ResultFileError(f"no nodes of {obj} between {s0:g} and {s1:g} m")
+            nodes = slice(lo, hi)
+        return arcs[nodes], grid[self.period_slice(period), nodes]
+
+    def static_value(self, obj: str, var: str, position: Position | None) -> float:
+        """The static-state value, at a position for line variables."""
+        info = self._variable(obj, var)
+        static = self.raw_static(obj, var)
+        if static is None:
+            raise ResultFileError(f"{obj} / {var} has no static-state value in this file")
+        if not info.along_line:
+            return float(static)
+        if position is None:
+            raise ResultFileError(f"{obj} / {var} is a line variable: give a position")
+        arcs, _ = self.raw_line_values(obj, var)
+        values = np.asarray(static, dtype=np.float64)[np.newaxis, :]
+        if position.kind == "touchdown":
+            raise ResultFileError("Touchdown has no static value here: use an arc length")
+        return float(self._at_position(obj, arcs, values, position, slice(None))[0])
+
+    # -- helpers --------------------------------------------------------------------------
+    def _variable(self, obj: str, var: str) -> VariableInfo:
+        catalogue = self.catalogue()
+        if obj not in catalogue:
+            raise ResultFileError(f"no object {obj!r} in this file")
+        info = catalogue[obj].variables.get(var)
+        if info is None:
+            raise ResultFileError(f"{obj} has no variable {var!r}")
+        return info
+
+    def _at_position(
+        self, obj: str, arcs: np.ndarray, grid: np.ndarray, position: Position, window: slice
+    ) -> np.ndarray:
+        nodes = arcs.shape[0]
+        if position.kind == "end_a":
+            return grid[window, 0]
+        if position.kind == "end_b":
+            return grid[window, nodes - 1]
+        if position.kind == "node":
+            node = int(position.value)
+            if node > nodes:
+                raise ResultFileError(f"{obj} has {nodes} nodes, not {node}")
+            return grid[window, node - 1]
+        if position.kind == "arc_length":
+            s = float(position.value)
+            if s < arcs[0] - TIME_TOLERANCE or s > arcs[-1] + TIME_TOLERANCE:
+                raise ResultFileError(
+                    f"arc length {s:g} is outside {obj} ({arcs[0]:g} to {arcs[-1]:g} m)"
+                )
+            return _interpolate_rows(arcs, grid[window], np.full(grid[window].shape[0], s))
+        if position.kind == "touchdown":
+            touchdown = self.raw_touchdown(obj)
+            if touchdown is None:
+                raise ResultFileError(f"{obj} has no touchdown point in this file")
+            return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
+        raise ResultFileError(f"position {position.describe()} is not supported")
+
+
+def _interpolate_rows(arcs: np.ndarray, grid: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Linear interpolation along arc length, a different point per row, vectorised.
+
+    Exact node values are returned when ``s`` falls on a node (weight 0).
+    """
+    s = np.clip(s.astype(np.float64), arcs[0], arcs[-1])
+    right = np.clip(np.searchsorted(arcs, s, side="right"), 1, arcs.shape[0] - 1)
+    left = right - 1
+    weight = (s - arcs[left]) / (arcs[right] - arcs[left])
+    rows = np.arange(grid.shape[0])
+    lo = grid[rows, left].astype(np.float64)
+    hi = grid[rows, right].astype(np.float64)
+    blended = lo + weight * (hi - lo)
+    return np.where(weight == 0.0, lo, np.where(weight == 1.0, hi, blended))

@@ -1,0 +1,112 @@
+"""The plain data that flows through a run.
+
+Task results cross thread and process boundaries (and, later, machines), so everything a worker
+returns is plain picklable data: dataclasses of str, int, float, bool, None, lists and dicts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Row status of a file. "partial": opened, but some columns failed (their cells are empty).
+STATUS_OK = "ok"
+STATUS_PARTIAL = "partial"
+STATUS_FAILED = "failed"
+#: The simulation did not finish; the values cover only the period it reached.
+STATUS_UNFINISHED = "unfinished"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: Path
+    size: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Failure:
+    """Why (part of) a file failed. ``stage`` is "open" or "extract"; ``column`` names the
+    result column for extract failures."""
+
+    file: str
+    stage: str
+    reason: str
+    group: str | None = None
+    column: str | None = None
+
+
+@dataclass
+class FileResult:
+    """Everything one file produced. ``values`` maps group name -> output column -> value."""
+
+    path: str
+    size: int
+    status: str = STATUS_OK
+    simulation_state: str | None = None
+    load_case: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    worker: str = ""
+    attempts: int = 1
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+
+@dataclass
+class RunContext:
+    """What the coordinating thread knows about a run in progress (read it, don't change it)."""
+
+    config_path: Path | None
+    files: list[FileInfo]
+    output_directory: Path
+    executor: str
+    concurrency: int
+    started: float = field(default_factory=time.perf_counter)
+    done: int = 0
+    failed: int = 0
+    bytes_done: int = 0
+    in_flight: int = 0
+    results: list[FileResult] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total_files(self) -> int:
+        return len(self.files)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@dataclass
+class RunSummary:
+    files: int
+    ok: int
+    failed: int
+    partial: int
+    bytes: int
+    elapsed: float
+    outputs: list[Path] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok == self.files and not self.interrupted else 1

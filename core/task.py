@@ -1,0 +1,198 @@
+"""The per-file task: open one file, run every extraction, close it -- all on one worker.
+
+OrcaFlex models have thread affinity (a model may only be used by the thread that loaded it), so
+a file is never handed between threads: :meth:`FileTask.execute` opens, extracts and closes on
+the calling worker. It never raises for a bad file; it returns a failed :class:`FileResult`.
+
+This module is also a plugin: it provides the default ``orcapost_process_file``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from orcapost.errors import ResultFileError
+from orcapost.markers import hookimpl
+from orcapost.results import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    Failure,
+    FileInfo,
+    FileResult,
+)
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """Picklable description of what to extract; a worker process rebuilds the plan from it."""
+
+    key: str
+    config_data: dict[str, Any]
+    base_directory: str
+
+
+@dataclass
+class Plan:
+    """What every file gets: the validated groups of columns and their extractors."""
+
+    spec: PlanSpec
+    pm: Any
+    groups: list[tuple[str, list[tuple[Any, Any]]]]
+    _sources: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, pm, config_model, spec: PlanSpec) -> Plan:
+        registry = pm.registry
+        groups = []
+        for group_name, group in config_model.results.items():
+            columns = [(column, registry.create("extractor", column, tag="kind"))
+                       for column in group.columns]
+            groups.append((group_name, columns))
+        return cls(spec=spec, pm=pm, groups=groups)
+
+    def source(self, suffix: str):
+        """The source instance for a suffix (one per plan, shared by workers: stateless)."""
+        with self._lock:
+            if suffix not in self._sources:
+                entry = self.pm.registry.source_for(suffix)
+                self._sources[suffix] = entry.cls() if entry is not None else None
+            return self._sources[suffix]
+
+
+#: Plans of this process by key. Threads share the host's plan; a worker process builds its own.
+_PLANS: dict[str, Plan] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def register_plan(plan: Plan) -> None:
+    with _PLANS_LOCK:
+        _PLANS[plan.spec.key] = plan
+
+
+def forget_plan(key: str) -> None:
+    with _PLANS_LOCK:
+        _PLANS.pop(key, None)
+
+
+def new_plan_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _plan_for(spec: PlanSpec) -> Plan:
+    with _PLANS_LOCK:
+        plan = _PLANS.get(spec.key)
+    if plan is not None:
+        return plan
+    # A fresh worker process (spawned): load plugins and validate the config again here.
+    from orcapost.config import validate_data
+    from orcapost.pluginmanager import get_plugin_manager
+
+    pm = get_plugin_manager()
+    loaded = validate_data(spec.config_data, pm.registry,
+                           base_directory=Path(spec.base_directory))
+    plan = Plan.build(pm, loaded.model, spec)
+    register_plan(plan)
+    return plan
+
+
+def run_file(spec: PlanSpec, file: FileInfo) -> FileResult:
+    """Executor entry point (module level, so it pickles under spawn)."""
+    plan = _plan_for(spec)
+    task = FileTask(file=file, plan=plan)
+    return plan.pm.hook.orcapost_process_file(task=task)
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars to Python ones, so results are plain data."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class FileTask:
+    file: FileInfo
+    plan: Plan
+
+    def execute(self) -> FileResult:
+        """Open, extract, close on this thread. Never raises for a problem with the file."""
+        path = Path(self.file.path)
+        result = FileResult(path=str(path), size=self.file.size,
+                            worker=threading.current_thread().name)
+        started = time.perf_counter()
+        source = self.plan.source(path.suffix.lower())
+        if source is None:
+            known = sorted(s for e in self.plan.pm.registry.all("source") for s in e.cls.suffixes)
+            return self._failed(result, "open", (
+                f"no source reads {path.suffix or 'suffix-less'} files "
+                f"(readable: {', '.join(known)})"
+            ), started)
+        if not path.is_file():
+            return self._failed(result, "open", "file not found", started)
+        try:
+            opened = source.open(path)
+        except Exception as exc:  # every open problem becomes a failure row
+            return self._failed(result, "open", _reason(exc), started)
+        result.timings["open"] = time.perf_counter() - started
+        extract_start = time.perf_counter()
+        try:
+            result.simulation_state = opened.state()
+            result.load_case = {k: _plain(v) for k, v in opened.load_case().items()}
+            for group_name, columns in self.plan.groups:
+                values = result.values.setdefault(group_name, {})
+                for column, extractor in columns:
+                    try:
+                        out = extractor.extract(opened, column)
+                    except Exception as exc:  # one column's problem never loses the others
+                        result.failures.append(Failure(
+                            file=result.path, stage="extract", reason=_reason(exc),
+                            group=group_name, column=column.label,
+                        ))
+                        continue
+                    values.update({name: _plain(v) for name, v in out.items()})
+        except Exception as exc:
+            result.failures.append(Failure(result.path, "extract", _reason(exc)))
+        finally:
+            close_start = time.perf_counter()
+            try:
+                opened.close()
+            except Exception as exc:
+                result.failures.append(Failure(result.path, "close", _reason(exc)))
+            result.timings["close"] = time.perf_counter() - close_start
+        result.timings["extract"] = close_start - extract_start
+        result.timings["total"] = time.perf_counter() - started
+        if result.failures:
+            result.status = STATUS_PARTIAL
+        elif result.simulation_state not in (None, "complete", "static"):
+            result.status = result.simulation_state  # "unfinished" / "unstable": never silent
+        else:
+            result.status = STATUS_OK
+        return result
+
+    def _failed(self, result: FileResult, stage: str, reason: str, started: float) -> FileResult:
+        result.status = STATUS_FAILED
+        result.failures.append(Failure(file=result.path, stage=stage, reason=reason))
+        result.timings["total"] = time.perf_counter() - started
+        return result
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (ResultFileError, FileNotFoundError)):
+        text = str(exc) if not isinstance(exc, FileNotFoundError) else "file not found"
+        return text
+    name = type(exc).__name__
+    text = str(exc)
+    return f"{name}: {text}" if text else name
+
+
+@hookimpl(trylast=True)
+def orcapost_process_file(task: FileTask) -> FileResult:
+    return task.execute()

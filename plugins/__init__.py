@@ -1,0 +1,19 @@
+"""orcapost's built-in plugins.
+
+Each module here is an ordinary plugin, written exactly as a third-party one would be: it
+imports ``hookimpl`` from ``orcapost`` and implements registration hooks. The host registers
+them from this list; third-party plugins arrive through the ``orcapost`` entry-point group.
+"""
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "orcapost.task",
+    "orcapost.plugins.sources.archive",
+    "orcapost.plugins.extractors.statistics",
+    "orcapost.plugins.policies.fixed",
+    "orcapost.plugins.schedulers.as_listed",
+    "orcapost.plugins.sinks.csv",
+    "orcapost.plugins.sinks.parquet",
+    "orcapost.plugins.reporters.rich_progress",
+    "orcapost.plugins.reporters.plain",
+    "orcapost.plugins.reporters.silent",
+)

@@ -1,0 +1,121 @@
+"""The ``statistics`` extractor: summary statistics of a time history.
+
+Over the column's period, at its position: min, max, mean, std, abs_max, rms, range,
+time_of_max, time_of_min, and percentiles written ``p<q>`` (``p50``, ``p99.9``).
+
+Conventions (docs/extractors/statistics.md):
+
+- ``std`` is the population standard deviation (``ddof: 0``) unless ``ddof`` says otherwise;
+  sums are accumulated in float64 whatever the stored precision.
+- ``rms`` is ``sqrt(mean(x**2))`` in float64; ``abs_max`` is ``max(|min|, |max|)``.
+- ``p<q>`` is numpy's default (linear interpolation between order statistics).
+- ``time_of_max``/``time_of_min`` give the first sample time where the extreme occurs.
+- Samples with t0 <= t <= t1 are used (both period ends included).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.extraction import Namer, targets
+from orcapost.schemas.config import SeriesColumn
+from pydantic import AfterValidator, Field
+
+PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
+                    "time_of_max", "time_of_min")
+_PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
+
+
+def _statistic(name: str) -> str:
+    if name in PLAIN_STATISTICS:
+        return name
+    match = _PERCENTILE.fullmatch(name)
+    if match and 0 <= float(match.group(1)) <= 100:
+        return name
+    raise ValueError(
+        f"unknown statistic {name!r}: use {', '.join(PLAIN_STATISTICS)} or p<q> (p95, p99.9)"
+    )
+
+
+Statistic = Annotated[str, AfterValidator(_statistic)]
+
+
+class StatisticsColumn(SeriesColumn):
+    statistics: list[Statistic] = Field(
+        default_factory=lambda: ["max"], min_length=1,
+        description="min, max, mean, std, abs_max, rms, range, time_of_max, time_of_min, p<q>.",
+    )
+    ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std (0: population).")
+
+
+def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof: int = 0) -> dict:
+    """The requested statistics of ``x`` (sampled at ``time``), as Python floats."""
+    out: dict[str, float] = {}
+    need = set(wanted)
+    lo = hi = None
+    if need & {"min", "max", "abs_max", "range"}:
+        lo, hi = float(x.min()), float(x.max())
+    if need & {"mean", "std"}:
+        mean = float(x.mean(dtype=np.float64))
+        out["mean"] = mean
+    for name in wanted:
+        if name in out:
+            continue
+        if name == "min":
+            out[name] = lo
+        elif name == "max":
+            out[name] = hi
+        elif name == "abs_max":
+            out[name] = max(abs(lo), abs(hi))
+        elif name == "range":
+            out[name] = hi - lo
+        elif name == "std":
+            out[name] = float(x.std(dtype=np.float64, ddof=ddof))
+        elif name == "rms":
+            out[name] = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+        elif name == "time_of_max":
+            out[name] = float(time[int(np.argmax(x))])
+        elif name == "time_of_min":
+            out[name] = float(time[int(np.argmin(x))])
+    percentiles = [n for n in wanted if n.startswith("p")]
+    if percentiles:
+        qs = [float(n[1:]) for n in percentiles]
+        for name, value in zip(percentiles, np.percentile(x, qs), strict=True):
+            out[name] = float(value)
+    return {name: out[name] for name in wanted}
+
+
+class StatisticsExtractor(Extractor):
+    """Summary statistics of a time history over a period (min, max, mean, std, percentiles)."""
+
+    name = "statistics"
+    Options = StatisticsColumn
+
+    def extract(self, file, column: StatisticsColumn) -> dict:
+        found = list(targets(file, column))
+        varying = []
+        if len({t.obj.name for t in found}) > 1:
+            varying.append("object")
+        if len({t.var.name for t in found}) > 1:
+            varying.append("variable")
+        if len(column.statistics) > 1:
+            varying.append("statistic")
+        name = Namer(column.label, varying)
+        out = {}
+        for target in found:
+            series = file.time_history(target.obj.name, target.var.name, column.position,
+                                       column.period)
+            stats = compute_statistics(series.time, series.values, column.statistics, column.ddof)
+            for statistic, value in stats.items():
+                out[name(object=target.obj.name, variable=target.var.name,
+                         statistic=statistic)] = value
+        return out
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(StatisticsExtractor)

@@ -1,0 +1,79 @@
+"""Live figures the reporters share: rates, ETA, memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Figures:
+    done: int
+    total: int
+    bytes_done: int
+    bytes_total: int
+    elapsed: float
+    busy: int
+    failed: int
+    rss: int
+    available: int
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_done / 1e6 / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if self.bytes_done <= 0 or self.elapsed <= 0:
+            return None
+        rate = self.bytes_done / self.elapsed
+        return max(0.0, (self.bytes_total - self.bytes_done) / rate)
+
+
+_PROCESS = psutil.Process()
+
+
+def figures(context) -> Figures:
+    return Figures(
+        done=context.done, total=context.total_files, bytes_done=context.bytes_done,
+        bytes_total=context.total_bytes, elapsed=context.elapsed, busy=context.in_flight,
+        failed=context.failed, rss=_PROCESS.memory_info().rss,
+        available=psutil.virtual_memory().available,
+    )
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def human_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def summary_lines(summary) -> list[str]:
+    lines = [
+        f"{summary.files} files: {summary.ok} ok, {summary.partial} partial or unfinished, "
+        f"{summary.failed} failed in {summary.elapsed:.1f} s "
+        f"({human_bytes(summary.bytes)}, "
+        f"{summary.bytes / 1e6 / summary.elapsed if summary.elapsed else 0:.1f} MB/s)"
+    ]
+    if summary.interrupted:
+        lines.append("interrupted: the tables hold the files finished before the interruption")
+    for failure in summary.failures[:20]:
+        column = f" [{failure.group}/{failure.column}]" if failure.column else ""
+        lines.append(f"  {failure.stage} failed: {failure.file}{column}: {failure.reason}")
+    if len(summary.failures) > 20:
+        lines.append(f"  ... and {len(summary.failures) - 20} more (see the failures table)")
+    for path in summary.outputs:
+        lines.append(f"wrote {path}")
+    return lines

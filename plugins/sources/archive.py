@@ -1,0 +1,100 @@
+"""Source for orcapost's portable result archive (``.arrow``, Arrow IPC, memory-mapped).
+
+Opening reads only the footer and the JSON header; an extractor's first use of a column maps
+its pages. Columns a run never asks for are never read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.archive import ARCHIVE_SUFFIX, Archive, ArchiveFormatError, Stage
+from orcapost.components import Source
+from orcapost.errors import ResultFileError
+from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
+
+
+class ArchiveResultFile(ResultFile):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            self.archive = Archive(path)
+        except ArchiveFormatError as exc:
+            raise ResultFileError(f"not a readable orcapost archive: {exc}", "open") from None
+        objects = []
+        self._columns: dict[tuple[str, str], str] = {}
+        self._static: dict[tuple[str, str], object] = {}
+        self._arcs: dict[str, np.ndarray] = {}
+        self._touchdown: dict[str, str] = {}
+        for obj in self.archive.objects:
+            variables = {}
+            for var in obj["variables"]:
+                variables[var["name"]] = VariableInfo(var["name"], var["units"],
+                                                      bool(var["along_line"]))
+                self._columns[(obj["name"], var["name"])] = var["column"]
+                self._static[(obj["name"], var["name"])] = var.get("static")
+            if obj.get("arc_lengths") is not None:
+                self._arcs[obj["name"]] = np.asarray(obj["arc_lengths"], dtype=np.float64)
+            if obj.get("touchdown_column"):
+                self._touchdown[obj["name"]] = obj["touchdown_column"]
+            objects.append(ObjectInfo(
+                obj["name"], obj["type"], variables,
+                node_count=len(obj.get("arc_lengths") or ()),
+                has_touchdown=obj["name"] in self._touchdown,
+            ))
+        self._catalogue = Catalogue(objects)
+
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
+    def load_case(self) -> dict:
+        return dict(self.archive.header.get("load_case") or {})
+
+    def state(self) -> str:
+        return self.archive.header.get("state", "complete")
+
+    def stages(self) -> list[Stage]:
+        return self.archive.stages
+
+    def latest_wave(self):
+        latest = self.archive.header.get("latest_wave")
+        return (float(latest[0]), float(latest[1])) if latest else None
+
+    def sample_times(self) -> np.ndarray:
+        return self.archive.time
+
+    def raw_time_values(self, obj: str, var: str) -> np.ndarray:
+        return self.archive.column(self._columns[(obj, var)])
+
+    def raw_line_values(self, obj: str, var: str):
+        return self._arcs[obj], self.archive.column(self._columns[(obj, var)])
+
+    def raw_touchdown(self, obj: str):
+        column = self._touchdown.get(obj)
+        return self.archive.column(column) if column else None
+
+    def raw_static(self, obj: str, var: str):
+        static = self._static.get((obj, var))
+        if isinstance(static, list):
+            return np.asarray(static, dtype=np.float64)
+        return static
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+class ArchiveSource(Source):
+    """orcapost portable result archives (Arrow IPC, memory-mapped)."""
+
+    name = "archive"
+    suffixes = (ARCHIVE_SUFFIX,)
+
+    def open(self, path: Path) -> ResultFile:
+        return ArchiveResultFile(path)
+
+
+@hookimpl
+def orcapost_register_sources(register):
+    register(ArchiveSource)

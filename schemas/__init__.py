@@ -1,0 +1,1 @@
+"""pydantic models of orcapost's YAML configs and of OrcaFlex's result vocabulary."""

@@ -1,0 +1,209 @@
+"""The v2 config model.
+
+Components are chosen by name, each with its own options model, so the full model depends on the
+plugins installed: :func:`build_config_model` assembles it from the component registry, with a
+discriminated union per component kind (``name``) and per result column (``kind``). The same
+model produces ``orcapost schema``, so editors see every plugin's options.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from orcapost.defaults import (
+    CONFIG_VERSION,
+    DEFAULT_IO_SCHEDULER,
+    DEFAULT_OUTPUT_FORMATS,
+    DEFAULT_THREAD_POLICY,
+)
+from orcapost.schemas.base import StrictModel
+from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField, PositionField
+from pydantic import BeforeValidator, ByteSize, Field, create_model, field_validator
+
+# ---------------------------------------------------------------------------------------------
+# Column bases for extractor plugins
+# ---------------------------------------------------------------------------------------------
+
+
+class ColumnOptions(StrictModel):
+    """Base of every result column: a label, which names the output column(s).
+
+    The label may use ``{object}``, ``{variable}`` and, where the extractor has them, other
+    placeholders; when a column expands to several values (glob patterns, several statistics)
+    and the label has no placeholder for what varies, the varying parts are appended.
+    """
+
+    label: str = Field(min_length=1, description="Output column name (a template).")
+
+
+class SeriesColumn(ColumnOptions):
+    """A column over one variable of one or more objects, at a position, over a period."""
+
+    object: str = Field(min_length=1, description="Object name or glob pattern (Line*).")
+    variable: str = Field(min_length=1, description="Variable name or glob pattern.")
+    position: PositionField | None = Field(
+        default=None, description="End A, End B, Touchdown, {arc_length: S} or {node: N}."
+    )
+    period: PeriodField = Field(
+        default=WHOLE_SIMULATION,
+        description="whole simulation, latest wave, static state, {stage: N} or [t0, t1].",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed sections
+# ---------------------------------------------------------------------------------------------
+
+
+def _size(value: Any) -> Any:
+    # ByteSize understands "10MB"/"1 GiB"; accept "10 MB" spelled with a space as well.
+    return value.replace(" ", "") if isinstance(value, str) else value
+
+
+Size = Annotated[ByteSize, BeforeValidator(_size)]
+
+
+class InputsConfig(StrictModel):
+    """Which result files a run processes."""
+
+    directory: Path = Field(description="Folder of result files, relative to the config file.")
+    patterns: list[str] = Field(
+        default_factory=lambda: ["*.arrow"], min_length=1,
+        description="Glob patterns of file names (*.arrow, *.sim, *.outb).",
+    )
+    files: list[str] = Field(
+        default_factory=list,
+        description="Explicit file names (relative to directory); when given, patterns are not "
+        "used and a missing file is a failure row.",
+    )
+    recursive: bool = Field(default=False, description="Also search sub-folders.")
+    include: list[str] = Field(
+        default_factory=list, description="Keep only files whose name matches one of these globs."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Drop files whose name matches one of these globs."
+    )
+    min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
+    max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
+
+
+class OutputsConfig(StrictModel):
+    """Where and how tables are written."""
+
+    directory: Path = Field(
+        default=Path("results"), description="Output folder, relative to the config file."
+    )
+    naming: str = Field(
+        default="{group}",
+        description="File name template (no suffix): {group}, {config} (the config's stem).",
+    )
+    write_into_inputs: bool = Field(
+        default=False,
+        description="Allow the output folder to be the input folder (refused otherwise).",
+    )
+
+    @field_validator("naming")
+    @classmethod
+    def _naming(cls, value: str) -> str:
+        unknown = set(re.findall(r"{([^{}]*)}", value)) - {"group", "config"}
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}: use {{group}}, {{config}}")
+        if "{group}" not in value:
+            raise ValueError("naming must contain {group}, or every group writes the same file")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The model assembled from the registry
+# ---------------------------------------------------------------------------------------------
+
+
+def _by_name(value: Any) -> Any:
+    """``fixed`` is shorthand for ``{name: fixed}``."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+def _tagged_union(registry, kind: str, tag: str) -> Any:
+    members = []
+    for entry in registry.all(kind):
+        members.append(create_model(
+            f"{kind.title().replace('_', '')}_{re.sub(r'[^0-9A-Za-z]', '_', entry.name)}",
+            __base__=entry.cls.Options,
+            __doc__=entry.cls.summary(),
+            **{tag: (Literal[entry.name], Field(description=f"{kind.replace('_', ' ')}"))},
+        ))
+    if not members:
+        raise RuntimeError(f"no {kind} is registered")
+    if len(members) == 1:
+        return members[0]
+    return Annotated[Union[tuple(members)], Field(discriminator=tag)]  # noqa: UP007
+
+
+def options_of(spec: StrictModel, tag: str = "name") -> dict[str, Any]:
+    """A selected component's options: the entry without its selecting tag."""
+    return {key: getattr(spec, key) for key in type(spec).model_fields if key != tag}
+
+
+def build_config_model(registry) -> type[StrictModel]:
+    """The full v2 config model for the components in ``registry``."""
+    policy = Annotated[_tagged_union(registry, "thread_policy", "name"), BeforeValidator(_by_name)]
+    optimizer = Annotated[
+        _tagged_union(registry, "memory_optimizer", "name"), BeforeValidator(_by_name)
+    ] if registry.names("memory_optimizer") else None
+    scheduler = Annotated[_tagged_union(registry, "io_scheduler", "name"), BeforeValidator(_by_name)]
+    sink = Annotated[_tagged_union(registry, "sink", "name"), BeforeValidator(_by_name)]
+    reporter = Annotated[_tagged_union(registry, "reporter", "name"), BeforeValidator(_by_name)]
+    column = _tagged_union(registry, "extractor", "kind")
+
+    engine_fields: dict[str, Any] = {
+        "thread_policy": (policy, Field(
+            default_factory=lambda: {"name": DEFAULT_THREAD_POLICY},
+            validate_default=True,
+            description="How many files run at once: a thread policy by name, with options.",
+        )),
+        "executor": (Literal["threads", "processes"], Field(
+            default="threads",
+            description="threads (default) or processes (spawn-safe worker processes).",
+        )),
+        "io_scheduler": (scheduler, Field(
+            default_factory=lambda: {"name": DEFAULT_IO_SCHEDULER}, validate_default=True,
+            description="The order files are submitted in.",
+        )),
+        "progress": (Union[Literal["auto"], reporter], Field(  # noqa: UP007
+            default="auto",
+            description="auto (rich on a terminal, plain lines otherwise), or a reporter.",
+        )),
+    }
+    engine_fields["memory_optimizers"] = (
+        list[optimizer] if optimizer is not None else list[Any],
+        Field(default_factory=list, description="Memory optimizers, applied in order."),
+    )
+    engine = create_model("EngineConfig", __base__=StrictModel, **engine_fields)
+
+    group = create_model(
+        "ResultGroup", __base__=StrictModel,
+        columns=(list[column], Field(min_length=1, description="Labelled result columns.")),
+    )
+    outputs = create_model(
+        "Outputs", __base__=OutputsConfig,
+        formats=(list[sink], Field(
+            default_factory=lambda: list(DEFAULT_OUTPUT_FORMATS), validate_default=True,
+            min_length=1, description="Sinks by name: csv, parquet, ...",
+        )),
+    )
+
+    model = create_model(
+        "OrcapostConfig",
+        __base__=StrictModel,
+        __doc__="An orcapost post-processing config (version 2).",
+        version=(Literal[CONFIG_VERSION], Field(description="Config format version.")),
+        inputs=(InputsConfig, ...),
+        engine=(engine, Field(default_factory=dict, validate_default=True)),
+        results=(dict[str, group], Field(
+            min_length=1, description="Result groups by name: one output table each."
+        )),
+        outputs=(outputs, Field(default_factory=dict, validate_default=True)),
+    )
+    return model

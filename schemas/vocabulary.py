@@ -1,0 +1,165 @@
+"""OrcaFlex's vocabulary for where and when a result is taken: positions and periods.
+
+Both accept the spellings engineers write in YAML and normalise them to one frozen value:
+
+- Position: ``End A``, ``End B``, ``Touchdown``, ``{arc_length: 120.0}``, ``{node: 12}``
+  (1-based, as OrcaFlex numbers nodes). Omitted for objects that have no position (a vessel).
+- Period: ``whole simulation``, ``latest wave``, ``static state``, ``{stage: N}``,
+  ``{specified: [t0, t1]}`` or just ``[t0, t1]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text).lower()
+
+
+_POSITION_WORDS = {"enda": "end_a", "endb": "end_b", "touchdown": "touchdown"}
+_PERIOD_WORDS = {
+    "wholesimulation": "whole_simulation",
+    "latestwave": "latest_wave",
+    "staticstate": "static_state",
+}
+
+
+class Position(BaseModel):
+    """Where along an object a result is taken."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["end_a", "end_b", "touchdown", "arc_length", "node"]
+    value: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        if isinstance(data, Position):
+            return data
+        if isinstance(data, str):
+            kind = _POSITION_WORDS.get(_squash(data))
+            if kind is None:
+                raise ValueError(
+                    f"unknown position {data!r}: use End A, End B, Touchdown, "
+                    "{arc_length: S} or {node: N}"
+                )
+            return {"kind": kind}
+        if isinstance(data, dict) and len(data) == 1 and "kind" not in data:
+            (key, value), = data.items()
+            key = _squash(str(key))
+            if key == "arclength":
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError("arc_length takes a number (metres from End A)")
+                return {"kind": "arc_length", "value": float(value)}
+            if key in ("node", "nodenum"):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError("node takes a whole number >= 1 (OrcaFlex numbers from 1)")
+                return {"kind": "node", "value": value}
+            raise ValueError(f"unknown position key {key!r}: use arc_length or node")
+        if isinstance(data, dict):
+            return data
+        raise ValueError("a position is End A, End B, Touchdown, {arc_length: S} or {node: N}")
+
+    def describe(self) -> str:
+        if self.kind == "arc_length":
+            return f"arc length {self.value:g}"
+        if self.kind == "node":
+            return f"node {int(self.value)}"
+        return {"end_a": "End A", "end_b": "End B", "touchdown": "Touchdown"}[self.kind]
+
+
+class Period(BaseModel):
+    """Which part of the simulation a result covers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["whole_simulation", "latest_wave", "static_state", "stage", "specified"]
+    stage: int | None = None
+    start: float | None = None
+    end: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        if isinstance(data, Period):
+            return data
+        if isinstance(data, str):
+            kind = _PERIOD_WORDS.get(_squash(data))
+            match = re.fullmatch(r"stage(\d+)", _squash(data))
+            if match:
+                return {"kind": "stage", "stage": int(match.group(1))}
+            if kind is None:
+                raise ValueError(
+                    f"unknown period {data!r}: use whole simulation, latest wave, static state, "
+                    "{stage: N} or {specified: [t0, t1]}"
+                )
+            return {"kind": kind}
+        if isinstance(data, (list, tuple)):
+            return cls._specified(data)
+        if isinstance(data, dict) and len(data) == 1 and "kind" not in data:
+            (key, value), = data.items()
+            key = _squash(str(key))
+            if key == "stage":
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError("stage takes a whole number >= 0 (0 is the build-up)")
+                return {"kind": "stage", "stage": value}
+            if key in ("specified", "specifiedperiod"):
+                return cls._specified(value)
+            raise ValueError(f"unknown period key {key!r}: use stage or specified")
+        if isinstance(data, dict):
+            return data
+        raise ValueError("a period is a name, {stage: N} or [t0, t1]")
+
+    @staticmethod
+    def _specified(value: Any) -> dict:
+        if (
+            not isinstance(value, (list, tuple))
+            or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)
+        ):
+            raise ValueError("a specified period is two numbers [t0, t1] in seconds")
+        start, end = float(value[0]), float(value[1])
+        if end < start:
+            raise ValueError(f"specified period ends ({end:g}) before it starts ({start:g})")
+        return {"kind": "specified", "start": start, "end": end}
+
+    def describe(self) -> str:
+        if self.kind == "stage":
+            return f"stage {self.stage}"
+        if self.kind == "specified":
+            return f"{self.start:g} to {self.end:g} s"
+        return self.kind.replace("_", " ")
+
+
+_POSITION_SCHEMA = {
+    "anyOf": [
+        {"enum": ["End A", "End B", "Touchdown"]},
+        {"type": "object", "properties": {"arc_length": {"type": "number"}},
+         "required": ["arc_length"], "additionalProperties": False},
+        {"type": "object", "properties": {"node": {"type": "integer", "minimum": 1}},
+         "required": ["node"], "additionalProperties": False},
+    ]
+}
+_PERIOD_SCHEMA = {
+    "anyOf": [
+        {"enum": ["whole simulation", "latest wave", "static state"]},
+        {"type": "object", "properties": {"stage": {"type": "integer", "minimum": 0}},
+         "required": ["stage"], "additionalProperties": False},
+        {"type": "object",
+         "properties": {"specified": {"type": "array", "items": {"type": "number"},
+                                      "minItems": 2, "maxItems": 2}},
+         "required": ["specified"], "additionalProperties": False},
+        {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+    ]
+}
+
+#: Field types for config models: they validate as above and publish a YAML-friendly JSON Schema.
+PositionField = Annotated[Position, WithJsonSchema(_POSITION_SCHEMA)]
+PeriodField = Annotated[Period, WithJsonSchema(_PERIOD_SCHEMA)]
+
+WHOLE_SIMULATION = Period(kind="whole_simulation")
