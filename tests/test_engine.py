@@ -1,0 +1,217 @@
+"""The engine: thread affinity, bad files become failure rows, executors, resume."""
+
+from __future__ import annotations
+
+import threading
+
+import pyarrow.csv as pacsv
+import pytest
+from helpers import statistics_config
+
+from orcapost import hookimpl
+from orcapost.components import Source
+from orcapost.config import load_config
+from orcapost.engine import Engine
+from orcapost.errors import PluginError
+from orcapost.plugins.sources.archive import ArchiveResultFile
+from orcapost.results import STATUS_FAILED
+
+
+class ThreadAffinityError(RuntimeError):
+    pass
+
+
+class AffineFile:
+    """Wraps an opened file and raises if any thread but the opener touches it, as OrcFxAPI
+    models do."""
+
+    opened = []
+    touches = []
+
+    def __init__(self, path):
+        self._owner = threading.get_ident()
+        self._inner = ArchiveResultFile(path)
+        AffineFile.opened.append(self._owner)
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def guarded(*args, **kwargs):
+            me = threading.get_ident()
+            AffineFile.touches.append((self._owner, me))
+            if me != self._owner:
+                raise ThreadAffinityError(f"{name} called from thread {me}, "
+                                          f"model loaded on {self._owner}")
+            return attr(*args, **kwargs)
+
+        return guarded
+
+
+class AffineSource(Source):
+    """Archive files behind a thread-affinity guard."""
+
+    name = "affine"
+    suffixes = (".arrow",)
+
+    def open(self, path):
+        return AffineFile(path)
+
+
+class AffinePlugin:
+    @hookimpl
+    def orcapost_register_sources(self, register):
+        register(AffineSource)
+
+
+def _run(pm, write_config, config, **kwargs):
+    loaded = load_config(write_config(config), pm.registry)
+    return Engine(pm, loaded, **kwargs).run()
+
+
+def test_each_file_is_opened_used_and_closed_on_one_thread(pm, campaign, tmp_path,
+                                                           write_config):
+    pm.unregister(name="orcapost.plugins.sources.archive")
+    pm.register(AffinePlugin(), name="affine")
+    AffineFile.opened.clear()
+    AffineFile.touches.clear()
+    summary = _run(pm, write_config, statistics_config(campaign, tmp_path / "out",
+                                                       thread_policy={"name": "fixed",
+                                                                      "threads": 4}))
+    assert summary.exit_code == 0, summary.failures
+    assert len(AffineFile.opened) == 8
+    assert len(set(AffineFile.opened)) > 1  # really ran on several workers
+    assert AffineFile.touches and all(owner == me for owner, me in AffineFile.touches)
+
+
+def test_the_affinity_guard_really_raises_off_thread(campaign):
+    path = sorted(campaign.iterdir())[0]
+    opened = AffineFile(path)
+    errors = []
+
+    def touch():
+        try:
+            opened.catalogue()
+        except ThreadAffinityError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=touch)
+    worker.start()
+    worker.join()
+    assert errors
+    opened.close()
+
+
+def test_corrupt_and_missing_files_become_failure_rows(pm, campaign_copy, tmp_path,
+                                                       write_config, run_cli):
+    files = sorted(campaign_copy.iterdir())
+    files[2].write_bytes(b"\x00garbage" * 100)  # corrupt
+    config = statistics_config(campaign_copy, tmp_path / "out")
+    config["inputs"]["files"] = [f.name for f in files] + ["LC999_missing.arrow"]
+    result = run_cli("run", write_config(config), "--quiet")
+    assert result.exit_code == 1
+    failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pylist()
+    by_file = {row["file"].rsplit("/", 1)[-1]: row for row in failures}
+    assert by_file[files[2].name]["stage"] == "open"
+    assert "not an Arrow IPC file" in by_file[files[2].name]["reason"]
+    assert by_file["LC999_missing.arrow"]["stage"] == "open"
+    assert by_file["LC999_missing.arrow"]["reason"] == "file not found"
+    table = pacsv.read_csv(tmp_path / "out" / "vessel.csv").to_pylist()
+    assert len(table) == 9
+    statuses = {row["file"]: row["status"] for row in table}
+    assert statuses[files[2].name] == STATUS_FAILED
+    assert sum(s == "ok" for s in statuses.values()) == 7
+    ok_row = next(row for row in table if row["status"] == "ok")
+    assert ok_row["heave max"] is not None
+
+
+def test_a_pattern_matching_nothing_is_a_per_file_error(pm, campaign, tmp_path, write_config):
+    config = statistics_config(campaign, tmp_path / "out")
+    config["results"]["vessel"]["columns"].append(
+        {"label": "ghost", "kind": "statistics", "object": "Buoy*", "variable": "X"})
+    summary = _run(pm, write_config, config)
+    assert summary.exit_code == 1
+    assert summary.partial == 8
+    reasons = {f.reason for f in summary.failures}
+    assert any("object 'Buoy*' matches nothing" in r for r in reasons)
+    rows = pacsv.read_csv(tmp_path / "out" / "vessel.csv").to_pylist()
+    assert all(row["heave max"] is not None for row in rows)  # other columns kept
+
+
+def test_processes_give_the_same_tables_as_threads(pm, campaign, tmp_path, write_config):
+    threads = statistics_config(campaign, tmp_path / "threads")
+    procs = statistics_config(campaign, tmp_path / "procs", executor="processes",
+                              thread_policy={"name": "fixed", "threads": 2})
+    assert _run(pm, write_config, threads, ).exit_code == 0
+    assert _run(pm, write_config, procs).exit_code == 0
+    for group in ("lines", "vessel"):
+        a = pacsv.read_csv(tmp_path / "threads" / f"{group}.csv")
+        b = pacsv.read_csv(tmp_path / "procs" / f"{group}.csv")
+        assert a.equals(b)
+
+
+def test_no_plugin_registration_while_a_run_is_active(pm, campaign, tmp_path, write_config):
+    seen = []
+
+    class Sneaky:
+        @hookimpl
+        def orcapost_file_done(self, context, result):
+            try:
+                pm.register(object(), name="late")
+            except PluginError as exc:
+                seen.append(str(exc))
+
+    pm.register(Sneaky(), name="sneaky")
+    _run(pm, write_config, statistics_config(campaign, tmp_path / "out"))
+    assert seen and all("while a run is active" in s for s in seen)
+    pm.register(object(), name="after")  # fine once the run is over
+
+
+def test_concurrency_never_exceeds_the_policy(pm, campaign, tmp_path, write_config):
+    peak = []
+
+    class Watch:
+        @hookimpl
+        def orcapost_file_done(self, context, result):
+            peak.append(context.in_flight)
+
+    pm.register(Watch(), name="watch")
+    config = statistics_config(campaign, tmp_path / "out",
+                               thread_policy={"name": "fixed", "threads": 2})
+    summary = _run(pm, write_config, config)
+    assert summary.exit_code == 0
+    assert max(peak) <= 2
+
+
+def test_resume_skips_files_already_in_the_journal(pm, campaign_copy, tmp_path, write_config):
+    config = statistics_config(campaign_copy, tmp_path / "out")
+    first = _run(pm, write_config, config)
+    assert first.exit_code == 0
+    opened = []
+
+    class Count:
+        @hookimpl(wrapper=True)
+        def orcapost_process_file(self, task):
+            opened.append(task.file.name)
+            return (yield)
+
+    pm.register(Count(), name="count")
+    newest = sorted(campaign_copy.iterdir())[-1]
+    newest.touch()  # changed since: must be processed again
+    import os
+    os.utime(newest, (newest.stat().st_atime, newest.stat().st_mtime + 5))
+    second = _run(pm, write_config, config, resume=True)
+    assert second.exit_code == 0
+    assert opened == [newest.name]
+    rows = pacsv.read_csv(tmp_path / "out" / "vessel.csv").to_pylist()
+    assert len(rows) == 8
+
+
+def test_output_inside_the_input_folder_is_refused(pm, campaign, write_config):
+    from orcapost.errors import OrcapostError
+
+    config = statistics_config(campaign, campaign / "results")
+    with pytest.raises(OrcapostError, match="inside the input folder"):
+        _run(pm, write_config, config)
+    assert not (campaign / "results").exists()
