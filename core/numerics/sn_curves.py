@@ -253,7 +253,7 @@ _BY_FOLDED_NAME = {name.casefold(): curve for name, curve in BUILTIN_CURVES.item
 
 
 def curve_names() -> list[str]:
-    """Names of the built-in curves, e.g. ``'DNV-RP-C203:D:air'``, ``'DNV-RP-C203:F:seawater-cp'``."""
+    """Built-in curve names, e.g. ``'DNV-RP-C203:D:air'``, ``'DNV-RP-C203:F:seawater-cp'``."""
     return list(BUILTIN_CURVES)
 
 
