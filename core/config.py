@@ -6,6 +6,8 @@ what is wrong, and for a misspelled key the nearest valid one). Never a tracebac
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,16 @@ def _data_path(data: Any, loc: tuple) -> tuple:
     return tuple(out)
 
 
+def _unknown_component(tag: str, value: Any, expected: str) -> str:
+    """'unknown kind 'x'; installed: a, b (did you mean 'a'?)' for a name no plugin registered."""
+    names = [name.strip(" '") for name in re.split(r",| or ", expected) if name.strip(" '")]
+    message = f"unknown {tag} {value!r}; installed: {', '.join(names)}"
+    close = difflib.get_close_matches(str(value), names, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return message + " (see `orcapost plugins`)"
+
+
 def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     seen: set[tuple[str, str]] = set()
@@ -141,14 +153,12 @@ def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[Conf
                 continue  # reported by the union tag error instead
         elif error["type"] == "union_tag_invalid":
             ctx = error.get("ctx", {})
-            message = (f"unknown {ctx.get('discriminator', 'name').strip(chr(39))} "
-                       f"{ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}")
-            import difflib
-
-            expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-            close = difflib.get_close_matches(str(ctx.get("tag")), expected, n=1)
-            if close:
-                message += f" (did you mean {close[0]!r}?)"
+            message = _unknown_component(ctx.get("discriminator", "name").strip("'"),
+                                         ctx.get("tag"), str(ctx.get("expected_tags", "")))
+        elif error["type"] == "literal_error" and error["loc"][-1] in ("kind", "name"):
+            # Only one component of this kind installed: pydantic checks a plain Literal.
+            message = _unknown_component(str(error["loc"][-1]), error.get("input"),
+                                         str(error.get("ctx", {}).get("expected", "")))
         else:
             message = message.removeprefix("Value error, ")
         dotted = ".".join(str(p) for p in path)

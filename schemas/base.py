@@ -34,7 +34,7 @@ class StrictModel(BaseModel):
             allowed = ", ".join(sorted(valid)) or "none"
             raise PydanticCustomError(
                 "unknown_key",
-                "unknown key {key!r}{hint}; valid keys here: {allowed}",
-                {"key": str(key), "hint": hint, "allowed": allowed},
+                "unknown key {quoted}{hint}; valid keys here: {allowed}",
+                {"key": str(key), "quoted": repr(str(key)), "hint": hint, "allowed": allowed},
             )
         return data
