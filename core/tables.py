@@ -7,6 +7,7 @@ table.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -64,7 +65,8 @@ class TableBuilder:
         if not failures:
             return None
         return pa.table({
-            "file": [f.file for f in failures],
+            "file": [Path(f.file).name for f in failures],
+            "path": [f.file for f in failures],
             "stage": [f.stage for f in failures],
             "group": [f.group for f in failures],
             "column": [f.column for f in failures],
