@@ -30,6 +30,8 @@ from orcapost.archive import (
 )
 
 GRAVITY = 9.80665
+#: The shortest record, in peak periods, whatever the file size.
+MIN_RECORD_PEAK_PERIODS = 8
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,12 @@ def _catenary(h_tension: np.ndarray, weight: float, depth: float, length: float,
 def simulate(spec: DemoSpec, case: dict) -> SimulationData:
     """One load case's results, deterministic in the case's seed."""
     samples, mooring_nodes, riser_nodes = _layout(spec)
-    dt = spec.sample_interval
+    # Small files have few samples: stretch the interval so the record still spans several peak
+    # periods and has a complete latest wave (the demo config asks for it at every size).
+    dt = max(spec.sample_interval, round(MIN_RECORD_PEAK_PERIODS * case["Tp"] / samples, 3))
     build_up = round(min(10.0, 0.2 * samples * dt), 1)
     n_build = int(round(build_up / dt))
+    build_up = n_build * dt  # stage 0 starts exactly on a sample
     time = (np.arange(samples) - n_build) * dt
     duration = float(time[-1])
     rng = np.random.default_rng([case["seed"], case["load_case"], int(case["heading"] * 10)])
