@@ -43,11 +43,11 @@ class Namer:
 
     def __init__(self, label: str, varying: list[str]) -> None:
         self.label = label
-        present = _placeholders(label)
+        present = self.present = _placeholders(label)
         self.append = [part for part in varying if part not in present]
 
     def __call__(self, **parts: str) -> str:
-        name = self.label.format_map(_Missing(parts)) if _placeholders(self.label) else self.label
+        name = self.label.format_map(_Missing(parts)) if self.present else self.label
         for part in self.append:
             name += f" {parts[part]}"
         return name

@@ -18,7 +18,12 @@ JOURNAL_NAME = "orcapost-journal.jsonl"
 
 
 def result_to_dict(result: FileResult) -> dict:
-    return dataclasses.asdict(result)
+    # Shallow on purpose: a result's containers already hold plain data, and
+    # dataclasses.asdict deep-copies every value (a third of the coordinator's time per file
+    # on campaigns of small files).
+    data = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    data["failures"] = [dataclasses.asdict(failure) for failure in result.failures]
+    return data
 
 
 def result_from_dict(data: dict) -> FileResult:

@@ -181,6 +181,14 @@ class ResultFile(ABC):
 
     def period_slice(self, period: Period) -> slice:
         """Sample indices with t0 <= t <= t1 (both ends included, as OrcaFlex does)."""
+        # Every column of a file usually shares one or two periods: resolve each once.
+        cache = self.__dict__.setdefault("_period_slices", {})
+        found = cache.get(period)
+        if found is None:
+            found = cache[period] = self._resolve_period_slice(period)
+        return found
+
+    def _resolve_period_slice(self, period: Period) -> slice:
         t0, t1 = self.period_bounds(period)
         times = self.sample_times()
         lo = int(np.searchsorted(times, t0 - TIME_TOLERANCE, side="left"))
