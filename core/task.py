@@ -110,6 +110,12 @@ def run_file(spec: PlanSpec, file: FileInfo) -> FileResult:
     return plan.pm.hook.orcapost_process_file(task=task)
 
 
+def run_files(spec: PlanSpec, files: list[FileInfo]) -> list[FileResult]:
+    """Executor entry point for a batch of small files: each opened, extracted and closed in
+    turn on this one worker, exactly as :func:`run_file` does for one."""
+    return [run_file(spec, file) for file in files]
+
+
 def _plain(value: Any) -> Any:
     """Numpy scalars to Python ones, so results are plain data."""
     if isinstance(value, np.generic):

@@ -277,7 +277,8 @@ def test_components_of_every_kind_are_selected_by_name_from_config(pm, campaign_
     assert len(names) == 9 and all(row.startswith("p:") for row in _ListSink.rows)
     assert names == sorted(names, reverse=True)  # one at a time, in the scheduler's order
     assert _CountingReporter.counts == {"done": 9}
-    assert _NeverTwoBig.seen == []  # one at a time: nothing in flight, so nothing to ask
+    # Asked only whether a small file may join another's task; it never may.
+    assert set(_NeverTwoBig.seen) <= {1}
     import pyarrow.csv as pacsv
 
     table = pacsv.read_csv(tmp_path / "out" / "g.csv").to_pylist()
