@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
-from orcapost.migrations import migrate
+from orcapost.migrations import MigrationIssues, migrate
 from pydantic import ValidationError
 
 
@@ -153,8 +153,9 @@ def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[Conf
                 continue  # reported by the union tag error instead
         elif error["type"] == "union_tag_invalid":
             ctx = error.get("ctx", {})
-            message = _unknown_component(ctx.get("discriminator", "name").strip("'"),
-                                         ctx.get("tag"), str(ctx.get("expected_tags", "")))
+            tag = ctx.get("discriminator", "name").strip("'")
+            message = _unknown_component(tag, ctx.get("tag"), str(ctx.get("expected_tags", "")))
+            path = (*path, tag)  # located at the tag, as with a single installed component
         elif error["type"] == "literal_error" and error["loc"][-1] in ("kind", "name"):
             # Only one component of this kind installed: pydantic checks a plain Literal.
             message = _unknown_component(str(error["loc"][-1]), error.get("input"),
@@ -187,20 +188,58 @@ def validate_data(
             f"a config is a mapping of keys (version, inputs, results, ...), "
             f"not a {type(data).__name__}"
         ))])
-    migration = migrate(data, source=source)
+    try:
+        migration = migrate(data, source=source)
+    except MigrationIssues as exc:
+        raise ConfigError(source, [
+            ConfigIssue(".".join(map(str, path)), line_of(text, path) if text else None, message)
+            for path, message in exc.issues
+        ], hint=LEGACY_HINT) from None
     current = apply_overrides(migration.data, overrides) if overrides else migration.data
     try:
         model = registry.config_model().model_validate(current)
     except ValidationError as exc:
-        # Lines only make sense when the data is the text's own (not a migrated rewrite).
-        located = text if migration.from_version == CONFIG_VERSION else None
-        raise ConfigError(source, _issues_from(exc, current, located)) from None
+        if migration.from_version == CONFIG_VERSION:
+            raise ConfigError(source, _issues_from(exc, current, text)) from None
+        # A migrated config: name the legacy key (and its line) each problem came from.
+        raise ConfigError(source, _legacy_issues(exc, current, migration, text),
+                          hint=LEGACY_HINT) from None
+    warnings = list(migration.warnings)
+    if migration.from_version != CONFIG_VERSION:
+        target = str(path) if path else source
+        warnings.append(
+            f"{source} is a legacy (version {migration.from_version}) config, migrated in "
+            f"memory; migrate it for good with `orcapost migrate {target} --in-place` "
+            "(see docs/migration.md)"
+        )
     base = base_directory or (path.parent if path else Path.cwd())
     return LoadedConfig(
         model=model, path=path, base_directory=base, data=current,
         migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
-        warnings=list(migration.warnings),
+        warnings=warnings,
     )
+
+
+LEGACY_HINT = ("a legacy post-processing config is migrated before it is checked; see "
+               "docs/migration.md, or `orcapost migrate --diff` to see the migrated config")
+
+
+def _legacy_issues(exc: ValidationError, current: Any, migration, text: str | None):
+    """Validation problems of a migrated config, located at the legacy keys they came from."""
+    from orcapost.migrations import origin_of
+
+    issues = []
+    for issue in _issues_from(exc, current, None):
+        parts = tuple(int(p) if p.isdigit() else p for p in issue.path.split(".")) \
+            if issue.path else ()
+        legacy = origin_of(migration, parts)
+        if legacy is None:
+            issues.append(ConfigIssue(issue.path, None, f"(in the migrated config) {issue.message}"))
+            continue
+        line = line_of(text, legacy) if text else None
+        issues.append(ConfigIssue(".".join(map(str, legacy)), line,
+                                  f"{issue.message} (migrated to {issue.path})"))
+    return issues
 
 
 def load_config(path: Path | str, registry, overrides: dict[str, Any] | None = None) -> LoadedConfig:

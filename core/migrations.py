@@ -8,6 +8,7 @@ dropped; a step is registered with :func:`migration`.
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,21 @@ from orcapost.errors import OrcapostError
 
 @dataclass
 class StepResult:
+    """A step's output: the new dict, what it changed (``notes``), what it dropped and why
+    (``dropped``), and where keys came from (``origins``: new key path -> key path in the
+    step's input), so comments and error lines can follow a key that moved."""
+
     data: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    origins: dict[tuple, tuple] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MigrationOptions:
+    """Choices the user makes when migrating (``orcapost migrate --keep-threads``)."""
+
+    keep_threads: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,17 @@ class MigrationStep:
     from_version: int
     to_version: int
     name: str
-    function: Callable[[dict[str, Any]], StepResult]
+    function: Callable[..., StepResult]
+    takes_options: bool = False
+
+
+class MigrationIssues(Exception):
+    """Raised by a step for input it cannot migrate: ``issues`` are (key path, message) pairs,
+    the key path in the step's input. :func:`migrate` maps them back to the original keys."""
+
+    def __init__(self, issues: list[tuple[tuple, str]]) -> None:
+        super().__init__("; ".join(message for _, message in issues))
+        self.issues = issues
 
 
 @dataclass
@@ -36,7 +60,10 @@ class Migration:
     from_version: int
     steps: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Current key path -> key path in the original data (only for keys that moved).
+    origins: dict[tuple, tuple] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -53,10 +80,12 @@ DETECTORS: list[Callable[[dict[str, Any]], int | None]] = []
 def migration(from_version: int, to_version: int, name: str):
     """Register a pure step that turns a ``from_version`` dict into a ``to_version`` dict."""
 
-    def decorate(function: Callable[[dict[str, Any]], StepResult]):
+    def decorate(function: Callable[..., StepResult]):
         if from_version in STEPS:
             raise ValueError(f"two migration steps read version {from_version}")
-        STEPS[from_version] = MigrationStep(from_version, to_version, name, function)
+        takes_options = len(inspect.signature(function).parameters) > 1
+        STEPS[from_version] = MigrationStep(from_version, to_version, name, function,
+                                            takes_options)
         return function
 
     return decorate
@@ -69,9 +98,13 @@ def detect_version(data: dict[str, Any], source: str = "<config>") -> int:
             found = detector(data)
             if found is not None:
                 return found
+        from orcapost.legacy.detect import what_it_is
+
         raise OrcapostError(
-            f"{source}: no 'version' key, and the file is not a recognised older config",
-            hint=f"an orcapost config starts with 'version: {CONFIG_VERSION}'",
+            f"{source}: this is {what_it_is(data)}. orcapost post-processes simulation "
+            "results; its config lists the result files and the results to extract",
+            hint=f"an orcapost config starts with 'version: {CONFIG_VERSION}' (docs/config.md); "
+            "a legacy post-processing config (basename: orcaflex_post_process) is read as is",
         )
     if isinstance(version, bool) or not isinstance(version, int):
         raise OrcapostError(f"{source}: version must be a whole number, not {version!r}",
@@ -85,8 +118,14 @@ def detect_version(data: dict[str, Any], source: str = "<config>") -> int:
     return version
 
 
-def migrate(data: dict[str, Any], source: str = "<config>") -> Migration:
-    """Bring ``data`` to the current version. The input is never modified."""
+def migrate(data: dict[str, Any], source: str = "<config>",
+            options: MigrationOptions | None = None) -> Migration:
+    """Bring ``data`` to the current version. The input is never modified.
+
+    A step that cannot migrate its input raises :class:`MigrationIssues`; the issues' key paths
+    are mapped back to the original data before it propagates.
+    """
+    options = options or MigrationOptions()
     version = detect_version(data, source)
     result = Migration(data=data, from_version=version)
     current = copy.deepcopy(data)
@@ -97,9 +136,38 @@ def migrate(data: dict[str, Any], source: str = "<config>") -> Migration:
                 f"{source}: no migration from config version {version}",
                 hint=f"write the config for version {CONFIG_VERSION}",
             )
-        out = step.function(current)
+        try:
+            out = step.function(current, options) if step.takes_options else step.function(current)
+        except MigrationIssues as exc:
+            exc.issues = [(_origin(result.origins, path), msg) for path, msg in exc.issues]
+            raise
         result.steps.append(step.name)
         result.notes.extend(out.notes)
+        result.dropped.extend(out.dropped)
+        # Chain origins: a key of this step's output -> its key in the original data.
+        result.origins = {new: _origin(result.origins, old) for new, old in out.origins.items()}
         current, version = out.data, step.to_version
     result.data = current
     return result
+
+
+def _origin(origins: dict[tuple, tuple], path: tuple) -> tuple:
+    """Where ``path`` (a key path of an intermediate version) came from in the original."""
+    for length in range(len(path), 0, -1):
+        found = origins.get(path[:length])
+        if found is not None:
+            return found + path[length:]
+    return path
+
+
+def origin_of(migration: Migration, path: tuple) -> tuple | None:
+    """The original key path of the current key ``path``, by its longest recorded prefix."""
+    for length in range(len(path), 0, -1):
+        found = migration.origins.get(tuple(path[:length]))
+        if found is not None:
+            return found + tuple(path[length:])
+    return None
+
+
+# The legacy dialect's steps and detector register themselves on import.
+from orcapost.legacy import steps as _legacy_steps  # noqa: E402,F401

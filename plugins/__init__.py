@@ -13,6 +13,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.schedulers.as_listed",
     "orcapost.plugins.sinks.csv",
     "orcapost.plugins.sinks.parquet",
+    "orcapost.plugins.sinks.legacy_csv",
+    "orcapost.plugins.commands.migrate",
     "orcapost.plugins.reporters.rich_progress",
     "orcapost.plugins.reporters.plain",
     "orcapost.plugins.reporters.silent",

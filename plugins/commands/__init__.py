@@ -1,0 +1,1 @@
+"""Built-in CLI commands added as plugins (orcapost_register_commands)."""
