@@ -221,18 +221,25 @@ def _parse_size(text: str) -> int:
 @click.option("--threads", type=click.IntRange(1, 1024), help="Files processed at once.")
 @click.option("--progress", type=_progress_choice)
 @click.option("--quiet", "-q", is_flag=True)
+@click.option("--for-config", "for_config", type=click.Path(path_type=Path),
+              help="Write a campaign with the objects and variables CONFIG names, and run CONFIG "
+              "(a legacy config too) on it.")
 @click.pass_context
-def demo(ctx, directory, files, size, no_run, threads, progress, quiet):
+def demo(ctx, directory, files, size, no_run, threads, progress, quiet, for_config):
     """Write a demo campaign to DIRECTORY/campaign, then post-process it into DIRECTORY/results.
 
     The campaign is a moored FPSO with mooring lines and a riser in JONSWAP seas (headings x Hs x
-    seeds), written as portable archives; the config is orcapost's configs/demo.yml.
+    seeds), written as portable archives; the config is orcapost's configs/demo.yml, or with
+    --for-config, the given config (its objects and variables are added to the campaign).
     """
     from orcapost.config import read_yaml, validate_data
     from orcapost.demo import DemoSpec, write_campaign
 
     spec = DemoSpec(file_size=_parse_size(size))
     campaign = directory / "campaign"
+    if for_config is not None:
+        ctx.exit(_demo_for_config(ctx, for_config, spec, campaign, files, no_run, threads,
+                                  progress, quiet))
     if not quiet:
         click.echo(f"writing {files} demo files of about {size} to {campaign} ...", err=True)
     write_campaign(campaign, spec, files=files)
@@ -247,6 +254,29 @@ def demo(ctx, directory, files, size, no_run, threads, progress, quiet):
     loaded = validate_data(data, pm.registry, source="demo.yml", overrides=overrides,
                            base_directory=Path.cwd())
     ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet))
+
+
+def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progress,
+                     quiet) -> int:
+    """Write a campaign that satisfies CONFIG and run CONFIG on it (inputs and outputs
+    redirected to the demo folder; everything else as the config says)."""
+    from orcapost.config import load_config
+    from orcapost.demo import spec_for_config, write_campaign
+
+    pm = _host(ctx)
+    overrides = _overrides(threads, campaign.parent / "results", None)
+    overrides.update({"inputs.directory": str(campaign.resolve()), "inputs.patterns": ["*.arrow"],
+                      "inputs.include": [], "inputs.exclude": [], "inputs.files": []})
+    loaded = load_config(config, pm.registry, overrides=overrides)
+    spec = spec_for_config(loaded.model, spec)
+    if not quiet:
+        click.echo(f"writing {files} demo files with the objects {config} names to "
+                   f"{campaign} ...", err=True)
+    write_campaign(campaign, spec, files=files)
+    if no_run:
+        click.echo(f"wrote {files} files to {campaign}")
+        return 0
+    return run_config(pm, loaded, progress=progress, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,24 +55,53 @@ class DemoSpec:
     elevation: str = "Elevation"
     dofs: tuple[str, ...] = ("Surge", "Sway", "Heave", "Roll", "Pitch", "Yaw")
     extra_objects: tuple[tuple[str, str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    #: Further lines (name, variables): shaped like the riser, each variable scaled a little.
+    extra_lines: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    #: Model data (name, index) stored with each file's load case for metadata columns
+    #: (OrcaFlex GetData), derived from the load case; an index makes the value a list.
+    model_data: tuple[tuple[str, int | None], ...] = field(default_factory=tuple)
 
     def load_cases(self) -> list[dict]:
         cases = []
         combos = itertools.product(self.headings, self.wave_heights, self.seeds)
         for index, (heading, hs, seed) in enumerate(combos, start=1):
-            cases.append({
+            case = {
                 "load_case": index,
                 "heading": float(heading),
                 "Hs": float(hs),
                 "Tp": peak_period(hs),
                 "gamma": 3.3,
                 "seed": int(seed),
-            })
+            }
+            for name, data_index in self.model_data:
+                case.setdefault(name, _model_value(name, data_index, case))
+            cases.append(case)
         return cases
 
     def file_name(self, case: dict) -> str:
         return (f"LC{case['load_case']:03d}_H{case['heading']:03.0f}_Hs{case['Hs']:.1f}"
                 f"_S{case['seed']:02d}.arrow")
+
+
+#: Plausible values for OrcaFlex data names a config may ask for (GetData), from the load case.
+_MODEL_DATA = {
+    "WaveHeight": lambda c: round(1.86 * c["Hs"], 2),  # the most probable maximum wave
+    "WaveHs": lambda c: c["Hs"],
+    "WavePeriod": lambda c: c["Tp"],
+    "WaveTp": lambda c: c["Tp"],
+    "WaveDirection": lambda c: c["heading"],
+    "InitialHeading": lambda c: c["heading"],
+    "RefCurrentSpeed": lambda c: 0.5,
+    "RefCurrentDirection": lambda c: c["heading"],
+    "CurrentFactor": lambda c: 1.0,
+}
+
+
+def _model_value(name: str, index: int | None, case: dict) -> object:
+    """A model data value derived from the load case; indexed data is a list that has
+    ``index``."""
+    derived = _MODEL_DATA.get(name, lambda c: float(c["load_case"]))(case)
+    return [derived] * (index + 1) if index is not None and index >= 0 else derived
 
 
 def peak_period(hs: float) -> float:
@@ -97,7 +126,8 @@ def _layout(spec: DemoSpec) -> tuple[int, int, int]:
     small = spec.file_size < 400_000
     mooring_nodes, riser_nodes = (11, 21) if small else (51, 101)
     floats = (1 + len(spec.dofs) + spec.moorings * (mooring_nodes + 1) + riser_nodes * 3 + 1
-              + sum(len(v) for _, _, v in spec.extra_objects))
+              + sum(len(v) for _, _, v in spec.extra_objects)
+              + riser_nodes * sum(len(v) for _, v in spec.extra_lines))
     per_sample = 4 * floats + 8
     overhead = 6_000 + 40 * (spec.moorings * mooring_nodes + riser_nodes)
     samples = max(64, int((spec.file_size - overhead) / per_sample))
@@ -236,6 +266,16 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
                                       static=0.0))
         objects.append(ObjectData(name, kind, extra))
 
+    for k, (name, variables) in enumerate(spec.extra_lines):
+        line_variables = []
+        for j, var in enumerate(variables):
+            gain = 1.0 + 0.05 * k + 0.1 * j
+            line_variables.append(LineVariable(
+                var, "", (gain * r_tension).astype(np.float32),
+                static=gain * r_static_t[0, ::-1]))
+        objects.append(ObjectData(name, "Line", line_variables, arc_lengths=r_arcs,
+                                  touchdown=(r_length - r_grounded).astype(np.float32)))
+
     return SimulationData(
         time=time,
         stages=[Stage(0, -build_up, 0.0), Stage(1, 0.0, duration)],
@@ -278,3 +318,58 @@ def write_campaign(directory: Path, spec: DemoSpec, files: int | None = None,
         if progress is not None:
             progress(path)
     return paths
+
+
+def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
+    """A demo spec whose objects and variables are the ones a validated config names.
+
+    A column with a position or an arc length (range graphs, line ends) needs a line; one
+    without needs an object with time histories (a vessel, a fender); metadata columns need
+    their object and the model data they read. Names with glob characters are left to the
+    standard demo objects. So any config can be run without OrcaFlex.
+    """
+    base = base or DemoSpec()
+    standard = {base.vessel, base.environment, base.riser,
+                *(f"{base.mooring_prefix}{i + 1}" for i in range(base.moorings))}
+    lines: dict[str, list[str]] = {}
+    others: dict[str, list[str]] = {}
+    data: dict[str, object] = {}
+
+    def wants(table: dict, obj: str, variable: str | None) -> None:
+        if any(ch in obj for ch in "*?[") or obj in standard:
+            return
+        names = table.setdefault(obj, [])
+        if variable and not any(ch in variable for ch in "*?[") and variable not in names:
+            names.append(variable)
+
+    for group in model.results.values():
+        for column in group.columns:
+            options = column.model_dump()
+            obj, variable = options.get("object"), options.get("variable")
+            for item in options.get("data") or []:
+                wants(others, item["object"], None)
+                index = item.get("index")
+                data.setdefault(item["name"], index if index is not None else None)
+            if not obj:
+                continue
+            is_line = options.get("kind") == "range_graph" or options.get("position") is not None
+            wants(lines if is_line else others, obj, variable)
+            for linked in options.get("linked") or []:
+                wants(lines if is_line else others, obj, linked)
+    for obj in list(others):
+        if obj in lines:
+            lines[obj] += [v for v in others.pop(obj) if v not in lines[obj]]
+    extra = tuple((name, "Vessel" if not variables or _vessel_like(variables) else "Buoy",
+                   tuple(variables) or ("X",)) for name, variables in others.items()
+                  if name != base.environment)
+    return replace(
+        base,
+        extra_objects=tuple(base.extra_objects) + extra,
+        extra_lines=tuple(base.extra_lines) + tuple(
+            (name, tuple(variables) or (base.tension,)) for name, variables in lines.items()),
+        model_data=tuple(base.model_data) + tuple(data.items()),
+    )
+
+
+def _vessel_like(variables: list[str]) -> bool:
+    return any(v in ("X", "Y", "Z", "Rotation 1", "Surge", "Heave") for v in variables)

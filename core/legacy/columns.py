@@ -186,7 +186,9 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
             "position": "objectExtra", "period": "SimulationPeriod", "arc_length": "ArcLength",
             "statistics": "Statistic_Type", "data": "Variable", "kind": "Command"}
     if name == "GetData":
-        out.update(kind="metadata", data=[_get_data(column, obj, path, issues)])
+        # The label names the data item, so the output column is exactly the legacy Label.
+        item = _get_data(column, obj, path, issues)
+        out = {"kind": "metadata", "data": [dict(item, label=label)]}
         for key in ("Statistic_Type", "SimulationPeriod", "ArcLength", "objectExtra"):
             if column.get(key) not in (None, []):
                 issues.append((path + (key,), f"{key} does not apply to GetData (model data "

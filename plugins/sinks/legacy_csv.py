@@ -74,7 +74,8 @@ class LegacyCsvSink(Sink):
     def open(self, context) -> None:
         self.directory = Path(context.output_directory)
         self.stem = context.config_stem
-        self.builder = TableBuilder(list(context.config.results))
+        self.groups = list(context.config.results)
+        self.builder = TableBuilder(list(self.groups))
 
     def add(self, result) -> None:
         self.builder.add(result)
@@ -88,8 +89,9 @@ class LegacyCsvSink(Sink):
         results = sorted(self.builder.results, key=lambda r: r.path)
         labels: list[str] = []
         for result in results:
-            for key in result.values.get(group, {}):
-                if key not in labels and key not in TIMES:
+            for key, value in result.values.get(group, {}).items():
+                # A dict is a table of its own (a time history), never a cell.
+                if key not in labels and key not in TIMES and not isinstance(value, dict):
                     labels.append(key)
         rows = []
         for result in results:
@@ -110,7 +112,7 @@ class LegacyCsvSink(Sink):
 
     def close(self, summary) -> list[Path]:
         written = []
-        for group in self.builder.groups():
+        for group in self.groups:
             header, rows = self.rows(group)
             path = self.directory / self.file_name(group)
             with atomic_path(path) as tmp:
@@ -118,6 +120,15 @@ class LegacyCsvSink(Sink):
                     writer = csv.writer(handle)
                     writer.writerow(header)
                     writer.writerows(["" if v is None else v for v in row] for row in rows)
+            written.append(path)
+        # Tables beside the groups (time histories, envelopes), when the builder makes them:
+        # plain CSVs under the same legacy naming.
+        for name in self.builder.groups():
+            if name in self.groups or not hasattr(self.builder, "table"):
+                continue
+            path = self.directory / self.file_name(name)
+            with atomic_path(path) as tmp:
+                pacsv.write_csv(self.builder.table(name), str(tmp))
             written.append(path)
         failures = self.builder.failures_table()
         if failures is not None:
