@@ -6,7 +6,7 @@ the component with those options. The class docstring's first line is its summar
 ``orcapost plugins``.
 
 Kinds: sources (readers by file type), extractors (result column kinds), thread policies,
-memory optimizers, I/O schedulers, sinks and progress reporters.
+memory optimizers, I/O schedulers, sinks, progress reporters and campaign reductions.
 """
 
 from __future__ import annotations
@@ -130,6 +130,25 @@ class Reporter(Component):
         pass
 
 
+class Reduction(Component):
+    """A campaign reduction (``campaign[].reductions[].kind``): one group of rows -> values.
+
+    ``Options`` subclasses :class:`orcapost.schemas.config.ReductionOptions` (``columns``
+    patterns). ``reduce`` runs on the coordinating thread after every file is done.
+    """
+
+    @abstractmethod
+    def reduce(self, column: str, values: Any, rows: Any) -> dict[str, Any]:
+        """Output suffix -> value for one value column over one group of rows.
+
+        :param column: the value column's name in the result group's table.
+        :param values: its values in this group of rows, a float64 numpy array (NaN where a
+            file has no value).
+        :param rows: the group's rows, a :class:`pyarrow.Table` (metadata columns included).
+        :return: suffix -> value; the campaign table's column is ``"<column> <suffix>"``.
+        """
+
+
 #: Component kinds, in the order ``orcapost plugins`` shows them.
 COMPONENT_KINDS: dict[str, type[Component]] = {
     "source": Source,
@@ -139,4 +158,5 @@ COMPONENT_KINDS: dict[str, type[Component]] = {
     "io_scheduler": IOScheduler,
     "sink": Sink,
     "reporter": Reporter,
+    "reduction": Reduction,
 }

@@ -98,6 +98,18 @@ def orcapost_register_reporters(register):
 
 
 @hookspec
+def orcapost_register_reductions(register):
+    """Register campaign reductions: the ``kind`` of a ``campaign[].reductions`` entry.
+
+    :param register: callable taking a :class:`orcapost.components.Reduction` subclass, whose
+        ``Options`` model subclasses :class:`orcapost.schemas.config.ReductionOptions`.
+
+    Called once, on the main thread, when the plugin manager is built. Not firstresult. The
+    reductions themselves run on the coordinating thread after every file is done.
+    """
+
+
+@hookspec
 def orcapost_register_commands(cli):
     """Add subcommands to the ``orcapost`` command line.
 

@@ -26,6 +26,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "io_scheduler": "orcapost_register_io_schedulers",
     "sink": "orcapost_register_sinks",
     "reporter": "orcapost_register_reporters",
+    "reduction": "orcapost_register_reductions",
 }
 
 

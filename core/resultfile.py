@@ -136,6 +136,15 @@ class ResultFile(ABC):
     def raw_static(self, obj: str, var: str) -> float | np.ndarray | None:
         """Static-state value (scalar, or per node for line variables), None if not stored."""
 
+    def model_data(self, object: str, name: str, index: int | None = None):  # noqa: A002
+        """A model data item (OrcaFlex ``model[object].GetData(name, index)``).
+
+        Sources that carry model data override this; the default says it is not available, which
+        the metadata extractor reports as a per-file failure of that column.
+        """
+        where = f"{object} / {name}" + (f"[{index}]" if index is not None else "")
+        raise ResultFileError(f"model data {where} is not available in this file")
+
     def close(self) -> None:  # noqa: B027 - optional for sources that hold nothing open
         """Release the file. Called on the thread that opened it."""
 
@@ -258,6 +267,15 @@ class ResultFile(ABC):
             raise ResultFileError("Touchdown has no static value here: use an arc length")
         return float(self._at_position(obj, arcs, values, position, slice(None))[0])
 
+    def line_values_at(
+        self, obj: str, var: str, period: Period, arc_length: float
+    ) -> np.ndarray:
+        """A line variable over a period interpolated at one arc length, shape (samples, 1)."""
+        arcs, grid = self.raw_line_values(obj, var)
+        position = Position(kind="arc_length", value=arc_length)
+        values = self._at_position(obj, arcs, grid, position, self.period_slice(period))
+        return values[:, np.newaxis]
+
     # -- helpers --------------------------------------------------------------------------
     def _variable(self, obj: str, var: str) -> VariableInfo:
         catalogue = self.catalogue()
@@ -294,6 +312,13 @@ class ResultFile(ABC):
                 raise ResultFileError(f"{obj} has no touchdown point in this file")
             return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
         raise ResultFileError(f"position {position.describe()} is not supported")
+
+
+def sample_interval(time: np.ndarray) -> float:
+    """The sample interval of a series' times: the mean step (exact for a regular grid)."""
+    if time.shape[0] < 2:
+        raise ResultFileError("a single sample has no sample interval")
+    return float(time[-1] - time[0]) / (time.shape[0] - 1)
 
 
 def _interpolate_rows(arcs: np.ndarray, grid: np.ndarray, s: np.ndarray) -> np.ndarray:

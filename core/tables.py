@@ -1,30 +1,77 @@
-"""Gather file results into one table per result group, and a failures table.
+"""Gather file results into one table per result group, extra tables, and a failures table.
 
 A row per file: file name, path, size, status, simulation state, the load-case metadata, then a
 column per labelled result, in config order. Sinks share this so every format holds the same
 table.
+
+Besides cells, an extractor may return *extra tables* (a range graph's per-node envelope, a time
+history): plain-data values made by :func:`extra_table`. They never become cells; each is
+written as its own table beside the group's, named ``<group>_<name>`` (``layout: long``, all
+files stacked with a leading ``file`` column) or ``<group>_<name>_<file stem>`` (``layout:
+per_file``). After all files, the campaign tables of the config's ``campaign`` section
+(:mod:`orcapost.campaign`) are added, named by their ``name``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from orcapost.results import FileResult
 
 LEADING_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state")
+#: The key that marks a result value as an extra table (plain data: it is journaled as JSON).
+TABLE_MARKER = "__orcapost_table__"
+TABLE_LAYOUTS = ("long", "per_file")
+
+
+def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> dict[str, Any]:
+    """An extra table an extractor returns as one of its values.
+
+    ``columns`` maps column names to equal-length sequences (numpy arrays become lists, so the
+    value stays plain, picklable, JSON-serialisable data).
+    """
+    if layout not in TABLE_LAYOUTS:
+        raise ValueError(f"layout must be one of {TABLE_LAYOUTS}, got {layout!r}")
+    plain = {key: (np.asarray(values).tolist() if isinstance(values, np.ndarray)
+                   else list(values)) for key, values in columns.items()}
+    lengths = {len(values) for values in plain.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"extra table {name!r} has columns of different lengths {lengths}")
+    return {TABLE_MARKER: name, "layout": layout, "columns": plain}
+
+
+def is_extra_table(value: Any) -> bool:
+    return isinstance(value, dict) and TABLE_MARKER in value
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a label (Windows forbids <>:"/\\|?* and trailing dots)."""
+    return re.sub(r"[^0-9A-Za-z._+-]+", "_", text).strip("._") or "table"
 
 
 class TableBuilder:
-    def __init__(self, group_order: list[str] | None = None) -> None:
+    def __init__(self, group_order: list[str] | None = None, campaign: list | None = None) -> None:
         self.results: list[FileResult] = []
         self.group_order = list(group_order or [])
+        self.campaign = list(campaign or [])
+        self._extras: dict[str, tuple[str, str, str | None]] = {}
+        self._campaign_tables: dict[str, pa.Table] | None = None
+
+    @classmethod
+    def for_run(cls, context) -> TableBuilder:
+        """The builder for a run: its groups in config order and its campaign tables."""
+        config = context.config
+        return cls(list(config.results), getattr(config, "campaign", None))
 
     def add(self, result: FileResult) -> None:
         self.results.append(result)
 
-    def groups(self) -> list[str]:
+    def _result_groups(self) -> list[str]:
         names = list(self.group_order)
         for result in self.results:
             for name in result.values:
@@ -32,11 +79,90 @@ class TableBuilder:
                     names.append(name)
         return names
 
+    def groups(self) -> list[str]:
+        """Every table name: result groups, then extra tables, then campaign tables."""
+        names = self._result_groups()
+        self._extras = self._find_extras(names)
+        names.extend(name for name in self._extras if name not in names)
+        names.extend(name for name in self.campaign_tables() if name not in names)
+        return names
+
+    def table(self, name: str) -> pa.Table:
+        """Any table :meth:`groups` names."""
+        if name in self.campaign_tables():
+            return self.campaign_tables()[name]
+        if name not in self._extras:
+            self._extras = self._find_extras(self._result_groups())
+        if name in self._extras:
+            return self._extra_table(*self._extras[name])
+        return self._group_table(name)
+
+    # -- extra tables ---------------------------------------------------------------------
+    def _find_extras(self, groups: list[str]) -> dict[str, tuple[str, str, str | None]]:
+        """Output name -> (group, value key, file path or None for stacked tables)."""
+        found: dict[str, tuple[str, str, str | None]] = {}
+        for result in self._ordered():
+            for group in groups:
+                for key, value in result.values.get(group, {}).items():
+                    if not is_extra_table(value):
+                        continue
+                    base = f"{group}_{safe_name(value[TABLE_MARKER])}"
+                    if value["layout"] == "per_file":
+                        found[f"{base}_{safe_name(Path(result.path).stem)}"] = (
+                            group, key, result.path)
+                    else:
+                        found.setdefault(base, (group, key, None))
+        return found
+
+    def _extra_table(self, group: str, key: str, path: str | None) -> pa.Table:
+        if path is not None:
+            result = next(r for r in self.results if r.path == path)
+            columns = result.values[group][key]["columns"]
+            return pa.table({name: _array(values) for name, values in columns.items()})
+        stacked: dict[str, list[Any]] = {"file": []}
+        for result in self._ordered():
+            value = result.values.get(group, {}).get(key)
+            if not is_extra_table(value):
+                continue
+            columns = value["columns"]
+            length = len(next(iter(columns.values()), []))
+            filled = len(stacked["file"])
+            stacked["file"].extend([result.name] * length)
+            for name, values in columns.items():
+                column = stacked.setdefault(_unique(name, {"file": 0}), [None] * filled)
+                column.extend(values)
+            for column in stacked.values():  # a column a file did not have stays empty
+                column.extend([None] * (filled + length - len(column)))
+        return pa.table({name: _array(values) for name, values in stacked.items()})
+
+    # -- campaign tables ------------------------------------------------------------------
+    def campaign_tables(self) -> dict[str, pa.Table]:
+        """The campaign tables, computed once after every file has been added."""
+        if self._campaign_tables is None:
+            from orcapost.campaign import campaign_tables
+
+            self._campaign_tables = (campaign_tables(self.campaign, self._rows_and_values)
+                                     if self.campaign else {})
+        return self._campaign_tables
+
+    def _rows_and_values(self, group: str) -> tuple[pa.Table, list[str]]:
+        table = self._group_table(group)
+        values = []
+        for result in self.results:
+            for key, value in result.values.get(group, {}).items():
+                if key not in values and not is_extra_table(value) and key in table.column_names:
+                    values.append(key)
+        return table, values
+
     def _ordered(self) -> list[FileResult]:
         # Completion order differs run to run; tables list files by path.
         return sorted(self.results, key=lambda r: r.path)
 
     def group_table(self, group: str) -> pa.Table:
+        """The table of a result group, or of any other name :meth:`groups` lists."""
+        return self.table(group)
+
+    def _group_table(self, group: str) -> pa.Table:
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
@@ -44,8 +170,8 @@ class TableBuilder:
             for key in result.load_case:
                 if key not in load_case_keys:
                     load_case_keys.append(key)
-            for key in result.values.get(group, {}):
-                if key not in value_keys:
+            for key, value in result.values.get(group, {}).items():
+                if key not in value_keys and not is_extra_table(value):
                     value_keys.append(key)
         columns: dict[str, list[Any]] = {
             "file": [r.name for r in rows],

@@ -20,7 +20,14 @@ from orcapost.defaults import (
 )
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField, PositionField
-from pydantic import BeforeValidator, ByteSize, Field, create_model, field_validator
+from pydantic import (
+    BeforeValidator,
+    ByteSize,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Column bases for extractor plugins
@@ -49,6 +56,27 @@ class SeriesColumn(ColumnOptions):
     period: PeriodField = Field(
         default=WHOLE_SIMULATION,
         description="whole simulation, latest wave, static state, {stage: N} or [t0, t1].",
+    )
+
+
+class ReductionOptions(StrictModel):
+    """Base of every campaign reduction: which value columns of the group it reduces."""
+
+    columns: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1,
+        description="Value columns of the result group, by name or glob pattern (* = all).",
+    )
+
+
+class CampaignTableConfig(StrictModel):
+    """A table over the rows of one result group, reduced over groups of rows by metadata."""
+
+    name: str = Field(min_length=1, description="Output table name (like a result group's).")
+    group: str = Field(min_length=1, description="The result group whose rows are reduced.")
+    by: list[str] = Field(
+        default_factory=list,
+        description="Metadata columns whose values form the groups of rows (e.g. [heading]); "
+        "empty: the whole campaign is one group.",
     )
 
 
@@ -128,12 +156,14 @@ def _by_name(value: Any) -> Any:
 def _tagged_union(registry, kind: str, tag: str) -> Any:
     members = []
     for entry in registry.all(kind):
-        members.append(create_model(
+        member = create_model(
             f"{kind.title().replace('_', '')}_{re.sub(r'[^0-9A-Za-z]', '_', entry.name)}",
             __base__=entry.cls.Options,
             __doc__=entry.cls.summary(),
             **{tag: (Literal[entry.name], Field(description=f"{kind.replace('_', ' ')}"))},
-        ))
+        )
+        member.component = entry.cls  # what a validated entry selects, for code without a registry
+        members.append(member)
     if not members:
         raise RuntimeError(f"no {kind} is registered")
     if len(members) == 1:
@@ -144,6 +174,20 @@ def _tagged_union(registry, kind: str, tag: str) -> Any:
 def options_of(spec: StrictModel, tag: str = "name") -> dict[str, Any]:
     """A selected component's options: the entry without its selecting tag."""
     return {key: getattr(spec, key) for key in type(spec).model_fields if key != tag}
+
+
+def _check_campaign(config):
+    """Campaign tables reduce existing result groups and never overwrite one."""
+    names: set[str] = set()
+    for table in getattr(config, "campaign", ()):
+        if table.group not in config.results:
+            raise ValueError(f"campaign table {table.name!r} reduces group {table.group!r}, "
+                             f"which is not in results ({', '.join(config.results)})")
+        if table.name in config.results or table.name in names:
+            raise ValueError(f"campaign table name {table.name!r} is used twice: give each "
+                             "campaign table a name no result group has")
+        names.add(table.name)
+    return config
 
 
 def build_config_model(registry) -> type[StrictModel]:
@@ -194,9 +238,23 @@ def build_config_model(registry) -> type[StrictModel]:
         )),
     )
 
+    campaign_fields: dict[str, Any] = {}
+    if registry.names("reduction"):
+        reduction = _tagged_union(registry, "reduction", "kind")
+        campaign_table = create_model(
+            "CampaignTable", __base__=CampaignTableConfig,
+            reductions=(list[reduction], Field(min_length=1, description="Reductions, by kind.")),
+        )
+        campaign_fields["campaign"] = (list[campaign_table], Field(
+            default_factory=list,
+            description="Campaign tables: rows of a result group reduced by metadata columns, "
+            "written beside the per-file tables after all files.",
+        ))
+
     model = create_model(
         "OrcapostConfig",
         __base__=StrictModel,
+        __validators__={"campaign_names": model_validator(mode="after")(_check_campaign)},
         __doc__="An orcapost post-processing config (version 2).",
         version=(Literal[CONFIG_VERSION], Field(description="Config format version.")),
         inputs=(InputsConfig, ...),
@@ -205,5 +263,6 @@ def build_config_model(registry) -> type[StrictModel]:
             min_length=1, description="Result groups by name: one output table each."
         )),
         outputs=(outputs, Field(default_factory=dict, validate_default=True)),
+        **campaign_fields,
     )
     return model

@@ -39,3 +39,24 @@ def statistics_config(inputs: Path, outputs: Path, **engine) -> dict:
         },
         "outputs": {"directory": str(outputs), "formats": ["csv", "parquet"]},
     }
+
+
+def first_archive(campaign: Path) -> Path:
+    """The first demo archive of a campaign folder."""
+    return sorted(campaign.glob("*.arrow"))[0]
+
+
+def extract(extractor_cls, path: Path, **column):
+    """Run one extractor on one archive with a column given as keyword options."""
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    options = extractor_cls.Options.model_validate({"label": "x", **column})
+    with ArchiveResultFile(path) as file:
+        return extractor_cls(options).extract(file, options)
+
+
+def whole(archive) -> object:
+    """Boolean mask of the whole-simulation period (stage 1 on) of an open Archive."""
+    time = archive.time
+    start = archive.stages[1].start if len(archive.stages) > 1 else archive.stages[0].start
+    return (time >= start - 1e-9) & (time <= time[-1] + 1e-9)

@@ -22,7 +22,7 @@ class TabularSink(Sink):
         self.directory = Path(context.output_directory)
         self.naming = context.config.outputs.naming
         self.stem = context.config_stem
-        self.builder = TableBuilder(list(context.config.results))
+        self.builder = TableBuilder.for_run(context)
 
     def add(self, result) -> None:
         self.builder.add(result)

@@ -15,6 +15,12 @@ from orcapost.components import Source
 from orcapost.errors import ResultFileError
 from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
 
+#: OrcaFlex environment data names answered from the archive's load case.
+LOAD_CASE_DATA = {"WaveHs": "Hs", "WaveTp": "Tp", "WaveDirection": "heading",
+                  "WaveGamma": "gamma", "WaveSeed": "seed"}
+#: The object OrcaFlex keeps wave data on; accepted even when a file has no such object.
+ENVIRONMENT_ALIAS = "Environment"
+
 
 class ArchiveResultFile(ResultFile):
     def __init__(self, path: Path) -> None:
@@ -80,6 +86,32 @@ class ArchiveResultFile(ResultFile):
         if isinstance(static, list):
             return np.asarray(static, dtype=np.float64)
         return static
+
+    def model_data(self, object: str, name: str, index: int | None = None):  # noqa: A002
+        """Model data from the archive header: its ``model_data`` section when present, then
+        the load case (by key, or by the OrcaFlex environment data name), then line lengths."""
+        if object not in self._catalogue and object != ENVIRONMENT_ALIAS:
+            raise ResultFileError(f"model data: no object {object!r} in this file")
+        stored = (self.archive.header.get("model_data") or {}).get(object, {})
+        load_case = self.load_case()
+        if name in stored:
+            value = stored[name]
+        elif name in load_case:
+            value = load_case[name]
+        elif name in LOAD_CASE_DATA and LOAD_CASE_DATA[name] in load_case:
+            value = load_case[LOAD_CASE_DATA[name]]
+        elif name == "Length" and object in self._arcs:
+            arcs = self._arcs[object]
+            value = float(arcs[-1] - arcs[0])
+        else:
+            return super().model_data(object, name, index)
+        if isinstance(value, list):
+            if index is None:
+                raise ResultFileError(f"model data {object} / {name} is indexed: give an index")
+            if not 0 <= index < len(value):
+                raise ResultFileError(f"model data {object} / {name} has no index {index}")
+            return value[index]
+        return value
 
     def close(self) -> None:
         self.archive.close()

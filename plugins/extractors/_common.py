@@ -1,0 +1,43 @@
+"""What several extractors share: arc-length options and the names of their outputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from orcapost.extraction import Namer, Target
+from pydantic import BeforeValidator
+
+
+def _arc_length(value: Any) -> Any:
+    """null (whole line), S (one arc length) or [s0, s1]; [] and [S] are accepted as legacy."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 0:
+            return None
+        if len(value) == 1:
+            return float(value[0])
+        if len(value) != 2:
+            raise ValueError("arc_length is null (whole line), S, or [s0, s1]")
+        s0, s1 = float(value[0]), float(value[1])
+        if s1 < s0:
+            raise ValueError(f"arc_length range [{s0:g}, {s1:g}] ends before it starts")
+        return (s0, s1)
+    return value
+
+
+ArcLength = Annotated[float | tuple[float, float] | None, BeforeValidator(_arc_length)]
+
+
+def namer_for(label: str, found: list[Target], parts: list[str] | None = None) -> Namer:
+    """A Namer whose varying parts are those with more than one value among the targets."""
+    varying = []
+    if len({t.obj.name for t in found}) > 1:
+        varying.append("object")
+    if len({t.var.name for t in found}) > 1:
+        varying.append("variable")
+    return Namer(label, varying + list(parts or []))
+
+
+def table_name(label: str, column: Any) -> str:
+    """The name of a column's extra table: its label with the patterns it was given."""
+    return Namer(label, [])(object=getattr(column, "object", ""),
+                            variable=getattr(column, "variable", ""), statistic="")

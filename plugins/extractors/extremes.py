@@ -1,0 +1,149 @@
+"""The ``extremes`` extractor: short-term extreme values of a time history for a storm duration.
+
+Methods (formulas, conventions and references: docs/extractors/extremes.md, docs/numerics.md):
+
+- ``rayleigh``: OrcaFlex's Rayleigh extremes, mean, std and Tz = 2 pi sqrt(m0/m2) from the
+  series; the most probable maximum ``mean + std sqrt(2 ln(T/Tz))``, or with ``risk`` the level
+  exceeded with that probability (OrcaFlex's risk-factor form).
+- ``weibull`` / ``gpd``: peaks over a threshold, declustered by runs, maximum-likelihood fit of
+  the excesses, return level for the storm duration (at ``risk``, default 1 - 1/e: exceeded once
+  on average), optional parametric-bootstrap confidence interval.
+- ``gumbel``: maxima of consecutive blocks of ``block`` seconds, maximum-likelihood Gumbel fit,
+  extrapolated to the storm (n = T/block blocks: loc + scale ln n, the most probable storm
+  maximum; or the level exceeded with probability ``risk``).
+
+``tail: lower`` analyses minima (values in the original units, below the mean).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.errors import ResultFileError
+from orcapost.extraction import targets
+from orcapost.numerics import extremes as ev
+from orcapost.plugins.extractors._common import namer_for
+from orcapost.resultfile import sample_interval
+from orcapost.schemas.config import SeriesColumn
+from pydantic import Field, model_validator
+
+
+class ExtremesColumn(SeriesColumn):
+    method: Literal["rayleigh", "weibull", "gpd", "gumbel"] = Field(
+        default="rayleigh", description="rayleigh, weibull, gpd or gumbel.")
+    storm_duration: float = Field(
+        default=10800.0, gt=0, description="Storm duration T in seconds (default 3 hours).")
+    tail: Literal["upper", "lower"] = Field(
+        default="upper", description="upper: maxima; lower: minima.")
+    risk: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="Probability that the storm extreme is worse than the value; null: the "
+        "most probable maximum (1 - 1/e for the fitted methods).")
+    threshold: float | None = Field(
+        default=None, description="weibull/gpd: absolute threshold; null: threshold_quantile.")
+    threshold_quantile: float = Field(
+        default=0.95, gt=0, lt=1,
+        description="weibull/gpd: threshold as this quantile of the series (1 - q for lower).")
+    decluster: float | None = Field(
+        default=None, gt=0,
+        description="weibull/gpd: seconds below the threshold that end a cluster; null: one "
+        "sample (every excursion is a cluster).")
+    confidence: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="weibull/gpd: confidence level of the return level's interval (0.95).")
+    bootstrap: int = Field(default=200, ge=20, description="Bootstrap resamples for the interval.")
+    block: float = Field(default=600.0, gt=0, description="gumbel: block length in seconds.")
+    spectral_method: Literal["diff", "fft"] = Field(
+        default="diff", description="rayleigh: how m2 is estimated (docs/numerics.md).")
+    details: bool = Field(
+        default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
+        "threshold, peaks / loc, scale, blocks).")
+
+    @model_validator(mode="after")
+    def _fits(self):
+        if self.confidence is not None and self.method not in ("weibull", "gpd"):
+            raise ValueError("confidence applies to the weibull and gpd methods only")
+        return self
+
+
+class ExtremesExtractor(Extractor):
+    """Rayleigh MPM, Weibull/GPD peaks-over-threshold or Gumbel storm extremes of a series."""
+
+    name = "extremes"
+    Options = ExtremesColumn
+
+    def extract(self, file, column: ExtremesColumn) -> dict:
+        found = list(targets(file, column))
+        name = namer_for(column.label, found)
+        out: dict = {}
+        for target in found:
+            series = file.time_history(target.obj.name, target.var.name, column.position,
+                                       column.period)
+            base = name(object=target.obj.name, variable=target.var.name)
+            try:
+                values = analyse(series.time, series.values, column)
+            except ValueError as exc:
+                raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
+            for key, value in values.items():
+                out[base if key == "value" else f"{base} {key}"] = value
+        return out
+
+
+def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dict[str, float]:
+    """The column's extreme (``value``) and its details, for one series."""
+    x = np.asarray(values, dtype=np.float64)
+    dt = sample_interval(time)
+    T = column.storm_duration
+    out: dict[str, float] = {}
+    if column.method == "rayleigh":
+        fit = ev.rayleigh_extremes(x, dt, T, tail=column.tail, method=column.spectral_method)
+        out["value"] = fit.mpm if column.risk is None else fit.extreme(column.risk)
+        if column.details:
+            out.update(mean=fit.mean, std=fit.std, tz=fit.tz)
+        return out
+    risk = ev.MPM_RISK if column.risk is None else column.risk
+    if column.method == "gumbel":
+        per_block = int(round(column.block / dt))
+        blocks = x.size // per_block if per_block > 0 else 0
+        if blocks < 2:
+            raise ValueError(f"{column.block:g} s blocks: the record holds fewer than 2")
+        sign = 1.0 if column.tail == "upper" else -1.0
+        maxima = sign * (sign * x[: blocks * per_block].reshape(blocks, per_block)).max(axis=1)
+        fit = ev.fit_gumbel(maxima, column.tail)
+        # The storm extreme is the largest of n = T / block independent block maxima:
+        # P(storm max <= x) = F(x)^n, a Gumbel with loc + scale ln n.
+        n = T / column.block
+        shift = fit.scale * math.log(n)
+        storm = ev.GumbelFit(fit.loc + (shift if column.tail == "upper" else -shift),
+                             fit.scale, column.tail, fit.n)
+        out["value"] = storm.extreme(1.0 - risk)
+        if column.details:
+            out.update(loc=fit.loc, scale=fit.scale, blocks=float(blocks))
+        return out
+    q = column.threshold_quantile if column.tail == "upper" else 1.0 - column.threshold_quantile
+    threshold = float(np.quantile(x, q)) if column.threshold is None else column.threshold
+    peaks = ev.decluster_peaks(x, threshold, column.decluster if column.decluster else dt,
+                               dt=dt, tail=column.tail)
+    if peaks.values.size < 2:
+        raise ValueError(f"{peaks.values.size} peak(s) beyond the threshold {threshold:g}: "
+                         "lower the threshold")
+    fit = ev.fit_gpd(peaks) if column.method == "gpd" else ev.fit_weibull(peaks)
+    if column.confidence is None:
+        out["value"] = fit.return_level(T, risk)
+    else:
+        level = ev.return_level_ci(fit, T, risk=risk, level=column.confidence,
+                                   n_boot=column.bootstrap)
+        out.update(value=level.value, lower=level.lower, upper=level.upper)
+    if column.details:
+        out.update(shape=fit.shape, scale=fit.scale, threshold=threshold,
+                   peaks=float(fit.n_peaks))
+    return out
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(ExtremesExtractor)

@@ -1,0 +1,171 @@
+"""The ``fatigue`` extractor: rainflow counting, damage-equivalent load and Miner damage.
+
+The series (at a position, or at every node of an arc-length range of a line variable) is
+rainflow-counted per ASTM E1049-85 with half cycles (the residue counts as half cycles; see
+docs/numerics.md), in compiled code. Outputs, by name in ``outputs``:
+
+- ``damage``: Palmgren-Miner damage ``sum n_i / N(S_i)`` on an S-N curve (a DNV-RP-C203 curve
+  by name, or a user curve), with ``S_i = range_i * stress_factor * scf * thickness factor``;
+- ``del``: damage-equivalent load range ``(sum n_i S_i^m / n_eq)^(1/m)`` in the variable's units;
+- ``cycles``: the number of cycles (half cycles count 0.5); ``max_range``: the largest range.
+
+Over a range of nodes each output is summarised by its largest value over the nodes (with
+``with_arc_length``, the arc length where it occurs). ``bins`` writes the range histogram as a
+table of its own. Conventions and references: docs/extractors/fatigue.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.errors import OrcapostError, ResultFileError
+from orcapost.extraction import targets
+from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
+from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
+from orcapost.plugins.extractors._common import ArcLength, namer_for, table_name
+from orcapost.schemas.config import SeriesColumn
+from orcapost.tables import extra_table
+from pydantic import Field, field_validator, model_validator
+
+OUTPUTS = ("damage", "del", "cycles", "max_range")
+
+
+class FatigueColumn(SeriesColumn):
+    arc_length: ArcLength = Field(
+        default=None, description="Line variables without a position: every node of the whole "
+        "line (null) or of [s0, s1].")
+    sn_curve: str | dict[str, Any] | None = Field(
+        default=None, description="S-N curve: a built-in name (DNV-RP-C203:D:seawater-cp) or "
+        "{m1, log_a1[, m2, log_a2, n_knee, fatigue_limit, t_ref, k]}.")
+    stress_factor: float = Field(
+        default=1.0, gt=0, description="Multiplies the variable into the curve's stress unit.")
+    scf: float = Field(default=1.0, gt=0, description="Stress concentration factor.")
+    thickness: float | None = Field(
+        default=None, gt=0, description="Thickness (mm) for the curve's thickness effect.")
+    m: float | None = Field(default=None, gt=0, description="S-N slope of the DEL.")
+    n_eq: float = Field(default=1e7, gt=0, description="Equivalent cycle count of the DEL.")
+    outputs: list[Literal["damage", "del", "cycles", "max_range"]] = Field(
+        default_factory=list, description="damage, del, cycles, max_range (default: damage "
+        "with an S-N curve, del with m).")
+    bins: int | list[float] | None = Field(
+        default=None, description="Range histogram: a bin count or the bin edges; written as "
+        "its own table.")
+    with_arc_length: bool = Field(
+        default=False, description="Over a range of nodes: also emit where each summary occurs.")
+
+    @field_validator("sn_curve")
+    @classmethod
+    def _curve(cls, value):
+        if value is not None:
+            try:
+                resolve_curve(value)
+            except OrcapostError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("bins")
+    @classmethod
+    def _bins(cls, value):
+        if isinstance(value, int) and value < 1:
+            raise ValueError("bins must be at least 1")
+        if isinstance(value, list) and (len(value) < 2 or np.any(np.diff(value) <= 0)):
+            raise ValueError("bin edges must be at least two increasing values")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self):
+        wanted = self.wanted()
+        if not wanted and self.bins is None:
+            raise ValueError("give sn_curve (damage), m (DEL), outputs or bins")
+        if "damage" in wanted and self.sn_curve is None:
+            raise ValueError("damage needs an sn_curve")
+        if "del" in wanted and self.m is None:
+            raise ValueError("del needs the S-N slope m")
+        return self
+
+    def wanted(self) -> list[str]:
+        if self.outputs:
+            return list(dict.fromkeys(self.outputs))
+        return ([("damage")] if self.sn_curve is not None else []) + (
+            ["del"] if self.m is not None else [])
+
+
+def fatigue_values(series: np.ndarray, column: FatigueColumn, curve: SNCurve | None
+                   ) -> tuple[dict[str, float], Any]:
+    """The column's outputs for one series, and its cycles."""
+    cycles = extract_cycles(series)
+    out: dict[str, float] = {}
+    for output in column.wanted():
+        if output == "damage":
+            factor = curve.thickness_factor(column.thickness) if column.thickness else 1.0
+            out[output] = miner_damage(cycles.ranges * column.stress_factor, cycles.counts,
+                                       curve, scf=column.scf, thickness_factor=factor)
+        elif output == "del":
+            out[output] = del_(cycles.ranges, cycles.counts, column.m, column.n_eq)
+        elif output == "cycles":
+            out[output] = float(cycles.counts.sum())
+        elif output == "max_range":
+            out[output] = float(cycles.ranges.max()) if cycles.ranges.size else 0.0
+    return out, cycles
+
+
+class FatigueExtractor(Extractor):
+    """Rainflow counting (ASTM E1049-85), DEL and Miner damage on S-N curves, range histograms."""
+
+    name = "fatigue"
+    Options = FatigueColumn
+
+    def extract(self, file, column: FatigueColumn) -> dict:
+        found = list(targets(file, column))
+        wanted = column.wanted()
+        name = namer_for(column.label, found, ["statistic"] if len(wanted) > 1 else [])
+        curve = resolve_curve(column.sn_curve) if column.sn_curve is not None else None
+        out: dict = {}
+        histogram: dict[str, list] = {"object": [], "variable": [], "arc_length": [],
+                                      "range_low": [], "range_high": [], "cycles": []}
+        for target in found:
+            obj, var = target.obj.name, target.var.name
+            if target.var.along_line and column.position is None:
+                if isinstance(column.arc_length, float):
+                    arcs = np.array([column.arc_length])
+                    grid = file.line_values_at(obj, var, column.period, column.arc_length)
+                else:
+                    arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
+                series = [grid[:, j] for j in range(arcs.shape[0])]
+            else:
+                values = file.time_history(obj, var, column.position, column.period).values
+                arcs, series = np.array([np.nan]), [values]
+            per_node: dict[str, list[float]] = {output: [] for output in wanted}
+            for s, x in zip(arcs.tolist(), series, strict=True):
+                try:
+                    values, cycles = fatigue_values(x, column, curve)
+                except ValueError as exc:
+                    raise ResultFileError(f"{obj} / {var}: {exc}") from None
+                for output in wanted:
+                    per_node[output].append(values[output])
+                if column.bins is not None:
+                    counts, edges = range_histogram(cycles.ranges, cycles.counts, column.bins)
+                    histogram["object"].extend([obj] * counts.size)
+                    histogram["variable"].extend([var] * counts.size)
+                    histogram["arc_length"].extend([s] * counts.size)
+                    histogram["range_low"].extend(edges[:-1].tolist())
+                    histogram["range_high"].extend(edges[1:].tolist())
+                    histogram["cycles"].extend(counts.tolist())
+            for output in wanted:
+                node = int(np.argmax(per_node[output]))
+                key = name(object=obj, variable=var, statistic=output)
+                out[key] = per_node[output][node]
+                if column.with_arc_length and arcs.shape[0] > 1:
+                    out[f"{key} arc length"] = float(arcs[node])
+        if column.bins is not None:
+            title = f"{table_name(column.label, column)} range histogram"
+            out[title] = extra_table(title, histogram)
+        return out
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(FatigueExtractor)

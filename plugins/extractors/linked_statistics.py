@@ -1,0 +1,64 @@
+"""The ``linked_statistics`` extractor: OrcaFlex's LinkedStatistics.
+
+For a primary variable at a position over the period: the value of its max (and/or min), the
+time it occurs (the first sample where it does, like ``time_of_max``), and the value of each
+linked variable of the same object, at the same position, at that sample. Outputs are named
+``<label> max``, ``<label> max time``, ``<label> max <linked variable>`` (and the same for min).
+Conventions: docs/extractors/linked_statistics.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.extraction import targets
+from orcapost.plugins.extractors._common import namer_for
+from orcapost.schemas.config import SeriesColumn
+from pydantic import Field
+
+
+class LinkedStatisticsColumn(SeriesColumn):
+    linked: list[str] = Field(
+        default_factory=list,
+        description="Variables of the same object read at the primary's extreme (glob allowed).")
+    statistics: list[Literal["max", "min"]] = Field(
+        default_factory=lambda: ["max", "min"], min_length=1,
+        description="Which extremes of the primary variable: max, min.")
+
+
+class LinkedStatisticsExtractor(Extractor):
+    """Value and time of a variable's max/min, and linked variables' values at that instant."""
+
+    name = "linked_statistics"
+    Options = LinkedStatisticsColumn
+
+    def extract(self, file, column: LinkedStatisticsColumn) -> dict:
+        found = list(targets(file, column))
+        name = namer_for(column.label, found)
+        catalogue = file.catalogue()
+        out: dict = {}
+        for target in found:
+            obj, var = target.obj.name, target.var.name
+            primary = file.time_history(obj, var, column.position, column.period)
+            linked = []
+            for pattern in column.linked:
+                for info in catalogue.variables(target.obj, pattern):
+                    series = file.time_history(obj, info.name, column.position, column.period)
+                    linked.append((info.name, series.values))
+            base = name(object=obj, variable=var)
+            for stat in column.statistics:
+                at = int(np.argmax(primary.values) if stat == "max"
+                         else np.argmin(primary.values))
+                out[f"{base} {stat}"] = float(primary.values[at])
+                out[f"{base} {stat} time"] = float(primary.time[at])
+                for linked_name, values in linked:
+                    out[f"{base} {stat} {linked_name}"] = float(values[at])
+        return out
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(LinkedStatisticsExtractor)

@@ -1,0 +1,94 @@
+"""The ``range_graph`` extractor: per-node envelopes of a line variable over an arc-length range.
+
+Over the column's period, for the nodes between ``arc_length`` bounds (null: the whole line;
+``[s0, s1]``: nodes with s0 <= s <= s1; ``S``: the variable interpolated at arc length S), the
+envelopes max, min, mean and std at every node; one summary value per statistic (max of the max
+envelope, min of the min, max of the mean and of the std) and, with ``with_arc_length``, the arc
+length where it occurs (the first such node). ``envelope_output`` writes the whole envelope
+table. Conventions: docs/extractors/range_graph.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.errors import ResultFileError
+from orcapost.extraction import targets
+from orcapost.numerics.envelopes import envelopes
+from orcapost.plugins.extractors._common import ArcLength, namer_for, table_name
+from orcapost.schemas.config import ColumnOptions
+from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
+from orcapost.tables import extra_table
+from pydantic import Field
+
+#: Which node a statistic's summary value comes from.
+SUMMARY = {"max": np.argmax, "min": np.argmin, "mean": np.argmax, "std": np.argmax}
+
+
+class RangeGraphColumn(ColumnOptions):
+    object: str = Field(min_length=1, description="Line name or glob pattern (Riser, Mooring*).")
+    variable: str = Field(min_length=1, description="Line variable name or glob pattern.")
+    period: PeriodField = Field(
+        default=WHOLE_SIMULATION,
+        description="whole simulation, latest wave, {stage: N} or [t0, t1].",
+    )
+    arc_length: ArcLength = Field(
+        default=None, description="null (whole line), S (one arc length) or [s0, s1].")
+    statistics: list[Literal["max", "min", "mean", "std"]] = Field(
+        default_factory=lambda: ["max"], min_length=1,
+        description="Envelopes to summarise: max, min, mean, std.")
+    with_arc_length: bool = Field(
+        default=False, description="Also emit '<label> arc length' where each summary occurs.")
+    envelope_output: bool = Field(
+        default=False, description="Write the per-node envelope table as its own output.")
+    ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std.")
+
+
+class RangeGraphExtractor(Extractor):
+    """Per-node envelopes (max, min, mean, std) of a line variable over an arc-length range."""
+
+    name = "range_graph"
+    Options = RangeGraphColumn
+
+    def extract(self, file, column: RangeGraphColumn) -> dict:
+        found = list(targets(file, column))
+        name = namer_for(column.label, found, ["statistic"] if len(column.statistics) > 1 else [])
+        wanted = list(dict.fromkeys(column.statistics))
+        out: dict = {}
+        table: dict[str, list] = {"object": [], "variable": [], "arc_length": []}
+        for stat in wanted:
+            table[stat] = []
+        for target in found:
+            obj, var = target.obj.name, target.var.name
+            if not target.var.along_line:
+                raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
+            if isinstance(column.arc_length, float):
+                arcs = np.array([column.arc_length])
+                grid = file.line_values_at(obj, var, column.period, column.arc_length)
+            else:
+                arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
+            env = envelopes(grid, wanted, column.ddof)
+            for stat in column.statistics:
+                node = int(SUMMARY[stat](env[stat]))
+                key = name(object=obj, variable=var, statistic=stat)
+                out[key] = float(env[stat][node])
+                if column.with_arc_length:
+                    out[f"{key} arc length"] = float(arcs[node])
+            if column.envelope_output:
+                table["object"].extend([obj] * arcs.shape[0])
+                table["variable"].extend([var] * arcs.shape[0])
+                table["arc_length"].extend(arcs.tolist())
+                for stat in wanted:
+                    table[stat].extend(env[stat].tolist())
+        if column.envelope_output:
+            title = f"{table_name(column.label, column)} envelope"
+            out[title] = extra_table(title, table)
+        return out
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(RangeGraphExtractor)

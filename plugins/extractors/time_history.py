@@ -1,0 +1,69 @@
+"""The ``time_history`` extractor: a variable's samples over the period, as a table of its own.
+
+``layout: per_file`` writes one table per simulation (``time`` and one column per matched
+object/variable); ``layout: long`` stacks every file into one table with a leading ``file``
+column. ``resample: dt`` interpolates linearly onto t0, t0 + dt, ... <= t1 of the period;
+without it the stored samples are written as they are (both period ends included). The group
+table gets ``<label> samples``, the number of rows written for the file.
+Conventions: docs/extractors/time_history.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.components import Extractor
+from orcapost.extraction import targets
+from orcapost.plugins.extractors._common import namer_for, table_name
+from orcapost.schemas.config import SeriesColumn
+from orcapost.tables import extra_table
+from pydantic import Field
+
+
+class TimeHistoryColumn(SeriesColumn):
+    resample: float | None = Field(
+        default=None, gt=0, description="Resample onto a regular grid of this step (s); "
+        "null keeps the stored samples.")
+    layout: Literal["per_file", "long"] = Field(
+        default="per_file", description="per_file: one table per simulation; long: one table.")
+
+
+def resample_series(time: np.ndarray, values: np.ndarray, dt: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation onto t0 + k dt for every k with t0 + k dt <= t1."""
+    count = int(np.floor((time[-1] - time[0]) / dt + 1e-9)) + 1
+    grid = time[0] + dt * np.arange(count)
+    return grid, np.interp(grid, time, values.astype(np.float64))
+
+
+class TimeHistoryExtractor(Extractor):
+    """Exports the time history over the period, per file or as one long table, resampled if asked."""
+
+    name = "time_history"
+    Options = TimeHistoryColumn
+
+    def extract(self, file, column: TimeHistoryColumn) -> dict:
+        found = list(targets(file, column))
+        name = namer_for(column.label, found)
+        columns: dict[str, np.ndarray] = {}
+        for target in found:
+            series = file.time_history(target.obj.name, target.var.name, column.position,
+                                       column.period)
+            time, values = series.time, series.values
+            if column.resample is not None:
+                time, values = resample_series(time, values, column.resample)
+            columns.setdefault("time", time)
+            columns[name(object=target.obj.name, variable=target.var.name)] = values
+        base = table_name(column.label, column)
+        title = f"{base} time history"
+        return {
+            title: extra_table(title, columns, layout=column.layout),
+            f"{base} samples": int(columns["time"].shape[0]),
+        }
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(TimeHistoryExtractor)

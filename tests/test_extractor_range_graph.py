@@ -1,0 +1,87 @@
+"""range_graph: summaries, arc lengths and envelope tables equal numpy on the archive arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import extract, first_archive, whole
+from orcapost.archive import Archive
+from orcapost.plugins.extractors.range_graph import RangeGraphExtractor
+from orcapost.tables import TABLE_MARKER
+from pydantic import ValidationError
+
+
+def _riser(path):
+    with Archive(path) as archive:
+        arcs = np.asarray(next(o for o in archive.objects if o["name"] == "Riser")["arc_lengths"])
+        grid = np.array(archive.column("Riser/Effective Tension"))[whole(archive)]
+    return arcs, grid
+
+
+def test_whole_line_summaries_and_arc_lengths_equal_numpy(campaign):
+    path = first_archive(campaign)
+    out = extract(RangeGraphExtractor, path, object="Riser", variable="Effective Tension",
+                  statistics=["max", "min", "mean", "std"], with_arc_length=True)
+    arcs, grid = _riser(path)
+    mx, mn = grid.max(axis=0), grid.min(axis=0)
+    mean, std = grid.mean(axis=0, dtype=np.float64), grid.std(axis=0, dtype=np.float64)
+    assert out["x max"] == float(mx.max())
+    assert out["x max arc length"] == float(arcs[np.argmax(mx)])
+    assert out["x min"] == float(mn.min())
+    assert out["x min arc length"] == float(arcs[np.argmin(mn)])
+    assert out["x mean"] == float(mean.max())
+    assert out["x std"] == float(std.max())
+    assert out["x std arc length"] == float(arcs[np.argmax(std)])
+
+
+def test_an_arc_length_range_keeps_only_its_nodes(campaign):
+    path = first_archive(campaign)
+    out = extract(RangeGraphExtractor, path, object="Riser", variable="Effective Tension",
+                  arc_length=[100, 300], statistics=["min"], with_arc_length=True)
+    arcs, grid = _riser(path)
+    inside = (arcs >= 100) & (arcs <= 300)
+    mn = grid[:, inside].min(axis=0)
+    assert out["x"] == float(mn.min())
+    assert out["x arc length"] == float(arcs[inside][np.argmin(mn)])
+    assert 100 <= out["x arc length"] <= 300
+
+
+def test_one_arc_length_interpolates_between_nodes(campaign):
+    path = first_archive(campaign)
+    out = extract(RangeGraphExtractor, path, object="Riser", variable="Effective Tension",
+                  arc_length=[145.0], statistics=["max"])  # legacy [S] means S
+    arcs, grid = _riser(path)
+    i = int(np.searchsorted(arcs, 145.0, side="right"))
+    w = (145.0 - arcs[i - 1]) / (arcs[i] - arcs[i - 1])
+    at = grid[:, i - 1].astype(float) + w * (grid[:, i].astype(float) - grid[:, i - 1])
+    assert out["x"] == pytest.approx(float(at.max()), rel=1e-12)
+
+
+def test_envelope_table_holds_every_node_of_every_matched_line(campaign):
+    path = first_archive(campaign)
+    out = extract(RangeGraphExtractor, path, object="Mooring*", variable="Effective Tension",
+                  statistics=["max", "std"], envelope_output=True, label="{object} T")
+    table = out["Mooring* T envelope"]
+    assert table[TABLE_MARKER] == "Mooring* T envelope"
+    columns = table["columns"]
+    with Archive(path) as archive:
+        mask = whole(archive)
+        for line in ("Mooring1", "Mooring6"):
+            grid = np.array(archive.column(f"{line}/Effective Tension"))[mask]
+            rows = [i for i, o in enumerate(columns["object"]) if o == line]
+            assert [columns["max"][i] for i in rows] == grid.max(axis=0).astype(float).tolist()
+            assert np.allclose([columns["std"][i] for i in rows],
+                               grid.std(axis=0, dtype=np.float64), rtol=1e-12)
+            assert out[f"{line} T max"] == float(grid.max())
+
+
+def test_a_non_line_variable_is_a_per_file_error(campaign):
+    from orcapost.errors import ResultFileError
+
+    with pytest.raises(ResultFileError, match="not a line variable"):
+        extract(RangeGraphExtractor, first_archive(campaign), object="FPSO", variable="Heave")
+
+
+def test_a_reversed_range_is_a_config_error():
+    with pytest.raises(ValidationError, match="ends before it starts"):
+        RangeGraphExtractor.Options(label="x", object="Riser", variable="T", arc_length=[3, 1])

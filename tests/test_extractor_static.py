@@ -1,0 +1,50 @@
+"""static: values equal the archive's stored static state, interpolated with numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import extract, first_archive
+from orcapost.archive import Archive
+from orcapost.errors import ResultFileError
+from orcapost.plugins.extractors.static import StaticExtractor
+
+
+def _static(path, obj, var):
+    with Archive(path) as archive:
+        info = next(o for o in archive.objects if o["name"] == obj)
+        entry = next(v for v in info["variables"] if v["name"] == var)
+        return np.asarray(info.get("arc_lengths") or []), entry["static"]
+
+
+@pytest.mark.parametrize(("position", "node"), [("End A", 0), ("End B", -1), ({"node": 3}, 2)])
+def test_line_ends_and_nodes_are_the_stored_node_values(campaign, position, node):
+    path = first_archive(campaign)
+    out = extract(StaticExtractor, path, object="Riser", variable="Effective Tension",
+                  position=position)
+    _, static = _static(path, "Riser", "Effective Tension")
+    assert out["x"] == float(static[node])
+
+
+def test_an_arc_length_interpolates_linearly(campaign):
+    path = first_archive(campaign)
+    out = extract(StaticExtractor, path, object="Riser", variable="Bend Moment",
+                  position={"arc_length": 222.0})
+    arcs, static = _static(path, "Riser", "Bend Moment")
+    assert out["x"] == pytest.approx(float(np.interp(222.0, arcs, static)), rel=1e-12)
+
+
+def test_globs_expand_and_time_variables_need_no_position(campaign):
+    path = first_archive(campaign)
+    out = extract(StaticExtractor, path, object="FPSO", variable="*", label="{variable} static")
+    assert out["Heave static"] == 0.0 and len(out) == 6
+    lines = extract(StaticExtractor, path, object="Mooring*", variable="Effective Tension",
+                    position="End B")
+    _, top = _static(path, "Mooring2", "Effective Tension")
+    assert lines["x Mooring2"] == float(top[-1])
+
+
+def test_touchdown_has_no_static_value(campaign):
+    with pytest.raises(ResultFileError, match="Touchdown"):
+        extract(StaticExtractor, first_archive(campaign), object="Riser",
+                variable="Effective Tension", position="Touchdown")
