@@ -79,7 +79,8 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
     except OrcapostError as exc:
         if not explicit and "orcapost post-processes" in exc.message:
             return Outcome(path, "skipped", original=original,
-                           lines=[exc.message.split(". orcapost")[0].split(": ", 1)[-1]])
+                           lines=[exc.message.split(". orcapost")[0].split(": ", 1)[-1]
+                                  .removeprefix("this is ")])
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     lines = [f"changed: {note}" for note in migration.notes]
     lines += [f"dropped: {note}" for note in migration.dropped]
