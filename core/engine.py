@@ -31,6 +31,7 @@ from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
 from orcapost.errors import OrcapostError
 from orcapost.journal import Journal
+from orcapost.monitor import Monitor
 from orcapost.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -40,6 +41,7 @@ from orcapost.results import (
     RunContext,
     RunSummary,
 )
+from orcapost.run_report import build_report, write_report
 from orcapost.task import (
     Plan,
     PlanSpec,
@@ -58,6 +60,21 @@ SMALL_FILE_BYTES = 2_000_000
 #: A batch holds at most this many files and this many bytes.
 BATCH_MAX_FILES = 32
 BATCH_MAX_BYTES = 8_000_000
+
+
+#: How far down the queue the engine looks for a file the I/O scheduler lets start when the
+#: next one is held back (e.g. by the cap on concurrent large reads).
+LOOKAHEAD_FILES = 64
+
+
+def concurrency_cap(requested: int, files: int, executor: str,
+                    platform: str = sys.platform) -> int:
+    """The most files at once: what the policy asks, at most the file count, at least 1, and on
+    Windows at most 61 worker processes."""
+    cap = min(requested, files)
+    if executor == "processes" and platform == "win32":
+        cap = min(cap, WINDOWS_PROCESS_LIMIT)
+    return max(1, cap)
 
 
 def make_executor(kind: str, workers: int) -> Executor:
@@ -94,6 +111,7 @@ class Engine:
         reporter=None,
         resume: bool = False,
         executor_factory: Callable[[str, int], Executor] = make_executor,
+        monitor_interval: float | None = None,
     ) -> None:
         self.pm = pm
         self.loaded = loaded
@@ -108,6 +126,14 @@ class Engine:
         self.reporter = reporter
         self.resume = resume
         self.executor_factory = executor_factory
+        self.monitor_interval = monitor_interval
+        self.monitor: Monitor | None = None
+        #: The run report of the last run (also written to the output folder).
+        self.report: dict | None = None
+        self._submitted_at: dict[str, float] = {}
+        # Optional parts of the scheduler protocol (see docs/engine-plugins.md).
+        self._may_start = getattr(self.scheduler, "may_start", None)
+        self._read_ahead = getattr(self.scheduler, "read_ahead", None)
 
     # -- the run -------------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -119,14 +145,20 @@ class Engine:
                 hint="check inputs.directory, inputs.patterns and the include/exclude filters",
             )
         files = self.scheduler.order(files)
-        ceiling = max(1, min(self.policy.ceiling(files), len(files)))
+        executor_kind = self.model.engine.executor
+        ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         concurrency = max(1, min(self.policy.initial(files), ceiling))
         context = RunContext(
             config_path=self.loaded.path, files=files, output_directory=output_dir,
-            executor=self.model.engine.executor, concurrency=concurrency,
+            executor=executor_kind, concurrency=concurrency, ceiling=ceiling,
         )
         context.config_stem = self.loaded.stem  # type: ignore[attr-defined]
         context.config = self.model  # type: ignore[attr-defined]
+        context.decisions.append({
+            "at": 0.0, "after_files": 0, "from": None, "to": concurrency,
+            "policy": self.policy.name,
+            "reason": getattr(self.policy, "reason", None) or "initial concurrency",
+        })
 
         output_dir.mkdir(parents=True, exist_ok=True)
         journal = Journal(output_dir)
@@ -139,6 +171,8 @@ class Engine:
 
         for sink in self.sinks:
             sink.open(context)
+        self.monitor = Monitor(**({"interval": self.monitor_interval}
+                                  if self.monitor_interval else {})).start()
         self.pm.run_active = True
         interrupted = False
         executor = None
@@ -147,6 +181,7 @@ class Engine:
             if self.reporter:
                 self.reporter.start(context)
             pending = deque(f for f in files if str(f.path) not in previous)
+            context.queued = pending
             for file in files:
                 if str(file.path) in previous:
                     self._handle(context, journal, previous[str(file.path)], replayed=True)
@@ -164,6 +199,7 @@ class Engine:
                         for result in self._results_of(future, batch):
                             self._handle(context, journal, result)
                     context.in_flight = len(running)  # busy workers
+                    context.sample = self.monitor.latest
                     now = time.perf_counter()
                     if self.reporter and now - last_beat >= HEARTBEAT_SECONDS / 2:
                         last_beat = now
@@ -176,24 +212,57 @@ class Engine:
             if executor is not None:
                 executor.shutdown(wait=not interrupted, cancel_futures=True)
             forget_plan(spec.key)
+            closer = getattr(self.scheduler, "close", None)
+            if callable(closer):
+                closer()
             summary = self._finish(context, journal, interrupted)
             self.pm.run_active = False
         return summary
 
-    def _submit(self, context, executor, spec, pending, running) -> None:
-        while pending and len(running) < context.concurrency:
-            candidate = pending[0]
-            in_flight = [file for batch in running.values() for file in batch]
+    def _admitted(self, file: FileInfo, in_flight: list[FileInfo]) -> bool:
+        return all(opt.admit(file, in_flight) for opt in self.optimizers)
+
+    def _next(self, context, pending, in_flight) -> int | None:
+        """Index in ``pending`` of the next file to start now, or None to wait.
+
+        The I/O scheduler may hold a file back (e.g. one large read too many): the engine then
+        looks a little further down the queue for one it lets start. A memory optimizer's no
+        stops the search: a smaller file jumping ahead could starve a large one for ever.
+        """
+        if not in_flight:
             # With nothing running, a file is always admitted: a file bigger than the whole
             # memory budget still runs, alone, and the run cannot deadlock.
-            if in_flight and not all(opt.admit(candidate, in_flight) for opt in self.optimizers):
+            return 0
+        for index in range(min(len(pending), LOOKAHEAD_FILES)):
+            candidate = pending[index]
+            if self._may_start is not None and not self._may_start(candidate, in_flight):
+                continue
+            if not self._admitted(candidate, in_flight):
+                context.memory_holds += 1
+                return None
+            return index
+        return None
+
+    def _submit(self, context, executor, spec, pending, running) -> None:
+        while pending and len(running) < context.concurrency:
+            in_flight = [file for batch in running.values() for file in batch]
+            index = self._next(context, pending, in_flight)
+            if index is None:
                 break
-            batch = [pending.popleft()]
-            self._extend_batch(batch, pending, context.concurrency, in_flight)
+            first = pending[index]
+            del pending[index]
+            batch = [first]
+            if index == 0:
+                self._extend_batch(batch, pending, context.concurrency, in_flight)
+            now = time.time()
+            for file in batch:
+                self._submitted_at[str(file.path)] = now
             running[executor.submit(run_files, spec, batch)] = batch
             if self.reporter:
                 for file in batch:
                     self.reporter.file_started(file)
+        if self._read_ahead is not None and pending:
+            self._read_ahead(pending, context)
 
     def _extend_batch(self, batch, pending, concurrency, in_flight) -> None:
         """Add small files to a small file's task, keeping every worker busy to the end."""
@@ -206,8 +275,7 @@ class Engine:
             candidate = pending[0]
             if candidate.size >= SMALL_FILE_BYTES or size + candidate.size > BATCH_MAX_BYTES:
                 break
-            if self.optimizers and not all(opt.admit(candidate, in_flight + batch)
-                                           for opt in self.optimizers):
+            if self.optimizers and not self._admitted(candidate, in_flight + batch):
                 break
             batch.append(pending.popleft())
             size += candidate.size
@@ -227,6 +295,10 @@ class Engine:
 
     def _handle(self, context: RunContext, journal: Journal, result: FileResult,
                 replayed: bool = False) -> None:
+        write_start = time.perf_counter()
+        submitted = self._submitted_at.pop(result.path, None)
+        if submitted is not None and result.started_at is not None:
+            result.timings["queued"] = max(0.0, result.started_at - submitted)
         context.done += 1
         context.bytes_done += result.size
         if result.status != STATUS_OK:
@@ -236,20 +308,28 @@ class Engine:
             journal.append(result)
         for sink in self.sinks:
             sink.add(result)
+        if not replayed:
+            result.timings["write"] = time.perf_counter() - write_start
         if self.reporter:
             self.reporter.file_done(result)
         for optimizer in self.optimizers:
             optimizer.file_done(result)
         self.pm.hook.orcapost_file_done(context=context, result=result)
         if not replayed:
-            changed = self.policy.update(context)
-            if changed is not None:
-                ceiling = max(1, min(self.policy.ceiling(context.files), len(context.files)))
-                new = max(1, min(int(changed), ceiling))
-                if new != context.concurrency:
-                    context.decisions.append({"after_files": context.done,
-                                              "from": context.concurrency, "to": new})
-                    context.concurrency = new
+            self._update_concurrency(context)
+
+    def _update_concurrency(self, context: RunContext) -> None:
+        changed = self.policy.update(context)
+        if changed is None:
+            return
+        new = max(1, min(int(changed), context.ceiling))
+        if new != context.concurrency:
+            decision = {"at": round(context.elapsed, 3), "after_files": context.done,
+                        "from": context.concurrency, "to": new, "policy": self.policy.name,
+                        "reason": getattr(self.policy, "reason", None)}
+            decision.update(getattr(self.policy, "measurement", None) or {})
+            context.decisions.append(decision)
+            context.concurrency = new
 
     def _finish(self, context: RunContext, journal: Journal, interrupted: bool) -> RunSummary:
         results = context.results
@@ -267,8 +347,11 @@ class Engine:
             summary.outputs.extend(sink.close(summary))
         journal.close()
         summary.outputs.append(journal.path)
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.report = build_report(self, context, summary, self.monitor)
+        summary.outputs.append(write_report(context.output_directory, self.report))
         self.pm.hook.orcapost_run_finish(context=context, summary=summary)
         if self.reporter:
             self.reporter.finish(summary)
         return summary
-

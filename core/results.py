@@ -7,6 +7,7 @@ returns is plain picklable data: dataclasses of str, int, float, bool, None, lis
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ class FileResult:
     timings: dict[str, float] = field(default_factory=dict)
     worker: str = ""
     attempts: int = 1
+    #: Wall-clock time (time.time()) the worker began the file: comparable across processes.
+    started_at: float | None = None
+    #: Growth of the worker process's resident memory while the file was open (bytes), measured
+    #: for files of at least 1 MB; concurrent files make it an over-estimate, never an under-one.
+    memory_growth: int | None = None
 
     @property
     def name(self) -> str:
@@ -80,7 +86,16 @@ class RunContext:
     bytes_done: int = 0
     in_flight: int = 0
     results: list[FileResult] = field(default_factory=list)
+    #: Concurrency changes: {"at", "after_files", "from", "to", "policy", "reason", ...}.
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    #: The most files this run will ever process at once (policy ceiling, file count, platform).
+    ceiling: int = 0
+    #: Files not yet submitted, in submission order (a live view: read, never change it).
+    queued: Sequence[FileInfo] = field(default_factory=tuple)
+    #: The performance monitor's latest sample (cpu_percent, rss, available, read_rate), if any.
+    sample: dict[str, float] = field(default_factory=dict)
+    #: How often a memory optimizer held a file back while a worker was free.
+    memory_holds: int = 0
 
     @property
     def total_files(self) -> int:

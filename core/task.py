@@ -45,6 +45,8 @@ class Plan:
     spec: PlanSpec
     pm: Any
     groups: list[tuple[str, list[tuple[Any, Any]]]]
+    #: ``shrink(value)`` of the memory optimizers that make kept values smaller (in config order).
+    shrinkers: list[Any] = field(default_factory=list)
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,7 +58,10 @@ class Plan:
             columns = [(column, registry.create("extractor", column, tag="kind"))
                        for column in group.columns]
             groups.append((group_name, columns))
-        return cls(spec=spec, pm=pm, groups=groups)
+        optimizers = [registry.create("memory_optimizer", entry)
+                      for entry in config_model.engine.memory_optimizers]
+        shrinkers = [opt.shrink for opt in optimizers if callable(getattr(opt, "shrink", None))]
+        return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers)
 
     def source(self, suffix: str):
         """The source instance for a suffix (one per plan, shared by workers: stateless)."""
@@ -116,6 +121,17 @@ def run_files(spec: PlanSpec, files: list[FileInfo]) -> list[FileResult]:
     return [run_file(spec, file) for file in files]
 
 
+#: Files at least this big have their memory growth measured (a psutil call costs more than a
+#: tiny file's whole extraction).
+MEASURE_MEMORY_BYTES = 1_000_000
+
+
+def _rss() -> int:
+    from orcapost.monitor import process_rss
+
+    return process_rss(include_children=False)
+
+
 def _plain(value: Any) -> Any:
     """Numpy scalars to Python ones, so results are plain data."""
     if isinstance(value, np.generic):
@@ -132,8 +148,9 @@ class FileTask:
         """Open, extract, close on this thread. Never raises for a problem with the file."""
         path = Path(self.file.path)
         result = FileResult(path=str(path), size=self.file.size,
-                            worker=threading.current_thread().name)
+                            worker=threading.current_thread().name, started_at=time.time())
         started = time.perf_counter()
+        rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
         source = self.plan.source(path.suffix.lower())
         if source is None:
             known = sorted(s for e in self.plan.pm.registry.all("source") for s in e.cls.suffixes)
@@ -163,10 +180,14 @@ class FileTask:
                             group=group_name, column=column.label,
                         ))
                         continue
+                    if self.plan.shrinkers:
+                        out = {name: self._shrunk(v) for name, v in out.items()}
                     values.update({name: _plain(v) for name, v in out.items()})
         except Exception as exc:
             result.failures.append(Failure(result.path, "extract", _reason(exc)))
         finally:
+            if rss_before is not None:  # before close: what the open file holds
+                result.memory_growth = max(0, _rss() - rss_before)
             close_start = time.perf_counter()
             try:
                 opened.close()
@@ -182,6 +203,11 @@ class FileTask:
         else:
             result.status = STATUS_OK
         return result
+
+    def _shrunk(self, value: Any) -> Any:
+        for shrink in self.plan.shrinkers:
+            value = shrink(value)
+        return value
 
     def _failed(self, result: FileResult, stage: str, reason: str, started: float) -> FileResult:
         result.status = STATUS_FAILED

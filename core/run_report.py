@@ -1,0 +1,133 @@
+"""The run report: one JSON file per run describing how it went.
+
+Every run writes ``orcapost-run.json`` into its output folder (atomically, also after an
+interruption): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
+concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
+monitor's memory/CPU/disk figures and samples, and the failures. ``orcapost report`` shows it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from orcapost.atomic import atomic_open
+
+RUN_REPORT_NAME = "orcapost-run.json"
+REPORT_VERSION = 1
+PHASES = ("queued", "open", "extract", "write", "total")
+
+
+def _spec(component_spec: Any) -> Any:
+    """A validated config entry as plain data (name and options)."""
+    if hasattr(component_spec, "model_dump"):
+        return component_spec.model_dump(mode="json")
+    return component_spec
+
+
+def settings_of(engine, context) -> dict[str, Any]:
+    model = engine.model.engine
+    return {
+        "config": str(engine.loaded.path) if engine.loaded.path else None,
+        "thread_policy": _spec(model.thread_policy),
+        "io_scheduler": _spec(model.io_scheduler),
+        "memory_optimizers": [_spec(o) for o in model.memory_optimizers],
+        "executor": model.executor,
+        "initial_concurrency": context.decisions[0]["to"] if context.decisions else None,
+        "ceiling": context.ceiling,
+        "files": len(context.files),
+        "bytes": context.total_bytes,
+        "cpu_count": os.cpu_count(),
+        "platform": sys.platform,
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+    }
+
+
+def file_rows(results) -> list[dict[str, Any]]:
+    rows = []
+    for result in results:
+        row = {
+            "file": result.path,
+            "size": result.size,
+            "status": result.status,
+            "worker": result.worker,
+            "memory_growth": result.memory_growth,
+        }
+        for phase in PHASES:
+            value = result.timings.get(phase)
+            row[phase] = round(value, 6) if value is not None else None
+        rows.append(row)
+    return rows
+
+
+def _phase_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for phase in PHASES:
+        values = sorted(r[phase] for r in rows if r[phase] is not None)
+        if values:
+            out[phase] = {"median": statistics.median(values), "max": values[-1],
+                          "sum": sum(values)}
+    return out
+
+
+def build_report(engine, context, summary, monitor) -> dict[str, Any]:
+    from orcapost import __version__
+
+    rows = file_rows(context.results)
+    elapsed = summary.elapsed
+    return {
+        "report_version": REPORT_VERSION,
+        "orcapost": __version__,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": settings_of(engine, context),
+        "summary": {
+            "files": summary.files, "ok": summary.ok, "failed": summary.failed,
+            "partial": summary.partial, "bytes": summary.bytes,
+            "elapsed": elapsed, "interrupted": summary.interrupted,
+            "files_per_second": len(context.results) / elapsed if elapsed > 0 else None,
+            "bytes_per_second": summary.bytes / elapsed if elapsed > 0 else None,
+            "memory_holds": context.memory_holds,
+        },
+        "decisions": list(context.decisions),
+        "memory": monitor.summary() if monitor is not None else {},
+        "phases": _phase_stats(rows),
+        "files": rows,
+        "failures": [dataclasses.asdict(f) for f in summary.failures],
+        "samples": list(monitor.samples) if monitor is not None else [],
+    }
+
+
+def write_report(directory: Path, report: dict[str, Any]) -> Path:
+    path = Path(directory) / RUN_REPORT_NAME
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=1, default=str)
+    return path
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """Read a run report; a clear error if it is not one."""
+    from orcapost.errors import OrcapostError
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / RUN_REPORT_NAME
+    if not path.is_file():
+        raise OrcapostError(f"{path}: no such run report",
+                            hint=f"give the {RUN_REPORT_NAME} a run wrote into its output folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise OrcapostError(f"{path}: not a JSON run report ({exc})",
+                            hint=f"give the {RUN_REPORT_NAME} a run wrote") from None
+    if not isinstance(data, dict) or "report_version" not in data:
+        raise OrcapostError(f"{path}: JSON, but not an orcapost run report",
+                            hint=f"give the {RUN_REPORT_NAME} a run wrote") from None
+    return data

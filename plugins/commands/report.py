@@ -1,0 +1,109 @@
+"""``orcapost report RUN.json``: a run report as tables.
+
+Every run writes ``orcapost-run.json`` into its output folder (see orcapost.run_report); this
+command shows its settings, summary, concurrency decisions, memory, phase times, slowest files
+and failures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from orcapost import hookimpl
+
+
+def _mb(value) -> str:
+    return "" if value is None else f"{value / 1e6:,.1f} MB"
+
+
+def _s(value) -> str:
+    return "" if value is None else f"{value:.3f} s"
+
+
+def render(report: dict, console, files: int = 10) -> None:
+    from rich.table import Table
+
+    settings = report.get("settings", {})
+    table = Table(title="settings", show_header=False)
+    table.add_column("key")
+    table.add_column("value")
+    for key, value in settings.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+    summary = report.get("summary", {})
+    table = Table(title="summary")
+    for heading in ("files", "ok", "failed", "partial", "data", "elapsed", "files/s", "MB/s",
+                    "memory holds"):
+        table.add_column(heading, justify="right")
+    rate = summary.get("bytes_per_second")
+    fps = summary.get("files_per_second")
+    table.add_row(str(summary.get("files")), str(summary.get("ok")), str(summary.get("failed")),
+                  str(summary.get("partial")), _mb(summary.get("bytes")),
+                  _s(summary.get("elapsed")), f"{fps:.2f}" if fps else "",
+                  f"{rate / 1e6:.1f}" if rate else "", str(summary.get("memory_holds", 0)))
+    console.print(table)
+
+    table = Table(title="concurrency decisions")
+    for heading in ("at", "after files", "from", "to", "policy", "reason"):
+        table.add_column(heading)
+    for d in report.get("decisions", []):
+        table.add_row(_s(d.get("at")), str(d.get("after_files")), str(d.get("from") or ""),
+                      str(d.get("to")), str(d.get("policy") or ""), str(d.get("reason") or ""))
+    console.print(table)
+
+    memory = report.get("memory", {})
+    table = Table(title="memory and machine")
+    for heading in ("RSS at start", "peak RSS", "min available", "mean CPU", "max read rate"):
+        table.add_column(heading, justify="right")
+    cpu = memory.get("mean_cpu_percent")
+    read = memory.get("max_read_rate")
+    table.add_row(_mb(memory.get("baseline_rss")), _mb(memory.get("peak_rss")),
+                  _mb(memory.get("min_available")), f"{cpu:.0f}%" if cpu is not None else "",
+                  f"{read / 1e6:.1f} MB/s" if read is not None else "")
+    console.print(table)
+
+    table = Table(title="phase times per file")
+    for heading in ("phase", "median", "max", "sum"):
+        table.add_column(heading, justify="right")
+    for phase, stats in report.get("phases", {}).items():
+        table.add_row(phase, _s(stats["median"]), _s(stats["max"]), _s(stats["sum"]))
+    console.print(table)
+
+    rows = sorted(report.get("files", []), key=lambda r: -(r.get("total") or 0.0))[:files]
+    if rows:
+        table = Table(title=f"slowest {len(rows)} files")
+        for heading in ("file", "size", "status", "queued", "open", "extract", "write", "total"):
+            table.add_column(heading, justify="right" if heading != "file" else "left")
+        for r in rows:
+            table.add_row(Path(r["file"]).name, _mb(r["size"]), r["status"], _s(r.get("queued")),
+                          _s(r.get("open")), _s(r.get("extract")), _s(r.get("write")),
+                          _s(r.get("total")))
+        console.print(table)
+
+    failures = report.get("failures", [])
+    if failures:
+        table = Table(title=f"failures ({len(failures)})")
+        for heading in ("file", "stage", "column", "reason"):
+            table.add_column(heading)
+        for f in failures:
+            table.add_row(Path(f["file"]).name, f["stage"], f.get("column") or "", f["reason"])
+        console.print(table)
+
+
+@click.command("report")
+@click.argument("run_report", type=click.Path(path_type=Path))
+@click.option("--files", "file_count", type=click.IntRange(0, 1_000_000), default=10,
+              show_default=True, help="How many of the slowest files to list.")
+def report_command(run_report, file_count):
+    """Show RUN_REPORT (an orcapost-run.json, or the output folder holding it) as tables."""
+    from orcapost.run_report import read_report
+    from rich.console import Console
+
+    render(read_report(run_report), Console(), files=file_count)
+
+
+@hookimpl
+def orcapost_register_commands(cli):
+    cli.add_command(report_command)

@@ -1,0 +1,211 @@
+"""The ``adaptive`` thread policy: finds the best concurrency by measuring throughput.
+
+Nobody knows in advance where a disk or a network share stops scaling, so the policy measures it.
+Throughput is measured in windows: after a change, the files that were already running finish
+first (they ran under the old setting), then at least ``min_files`` files and as many files as
+are running, over at least ``min_seconds``. Bytes per second decide (files per second when the
+files are empty); both are logged.
+
+- **Slow start**: from ``start``, double while each doubling raises throughput by more than
+  ``tolerance``.
+- **Hill climbing**: then go back to the best level measured ("home") and probe one ``step``
+  above it and one below; a probe that beats home by more than ``tolerance`` becomes home and
+  the climb goes on in that direction; one that does not sends the policy back home.
+- **Hold**: with both neighbours no better, stay home for ``hold`` windows, then probe again.
+- **Back-off**: if throughput at home falls by more than ``drop`` (the storage got slower, other
+  jobs started), multiply the concurrency by ``backoff`` and climb again from there.
+
+Never above ``max_threads`` (nor the run's ceiling), never below ``min_threads`` (>= 1). Every
+change is logged in the run report with its reason and the measurement behind it. No decision is
+taken at the tail of a run, when fewer files are queued than are running.
+"""
+
+from __future__ import annotations
+
+import time
+
+from orcapost import hookimpl
+from orcapost.components import ThreadPolicy
+from orcapost.schemas.base import StrictModel
+from pydantic import Field, model_validator
+
+SLOW_START = "slow start"
+PROBE = "probe"
+HOME = "home"
+
+
+class AdaptiveOptions(StrictModel):
+    start: int = Field(default=4, ge=1, le=1024, description="Files at once to begin with.")
+    max_threads: int = Field(default=30, ge=1, le=1024,
+                             description="Never more files at once than this.")
+    min_threads: int = Field(default=1, ge=1, le=1024,
+                             description="Never fewer files at once than this.")
+    step: int = Field(default=2, ge=1, le=64, description="Additive probe step.")
+    tolerance: float = Field(default=0.05, ge=0.0, le=0.5,
+                             description="A relative throughput change smaller than this is noise.")
+    drop: float = Field(default=0.25, gt=0.0, lt=1.0,
+                        description="A fall at the same level larger than this triggers back-off.")
+    backoff: float = Field(default=0.5, gt=0.0, lt=1.0,
+                           description="Multiplicative decrease on back-off.")
+    min_seconds: float = Field(default=0.2, ge=0.0, description="Shortest measurement window.")
+    min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
+    hold: int = Field(default=8, ge=1,
+                      description="Windows spent at the best level before probing again.")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if not self.min_threads <= self.start <= self.max_threads:
+            raise ValueError(f"need min_threads <= start <= max_threads, got {self.min_threads}"
+                             f" <= {self.start} <= {self.max_threads}")
+        return self
+
+
+class AdaptivePolicy(ThreadPolicy):
+    """Measures throughput while running and climbs to the best concurrency (up to 30)."""
+
+    name = "adaptive"
+    Options = AdaptiveOptions
+
+    def __init__(self, options=None) -> None:
+        super().__init__(options)
+        #: Injected in tests to drive the policy with a simulated clock.
+        self.clock = time.perf_counter
+        self.reason: str | None = None
+        self.measurement: dict | None = None
+        self.level = self.options.start
+        self.phase = SLOW_START
+        self.home: int | None = None
+        self.measured: dict[int, float] = {}
+        self._previous: float | None = None  # the last window's throughput (slow start)
+        self._direction = 1
+        self._tried: set[int] = set()
+        self._held = 0
+        self._top = self.options.max_threads
+        self._settle = 0
+        self._window_start: float | None = None
+        self._bytes = 0
+        self._files = 0
+
+    # -- the ThreadPolicy protocol -----------------------------------------------------------
+    def initial(self, files) -> int:
+        self._top = max(1, min(self.options.max_threads, len(files) or 1))
+        self.level = max(self.options.min_threads, min(self.options.start, self._top))
+        self.reason = f"start at {self.level}, measuring"
+        self._window_start = self.clock()
+        return self.level
+
+    def ceiling(self, files) -> int:
+        return self.options.max_threads
+
+    def update(self, context):
+        self._top = max(1, min(self.options.max_threads, context.ceiling or self._top))
+        if self._settle > 0:  # a file started under the previous setting
+            self._settle -= 1
+            if self._settle == 0:
+                self._open_window()
+            return None
+        if self._window_start is None:
+            self._open_window()
+            return None
+        result = context.results[-1]
+        self._files += 1
+        self._bytes += result.size
+        elapsed = self.clock() - self._window_start
+        if self._files < max(self.options.min_files, self.level) or elapsed < self.options.min_seconds:
+            return None
+        if len(context.queued) < self.level:
+            return None  # the tail of the run: fewer workers busy whatever the policy says
+        bytes_rate = self._bytes / elapsed if elapsed > 0 else 0.0
+        files_rate = self._files / elapsed if elapsed > 0 else 0.0
+        rate = bytes_rate if self._bytes else files_rate
+        self.measurement = {"bytes_per_second": round(bytes_rate, 1),
+                            "files_per_second": round(files_rate, 3),
+                            "window_files": self._files, "window_seconds": round(elapsed, 4)}
+        new = self._decide(rate)
+        if new is None or new == self.level:
+            self._open_window()
+            return None
+        self._settle = max(1, min(context.in_flight, self.level))
+        self._window_start = None
+        self.level = new
+        return new
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _open_window(self) -> None:
+        self._window_start = self.clock()
+        self._bytes = 0
+        self._files = 0
+
+    def _clamp(self, level: int) -> int:
+        return max(self.options.min_threads, min(self._top, level))
+
+    def _better(self, rate: float, than: float | None) -> bool:
+        return than is None or rate > than * (1 + self.options.tolerance)
+
+    def _decide(self, rate: float) -> int | None:
+        level = self.level
+        before = self.measured.get(level)
+        self.measured[level] = rate
+        mbs = f"{rate / 1e6:.1f} MB/s" if self._bytes else f"{rate:.2f} files/s"
+        if self.phase == SLOW_START:
+            if self._better(rate, self._previous) and level < self._top:
+                self._previous = rate
+                self.reason = f"slow start: {mbs} at {level}, still rising: double"
+                return self._clamp(level * 2)
+            self.home = max(self.measured, key=self.measured.get)
+            self.phase = HOME
+            self._tried = set()
+            self.reason = (f"slow start over: {mbs} at {level}; best so far "
+                           f"{self.measured[self.home] / 1e6:.1f} MB/s at {self.home}")
+            return self._after_home() if self.home == level else self.home
+        if self.phase == PROBE:
+            if self._better(rate, self.measured.get(self.home)):
+                self.reason = f"probe {level} beats {self.home} ({mbs}): climb on"
+                self.home = level
+                self._tried = {-self._direction}
+                return self._after_home()
+            self._tried.add(self._direction)
+            self.phase = HOME
+            self.reason = f"probe {level} no better ({mbs}): back to {self.home}"
+            return self.home
+        # HOME: a fresh measurement of the best level.
+        if before is not None and rate < before * (1 - self.options.drop):
+            new = self._clamp(int(level * self.options.backoff))
+            self.reason = (f"throughput fell {100 * (1 - rate / before):.0f}% at {level} "
+                           f"({mbs}): back off to {new}")
+            self.measured = {}  # measured under other conditions
+            self.home = new
+            self._tried = set()
+            self.phase = HOME
+            return new
+        return self._after_home()
+
+    def _after_home(self) -> int | None:
+        self.phase = HOME
+        probe = self._next_probe()
+        if probe is not None:
+            return probe
+        self._held += 1
+        if self._held >= self.options.hold:  # conditions change: look around again
+            self._held = 0
+            self._tried = set()
+        return None
+
+    def _next_probe(self) -> int | None:
+        for direction in (self._direction, -self._direction):
+            if direction in self._tried:
+                continue
+            candidate = self._clamp(self.home + direction * self.options.step)
+            if candidate == self.home:
+                self._tried.add(direction)
+                continue
+            self._direction = direction
+            self.phase = PROBE
+            self.reason = (self.reason or "") + f"; probe {candidate}"
+            return candidate
+        return None
+
+
+@hookimpl
+def orcapost_register_thread_policies(register):
+    register(AdaptivePolicy)

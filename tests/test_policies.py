@@ -1,0 +1,295 @@
+"""Thread policies: fixed, file_size, adaptive; concurrency changed while a run is going."""
+
+from __future__ import annotations
+
+import json
+import threading
+from types import SimpleNamespace
+
+import pytest
+from orcapost import hookimpl
+from orcapost.components import ThreadPolicy
+from orcapost.config import ConfigError, validate_data
+from orcapost.engine import WINDOWS_PROCESS_LIMIT, Engine, concurrency_cap
+from orcapost.plugins.policies.adaptive import AdaptivePolicy
+from orcapost.plugins.policies.file_size import FileSizePolicy
+from orcapost.plugins.sources.contention import write_contention_campaign
+from orcapost.results import FileInfo, FileResult
+from orcapost.run_report import RUN_REPORT_NAME
+
+MB = 1_000_000
+
+
+def _config(inputs, outputs, **engine) -> dict:
+    return {
+        "version": 2,
+        "inputs": {"directory": str(inputs), "patterns": ["*.contention"]},
+        "engine": engine,
+        "results": {"s": {"columns": [{"label": "signal", "kind": "statistics",
+                                       "object": "Store", "variable": "Signal",
+                                       "statistics": ["max"]}]}},
+        "outputs": {"directory": str(outputs), "formats": ["csv"]},
+    }
+
+
+def _campaign(tmp_path, files=12, size=3 * MB, **model):
+    # >= 2 MB so the engine does not batch them: one task per file, as for real .sim files.
+    model = {"latency": 0.01, "stream_bandwidth": 1e9, "store_name": tmp_path.name, **model}
+    write_contention_campaign(tmp_path / "campaign", files=files, size=size, **model)
+    return tmp_path / "campaign"
+
+
+def _silent(pm):
+    return pm.registry.get("reporter", "silent").cls()
+
+
+def _files(*sizes):
+    return [FileInfo(path=__import__("pathlib").Path(f"f{i}.sim"), size=s)
+            for i, s in enumerate(sizes)]
+
+
+# -- fixed and the caps ------------------------------------------------------------------------
+
+
+def test_the_default_policy_is_fixed_at_15(pm):
+    from orcapost.defaults import DEFAULT_THREAD_POLICY, DEFAULT_THREADS
+
+    loaded = validate_data({"version": 2, "inputs": {"directory": "."}, "results": {"g": {
+        "columns": [{"label": "x", "kind": "statistics", "object": "A", "variable": "B"}]}}},
+        pm.registry)
+    policy = pm.registry.create("thread_policy", loaded.model.engine.thread_policy)
+    assert (DEFAULT_THREAD_POLICY, DEFAULT_THREADS) == ("fixed", 15)
+    assert policy.name == "fixed" and policy.initial(_files(1, 2)) == 15
+
+
+def test_concurrency_is_capped_by_files_and_by_61_processes_on_windows():
+    assert concurrency_cap(30, 4, "threads") == 4
+    assert concurrency_cap(100, 500, "threads", platform="win32") == 100
+    assert concurrency_cap(100, 500, "processes", platform="win32") == WINDOWS_PROCESS_LIMIT
+    assert concurrency_cap(100, 500, "processes", platform="linux") == 100
+    assert concurrency_cap(0, 0, "threads") == 1  # never starves
+
+
+# -- file_size ---------------------------------------------------------------------------------
+
+
+def test_file_size_interpolates_between_small_and_large():
+    policy = FileSizePolicy()
+    assert policy.threads_for(10 * MB) == 30
+    assert policy.threads_for(100 * MB) == 30
+    assert policy.threads_for(550 * MB) == 20
+    assert policy.threads_for(1000 * MB) == 10
+    assert policy.threads_for(5000 * MB) == 10
+    assert policy.initial(_files(5 * MB, 6 * MB, 2000 * MB)) == 30  # the median decides
+    assert policy.ceiling([]) == 30
+
+
+def test_file_size_follows_the_files_still_queued():
+    policy = FileSizePolicy(FileSizePolicy.Options(every=1))
+    queued = _files(2000 * MB, 3000 * MB, 4000 * MB)
+    context = SimpleNamespace(queued=queued, concurrency=30, ceiling=30)
+    assert policy.update(context) == 10
+    assert "median queued file 3000.0 MB" in policy.reason
+    context.queued = []
+    assert policy.update(context) is None  # nothing left to decide for
+
+
+def test_file_size_options_are_validated_by_name(pm):
+    base = {"version": 2, "inputs": {"directory": "."}, "results": {"g": {"columns": [
+        {"label": "x", "kind": "statistics", "object": "A", "variable": "B"}]}}}
+    good = dict(base, engine={"thread_policy": {"name": "file_size", "small_size": "50MB",
+                                                 "large_threads": 8}})
+    policy = pm.registry.create("thread_policy",
+                                validate_data(good, pm.registry).model.engine.thread_policy)
+    assert policy.options.small_size == 50 * MB and policy.options.large_threads == 8
+    bad = dict(base, engine={"thread_policy": {"name": "file_size", "small_size": "2GB"}})
+    with pytest.raises(ConfigError, match="large_size .* must be greater than small_size"):
+        validate_data(bad, pm.registry)
+    typo = dict(base, engine={"thread_policy": {"name": "adaptive", "max_thread": 8}})
+    with pytest.raises(ConfigError, match="unknown key 'max_thread'"):
+        validate_data(typo, pm.registry)
+    wrong = dict(base, engine={"thread_policy": {"name": "adaptive", "start": 40}})
+    with pytest.raises(ConfigError, match="min_threads <= start <= max_threads"):
+        validate_data(wrong, pm.registry)
+
+
+# -- adaptive, driven by a simulated clock -----------------------------------------------------
+
+
+class SimulatedStore:
+    """Files of ``size`` bytes complete at the rate a store with a knee allows at ``level``."""
+
+    def __init__(self, knee=15, size=10 * MB, per_stream=100 * MB, degradation=0.5):
+        self.knee, self.size, self.per_stream, self.degradation = knee, size, per_stream, degradation
+
+    def files_per_second(self, level: int) -> float:
+        if level <= self.knee:
+            return level * self.per_stream / self.size
+        total = self.knee * self.per_stream / (1 + self.degradation * (level - self.knee) / self.knee)
+        return total / self.size
+
+
+def _drive(policy: AdaptivePolicy, store: SimulatedStore, files: int, queued_files: int = 10**6):
+    """Feed ``files`` completions to the policy; return the levels it asked for."""
+    now = [0.0]
+    policy.clock = lambda: now[0]
+    results = []
+    context = SimpleNamespace(results=results, queued=range(queued_files), ceiling=30,
+                              in_flight=0, concurrency=policy.initial([None] * 10**6))
+    levels = [context.concurrency]
+    for _ in range(files):
+        now[0] += 1.0 / store.files_per_second(context.concurrency)
+        results.append(FileResult(path="x", size=store.size))
+        context.in_flight = context.concurrency
+        new = policy.update(context)
+        if new is not None:
+            assert 1 <= new <= 30
+            context.concurrency = new
+            levels.append(new)
+    return levels
+
+
+def test_adaptive_climbs_to_the_knee_without_being_told_it():
+    policy = AdaptivePolicy()
+    levels = _drive(policy, SimulatedStore(knee=15), files=3000)
+    assert levels[0] == 4
+    assert max(levels) <= 30
+    assert 14 <= policy.home <= 18
+    assert policy.level in (policy.home, policy.home - 2, policy.home + 2)  # home or a probe
+
+
+def test_adaptive_settles_lower_when_the_knee_is_lower():
+    policy = AdaptivePolicy()
+    _drive(policy, SimulatedStore(knee=6), files=3000)
+    assert 4 <= policy.home <= 8
+
+
+def test_adaptive_goes_to_the_ceiling_when_nothing_contends():
+    policy = AdaptivePolicy(AdaptivePolicy.Options(max_threads=12))
+    levels = _drive(policy, SimulatedStore(knee=100), files=2000)
+    assert max(levels) == 12 and policy.home == 12
+
+
+def test_adaptive_backs_off_when_throughput_drops_at_its_level():
+    policy = AdaptivePolicy()
+    store = SimulatedStore(knee=15)
+    _drive(policy, store, files=2000)
+    home = policy.home
+    store.per_stream /= 3  # the share got slower: same level, a third of the throughput
+    policy.phase, policy.level = "home", home
+    policy._open_window()
+    reasons = []
+    for _ in range(400):
+        before = policy.level
+        _drive_one(policy, store)
+        if policy.level != before:
+            reasons.append(policy.reason)
+            break
+    assert reasons and "back off" in reasons[0]
+    assert policy.level == max(1, int(home * 0.5))
+
+
+def _drive_one(policy, store):
+    now = policy.clock() + 1.0 / store.files_per_second(policy.level)
+    policy.clock = lambda: now
+    context = SimpleNamespace(results=[FileResult(path="x", size=store.size)],
+                              queued=range(10**6), ceiling=30, in_flight=policy.level,
+                              concurrency=policy.level)
+    policy.update(context)
+
+
+def test_adaptive_takes_no_decision_in_the_tail_of_a_run():
+    policy = AdaptivePolicy()
+    levels = _drive(policy, SimulatedStore(knee=15), files=500, queued_files=2)
+    assert levels == [4]
+
+
+# -- concurrency changed while a run is going --------------------------------------------------
+
+
+EVENTS: list[tuple] = []
+_LOCK = threading.Lock()
+
+
+class Stepping(ThreadPolicy):
+    """1 at a time, then 4 after three files, then 2 after eight."""
+
+    name = "stepping"
+
+    def initial(self, files):
+        return 1
+
+    def ceiling(self, files):
+        return 4
+
+    def update(self, context):
+        self.reason = f"after {context.done} files"
+        new = {3: 4, 8: 2}.get(context.done)
+        if new is not None:
+            with _LOCK:
+                EVENTS.append(("limit", new))
+        return new
+
+
+class SteppingPlugin:
+    @hookimpl
+    def orcapost_register_thread_policies(self, register):
+        register(Stepping)
+
+
+def test_concurrency_changes_take_effect_mid_run(pm, tmp_path):
+    pm.register(SteppingPlugin(), name="stepping")
+    EVENTS.clear()
+    running = [0]
+
+    class Watch:
+        @hookimpl(wrapper=True)
+        def orcapost_process_file(self, task):
+            with _LOCK:
+                running[0] += 1
+                EVENTS.append(("start", running[0]))
+            try:
+                return (yield)
+            finally:
+                with _LOCK:
+                    running[0] -= 1
+
+        @hookimpl
+        def orcapost_file_done(self, context, result):
+            with _LOCK:
+                EVENTS.append(("done", context.done, context.in_flight))
+
+    pm.register(Watch(), name="watch")
+    campaign = _campaign(tmp_path, files=16, latency=0.03)
+    loaded = validate_data(_config(campaign, tmp_path / "out", thread_policy="stepping"),
+                           pm.registry)
+    summary = Engine(pm, loaded, reporter=_silent(pm)).run()
+    assert summary.ok == 16
+    raised = EVENTS.index(("limit", 4))
+    lowered = EVENTS.index(("limit", 2))
+    # One at a time until the policy raised the limit ...
+    assert all(e[1] == 1 for e in EVENTS[:raised] if e[0] == "start")
+    # ... then several at once, never more than 4 ...
+    starts = [e[1] for e in EVENTS if e[0] == "start"]
+    assert max(starts) == 4
+    # ... and once the files started under 4 have drained, at most 2 busy workers.
+    busy_after = [e[2] for e in EVENTS[lowered:] if e[0] == "done"][4:]
+    assert busy_after and max(busy_after) <= 2
+    report = json.loads((tmp_path / "out" / RUN_REPORT_NAME).read_text())
+    steps = [(d["after_files"], d["from"], d["to"]) for d in report["decisions"]]
+    assert steps == [(0, None, 1), (3, 1, 4), (8, 4, 2)]
+    assert report["decisions"][1]["reason"] == "after 3 files"
+
+
+def test_adaptive_changes_concurrency_mid_run_and_logs_why(pm, tmp_path):
+    campaign = _campaign(tmp_path, files=60, knee=6, stream_bandwidth=100e6, latency=0.005)
+    config = _config(campaign, tmp_path / "out",
+                     thread_policy={"name": "adaptive", "start": 2, "max_threads": 12,
+                                    "min_seconds": 0.05})
+    engine = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm))
+    assert engine.run().ok == 60
+    decisions = json.loads((tmp_path / "out" / RUN_REPORT_NAME).read_text())["decisions"]
+    assert decisions[0]["to"] == 2 and decisions[0]["policy"] == "adaptive"
+    assert len(decisions) >= 2  # it moved while running
+    assert all(1 <= d["to"] <= 12 for d in decisions)
+    assert "slow start" in decisions[1]["reason"] and decisions[1]["files_per_second"] > 0
