@@ -1,0 +1,98 @@
+"""The legacy_csv sink: legacy file names and leading columns, statistics rows, rounding,
+failures; and the simulation_times column behind start_time/stop_time."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pytest
+from orcapost.config import load_config
+from orcapost.plugins.sources.archive import ArchiveResultFile
+
+COLUMNS = [
+    {"kind": "simulation_times"},
+    {"label": "heave max", "kind": "statistics", "object": "FPSO", "variable": "Heave"},
+    {"label": "top tension", "kind": "statistics", "object": "Mooring1",
+     "variable": "Effective Tension", "position": "End B", "statistics": ["mean"]},
+]
+
+
+def _config(inputs, outputs, legacy: dict) -> dict:
+    return {
+        "version": 2,
+        "inputs": {"directory": str(inputs)},
+        "results": {"vessel": {"columns": COLUMNS},
+                    "no_times": {"columns": COLUMNS[1:2]}},
+        "outputs": {"directory": str(outputs), "formats": ["csv", {"name": "legacy_csv",
+                                                                    **legacy}]},
+    }
+
+
+def _read(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_legacy_names_columns_times_and_values(run_cli, write_config, campaign, tmp_path):
+    out = tmp_path / "out"
+    path = write_config(_config(campaign, out, {"label": "run1", "decimals": 3}), "job.yml")
+    result = run_cli("run", path, "--quiet")
+    assert result.exit_code == 0, result.output
+    table = _read(out / "job_run1_vessel.csv")
+    assert table[0] == ["fe_filename", "fe_filename_stem", "run_status", "start_time",
+                        "stop_time", "heave max", "top tension"]
+    plain = {row[0]: row for row in _read(out / "vessel.csv")[1:]}  # the csv sink's table
+    header = _read(out / "vessel.csv")[0]
+    files = sorted(campaign.glob("*.arrow"))
+    assert [row[0] for row in table[1:]] == [f.resolve().as_posix() for f in files]
+    for row, file in zip(table[1:], files, strict=True):
+        assert row[1] == file.stem and row[2] == "complete"
+        with ArchiveResultFile(file) as opened:
+            times = opened.sample_times()
+            start = opened.stages()[0].start
+        assert float(row[3]) == pytest.approx(round(start, 3))
+        assert float(row[4]) == pytest.approx(round(float(times[-1]), 3))
+        same = plain[file.name]
+        for label in ("heave max", "top tension"):
+            assert float(row[table[0].index(label)]) == pytest.approx(
+                round(float(same[header.index(label)]), 3), abs=1e-9)
+    # Without a simulation_times column the leading time cells stay empty.
+    no_times = _read(out / "job_run1_no_times.csv")
+    assert all(row[3] == "" and row[4] == "" for row in no_times[1:])
+
+
+def test_statistics_rows_under_the_files(run_cli, write_config, campaign, tmp_path):
+    out = tmp_path / "out"
+    path = write_config(_config(campaign, out, {"statistics": ["min", "max", "mean", "std"],
+                                                "decimals": None}), "job.yml")
+    assert run_cli("run", path, "--quiet").exit_code == 0
+    table = _read(out / "job_vessel.csv")
+    files = table[1:-4]
+    assert [row[0] for row in table[-4:]] == ["Minimum", "Maximum", "Mean", "StdDev"]
+    column = table[0].index("heave max")
+    values = np.array([float(row[column]) for row in files])
+    expected = [values.min(), values.max(), values.mean(), values.std(ddof=1)]
+    assert [float(row[column]) for row in table[-4:]] == pytest.approx(expected)
+
+
+def test_a_failed_file_has_its_status_and_a_failures_table(run_cli, write_config, campaign,
+                                                          tmp_path):
+    inputs = tmp_path / "inputs"
+    shutil.copytree(campaign, inputs)
+    broken = sorted(inputs.glob("*.arrow"))[0]
+    broken.write_bytes(b"not an archive")
+    out = tmp_path / "out"
+    path = write_config(_config(inputs, out, {}), "job.yml")
+    assert run_cli("run", path, "--quiet").exit_code == 1
+    table = _read(out / "job_vessel.csv")
+    row = next(r for r in table[1:] if r[1] == broken.stem)
+    assert row[2] == "failed" and row[3:] == [""] * (len(table[0]) - 3)
+    failures = _read(out / "failures.csv")
+    assert any(broken.name in cell for r in failures[1:] for cell in r)
+
+
+def test_the_sink_is_documented_in_the_schema(pm, write_config, campaign, tmp_path):
+    loaded = load_config(write_config(_config(campaign, tmp_path, {"label": "x"})), pm.registry)
+    assert [f.name for f in loaded.model.outputs.formats] == ["csv", "legacy_csv"]
