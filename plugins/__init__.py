@@ -8,6 +8,10 @@ them from this list; third-party plugins arrive through the ``orcapost`` entry-p
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.task",
     "orcapost.plugins.sources.archive",
+    "orcapost.plugins.sources.orcaflex",
+    "orcapost.plugins.sources.openfast",
+    "orcapost.plugins.sources.export_archive",
+    "orcapost.plugins.commands.export",
     "orcapost.plugins.extractors.statistics",
     "orcapost.plugins.extractors.range_graph",
     "orcapost.plugins.extractors.time_history",

@@ -1,0 +1,200 @@
+"""Write any opened result file as a portable archive: the ``export`` column kind.
+
+``orcapost export`` runs this through the ordinary engine, so conversion is parallel, shows
+progress and turns a bad file into a failure row. It works for every source (a .sim through
+OrcFxAPI, an OpenFAST output, another archive), because it only uses the ResultFile interface:
+the catalogue, the sample times, every variable's full record (line variables at the node arc
+lengths), static values, touchdown, stages, latest wave, simulation state and load-case metadata.
+
+It is also a column kind like any other: a config can archive each file while post-processing it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+from orcapost import hookimpl
+from orcapost.archive import (
+    ARCHIVE_SUFFIX,
+    HEADER_KEY,
+    LineVariable,
+    ObjectData,
+    SimulationData,
+    TimeVariable,
+    write_archive,
+)
+from orcapost.atomic import atomic_path
+from orcapost.components import Extractor
+from orcapost.errors import ResultFileError
+from orcapost.resultfile import ResultFile
+from orcapost.schemas.base import StrictModel
+from orcapost.schemas.config import ColumnOptions
+from pydantic import Field
+
+#: OrcaFlex's line variable that is the arc length of the point it is asked at.
+ARC_LENGTH = "Arc Length"
+
+
+class ModelDataItem(StrictModel):
+    """One model data item carried into the archive's load case."""
+
+    key: str | None = Field(default=None, description="Load-case key (default: 'object name').")
+    object: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The data name, e.g. WaveHs, InitialHeading.")
+    index: int | None = Field(default=None, description="Row of an indexed data item (from 0).")
+
+
+class ExportColumn(ColumnOptions):
+    directory: Path = Field(description="Folder the archives are written to (one per file).")
+    objects: list[str] = Field(default_factory=lambda: ["*"], min_length=1,
+                               description="Object names or globs to export.")
+    variables: list[str] = Field(default_factory=lambda: ["*"], min_length=1,
+                                 description="Variable names or globs to export.")
+    pairs: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="(object glob, variable glob) pairs; when given, only these are exported "
+        "(orcapost export --config fills it from a config's columns).")
+    precision: Literal["float64", "float32"] = Field(
+        default="float64", description="float64 keeps the values exactly as the source returns "
+        "them; float32 halves the size.")
+    data: list[ModelDataItem] = Field(default_factory=list,
+                                      description="Model data items added to the load case.")
+
+
+def _selected(column: ExportColumn, obj: str, var: str) -> bool:
+    if column.pairs:
+        return any(fnmatch.fnmatchcase(obj, o) and fnmatch.fnmatchcase(var, v)
+                   for o, v in column.pairs)
+    return (any(fnmatch.fnmatchcase(obj, o) for o in column.objects)
+            and any(fnmatch.fnmatchcase(var, v) for v in column.variables))
+
+
+def model_data_of(file: ResultFile, column: ExportColumn) -> dict[str, dict]:
+    """The model data the archive carries: the source's own (OrcaFlex: wave data, vessel
+    headings) and the items ``column.data`` asks for; an indexed item is a list."""
+    source = getattr(file, "model_metadata", None)
+    found = {obj: dict(items) for obj, items in source().items()} if callable(source) else {}
+    for item in column.data:
+        value = _plain(file.model_data(item.object, item.name, item.index))
+        slot = found.setdefault(item.object, {})
+        if item.index is None:
+            slot[item.name] = value
+            continue
+        rows = slot.get(item.name)
+        rows = list(rows) if isinstance(rows, list) else []
+        rows.extend([None] * (item.index + 1 - len(rows)))
+        rows[item.index] = value
+        slot[item.name] = rows
+    return found
+
+
+def add_model_data(path: Path, model_data: dict[str, dict]) -> None:
+    """Put ``model_data`` into an archive's header (``model_data`` section), atomically."""
+    # Read into memory (no map), so nothing holds the file when it is replaced (Windows).
+    with pa.OSFile(str(path), "rb") as source:
+        table = pa.ipc.open_file(source).read_all()
+    metadata = dict(table.schema.metadata)
+    header = json.loads(metadata[HEADER_KEY])
+    header["model_data"] = model_data
+    metadata[HEADER_KEY] = json.dumps(header).encode()
+    table = table.replace_schema_metadata(metadata)
+    with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+
+
+def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> SimulationData:
+    """Everything ``column`` selects from ``file``, as the archive writer takes it."""
+    dtype = np.dtype(column.precision)
+    times = np.asarray(file.sample_times(), dtype=np.float64)
+    objects = []
+    for info in file.catalogue():
+        names = [name for name in info.variables if _selected(column, info.name, name)]
+        line_names = [n for n in names if info.variables[n].along_line]
+        if not names:
+            continue
+        variables: list[TimeVariable | LineVariable] = []
+        arcs = touchdown = None
+        if line_names:
+            touchdown = file.raw_touchdown(info.name)
+        for name in names:
+            var = info.variables[name]
+            static = file.raw_static(info.name, name)
+            if var.along_line:
+                if name == ARC_LENGTH:
+                    continue  # the position itself; its value at Touchdown is the touchdown column
+                arcs, grid = file.raw_line_values(info.name, name)
+                variables.append(LineVariable(name, var.units, np.asarray(grid, dtype=dtype),
+                                              None if static is None
+                                              else np.asarray(static, dtype=np.float64)))
+            else:
+                values = file.raw_time_values(info.name, name)
+                variables.append(TimeVariable(name, var.units, np.asarray(values, dtype=dtype),
+                                              None if static is None else float(static)))
+        if not variables:
+            continue
+        objects.append(ObjectData(
+            info.name, info.type, variables, arc_lengths=arcs,
+            touchdown=None if touchdown is None or arcs is None
+            else np.asarray(touchdown, dtype=dtype),
+        ))
+    if not objects:
+        raise ResultFileError("nothing to export: no object and variable match the selection")
+    load_case = dict(file.load_case())
+    for item in column.data:
+        key = item.key or f"{item.object} {item.name}"
+        load_case[key] = _plain(file.model_data(item.object, item.name, item.index))
+    interval = float(np.median(np.diff(times))) if times.size > 1 else None
+    return SimulationData(
+        time=times, stages=file.stages(), objects=objects, load_case=load_case,
+        latest_wave=file.latest_wave(), state=file.state(), sample_interval=interval,
+        generator=generator,
+    )
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class ExportExtractor(Extractor):
+    """Write the file as a portable archive (every object and variable, or a chosen subset)."""
+
+    name = "export"
+    Options = ExportColumn
+
+    def extract(self, file: ResultFile, column: ExportColumn) -> dict:
+        from orcapost import __version__
+
+        data = simulation_data(file, column, f"orcapost {__version__} export")
+        target = Path(column.directory) / (file.path.stem + ARCHIVE_SUFFIX)
+        if target.resolve() == file.path.resolve():
+            raise ResultFileError("the archive would overwrite its own input: choose another "
+                                  "output folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        model_data = model_data_of(file, column)
+        try:
+            write_archive(target, data)
+        except ValueError as exc:
+            raise ResultFileError(f"cannot write the archive: {exc}") from None
+        if model_data:
+            add_model_data(target, model_data)
+        return {
+            column.label: str(target),
+            f"{column.label} objects": len(data.objects),
+            f"{column.label} variables": sum(len(o.variables) for o in data.objects),
+            f"{column.label} samples": int(data.time.shape[0]),
+        }
+
+
+@hookimpl
+def orcapost_register_extractors(register):
+    register(ExportExtractor)

@@ -1,0 +1,110 @@
+"""Source for OpenFAST time-series outputs: text ``.out`` and binary ``.outb`` (FileFmtID 1-4).
+
+A file is one object, named ``OpenFAST`` (type ``OpenFAST``), whose variables are the file's
+channels (``GenPwr``, ``RootMyc1``, ``PtfmPitch``, ...) with their units; the time channel is the
+sample times. Reading is :mod:`orcapost.formats.openfast` (numpy block reads, no per-value Python
+loops).
+
+The OrcaFlex vocabulary maps as follows: the whole record is one stage (stage 0) and the whole
+simulation; specified periods work as everywhere; the latest wave is the last complete
+zero-up-crossing cycle of ``Wave1Elev`` when the file has that channel; there is no static state
+and there are no line variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from orcapost import hookimpl
+from orcapost.archive.model import Stage
+from orcapost.components import Source
+from orcapost.errors import ResultFileError
+from orcapost.formats.openfast import OpenFASTFormatError, read
+from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
+
+#: The one object of an OpenFAST file.
+OBJECT_NAME = "OpenFAST"
+#: Channel whose zero-up-crossings give the latest wave.
+WAVE_ELEVATION = "Wave1Elev"
+
+
+def last_wave(time: np.ndarray, elevation: np.ndarray) -> tuple[float, float] | None:
+    """The last complete zero-up-crossing cycle of ``elevation``, as sample times."""
+    up = np.flatnonzero((elevation[:-1] < 0) & (elevation[1:] >= 0)) + 1
+    if up.size < 2:
+        return None
+    return float(time[up[-2]]), float(time[up[-1]])
+
+
+class OpenFASTResultFile(ResultFile):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            self.output = read(path)
+        except (OpenFASTFormatError, ValueError, OSError) as exc:
+            raise ResultFileError(f"not a readable OpenFAST output file: {exc}", "open") from None
+        out = self.output
+        if out.time.size == 0:
+            raise ResultFileError("the OpenFAST file has no time steps", "open")
+        if out.time.size > 1 and not np.all(np.diff(out.time) > 0):
+            raise ResultFileError("the OpenFAST time channel is not increasing", "open")
+        seen: dict[str, int] = {}
+        for index, name in enumerate(out.channels):
+            if name in seen:
+                raise ResultFileError(f"channel {name!r} appears twice (columns {seen[name] + 2} "
+                                      f"and {index + 2})", "open")
+            seen[name] = index
+        self._columns = seen
+        variables = {name: VariableInfo(name, unit) for name, unit in
+                     zip(out.channels, out.units, strict=True)}
+        self._catalogue = Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)])
+
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
+    def load_case(self) -> dict:
+        return {}
+
+    def state(self) -> str:
+        return "complete"
+
+    def stages(self) -> list[Stage]:
+        time = self.output.time
+        return [Stage(0, float(time[0]), float(time[-1]))]
+
+    def latest_wave(self) -> tuple[float, float] | None:
+        column = self._columns.get(WAVE_ELEVATION)
+        if column is None:
+            return None
+        return last_wave(self.output.time, self.output.data[:, column])
+
+    def sample_times(self) -> np.ndarray:
+        return self.output.time
+
+    def raw_time_values(self, obj: str, var: str) -> np.ndarray:
+        return self.output.data[:, self._columns[var]]
+
+    def raw_line_values(self, obj: str, var: str):
+        raise ResultFileError(f"{obj} / {var}: OpenFAST outputs have no line variables")
+
+    def raw_touchdown(self, obj: str):
+        return None
+
+    def raw_static(self, obj: str, var: str):
+        return None
+
+
+class OpenFASTSource(Source):
+    """OpenFAST time-series outputs: text .out and binary .outb (every FileFmtID, 1 to 4)."""
+
+    name = "openfast"
+    suffixes = (".out", ".outb")
+
+    def open(self, path: Path) -> ResultFile:
+        return OpenFASTResultFile(path)
+
+
+@hookimpl
+def orcapost_register_sources(register):
+    register(OpenFASTSource)

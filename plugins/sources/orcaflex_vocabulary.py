@@ -1,0 +1,80 @@
+"""orcapost's positions and periods in OrcFxAPI's terms.
+
+Positions become ``ObjectExtra`` values (``oeEndA``, ``oeEndB``, ``oeTouchdown``,
+``oeArcLength(S)``, ``oeNodeNum(N)``; a point on a vessel, buoy or the environment becomes
+``oeVessel``/``oeBuoy``/``oeEnvironment(x, y, z)``); periods become what OrcFxAPI's ``period``
+arguments take (``pnWholeSimulation``, ``pnLatestWave``, ``pnStaticState``, a stage number, or
+``SpecifiedPeriod(t0, t1)``). ``api`` is the imported ``OrcFxAPI`` module (or the test double);
+nothing here imports it, so this module loads on any platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orcapost.errors import ResultFileError
+from orcapost.schemas.vocabulary import Period, Position
+
+#: OrcaFlex type names (``typeName``) whose results can be taken at a point of the object.
+RIGID_BODY_TYPES = {"Vessel": "oeVessel", "6D Buoy": "oeBuoy", "3D Buoy": "oeBuoy",
+                    "Constraint": "oeConstraint"}
+ENVIRONMENT_TYPE = "Environment"
+
+
+def object_extra(api, position: Position | None) -> Any:
+    """The ``ObjectExtra`` for a line position, or None when no position is given."""
+    if position is None:
+        return None
+    if position.kind == "end_a":
+        return api.oeEndA
+    if position.kind == "end_b":
+        return api.oeEndB
+    if position.kind == "touchdown":
+        return api.oeTouchdown
+    if position.kind == "arc_length":
+        return api.oeArcLength(float(position.value))
+    if position.kind == "node":
+        return api.oeNodeNum(int(position.value))
+    raise ResultFileError(f"position {position.describe()} has no OrcFxAPI equivalent")
+
+
+def point_extra(api, type_name: str, point: Sequence[float]) -> Any:
+    """The ``ObjectExtra`` for a point (x, y, z) of a vessel, buoy, constraint or environment.
+
+    Rigid-body points are in the body's own axes, environment points in global axes, as
+    OrcaFlex defines them.
+    """
+    x, y, z = (float(v) for v in point)
+    if type_name == ENVIRONMENT_TYPE:
+        return api.oeEnvironment(x, y, z)
+    factory = RIGID_BODY_TYPES.get(type_name)
+    if factory is None:
+        raise ResultFileError(
+            f"a point applies to vessels, buoys, constraints and the environment, "
+            f"not to a {type_name}"
+        )
+    return getattr(api, factory)(x, y, z)
+
+
+def period_argument(api, period: Period) -> Any:
+    """What OrcFxAPI's ``period`` arguments take for an orcapost period."""
+    if period.kind == "whole_simulation":
+        return api.pnWholeSimulation
+    if period.kind == "latest_wave":
+        return api.pnLatestWave
+    if period.kind == "static_state":
+        return api.pnStaticState
+    if period.kind == "stage":
+        return int(period.stage)  # OrcFxAPI numbers stages as orcapost does: 0 is the build-up
+    if period.kind == "specified":
+        return api.SpecifiedPeriod(float(period.start), float(period.end))
+    raise ResultFileError(f"period {period.describe()} has no OrcFxAPI equivalent")
+
+
+def arclength_range(api, arc_range: tuple[float, float] | None) -> Any:
+    """``arSpecifiedArclengths(s0, s1)`` for a range, ``arEntireRange()`` for the whole line."""
+    if arc_range is None:
+        return api.arEntireRange()
+    s0, s1 = arc_range
+    return api.arSpecifiedArclengths(float(s0), float(s1))
