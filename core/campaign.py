@@ -194,7 +194,9 @@ class Occurrence(StrictModel):
 
 
 class LifetimeDamageOptions(ReductionOptions):
-    duration: float = Field(gt=0, description="Seconds of exposure each file's damage covers.")
+    duration: float | str = Field(
+        description="Seconds of exposure each file's damage covers, or the column holding them "
+        "(e.g. a fatigue column's 'duration' output).")
     lifetime_years: float = Field(default=25.0, gt=0, description="Design life in years.")
     probability: str | None = Field(
         default=None, description="Metadata column giving each row's load-case probability.")
@@ -207,6 +209,8 @@ class LifetimeDamageOptions(ReductionOptions):
 
     @model_validator(mode="after")
     def _one_source(self):
+        if isinstance(self.duration, float) and not self.duration > 0:
+            raise ValueError("duration must be > 0 seconds")
         if (self.probability is None) == (not self.occurrence):
             raise ValueError("give either probability (a metadata column) or occurrence "
                              "(a list of {where, probability}), not both and not neither")
@@ -228,7 +232,10 @@ class LifetimeDamageReduction(Reduction):
     def reduce(self, column, values, rows):
         o = self.options
         keys = list(o.load_case) or sorted({k for e in o.occurrence for k in e.where})
-        for key in [*keys, *([o.probability] if o.probability else [])]:
+        named = [o.probability] if o.probability else []
+        if isinstance(o.duration, str):
+            named.append(o.duration)
+        for key in [*keys, *named]:
             if key not in rows.column_names:
                 raise ValueError(f"lifetime_damage: no metadata column {key!r}")
         table = {key: rows.column(key).to_pylist() for key in keys}
@@ -236,17 +243,24 @@ class LifetimeDamageReduction(Reduction):
         for i in range(rows.num_rows):
             case = tuple(table[k][i] for k in keys) if keys else (i,)
             cases.setdefault(case, []).append(i)
-        scale = o.lifetime_years * SECONDS_PER_YEAR / o.duration
+        if isinstance(o.duration, str):
+            durations = _floats(rows.column(o.duration))
+        else:
+            durations = np.full(rows.num_rows, o.duration)
+        if np.any(durations[np.isfinite(durations)] <= 0):
+            raise ValueError(f"lifetime_damage: {o.duration} has a duration <= 0")
+        # Damage per second of each file, averaged over a load case's seeds, times the life.
+        rates = values / durations
         damage = total = 0.0
         for indices in cases.values():
             p = self._probability(rows, indices[0])
             if p is None:
                 continue
-            seeds = _finite(values[indices])
+            seeds = _finite(rates[indices])
             if seeds.size == 0:
                 raise ValueError(f"lifetime_damage: {column} has no value for a load case of "
                                  f"probability {p}")
-            damage += p * float(seeds.mean()) * scale
+            damage += p * float(seeds.mean()) * o.lifetime_years * SECONDS_PER_YEAR
             total += p
         return {"lifetime damage": damage,
                 "life years": o.lifetime_years / damage if damage > 0 else math.inf,

@@ -193,3 +193,22 @@ def test_life_is_empty_without_damage():
         duration=10, probability="p"))
     out = reduction.reduce("d", np.array([0.0, 0.0]), pa.table({"p": [0.5, 0.5]}))
     assert out["lifetime damage"] == 0.0 and math.isinf(out["life years"])
+
+
+def test_lifetime_damage_reads_each_file_duration_from_a_column(pm, campaign, tmp_path):
+    config = _config(campaign, tmp_path, [
+        {"name": "life", "group": "riser", "reductions": [
+            {"kind": "lifetime_damage", "columns": ["tdp damage"], "duration": "tdp duration",
+             "occurrence": OCCURRENCE, "load_case": ["heading", "Hs"]}]}])
+    config["results"]["riser"]["columns"][1]["outputs"] = ["damage", "duration"]
+    _run(pm, config)
+    rows = pq.read_table(tmp_path / "riser.parquet").to_pylist()
+    (r,) = pq.read_table(tmp_path / "life.parquet").to_pylist()
+    expected = 0.0
+    for heading in (0.0, 45.0):
+        for hs, p in ((2.0, 0.6), (6.0, 0.3)):
+            rates = [row["tdp damage"] / row["tdp duration"] for row in rows
+                     if row["heading"] == heading and row["Hs"] == hs]
+            expected += p * np.mean(rates) * 25 * 365.25 * 86400
+    assert all(row["tdp duration"] > 0 for row in rows)
+    assert r["tdp damage lifetime damage"] == pytest.approx(expected, rel=1e-12)

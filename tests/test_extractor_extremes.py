@@ -143,3 +143,10 @@ def test_too_few_peaks_is_a_per_file_error(campaign):
 def test_confidence_only_for_fitted_peaks():
     with pytest.raises(ValidationError, match="confidence"):
         _column(method="rayleigh", confidence=0.9)
+
+
+@pytest.mark.parametrize("method", ["rayleigh", "gpd", "weibull", "gumbel"])
+def test_a_constant_series_is_its_own_extreme(method):
+    time = np.arange(5000) * 0.5
+    out = analyse(time, np.full(time.size, 3.25), _column(method=method, details=True))
+    assert out == {"value": 3.25}

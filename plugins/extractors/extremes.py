@@ -12,7 +12,8 @@ Methods (formulas, conventions and references: docs/extractors/extremes.md, docs
   extrapolated to the storm (n = T/block blocks: loc + scale ln n, the most probable storm
   maximum; or the level exceeded with probability ``risk``).
 
-``tail: lower`` analyses minima (values in the original units, below the mean).
+``tail: lower`` analyses minima (values in the original units, below the mean). A constant
+series has no spread: every method returns the constant (and no details).
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dic
     dt = sample_interval(time)
     T = column.storm_duration
     out: dict[str, float] = {}
+    if x.size and x.min() == x.max():
+        # A constant response (a line that does not move) has no spread: its extreme is itself.
+        return {"value": float(x[0])}
     if column.method == "rayleigh":
         fit = ev.rayleigh_extremes(x, dt, T, tail=column.tail, method=column.spectral_method)
         out["value"] = fit.mpm if column.risk is None else fit.extreme(column.risk)

@@ -7,7 +7,8 @@ docs/numerics.md), in compiled code. Outputs, by name in ``outputs``:
 - ``damage``: Palmgren-Miner damage ``sum n_i / N(S_i)`` on an S-N curve (a DNV-RP-C203 curve
   by name, or a user curve), with ``S_i = range_i * stress_factor * scf * thickness factor``;
 - ``del``: damage-equivalent load range ``(sum n_i S_i^m / n_eq)^(1/m)`` in the variable's units;
-- ``cycles``: the number of cycles (half cycles count 0.5); ``max_range``: the largest range.
+- ``cycles``: the number of cycles (half cycles count 0.5); ``max_range``: the largest range;
+- ``duration``: the seconds the counted period spans (t1 - t0), for lifetime scaling.
 
 Over a range of nodes each output is summarised by its largest value over the nodes (with
 ``with_arc_length``, the arc length where it occurs). ``bins`` writes the range histogram as a
@@ -30,7 +31,7 @@ from orcapost.schemas.config import SeriesColumn
 from orcapost.tables import extra_table
 from pydantic import Field, field_validator, model_validator
 
-OUTPUTS = ("damage", "del", "cycles", "max_range")
+OUTPUTS = ("damage", "del", "cycles", "max_range", "duration")
 
 
 class FatigueColumn(SeriesColumn):
@@ -47,9 +48,9 @@ class FatigueColumn(SeriesColumn):
         default=None, gt=0, description="Thickness (mm) for the curve's thickness effect.")
     m: float | None = Field(default=None, gt=0, description="S-N slope of the DEL.")
     n_eq: float = Field(default=1e7, gt=0, description="Equivalent cycle count of the DEL.")
-    outputs: list[Literal["damage", "del", "cycles", "max_range"]] = Field(
-        default_factory=list, description="damage, del, cycles, max_range (default: damage "
-        "with an S-N curve, del with m).")
+    outputs: list[Literal["damage", "del", "cycles", "max_range", "duration"]] = Field(
+        default_factory=list, description="damage, del, cycles, max_range, duration (default: "
+        "damage with an S-N curve, del with m).")
     bins: int | list[float] | None = Field(
         default=None, description="Range histogram: a bin count or the bin edges; written as "
         "its own table.")
@@ -93,11 +94,11 @@ class FatigueColumn(SeriesColumn):
             ["del"] if self.m is not None else [])
 
 
-def fatigue_values(series: np.ndarray, column: FatigueColumn, curve: SNCurve | None
-                   ) -> tuple[dict[str, float], Any]:
-    """The column's outputs for one series, and its cycles."""
+def fatigue_values(series: np.ndarray, column: FatigueColumn, curve: SNCurve | None,
+                   duration: float = 0.0) -> tuple[dict[str, float], Any]:
+    """The column's outputs for one series spanning ``duration`` seconds, and its cycles."""
     cycles = extract_cycles(series)
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"duration": duration}
     for output in column.wanted():
         if output == "damage":
             factor = curve.thickness_factor(column.thickness) if column.thickness else 1.0
@@ -126,6 +127,8 @@ class FatigueExtractor(Extractor):
         out: dict = {}
         histogram: dict[str, list] = {"object": [], "variable": [], "arc_length": [],
                                       "range_low": [], "range_high": [], "cycles": []}
+        times = file.sample_times()[file.period_slice(column.period)]
+        duration = float(times[-1] - times[0])
         for target in found:
             obj, var = target.obj.name, target.var.name
             if target.var.along_line and column.position is None:
@@ -141,7 +144,7 @@ class FatigueExtractor(Extractor):
             per_node: dict[str, list[float]] = {output: [] for output in wanted}
             for s, x in zip(arcs.tolist(), series, strict=True):
                 try:
-                    values, cycles = fatigue_values(x, column, curve)
+                    values, cycles = fatigue_values(x, column, curve, duration)
                 except ValueError as exc:
                     raise ResultFileError(f"{obj} / {var}: {exc}") from None
                 for output in wanted:
