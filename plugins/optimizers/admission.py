@@ -38,7 +38,7 @@ class AdmissionOptions(StrictModel):
     budget: Size | None = Field(default=None,
                                 description="Most memory the run may use (e.g. 16GB); none: "
                                             "only available memory limits.")
-    initial_ratio: float = Field(default=1.0, gt=0.0, le=100.0,
+    initial_ratio: float = Field(default=1.0, gt=0.0, le=1000.0,
                                  description="Memory per byte of file before anything is learned.")
     min_ratio: float = Field(default=0.05, ge=0.0, le=100.0,
                              description="The learned ratio never goes below this.")

@@ -1,0 +1,237 @@
+"""Memory optimizers: admission against a fake memory reading, gc, single precision."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from orcapost import hookimpl
+from orcapost.config import ConfigError, validate_data
+from orcapost.engine import Engine
+from orcapost.plugins.optimizers import admission as admission_module
+from orcapost.plugins.optimizers.admission import Admission
+from orcapost.plugins.optimizers.gc_collect import GarbageCollector
+from orcapost.plugins.optimizers.single_precision import SinglePrecision
+from orcapost.plugins.sources.contention import write_contention_campaign
+from orcapost.results import FileInfo, FileResult
+from orcapost.run_report import RUN_REPORT_NAME
+from orcapost.task import FileTask, Plan, PlanSpec
+
+GB = 1_000_000_000
+MB = 1_000_000
+
+
+class FakeMemory:
+    """A memory reading the test controls: no real allocation, no real OOM."""
+
+    def __init__(self, available: int, rss: int = 200 * MB) -> None:
+        self.available_bytes = available
+        self.rss_bytes = rss
+
+    def available(self) -> int:
+        return self.available_bytes
+
+    def rss(self) -> int:
+        return self.rss_bytes
+
+
+def _file(size, name="a.sim"):
+    return FileInfo(Path(name), size)
+
+
+def _admission(reading, **options):
+    return Admission(Admission.Options(**options), reading=reading)
+
+
+def test_admission_admits_while_available_memory_covers_the_need():
+    memory = FakeMemory(available=10 * GB)
+    opt = _admission(memory, reserve=1 * GB)
+    big = _file(3 * GB)
+    assert opt.admit(big, [])
+    assert opt.admit(big, [_file(3 * GB)])  # 3 + 3 <= 9
+    assert opt.admit(big, [_file(3 * GB)] * 2)  # 3 + 6 <= 9
+    assert not opt.admit(big, [_file(3 * GB)] * 3)  # 3 + 9 > 9
+    assert "needs 3000 MB" in opt.last_refusal
+    assert opt.admit(_file(100 * MB), [_file(3 * GB)] * 2)
+
+
+def test_admission_counts_what_running_files_have_already_allocated():
+    memory = FakeMemory(available=10 * GB, rss=200 * MB)
+    opt = _admission(memory, reserve=1 * GB)
+    assert opt.admit(_file(3 * GB), [])  # the baseline is taken here
+    # Two files running have allocated 5 of their 6 GB: available fell, the rest is outstanding.
+    memory.rss_bytes += 5 * GB
+    memory.available_bytes -= 5 * GB
+    # Headroom 5 - 1 = 4 GB, of which 1 GB is still to come for the running files.
+    assert not opt.admit(_file(3500 * MB), [_file(3 * GB)] * 2)  # 3.5 + 1 > 4
+    assert opt.admit(_file(3 * GB), [_file(3 * GB)] * 2)  # 3 + 1 <= 4
+
+
+def test_admission_learns_the_ratio_from_files_done():
+    opt = _admission(FakeMemory(available=10 * GB), learn_after=2, percentile=100)
+    assert opt.ratio == 1.0  # conservative before anything is known
+    for growth in (200 * MB, 300 * MB):  # memory-mapped files need a fraction of their size
+        opt.file_done(FileResult(path="x", size=1 * GB, memory_growth=growth))
+    assert opt.ratio == pytest.approx(0.3)
+    assert opt.need(10 * GB) == 3 * GB
+    opt.file_done(FileResult(path="tiny", size=10, memory_growth=10 * MB))  # too small to teach
+    assert opt.ratio == pytest.approx(0.3)
+    floor = _admission(FakeMemory(available=GB), learn_after=1, min_ratio=0.5)
+    floor.file_done(FileResult(path="x", size=GB, memory_growth=0))
+    assert floor.ratio == 0.5
+
+
+def test_admission_budget_caps_the_whole_run():
+    opt = _admission(FakeMemory(available=100 * GB, rss=200 * MB), reserve=0, budget=1 * GB)
+    f = _file(300 * MB)
+    assert opt.admit(f, [])
+    assert opt.admit(f, [f])  # 0.2 + 0.3 + 0.3 = 0.8
+    assert not opt.admit(f, [f, f])  # 0.2 + 0.6 + 0.3 > 1
+    assert "budget" in opt.last_refusal
+
+
+def test_admission_options_are_validated(pm):
+    config = {"version": 2, "inputs": {"directory": "."}, "engine": {"memory_optimizers": [
+        {"name": "admission", "reserve": "2GB", "budget": "16GiB"}, "gc",
+        {"name": "single_precision"}]},
+        "results": {"g": {"columns": [{"label": "x", "kind": "statistics", "object": "A",
+                                       "variable": "B"}]}}}
+    loaded = validate_data(config, pm.registry)
+    opts = [pm.registry.create("memory_optimizer", s) for s in loaded.model.engine.memory_optimizers]
+    assert [o.name for o in opts] == ["admission", "gc", "single_precision"]
+    assert opts[0].options.reserve == 2 * GB and opts[0].options.budget == 16 * 2**30
+    config["engine"]["memory_optimizers"] = [{"name": "admission", "reserv": "1GB"}]
+    with pytest.raises(ConfigError, match="unknown key 'reserv'"):
+        validate_data(config, pm.registry)
+
+
+def _contention_config(campaign, out, optimizers, threads=8):
+    return {
+        "version": 2,
+        "inputs": {"directory": str(campaign), "patterns": ["*.contention"]},
+        "engine": {"thread_policy": {"name": "fixed", "threads": threads},
+                   "memory_optimizers": optimizers},
+        "results": {"s": {"columns": [{"label": "signal", "kind": "statistics",
+                                       "object": "Store", "variable": "Signal",
+                                       "statistics": ["max"]}]}},
+        "outputs": {"directory": str(out), "formats": ["csv"]},
+    }
+
+
+def _watch_running(pm):
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Watch:
+        @hookimpl(wrapper=True)
+        def orcapost_process_file(self, task):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            try:
+                return (yield)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+    pm.register(Watch(), name="watch")
+    return peak
+
+
+def test_a_file_larger_than_the_whole_budget_still_runs_alone(pm, tmp_path, monkeypatch):
+    # A fake machine with 1 GB available: every 3 MB file "needs" 1.5 GB (ratio 500).
+    fake = FakeMemory(available=1 * GB)
+    monkeypatch.setattr(admission_module, "MemoryReading", lambda: fake)
+    campaign = tmp_path / "campaign"
+    write_contention_campaign(campaign, files=6, size=3 * MB, latency=0.005,
+                              stream_bandwidth=1e9, store_name=tmp_path.name)
+    peak = _watch_running(pm)
+    config = _contention_config(campaign, tmp_path / "out", [
+        {"name": "admission", "reserve": 0, "initial_ratio": 500, "learn": False}])
+    engine = Engine(pm, validate_data(config, pm.registry),
+                    reporter=pm.registry.get("reporter", "silent").cls())
+    summary = engine.run()
+    assert summary.ok == 6  # no deadlock: each ran, alone
+    assert peak[0] == 1
+    report = json.loads((tmp_path / "out" / RUN_REPORT_NAME).read_text())
+    assert report["summary"]["memory_holds"] > 0
+
+
+def test_admission_limits_concurrency_below_the_policy(pm, tmp_path, monkeypatch):
+    # 1 GB available, files "need" 300 MB each (ratio 100 on 3 MB): three at once, not eight.
+    fake = FakeMemory(available=1 * GB)
+    monkeypatch.setattr(admission_module, "MemoryReading", lambda: fake)
+    campaign = tmp_path / "campaign"
+    write_contention_campaign(campaign, files=12, size=3 * MB, latency=0.02,
+                              stream_bandwidth=1e9, store_name=tmp_path.name)
+    peak = _watch_running(pm)
+    config = _contention_config(campaign, tmp_path / "out", [
+        {"name": "admission", "reserve": 0, "initial_ratio": 100, "learn": False}])
+    summary = Engine(pm, validate_data(config, pm.registry),
+                     reporter=pm.registry.get("reporter", "silent").cls()).run()
+    assert summary.ok == 12
+    assert peak[0] == 3
+
+
+def test_gc_collects_after_each_file_or_on_growth():
+    every = GarbageCollector(GarbageCollector.Options(every_file=True), rss=lambda: 0)
+    for _ in range(3):
+        every.file_done(FileResult(path="x", size=1))
+    assert every.collections == 3
+    rss = [100 * MB]
+    on_growth = GarbageCollector(GarbageCollector.Options(growth="50MB"), rss=lambda: rss[0])
+    on_growth.file_done(FileResult(path="x", size=1))  # sets the reference
+    rss[0] += 20 * MB
+    on_growth.file_done(FileResult(path="x", size=1))
+    assert on_growth.collections == 0
+    rss[0] += 40 * MB
+    on_growth.file_done(FileResult(path="x", size=1))
+    assert on_growth.collections == 1
+
+
+def test_single_precision_shrinks_kept_arrays_only():
+    shrink = SinglePrecision().shrink
+    array = np.linspace(0, 1, 1000)
+    small = shrink(array)
+    assert small.dtype == np.float32 and small.nbytes == array.nbytes // 2
+    assert np.allclose(small, array, rtol=1e-6)
+    assert shrink(1.0000000001) == 1.0000000001  # statistics stay exact doubles
+    assert shrink(np.arange(3)).dtype == np.arange(3).dtype  # integers untouched
+    assert [a.dtype for a in shrink([array, array])] == [np.float32, np.float32]
+
+
+def test_single_precision_applies_on_the_worker_to_extracted_values(pm, campaign):
+    from helpers import statistics_config
+    from orcapost.components import Extractor
+    from orcapost.schemas.config import ColumnOptions
+
+    class Series(Extractor):
+        """A float64 array, as a time-history extractor keeps."""
+
+        name = "test_series"
+        Options = ColumnOptions
+
+        def extract(self, file, column):
+            return {column.label: np.linspace(0.0, 1.0, 50)}
+
+    class Plugin:
+        @hookimpl
+        def orcapost_register_extractors(self, register):
+            register(Series)
+
+    pm.register(Plugin(), name="series")
+    config = statistics_config(campaign, campaign.parent / "unused",
+                               memory_optimizers=["single_precision"])
+    config["results"] = {"g": {"columns": [{"label": "s", "kind": "test_series"}]}}
+    loaded = validate_data(config, pm.registry)
+    plan = Plan.build(pm, loaded.model, PlanSpec("k", loaded.data, "."))
+    assert len(plan.shrinkers) == 1
+    path = sorted(campaign.iterdir())[0]
+    result = FileTask(FileInfo(path, path.stat().st_size), plan).execute()
+    assert result.values["g"]["s"].dtype == np.float32
+    config["engine"]["memory_optimizers"] = []
+    plain = Plan.build(pm, validate_data(config, pm.registry).model, PlanSpec("k", {}, "."))
+    result = FileTask(FileInfo(path, path.stat().st_size), plain).execute()
+    assert result.values["g"]["s"].dtype == np.float64
