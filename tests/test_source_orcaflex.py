@@ -56,20 +56,45 @@ def _arrow(pair_campaign, index=0):
     return sorted(pair_campaign[0].glob("*.arrow"))[index]
 
 
+#: Every other column kind, over what the OrcaFlex source resolves through OrcFxAPI.
+VOCABULARY_COLUMNS = [
+    {"label": "riser envelope", "kind": "range_graph", "object": "Riser",
+     "variable": "Bend Moment", "arc_length": [100.0, 400.0], "statistics": ["max", "min"],
+     "with_arc_length": True},
+    {"label": "tension at 250", "kind": "range_graph", "object": "Riser",
+     "variable": "Effective Tension", "arc_length": 250.0, "statistics": ["max", "mean"]},
+    {"label": "static top", "kind": "static", "object": "Mooring*",
+     "variable": "Effective Tension", "position": "End B"},
+    {"label": "static s80", "kind": "static", "object": "Riser", "variable": "Bend Moment",
+     "position": {"arc_length": 80.0}},
+    {"label": "heave and pitch", "kind": "linked_statistics", "object": "FPSO",
+     "variable": "Heave", "linked": ["Pitch", "Surge"], "statistics": ["max", "min"]},
+    {"label": "waves", "kind": "metadata", "keys": ["Hs", "FPSO heading"],
+     "data": [{"object": "Environment", "name": "WaveTp"},
+              {"object": "FPSO", "name": "InitialHeading"}]},
+]
+
+
 def test_a_sim_campaign_gives_the_archive_campaigns_tables(double, pair_campaign, run_cli,
                                                            write_config, tmp_path):
     archives, sims = pair_campaign
     config = statistics_config(archives, tmp_path / "from-archives")
+    config["results"]["more"] = {"columns": VOCABULARY_COLUMNS}
     run = run_cli("run", write_config(config, "archives.yml"), "--quiet")
     assert run.exit_code == 0, run.output
     config = statistics_config(sims, tmp_path / "from-sims")
+    config["results"]["more"] = {"columns": VOCABULARY_COLUMNS}
     config["inputs"]["patterns"] = ["*.sim"]
     run = run_cli("run", write_config(config, "sims.yml"), "--quiet")
     assert run.exit_code == 0, run.output
 
     from_archives = _tables(tmp_path / "from-archives")
     from_sims = _tables(tmp_path / "from-sims")
-    assert set(from_archives) == set(from_sims) == {"lines", "vessel"}
+    assert {"lines", "vessel", "more"} <= set(from_archives)
+    assert set(from_sims) == set(from_archives)
+    more = from_sims["more"]
+    assert more.column("waves WaveTp").to_pylist() == more.column("Tp").to_pylist()
+    assert "riser envelope max arc length" in more.column_names
     for group in from_archives:
         expected = _without_file_columns(from_archives[group])
         got = _without_file_columns(from_sims[group])
