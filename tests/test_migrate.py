@@ -394,3 +394,69 @@ def test_every_legacy_config_runs_on_a_campaign_from_demo_for_config(
         assert len(rows) == 2
         assert all(row[2] == "complete" and float(row[3]) < 0 < float(row[4]) for row in rows)
         assert all(value != "" for row in rows for value in row)
+
+
+OTHER_KINDS = """\
+basename: orcaflex_post_process
+orcaflex:
+  postprocess:
+    time_series: {flag: True}
+    linked_statistics: {flag: True}
+    RangeGraph: {flag: True}
+    rain_flow: {bins: 12, range: [0, 10]}
+time_series_settings:
+  data: True
+  histogram: True
+  summation: False
+  groups:
+    - Label: ts
+      Columns:
+        - {Command: TimeHistory, ObjectName: SLWR, Variable: Effective Tension,
+           objectExtra: [End A], SimulationPeriod: [0, 20], Label: top}
+linked_statistics_settings:
+  groups:
+    - Label: linked
+      Columns:
+        - {ObjectName: SLWR, Variable: [Effective Tension, Bend Moment],
+           objectExtra: [Touchdown], Statistic_Type: Min, Label: tdp}
+RangeGraph_settings:
+  groups:
+    - Label: envelopes
+      Columns:
+        - {ObjectName: SLWR, Variable: Effective Tension, ArcLength: [], Statistic_Type: Max,
+           Label: T}
+"""
+
+
+def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
+    cli_with_commands, pm, tmp_path
+):
+    migration = migrate(yaml.safe_load(OTHER_KINDS))
+    results = {name: group["columns"][1:] for name, group in migration.data["results"].items()}
+    assert results == {
+        "linked": [{"label": "tdp", "kind": "linked_statistics", "object": "SLWR",
+                    "variable": "Effective Tension", "linked": ["Bend Moment"],
+                    "position": "Touchdown", "statistics": ["min"]}],
+        "ts": [{"label": "top", "kind": "time_history", "object": "SLWR",
+                "variable": "Effective Tension", "position": "End A", "period": [0, 20]},
+               {"label": "top rainflow", "kind": "fatigue", "object": "SLWR",
+                "variable": "Effective Tension", "position": "End A", "period": [0, 20],
+                "bins": 12}],
+        "envelopes": [{"label": "T", "kind": "range_graph", "object": "SLWR",
+                       "variable": "Effective Tension", "statistics": ["max"],
+                       "envelope_output": True}],
+    }
+    assert "orcaflex.postprocess.rain_flow.range: orcapost bins the counted ranges from 0 to " \
+           "the largest; give bins as a list of edges to fix them" in migration.dropped
+    assert "time_series_settings.summation: time-series sums: no equivalent table in orcapost " \
+           "(it was off)" in migration.dropped
+    config = tmp_path / "kinds.yml"
+    config.write_text(OTHER_KINDS, encoding="utf-8")
+    result = cli_with_commands("demo", tmp_path / "demo", "--for-config", config, "--files", "2",
+                               "--size", "100KB", "--quiet")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "demo" / "results").glob("kinds_*.csv"))
+    assert {"kinds_linked.csv", "kinds_ts.csv", "kinds_envelopes.csv"} <= set(written)
+    linked = (tmp_path / "demo" / "results" / "kinds_linked.csv").read_text().splitlines()
+    assert linked[0].startswith("fe_filename,fe_filename_stem,run_status,start_time,stop_time,")
+    assert len(linked) == 3

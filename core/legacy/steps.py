@@ -351,14 +351,17 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed) ->
     for flag_name, key, special in kinds:
         settings = merged.get(key)
         groups = _groups(settings, key, issues)
+        rainflow = None
         if key == "time_series_settings" and isinstance(settings, dict):
             data_on = settings.get("data", False) is True
+            if settings.get("histogram") is True and _flag(post, flag_name):
+                rainflow = _rainflow_bins(post, issues, notes, dropped, consumed)
         else:
             data_on = True
-        if not _flag(post, flag_name) or not data_on:
+        if not _flag(post, flag_name) or not (data_on or rainflow):
             if groups:
                 why = (f"orcaflex.postprocess.{flag_name}.flag is off" if data_on
-                       else "time_series_settings.data is off")
+                       else "time_series_settings.data and histogram are off")
                 labels = ", ".join(str(g.get("Label")) for _, g in groups)
                 dropped.append(f"{key}.groups ({labels}): {why}, so the legacy tool did not "
                                "produce them")
@@ -373,15 +376,45 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed) ->
             for j, column in _columns(group, group_path, issues):
                 path = group_path + ("Columns", j)
                 translated, keys = _translate(column, path, special, issues, notes)
-                if translated is not None:
+                if translated is None:
+                    continue
+                if special != "time_history" or data_on:
                     out_columns.append(translated)
                     columns_meta.append((translated, path, keys))
+                if special == "time_history" and rainflow is not None:
+                    # The legacy histogram of this series: a rainflow range histogram.
+                    counted = {k: v for k, v in translated.items() if k not in ("label", "kind")}
+                    fatigue = {"label": f"{translated['label']} rainflow", "kind": "fatigue",
+                               **counted, "bins": rainflow}
+                    out_columns.append(fatigue)
+                    columns_meta.append((fatigue, path, {k: v for k, v in keys.items()
+                                                         if k in fatigue}))
             for extra in group:
                 if extra not in ("Label", "Columns"):
                     dropped.append(f"{key}.groups.{i}.{extra}: {DEFAULT_REASON}")
             if label is not None and out_columns:
                 add_group(label, out_columns, group_path, columns_meta)
     return results
+
+
+def _rainflow_bins(post, issues, notes, dropped, consumed) -> int | None:
+    """The bin count of orcaflex.postprocess.rain_flow, for time-series histograms."""
+    rain_flow = post.get("rain_flow") if isinstance(post.get("rain_flow"), dict) else {}
+    bins = rain_flow.get("bins", 10)
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        issues.append((("orcaflex", "postprocess", "rain_flow", "bins"),
+                       f"rain_flow bins must be a whole number >= 1, not {bins!r}"))
+        return None
+    consumed.update({("orcaflex", "postprocess", "rain_flow", "bins"),
+                     ("orcaflex", "postprocess", "time_series", "histogram"),
+                     ("time_series_settings", "histogram")})
+    notes.append(f"time-series histograms became fatigue columns with bins: {bins} (a rainflow "
+                 "range histogram per file, written as a table of its own)")
+    if "range" in rain_flow:
+        consumed.add(("orcaflex", "postprocess", "rain_flow", "range"))
+        dropped.append("orcaflex.postprocess.rain_flow.range: orcapost bins the counted ranges "
+                       "from 0 to the largest; give bins as a list of edges to fix them")
+    return bins
 
 
 def _translate(column, path, special, issues, notes):
@@ -439,14 +472,17 @@ def _linked(column, path, issues):
 
 
 def _report_dropped(user: dict, consumed: set, dropped: list[str]) -> None:
+    def used_below(path: tuple) -> bool:
+        return any(len(c) > len(path) and c[:len(path)] == path for c in consumed)
+
     def walk(node: Any, path: tuple) -> None:
         if any(path[:n] in consumed for n in range(1, len(path) + 1)):
             return
-        for n in range(len(path), 0, -1):
-            reason = DROPPED_REASONS.get(path[:n])
-            if reason is not None and n == len(path):
-                dropped.append(f"{'.'.join(map(str, path))}: {reason}")
-                return
+        reason = DROPPED_REASONS.get(path)
+        if reason is not None and not (isinstance(node, dict) and used_below(path)):
+            off = " (it was off)" if node is False else ""
+            dropped.append(f"{'.'.join(map(str, path))}: {reason}{off}")
+            return
         if isinstance(node, dict) and node:
             for key, value in node.items():
                 walk(value, path + (key,))
