@@ -185,3 +185,20 @@ def test_inputs_are_files_folders_or_patterns(tmp_path):
     (tmp_path / "b" / "x.sim").write_bytes(b"")
     with pytest.raises(OrcapostError, match="both be written as x.arrow"):
         expand_inputs((str(tmp_path / "a"), str(tmp_path / "b")))
+
+
+def test_export_passes_model_threads_and_licence_settings(double, sims, export, monkeypatch,
+                                                          tmp_path):
+    from orcapost.plugins.sources import orcaflex
+
+    delays = []
+    monkeypatch.setattr(orcaflex, "_sleep", delays.append)
+    for variable in orcaflex.ENVIRONMENT.values():
+        monkeypatch.setenv(variable, "")  # restored after the test, whatever export sets
+    double._controls.licence_failures = 1
+    sim = sorted(sims.glob("*.sim"))[0]
+    result = export("export", sim, "--output", tmp_path / "out", "--model-threads", "2",
+                    "--licence-retries", "1", "--licence-delay", "0.25", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert double._controls.thread_counts == [2, 2]  # the failed try, then the open
+    assert len(delays) == 1 and 0.125 <= delays[0] <= 0.375

@@ -355,3 +355,25 @@ def test_missing_orcfxapi_stops_a_run_with_one_message(monkeypatch, pair_campaig
         assert "OrcaFlex on Windows" in result.output and "orcapost export" in result.output
         assert "Traceback" not in result.output
     assert "ModuleNotFoundError" in unloadable.output or "Error" in unloadable.output
+
+
+def test_machine_settings_come_from_the_environment(double, pair_campaign, monkeypatch, run_cli,
+                                                   write_config, tmp_path):
+    monkeypatch.setattr(orcaflex, "_sleep", lambda seconds: None)
+    monkeypatch.setenv("ORCAPOST_ORCAFLEX_THREADS", "3")
+    monkeypatch.setenv("ORCAPOST_ORCAFLEX_LICENCE_RETRIES", "1")
+    monkeypatch.setenv("ORCAPOST_ORCAFLEX_LICENCE_DELAY", "0.5")
+    config = statistics_config(pair_campaign[1], tmp_path / "out")
+    config["inputs"]["patterns"] = ["*.sim"]
+    config["engine"] = {"thread_policy": {"name": "fixed", "threads": 1}}
+    double._controls.licence_failures = 2  # the first file: 1 try + 1 retry, then it fails
+    run = run_cli("run", write_config(config), "--quiet")
+    assert run.exit_code == 1
+    failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
+    assert "no OrcaFlex licence after 2 attempts (licence_retries: 1)" in failures["reason"][0]
+    assert set(double._controls.thread_counts) == {3}  # Model(path, threadCount=3)
+
+    monkeypatch.setenv("ORCAPOST_ORCAFLEX_LICENCE_RETRIES", "many")
+    run = run_cli("run", write_config(config), "--quiet")
+    assert run.exit_code == 2 and "ORCAPOST_ORCAFLEX_LICENCE_RETRIES='many'" in run.output
+    assert "Traceback" not in run.output

@@ -10,6 +10,7 @@ cannot be read becomes a failure row while the others carry on. The summary tabl
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
 import click
@@ -115,13 +116,19 @@ def export_config(files: list[Path], output: Path, *, objects, variables, pairs,
 @click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True, help="Stored precision of the values.")
 @click.option("--threads", type=click.IntRange(1, 1024), help="Files converted at once.")
+@click.option("--model-threads", type=click.IntRange(1, 1024),
+              help="Threads each OrcaFlex model may use (OrcFxAPI threadCount; default 1).")
+@click.option("--licence-retries", type=click.IntRange(0, 1000),
+              help="Retries after an OrcaFlex licence error (default 5).")
+@click.option("--licence-delay", type=click.FloatRange(0, 3600),
+              help="Seconds before the first licence retry, doubling each time (default 2).")
 @click.option("--executor", type=click.Choice(["threads", "processes"]))
 @click.option("--progress", type=click.Choice(["rich", "plain", "silent"]))
 @click.option("--no-progress", is_flag=True, help="No live progress; a summary at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
-def export(ctx, inputs, output, objects, variables, config, precision, threads, executor,
-           progress, no_progress, quiet):
+def export(ctx, inputs, output, objects, variables, config, precision, threads, model_threads,
+           licence_retries, licence_delay, executor, progress, no_progress, quiet):
     """Convert result files (.sim, and any other readable type) to portable archives in OUTPUT.
 
     INPUTS are files, folders (their .sim files) or glob patterns. Line variables keep their
@@ -130,9 +137,14 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
     """
     from orcapost.cli import run_config
     from orcapost.config import validate_data
-    from orcapost.plugins.sources.orcaflex import SIM_SUFFIX, load_orcfxapi
+    from orcapost.plugins.sources.orcaflex import ENVIRONMENT, SIM_SUFFIX, load_orcfxapi
 
     pm = ctx.find_root().obj["pm"]
+    # The OrcaFlex source takes these from the environment, which worker processes inherit.
+    for key, value in (("thread_count", model_threads), ("licence_retries", licence_retries),
+                       ("licence_delay", licence_delay)):
+        if value is not None:
+            os.environ[ENVIRONMENT[key]] = str(value)
     files = expand_inputs(inputs)
     if any(f.suffix.lower() == SIM_SUFFIX for f in files):
         load_orcfxapi()  # one clear message, before anything runs, if OrcaFlex is not here

@@ -18,6 +18,7 @@ for ``orcapost export``.
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import threading
 import time
@@ -40,7 +41,7 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
 from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, Series, VariableInfo
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.vocabulary import Period, Position
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 SIM_SUFFIX = ".sim"
 #: OrcFxAPI's StatusCode values the plugin treats specially (the real module's numbers).
@@ -118,6 +119,29 @@ class OrcaFlexOptions(StrictModel):
         default_factory=dict,
         description="Vessel, buoy, constraint or environment name -> (x, y, z): results of that "
         "object are taken at this point (default: OrcaFlex's default, the origin).")
+
+
+#: Machine settings (licences and cores are properties of the machine, not of a config): each
+#: option's default can be set with an environment variable, inherited by worker processes.
+ENVIRONMENT = {
+    "thread_count": "ORCAPOST_ORCAFLEX_THREADS",
+    "licence_retries": "ORCAPOST_ORCAFLEX_LICENCE_RETRIES",
+    "licence_delay": "ORCAPOST_ORCAFLEX_LICENCE_DELAY",
+}
+
+
+def options_from_environment() -> OrcaFlexOptions:
+    """The source's options with the defaults the environment variables set."""
+    given = {key: os.environ[var] for key, var in ENVIRONMENT.items() if os.environ.get(var)}
+    try:
+        return OrcaFlexOptions.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        key = str(error["loc"][0]) if error["loc"] else ""
+        raise OrcapostError(
+            f"{ENVIRONMENT.get(key, key)}={given.get(key)!r}: {error['msg']}",
+            hint=f"set it to a valid {key.replace('_', ' ')} or unset it",
+        ) from None
 
 
 class RangeGraph:
@@ -492,6 +516,9 @@ class OrcaFlexSource(Source):
     suffixes = (SIM_SUFFIX,)
     Options = OrcaFlexOptions
 
+    def __init__(self, options: OrcaFlexOptions | None = None) -> None:
+        super().__init__(options if options is not None else options_from_environment())
+
     def open(self, path: Path) -> ResultFile:
         return OrcaFlexResultFile(path, self.options)
 
@@ -503,6 +530,8 @@ def orcapost_register_sources(register):
 
 @hookimpl
 def orcapost_run_start(context):
-    """Stop a run with .sim inputs at once, with one message, if OrcFxAPI cannot load here."""
+    """Stop a run with .sim inputs at once, with one message, if OrcFxAPI cannot load here (or
+    the environment sets an invalid option)."""
     if any(Path(f.path).suffix.lower() == SIM_SUFFIX for f in context.files):
+        options_from_environment()
         load_orcfxapi()

@@ -40,6 +40,7 @@ from orcapost.archive import Archive
 class _Controls:
     licence_failures: int = 0  # how many of the next Model(path) calls fail for want of a licence
     models_created: int = 0
+    thread_counts: list[int | None] = field(default_factory=list)  # threadCount of each Model
     released: list[tuple[str, int, int]] = field(default_factory=list)  # (file, created, released)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,6 +48,7 @@ class _Controls:
         with self.lock:
             self.licence_failures = 0
             self.models_created = 0
+            self.thread_counts.clear()
             self.released.clear()
 
 
@@ -586,6 +588,7 @@ class Model:
         self.handle = None
         with _controls.lock:
             _controls.models_created += 1
+            _controls.thread_counts.append(threadCount)
             failing = _controls.licence_failures > 0
             if failing:
                 _controls.licence_failures -= 1
