@@ -301,13 +301,17 @@ def test_repository_wide_migration_over_a_folder_of_mixed_files(cli_with_command
     (repo / "model.yml").write_text("General:\n  StageDuration: [10, 100]\nLines:\n  - Name: L1\n",
                                     encoding="utf-8")
     (repo / "ci.yaml").write_text("steps:\n  - run: pytest\n", encoding="utf-8")
+    (repo / "playbook.yml").write_text("- hosts: all\n", encoding="utf-8")
+    (repo / "empty.yml").write_text("", encoding="utf-8")
     (repo / ".git" / "x.yml").write_text("meta: {basename: orcaflex_post_process}\n")
     (repo / "notes.txt").write_text("not yaml")
 
     out = tmp_path / "migrated"
     result = cli_with_commands("migrate", repo, "--output", out)
     assert result.exit_code == 0, result.output
-    assert "3 to migrate, 1 current, 3 skipped, 0 with errors" in result.output
+    assert "3 to migrate, 1 current, 5 skipped, 0 with errors" in result.output
+    assert "empty.yml: skipped, empty, not a post-processing config" in result.output
+    assert "playbook.yml: skipped, a YAML list, not a post-processing config" in result.output
     assert "model.yml: skipped, an OrcaFlex model (data) file" in result.output
     assert "orcaflex_post_process.yml: skipped, the legacy tool's base config" in result.output
     for name in JOBS:
@@ -322,7 +326,7 @@ def test_repository_wide_migration_over_a_folder_of_mixed_files(cli_with_command
     assert cli_with_commands("migrate", repo, "--in-place").exit_code == 0
     check = cli_with_commands("migrate", repo, "--check")
     assert check.exit_code == 0
-    assert "0 to migrate, 4 current, 3 skipped, 0 with errors" in check.output
+    assert "0 to migrate, 4 current, 5 skipped, 0 with errors" in check.output
     assert (repo / "current.yml").read_text(encoding="utf-8") == current
 
 
@@ -460,3 +464,14 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
     linked = (tmp_path / "demo" / "results" / "kinds_linked.csv").read_text().splitlines()
     assert linked[0].startswith("fe_filename,fe_filename_stem,run_status,start_time,stop_time,")
     assert len(linked) == 3
+
+
+def test_summary_csv_decimal_and_statistics_rows_configure_the_legacy_sink(pm):
+    data = _legacy_job()
+    data["orcaflex"]["postprocess"]["summary"].update(
+        csv_decimal=3, statistics={"Minimum": True, "StdDev": True})
+    data["summary_settings"]["AddMeanToSummary"] = True
+    formats = migrate(data).data["outputs"]["formats"]
+    assert formats == [{"name": "legacy_csv", "label": "run1", "statistics": ["min", "mean", "std"],
+                        "decimals": 3}]
+    validate_data(migrate(data).data, pm.registry)

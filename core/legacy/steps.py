@@ -318,6 +318,11 @@ def _sink(merged: dict, user: dict, notes, origins) -> dict:
             add and add in summary
         ):
             rows.append(name)
+    decimals = merged["orcaflex"]["postprocess"].get("summary", {}).get("csv_decimal")
+    if isinstance(decimals, int) and not isinstance(decimals, bool) and decimals >= 0:
+        sink["decimals"] = decimals
+        origins[("outputs", "formats", 0, "decimals")] = (
+            "orcaflex", "postprocess", "summary", "csv_decimal")
     if rows:
         sink["statistics"] = rows
         notes.append(f"summary statistics rows ({', '.join(rows)}) are written by the "

@@ -58,6 +58,10 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
     try:
         data = read_yaml(original, str(path))
         if not isinstance(data, dict):
+            if not explicit:  # an empty file or a YAML list (a CI file, a playbook)
+                what = "empty" if data is None else f"a YAML {type(data).__name__}"
+                return Outcome(path, "skipped", original=original,
+                               lines=[f"{what}, not a post-processing config"])
             validate_data(data, registry, source=str(path), text=original)
         try:
             migration = migrate(data, str(path), MigrationOptions(keep_threads=keep_threads))
