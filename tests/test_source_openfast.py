@@ -130,3 +130,26 @@ def test_an_openfast_campaign_runs_with_statistics_for_every_channel(tmp_path, r
         inside = (decoded.time >= t0 - 1e-9) & (decoded.time <= t1 + 1e-9)
         assert row["power latest wave"] == pytest.approx(decoded.data[inside, 0].mean(),
                                                          rel=1e-12)
+
+
+def test_openfast_files_export_to_archives_with_the_same_values(tmp_path, pm):
+    from click.testing import CliRunner
+    from orcapost.cli import cli
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    path = tmp_path / "dlc.outb"
+    write_binary(path, output(5), FileFmtID.WITH_TIME)
+    pm.hook.orcapost_register_commands(cli=cli)
+    result = CliRunner().invoke(cli, ["export", str(path), "--output", str(tmp_path / "out"),
+                                      "--quiet"], obj={"pm": pm}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    whole = Period.model_validate("whole simulation")
+    with OpenFASTResultFile(path) as original, \
+            ArchiveResultFile(tmp_path / "out" / "dlc.arrow") as archive:
+        assert list(archive.catalogue()[OBJECT_NAME].variables) == CHANNELS
+        assert archive.latest_wave() == original.latest_wave()
+        for channel in CHANNELS:
+            a = original.time_history(OBJECT_NAME, channel, None, whole)
+            b = archive.time_history(OBJECT_NAME, channel, None, whole)
+            assert np.array_equal(a.time, b.time) and np.array_equal(a.values, b.values)
+            assert a.units == b.units
