@@ -108,8 +108,10 @@ class TableBuilder:
                         continue
                     base = f"{group}_{safe_name(value[TABLE_MARKER])}"
                     if value["layout"] == "per_file":
-                        found[f"{base}_{safe_name(Path(result.path).stem)}"] = (
-                            group, key, result.path)
+                        name, n = f"{base}_{safe_name(Path(result.path).stem)}", 2
+                        while name in found:  # same file name in two folders: keep both
+                            name, n = f"{base}_{safe_name(Path(result.path).stem)}_{n}", n + 1
+                        found[name] = (group, key, result.path)
                     else:
                         found.setdefault(base, (group, key, None))
         return found

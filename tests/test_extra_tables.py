@@ -1,0 +1,62 @@
+"""Extra tables: extractor outputs that are tables of their own, never cells."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from orcapost.journal import result_from_dict, result_to_dict
+from orcapost.results import FileResult
+from orcapost.tables import TableBuilder, extra_table, is_extra_table, safe_name
+
+
+def _result(path, n, layout="long"):
+    return FileResult(path=path, size=1, values={"g": {
+        "cell": float(n),
+        "th": extra_table("my: table", {"time": np.arange(n) * 0.5, "x": [float(n)] * n},
+                          layout=layout),
+    }})
+
+
+def test_long_tables_stack_every_file_and_stay_out_of_the_cells():
+    builder = TableBuilder(["g"])
+    builder.add(_result("/b/two.arrow", 2))
+    builder.add(_result("/a/one.arrow", 1))
+    names = builder.groups()
+    assert names == ["g", "g_my_table"]
+    cells = builder.group_table("g")
+    assert cells.column_names[-1] == "cell" and "th" not in cells.column_names
+    table = builder.group_table("g_my_table").to_pylist()
+    assert table == [{"file": "one.arrow", "time": 0.0, "x": 1.0},
+                     {"file": "two.arrow", "time": 0.0, "x": 2.0},
+                     {"file": "two.arrow", "time": 0.5, "x": 2.0}]
+
+
+def test_per_file_tables_are_named_by_file_and_same_names_in_two_folders_both_kept():
+    builder = TableBuilder(["g"])
+    builder.add(_result("/a/run.arrow", 1, "per_file"))
+    builder.add(_result("/b/run.arrow", 3, "per_file"))
+    names = builder.groups()
+    assert names == ["g", "g_my_table_run", "g_my_table_run_2"]
+    assert builder.group_table("g_my_table_run").num_rows == 1
+    assert builder.group_table("g_my_table_run_2").column("x").to_pylist() == [3.0] * 3
+
+
+def test_extra_tables_survive_the_journal_as_plain_json():
+    result = _result("/a/one.arrow", 4)
+    back = result_from_dict(json.loads(json.dumps(result_to_dict(result))))
+    assert is_extra_table(back.values["g"]["th"])
+    assert back.values["g"]["th"] == result.values["g"]["th"]
+
+
+def test_columns_of_different_lengths_and_bad_layouts_are_refused():
+    with pytest.raises(ValueError, match="different lengths"):
+        extra_table("t", {"a": [1, 2], "b": [1]})
+    with pytest.raises(ValueError, match="layout"):
+        extra_table("t", {"a": [1]}, layout="wide")
+
+
+def test_safe_names_are_windows_file_names():
+    assert safe_name('Riser: T <max>?/"x"') == "Riser_T_max_x"
+    assert safe_name("...") == "table"
