@@ -152,7 +152,7 @@ def _drive(policy: AdaptivePolicy, store: SimulatedStore, files: int, queued_fil
 def test_adaptive_climbs_to_the_knee_without_being_told_it():
     policy = AdaptivePolicy()
     levels = _drive(policy, SimulatedStore(knee=15), files=3000)
-    assert levels[0] == 4
+    assert levels[0] == 8
     assert max(levels) <= 30
     assert 14 <= policy.home <= 18
     assert policy.level in (policy.home, policy.home - 2, policy.home + 2)  # home or a probe
@@ -201,7 +201,7 @@ def _drive_one(policy, store):
 def test_adaptive_takes_no_decision_in_the_tail_of_a_run():
     policy = AdaptivePolicy()
     levels = _drive(policy, SimulatedStore(knee=15), files=500, queued_files=2)
-    assert levels == [4]
+    assert levels == [8]
 
 
 # -- concurrency changed while a run is going --------------------------------------------------

@@ -2,8 +2,8 @@
 
 Nobody knows in advance where a disk or a network share stops scaling, so the policy measures it.
 Throughput is measured in windows: after a change, the files that were already running finish
-first (they ran under the old setting), then at least ``min_files`` files and as many files as
-are running, over at least ``min_seconds``. Bytes per second decide (files per second when the
+first (they ran under the old setting), then at least ``min_files`` files and ``generations``
+times as many files as are running (files finish in waves), over at least ``min_seconds``. Bytes per second decide (files per second when the
 files are empty); both are logged.
 
 - **Slow start**: from ``start``, double while each doubling raises throughput by more than
@@ -12,8 +12,9 @@ files are empty); both are logged.
   above it and one below; a probe that beats home by more than ``tolerance`` becomes home and
   the climb goes on in that direction; one that does not sends the policy back home.
 - **Hold**: with both neighbours no better, stay home for ``hold`` windows, then probe again.
-- **Back-off**: if throughput at home falls by more than ``drop`` (the storage got slower, other
-  jobs started), multiply the concurrency by ``backoff`` and climb again from there.
+- **Back-off**: if throughput at home falls by more than ``drop`` in two windows running (the
+  storage got slower, other jobs started), multiply the concurrency by ``backoff`` and climb
+  again from there.
 
 Never above ``max_threads`` (nor the run's ceiling), never below ``min_threads`` (>= 1). Every
 change is logged in the run report with its reason and the measurement behind it. No decision is
@@ -35,7 +36,7 @@ HOME = "home"
 
 
 class AdaptiveOptions(StrictModel):
-    start: int = Field(default=4, ge=1, le=1024, description="Files at once to begin with.")
+    start: int = Field(default=8, ge=1, le=1024, description="Files at once to begin with.")
     max_threads: int = Field(default=30, ge=1, le=1024,
                              description="Never more files at once than this.")
     min_threads: int = Field(default=1, ge=1, le=1024,
@@ -47,8 +48,11 @@ class AdaptiveOptions(StrictModel):
                         description="A fall at the same level larger than this triggers back-off.")
     backoff: float = Field(default=0.5, gt=0.0, lt=1.0,
                            description="Multiplicative decrease on back-off.")
-    min_seconds: float = Field(default=0.2, ge=0.0, description="Shortest measurement window.")
+    min_seconds: float = Field(default=0.3, ge=0.0, description="Shortest measurement window.")
     min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
+    generations: float = Field(default=2.0, ge=0.5, le=20.0,
+                               description="A window also spans this many files per file "
+                                           "running (files finish in waves).")
     hold: int = Field(default=8, ge=1,
                       description="Windows spent at the best level before probing again.")
 
@@ -80,6 +84,7 @@ class AdaptivePolicy(ThreadPolicy):
         self._direction = 1
         self._tried: set[int] = set()
         self._held = 0
+        self._falling = False
         self._top = self.options.max_threads
         self._settle = 0
         self._window_start: float | None = None
@@ -111,7 +116,8 @@ class AdaptivePolicy(ThreadPolicy):
         self._files += 1
         self._bytes += result.size
         elapsed = self.clock() - self._window_start
-        if self._files < max(self.options.min_files, self.level) or elapsed < self.options.min_seconds:
+        enough = max(self.options.min_files, round(self.options.generations * self.level))
+        if self._files < enough or elapsed < self.options.min_seconds:
             return None
         if len(context.queued) < self.level:
             return None  # the tail of the run: fewer workers busy whatever the policy says
@@ -168,8 +174,15 @@ class AdaptivePolicy(ThreadPolicy):
             self.phase = HOME
             self.reason = f"probe {level} no better ({mbs}): back to {self.home}"
             return self.home
-        # HOME: a fresh measurement of the best level.
+        # HOME: a fresh measurement of the best level. A fall must show in two windows running
+        # (one slow window is noise on a busy machine), then back off.
         if before is not None and rate < before * (1 - self.options.drop):
+            if not self._falling:
+                self._falling = True
+                self.measured[level] = before  # compare the next window with the old figure
+                self.reason = f"throughput fell at {level} ({mbs}): measuring again"
+                return None
+            self._falling = False
             new = self._clamp(int(level * self.options.backoff))
             self.reason = (f"throughput fell {100 * (1 - rate / before):.0f}% at {level} "
                            f"({mbs}): back off to {new}")
@@ -178,6 +191,7 @@ class AdaptivePolicy(ThreadPolicy):
             self._tried = set()
             self.phase = HOME
             return new
+        self._falling = False
         return self._after_home()
 
     def _after_home(self) -> int | None:
