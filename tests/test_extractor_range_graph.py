@@ -86,3 +86,24 @@ def test_a_non_line_variable_is_a_per_file_error(campaign):
 def test_a_reversed_range_is_a_config_error():
     with pytest.raises(ValidationError, match="ends before it starts"):
         RangeGraphExtractor.Options(label="x", object="Riser", variable="T", arc_length=[3, 1])
+
+
+def test_sections_are_summarised_each_on_its_own(campaign):
+    path = first_archive(campaign)
+    out = extract(RangeGraphExtractor, path, object="Riser", variable="Effective Tension",
+                  arc_length=[[0, 120], [300, 600]], statistics=["max", "min"],
+                  label="T {section}", envelope_output=True)
+    arcs, grid = _riser(path)
+    for s0, s1 in ((0, 120), (300, 600)):
+        inside = (arcs >= s0) & (arcs <= s1)
+        assert out[f"T {s0}-{s1} max"] == float(grid[:, inside].max())
+        assert out[f"T {s0}-{s1} min"] == float(grid[:, inside].min())
+    table = out["T {section} envelope"]["columns"]
+    assert set(table["section"]) == {"0-120", "300-600"}
+    assert len(table["arc_length"]) == int(((arcs <= 120) | (arcs >= 300)).sum())
+
+
+def test_a_section_that_is_not_a_pair_is_a_config_error():
+    with pytest.raises(ValidationError, match="each section"):
+        RangeGraphExtractor.Options(label="x", object="R", variable="T",
+                                    arc_length=[[1, 2], [5]])

@@ -27,6 +27,23 @@ def _arc_length(value: Any) -> Any:
 ArcLength = Annotated[float | tuple[float, float] | None, BeforeValidator(_arc_length)]
 
 
+def _sections(value: Any) -> Any:
+    """Also a list of [s0, s1] sections (each summarised on its own)."""
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (list, tuple)) for v in value):
+        sections = tuple(_arc_length(v) for v in value)
+        if any(not isinstance(v, tuple) for v in sections):
+            raise ValueError("each section is [s0, s1]")
+        return sections
+    return _arc_length(value)
+
+
+ArcLengths = Annotated[
+    float | tuple[float, float] | tuple[tuple[float, float], ...] | None,
+    BeforeValidator(_sections),
+]
+
+
 def namer_for(label: str, found: list[Target], parts: list[str] | None = None) -> Namer:
     """A Namer whose varying parts are those with more than one value among the targets."""
     varying = []

@@ -18,7 +18,7 @@ from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import targets
 from orcapost.numerics.envelopes import envelopes
-from orcapost.plugins.extractors._common import ArcLength, namer_for, table_name
+from orcapost.plugins.extractors._common import ArcLengths, namer_for, table_name
 from orcapost.schemas.config import ColumnOptions
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
 from orcapost.tables import extra_table
@@ -35,8 +35,9 @@ class RangeGraphColumn(ColumnOptions):
         default=WHOLE_SIMULATION,
         description="whole simulation, latest wave, {stage: N} or [t0, t1].",
     )
-    arc_length: ArcLength = Field(
-        default=None, description="null (whole line), S (one arc length) or [s0, s1].")
+    arc_length: ArcLengths = Field(
+        default=None,
+        description="null (whole line), S (one arc length), [s0, s1] or sections [[s0, s1], ...].")
     statistics: list[Literal["max", "min", "mean", "std"]] = Field(
         default_factory=lambda: ["max"], min_length=1,
         description="Envelopes to summarise: max, min, mean, std.")
@@ -55,38 +56,54 @@ class RangeGraphExtractor(Extractor):
 
     def extract(self, file, column: RangeGraphColumn) -> dict:
         found = list(targets(file, column))
-        name = namer_for(column.label, found, ["statistic"] if len(column.statistics) > 1 else [])
+        sections = _sections(column.arc_length)
+        parts = ["statistic"] if len(column.statistics) > 1 else []
+        if len(sections) > 1:
+            parts.append("section")
+        name = namer_for(column.label, found, parts)
         wanted = list(dict.fromkeys(column.statistics))
         out: dict = {}
         table: dict[str, list] = {"object": [], "variable": [], "arc_length": []}
+        if len(sections) > 1:
+            table["section"] = []
         for stat in wanted:
             table[stat] = []
         for target in found:
             obj, var = target.obj.name, target.var.name
             if not target.var.along_line:
                 raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
-            if isinstance(column.arc_length, float):
-                arcs = np.array([column.arc_length])
-                grid = file.line_values_at(obj, var, column.period, column.arc_length)
-            else:
-                arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
-            env = envelopes(grid, wanted, column.ddof)
-            for stat in column.statistics:
-                node = int(SUMMARY[stat](env[stat]))
-                key = name(object=obj, variable=var, statistic=stat)
-                out[key] = float(env[stat][node])
-                if column.with_arc_length:
-                    out[f"{key} arc length"] = float(arcs[node])
-            if column.envelope_output:
-                table["object"].extend([obj] * arcs.shape[0])
-                table["variable"].extend([var] * arcs.shape[0])
-                table["arc_length"].extend(arcs.tolist())
-                for stat in wanted:
-                    table[stat].extend(env[stat].tolist())
+            for section, arc_length in sections.items():
+                if isinstance(arc_length, float):
+                    arcs = np.array([arc_length])
+                    grid = file.line_values_at(obj, var, column.period, arc_length)
+                else:
+                    arcs, grid = file.range_values(obj, var, column.period, arc_length)
+                env = envelopes(grid, wanted, column.ddof)
+                for stat in column.statistics:
+                    node = int(SUMMARY[stat](env[stat]))
+                    key = name(object=obj, variable=var, statistic=stat, section=section)
+                    out[key] = float(env[stat][node])
+                    if column.with_arc_length:
+                        out[f"{key} arc length"] = float(arcs[node])
+                if column.envelope_output:
+                    table["object"].extend([obj] * arcs.shape[0])
+                    table["variable"].extend([var] * arcs.shape[0])
+                    table["arc_length"].extend(arcs.tolist())
+                    if "section" in table:
+                        table["section"].extend([section] * arcs.shape[0])
+                    for stat in wanted:
+                        table[stat].extend(env[stat].tolist())
         if column.envelope_output:
             title = f"{table_name(column.label, column)} envelope"
             out[title] = extra_table(title, table)
         return out
+
+
+def _sections(arc_length) -> dict[str, float | tuple[float, float] | None]:
+    """Section name ("s0-s1") -> its arc-length spec; one unnamed entry without sections."""
+    if isinstance(arc_length, tuple) and arc_length and isinstance(arc_length[0], tuple):
+        return {f"{s0:g}-{s1:g}": (s0, s1) for s0, s1 in arc_length}
+    return {"": arc_length}
 
 
 @hookimpl
