@@ -89,7 +89,7 @@ def test_file_size_follows_the_files_still_queued():
     queued = _files(2000 * MB, 3000 * MB, 4000 * MB)
     context = SimpleNamespace(queued=queued, concurrency=30, ceiling=30)
     assert policy.update(context) == 10
-    assert "median queued file 3000.0 MB" in policy.reason
+    assert "median of the next 3 queued files 3000.0 MB" in policy.reason
     context.queued = []
     assert policy.update(context) is None  # nothing left to decide for
 
@@ -108,9 +108,14 @@ def test_file_size_options_are_validated_by_name(pm):
     typo = dict(base, engine={"thread_policy": {"name": "adaptive", "max_thread": 8}})
     with pytest.raises(ConfigError, match="unknown key 'max_thread'"):
         validate_data(typo, pm.registry)
-    wrong = dict(base, engine={"thread_policy": {"name": "adaptive", "start": 40}})
-    with pytest.raises(ConfigError, match="min_threads <= start <= max_threads"):
+    wrong = dict(base, engine={"thread_policy": {"name": "adaptive", "min_threads": 20,
+                                                  "max_threads": 10}})
+    with pytest.raises(ConfigError, match=r"min_threads \(20\) is above max_threads \(10\)"):
         validate_data(wrong, pm.registry)
+    clamped = dict(base, engine={"thread_policy": {"name": "adaptive", "max_threads": 10}})
+    policy = pm.registry.create(
+        "thread_policy", validate_data(clamped, pm.registry).model.engine.thread_policy)
+    assert policy.initial([None] * 100) == 10  # the default start, 15, clamped
 
 
 # -- adaptive, driven by a simulated clock -----------------------------------------------------
@@ -152,10 +157,24 @@ def _drive(policy: AdaptivePolicy, store: SimulatedStore, files: int, queued_fil
 def test_adaptive_climbs_to_the_knee_without_being_told_it():
     policy = AdaptivePolicy()
     levels = _drive(policy, SimulatedStore(knee=15), files=3000)
-    assert levels[0] == 8
+    assert levels[0] == 15  # the fixed default: never starts worse off
     assert max(levels) <= 30
     assert 14 <= policy.home <= 18
     assert policy.level in (policy.home, policy.home - 2, policy.home + 2)  # home or a probe
+
+
+def test_adaptive_halves_when_the_knee_is_far_below_its_start():
+    policy = AdaptivePolicy()
+    levels = _drive(policy, SimulatedStore(knee=3), files=3000)
+    assert levels[:4] == [15, 30, 7, 3]  # doubling failed: halve while it helps
+    assert 1 <= policy.home <= 4
+
+
+def test_adaptive_from_a_cold_start_climbs_to_the_knee():
+    policy = AdaptivePolicy(AdaptivePolicy.Options(start=2))
+    levels = _drive(policy, SimulatedStore(knee=15), files=3000)
+    assert levels[:4] == [2, 4, 8, 16]
+    assert 14 <= policy.home <= 18
 
 
 def test_adaptive_settles_lower_when_the_knee_is_lower():
@@ -201,7 +220,7 @@ def _drive_one(policy, store):
 def test_adaptive_takes_no_decision_in_the_tail_of_a_run():
     policy = AdaptivePolicy()
     levels = _drive(policy, SimulatedStore(knee=15), files=500, queued_files=2)
-    assert levels == [8]
+    assert levels == [15]
 
 
 # -- concurrency changed while a run is going --------------------------------------------------

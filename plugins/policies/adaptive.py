@@ -6,8 +6,9 @@ first (they ran under the old setting), then at least ``min_files`` files and ``
 times as many files as are running (files finish in waves), over at least ``min_seconds``. Bytes per second decide (files per second when the
 files are empty); both are logged.
 
-- **Slow start**: from ``start``, double while each doubling raises throughput by more than
-  ``tolerance``.
+- **Slow start**: from ``start`` (the ``fixed`` default, 15: switching to ``adaptive`` never
+  starts worse off), double while each doubling raises throughput by more than ``tolerance``; if
+  the very first doubling does not, halve instead, while halving raises it.
 - **Hill climbing**: then go back to the best level measured ("home") and probe one ``step``
   above it and one below; a probe that beats home by more than ``tolerance`` becomes home and
   the climb goes on in that direction; one that does not sends the policy back home.
@@ -16,7 +17,8 @@ files are empty); both are logged.
   storage got slower, other jobs started), multiply the concurrency by ``backoff`` and climb
   again from there.
 
-Never above ``max_threads`` (nor the run's ceiling), never below ``min_threads`` (>= 1). Every
+Never above ``max_threads`` (nor the run's ceiling), never below ``min_threads`` (>= 1); ``start``
+is clamped between them. Every
 change is logged in the run report with its reason and the measurement behind it. No decision is
 taken at the tail of a run, when fewer files are queued than are running.
 """
@@ -27,6 +29,7 @@ import time
 
 from orcapost import hookimpl
 from orcapost.components import ThreadPolicy
+from orcapost.defaults import DEFAULT_THREADS
 from orcapost.schemas.base import StrictModel
 from pydantic import Field, model_validator
 
@@ -36,7 +39,8 @@ HOME = "home"
 
 
 class AdaptiveOptions(StrictModel):
-    start: int = Field(default=8, ge=1, le=1024, description="Files at once to begin with.")
+    start: int = Field(default=DEFAULT_THREADS, ge=1, le=1024,
+                       description="Files at once to begin with (the fixed default, 15).")
     max_threads: int = Field(default=30, ge=1, le=1024,
                              description="Never more files at once than this.")
     min_threads: int = Field(default=1, ge=1, le=1024,
@@ -58,9 +62,9 @@ class AdaptiveOptions(StrictModel):
 
     @model_validator(mode="after")
     def _bounds(self):
-        if not self.min_threads <= self.start <= self.max_threads:
-            raise ValueError(f"need min_threads <= start <= max_threads, got {self.min_threads}"
-                             f" <= {self.start} <= {self.max_threads}")
+        if self.min_threads > self.max_threads:
+            raise ValueError(f"min_threads ({self.min_threads}) is above max_threads "
+                             f"({self.max_threads})")
         return self
 
 
@@ -76,12 +80,13 @@ class AdaptivePolicy(ThreadPolicy):
         self.clock = time.perf_counter
         self.reason: str | None = None
         self.measurement: dict | None = None
-        self.level = self.options.start
+        self.level = self._start = self._clamp_options(self.options.start)
         self.phase = SLOW_START
         self.home: int | None = None
         self.measured: dict[int, float] = {}
         self._previous: float | None = None  # the last window's throughput (slow start)
         self._direction = 1
+        self._slow_direction = 1  # slow start doubles; halves if the first doubling fails
         self._tried: set[int] = set()
         self._held = 0
         self._falling = False
@@ -94,7 +99,8 @@ class AdaptivePolicy(ThreadPolicy):
     # -- the ThreadPolicy protocol -----------------------------------------------------------
     def initial(self, files) -> int:
         self._top = max(1, min(self.options.max_threads, len(files) or 1))
-        self.level = max(self.options.min_threads, min(self.options.start, self._top))
+        self.level = self._start = max(self.options.min_threads,
+                                       min(self.options.start, self._top))
         self.reason = f"start at {self.level}, measuring"
         self._window_start = self.clock()
         return self.level
@@ -142,8 +148,16 @@ class AdaptivePolicy(ThreadPolicy):
         self._bytes = 0
         self._files = 0
 
+    def _clamp_options(self, level: int) -> int:
+        return max(self.options.min_threads, min(self.options.max_threads, level))
+
     def _clamp(self, level: int) -> int:
         return max(self.options.min_threads, min(self._top, level))
+
+    def _multiply(self, level: int) -> int:
+        if self._slow_direction > 0:
+            return self._clamp(level * 2)
+        return self._clamp(level // 2)
 
     def _better(self, rate: float, than: float | None) -> bool:
         return than is None or rate > than * (1 + self.options.tolerance)
@@ -154,15 +168,25 @@ class AdaptivePolicy(ThreadPolicy):
         self.measured[level] = rate
         mbs = f"{rate / 1e6:.1f} MB/s" if self._bytes else f"{rate:.2f} files/s"
         if self.phase == SLOW_START:
-            if self._better(rate, self._previous) and level < self._top:
+            step = self._multiply(level)
+            if self._better(rate, self._previous) and step != level:
                 self._previous = rate
-                self.reason = f"slow start: {mbs} at {level}, still rising: double"
-                return self._clamp(level * 2)
+                verb = "double" if self._slow_direction > 0 else "halve"
+                self.reason = f"slow start: {mbs} at {level}, better: {verb}"
+                return step
+            start = self._start
+            if (self._slow_direction > 0 and level != start and start in self.measured
+                    and max(self.measured, key=self.measured.get) == start
+                    and self._clamp(start // 2) != start):
+                # Doubling the start did not pay: the best may lie below it.
+                self._slow_direction = -1
+                self._previous = self.measured[start]
+                self.reason = f"slow start: {mbs} at {level}, no better than {start}: halve"
+                return self._clamp(start // 2)
             self.home = max(self.measured, key=self.measured.get)
             self.phase = HOME
             self._tried = set()
-            self.reason = (f"slow start over: {mbs} at {level}; best so far "
-                           f"{self.measured[self.home] / 1e6:.1f} MB/s at {self.home}")
+            self.reason = (f"slow start over: {mbs} at {level}; best so far at {self.home}")
             return self._after_home() if self.home == level else self.home
         if self.phase == PROBE:
             if self._better(rate, self.measured.get(self.home)):

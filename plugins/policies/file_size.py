@@ -2,13 +2,14 @@
 
 Small files are CPU-bound and want many workers; large files contend for the disk (30 threads
 was slower than 15 on multi-GB .sim files) and each worker holds a large model in memory. The
-policy looks at the median size of the files still queued -- at the start, and again as files
-finish -- and interpolates linearly between ``small_threads`` at ``small_size`` and below and
+policy looks at the median size of the next files in the queue (at most 257 of them) -- at the
+start, and again as files finish -- and interpolates linearly between ``small_threads`` at ``small_size`` and below and
 ``large_threads`` at ``large_size`` and above.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 from orcapost import hookimpl
@@ -17,8 +18,8 @@ from orcapost.schemas.base import StrictModel
 from orcapost.schemas.config import Size
 from pydantic import Field, model_validator
 
-#: The median is taken over at most this many queued files (evenly spaced), so a decision on a
-#: queue of 100 000 files stays cheap.
+#: The median is taken over the next this-many queued files: the ones the next decisions are
+#: about, and a decision on a queue of 100 000 files stays cheap (the queue is a deque).
 SAMPLE_FILES = 257
 
 
@@ -41,11 +42,7 @@ class FileSizeOptions(StrictModel):
 
 
 def _sample(files) -> list[int]:
-    count = len(files)
-    if count <= SAMPLE_FILES:
-        return [f.size for f in files]
-    step = count / SAMPLE_FILES
-    return [files[int(i * step)].size for i in range(SAMPLE_FILES)]
+    return [f.size for f in itertools.islice(files, SAMPLE_FILES)]
 
 
 class FileSizePolicy(ThreadPolicy):
@@ -74,7 +71,8 @@ class FileSizePolicy(ThreadPolicy):
             return None
         median = statistics.median(sizes)
         threads = self.threads_for(median)
-        self.reason = f"median queued file {median / 1e6:.1f} MB -> {threads} at once"
+        self.reason = (f"median of the next {len(sizes)} queued files {median / 1e6:.1f} MB"
+                       f" -> {threads} at once")
         return threads
 
     def initial(self, files) -> int:
