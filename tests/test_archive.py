@@ -59,6 +59,25 @@ def test_round_trip_is_exact_and_zero_copy(tmp_path):
         assert line["variables"][0]["static"] == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_model_data_is_carried_in_the_header_and_read_by_the_source(tmp_path):
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    sim = _simulation()
+    sim.model_data = {"Environment": {"WaveHs": 3.5}, "Line1": {"Length": [None, 120.0]}}
+    path = write_archive(tmp_path / "a.arrow", sim)
+    with Archive(path) as archive:
+        assert archive.header["model_data"] == {"Environment": {"WaveHs": 3.5},
+                                                "Line1": {"Length": [None, 120.0]}}
+    file = ArchiveResultFile(path)
+    try:
+        assert file.model_data("Line1", "Length", 1) == 120.0
+    finally:
+        file.close()
+    # Without model data the header has no section at all (as version-1 readers expect).
+    with Archive(write_archive(tmp_path / "b.arrow", _simulation())) as archive:
+        assert "model_data" not in archive.header
+
+
 def test_plain_pyarrow_reads_it_as_it_is(tmp_path):
     path = write_archive(tmp_path / "a.arrow", _simulation())
     table = feather.read_table(path)

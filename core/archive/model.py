@@ -68,6 +68,9 @@ class SimulationData:
     stages: list[Stage]
     objects: list[ObjectData]
     load_case: Mapping[str, float | int | str] = field(default_factory=dict)
+    #: OrcaFlex model data by object and data name (``{"Environment": {"WaveHs": 3.5}}``); an
+    #: indexed item is a list by index. Written to the header's ``model_data`` section.
+    model_data: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     latest_wave: tuple[float, float] | None = None
     state: str = "complete"
     sample_interval: float | None = None

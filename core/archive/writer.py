@@ -112,7 +112,13 @@ def write_archive(path: Path | str, sim: SimulationData) -> Path:
         "load_case": dict(sim.load_case),
         "objects": objects_header,
     }
-    schema = pa.schema(fields, metadata={HEADER_KEY: json.dumps(header).encode()})
+    if sim.model_data:
+        header["model_data"] = {obj: dict(items) for obj, items in sim.model_data.items()}
+    try:
+        encoded = json.dumps(header).encode()
+    except TypeError as exc:
+        raise ValueError(f"load case and model data must be numbers, strings or lists ({exc})") from None
+    schema = pa.schema(fields, metadata={HEADER_KEY: encoded})
     batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
     with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
         with pa.ipc.new_file(sink, schema) as writer:

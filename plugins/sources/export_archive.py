@@ -12,23 +12,19 @@ It is also a column kind like any other: a config can archive each file while po
 from __future__ import annotations
 
 import fnmatch
-import json
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pyarrow as pa
 from orcapost import hookimpl
 from orcapost.archive import (
     ARCHIVE_SUFFIX,
-    HEADER_KEY,
     LineVariable,
     ObjectData,
     SimulationData,
     TimeVariable,
     write_archive,
 )
-from orcapost.atomic import atomic_path
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.resultfile import ResultFile
@@ -91,21 +87,6 @@ def model_data_of(file: ResultFile, column: ExportColumn) -> dict[str, dict]:
         rows[item.index] = value
         slot[item.name] = rows
     return found
-
-
-def add_model_data(path: Path, model_data: dict[str, dict]) -> None:
-    """Put ``model_data`` into an archive's header (``model_data`` section), atomically."""
-    # Read into memory (no map), so nothing holds the file when it is replaced (Windows).
-    with pa.OSFile(str(path), "rb") as source:
-        table = pa.ipc.open_file(source).read_all()
-    metadata = dict(table.schema.metadata)
-    header = json.loads(metadata[HEADER_KEY])
-    header["model_data"] = model_data
-    metadata[HEADER_KEY] = json.dumps(header).encode()
-    table = table.replace_schema_metadata(metadata)
-    with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
-        with pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
 
 
 def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> SimulationData:
@@ -180,13 +161,11 @@ class ExportExtractor(Extractor):
             raise ResultFileError("the archive would overwrite its own input: choose another "
                                   "output folder")
         target.parent.mkdir(parents=True, exist_ok=True)
-        model_data = model_data_of(file, column)
+        data.model_data = model_data_of(file, column)
         try:
             write_archive(target, data)
         except ValueError as exc:
             raise ResultFileError(f"cannot write the archive: {exc}") from None
-        if model_data:
-            add_model_data(target, model_data)
         return {
             column.label: str(target),
             f"{column.label} objects": len(data.objects),

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 from orcapost.archive import SimulationData, write_archive
 from orcapost.demo import DemoSpec, latest_wave, simulate
-from orcapost.plugins.sources.export_archive import add_model_data
 
 DOUBLE_PATH = Path(__file__).with_name("OrcFxAPI.py")
 
@@ -83,8 +82,8 @@ def write_pair(directory: Path, spec: DemoSpec, case: dict, *, vessel_heading: f
     name = Path(spec.file_name(case)).stem
     archive = directory / "archives" / f"{name}.arrow"
     archive.parent.mkdir(parents=True, exist_ok=True)
+    sim.model_data = model_data(case, spec.vessel, vessel_heading)
     write_archive(archive, sim)
-    add_model_data(archive, model_data(case, spec.vessel, vessel_heading))
     target = directory / "sims" / f"{name}.sim"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(archive, target)
