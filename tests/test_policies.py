@@ -196,7 +196,7 @@ def test_adaptive_backs_off_when_throughput_drops_at_its_level():
     home = policy.home
     store.per_stream /= 3  # the share got slower: same level, a third of the throughput
     policy.phase, policy.level = "home", home
-    policy._open_window()
+    policy._open_window(policy.clock())
     reasons = []
     for _ in range(400):
         before = policy.level

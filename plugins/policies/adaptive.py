@@ -2,9 +2,11 @@
 
 Nobody knows in advance where a disk or a network share stops scaling, so the policy measures it.
 Throughput is measured in windows: after a change, the files that were already running finish
-first (they ran under the old setting), then at least ``min_files`` files and ``generations``
-times as many files as are running (files finish in waves), over at least ``min_seconds``. Bytes per second decide (files per second when the
-files are empty); both are logged.
+first (they ran under the old setting); a window then runs from one completion to the completion
+that brings at least ``min_files`` files and ``generations`` times as many files as are running,
+over at least ``min_seconds``. Files started together finish in waves, so a window measured from
+a fixed instant would count a wave's wait but not its files; completion to completion it does
+not. Bytes per second decide (files per second when the files are empty); both are logged.
 
 - **Slow start**: from ``start`` (the ``fixed`` default, 15: switching to ``adaptive`` never
   starts worse off), double while each doubling raises throughput by more than ``tolerance``; if
@@ -52,7 +54,7 @@ class AdaptiveOptions(StrictModel):
                         description="A fall at the same level larger than this triggers back-off.")
     backoff: float = Field(default=0.5, gt=0.0, lt=1.0,
                            description="Multiplicative decrease on back-off.")
-    min_seconds: float = Field(default=0.3, ge=0.0, description="Shortest measurement window.")
+    min_seconds: float = Field(default=0.1, ge=0.0, description="Shortest measurement window.")
     min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
     generations: float = Field(default=2.0, ge=0.5, le=20.0,
                                description="A window also spans this many files per file "
@@ -102,7 +104,10 @@ class AdaptivePolicy(ThreadPolicy):
         self.level = self._start = max(self.options.min_threads,
                                        min(self.options.start, self._top))
         self.reason = f"start at {self.level}, measuring"
-        self._window_start = self.clock()
+        # The first files carry the run's start-up (plan, pool, first opens): measuring from
+        # the first wave of completions on keeps that out of the start level's figure.
+        self._settle = self.level
+        self._window_start = None
         return self.level
 
     def ceiling(self, files) -> int:
@@ -110,18 +115,19 @@ class AdaptivePolicy(ThreadPolicy):
 
     def update(self, context):
         self._top = max(1, min(self.options.max_threads, context.ceiling or self._top))
+        now = self.clock()
         if self._settle > 0:  # a file started under the previous setting
             self._settle -= 1
             if self._settle == 0:
-                self._open_window()
+                self._open_window(now)  # the last of them starts the window
             return None
         if self._window_start is None:
-            self._open_window()
+            self._open_window(now)
             return None
         result = context.results[-1]
         self._files += 1
         self._bytes += result.size
-        elapsed = self.clock() - self._window_start
+        elapsed = now - self._window_start
         enough = max(self.options.min_files, round(self.options.generations * self.level))
         if self._files < enough or elapsed < self.options.min_seconds:
             return None
@@ -135,7 +141,7 @@ class AdaptivePolicy(ThreadPolicy):
                             "window_files": self._files, "window_seconds": round(elapsed, 4)}
         new = self._decide(rate)
         if new is None or new == self.level:
-            self._open_window()
+            self._open_window(now)  # this completion ends one window and starts the next
             return None
         self._settle = max(1, min(context.in_flight, self.level))
         self._window_start = None
@@ -143,8 +149,8 @@ class AdaptivePolicy(ThreadPolicy):
         return new
 
     # -- decisions ---------------------------------------------------------------------------
-    def _open_window(self) -> None:
-        self._window_start = self.clock()
+    def _open_window(self, now: float) -> None:
+        self._window_start = now
         self._bytes = 0
         self._files = 0
 
