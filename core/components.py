@@ -47,6 +47,11 @@ class Source(Component):
     def open(self, path: Path) -> ResultFile:
         """Open ``path`` on the calling worker thread. Raise to fail the file at stage "open"."""
 
+    def preflight(self, files: Sequence[FileInfo]) -> None:  # noqa: B027 - optional
+        """Check, once per run and before anything is written, that this source can read
+        ``files`` at all (e.g. that OrcFxAPI loads). Raise :class:`~orcapost.errors.OrcapostError`
+        to stop the run with one message (exit 2); per-file problems belong in :meth:`open`."""
+
 
 class Extractor(Component):
     """A result column kind. ``Options`` is the whole column model (label and the rest).

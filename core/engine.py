@@ -160,14 +160,24 @@ class Engine:
             "reason": getattr(self.policy, "reason", None) or "initial concurrency",
         })
 
+        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
+                        base_directory=str(self.loaded.base_directory))
+        plan = Plan.build(self.pm, self.model, spec)
+        # Before anything is written: a source that cannot read its files at all (OrcFxAPI off
+        # Windows) stops the run here, leaving an earlier run's tables and journal as they were.
+        by_suffix: dict[str, list[FileInfo]] = {}
+        for file in files:
+            by_suffix.setdefault(Path(file.path).suffix.lower(), []).append(file)
+        for suffix, matching in by_suffix.items():
+            source = plan.source(suffix)
+            if source is not None:
+                source.preflight(matching)
+
         output_dir.mkdir(parents=True, exist_ok=True)
         journal = Journal(output_dir)
         previous = journal.completed(files) if self.resume else {}
         journal.start(keep=self.resume)
-
-        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
-                        base_directory=str(self.loaded.base_directory))
-        register_plan(Plan.build(self.pm, self.model, spec))
+        register_plan(plan)
 
         for sink in self.sinks:
             sink.open(context)

@@ -47,6 +47,8 @@ class Plan:
     groups: list[tuple[str, list[tuple[Any, Any]]]]
     #: ``shrink(value)`` of the memory optimizers that make kept values smaller (in config order).
     shrinkers: list[Any] = field(default_factory=list)
+    #: Validated source entries from ``inputs.sources`` by source name.
+    source_options: dict[str, Any] = field(default_factory=dict)
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,14 +63,22 @@ class Plan:
         optimizers = [registry.create("memory_optimizer", entry)
                       for entry in config_model.engine.memory_optimizers]
         shrinkers = [opt.shrink for opt in optimizers if callable(getattr(opt, "shrink", None))]
-        return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers)
+        source_options = {entry.name: entry for entry in config_model.inputs.sources}
+        return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers,
+                   source_options=source_options)
 
     def source(self, suffix: str):
         """The source instance for a suffix (one per plan, shared by workers: stateless)."""
         with self._lock:
             if suffix not in self._sources:
                 entry = self.pm.registry.source_for(suffix)
-                self._sources[suffix] = entry.cls() if entry is not None else None
+                if entry is None:
+                    self._sources[suffix] = None
+                elif entry.name in self.source_options:
+                    self._sources[suffix] = self.pm.registry.create(
+                        "source", self.source_options[entry.name])
+                else:
+                    self._sources[suffix] = entry.cls()
             return self._sources[suffix]
 
 

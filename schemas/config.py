@@ -171,6 +171,14 @@ def _tagged_union(registry, kind: str, tag: str) -> Any:
     return Annotated[Union[tuple(members)], Field(discriminator=tag)]  # noqa: UP007
 
 
+def _one_per_source(cls, value: list) -> list:
+    names = [entry.name for entry in value]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"source {name!r} is listed twice: give its options once")
+    return value
+
+
 def options_of(spec: StrictModel, tag: str = "name") -> dict[str, Any]:
     """A selected component's options: the entry without its selecting tag."""
     return {key: getattr(spec, key) for key in type(spec).model_fields if key != tag}
@@ -200,6 +208,16 @@ def build_config_model(registry) -> type[StrictModel]:
     sink = Annotated[_tagged_union(registry, "sink", "name"), BeforeValidator(_by_name)]
     reporter = Annotated[_tagged_union(registry, "reporter", "name"), BeforeValidator(_by_name)]
     column = _tagged_union(registry, "extractor", "kind")
+    source = Annotated[_tagged_union(registry, "source", "name"), BeforeValidator(_by_name)]
+    inputs = create_model(
+        "Inputs", __base__=InputsConfig,
+        __validators__={"one_entry_per_source": field_validator("sources")(_one_per_source)},
+        sources=(list[source], Field(
+            default_factory=list,
+            description="Options of the sources that read the files, by name (orcaflex: "
+            "thread_count, licence_retries, ...). A source not listed runs with its defaults.",
+        )),
+    )
 
     engine_fields: dict[str, Any] = {
         "thread_policy": (policy, Field(
@@ -257,7 +275,7 @@ def build_config_model(registry) -> type[StrictModel]:
         __validators__={"campaign_names": model_validator(mode="after")(_check_campaign)},
         __doc__="An orcapost post-processing config (version 2).",
         version=(Literal[CONFIG_VERSION], Field(description="Config format version.")),
-        inputs=(InputsConfig, ...),
+        inputs=(inputs, ...),
         engine=(engine, Field(default_factory=dict, validate_default=True)),
         results=(dict[str, group], Field(
             min_length=1, description="Result groups by name: one output table each."

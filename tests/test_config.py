@@ -46,7 +46,7 @@ def test_a_misspelled_key_gives_the_exact_located_message_and_exit_2(write_confi
         f"error: {path}: invalid config (1 problem)\n"
         f"  {path}:4: inputs.recursve: unknown key 'recursve' (did you mean 'recursive'?); "
         "valid keys here: directory, exclude, files, include, max_size, min_size, patterns, "
-        "recursive\n"
+        "recursive, sources\n"
     )
     assert "Traceback" not in result.output
 

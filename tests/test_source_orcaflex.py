@@ -343,6 +343,11 @@ def test_missing_orcfxapi_stops_a_run_with_one_message(monkeypatch, pair_campaig
     config = statistics_config(pair_campaign[1], tmp_path / "out")
     config["inputs"]["patterns"] = ["*.sim"]
     path = write_config(config)
+    # An earlier run's tables and journal must survive a run that cannot start.
+    earlier = tmp_path / "out"
+    earlier.mkdir()
+    (earlier / "lines.csv").write_text("file,max\na.sim,1.0\n", encoding="utf-8")
+    (earlier / "orcapost-journal.jsonl").write_text('{"kept": true}\n', encoding="utf-8")
     # Not installed at all:
     monkeypatch.setitem(sys.modules, "OrcFxAPI", None)
     absent = run_cli("run", path, "--quiet")
@@ -355,6 +360,36 @@ def test_missing_orcfxapi_stops_a_run_with_one_message(monkeypatch, pair_campaig
         assert "OrcaFlex on Windows" in result.output and "orcapost export" in result.output
         assert "Traceback" not in result.output
     assert "ModuleNotFoundError" in unloadable.output or "Error" in unloadable.output
+    assert sorted(p.name for p in earlier.iterdir()) == ["lines.csv", "orcapost-journal.jsonl"]
+    assert (earlier / "lines.csv").read_text(encoding="utf-8") == "file,max\na.sim,1.0\n"
+    assert (earlier / "orcapost-journal.jsonl").read_text(encoding="utf-8") == '{"kept": true}\n'
+
+
+def test_source_options_come_from_the_config(double, pair_campaign, monkeypatch, run_cli,
+                                             write_config, tmp_path):
+    monkeypatch.setattr(orcaflex, "_sleep", lambda seconds: None)
+    monkeypatch.setenv("ORCAPOST_ORCAFLEX_LICENCE_RETRIES", "9")  # the config's value wins
+    config = statistics_config(pair_campaign[1], tmp_path / "out")
+    config["inputs"]["patterns"] = ["*.sim"]
+    config["inputs"]["sources"] = [{"name": "orcaflex", "licence_retries": 0}]
+    config["engine"] = {"thread_policy": {"name": "fixed", "threads": 1}}
+    double._controls.licence_failures = 1  # the first file fails at once: no retry
+    run = run_cli("run", write_config(config), "--quiet")
+    assert run.exit_code == 1
+    failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
+    assert "no OrcaFlex licence after 1 attempt (licence_retries: 0)" in failures["reason"][0]
+
+
+def test_a_source_listed_twice_or_a_bad_source_option_is_a_config_error(pair_campaign, run_cli,
+                                                                        write_config, tmp_path):
+    config = statistics_config(pair_campaign[1], tmp_path / "out")
+    config["inputs"]["sources"] = [{"name": "orcaflex"}, {"name": "orcaflex"}]
+    twice = run_cli("validate", write_config(config))
+    assert twice.exit_code == 2 and "source 'orcaflex' is listed twice" in twice.output
+    config["inputs"]["sources"] = [{"name": "orcaflex", "licence_retries": -1}]
+    bad = run_cli("validate", write_config(config))
+    assert bad.exit_code == 2 and "licence_retries" in bad.output
+    assert "Traceback" not in twice.output + bad.output
 
 
 def test_machine_settings_come_from_the_environment(double, pair_campaign, monkeypatch, run_cli,

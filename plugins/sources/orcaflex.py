@@ -522,16 +522,11 @@ class OrcaFlexSource(Source):
     def open(self, path: Path) -> ResultFile:
         return OrcaFlexResultFile(path, self.options)
 
+    def preflight(self, files) -> None:
+        """Stop a run with .sim inputs at once, with one message, if OrcFxAPI cannot load here."""
+        load_orcfxapi()
+
 
 @hookimpl
 def orcapost_register_sources(register):
     register(OrcaFlexSource)
-
-
-@hookimpl
-def orcapost_run_start(context):
-    """Stop a run with .sim inputs at once, with one message, if OrcFxAPI cannot load here (or
-    the environment sets an invalid option)."""
-    if any(Path(f.path).suffix.lower() == SIM_SUFFIX for f in context.files):
-        options_from_environment()
-        load_orcfxapi()
