@@ -69,6 +69,11 @@ VOCABULARY_COLUMNS = [
      "position": {"arc_length": 80.0}},
     {"label": "heave and pitch", "kind": "linked_statistics", "object": "FPSO",
      "variable": "Heave", "linked": ["Pitch", "Surge"], "statistics": ["max", "min"]},
+    # Open-ended specified periods (legacy [t] and [NULL, NULL]) are clipped to the simulation.
+    {"label": "heave from 20 s", "kind": "statistics", "object": "FPSO", "variable": "Heave",
+     "period": [20.0, float("inf")], "statistics": ["max", "mean"]},
+    {"label": "heave all logged", "kind": "statistics", "object": "FPSO", "variable": "Heave",
+     "period": [float("-inf"), float("inf")], "statistics": ["min", "std"]},
     {"label": "waves", "kind": "metadata", "keys": ["Hs", "FPSO heading"],
      "data": [{"object": "Environment", "name": "WaveTp"},
               {"object": "FPSO", "name": "InitialHeading"}]},

@@ -429,11 +429,27 @@ class OrcaFlexResultFile(ResultFile):
             return point_extra(self.api, self.catalogue()[obj].type, point)
         return None
 
+    def _period_argument(self, period: Period):
+        """OrcFxAPI's period argument; a specified period is clipped to what was simulated, as
+        the shared resolution does (legacy ``[t]`` and ``[NULL, NULL]`` become open-ended)."""
+        if period.kind != "specified":
+            return period_argument(self.api, period)
+        with self._dll("reading the simulation times"):
+            status = self._model.simulationTimeStatus
+        first, reached = float(status.StartTime), float(status.CurrentTime)
+        if period.start > reached or period.end < first:
+            raise ResultFileError(
+                f"specified period {period.describe()} lies outside the simulation "
+                f"({first:g} to {reached:g} s)"
+            )
+        return self.api.SpecifiedPeriod(max(float(period.start), first),
+                                        min(float(period.end), reached))
+
     def period_bounds(self, period: Period) -> tuple[float, float]:
         if period.kind == "static_state":
             raise ResultFileError("static state is a single value: use the static extractor")
         with self._dll(f"period {period.describe()}"):
-            times = self._model.SampleTimes(period_argument(self.api, period))
+            times = self._model.SampleTimes(self._period_argument(period))
         if len(times) == 0:
             raise ResultFileError(f"no samples in {period.describe()}")
         return float(times[0]), float(times[-1])
@@ -444,7 +460,7 @@ class OrcaFlexResultFile(ResultFile):
         extra = self._extra(obj, info, position)
         if period.kind == "static_state":
             raise ResultFileError("static state is a single value: use the static extractor")
-        argument = period_argument(self.api, period)
+        argument = self._period_argument(period)
         target = self._object(obj)
         with self._dll(f"{obj} / {var} over {period.describe()}"):
             times = np.asarray(self._model.SampleTimes(argument), dtype=np.float64)
@@ -468,7 +484,7 @@ class OrcaFlexResultFile(ResultFile):
             if arcs.size == 0:
                 raise ResultFileError(f"no nodes of {obj} between {s0:g} and {s1:g} m")
         extras = [self.api.oeArcLength(float(s)) for s in arcs]
-        return arcs, self.multiple(obj, var, extras, period_argument(self.api, period))
+        return arcs, self.multiple(obj, var, extras, self._period_argument(period))
 
     def line_values_at(self, obj: str, var: str, period: Period,
                        arc_length: float) -> np.ndarray:
@@ -477,7 +493,7 @@ class OrcaFlexResultFile(ResultFile):
         if not info.along_line:
             raise ResultFileError(f"{obj} / {var} is not a line variable")
         extras = [self.api.oeArcLength(float(arc_length))]
-        return self.multiple(obj, var, extras, period_argument(self.api, period))
+        return self.multiple(obj, var, extras, self._period_argument(period))
 
     def range_graph(self, obj: str, var: str, period: Period,
                     arc_range: tuple[float, float] | None = None) -> RangeGraph:
@@ -488,7 +504,7 @@ class OrcaFlexResultFile(ResultFile):
         target = self._object(obj)
         api = self.api
         with self._dll(f"{obj} / {var} range graph"):
-            graph = target.RangeGraph(var, period_argument(api, period),
+            graph = target.RangeGraph(var, self._period_argument(period),
                                       arclengthRange=arclength_range(api, arc_range))
         return RangeGraph(*(None if v is None else np.asarray(v, dtype=np.float64)
                             for v in (graph.X, graph.Min, graph.Max, graph.Mean, graph.StdDev)))

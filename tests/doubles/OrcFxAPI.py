@@ -354,6 +354,10 @@ class _Store:
                 raise DLLError(StatusCode.InvalidPeriod, "No latest wave period is available.")
             t0, t1 = latest
         elif number == PeriodNum.SpecifiedPeriod:
+            # The strictest reading of the DLL: non-finite times are refused, so the plugin
+            # must clip open-ended periods itself.
+            if not (numpy.isfinite(period.FromTime) and numpy.isfinite(period.ToTime)):
+                raise DLLError(StatusCode.InvalidPeriod, "The specified period is invalid.")
             t0, t1 = max(period.FromTime, float(self.time[0])), min(period.ToTime, reached)
             if t1 < t0:
                 raise DLLError(StatusCode.InvalidPeriod, "The specified period is invalid.")
