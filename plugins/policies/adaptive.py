@@ -9,8 +9,10 @@ a fixed instant would count a wave's wait but not its files; completion to compl
 not. Bytes per second decide (files per second when the files are empty); both are logged.
 
 - **Slow start**: from ``start`` (the ``fixed`` default, 15: switching to ``adaptive`` never
-  starts worse off), double while each doubling raises throughput by more than ``tolerance``; if
-  the very first doubling does not, halve instead, while halving raises it.
+  starts worse off), halve while each halving raises throughput by more than ``tolerance``; if the
+  very first halving does not, double instead, while doubling raises it. Halving is tried first
+  because a window at a high concurrency costs the most time exactly when the storage is slow
+  there (a window spans more files).
 - **Hill climbing**: then go back to the best level measured ("home") and probe one ``step``
   above it and one below; a probe that beats home by more than ``tolerance`` becomes home and
   the climb goes on in that direction; one that does not sends the policy back home.
@@ -88,7 +90,10 @@ class AdaptivePolicy(ThreadPolicy):
         self.measured: dict[int, float] = {}
         self._previous: float | None = None  # the last window's throughput (slow start)
         self._direction = 1
-        self._slow_direction = 1  # slow start doubles; halves if the first doubling fails
+        # Slow start halves first: a window at a high level costs the most time exactly when
+        # the storage is slow there; if the first halving does not pay, it doubles instead.
+        self._slow_direction = -1
+        self._slow_switched = False
         self._tried: set[int] = set()
         self._held = 0
         self._falling = False
@@ -181,14 +186,16 @@ class AdaptivePolicy(ThreadPolicy):
                 self.reason = f"slow start: {mbs} at {level}, better: {verb}"
                 return step
             start = self._start
-            if (self._slow_direction > 0 and level != start and start in self.measured
-                    and max(self.measured, key=self.measured.get) == start
-                    and self._clamp(start // 2) != start):
-                # Doubling the start did not pay: the best may lie below it.
-                self._slow_direction = -1
-                self._previous = self.measured[start]
-                self.reason = f"slow start: {mbs} at {level}, no better than {start}: halve"
-                return self._clamp(start // 2)
+            if not self._slow_switched and max(self.measured, key=self.measured.get) == start:
+                # The first move from the start did not pay: try the other way.
+                self._slow_switched = True
+                self._slow_direction = -self._slow_direction
+                other = self._multiply(start)
+                if other != start:
+                    self._previous = self.measured[start]
+                    verb = "double" if self._slow_direction > 0 else "halve"
+                    self.reason = f"slow start: {mbs} at {level}, no better than {start}: {verb}"
+                    return other
             self.home = max(self.measured, key=self.measured.get)
             self.phase = HOME
             self._tried = set()
