@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ def targets(file: ResultFile, column) -> Iterator[Target]:
             yield Target(obj, var)
 
 
-def _placeholders(template: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+@functools.lru_cache(maxsize=4096)
+def _placeholders(template: str) -> frozenset[str]:
+    # Labels repeat for every file of a campaign: parse each template once.
+    return frozenset(field for _, field, _, _ in string.Formatter().parse(template) if field)
 
 
 class Namer:

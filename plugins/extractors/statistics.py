@@ -126,16 +126,32 @@ class StatisticsExtractor(Extractor):
             varying.append("variable")
         if len(column.statistics) > 1:
             varying.append("statistic")
-        name = Namer(column.label, varying)
+        names = self._names(column, tuple(varying))
         out = {}
         for target in found:
-            series = file.time_history(target.obj.name, target.var.name, column.position,
-                                       column.period)
+            obj, var = target.obj.name, target.var.name
+            series = file.time_history(obj, var, column.position, column.period)
             stats = compute_statistics(series.time, series.values, column.statistics, column.ddof)
             for statistic, value in stats.items():
-                out[name(object=target.obj.name, variable=target.var.name,
-                         statistic=statistic)] = value
+                out[names(obj, var, statistic)] = value
         return out
+
+    def _names(self, column: StatisticsColumn, varying: tuple[str, ...]):
+        """Output names of a column, formatted once per (object, variable, statistic): the same
+        column names the same outputs in every file of a campaign."""
+        cache = self.__dict__.setdefault("_name_cache", {})
+        namer = Namer(column.label, list(varying))
+
+        def name(obj: str, var: str, statistic: str) -> str:
+            key = (column.label, varying, obj, var, statistic)
+            found = cache.get(key)
+            if found is None:
+                if len(cache) > 100_000:  # glob patterns over many files: stay bounded
+                    cache.clear()
+                found = cache[key] = namer(object=obj, variable=var, statistic=statistic)
+            return found
+
+        return name
 
 
 @hookimpl
