@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow.csv as pacsv
 import pytest
 from helpers import statistics_config
-
 from orcapost import hookimpl
 from orcapost.components import Source
 from orcapost.config import load_config
@@ -215,3 +215,76 @@ def test_output_inside_the_input_folder_is_refused(pm, campaign, write_config):
     with pytest.raises(OrcapostError, match="inside the input folder"):
         _run(pm, write_config, config)
     assert not (campaign / "results").exists()
+
+
+class _CountingExecutor(ThreadPoolExecutor):
+    """Records the files of every task and the most tasks outstanding at once."""
+
+    def __init__(self, workers, crash=False):
+        super().__init__(max_workers=workers)
+        self.batches, self.outstanding, self.most = [], 0, 0
+        self.crash = crash
+        self._lock = threading.Lock()
+
+    def submit(self, fn, spec, files):
+        with self._lock:
+            self.batches.append([f.path.name for f in files])
+            self.outstanding += 1
+            self.most = max(self.most, self.outstanding)
+
+        def task():
+            try:
+                if self.crash:
+                    raise OSError("worker process died")
+                return fn(spec, files)
+            finally:
+                with self._lock:  # before the future completes, so the engine sees it
+                    self.outstanding -= 1
+
+        return super().submit(task)
+
+
+def test_small_files_run_in_batches_at_most_one_per_core(pm, campaign, tmp_path, write_config,
+                                                         monkeypatch):
+    import orcapost.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "small_batch_limit", lambda: 2)
+    made = []
+
+    def factory(kind, workers):
+        made.append(_CountingExecutor(workers))
+        return made[-1]
+
+    config = statistics_config(campaign, tmp_path / "out",
+                               thread_policy={"name": "fixed", "threads": 8})
+    summary = _run(pm, write_config, config, executor_factory=factory)
+    assert summary.exit_code == 0 and summary.ok == 8
+    executor = made[0]
+    # 8 files of 390 KB: batched (fewer tasks than files), never more than 2 batches at once,
+    # and every file in exactly one batch.
+    assert len(executor.batches) < 8 and executor.most <= 2
+    names = sorted(name for batch in executor.batches for name in batch)
+    assert names == sorted(p.name for p in campaign.glob("*.arrow"))
+    batched = pacsv.read_csv(tmp_path / "out" / "lines.csv")
+    config = statistics_config(campaign, tmp_path / "one", thread_policy={"name": "fixed",
+                                                                          "threads": 1})
+    assert _run(pm, write_config, config).exit_code == 0
+    single = pacsv.read_csv(tmp_path / "one" / "lines.csv")
+    assert batched.drop_columns(["path"]).equals(single.drop_columns(["path"]))
+
+
+def test_a_crashed_batch_fails_every_file_in_it_and_the_run_goes_on(pm, campaign, tmp_path,
+                                                                    write_config):
+    made = []
+
+    def factory(kind, workers):
+        made.append(_CountingExecutor(workers, crash=True))
+        return made[-1]
+
+    config = statistics_config(campaign, tmp_path / "out")
+    summary = _run(pm, write_config, config, executor_factory=factory)
+    assert summary.exit_code == 1 and summary.failed == 8
+    failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
+    assert sorted(failures["file"]) == sorted(p.name for p in campaign.glob("*.arrow"))
+    assert set(failures["stage"]) == {"worker"}
+    assert all("OSError: worker process died" in r for r in failures["reason"])
