@@ -133,7 +133,10 @@ class AdaptivePolicy(ThreadPolicy):
         self._files += 1
         self._bytes += result.size
         elapsed = now - self._window_start
-        enough = max(self.options.min_files, round(self.options.generations * self.level))
+        # Slow start takes rough steps (x2, /2): one wave of files tells them apart; the
+        # finer hill climbing measures over ``generations`` waves.
+        waves = 1.0 if self.phase == SLOW_START else self.options.generations
+        enough = max(self.options.min_files, round(waves * self.level))
         if self._files < enough or elapsed < self.options.min_seconds:
             return None
         if len(context.queued) < self.level:
