@@ -97,7 +97,7 @@ class ResultFile(ABC):
     """One opened simulation. Subclasses provide the raw arrays; resolution is shared."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
 
     # -- what a source must provide -------------------------------------------------------
     @abstractmethod

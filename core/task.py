@@ -156,7 +156,7 @@ class FileTask:
 
     def execute(self) -> FileResult:
         """Open, extract, close on this thread. Never raises for a problem with the file."""
-        path = Path(self.file.path)
+        path = self.file.path if isinstance(self.file.path, Path) else Path(self.file.path)
         result = FileResult(path=str(path), size=self.file.size,
                             worker=threading.current_thread().name, started_at=time.time())
         started = time.perf_counter()

@@ -69,7 +69,10 @@ class ArchiveResultFile(ResultFile):
         return (float(latest[0]), float(latest[1])) if latest else None
 
     def sample_times(self) -> np.ndarray:
-        return self.archive.time
+        times = self.__dict__.get("_times")
+        if times is None:  # asked for by every column: look the column up once
+            times = self._times = self.archive.time
+        return times
 
     def raw_time_values(self, obj: str, var: str) -> np.ndarray:
         return self.archive.column(self._columns[(obj, var)])
@@ -114,6 +117,8 @@ class ArchiveResultFile(ResultFile):
         return value
 
     def close(self) -> None:
+        self._times = None  # no view into the map may outlive it (Windows keeps it locked)
+        self.__dict__.pop("_period_slices", None)
         self.archive.close()
 
 
