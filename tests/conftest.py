@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,13 @@ def run_cli(pm):
                              catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def double(monkeypatch):
+    """The OrcFxAPI test double (tests/doubles), imported as ``OrcFxAPI`` for this test."""
+    from doubles.sim_campaign import load_double
+
+    module = load_double()
+    monkeypatch.setitem(sys.modules, "OrcFxAPI", module)
+    return module

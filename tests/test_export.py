@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow.csv as pacsv
 import pytest
 from click.testing import CliRunner
-from doubles.sim_campaign import load_double, write_campaign, write_pair
+from doubles.sim_campaign import write_campaign, write_pair
 from helpers import statistics_config
 from orcapost.archive import Archive
 from orcapost.cli import cli
@@ -19,13 +19,6 @@ from orcapost.plugins.sources.orcaflex import OrcaFlexOptions, OrcaFlexResultFil
 from orcapost.schemas.vocabulary import Period, Position
 
 SPEC = DemoSpec(headings=(0.0, 90.0), wave_heights=(3.0,), seeds=(1, 2), file_size=100_000)
-
-
-@pytest.fixture
-def double(monkeypatch):
-    module = load_double()
-    monkeypatch.setitem(sys.modules, "OrcFxAPI", module)
-    return module
 
 
 @pytest.fixture(scope="module")

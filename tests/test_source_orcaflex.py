@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pyarrow.csv as pacsv
 import pytest
-from doubles.sim_campaign import load_double, write_campaign, write_pair
+from doubles.sim_campaign import write_campaign, write_pair
 from helpers import statistics_config
 from orcapost.demo import DemoSpec
 from orcapost.errors import ResultFileError
@@ -25,13 +25,6 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
 from orcapost.schemas.vocabulary import Period, Position
 
 SPEC = DemoSpec(headings=(0.0, 45.0), wave_heights=(2.0, 6.0), seeds=(1,), file_size=120_000)
-
-
-@pytest.fixture
-def double(monkeypatch):
-    module = load_double()
-    monkeypatch.setitem(sys.modules, "OrcFxAPI", module)
-    return module
 
 
 @pytest.fixture(scope="module")
