@@ -59,8 +59,8 @@ class AdaptiveOptions(StrictModel):
     min_seconds: float = Field(default=0.1, ge=0.0, description="Shortest measurement window.")
     min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
     generations: float = Field(default=2.0, ge=0.5, le=20.0,
-                               description="A window also spans this many files per file "
-                                           "running (files finish in waves).")
+                               description="A hill-climbing window also spans this many "
+                                           "files per file running (slow start: one).")
     hold: int = Field(default=8, ge=1,
                       description="Windows spent at the best level before probing again.")
 
