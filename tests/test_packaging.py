@@ -55,8 +55,9 @@ def test_the_wheel_has_one_top_level_name_and_every_subpackage(wheel):
 
 
 def test_the_tests_use_the_installed_package():
-    import orcapost
     from importlib import metadata
+
+    import orcapost
 
     distribution = metadata.distribution("orcapost")
     assert distribution.version == orcapost.__version__
