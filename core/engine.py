@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
+    BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
@@ -141,12 +142,17 @@ class Engine:
         #: The run report of the last run (also written to the output folder).
         self.report: dict | None = None
         self._submitted_at: dict[str, float] = {}
+        #: Files whose worker died, to run again alone; and the files already run again.
+        self._quarantine: deque[FileInfo] = deque()
+        self._retried: set[str] = set()
         # Optional parts of the scheduler protocol (see docs/engine-plugins.md).
         self._may_start = getattr(self.scheduler, "may_start", None)
         self._read_ahead = getattr(self.scheduler, "read_ahead", None)
 
     # -- the run -------------------------------------------------------------------------
     def run(self) -> RunSummary:
+        self._quarantine.clear()
+        self._retried.clear()
         inputs_dir, output_dir = output_directory_for(self.loaded)
         files = discover(self.model.inputs, inputs_dir)
         if not files:
@@ -209,14 +215,25 @@ class Engine:
             running: dict[Future, list[FileInfo]] = {}
             last_beat = 0.0
             try:
-                while pending or running:
-                    self._submit(context, executor, spec, pending, running)
+                while pending or running or self._quarantine:
+                    try:
+                        self._submit(context, executor, spec, pending, running)
+                    except BrokenExecutor:
+                        executor = self._replace(executor, context, ceiling)
                     context.in_flight = len(running)  # busy workers
                     done, _ = wait(running, timeout=HEARTBEAT_SECONDS,
                                    return_when=FIRST_COMPLETED)
                     for future in done:
                         batch = running.pop(future)
-                        for result in self._results_of(future, batch):
+                        try:
+                            results = future.result()
+                        except Exception as exc:  # the worker died (e.g. a process killed)
+                            for result in self._worker_died(batch, exc):
+                                self._handle(context, journal, result)
+                            if isinstance(exc, BrokenExecutor):
+                                executor = self._replace(executor, context, ceiling)
+                            continue
+                        for result in results:
                             self._handle(context, journal, result)
                     context.in_flight = len(running)  # busy workers
                     context.sample = self.monitor.latest
@@ -264,6 +281,13 @@ class Engine:
         return None
 
     def _submit(self, context, executor, spec, pending, running) -> None:
+        if self._quarantine:
+            # A file whose worker died runs alone, with nothing beside it, so a second death
+            # is its own and no other file is lost with it.
+            if not running:
+                self._start(executor, spec, running, [self._quarantine.popleft()],
+                            self._quarantine)
+            return
         while pending and len(running) < context.concurrency:
             in_flight = [file for batch in running.values() for file in batch]
             index = self._next(context, pending, in_flight)
@@ -280,13 +304,7 @@ class Engine:
             if index == 0:
                 self._extend_batch(batch, pending, min(context.concurrency, small_limit),
                                    in_flight)
-            now = time.time()
-            for file in batch:
-                self._submitted_at[str(file.path)] = now
-            running[executor.submit(run_files, spec, batch)] = batch
-            if self.reporter:
-                for file in batch:
-                    self.reporter.file_started(file)
+            self._start(executor, spec, running, batch, pending)
         if self._read_ahead is not None and pending:
             self._read_ahead(pending, context)
 
@@ -306,18 +324,48 @@ class Engine:
             batch.append(pending.popleft())
             size += candidate.size
 
-    @staticmethod
-    def _results_of(future: Future, batch: list[FileInfo]) -> list[FileResult]:
+    def _start(self, executor, spec, running, batch: list[FileInfo], queue: deque) -> None:
         try:
-            return future.result()
-        except Exception as exc:  # a crashed worker (e.g. a process killed): its files failed
-            results = []
+            future = executor.submit(run_files, spec, batch)
+        except BaseException:
+            queue.extendleft(reversed(batch))  # not started: nothing is lost
+            raise
+        now = time.time()
+        for file in batch:
+            self._submitted_at[str(file.path)] = now
+        running[future] = batch
+        if self.reporter:
             for file in batch:
-                result = FileResult(path=str(file.path), size=file.size, status=STATUS_FAILED)
-                result.failures.append(Failure(str(file.path), "worker",
-                                               f"{type(exc).__name__}: {exc}"))
-                results.append(result)
-            return results
+                self.reporter.file_started(file)
+
+    def _worker_died(self, batch: list[FileInfo], exc: BaseException) -> list[FileResult]:
+        """A task ended without results: its worker died (a killed or crashed process takes
+        every task of its pool with it). Each file is run again, alone; a file whose worker
+        dies while it runs alone is the one that kills it, and only it fails."""
+        failed = []
+        for file in batch:
+            key = str(file.path)
+            if key not in self._retried:
+                self._retried.add(key)
+                self._quarantine.append(file)
+                continue
+            result = FileResult(path=key, size=file.size, status=STATUS_FAILED)
+            result.failures.append(Failure(key, "worker", (
+                f"the worker died while processing this file, alone "
+                f"({type(exc).__name__}: {exc or 'no message'})"
+            )))
+            failed.append(result)
+        return failed
+
+    def _replace(self, executor: Executor, context: RunContext, ceiling: int) -> Executor:
+        """A broken pool (a worker process died) accepts nothing more: start a new one."""
+        executor.shutdown(wait=False, cancel_futures=True)
+        context.decisions.append({
+            "at": round(context.elapsed, 3), "after_files": context.done,
+            "from": context.concurrency, "to": context.concurrency, "policy": "engine",
+            "reason": "a worker died: new worker pool; its files run again, one at a time",
+        })
+        return self.executor_factory(context.executor, ceiling)
 
     def _handle(self, context: RunContext, journal: Journal, result: FileResult,
                 replayed: bool = False) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import pyarrow.csv as pacsv
 import pytest
@@ -220,10 +221,9 @@ def test_output_inside_the_input_folder_is_refused(pm, campaign, write_config):
 class _CountingExecutor(ThreadPoolExecutor):
     """Records the files of every task and the most tasks outstanding at once."""
 
-    def __init__(self, workers, crash=False):
+    def __init__(self, workers):
         super().__init__(max_workers=workers)
         self.batches, self.outstanding, self.most = [], 0, 0
-        self.crash = crash
         self._lock = threading.Lock()
 
     def submit(self, fn, spec, files):
@@ -234,8 +234,6 @@ class _CountingExecutor(ThreadPoolExecutor):
 
         def task():
             try:
-                if self.crash:
-                    raise OSError("worker process died")
                 return fn(spec, files)
             finally:
                 with self._lock:  # before the future completes, so the engine sees it
@@ -273,18 +271,53 @@ def test_small_files_run_in_batches_at_most_one_per_core(pm, campaign, tmp_path,
     assert batched.drop_columns(["path"]).equals(single.drop_columns(["path"]))
 
 
-def test_a_crashed_batch_fails_every_file_in_it_and_the_run_goes_on(pm, campaign, tmp_path,
-                                                                    write_config):
-    made = []
+class _PoisonedPool(ThreadPoolExecutor):
+    """Behaves like a process pool whose worker dies on one file: the task holding that file
+    ends with BrokenProcessPool, so does every task still running, and the pool accepts no
+    more work (as concurrent.futures' ProcessPoolExecutor does)."""
+
+    def __init__(self, workers, poison, log):
+        super().__init__(max_workers=workers)
+        self.poison, self.log, self.broken = poison, log, False
+        self._lock = threading.Lock()
+
+    def submit(self, fn, spec, files):
+        names = [f.path.name for f in files]
+        with self._lock:
+            if self.broken:
+                raise BrokenProcessPool("the pool is broken")
+            self.log.append(names)
+
+        def task():
+            with self._lock:
+                if self.poison in names:
+                    self.broken = True
+                if self.broken:
+                    raise BrokenProcessPool("a worker process terminated abruptly")
+            return fn(spec, files)
+
+        return super().submit(task)
+
+
+def test_a_worker_death_loses_only_the_file_that_caused_it(pm, campaign, tmp_path,
+                                                          write_config):
+    poison = sorted(p.name for p in campaign.glob("*.arrow"))[3]
+    pools, log = [], []
 
     def factory(kind, workers):
-        made.append(_CountingExecutor(workers, crash=True))
-        return made[-1]
+        pools.append(_PoisonedPool(workers, poison, log))
+        return pools[-1]
 
-    config = statistics_config(campaign, tmp_path / "out")
+    config = statistics_config(campaign, tmp_path / "out",
+                               thread_policy={"name": "fixed", "threads": 2})
     summary = _run(pm, write_config, config, executor_factory=factory)
-    assert summary.exit_code == 1 and summary.failed == 8
+    assert summary.exit_code == 1 and summary.failed == 1 and summary.ok == 7
     failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
-    assert sorted(failures["file"]) == sorted(p.name for p in campaign.glob("*.arrow"))
-    assert set(failures["stage"]) == {"worker"}
-    assert all("OSError: worker process died" in r for r in failures["reason"])
+    assert failures["file"] == [poison] and failures["stage"] == ["worker"]
+    assert "died while processing this file, alone" in failures["reason"][0]
+    # The poisoned file ran in a batch, then alone; every pool it broke was replaced.
+    assert [poison] in log and any(poison in names and len(names) > 1 for names in log)
+    assert len(pools) >= 2
+    rows = pacsv.read_csv(tmp_path / "out" / "lines.csv").to_pydict()
+    assert sorted(rows["file"]) == sorted(p.name for p in campaign.glob("*.arrow"))
+    assert rows["status"].count("ok") == 7
