@@ -321,3 +321,27 @@ def test_a_worker_death_loses_only_the_file_that_caused_it(pm, campaign, tmp_pat
     rows = pacsv.read_csv(tmp_path / "out" / "lines.csv").to_pydict()
     assert sorted(rows["file"]) == sorted(p.name for p in campaign.glob("*.arrow"))
     assert rows["status"].count("ok") == 7
+
+
+def test_a_killed_worker_process_loses_nothing(pm, campaign, tmp_path, write_config):
+    import psutil
+
+    killed = []
+
+    class Killer:
+        @hookimpl
+        def orcapost_file_done(self, context, result):
+            if not killed:  # kill one worker process of the pool, once
+                workers = psutil.Process().children(recursive=True)
+                if workers:
+                    workers[-1].kill()
+                    killed.append(workers[-1].pid)
+
+    pm.register(Killer(), name="killer")
+    config = statistics_config(campaign, tmp_path / "out", executor="processes",
+                               thread_policy={"name": "fixed", "threads": 2})
+    engine = Engine(pm, load_config(write_config(config), pm.registry))
+    summary = engine.run()
+    assert killed
+    assert summary.exit_code == 0 and summary.ok == 8, summary.failures
+    assert any("a worker died" in d["reason"] for d in engine.report["decisions"])
