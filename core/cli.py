@@ -173,13 +173,15 @@ def plugins(ctx, as_json):
     """List every plugin, its distribution and what it registers."""
     pm = _host(ctx)
     by_plugin = pm.registry.by_plugin()
+    commands = _commands_by_plugin(pm)
     rows = []
     for name, plugin in pm.list_name_plugin():
         components = by_plugin.get(name, [])
         rows.append({
             "plugin": name,
             "distribution": pm.distributions.get(name, ""),
-            "registers": [f"{c.kind} {c.name}" for c in components],
+            "registers": [f"{c.kind} {c.name}" for c in components]
+                         + [f"command {command}" for command in commands.get(name, [])],
             "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
         })
     if as_json:
@@ -190,13 +192,27 @@ def plugins(ctx, as_json):
     from rich.table import Table
 
     table = Table(title="orcapost plugins")
+    # Plugin names are what ORCAPOST_DISABLE_PLUGINS takes: wrap them, never cut them short.
     for heading in ("plugin", "distribution", "registers", "other hooks"):
-        table.add_column(heading)
+        table.add_column(heading, overflow="fold")
     for row in rows:
         others = [h for h in row["hooks"] if not h.startswith("orcapost_register_")]
         table.add_row(row["plugin"], row["distribution"], "\n".join(row["registers"]),
                       "\n".join(others))
     Console().print(table)
+
+
+def _commands_by_plugin(pm) -> dict[str, list[str]]:
+    """The commands each plugin adds, found by letting each add them to a scratch group."""
+    found: dict[str, list[str]] = {}
+    for impl in pm.hook.orcapost_register_commands.get_hookimpls():
+        scratch = click.Group()
+        try:
+            impl.function(cli=scratch)
+        except Exception:  # a broken plugin is reported elsewhere; the listing goes on
+            continue
+        found[impl.plugin_name] = sorted(scratch.commands)
+    return found
 
 
 # -- demo -----------------------------------------------------------------------------------

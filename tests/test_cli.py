@@ -94,8 +94,13 @@ def test_plugins_lists_every_built_in_with_what_it_registers(run_cli):
     rows = {row["plugin"]: row for row in json.loads(result.output)["plugins"]}
     assert rows["orcapost.plugins.extractors.statistics"]["registers"] == ["extractor statistics"]
     assert rows["orcapost.plugins.policies.fixed"]["distribution"] == "orcapost (built-in)"
+    # Commands count as registrations, named like components.
+    assert rows["orcapost.plugins.commands.migrate"]["registers"] == ["command migrate"]
     table = run_cli("plugins")
     assert "orcapost plugins" in table.output and "statistics" in table.output
+    # Plugin names are wrapped, never cut short with an ellipsis (they are what
+    # ORCAPOST_DISABLE_PLUGINS takes).
+    assert "…" not in table.output
 
 
 @pytest.mark.parametrize("args", [["run"], ["validate"], ["nonsense-command"],
