@@ -65,6 +65,9 @@ class Catalogue:
         return [name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
     def objects(self, pattern: str) -> list[ObjectInfo]:
+        found = self._objects.get(pattern)
+        if found is not None:  # an exact name: no list of every name, no pattern matching
+            return [found]
         names = self._match(pattern, list(self._objects))
         if not names:
             raise ResultFileError(
@@ -74,6 +77,9 @@ class Catalogue:
         return [self._objects[name] for name in names]
 
     def variables(self, obj: ObjectInfo, pattern: str) -> list[VariableInfo]:
+        found = obj.variables.get(pattern)
+        if found is not None:
+            return [found]
         names = self._match(pattern, list(obj.variables))
         if not names:
             raise ResultFileError(
