@@ -167,6 +167,9 @@ class OrcaFlexResultFile(ResultFile):
         self._metadata: dict | None = None
         self._stages: list[Stage] | None = None
         self._times: np.ndarray | None = None
+        self._status = None
+        self._arcs: dict[str, np.ndarray] = {}
+        self._batched: bool | None = None
 
     # -- opening, errors and release --------------------------------------------------------
     def _open_with_retry(self):
@@ -204,6 +207,7 @@ class OrcaFlexResultFile(ResultFile):
         # Dropping the last reference destroys the model (OrcFxAPI's Model.__del__), here, on the
         # thread that created it.
         self._objects.clear()
+        self._status = None
         self._model = None
 
     def _object(self, name: str):
@@ -231,7 +235,7 @@ class OrcaFlexResultFile(ResultFile):
                                  for d in details}
                     name = obj.name
                     self._objects[name] = obj
-                    nodes = len(obj.NodeArclengths) if along else 0
+                    nodes = len(self._node_arcs(name)) if along else 0
                     objects.append(ObjectInfo(name, obj.typeName, variables, node_count=nodes,
                                               has_touchdown=along))
             self._catalogue = Catalogue(objects)
@@ -292,8 +296,7 @@ class OrcaFlexResultFile(ResultFile):
                 if VESSEL_HEADING in items:
                     out[f"{obj} heading"] = items[VESSEL_HEADING]
             if self.state() not in ("complete", "static"):
-                with self._dll("reading the simulation time"):
-                    status = self._model.simulationTimeStatus
+                status = self._time_status()
                 # Never silent: the row says how far the simulation got and where it should
                 # have stopped; every period is clipped to the time reached.
                 out["time_reached"] = float(status.CurrentTime)
@@ -334,10 +337,25 @@ class OrcaFlexResultFile(ResultFile):
         return (float(times[0]), float(times[-1])) if len(times) else None
 
     # -- whole records (export) -------------------------------------------------------------
+    def _time_status(self):
+        """OrcaFlex's simulation time status (start, stop, time reached), read once per file."""
+        if self._status is None:
+            with self._dll("reading the simulation times"):
+                self._status = self._model.simulationTimeStatus
+        return self._status
+
+    def _node_arcs(self, obj: str) -> np.ndarray:
+        """A line's node arc lengths, read once per file."""
+        arcs = self._arcs.get(obj)
+        if arcs is None:
+            target = self._object(obj)
+            with self._dll(f"{obj} node arc lengths"):
+                arcs = self._arcs[obj] = np.asarray(target.NodeArclengths, dtype=np.float64)
+        return arcs
+
     def _everything(self):
         """A period covering every sample logged, build-up included, up to the time reached."""
-        with self._dll("reading the simulation times"):
-            status = self._model.simulationTimeStatus
+        status = self._time_status()
         return self.api.SpecifiedPeriod(float(status.StartTime), float(status.CurrentTime))
 
     def sample_times(self) -> np.ndarray:
@@ -348,19 +366,17 @@ class OrcaFlexResultFile(ResultFile):
         return self._times
 
     def raw_time_values(self, obj: str, var: str) -> np.ndarray:
-        return self.time_histories(obj, [var], self._everything(), None)[:, 0]
+        return self.multiple(obj, var, [None], self._everything())[:, 0]
 
     def raw_line_values(self, obj: str, var: str) -> tuple[np.ndarray, np.ndarray]:
-        target = self._object(obj)
-        with self._dll(f"{obj} node arc lengths"):
-            arcs = np.asarray(target.NodeArclengths, dtype=np.float64)
+        arcs = self._node_arcs(obj)
         extras = [self.api.oeArcLength(float(s)) for s in arcs]
         return arcs, self.multiple(obj, var, extras, self._everything())
 
     def raw_touchdown(self, obj: str) -> np.ndarray | None:
         try:
-            return self.time_histories(obj, [ARC_LENGTH_VARIABLE], self._everything(),
-                                       self.api.oeTouchdown)[:, 0]
+            return self.multiple(obj, ARC_LENGTH_VARIABLE, [self.api.oeTouchdown],
+                                 self._everything())[:, 0]
         except ResultFileError:
             return None  # a line that never touches the seabed
 
@@ -371,8 +387,7 @@ class OrcaFlexResultFile(ResultFile):
             with self._dll(f"{obj} / {var} static state"):
                 if not info.along_line:
                     return float(target.StaticResult(var))
-                arcs = np.asarray(target.NodeArclengths, dtype=np.float64)
-                extras = [self.api.oeArcLength(float(s)) for s in arcs]
+                extras = [self.api.oeArcLength(float(s)) for s in self._node_arcs(obj)]
                 return self.multiple(obj, var, extras, self.api.pnStaticState)[0]
         except ResultFileError:
             return None
@@ -380,32 +395,21 @@ class OrcaFlexResultFile(ResultFile):
     # -- OrcFxAPI calls ---------------------------------------------------------------------
     def batched(self) -> bool:
         """Does the installed OrcFxAPI have GetMultipleTimeHistories (and its DLL function)?"""
-        api = self.api
-        if not hasattr(api, "GetMultipleTimeHistories"):
-            return False
-        check = getattr(api, "ImportedFunctionAvailable", None)
-        function = getattr(api, "_GetMultipleTimeHistories", None)
-        return check is None or function is None or bool(check(function))
-
-    def time_histories(self, obj: str, variables: list[str], period, extra) -> np.ndarray:
-        """(samples, variables) of one object at one position: one call where possible."""
-        target = self._object(obj)
-        api = self.api
-        with self._dll(f"{obj} / {', '.join(variables)}"):
-            if len(variables) > 1 and self.batched():
-                specs = [api.TimeHistorySpecification(target, var, extra) for var in variables]
-                values = api.GetMultipleTimeHistories(specs, period)
-            else:
-                values = np.column_stack([target.TimeHistory(var, period, extra)
-                                          for var in variables])
-        return np.asarray(values, dtype=np.float64).reshape(-1, len(variables))
+        if self._batched is None:
+            api = self.api
+            check = getattr(api, "ImportedFunctionAvailable", None)
+            function = getattr(api, "_GetMultipleTimeHistories", None)
+            self._batched = hasattr(api, "GetMultipleTimeHistories") and (
+                check is None or function is None or bool(check(function)))
+        return self._batched
 
     def multiple(self, obj: str, var: str, extras: list, period) -> np.ndarray:
-        """(samples, positions) of one variable at several positions: one call where possible."""
+        """(samples, positions) of one variable at one or more positions (``extras``; None for
+        no position): one call for several where the installed OrcFxAPI can."""
         target = self._object(obj)
         api = self.api
         with self._dll(f"{obj} / {var}"):
-            if self.batched():
+            if len(extras) > 1 and self.batched():
                 specs = [api.TimeHistorySpecification(target, var, extra) for extra in extras]
                 values = api.GetMultipleTimeHistories(specs, period)
             else:
@@ -434,8 +438,7 @@ class OrcaFlexResultFile(ResultFile):
         the shared resolution does (legacy ``[t]`` and ``[NULL, NULL]`` become open-ended)."""
         if period.kind != "specified":
             return period_argument(self.api, period)
-        with self._dll("reading the simulation times"):
-            status = self._model.simulationTimeStatus
+        status = self._time_status()
         first, reached = float(status.StartTime), float(status.CurrentTime)
         if period.start > reached or period.end < first:
             raise ResultFileError(
@@ -475,9 +478,7 @@ class OrcaFlexResultFile(ResultFile):
         info = self._variable(obj, var)
         if not info.along_line:
             raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
-        target = self._object(obj)
-        with self._dll(f"{obj} node arc lengths"):
-            arcs = np.asarray(target.NodeArclengths, dtype=np.float64)
+        arcs = self._node_arcs(obj)
         if arc_range is not None:
             s0, s1 = arc_range
             arcs = arcs[(arcs >= s0 - 1e-9) & (arcs <= s1 + 1e-9)]
