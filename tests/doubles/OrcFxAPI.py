@@ -30,6 +30,9 @@ from typing import Any
 
 import numpy
 from orcapost.archive import Archive
+from orcapost.resultfile import (
+    _interpolate_rows,  # OrcaFlex interpolates linearly, as orcapost does
+)
 
 # ---------------------------------------------------------------------------------------------
 # Test controls
@@ -512,7 +515,7 @@ class OrcaFlexObject(DataObject):
             s = self._touchdown()[window]
         else:
             s = numpy.full(grid.shape[0], self._arc_of(extra, arcs))
-        return _along(arcs, grid, s)
+        return _interpolate_rows(arcs, grid, s)
 
     def _static(self, var: str, extra: ObjectExtra | None) -> float:
         for entry in self._entry()["variables"]:
@@ -559,18 +562,6 @@ class OrcaFlexLineObject(OrcaFlexRangeGraphObject):
 
 class OrcaFlexVesselObject(OrcaFlexObject):
     pass
-
-
-def _along(arcs: numpy.ndarray, grid: numpy.ndarray, s: numpy.ndarray) -> numpy.ndarray:
-    """Linear interpolation along the line, a point per row; node values exactly on nodes."""
-    s = numpy.clip(s.astype(numpy.float64), arcs[0], arcs[-1])
-    right = numpy.clip(numpy.searchsorted(arcs, s, side="right"), 1, arcs.shape[0] - 1)
-    left = right - 1
-    weight = (s - arcs[left]) / (arcs[right] - arcs[left])
-    rows = numpy.arange(grid.shape[0])
-    lo = grid[rows, left].astype(numpy.float64)
-    hi = grid[rows, right].astype(numpy.float64)
-    return numpy.where(weight == 0.0, lo, numpy.where(weight == 1.0, hi, lo + weight * (hi - lo)))
 
 
 def _period(period) -> Period:
