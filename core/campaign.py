@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -118,37 +118,36 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
-class MaxReduction(Reduction):
+class _FiniteReduction(Reduction):
+    """One numpy reduction over the group's non-empty cells, reported under the kind's name."""
+
+    Options = ReductionOptions
+    function: ClassVar[Callable[[np.ndarray], Any]]
+
+    def reduce(self, column, values, rows):
+        kept = _finite(values)
+        return {self.name: float(type(self).function(kept)) if kept.size else None}
+
+
+class MaxReduction(_FiniteReduction):
     """Largest value in each group of rows."""
 
     name = "max"
-    Options = ReductionOptions
-
-    def reduce(self, column, values, rows):
-        kept = _finite(values)
-        return {"max": float(kept.max()) if kept.size else None}
+    function = np.max
 
 
-class MinReduction(Reduction):
+class MinReduction(_FiniteReduction):
     """Smallest value in each group of rows."""
 
     name = "min"
-    Options = ReductionOptions
-
-    def reduce(self, column, values, rows):
-        kept = _finite(values)
-        return {"min": float(kept.min()) if kept.size else None}
+    function = np.min
 
 
-class MeanReduction(Reduction):
+class MeanReduction(_FiniteReduction):
     """Mean value over each group of rows (empty cells left out)."""
 
     name = "mean"
-    Options = ReductionOptions
-
-    def reduce(self, column, values, rows):
-        kept = _finite(values)
-        return {"mean": float(kept.mean()) if kept.size else None}
+    function = np.mean
 
 
 class GumbelOptions(ReductionOptions):
