@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -187,7 +188,7 @@ def test_export_passes_model_threads_and_licence_settings(double, sims, export, 
     delays = []
     monkeypatch.setattr(orcaflex, "_sleep", delays.append)
     for variable in orcaflex.ENVIRONMENT.values():
-        monkeypatch.setenv(variable, "")  # restored after the test, whatever export sets
+        monkeypatch.delenv(variable, raising=False)
     double._controls.licence_failures = 1
     sim = sorted(sims.glob("*.sim"))[0]
     result = export("export", sim, "--output", tmp_path / "out", "--model-threads", "2",
@@ -195,3 +196,5 @@ def test_export_passes_model_threads_and_licence_settings(double, sims, export, 
     assert result.exit_code == 0, result.output
     assert double._controls.thread_counts == [2, 2]  # the failed try, then the open
     assert len(delays) == 1 and 0.125 <= delays[0] <= 0.375
+    # Given as the run's source options: nothing leaks into the process environment.
+    assert not any(os.environ.get(v) for v in orcaflex.ENVIRONMENT.values())

@@ -10,7 +10,6 @@ cannot be read becomes a failure row while the others carry on. The summary tabl
 from __future__ import annotations
 
 import glob
-import os
 from pathlib import Path
 
 import click
@@ -83,7 +82,8 @@ def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]
 
 
 def export_config(files: list[Path], output: Path, *, objects, variables, pairs, data,
-                  precision: str, threads: int | None, executor: str | None) -> dict:
+                  precision: str, threads: int | None, executor: str | None,
+                  orcaflex: dict | None = None) -> dict:
     """The in-memory config of an export run."""
     column = {"label": "archive", "kind": "export", "directory": str(output),
               "objects": list(objects) or ["*"], "variables": list(variables) or ["*"],
@@ -96,7 +96,8 @@ def export_config(files: list[Path], output: Path, *, objects, variables, pairs,
     return {
         "version": CONFIG_VERSION,
         # Absolute file names: the folder only anchors them, and the outputs may sit inside it.
-        "inputs": {"directory": str(Path.cwd()), "files": [str(f) for f in files]},
+        "inputs": {"directory": str(Path.cwd()), "files": [str(f) for f in files],
+                   "sources": [{"name": "orcaflex", **orcaflex}] if orcaflex else []},
         "engine": engine,
         "results": {EXPORT_GROUP: {"columns": [column]}},
         "outputs": {"directory": str(output), "write_into_inputs": True},
@@ -137,17 +138,14 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
     """
     from orcapost.cli import run_config
     from orcapost.config import validate_data
-    from orcapost.plugins.sources.orcaflex import ENVIRONMENT, SIM_SUFFIX, load_orcfxapi
 
     pm = ctx.find_root().obj["pm"]
-    # The OrcaFlex source takes these from the environment, which worker processes inherit.
-    for key, value in (("thread_count", model_threads), ("licence_retries", licence_retries),
-                       ("licence_delay", licence_delay)):
-        if value is not None:
-            os.environ[ENVIRONMENT[key]] = str(value)
+    # The OrcaFlex source's options, given the way a config gives them (inputs.sources).
+    orcaflex = {key: value for key, value in (("thread_count", model_threads),
+                                              ("licence_retries", licence_retries),
+                                              ("licence_delay", licence_delay))
+                if value is not None}
     files = expand_inputs(inputs)
-    if any(f.suffix.lower() == SIM_SUFFIX for f in files):
-        load_orcfxapi()  # one clear message, before anything runs, if OrcaFlex is not here
     pairs: list = []
     data: list = []
     if config is not None:
@@ -157,7 +155,8 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
         pairs, data = selection_from_config(pm, config)
     output = output.resolve()
     settings = export_config(files, output, objects=objects, variables=variables, pairs=pairs,
-                             data=data, precision=precision, threads=threads, executor=executor)
+                             data=data, precision=precision, threads=threads, executor=executor,
+                             orcaflex=orcaflex)
     loaded = validate_data(settings, pm.registry, source="orcapost export",
                            base_directory=Path.cwd())
     ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet, no_progress=no_progress))

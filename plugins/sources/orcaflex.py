@@ -41,7 +41,7 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
 from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, Series, VariableInfo
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.vocabulary import Period, Position
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 SIM_SUFFIX = ".sim"
 #: OrcFxAPI's StatusCode values the plugin treats specially (the real module's numbers).
@@ -106,6 +106,14 @@ def dll_message(exc: BaseException) -> str:
 
 
 class OrcaFlexOptions(StrictModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _machine_defaults(cls, data: Any) -> Any:
+        # What the config leaves out comes from the machine's environment (see ENVIRONMENT).
+        if isinstance(data, dict):
+            return {**environment_settings(), **data}
+        return data
+
     thread_count: int = Field(default=1, ge=1, le=1024,
                               description="Threads each model may use (OrcFxAPI threadCount); "
                               "orcapost already runs files in parallel.")
@@ -130,9 +138,14 @@ ENVIRONMENT = {
 }
 
 
+def environment_settings() -> dict[str, str]:
+    """The options the environment variables set, by option name."""
+    return {key: os.environ[var] for key, var in ENVIRONMENT.items() if os.environ.get(var)}
+
+
 def options_from_environment() -> OrcaFlexOptions:
     """The source's options with the defaults the environment variables set."""
-    given = {key: os.environ[var] for key, var in ENVIRONMENT.items() if os.environ.get(var)}
+    given = environment_settings()
     try:
         return OrcaFlexOptions.model_validate(given)
     except ValidationError as exc:
