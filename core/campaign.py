@@ -106,8 +106,10 @@ def campaign_tables(specs: list, group_table: Callable[[str], tuple[pa.Table, li
             rows = rows.take(pa.array(keep, type=pa.int64()))
         try:
             tables[spec.name] = campaign_table(spec, rows, value_columns)
-        except (ValueError, ArithmeticError) as exc:
-            tables[spec.name] = pa.table({"error": [str(exc)]})
+        except Exception as exc:  # noqa: BLE001 - a plugin reduction's bug must not lose the run
+            # ValueError is this module's "cannot compute" message; anything else is named.
+            why = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+            tables[spec.name] = pa.table({"error": [why]})
     return tables
 
 

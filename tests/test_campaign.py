@@ -212,3 +212,34 @@ def test_lifetime_damage_reads_each_file_duration_from_a_column(pm, campaign, tm
             expected += p * np.mean(rates) * 25 * 365.25 * 86400
     assert all(row["tdp duration"] > 0 for row in rows)
     assert r["tdp damage lifetime damage"] == pytest.approx(expected, rel=1e-12)
+
+
+class _Broken(Reduction):
+    """A third-party reduction with a bug: it reads a metadata column that is not there."""
+
+    name = "broken"
+    Options = ReductionOptions
+
+    def reduce(self, column, values, rows):
+        return {"x": {}["no such key"]}
+
+
+@hookimpl(specname="orcapost_register_reductions")
+def _register_broken(register):
+    register(_Broken)
+
+
+def test_a_plugin_reduction_that_raises_any_error_leaves_a_one_row_error_table(pm, campaign,
+                                                                               tmp_path):
+    plugin = types.ModuleType("broken_plugin")
+    plugin.orcapost_register_reductions = _register_broken
+    pm.register(plugin, "broken_plugin")
+    _run(pm, _config(campaign, tmp_path, [
+        {"name": "bad", "group": "riser", "reductions": [{"kind": "broken",
+                                                          "columns": ["top max"]}]},
+        {"name": "good", "group": "riser", "reductions": [{"kind": "max",
+                                                           "columns": ["top max"]}]}]))
+    assert pq.read_table(tmp_path / "riser.parquet").num_rows == 8
+    (row,) = pq.read_table(tmp_path / "bad.parquet").to_pylist()
+    assert "KeyError" in row["error"] and "no such key" in row["error"]
+    assert pq.read_table(tmp_path / "good.parquet").num_rows == 1
