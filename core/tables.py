@@ -148,13 +148,9 @@ class TableBuilder:
         return self._campaign_tables
 
     def _rows_and_values(self, group: str) -> tuple[pa.Table, list[str]]:
-        table = self._group_table(group)
-        values = []
-        for result in self.results:
-            for key, value in result.values.get(group, {}).items():
-                if key not in values and not is_extra_table(value) and key in table.column_names:
-                    values.append(key)
-        return table, values
+        """A group's table and its value columns, by the names they have in it (a value key
+        that clashes with a load-case or leading column is renamed there)."""
+        return self._group_columns(group)
 
     def _ordered(self) -> list[FileResult]:
         # Completion order differs run to run; tables list files by path.
@@ -165,6 +161,10 @@ class TableBuilder:
         return self.table(group)
 
     def _group_table(self, group: str) -> pa.Table:
+        return self._group_columns(group)[0]
+
+    def _group_columns(self, group: str) -> tuple[pa.Table, list[str]]:
+        """A group's table and the names its value columns were given."""
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
@@ -184,9 +184,12 @@ class TableBuilder:
         }
         for key in load_case_keys:
             columns[_unique(key, columns)] = [r.load_case.get(key) for r in rows]
+        value_columns = []
         for key in value_keys:
-            columns[_unique(key, columns)] = [r.values.get(group, {}).get(key) for r in rows]
-        return pa.table({name: _array(values) for name, values in columns.items()})
+            name = _unique(key, columns)
+            columns[name] = [r.values.get(group, {}).get(key) for r in rows]
+            value_columns.append(name)
+        return pa.table({name: _array(values) for name, values in columns.items()}), value_columns
 
     def failures_table(self) -> pa.Table | None:
         failures = [f for r in self._ordered() for f in r.failures]

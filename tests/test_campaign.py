@@ -243,3 +243,20 @@ def test_a_plugin_reduction_that_raises_any_error_leaves_a_one_row_error_table(p
     (row,) = pq.read_table(tmp_path / "bad.parquet").to_pylist()
     assert "KeyError" in row["error"] and "no such key" in row["error"]
     assert pq.read_table(tmp_path / "good.parquet").num_rows == 1
+
+
+def test_a_value_column_renamed_for_clashing_with_a_load_case_column_is_the_one_reduced(
+        pm, campaign, tmp_path):
+    # The file-name's LC number, keyed "heading", clashes with the load-case heading (0, 45):
+    # the value column is written as heading_2, and that is the one the campaign reduces.
+    config = _config(campaign, tmp_path, [
+        {"name": "lc", "group": "meta", "reductions": [{"kind": "max", "columns": ["*"]}]}])
+    config["results"] = {"meta": {"columns": [
+        {"label": "{key}", "kind": "metadata", "pattern": r"LC(?P<heading>\d+)"}]}}
+    _run(pm, config)
+    rows = pq.read_table(tmp_path / "meta.parquet").to_pylist()
+    assert [r["heading_2"] for r in rows] == list(range(1, 9))
+    assert {r["heading"] for r in rows} == {0.0, 45.0}
+    (r,) = pq.read_table(tmp_path / "lc.parquet").to_pylist()
+    assert "error" not in r, r
+    assert r["heading_2 max"] == 8.0 and "heading max" not in r
