@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 #: Row status of a file. "partial": opened, but some columns failed (their cells are empty).
 STATUS_OK = "ok"
 STATUS_PARTIAL = "partial"
@@ -125,3 +127,10 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok == self.files and not self.interrupted else 1
+
+
+def plain(value: Any) -> Any:
+    """Numpy scalars to Python ones, so results stay plain, picklable, JSON-able data."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from orcapost.errors import ResultFileError
 from orcapost.markers import hookimpl
 from orcapost.results import (
@@ -26,6 +25,7 @@ from orcapost.results import (
     Failure,
     FileInfo,
     FileResult,
+    plain,
 )
 
 
@@ -142,13 +142,6 @@ def _rss() -> int:
     return process_rss(include_children=False)
 
 
-def _plain(value: Any) -> Any:
-    """Numpy scalars to Python ones, so results are plain data."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 @dataclass
 class FileTask:
     file: FileInfo
@@ -178,7 +171,7 @@ class FileTask:
         extract_start = time.perf_counter()
         try:
             result.simulation_state = opened.state()
-            result.load_case = {k: _plain(v) for k, v in opened.load_case().items()}
+            result.load_case = {k: plain(v) for k, v in opened.load_case().items()}
             for group_name, columns in self.plan.groups:
                 values = result.values.setdefault(group_name, {})
                 for column, extractor in columns:
@@ -192,7 +185,7 @@ class FileTask:
                         continue
                     if self.plan.shrinkers:
                         out = {name: self._shrunk(v) for name, v in out.items()}
-                    values.update({name: _plain(v) for name, v in out.items()})
+                    values.update({name: plain(v) for name, v in out.items()})
         except Exception as exc:
             result.failures.append(Failure(result.path, "extract", _reason(exc)))
         finally:

@@ -27,22 +27,12 @@ from orcapost.archive import (
 )
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
+from orcapost.plugins.extractors.metadata import DataItem
+from orcapost.plugins.sources.orcaflex import ARC_LENGTH_VARIABLE
 from orcapost.resultfile import ResultFile
-from orcapost.schemas.base import StrictModel
+from orcapost.results import plain
 from orcapost.schemas.config import ColumnOptions
 from pydantic import Field
-
-#: OrcaFlex's line variable that is the arc length of the point it is asked at.
-ARC_LENGTH = "Arc Length"
-
-
-class ModelDataItem(StrictModel):
-    """One model data item carried into the archive's load case."""
-
-    key: str | None = Field(default=None, description="Load-case key (default: 'object name').")
-    object: str = Field(min_length=1)
-    name: str = Field(min_length=1, description="The data name, e.g. WaveHs, InitialHeading.")
-    index: int | None = Field(default=None, description="Row of an indexed data item (from 0).")
 
 
 class ExportColumn(ColumnOptions):
@@ -58,7 +48,7 @@ class ExportColumn(ColumnOptions):
     precision: Literal["float64", "float32"] = Field(
         default="float64", description="float64 keeps the values exactly as the source returns "
         "them; float32 halves the size.")
-    data: list[ModelDataItem] = Field(default_factory=list,
+    data: list[DataItem] = Field(default_factory=list,
                                       description="Model data items added to the load case.")
 
 
@@ -76,7 +66,7 @@ def model_data_of(file: ResultFile, column: ExportColumn) -> dict[str, dict]:
     source = getattr(file, "model_metadata", None)
     found = {obj: dict(items) for obj, items in source().items()} if callable(source) else {}
     for item in column.data:
-        value = _plain(file.model_data(item.object, item.name, item.index))
+        value = _header_value(file.model_data(item.object, item.name, item.index))
         slot = found.setdefault(item.object, {})
         if item.index is None:
             slot[item.name] = value
@@ -95,20 +85,19 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
     times = np.asarray(file.sample_times(), dtype=np.float64)
     objects = []
     for info in file.catalogue():
-        names = [name for name in info.variables if _selected(column, info.name, name)]
-        line_names = [n for n in names if info.variables[n].along_line]
+        # Arc Length is the position itself; its value at Touchdown is the touchdown column.
+        names = [name for name in info.variables if _selected(column, info.name, name)
+                 and not (name == ARC_LENGTH_VARIABLE and info.variables[name].along_line)]
         if not names:
             continue
         variables: list[TimeVariable | LineVariable] = []
         arcs = touchdown = None
-        if line_names:
+        if info.has_touchdown and any(info.variables[n].along_line for n in names):
             touchdown = file.raw_touchdown(info.name)
         for name in names:
             var = info.variables[name]
             static = file.raw_static(info.name, name)
             if var.along_line:
-                if name == ARC_LENGTH:
-                    continue  # the position itself; its value at Touchdown is the touchdown column
                 arcs, grid = file.raw_line_values(info.name, name)
                 variables.append(LineVariable(name, var.units, np.asarray(grid, dtype=dtype),
                                               None if static is None
@@ -127,9 +116,6 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
     if not objects:
         raise ResultFileError("nothing to export: no object and variable match the selection")
     load_case = dict(file.load_case())
-    for item in column.data:
-        key = item.key or f"{item.object} {item.name}"
-        load_case[key] = _plain(file.model_data(item.object, item.name, item.index))
     interval = float(np.median(np.diff(times))) if times.size > 1 else None
     return SimulationData(
         time=times, stages=file.stages(), objects=objects, load_case=load_case,
@@ -138,9 +124,9 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
     )
 
 
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
+def _header_value(value):
+    """A model data value as the archive's JSON header holds it."""
+    value = plain(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

@@ -39,6 +39,7 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
     point_extra,
 )
 from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, Series, VariableInfo
+from orcapost.results import plain
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.vocabulary import Period, Position
 from pydantic import Field, ValidationError, model_validator
@@ -265,7 +266,7 @@ class OrcaFlexResultFile(ResultFile):
         target = self._object(object)
         with self._dll(f"model data {object} / {name}"):
             value = target.GetData(name, -1 if index is None else int(index))
-        return _plain(value)
+        return plain(value)
 
     def model_metadata(self) -> dict[str, dict[str, Any]]:
         """The model data orcapost carries: {object: {data name: value}} (environment wave,
@@ -279,7 +280,7 @@ class OrcaFlexResultFile(ResultFile):
                 for _, names in DEFAULT_METADATA:
                     for data_name in names:
                         try:
-                            items[data_name] = _plain(environment.GetData(data_name, -1))
+                            items[data_name] = plain(environment.GetData(data_name, -1))
                             break
                         except api.DLLError:
                             continue
@@ -290,7 +291,7 @@ class OrcaFlexResultFile(ResultFile):
                         heading = self._object(info.name).GetData(VESSEL_HEADING, -1)
                     except api.DLLError:
                         continue
-                    found.setdefault(info.name, {})[VESSEL_HEADING] = _plain(heading)
+                    found.setdefault(info.name, {})[VESSEL_HEADING] = plain(heading)
             self._metadata = {obj: items for obj, items in found.items() if items}
         return self._metadata
 
@@ -531,12 +532,6 @@ class OrcaFlexResultFile(ResultFile):
         target = self._object(obj)
         with self._dll(f"{obj} / {var} static state"):
             return float(target.StaticResult(var, extra))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 class OrcaFlexSource(Source):
