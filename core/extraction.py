@@ -1,4 +1,5 @@
-"""Helpers for extractor authors: expand a column's glob patterns and name its outputs."""
+"""Helpers for extractor authors: expand a column's glob patterns and name its outputs
+(:class:`Namer`, :func:`namer_for`) and its extra tables (:func:`table_name`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from orcapost.resultfile import ObjectInfo, ResultFile, VariableInfo
 
@@ -54,6 +56,24 @@ class Namer:
         for part in self.append:
             name += f" {parts[part]}"
         return name
+
+
+def namer_for(label: str, found: list[Target], parts: list[str] | None = None) -> Namer:
+    """The :class:`Namer` of a column's outputs over the targets it matched: ``object`` and
+    ``variable`` vary when the targets have more than one of them, then ``parts`` (e.g.
+    ``["statistic"]`` when several statistics were asked for)."""
+    varying = []
+    if len({t.obj.name for t in found}) > 1:
+        varying.append("object")
+    if len({t.var.name for t in found}) > 1:
+        varying.append("variable")
+    return Namer(label, varying + list(parts or []))
+
+
+def table_name(label: str, column: Any) -> str:
+    """The name of a column's extra table: its label with the patterns it was given."""
+    return Namer(label, [])(object=getattr(column, "object", ""),
+                            variable=getattr(column, "variable", ""), statistic="")
 
 
 class _Missing(dict):

@@ -1,10 +1,9 @@
-"""What several extractors share: arc-length options and the names of their outputs."""
+"""What several extractors share: arc-length options."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from orcapost.extraction import Namer, Target
 from pydantic import BeforeValidator
 
 
@@ -43,18 +42,3 @@ ArcLengths = Annotated[
     BeforeValidator(_sections),
 ]
 
-
-def namer_for(label: str, found: list[Target], parts: list[str] | None = None) -> Namer:
-    """A Namer whose varying parts are those with more than one value among the targets."""
-    varying = []
-    if len({t.obj.name for t in found}) > 1:
-        varying.append("object")
-    if len({t.var.name for t in found}) > 1:
-        varying.append("variable")
-    return Namer(label, varying + list(parts or []))
-
-
-def table_name(label: str, column: Any) -> str:
-    """The name of a column's extra table: its label with the patterns it was given."""
-    return Namer(label, [])(object=getattr(column, "object", ""),
-                            variable=getattr(column, "variable", ""), statistic="")

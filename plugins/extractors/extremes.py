@@ -25,9 +25,8 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
-from orcapost.extraction import targets
+from orcapost.extraction import namer_for, targets
 from orcapost.numerics import extremes as ev
-from orcapost.plugins.extractors._common import namer_for
 from orcapost.resultfile import sample_interval
 from orcapost.schemas.config import SeriesColumn
 from pydantic import Field, model_validator

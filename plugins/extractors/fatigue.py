@@ -23,10 +23,10 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import OrcapostError, ResultFileError
-from orcapost.extraction import targets
+from orcapost.extraction import namer_for, table_name, targets
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
-from orcapost.plugins.extractors._common import ArcLength, namer_for, table_name
+from orcapost.plugins.extractors._common import ArcLength
 from orcapost.schemas.config import SeriesColumn
 from orcapost.tables import extra_table
 from pydantic import Field, field_validator, model_validator

@@ -14,8 +14,7 @@ from typing import Literal
 import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
-from orcapost.extraction import targets
-from orcapost.plugins.extractors._common import namer_for
+from orcapost.extraction import namer_for, targets
 from orcapost.schemas.config import SeriesColumn
 from pydantic import Field
 

@@ -16,9 +16,9 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
-from orcapost.extraction import targets
+from orcapost.extraction import namer_for, table_name, targets
 from orcapost.numerics.envelopes import envelopes
-from orcapost.plugins.extractors._common import ArcLengths, namer_for, table_name
+from orcapost.plugins.extractors._common import ArcLengths
 from orcapost.schemas.config import ColumnOptions
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
 from orcapost.tables import extra_table

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from orcapost import hookimpl
 from orcapost.components import Extractor
-from orcapost.extraction import targets
-from orcapost.plugins.extractors._common import namer_for
+from orcapost.extraction import namer_for, targets
 from orcapost.schemas.config import ColumnOptions
 from orcapost.schemas.vocabulary import PositionField
 from pydantic import Field

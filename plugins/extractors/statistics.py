@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
-from orcapost.extraction import Namer, targets
+from orcapost.extraction import namer_for, targets
 from orcapost.schemas.config import SeriesColumn
 from pydantic import AfterValidator, Field
 
@@ -119,39 +119,16 @@ class StatisticsExtractor(Extractor):
 
     def extract(self, file, column: StatisticsColumn) -> dict:
         found = list(targets(file, column))
-        varying = []
-        if len({t.obj.name for t in found}) > 1:
-            varying.append("object")
-        if len({t.var.name for t in found}) > 1:
-            varying.append("variable")
-        if len(column.statistics) > 1:
-            varying.append("statistic")
-        names = self._names(column, tuple(varying))
+        name = namer_for(column.label, found,
+                         ["statistic"] if len(column.statistics) > 1 else [])
         out = {}
         for target in found:
             obj, var = target.obj.name, target.var.name
             series = file.time_history(obj, var, column.position, column.period)
             stats = compute_statistics(series.time, series.values, column.statistics, column.ddof)
             for statistic, value in stats.items():
-                out[names(obj, var, statistic)] = value
+                out[name(object=obj, variable=var, statistic=statistic)] = value
         return out
-
-    def _names(self, column: StatisticsColumn, varying: tuple[str, ...]):
-        """Output names of a column, formatted once per (object, variable, statistic): the same
-        column names the same outputs in every file of a campaign."""
-        cache = self.__dict__.setdefault("_name_cache", {})
-        namer = Namer(column.label, list(varying))
-
-        def name(obj: str, var: str, statistic: str) -> str:
-            key = (column.label, varying, obj, var, statistic)
-            found = cache.get(key)
-            if found is None:
-                if len(cache) > 100_000:  # glob patterns over many files: stay bounded
-                    cache.clear()
-                found = cache[key] = namer(object=obj, variable=var, statistic=statistic)
-            return found
-
-        return name
 
 
 @hookimpl

@@ -15,8 +15,7 @@ from typing import Literal
 import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
-from orcapost.extraction import targets
-from orcapost.plugins.extractors._common import namer_for, table_name
+from orcapost.extraction import namer_for, table_name, targets
 from orcapost.schemas.config import SeriesColumn
 from orcapost.tables import extra_table
 from pydantic import Field
