@@ -76,6 +76,11 @@ def test_a_misspelled_command_gets_the_exact_located_message(run_cli, write_conf
      "a thread count is a whole number >= 1 or 'auto', not 'many'"),
     ("orcaflex:\n", "file_management: [a, b]\norcaflex:\n", 2,
      "file_management must be a mapping, not list"),
+    ("    summary:\n      flag: True\n", "    summary: true\n", 4,
+     "orcaflex.postprocess.summary: summary must be a mapping (flag: True or False, ...), "
+     "not bool True"),
+    ("    summary:\n", "    RAOs: [a]\n    summary:\n", 4,
+     "orcaflex.postprocess.RAOs: RAOs must be a mapping"),
 ])
 def test_malformed_legacy_input_is_located(run_cli, write_config, old, new, line, says):
     path = write_config(_with(old, new))
@@ -85,6 +90,17 @@ def test_malformed_legacy_input_is_located(run_cli, write_config, old, new, line
         assert f"{path}:{line}: " in result.output, result.output
         assert says in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_null_postprocess_kind_is_empty_not_a_crash(run_cli, write_config):
+    text = (GOOD.replace("    summary:\n      flag: True\n",
+                         "    summary: null\n    RangeGraph: {flag: True}\n")
+            .replace("summary_settings:", "RangeGraph_settings:")
+            .replace("Command: TimeHistory", "Command: Range Graph")
+            .replace("          objectExtra: [End B]\n", ""))
+    result = run_cli("validate", write_config(text))
+    assert result.exit_code == 0, result.output
+    assert "ok (results: moorings)" in result.output
 
 
 def test_every_problem_is_reported_at_once(run_cli, write_config):

@@ -146,6 +146,23 @@ def _flag(post: dict, kind: str) -> bool:
     return isinstance(block, dict) and block.get("flag") is True
 
 
+def _postprocess(merged: dict) -> dict:
+    """orcaflex.postprocess with every kind checked to be a mapping (a null kind is empty)."""
+    base = ("orcaflex", "postprocess")
+    post = merged["orcaflex"].get("postprocess")
+    if not isinstance(post, dict):
+        raise MigrationIssues([(base, "orcaflex.postprocess must be a mapping of kinds with "
+                                "flags")])
+    post = {kind: {} if block is None else block for kind, block in post.items()}
+    issues = [(base + (kind,), f"{kind} must be a mapping (flag: True "
+               f"or False, ...), not {type(post[kind]).__name__} {post[kind]!r}")
+              for kind in LEGACY_BASE["orcaflex"]["postprocess"]
+              if not isinstance(post.get(kind, {}), dict)]
+    if issues:
+        raise MigrationIssues(issues)
+    return post
+
+
 def _expand_master(settings: dict, master: Any, key: str, issues, origins) -> dict:
     """Merge master group i into group i (by position), and the master group's Columns[0] into
     every column of group i, as the legacy tool did."""
@@ -300,13 +317,13 @@ def _inputs(files: dict, issues, origins) -> dict:
     return inputs
 
 
-def _sink(merged: dict, user: dict, notes, origins) -> dict:
+def _sink(merged: dict, post: dict, user: dict, notes, origins) -> dict:
     sink: dict[str, Any] = {"name": "legacy_csv"}
     meta = user.get("meta") if isinstance(user.get("meta"), dict) else {}
     if isinstance(meta.get("label"), (str, int)) and str(meta["label"]):
         sink["label"] = str(meta["label"])
         origins[("outputs", "formats", 0, "label")] = ("meta", "label")
-    statistics = merged["orcaflex"]["postprocess"].get("summary", {}).get("statistics") or {}
+    statistics = post.get("summary", {}).get("statistics") or {}
     summary = merged.get("summary_settings") if isinstance(merged.get("summary_settings"),
                                                            dict) else {}
     rows = []
@@ -318,7 +335,7 @@ def _sink(merged: dict, user: dict, notes, origins) -> dict:
             add and add in summary
         ):
             rows.append(name)
-    decimals = merged["orcaflex"]["postprocess"].get("summary", {}).get("csv_decimal")
+    decimals = post.get("summary", {}).get("csv_decimal")
     if isinstance(decimals, int) and not isinstance(decimals, bool) and decimals >= 0:
         sink["decimals"] = decimals
         origins[("outputs", "formats", 0, "decimals")] = (
@@ -526,10 +543,7 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                                          issues, origins)
             notes.append(f"{key}_master merged into {key} (group by position, Columns[0] into "
                          "every column)")
-    post = merged["orcaflex"].get("postprocess")
-    if not isinstance(post, dict):
-        raise MigrationIssues([(("orcaflex", "postprocess"), "orcaflex.postprocess must be a "
-                                "mapping of kinds with flags")])
+    post = _postprocess(merged)
     consumed = {("summary_settings_master",), ("linked_statistics_settings_master",),
                 ("time_series_settings_master",), ("meta", "label"),
                 ("orcaflex", "postprocess", "summary"), ("orcaflex", "postprocess", "RangeGraph"),
@@ -571,7 +585,7 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     if isinstance(files.get("output_directory"), str):
         outputs["directory"] = files["output_directory"]
         origins[("outputs", "directory")] = ("file_management", "output_directory")
-    outputs["formats"] = [_sink(merged, user, notes, origins)]
+    outputs["formats"] = [_sink(merged, post, user, notes, origins)]
     out["outputs"] = outputs
     notes.append("outputs use the legacy_csv sink: <config>[_label]_<group>.csv with the legacy "
                  "leading columns")
