@@ -59,8 +59,8 @@ def campaign_table(spec, rows: pa.Table, value_columns: list[str]) -> pa.Table:
     if missing:
         raise ValueError(f"campaign table {spec.name!r}: no column {missing[0]!r} in group "
                          f"{spec.group!r} to group rows by")
-    keys = [tuple(rows.column(name)[i].as_py() for name in spec.by)
-            for i in range(rows.num_rows)]
+    by = [rows.column(name).to_pylist() for name in spec.by]
+    keys = list(zip(*by, strict=True)) if by else [()] * rows.num_rows
     order: dict[tuple, list[int]] = {}
     for i, key in enumerate(keys):
         order.setdefault(key, []).append(i)
@@ -68,6 +68,9 @@ def campaign_table(spec, rows: pa.Table, value_columns: list[str]) -> pa.Table:
     out: dict[str, list[Any]] = {name: [key[j] for key, _ in groups]
                                  for j, name in enumerate(spec.by)}
     out["files"] = [len(indices) for _, indices in groups]
+    # Each group's rows, taken once for every reduction and value column.
+    indices = [np.asarray(members, dtype=np.int64) for _, members in groups]
+    subsets = [rows.take(pa.array(members)) for members in indices]
     for reduction_spec in spec.reductions:
         reduction = _reduction(reduction_spec)
         columns = [c for c in value_columns
@@ -77,9 +80,8 @@ def campaign_table(spec, rows: pa.Table, value_columns: list[str]) -> pa.Table:
                              f"{reduction_spec.columns} match no value column of {spec.group!r}")
         for column in columns:
             values = _floats(rows.column(column))
-            for g, (_, indices) in enumerate(groups):
-                subset = rows.take(pa.array(indices, type=pa.int64()))
-                for suffix, value in reduction.reduce(column, values[indices], subset).items():
+            for g, (members, subset) in enumerate(zip(indices, subsets, strict=True)):
+                for suffix, value in reduction.reduce(column, values[members], subset).items():
                     name = f"{column} {suffix}"
                     out.setdefault(name, [None] * len(groups))[g] = _plain(value)
     return pa.table(out)
