@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
-from orcapost.migrations import MigrationIssues, migrate
+from orcapost.migrations import Migration, MigrationIssues, MigrationOptions, migrate
 from pydantic import ValidationError
 
 
@@ -52,6 +52,8 @@ class LoadedConfig:
     data: dict[str, Any]
     migrated_from: int | None = None
     warnings: list[str] = field(default_factory=list)
+    #: How the file came to the current version (notes, dropped keys, key origins).
+    migration: Migration | None = None
 
     def resolve(self, path: Path) -> Path:
         """A config path (inputs.directory, outputs.directory) relative to the config file."""
@@ -177,9 +179,10 @@ def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[Conf
 def validate_data(
     data: Any, registry, *, source: str = "<config>", text: str | None = None,
     path: Path | None = None, base_directory: Path | None = None,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None, options: MigrationOptions | None = None,
 ) -> LoadedConfig:
-    """Migrate and validate an already-parsed config; ``overrides`` are dotted v2 keys."""
+    """Migrate (with ``options``) and validate an already-parsed config; ``overrides`` are
+    dotted v2 keys."""
     if data is None:
         raise ConfigError(source, [ConfigIssue("", None, "the file is empty: a config is a "
                                                "mapping with version, inputs and results")])
@@ -189,7 +192,7 @@ def validate_data(
             f"not a {type(data).__name__}"
         ))])
     try:
-        migration = migrate(data, source=source)
+        migration = migrate(data, source=source, options=options)
     except MigrationIssues as exc:
         raise ConfigError(source, [
             ConfigIssue(".".join(map(str, path)), line_of(text, path) if text else None, message)
@@ -216,7 +219,7 @@ def validate_data(
     return LoadedConfig(
         model=model, path=path, base_directory=base, data=current,
         migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
-        warnings=warnings,
+        warnings=warnings, migration=migration,
     )
 
 

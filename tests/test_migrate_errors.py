@@ -4,6 +4,8 @@ YAML syntax errors."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 GOOD = """\
@@ -146,3 +148,26 @@ def test_a_problem_found_after_migration_names_the_legacy_key_and_line(run_cli, 
     assert (f"{path}:13: summary_settings.groups.0.Columns.0.ArcLength: arc_length range "
             "[50, 0] ends before it starts (migrated to results.moorings.columns.1.arc_length)"
             ) in result.output
+
+
+def test_migrate_and_validate_report_a_post_migration_problem_alike(pm, run_cli, write_config):
+    """`orcapost migrate` validates once, from the original text: the same legacy key and line
+    as `orcapost validate`, not a line of the migrated text."""
+    from orcapost.cli import cli
+
+    pm.hook.orcapost_register_commands(cli=cli)
+    text = _with("Command: TimeHistory", "Command: Range Graph").replace(
+        "          objectExtra: [End B]\n", "          ArcLength: [50, 0]\n")
+    path = write_config(text)
+    validated = run_cli("validate", path)
+    migrated = run_cli("migrate", path)
+    assert validated.exit_code == migrated.exit_code == 2
+
+    def located(output: str) -> list[str]:
+        return [line.strip() for line in output.splitlines()
+                if re.match(rf"{re.escape(str(path))}:\d", line.strip())]
+
+    assert located(validated.output) == [
+        f"{path}:13: summary_settings.groups.0.Columns.0.ArcLength: arc_length range [50, 0] "
+        "ends before it starts (migrated to results.moorings.columns.1.arc_length)"]
+    assert located(migrated.output) == located(validated.output)

@@ -49,7 +49,7 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
     """Migrate one file in memory and check the result validates."""
     from orcapost.config import ConfigError, read_yaml, validate_data
     from orcapost.legacy.text import render
-    from orcapost.migrations import MigrationIssues, MigrationOptions, migrate
+    from orcapost.migrations import MigrationOptions
 
     try:
         original = path.read_text(encoding="utf-8")
@@ -57,28 +57,20 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
         return Outcome(path, "error", lines=[f"cannot read it: {exc}"])
     try:
         data = read_yaml(original, str(path))
-        if not isinstance(data, dict):
-            if not explicit:  # an empty file or a YAML list (a CI file, a playbook)
-                what = "empty" if data is None else f"a YAML {type(data).__name__}"
-                return Outcome(path, "skipped", original=original,
-                               lines=[f"{what}, not a post-processing config"])
-            validate_data(data, registry, source=str(path), text=original)
-        try:
-            migration = migrate(data, str(path), MigrationOptions(keep_threads=keep_threads))
-        except MigrationIssues as exc:
-            if any(BASE_CONFIG_MARK in message for _, message in exc.issues):
-                return Outcome(path, "skipped", original=original, lines=[
-                    "the legacy tool's base config: its defaults are built into the migration, "
-                    "and it defines no results to run"])
-            validate_data(data, registry, source=str(path), text=original)
-            raise
-        if not migration.changed:
-            validate_data(data, registry, source=str(path), text=original, path=path)
-            return Outcome(path, "current", original=original, from_version=CONFIG_VERSION)
-        text = render(migration.data, migration.origins, original)
-        validate_data(read_yaml(text, str(path)), registry, source=f"{path} (migrated)",
-                      path=path)
+        if not isinstance(data, dict) and not explicit:
+            # An empty file or a YAML list (a CI file, a playbook).
+            what = "empty" if data is None else f"a YAML {type(data).__name__}"
+            return Outcome(path, "skipped", original=original,
+                           lines=[f"{what}, not a post-processing config"])
+        # Validated once, from the original text: errors name the legacy key and its line,
+        # exactly as `orcapost validate` reports them.
+        loaded = validate_data(data, registry, source=str(path), text=original, path=path,
+                               options=MigrationOptions(keep_threads=keep_threads))
     except ConfigError as exc:
+        if any(BASE_CONFIG_MARK in issue.message for issue in exc.issues):
+            return Outcome(path, "skipped", original=original, lines=[
+                "the legacy tool's base config: its defaults are built into the migration, "
+                "and it defines no results to run"])
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     except OrcapostError as exc:
         if not explicit and "orcapost post-processes" in exc.message:
@@ -86,6 +78,10 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
                            lines=[exc.message.split(". orcapost")[0].split(": ", 1)[-1]
                                   .removeprefix("this is ")])
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
+    migration = loaded.migration
+    if not migration.changed:
+        return Outcome(path, "current", original=original, from_version=CONFIG_VERSION)
+    text = render(migration.data, migration.origins, original)
     lines = [f"changed: {note}" for note in migration.notes]
     lines += [f"dropped: {note}" for note in migration.dropped]
     return Outcome(path, "migrated", text=text, original=original,
