@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 from orcapost.config import load_config
+from orcapost.plugins.sinks.legacy_csv import LEADING
 from orcapost.plugins.sources.archive import ArchiveResultFile
 
 COLUMNS = [
@@ -96,3 +97,49 @@ def test_a_failed_file_has_its_status_and_a_failures_table(run_cli, write_config
 def test_the_sink_is_documented_in_the_schema(pm, write_config, campaign, tmp_path):
     loaded = load_config(write_config(_config(campaign, tmp_path, {"label": "x"})), pm.registry)
     assert [f.name for f in loaded.model.outputs.formats] == ["csv", "legacy_csv"]
+
+
+def _legacy_only(inputs, outputs, legacy: dict, columns=COLUMNS, **sections) -> dict:
+    return {"version": 2, "inputs": {"directory": str(inputs)},
+            "results": {"vessel": {"columns": columns}},
+            "outputs": {"directory": str(outputs), "formats": [{"name": "legacy_csv", **legacy}]},
+            **sections}
+
+
+def test_the_config_campaign_tables_are_written_under_the_legacy_naming(run_cli, write_config,
+                                                                          campaign, tmp_path):
+    out = tmp_path / "out"
+    tables = [{"name": "by_heading", "group": "vessel", "by": ["heading"],
+               "reductions": [{"kind": "max", "columns": ["heave max"]}]}]
+    path = write_config(_legacy_only(campaign, out, {"label": "run1"}, campaign=tables), "job.yml")
+    assert run_cli("run", path, "--quiet").exit_code == 0
+    rows = _read(out / "job_run1_by_heading.csv")
+    assert "heading" in rows[0] and len(rows) == 3  # the two headings of the demo campaign
+    # The reduction saw the plain group rows: its maximum is the largest heave max of a file.
+    vessel = _read(out / "job_run1_vessel.csv")
+    heave = [float(r[vessel[0].index("heave max")]) for r in vessel[1:]]
+    reduced = [float(cell) for r in rows[1:] for name, cell in zip(rows[0], r, strict=True)
+               if "heave max" in name]
+    assert max(reduced) == pytest.approx(max(heave), abs=1e-6)
+
+
+@pytest.mark.parametrize("label", ["sim {time}", "T"])
+def test_a_custom_simulation_times_label_still_fills_start_and_stop(run_cli, write_config,
+                                                                     campaign, tmp_path, label):
+    out = tmp_path / "out"
+    columns = [{"kind": "simulation_times", "label": label}, *COLUMNS[1:]]
+    path = write_config(_legacy_only(campaign, out, {}, columns), "job.yml")
+    assert run_cli("run", path, "--quiet").exit_code == 0
+    table = _read(out / "job_vessel.csv")
+    assert table[0] == [*LEADING, "heave max", "top tension"]
+    assert all(float(row[3]) < float(row[4]) for row in table[1:])
+
+
+def test_a_stale_failures_table_is_removed_when_no_file_fails(run_cli, write_config, campaign,
+                                                             tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "failures.csv").write_text("file,reason\nold.arrow,from an earlier run\n")
+    path = write_config(_legacy_only(campaign, out, {}), "job.yml")
+    assert run_cli("run", path, "--quiet").exit_code == 0
+    assert (out / "job_vessel.csv").exists() and not (out / "failures.csv").exists()

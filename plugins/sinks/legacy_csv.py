@@ -6,6 +6,10 @@ columns ``fe_filename`` (absolute path, forward slashes), ``fe_filename_stem``, 
 any config may. ``start_time``/``stop_time`` come from a ``simulation_times`` column in the group
 (migrated configs have one); without it they are empty.
 
+The sink is the csv sink with the config's groups named and laid out the legacy way: extra
+tables, campaign tables and ``failures.csv`` are written as the csv sink writes them, under the
+same legacy naming (failures.csv excepted).
+
 Also registers the ``simulation_times`` extractor: a simulation's start time (the start of the
 build-up stage) and the time it reached.
 """
@@ -15,17 +19,18 @@ from __future__ import annotations
 import csv
 import math
 import statistics as stats
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-import pyarrow.csv as pacsv
+import pyarrow as pa
 from orcapost import hookimpl
-from orcapost.atomic import atomic_path
-from orcapost.components import Extractor, Sink
+from orcapost.components import Extractor
+from orcapost.plugins.sinks.csv import CsvSink
 from orcapost.results import STATUS_FAILED
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.config import ColumnOptions
-from orcapost.tables import TableBuilder
+from orcapost.tables import TableBuilder, _array
 from pydantic import Field
 
 LEADING = ("fe_filename", "fe_filename_stem", "run_status", "start_time", "stop_time")
@@ -36,6 +41,12 @@ ROW_NAMES = {"min": "Minimum", "max": "Maximum", "mean": "Mean", "std": "StdDev"
 class SimulationTimesColumn(ColumnOptions):
     label: str = Field(default="{time}", min_length=1,
                        description="Output names; {time} is start_time or stop_time.")
+
+
+def time_names(label: str) -> tuple[str, str]:
+    """The output names of a simulation_times column: (start, stop)."""
+    start, stop = (label.format(time=t) if "{time}" in label else f"{label} {t}" for t in TIMES)
+    return start, stop
 
 
 class SimulationTimesExtractor(Extractor):
@@ -49,9 +60,7 @@ class SimulationTimesExtractor(Extractor):
         stages = file.stages()
         start = float(stages[0].start) if stages else float(times[0])
         stop = float(times[-1]) if len(times) else start
-        label = column.label
-        names = [label.format(time=t) if "{time}" in label else f"{label} {t}" for t in TIMES]
-        return dict(zip(names, (start, stop), strict=True))
+        return dict(zip(time_names(column.label), (start, stop), strict=True))
 
 
 class LegacyCsvOptions(StrictModel):
@@ -65,78 +74,79 @@ class LegacyCsvOptions(StrictModel):
                                  "decimals (the legacy csv_decimal); null keeps every digit.")
 
 
-class LegacyCsvSink(Sink):
+class LegacyTables(TableBuilder):
+    """The run's tables, with the config's result groups passed through ``layout``.
+
+    ``layout(group, table, values)`` gets the plain group table and the names of its value
+    columns. Campaign tables still reduce the plain group tables (they need the load-case
+    columns the legacy layout leaves out).
+    """
+
+    layout: Callable[[str, pa.Table, list[str]], pa.Table]
+
+    def group_table(self, group: str) -> pa.Table:
+        if group not in self.group_order:
+            return super().group_table(group)
+        table, values = self._rows_and_values(group)
+        return self.layout(group, table, values)
+
+
+class LegacyCsvSink(CsvSink):
     """CSV tables in the legacy summary shape: <config>[_label]_<group>.csv, fe_filename first."""
 
     name = "legacy_csv"
     Options = LegacyCsvOptions
 
     def open(self, context) -> None:
-        self.directory = Path(context.output_directory)
-        self.stem = context.config_stem
-        self.groups = list(context.config.results)
-        self.builder = TableBuilder(list(self.groups))
-
-    def add(self, result) -> None:
-        self.builder.add(result)
-
-    def file_name(self, group: str) -> str:
+        super().open(context)
         label = f"_{self.options.label}" if self.options.label else ""
-        return f"{self.stem}{label}_{group}.csv"
+        self.naming = "{config}" + label.replace("{", "{{").replace("}", "}}") + "_{group}"
+        self.builder = LegacyTables.for_run(context)
+        self.builder.layout = self.legacy_table
+        # A group's start/stop come from its simulation_times column, whatever its label.
+        self.times = {
+            group: next((time_names(c.label) for c in spec.columns
+                         if c.kind == SimulationTimesExtractor.name), ())
+            for group, spec in context.config.results.items()
+        }
 
-    def rows(self, group: str) -> tuple[list[str], list[list]]:
-        """The header and rows of one group's table (statistics rows included)."""
-        results = sorted(self.builder.results, key=lambda r: r.path)
-        labels: list[str] = []
-        for result in results:
-            for key, value in result.values.get(group, {}).items():
-                # A dict is a table of its own (a time history), never a cell.
-                if key not in labels and key not in TIMES and not isinstance(value, dict):
-                    labels.append(key)
-        rows = []
-        for result in results:
-            values = result.values.get(group, {})
-            path = Path(result.path)
-            status = result.status if result.status == STATUS_FAILED else (
-                result.simulation_state or result.status)
-            rows.append([path.resolve().as_posix(), path.stem, status,
-                         *(self._round(values.get(t)) for t in TIMES),
-                         *(self._round(values.get(label)) for label in labels)])
+    def legacy_table(self, group: str, table: pa.Table, values: list[str]) -> pa.Table:
+        """A group's table (one row per file, by path) in the legacy layout, from the plain
+        group table and the names of its value columns."""
+        times = [name if name in values else None for name in self.times.get(group, ())]
+        statuses = zip(table["status"].to_pylist(), table["simulation_state"].to_pylist(),
+                       strict=True)
+        paths = [Path(p) for p in table["path"].to_pylist()]
+        columns: list[tuple[str, list]] = [
+            ("fe_filename", [p.resolve().as_posix() for p in paths]),
+            ("fe_filename_stem", [p.stem for p in paths]),
+            ("run_status", [s if s == STATUS_FAILED else (state or s) for s, state in statuses]),
+            *((leading, self._cells(table, name)) for leading, name in
+              zip(TIMES, times or (None, None), strict=True)),
+            *((name, self._cells(table, name)) for name in values if name not in times),
+        ]
         for name in self.options.statistics:
-            row: list = [ROW_NAMES[name], ROW_NAMES[name], None, None, None]
-            for index in range(len(LEADING), len(LEADING) + len(labels)):
-                numbers = [r[index] for r in rows[:len(results)] if _numeric(r[index])]
-                row.append(self._round(_aggregate(name, numbers)))
-            rows.append(row)
-        return [*LEADING, *labels], rows
+            for index, (_, column) in enumerate(columns):
+                if index < len(LEADING):
+                    column.append(ROW_NAMES[name] if index < 2 else None)
+                else:
+                    numbers = [v for v in column[:table.num_rows] if _numeric(v)]
+                    column.append(self._round(_aggregate(name, numbers)))
+        return pa.Table.from_arrays([_array(column) for _, column in columns],
+                                    names=[name for name, _ in columns])
 
-    def close(self, summary) -> list[Path]:
-        written = []
-        for group in self.groups:
-            header, rows = self.rows(group)
-            path = self.directory / self.file_name(group)
-            with atomic_path(path) as tmp:
-                with open(tmp, "w", newline="", encoding="utf-8") as handle:
-                    writer = csv.writer(handle)
-                    writer.writerow(header)
-                    writer.writerows(["" if v is None else v for v in row] for row in rows)
-            written.append(path)
-        # Tables beside the groups (time histories, envelopes), when the builder makes them:
-        # plain CSVs under the same legacy naming.
-        for name in self.builder.groups():
-            if name in self.groups or not hasattr(self.builder, "table"):
-                continue
-            path = self.directory / self.file_name(name)
-            with atomic_path(path) as tmp:
-                pacsv.write_csv(self.builder.table(name), str(tmp))
-            written.append(path)
-        failures = self.builder.failures_table()
-        if failures is not None:
-            path = self.directory / "failures.csv"
-            with atomic_path(path) as tmp:
-                pacsv.write_csv(failures, str(tmp))
-            written.append(path)
-        return written
+    def _cells(self, table: pa.Table, name: str | None) -> list:
+        if name is None:
+            return [None] * table.num_rows
+        return [self._round(v) for v in table[name].to_pylist()]
+
+    def write_table(self, table: pa.Table, path: Path) -> None:
+        # Python's csv module, as the legacy tool wrote: unquoted names, 2.0 not 2.
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(table.column_names)
+            cells = zip(*(column.to_pylist() for column in table.columns), strict=True)
+            writer.writerows(["" if v is None else v for v in row] for row in cells)
 
     def _round(self, value):
         if self.options.decimals is not None and isinstance(value, float) and math.isfinite(value):
