@@ -25,7 +25,7 @@ class Archive:
     """An opened archive. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = path if isinstance(path, Path) else Path(path)
+        self.path = Path(path)
         self._map = pa.memory_map(str(self.path), "r")
         try:
             try:

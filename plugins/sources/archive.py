@@ -13,11 +13,9 @@ from orcapost import hookimpl
 from orcapost.archive import ARCHIVE_SUFFIX, Archive, ArchiveFormatError, Stage
 from orcapost.components import Source
 from orcapost.errors import ResultFileError
+from orcapost.plugins.sources.orcaflex_vocabulary import LOAD_CASE_KEYS
 from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
 
-#: OrcaFlex environment data names answered from the archive's load case.
-LOAD_CASE_DATA = {"WaveHs": "Hs", "WaveTp": "Tp", "WaveDirection": "heading",
-                  "WaveGamma": "gamma", "WaveSeed": "seed"}
 #: The object OrcaFlex keeps wave data on; accepted even when a file has no such object.
 ENVIRONMENT_ALIAS = "Environment"
 
@@ -69,10 +67,7 @@ class ArchiveResultFile(ResultFile):
         return (float(latest[0]), float(latest[1])) if latest else None
 
     def sample_times(self) -> np.ndarray:
-        times = self.__dict__.get("_times")
-        if times is None:  # asked for by every column: look the column up once
-            times = self._times = self.archive.time
-        return times
+        return self.archive.time
 
     def raw_time_values(self, obj: str, var: str) -> np.ndarray:
         return self.archive.column(self._columns[(obj, var)])
@@ -92,7 +87,7 @@ class ArchiveResultFile(ResultFile):
 
     def model_data(self, object: str, name: str, index: int | None = None):  # noqa: A002
         """Model data from the archive header: its ``model_data`` section when present, then
-        the load case (by key, or by the OrcaFlex environment data name), then line lengths."""
+        the load case (by key, or by OrcaFlex's environment data name), then line lengths."""
         if object not in self._catalogue and object != ENVIRONMENT_ALIAS:
             raise ResultFileError(f"model data: no object {object!r} in this file")
         stored = (self.archive.header.get("model_data") or {}).get(object, {})
@@ -101,8 +96,8 @@ class ArchiveResultFile(ResultFile):
             value = stored[name]
         elif name in load_case:
             value = load_case[name]
-        elif name in LOAD_CASE_DATA and LOAD_CASE_DATA[name] in load_case:
-            value = load_case[LOAD_CASE_DATA[name]]
+        elif LOAD_CASE_KEYS.get(name) in load_case:
+            value = load_case[LOAD_CASE_KEYS[name]]
         elif name == "Length" and object in self._arcs:
             arcs = self._arcs[object]
             value = float(arcs[-1] - arcs[0])
@@ -111,14 +106,13 @@ class ArchiveResultFile(ResultFile):
         if isinstance(value, list):
             if index is None:
                 raise ResultFileError(f"model data {object} / {name} is indexed: give an index")
-            if not 0 <= index < len(value):
-                raise ResultFileError(f"model data {object} / {name} has no index {index}")
+            if not 0 <= index < len(value) or value[index] is None:
+                raise ResultFileError(f"model data {object} / {name} has no index {index} "
+                                      "in this file")
             return value[index]
         return value
 
     def close(self) -> None:
-        self._times = None  # no view into the map may outlive it (Windows keeps it locked)
-        self.__dict__.pop("_period_slices", None)
         self.archive.close()
 
 

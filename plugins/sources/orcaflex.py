@@ -33,6 +33,7 @@ from orcapost.archive.model import Stage
 from orcapost.components import Source
 from orcapost.errors import OrcapostError, ResultFileError
 from orcapost.plugins.sources.orcaflex_vocabulary import (
+    DEFAULT_METADATA,
     arclength_range,
     object_extra,
     period_argument,
@@ -59,21 +60,6 @@ UNAVAILABLE_HINT = (
     "post-processed anywhere"
 )
 
-#: Load-case metadata read from the environment: key -> OrcaFlex data names tried in turn (the
-#: first the model has wins; one it lacks, e.g. WaveHs of a regular wave, is left out). The keys
-#: are those of orcapost archives, so .sim and archive campaigns share their load-case columns.
-DEFAULT_METADATA: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("wave_type", ("WaveType",)),
-    ("Hs", ("WaveHs", "WaveHeight")),
-    ("Tp", ("WaveTp", "WavePeriod")),
-    ("heading", ("WaveDirection",)),
-    ("gamma", ("WaveGamma",)),
-    ("seed", ("WaveSeed",)),
-    ("current_speed", ("RefCurrentSpeed",)),
-    ("current_direction", ("RefCurrentDirection",)),
-    ("wind_speed", ("WindSpeed",)),
-    ("wind_direction", ("WindDirection",)),
-)
 #: Vessel data carried per vessel as "<vessel> heading".
 VESSEL_HEADING = "InitialHeading"
 

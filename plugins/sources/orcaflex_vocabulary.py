@@ -21,6 +21,24 @@ RIGID_BODY_TYPES = {"Vessel": "oeVessel", "6D Buoy": "oeBuoy", "3D Buoy": "oeBuo
                     "Constraint": "oeConstraint"}
 ENVIRONMENT_TYPE = "Environment"
 
+#: Load-case metadata read from the environment: key -> OrcaFlex data names tried in turn (the
+#: first the model has wins; one it lacks, e.g. WaveHs of a regular wave, is left out). The keys
+#: are those of orcapost archives, so .sim and archive campaigns share their load-case columns.
+DEFAULT_METADATA: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("wave_type", ("WaveType",)),
+    ("Hs", ("WaveHs", "WaveHeight")),
+    ("Tp", ("WaveTp", "WavePeriod")),
+    ("heading", ("WaveDirection",)),
+    ("gamma", ("WaveGamma",)),
+    ("seed", ("WaveSeed",)),
+    ("current_speed", ("RefCurrentSpeed",)),
+    ("current_direction", ("RefCurrentDirection",)),
+    ("wind_speed", ("WindSpeed",)),
+    ("wind_direction", ("WindDirection",)),
+)
+#: OrcaFlex data name -> load-case key, for sources that hold load cases, not models.
+LOAD_CASE_KEYS = {name: key for key, names in DEFAULT_METADATA for name in names}
+
 
 def object_extra(api, position: Position | None) -> Any:
     """The ``ObjectExtra`` for a line position, or None when no position is given."""
