@@ -59,7 +59,9 @@ class TableBuilder:
         self.results: list[FileResult] = []
         self.group_order = list(group_order or [])
         self.campaign = list(campaign or [])
-        self._extras: dict[str, tuple[str, str, str | None]] = {}
+        # Worked out once from the results (and again only if a result is added after).
+        self._sorted: list[FileResult] | None = None
+        self._extras: dict[str, tuple[str, str, FileResult | None]] | None = None
         self._campaign_tables: dict[str, pa.Table] | None = None
 
     @classmethod
@@ -70,6 +72,7 @@ class TableBuilder:
 
     def add(self, result: FileResult) -> None:
         self.results.append(result)
+        self._sorted = self._extras = self._campaign_tables = None
 
     def _result_groups(self) -> list[str]:
         names = list(self.group_order)
@@ -82,8 +85,7 @@ class TableBuilder:
     def groups(self) -> list[str]:
         """Every table name: result groups, then extra tables, then campaign tables."""
         names = self._result_groups()
-        self._extras = self._find_extras(names)
-        names.extend(name for name in self._extras if name not in names)
+        names.extend(name for name in self._extra_tables() if name not in names)
         names.extend(name for name in self.campaign_tables() if name not in names)
         return names
 
@@ -91,16 +93,20 @@ class TableBuilder:
         """Any table :meth:`groups` names."""
         if name in self.campaign_tables():
             return self.campaign_tables()[name]
-        if name not in self._extras:
-            self._extras = self._find_extras(self._result_groups())
-        if name in self._extras:
-            return self._extra_table(*self._extras[name])
+        extras = self._extra_tables()
+        if name in extras:
+            return self._extra_table(*extras[name])
         return self._group_table(name)
 
     # -- extra tables ---------------------------------------------------------------------
-    def _find_extras(self, groups: list[str]) -> dict[str, tuple[str, str, str | None]]:
-        """Output name -> (group, value key, file path or None for stacked tables)."""
-        found: dict[str, tuple[str, str, str | None]] = {}
+    def _extra_tables(self) -> dict[str, tuple[str, str, FileResult | None]]:
+        """Output name -> (group, value key, the file's result or None for stacked tables)."""
+        if self._extras is None:
+            self._extras = self._find_extras(self._result_groups())
+        return self._extras
+
+    def _find_extras(self, groups: list[str]) -> dict[str, tuple[str, str, FileResult | None]]:
+        found: dict[str, tuple[str, str, FileResult | None]] = {}
         for result in self._ordered():
             for group in groups:
                 for key, value in result.values.get(group, {}).items():
@@ -111,14 +117,13 @@ class TableBuilder:
                         name, n = f"{base}_{safe_name(Path(result.path).stem)}", 2
                         while name in found:  # same file name in two folders: keep both
                             name, n = f"{base}_{safe_name(Path(result.path).stem)}_{n}", n + 1
-                        found[name] = (group, key, result.path)
+                        found[name] = (group, key, result)
                     else:
                         found.setdefault(base, (group, key, None))
         return found
 
-    def _extra_table(self, group: str, key: str, path: str | None) -> pa.Table:
-        if path is not None:
-            result = next(r for r in self.results if r.path == path)
+    def _extra_table(self, group: str, key: str, result: FileResult | None) -> pa.Table:
+        if result is not None:
             columns = result.values[group][key]["columns"]
             return pa.table({name: _array(values) for name, values in columns.items()})
         stacked: dict[str, list[Any]] = {"file": []}
@@ -154,7 +159,9 @@ class TableBuilder:
 
     def _ordered(self) -> list[FileResult]:
         # Completion order differs run to run; tables list files by path.
-        return sorted(self.results, key=lambda r: r.path)
+        if self._sorted is None:
+            self._sorted = sorted(self.results, key=lambda r: r.path)
+        return self._sorted
 
     def group_table(self, group: str) -> pa.Table:
         """The table of a result group, or of any other name :meth:`groups` lists."""

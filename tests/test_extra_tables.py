@@ -60,3 +60,20 @@ def test_columns_of_different_lengths_and_bad_layouts_are_refused():
 def test_safe_names_are_windows_file_names():
     assert safe_name('Riser: T <max>?/"x"') == "Riser_T_max_x"
     assert safe_name("...") == "table"
+
+
+def test_extra_tables_are_found_once_and_again_only_after_a_file_is_added(monkeypatch):
+    builder = TableBuilder(["g"])
+    for i in range(1, 4):
+        builder.add(_result(f"/d/run{i}.arrow", i, "per_file"))
+    calls = []
+    find = builder._find_extras
+    monkeypatch.setattr(builder, "_find_extras", lambda groups: calls.append(1) or find(groups))
+    names = builder.groups()
+    assert names == ["g", "g_my_table_run1", "g_my_table_run2", "g_my_table_run3"]
+    for i, name in enumerate(names[1:], start=1):
+        assert builder.table(name).column("x").to_pylist() == [float(i)] * i
+    assert builder.table("g").num_rows == 3 and len(calls) == 1
+    builder.add(_result("/d/run4.arrow", 4, "per_file"))
+    assert builder.groups()[-1] == "g_my_table_run4" and len(calls) == 2
+    assert builder.table("g_my_table_run4").num_rows == 4 and builder.table("g").num_rows == 4
