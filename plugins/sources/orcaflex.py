@@ -39,7 +39,14 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
     period_argument,
     point_extra,
 )
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, Series, VariableInfo
+from orcapost.resultfile import (
+    TIME_TOLERANCE,
+    Catalogue,
+    ObjectInfo,
+    ResultFile,
+    Series,
+    VariableInfo,
+)
 from orcapost.results import plain
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.vocabulary import Period, Position
@@ -170,6 +177,7 @@ class OrcaFlexResultFile(ResultFile):
         self._status = None
         self._arcs: dict[str, np.ndarray] = {}
         self._batched: bool | None = None
+        self._times_by_period: dict[Period, np.ndarray] = {}
 
     # -- opening, errors and release --------------------------------------------------------
     def _open_with_retry(self):
@@ -448,28 +456,33 @@ class OrcaFlexResultFile(ResultFile):
         return self.api.SpecifiedPeriod(max(float(period.start), first),
                                         min(float(period.end), reached))
 
-    def period_bounds(self, period: Period) -> tuple[float, float]:
+    def _period_times(self, period: Period) -> np.ndarray:
+        """The sample times OrcaFlex gives for a period, fetched once per period per file."""
         if period.kind == "static_state":
             raise ResultFileError("static state is a single value: use the static extractor")
-        with self._dll(f"period {period.describe()}"):
-            times = self._model.SampleTimes(self._period_argument(period))
-        if len(times) == 0:
-            raise ResultFileError(f"no samples in {period.describe()}")
+        times = self._times_by_period.get(period)
+        if times is None:
+            with self._dll(f"period {period.describe()}"):
+                times = np.asarray(self._model.SampleTimes(self._period_argument(period)),
+                                   dtype=np.float64)
+            if times.size == 0:
+                raise ResultFileError(f"no samples in {period.describe()}")
+            self._times_by_period[period] = times
+        return times
+
+    def period_bounds(self, period: Period) -> tuple[float, float]:
+        times = self._period_times(period)
         return float(times[0]), float(times[-1])
 
     def time_history(self, obj: str, var: str, position: Position | None,
                      period: Period) -> Series:
         info = self._variable(obj, var)
         extra = self._extra(obj, info, position)
-        if period.kind == "static_state":
-            raise ResultFileError("static state is a single value: use the static extractor")
-        argument = self._period_argument(period)
+        times = self._period_times(period)
         target = self._object(obj)
         with self._dll(f"{obj} / {var} over {period.describe()}"):
-            times = np.asarray(self._model.SampleTimes(argument), dtype=np.float64)
-            values = np.asarray(target.TimeHistory(var, argument, extra), dtype=np.float64)
-        if times.size == 0:
-            raise ResultFileError(f"no samples in {period.describe()}")
+            values = np.asarray(target.TimeHistory(var, self._period_argument(period), extra),
+                                dtype=np.float64)
         return Series(time=times, values=values, units=info.units,
                       period=(float(times[0]), float(times[-1])))
 
@@ -481,7 +494,7 @@ class OrcaFlexResultFile(ResultFile):
         arcs = self._node_arcs(obj)
         if arc_range is not None:
             s0, s1 = arc_range
-            arcs = arcs[(arcs >= s0 - 1e-9) & (arcs <= s1 + 1e-9)]
+            arcs = arcs[(arcs >= s0 - TIME_TOLERANCE) & (arcs <= s1 + TIME_TOLERANCE)]
             if arcs.size == 0:
                 raise ResultFileError(f"no nodes of {obj} between {s0:g} and {s1:g} m")
         extras = [self.api.oeArcLength(float(s)) for s in arcs]
