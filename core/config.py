@@ -24,6 +24,9 @@ class ConfigIssue:
     path: str
     line: int | None
     message: str
+    #: The key path as keys and indices (``path`` joins them with dots, which is ambiguous for
+    #: a key that holds a dot, such as a group label "Hs 2.5").
+    keys: tuple = ()
 
     def render(self, source: str) -> str:
         where = f"{source}:{self.line}" if self.line else source
@@ -169,7 +172,7 @@ def _issues_from(exc: ValidationError, data: Any, text: str | None) -> list[Conf
             continue
         seen.add((dotted, message))
         line = line_of(text, path) if text is not None else None
-        issues.append(ConfigIssue(dotted, line, message))
+        issues.append(ConfigIssue(dotted, line, message, path))
     return issues
 
 
@@ -195,7 +198,8 @@ def validate_data(
         migration = migrate(data, source=source, options=options)
     except MigrationIssues as exc:
         raise ConfigError(source, [
-            ConfigIssue(".".join(map(str, path)), line_of(text, path) if text else None, message)
+            ConfigIssue(".".join(map(str, path)), line_of(text, path) if text else None, message,
+                        tuple(path))
             for path, message in exc.issues
         ], hint=LEGACY_HINT) from None
     current = apply_overrides(migration.data, overrides) if overrides else migration.data
@@ -233,15 +237,14 @@ def _legacy_issues(exc: ValidationError, current: Any, migration, text: str | No
 
     issues = []
     for issue in _issues_from(exc, current, None):
-        parts = tuple(int(p) if p.isdigit() else p for p in issue.path.split(".")) \
-            if issue.path else ()
-        legacy = origin_of(migration, parts)
+        legacy = origin_of(migration, issue.keys)
         if legacy is None:
-            issues.append(ConfigIssue(issue.path, None, f"(in the migrated config) {issue.message}"))
+            issues.append(ConfigIssue(issue.path, None, f"(in the migrated config) {issue.message}",
+                                      issue.keys))
             continue
         line = line_of(text, legacy) if text else None
         issues.append(ConfigIssue(".".join(map(str, legacy)), line,
-                                  f"{issue.message} (migrated to {issue.path})"))
+                                  f"{issue.message} (migrated to {issue.path})", legacy))
     return issues
 
 

@@ -171,3 +171,16 @@ def test_migrate_and_validate_report_a_post_migration_problem_alike(pm, run_cli,
         f"{path}:13: summary_settings.groups.0.Columns.0.ArcLength: arc_length range [50, 0] "
         "ends before it starts (migrated to results.moorings.columns.1.arc_length)"]
     assert located(migrated.output) == located(validated.output)
+
+
+def test_a_post_migration_problem_in_a_group_whose_label_has_a_dot_is_located(run_cli,
+                                                                               write_config):
+    text = _with("Command: TimeHistory", "Command: Range Graph").replace(
+        "          objectExtra: [End B]\n", "          ArcLength: [50, 0]\n").replace(
+        "Label: moorings", "Label: Hs 2.5")
+    path = write_config(text)
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert (f"{path}:13: summary_settings.groups.0.Columns.0.ArcLength: arc_length range "
+            "[50, 0] ends before it starts (migrated to results.Hs 2.5.columns.1.arc_length)"
+            ) in result.output
