@@ -148,14 +148,9 @@ class TableBuilder:
         if self._campaign_tables is None:
             from orcapost.campaign import campaign_tables
 
-            self._campaign_tables = (campaign_tables(self.campaign, self._rows_and_values)
+            self._campaign_tables = (campaign_tables(self.campaign, self._group_columns)
                                      if self.campaign else {})
         return self._campaign_tables
-
-    def _rows_and_values(self, group: str) -> tuple[pa.Table, list[str]]:
-        """A group's table and its value columns, by the names they have in it (a value key
-        that clashes with a load-case or leading column is renamed there)."""
-        return self._group_columns(group)
 
     def _ordered(self) -> list[FileResult]:
         # Completion order differs run to run; tables list files by path.
@@ -170,8 +165,9 @@ class TableBuilder:
     def _group_table(self, group: str) -> pa.Table:
         return self._group_columns(group)[0]
 
-    def _group_columns(self, group: str) -> tuple[pa.Table, list[str]]:
-        """A group's table and the names its value columns were given."""
+    def _group_columns(self, group: str) -> tuple[pa.Table, dict[str, str]]:
+        """A group's table, and its value columns: name in the table -> the value's own key
+        (they differ when a key clashes with a load-case or leading column and is renamed)."""
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
@@ -191,11 +187,11 @@ class TableBuilder:
         }
         for key in load_case_keys:
             columns[_unique(key, columns)] = [r.load_case.get(key) for r in rows]
-        value_columns = []
+        value_columns: dict[str, str] = {}
         for key in value_keys:
             name = _unique(key, columns)
             columns[name] = [r.values.get(group, {}).get(key) for r in rows]
-            value_columns.append(name)
+            value_columns[name] = key
         return pa.table({name: _array(values) for name, values in columns.items()}), value_columns
 
     def failures_table(self) -> pa.Table | None:

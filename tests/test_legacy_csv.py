@@ -143,3 +143,17 @@ def test_a_stale_failures_table_is_removed_when_no_file_fails(run_cli, write_con
     path = write_config(_legacy_only(campaign, out, {}), "job.yml")
     assert run_cli("run", path, "--quiet").exit_code == 0
     assert (out / "job_vessel.csv").exists() and not (out / "failures.csv").exists()
+
+
+def test_a_label_equal_to_a_load_case_key_keeps_its_name(run_cli, write_config, campaign,
+                                                         tmp_path):
+    # The demo's load case has Hs; the legacy layout has no load-case columns, so a column
+    # labelled Hs is written as Hs (the plain table renames it Hs_2 beside the load case).
+    config = _config(campaign, tmp_path / "out", {})
+    config["results"] = {"vessel": {"columns": [
+        {"kind": "simulation_times"},
+        {"label": "Hs", "kind": "statistics", "object": "FPSO", "variable": "Heave"}]}}
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert _read(tmp_path / "out" / "job_vessel.csv")[0][-1] == "Hs"
+    assert "Hs_2" in _read(tmp_path / "out" / "vessel.csv")[0]

@@ -77,17 +77,17 @@ class LegacyCsvOptions(StrictModel):
 class LegacyTables(TableBuilder):
     """The run's tables, with the config's result groups passed through ``layout``.
 
-    ``layout(group, table, values)`` gets the plain group table and the names of its value
-    columns. Campaign tables still reduce the plain group tables (they need the load-case
+    ``layout(group, table, values)`` gets the plain group table and its value columns (name in
+    the table -> label). Campaign tables still reduce the plain group tables (they need the load-case
     columns the legacy layout leaves out).
     """
 
-    layout: Callable[[str, pa.Table, list[str]], pa.Table]
+    layout: Callable[[str, pa.Table, dict[str, str]], pa.Table]
 
     def group_table(self, group: str) -> pa.Table:
         if group not in self.group_order:
             return super().group_table(group)
-        table, values = self._rows_and_values(group)
+        table, values = self._group_columns(group)
         return self.layout(group, table, values)
 
 
@@ -110,10 +110,12 @@ class LegacyCsvSink(CsvSink):
             for group, spec in context.config.results.items()
         }
 
-    def legacy_table(self, group: str, table: pa.Table, values: list[str]) -> pa.Table:
+    def legacy_table(self, group: str, table: pa.Table, values: dict[str, str]) -> pa.Table:
         """A group's table (one row per file, by path) in the legacy layout, from the plain
-        group table and the names of its value columns."""
-        times = [name if name in values else None for name in self.times.get(group, ())]
+        group table and its value columns (name in the table -> label). Columns are named by
+        their labels: the legacy layout has no load-case columns for a label to clash with."""
+        by_label = {label: name for name, label in values.items()}
+        times = [by_label.get(label) for label in self.times.get(group, ())]
         statuses = zip(table["status"].to_pylist(), table["simulation_state"].to_pylist(),
                        strict=True)
         paths = [Path(p) for p in table["path"].to_pylist()]
@@ -123,7 +125,8 @@ class LegacyCsvSink(CsvSink):
             ("run_status", [s if s == STATUS_FAILED else (state or s) for s, state in statuses]),
             *((leading, self._cells(table, name)) for leading, name in
               zip(TIMES, times or (None, None), strict=True)),
-            *((name, self._cells(table, name)) for name in values if name not in times),
+            *((label, self._cells(table, name)) for name, label in values.items()
+              if name not in times),
         ]
         for name in self.options.statistics:
             for index, (_, column) in enumerate(columns):
