@@ -184,3 +184,45 @@ def test_a_post_migration_problem_in_a_group_whose_label_has_a_dot_is_located(ru
     assert (f"{path}:13: summary_settings.groups.0.Columns.0.ArcLength: arc_length range "
             "[50, 0] ends before it starts (migrated to results.Hs 2.5.columns.1.arc_length)"
             ) in result.output
+
+
+MASTER = """\
+basename: orcaflex_post_process
+orcaflex:
+  postprocess:
+    summary:
+      flag: True
+summary_settings_master:
+  groups:
+    - Columns:
+        - Command: Range Graph
+          ArcLength: [50, 0]
+          Statistic_Type: Max
+summary_settings:
+  groups:
+    - Label: moorings
+      Columns:
+        - ObjectName: Line1
+          Variable: Effective Tension
+          Label: L1
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    # Found after migration: the inherited arc_length range.
+    (None, None, "summary_settings_master.groups.0.Columns.0.ArcLength: arc_length range "
+     "[50, 0] ends before it starts (migrated to results.moorings.columns.1.arc_length)"),
+    # Found by the migration: the inherited Statistic_Type.
+    ("Statistic_Type: Max", "Statistic_Type: Maxx",
+     "summary_settings_master.groups.0.Columns.0.Statistic_Type: unknown Statistic_Type 'Maxx'"),
+])
+def test_a_problem_in_a_value_inherited_from_a_master_is_located_at_the_master(
+    run_cli, write_config, old, new, says
+):
+    text = MASTER.replace("ArcLength: [50, 0]", "ArcLength: [0, 50]").replace(old, new) \
+        if old else MASTER
+    path = write_config(text)
+    result = run_cli("validate", path)
+    assert result.exit_code == 2, result.output
+    line = 11 if old else 10
+    assert f"{path}:{line}: {says}" in result.output, result.output

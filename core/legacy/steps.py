@@ -19,6 +19,7 @@ from orcapost.migrations import (
     MigrationIssues,
     MigrationOptions,
     StepResult,
+    _origin,
     migration,
 )
 
@@ -163,16 +164,18 @@ def _postprocess(merged: dict) -> dict:
     return post
 
 
-def _expand_master(settings: dict, master: Any, key: str, issues, origins) -> dict:
+def _expand_master(settings: dict, master: Any, key: str) -> tuple[dict, dict]:
     """Merge master group i into group i (by position), and the master group's Columns[0] into
-    every column of group i, as the legacy tool did."""
+    every column of group i, as the legacy tool did. Also returns where inherited values came
+    from: key path in the merged settings -> key path in the master."""
+    inherited: dict[tuple, tuple] = {}
     if not isinstance(master, dict):
-        return settings
+        return settings, inherited
     out = deep_merge({k: v for k, v in master.items() if k != "groups"}, settings)
     groups = out.get("groups")
     master_groups = master.get("groups") or []
     if not isinstance(master_groups, list) or not isinstance(groups, list):
-        return out
+        return out, inherited
     merged = []
     for i, group in enumerate(groups):
         template = master_groups[i] if i < len(master_groups) else None
@@ -181,6 +184,9 @@ def _expand_master(settings: dict, master: Any, key: str, issues, origins) -> di
             continue
         head = deep_merge({k: v for k, v in template.items() if k != "Columns"},
                           {k: v for k, v in group.items() if k != "Columns"})
+        for field in template:
+            if field != "Columns" and field not in group:
+                inherited[(key, "groups", i, field)] = (f"{key}_master", "groups", i, field)
         template_columns = template.get("Columns") or [{}]
         first = template_columns[0] if isinstance(template_columns, list) else {}
         columns = group.get("Columns")
@@ -189,14 +195,14 @@ def _expand_master(settings: dict, master: Any, key: str, issues, origins) -> di
                                for c in columns]
             for j, column in enumerate(columns):
                 for field in first:
-                    if not isinstance(column, dict) or field not in column:
-                        origins[(key, "groups", i, "Columns", j, field)] = (
+                    if isinstance(column, dict) and field not in column:
+                        inherited[(key, "groups", i, "Columns", j, field)] = (
                             f"{key}_master", "groups", i, "Columns", 0, field)
         else:
             head["Columns"] = columns
         merged.append(head)
     out["groups"] = merged
-    return out
+    return out, inherited
 
 
 def _group_label(group: dict, path: tuple, issues) -> str | None:
@@ -537,10 +543,13 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
         raise MigrationIssues(issues)
     user = {k: v for k, v in data.items() if v is not None}
     merged = deep_merge(LEGACY_BASE, user)
+    #: Where a value a group inherited from its *_master group came from (in the master).
+    inherited: dict[tuple, tuple] = {}
     for key in ("summary_settings", "linked_statistics_settings", "time_series_settings"):
         if f"{key}_master" in merged:
-            merged[key] = _expand_master(merged.get(key) or {}, merged[f"{key}_master"], key,
-                                         issues, origins)
+            merged[key], from_master = _expand_master(merged.get(key) or {},
+                                                      merged[f"{key}_master"], key)
+            inherited.update(from_master)
             notes.append(f"{key}_master merged into {key} (group by position, Columns[0] into "
                          "every column)")
     post = _postprocess(merged)
@@ -578,7 +587,7 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                 "is off or has no groups")
         raise MigrationIssues([((), what)])
     if issues:
-        raise MigrationIssues(issues)
+        raise MigrationIssues([(_origin(inherited, path), message) for path, message in issues])
     out: dict[str, Any] = {"version": 2, "inputs": inputs,
                            "engine": {"thread_policy": policy}, "results": results}
     outputs: dict[str, Any] = {}
@@ -590,4 +599,5 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     notes.append("outputs use the legacy_csv sink: <config>[_label]_<group>.csv with the legacy "
                  "leading columns")
     _report_dropped(user, consumed, dropped)
+    origins = {new: _origin(inherited, old) for new, old in origins.items()}
     return StepResult(out, notes, dropped, origins)
