@@ -24,15 +24,16 @@ from orcapost import hookimpl
 from orcapost.components import Reduction
 from orcapost.numerics.extremes import fit_gumbel
 from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import ReductionOptions, options_of
+from orcapost.schemas.config import ReductionOptions, create_selected
 from pydantic import Field, field_validator, model_validator
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 
 
 def _reduction(spec) -> Reduction:
-    cls = type(spec).component
-    return cls(cls.Options.model_validate(options_of(spec, "kind")))
+    # A campaign table is built where no registry is at hand: the validated entry's model knows
+    # the component it selects.
+    return create_selected(type(spec).component, spec, "kind")
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:

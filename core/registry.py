@@ -117,10 +117,9 @@ class ComponentRegistry:
 
     def create(self, kind: str, spec, tag: str = "name") -> Component:
         """Build a component from a validated config entry (its name and its options)."""
-        from orcapost.schemas.config import options_of
+        from orcapost.schemas.config import create_selected
 
-        entry = self.get(kind, getattr(spec, tag))
-        return entry.cls(entry.cls.Options.model_validate(options_of(spec, tag)))
+        return create_selected(self.get(kind, getattr(spec, tag)).cls, spec, tag)
 
     def config_model(self):
         """The v2 config model for these components (built once)."""

@@ -184,6 +184,11 @@ def options_of(spec: StrictModel, tag: str = "name") -> dict[str, Any]:
     return {key: getattr(spec, key) for key in type(spec).model_fields if key != tag}
 
 
+def create_selected(cls: type, spec: StrictModel, tag: str = "name") -> Any:
+    """The component ``cls`` with the options a validated config entry gives it."""
+    return cls(cls.Options.model_validate(options_of(spec, tag)))
+
+
 def _check_campaign(config):
     """Campaign tables reduce existing result groups and never overwrite one."""
     names: set[str] = set()
