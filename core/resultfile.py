@@ -240,9 +240,16 @@ class ResultFile(ABC):
         return Series(time=times, values=values, units=info.units, period=bounds)
 
     def range_values(
-        self, obj: str, var: str, period: Period, arc_range: tuple[float, float] | None = None
+        self, obj: str, var: str, period: Period,
+        arc_range: tuple[float, float] | float | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Arc lengths and (samples, nodes) values of a line variable over a period and range."""
+        """Arc lengths and (samples, nodes) values of a line variable over a period and range:
+        the whole line (None), the nodes in [s0, s1], or one arc length S (interpolated, as
+        :meth:`time_history` gives it, shape (samples, 1))."""
+        if isinstance(arc_range, (int, float)):
+            at = Position(kind="arc_length", value=float(arc_range))
+            series = self.time_history(obj, var, at, period)
+            return np.array([float(arc_range)]), series.values[:, np.newaxis]
         info = self._variable(obj, var)
         if not info.along_line:
             raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
@@ -272,15 +279,6 @@ class ResultFile(ABC):
         if position.kind == "touchdown":
             raise ResultFileError("Touchdown has no static value here: use an arc length")
         return float(self._at_position(obj, arcs, values, position, slice(None))[0])
-
-    def line_values_at(
-        self, obj: str, var: str, period: Period, arc_length: float
-    ) -> np.ndarray:
-        """A line variable over a period interpolated at one arc length, shape (samples, 1)."""
-        arcs, grid = self.raw_line_values(obj, var)
-        position = Position(kind="arc_length", value=arc_length)
-        values = self._at_position(obj, arcs, grid, position, self.period_slice(period))
-        return values[:, np.newaxis]
 
     # -- helpers --------------------------------------------------------------------------
     def _variable(self, obj: str, var: str) -> VariableInfo:

@@ -132,11 +132,7 @@ class FatigueExtractor(Extractor):
         for target in found:
             obj, var = target.obj.name, target.var.name
             if target.var.along_line and column.position is None:
-                if isinstance(column.arc_length, float):
-                    arcs = np.array([column.arc_length])
-                    grid = file.line_values_at(obj, var, column.period, column.arc_length)
-                else:
-                    arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
+                arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
                 series = [grid[:, j] for j in range(arcs.shape[0])]
             else:
                 values = file.time_history(obj, var, column.position, column.period).values

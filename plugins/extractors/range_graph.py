@@ -73,11 +73,7 @@ class RangeGraphExtractor(Extractor):
             if not target.var.along_line:
                 raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
             for section, arc_length in sections.items():
-                if isinstance(arc_length, float):
-                    arcs = np.array([arc_length])
-                    grid = file.line_values_at(obj, var, column.period, arc_length)
-                else:
-                    arcs, grid = file.range_values(obj, var, column.period, arc_length)
+                arcs, grid = file.range_values(obj, var, column.period, arc_length)
                 env = envelopes(grid, wanted, column.ddof)
                 for stat in column.statistics:
                     node = int(SUMMARY[stat](env[stat]))

@@ -487,7 +487,9 @@ class OrcaFlexResultFile(ResultFile):
                       period=(float(times[0]), float(times[-1])))
 
     def range_values(self, obj: str, var: str, period: Period,
-                     arc_range: tuple[float, float] | None = None):
+                     arc_range: tuple[float, float] | float | None = None):
+        if isinstance(arc_range, (int, float)):  # one arc length: through time_history
+            return super().range_values(obj, var, period, arc_range)
         info = self._variable(obj, var)
         if not info.along_line:
             raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
@@ -499,15 +501,6 @@ class OrcaFlexResultFile(ResultFile):
                 raise ResultFileError(f"no nodes of {obj} between {s0:g} and {s1:g} m")
         extras = [self.api.oeArcLength(float(s)) for s in arcs]
         return arcs, self.multiple(obj, var, extras, self._period_argument(period))
-
-    def line_values_at(self, obj: str, var: str, period: Period,
-                       arc_length: float) -> np.ndarray:
-        """A line variable over a period at one arc length (``oeArcLength``), (samples, 1)."""
-        info = self._variable(obj, var)
-        if not info.along_line:
-            raise ResultFileError(f"{obj} / {var} is not a line variable")
-        extras = [self.api.oeArcLength(float(arc_length))]
-        return self.multiple(obj, var, extras, self._period_argument(period))
 
     def range_graph(self, obj: str, var: str, period: Period,
                     arc_range: tuple[float, float] | None = None) -> RangeGraph:
