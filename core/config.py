@@ -237,7 +237,7 @@ def _legacy_issues(exc: ValidationError, current: Any, migration, text: str | No
 
     issues = []
     for issue in _issues_from(exc, current, None):
-        legacy = origin_of(migration, issue.keys)
+        legacy = origin_of(migration.origins, issue.keys)
         if legacy is None:
             issues.append(ConfigIssue(issue.path, None, f"(in the migrated config) {issue.message}",
                                       issue.keys))

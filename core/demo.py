@@ -349,7 +349,7 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
             for item in options.get("data") or []:
                 wants(others, item["object"], None)
                 index = item.get("index")
-                data.setdefault(item["name"], index if index is not None else None)
+                data.setdefault(item["name"], index)
             if not obj:
                 continue
             is_line = options.get("kind") == "range_graph" or options.get("position") is not None

@@ -8,7 +8,6 @@ dropped; a step is registered with :func:`migration`.
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +40,7 @@ class MigrationStep:
     from_version: int
     to_version: int
     name: str
-    function: Callable[..., StepResult]
-    takes_options: bool = False
+    function: Callable[[dict[str, Any], MigrationOptions], StepResult]
 
 
 class MigrationIssues(Exception):
@@ -78,14 +76,13 @@ DETECTORS: list[Callable[[dict[str, Any]], int | None]] = []
 
 
 def migration(from_version: int, to_version: int, name: str):
-    """Register a pure step that turns a ``from_version`` dict into a ``to_version`` dict."""
+    """Register a pure step that turns a ``from_version`` dict into a ``to_version`` dict; it
+    is called with the dict and the user's :class:`MigrationOptions`."""
 
-    def decorate(function: Callable[..., StepResult]):
+    def decorate(function: Callable[[dict[str, Any], MigrationOptions], StepResult]):
         if from_version in STEPS:
             raise ValueError(f"two migration steps read version {from_version}")
-        takes_options = len(inspect.signature(function).parameters) > 1
-        STEPS[from_version] = MigrationStep(from_version, to_version, name, function,
-                                            takes_options)
+        STEPS[from_version] = MigrationStep(from_version, to_version, name, function)
         return function
 
     return decorate
@@ -137,36 +134,31 @@ def migrate(data: dict[str, Any], source: str = "<config>",
                 hint=f"write the config for version {CONFIG_VERSION}",
             )
         try:
-            out = step.function(current, options) if step.takes_options else step.function(current)
+            out = step.function(current, options)
         except MigrationIssues as exc:
-            exc.issues = [(_origin(result.origins, path), msg) for path, msg in exc.issues]
+            exc.issues = [(origin_of(result.origins, path, path), msg) for path, msg in exc.issues]
             raise
         result.steps.append(step.name)
         result.notes.extend(out.notes)
         result.dropped.extend(out.dropped)
         # Chain origins: a key of this step's output -> its key in the original data.
-        result.origins = {new: _origin(result.origins, old) for new, old in out.origins.items()}
+        result.origins = {new: origin_of(result.origins, old, old)
+                          for new, old in out.origins.items()}
         current, version = out.data, step.to_version
     result.data = current
     return result
 
 
-def _origin(origins: dict[tuple, tuple], path: tuple) -> tuple:
-    """Where ``path`` (a key path of an intermediate version) came from in the original."""
+def origin_of(origins: dict[tuple, tuple], path: tuple,
+              default: tuple | None = None) -> tuple | None:
+    """Where the key ``path`` came from, by its longest prefix in ``origins`` (new key path ->
+    old key path); ``default`` when no prefix of it moved."""
+    path = tuple(path)
     for length in range(len(path), 0, -1):
         found = origins.get(path[:length])
         if found is not None:
             return found + path[length:]
-    return path
-
-
-def origin_of(migration: Migration, path: tuple) -> tuple | None:
-    """The original key path of the current key ``path``, by its longest recorded prefix."""
-    for length in range(len(path), 0, -1):
-        found = migration.origins.get(tuple(path[:length]))
-        if found is not None:
-            return found + tuple(path[length:])
-    return None
+    return default
 
 
 # The legacy dialect's steps and detector register themselves on import.

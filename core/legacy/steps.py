@@ -19,8 +19,8 @@ from orcapost.migrations import (
     MigrationIssues,
     MigrationOptions,
     StepResult,
-    _origin,
     migration,
+    origin_of,
 )
 
 DETECTORS.append(detect_legacy)
@@ -30,8 +30,6 @@ THREADS_NOTE = (f"capped at {DEFAULT_THREADS}: measured on multi-GB .sim files, 
                 f"slower than 15 (the files contend for I/O); `orcapost migrate --keep-threads` "
                 "keeps the old count")
 
-SETTINGS = ("summary_settings", "linked_statistics_settings", "time_series_settings",
-            "RangeGraph_settings")
 TOP_LEVEL_KEYS = (
     "version", "meta", "basename", "library", "default", "orcaflex", "parameters",
     "orcaflex_post_process", "summary_settings", "summary_settings_master",
@@ -87,7 +85,7 @@ DEFAULT_REASON = "not a setting the legacy tool read for post-processing results
 
 
 @migration(0, 1, "legacy-0-to-1 (top-level basename, SummaryFileName, files_in_current_directory)")
-def older_legacy_form(data: dict[str, Any]) -> StepResult:
+def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     """The older legacy form -> the ``meta`` form: same meaning, newer key names."""
     out: dict[str, Any] = {}
     notes: list[str] = []
@@ -565,13 +563,11 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                 ("summary_settings", "AddMaximumToSummary"),
                 ("summary_settings", "AddMeanToSummary")}
     results = _collect_results(merged, post, issues, notes, dropped, origins, consumed)
-    for kind in ("RAOs", "cummulative_histograms", "visualization"):
-        if not _flag(post, kind) and isinstance(user.get("orcaflex"), dict):
-            consumed.add(("orcaflex", "postprocess", kind))
-    off = [k for k in ("RAOs", "cummulative_histograms", "visualization")
-           if isinstance(post.get(k), dict) and not _flag(post, k)
-           and isinstance((user.get("orcaflex") or {}).get("postprocess"), dict)
-           and k in user["orcaflex"]["postprocess"]]
+    off = [kind for kind in ("RAOs", "cummulative_histograms", "visualization")
+           if not _flag(post, kind)]
+    consumed.update(("orcaflex", "postprocess", kind) for kind in off)
+    given = user.get("orcaflex", {}).get("postprocess", {})
+    off = [kind for kind in off if kind in given]  # reported only where the file turns it off
     if off:
         dropped.append(f"orcaflex.postprocess.{{{', '.join(off)}}}: turned off (flag False), "
                        "nothing to migrate")
@@ -587,7 +583,8 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                 "is off or has no groups")
         raise MigrationIssues([((), what)])
     if issues:
-        raise MigrationIssues([(_origin(inherited, path), message) for path, message in issues])
+        raise MigrationIssues([(origin_of(inherited, path, path), message)
+                               for path, message in issues])
     out: dict[str, Any] = {"version": 2, "inputs": inputs,
                            "engine": {"thread_policy": policy}, "results": results}
     outputs: dict[str, Any] = {}
@@ -599,5 +596,5 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     notes.append("outputs use the legacy_csv sink: <config>[_label]_<group>.csv with the legacy "
                  "leading columns")
     _report_dropped(user, consumed, dropped)
-    origins = {new: _origin(inherited, old) for new, old in origins.items()}
+    origins = {new: origin_of(inherited, old, old) for new, old in origins.items()}
     return StepResult(out, notes, dropped, origins)
