@@ -37,9 +37,13 @@ class ConfigIssue:
 class ConfigError(OrcapostError):
     """A config that cannot be used. ``issues`` lists every problem found."""
 
-    def __init__(self, source: str, issues: list[ConfigIssue], hint: str | None = None) -> None:
+    def __init__(self, source: str, issues: list[ConfigIssue], hint: str | None = None,
+                 reason: Exception | None = None) -> None:
         self.source = source
         self.issues = issues
+        #: The exception behind the issues, for callers that tell kinds apart (a migration's
+        #: :class:`~orcapost.migrations.LegacyBaseConfig`).
+        self.reason = reason
         lines = [issue.render(source) for issue in issues]
         head = f"{source}: invalid config ({len(issues)} problem{'s' * (len(issues) != 1)})"
         super().__init__("\n".join([head, *("  " + line for line in lines)]), hint)
@@ -201,7 +205,7 @@ def validate_data(
             ConfigIssue(".".join(map(str, path)), line_of(text, path) if text else None, message,
                         tuple(path))
             for path, message in exc.issues
-        ], hint=LEGACY_HINT) from None
+        ], hint=LEGACY_HINT, reason=exc) from None
     current = apply_overrides(migration.data, overrides) if overrides else migration.data
     try:
         model = registry.config_model().model_validate(current)

@@ -52,6 +52,25 @@ class MigrationIssues(Exception):
         self.issues = issues
 
 
+class LegacyBaseConfig(MigrationIssues):
+    """The legacy tool's own base config (its defaults, merged under every file): nothing to
+    migrate or run, and ``orcapost migrate`` skips it when searching a folder."""
+
+
+class NotAConfig(OrcapostError):
+    """A YAML document that is neither an orcapost config nor a legacy post-processing config;
+    ``what`` says what it is (an OrcaFlex model file, another tool's config, ...)."""
+
+    def __init__(self, source: str, what: str) -> None:
+        super().__init__(
+            f"{source}: this is {what}. orcapost post-processes simulation results; its config "
+            "lists the result files and the results to extract",
+            hint=f"an orcapost config starts with 'version: {CONFIG_VERSION}' (docs/config.md); "
+            "a legacy post-processing config (basename: orcaflex_post_process) is read as is",
+        )
+        self.what = what
+
+
 @dataclass
 class Migration:
     data: dict[str, Any]
@@ -97,12 +116,7 @@ def detect_version(data: dict[str, Any], source: str = "<config>") -> int:
                 return found
         from orcapost.legacy.detect import what_it_is
 
-        raise OrcapostError(
-            f"{source}: this is {what_it_is(data)}. orcapost post-processes simulation "
-            "results; its config lists the result files and the results to extract",
-            hint=f"an orcapost config starts with 'version: {CONFIG_VERSION}' (docs/config.md); "
-            "a legacy post-processing config (basename: orcaflex_post_process) is read as is",
-        )
+        raise NotAConfig(source, what_it_is(data))
     if isinstance(version, bool) or not isinstance(version, int):
         raise OrcapostError(f"{source}: version must be a whole number, not {version!r}",
                             hint=f"use 'version: {CONFIG_VERSION}'")

@@ -226,3 +226,13 @@ def test_a_problem_in_a_value_inherited_from_a_master_is_located_at_the_master(
     assert result.exit_code == 2, result.output
     line = 11 if old else 10
     assert f"{path}:{line}: {says}" in result.output, result.output
+
+
+def test_not_a_config_and_the_base_config_are_told_apart_by_type_not_message():
+    from orcapost.migrations import LegacyBaseConfig, NotAConfig, detect_version, migrate
+
+    with pytest.raises(NotAConfig) as found:
+        detect_version({"General": {}, "Lines": []}, "model.yml")
+    assert found.value.what.startswith("an OrcaFlex model (data) file")
+    with pytest.raises(LegacyBaseConfig):
+        migrate({"basename": "orcaflex_post_process", "parameters": {"a": 1}})

@@ -16,6 +16,7 @@ from orcapost.legacy.base import LEGACY_BASE, deep_merge
 from orcapost.legacy.detect import detect_legacy
 from orcapost.migrations import (
     DETECTORS,
+    LegacyBaseConfig,
     MigrationIssues,
     MigrationOptions,
     StepResult,
@@ -575,13 +576,13 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     inputs = _inputs(files, issues, origins)
     policy = _thread_policy(user, options.keep_threads, issues, notes, origins)
     if not results and not issues:
-        base = "parameters" in user or "orcaflex_post_process" in user
-        what = ("this is the legacy tool's base config (its defaults, merged under every file), "
-                "not a post-processing job; orcapost reproduces its defaults built in, so it "
-                "needs no migration" if base else
-                "this legacy config produces no results: every kind in orcaflex.postprocess "
-                "is off or has no groups")
-        raise MigrationIssues([((), what)])
+        if "parameters" in user or "orcaflex_post_process" in user:
+            raise LegacyBaseConfig([((), "this is the legacy tool's base config (its defaults, "
+                                     "merged under every file), not a post-processing job; "
+                                     "orcapost reproduces its defaults built in, so it needs no "
+                                     "migration")])
+        raise MigrationIssues([((), "this legacy config produces no results: every kind in "
+                                "orcaflex.postprocess is off or has no groups")])
     if issues:
         raise MigrationIssues([(origin_of(inherited, path, path), message)
                                for path, message in issues])

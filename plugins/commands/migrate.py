@@ -14,7 +14,6 @@ from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
 
 SUFFIXES = (".yml", ".yaml")
-BASE_CONFIG_MARK = "legacy tool's base config"
 
 
 @dataclass
@@ -49,7 +48,7 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
     """Migrate one file in memory and check the result validates."""
     from orcapost.config import ConfigError, read_yaml, validate_data
     from orcapost.legacy.text import render
-    from orcapost.migrations import MigrationOptions
+    from orcapost.migrations import LegacyBaseConfig, MigrationOptions, NotAConfig
 
     try:
         original = path.read_text(encoding="utf-8")
@@ -67,16 +66,16 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
         loaded = validate_data(data, registry, source=str(path), text=original, path=path,
                                options=MigrationOptions(keep_threads=keep_threads))
     except ConfigError as exc:
-        if any(BASE_CONFIG_MARK in issue.message for issue in exc.issues):
+        if isinstance(exc.reason, LegacyBaseConfig):
             return Outcome(path, "skipped", original=original, lines=[
                 "the legacy tool's base config: its defaults are built into the migration, "
                 "and it defines no results to run"])
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
+    except NotAConfig as exc:
+        if not explicit:
+            return Outcome(path, "skipped", original=original, lines=[exc.what])
+        return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     except OrcapostError as exc:
-        if not explicit and "orcapost post-processes" in exc.message:
-            return Outcome(path, "skipped", original=original,
-                           lines=[exc.message.split(". orcapost")[0].split(": ", 1)[-1]
-                                  .removeprefix("this is ")])
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     migration = loaded.migration
     if not migration.changed:
