@@ -191,6 +191,24 @@ def test_gc_collects_after_each_file_or_on_growth():
     assert on_growth.collections == 1
 
 
+def test_gc_reads_only_the_coordinators_memory(monkeypatch):
+    # gc runs in the coordinating process: workers' growth (processes executor) is memory
+    # it cannot free, so it must not trigger a collection.
+    import orcapost.monitor as monitor_module
+
+    calls = []
+
+    def fake_rss(include_children=True):
+        calls.append(include_children)
+        return 100 * MB
+
+    monkeypatch.setattr(monitor_module, "process_rss", fake_rss)
+    collector = GarbageCollector(GarbageCollector.Options(growth="50MB"))
+    collector.file_done(FileResult(path="x", size=1))
+    collector.file_done(FileResult(path="y", size=1))
+    assert calls == [False, False]
+
+
 def test_single_precision_shrinks_kept_arrays_only():
     shrink = SinglePrecision().shrink
     array = np.linspace(0, 1, 1000)

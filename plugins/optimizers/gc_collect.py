@@ -36,7 +36,10 @@ class GarbageCollector(MemoryOptimizer):
         if rss is None:
             from orcapost.monitor import process_rss
 
-            rss = process_rss
+            # This process's memory only: gc runs here, on the coordinator, and cannot free
+            # what worker processes hold (each frees its file's memory when it returns).
+            def rss():
+                return process_rss(include_children=False)
         self._rss = rss
         self._last: int | None = None
         self.collections = 0
