@@ -28,6 +28,7 @@ from orcapost.archive import (
     TimeVariable,
     write_archive,
 )
+from orcapost.resultfile import latest_wave
 
 GRAVITY = 9.80665
 #: The shortest record, in peak periods, whatever the file size.
@@ -285,15 +286,6 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
         sample_interval=dt,
         generator="orcapost demo",
     )
-
-
-def latest_wave(time: np.ndarray, elevation: np.ndarray) -> tuple[float, float] | None:
-    """The last complete zero-up-crossing cycle of the elevation, as sample times."""
-    up = np.flatnonzero((elevation[:-1] < 0) & (elevation[1:] >= 0)) + 1
-    up = up[time[up] > 0]
-    if up.size < 2:
-        return None
-    return float(time[up[-2]]), float(time[up[-1]])
 
 
 def write_campaign(directory: Path, spec: DemoSpec, files: int | None = None,

@@ -339,3 +339,14 @@ def _interpolate_rows(arcs: np.ndarray, grid: np.ndarray, s: np.ndarray) -> np.n
     hi = grid[rows, right].astype(np.float64)
     blended = lo + weight * (hi - lo)
     return np.where(weight == 0.0, lo, np.where(weight == 1.0, hi, blended))
+
+
+def latest_wave(time: np.ndarray, elevation: np.ndarray,
+                after: float = 0.0) -> tuple[float, float] | None:
+    """The last complete zero-up-crossing cycle of the elevation, as sample times: OrcaFlex's
+    latest wave. Crossings at or before ``after`` (the build-up stage, for the demo) don't count."""
+    up = np.flatnonzero((elevation[:-1] < 0) & (elevation[1:] >= 0)) + 1
+    up = up[time[up] > after]
+    if up.size < 2:
+        return None
+    return float(time[up[-2]]), float(time[up[-1]])

@@ -8,7 +8,8 @@ import pyarrow.csv as pacsv
 import pytest
 from orcapost.errors import ResultFileError
 from orcapost.formats.openfast import FileFmtID, OpenFASTOutput, read, write_binary, write_text
-from orcapost.plugins.sources.openfast import OBJECT_NAME, OpenFASTResultFile, last_wave
+from orcapost.plugins.sources.openfast import OBJECT_NAME, OpenFASTResultFile
+from orcapost.resultfile import latest_wave
 from orcapost.schemas.vocabulary import Period, Position
 
 CHANNELS = ["GenPwr", "RootMyc1", "PtfmPitch", "Wave1Elev"]
@@ -69,7 +70,7 @@ def test_every_format_reads_back_as_written(tmp_path, fmt):
         inside = decoded.time[(decoded.time >= 10.0 - 1e-9) & (decoded.time <= 20.0 + 1e-9)]
         assert np.array_equal(window.time, inside) and inside.size > 150
         assert file.stages()[0].start == written.time[0]
-        assert file.latest_wave() == last_wave(decoded.time, decoded.data[:, 3])
+        assert file.latest_wave() == latest_wave(decoded.time, decoded.data[:, 3], after=-np.inf)
         assert file.latest_wave()[1] > 50.0
         assert file.state() == "complete" and file.load_case() == {}
 
@@ -126,7 +127,7 @@ def test_an_openfast_campaign_runs_with_statistics_for_every_channel(tmp_path, r
             assert row[f"{channel} max"] == pytest.approx(values.max(), rel=1e-12)
             assert row[f"{channel} mean"] == pytest.approx(values.mean(), rel=1e-12)
             assert row[f"{channel} std"] == pytest.approx(values.std(), rel=1e-9)
-        t0, t1 = last_wave(decoded.time, decoded.data[:, 3])
+        t0, t1 = latest_wave(decoded.time, decoded.data[:, 3], after=-np.inf)
         inside = (decoded.time >= t0 - 1e-9) & (decoded.time <= t1 + 1e-9)
         assert row["power latest wave"] == pytest.approx(decoded.data[inside, 0].mean(),
                                                          rel=1e-12)

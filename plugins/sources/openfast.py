@@ -21,20 +21,12 @@ from orcapost.archive.model import Stage
 from orcapost.components import Source
 from orcapost.errors import ResultFileError
 from orcapost.formats.openfast import OpenFASTFormatError, read
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
+from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo, latest_wave
 
 #: The one object of an OpenFAST file.
 OBJECT_NAME = "OpenFAST"
 #: Channel whose zero-up-crossings give the latest wave.
 WAVE_ELEVATION = "Wave1Elev"
-
-
-def last_wave(time: np.ndarray, elevation: np.ndarray) -> tuple[float, float] | None:
-    """The last complete zero-up-crossing cycle of ``elevation``, as sample times."""
-    up = np.flatnonzero((elevation[:-1] < 0) & (elevation[1:] >= 0)) + 1
-    if up.size < 2:
-        return None
-    return float(time[up[-2]]), float(time[up[-1]])
 
 
 class OpenFASTResultFile(ResultFile):
@@ -77,7 +69,7 @@ class OpenFASTResultFile(ResultFile):
         column = self._columns.get(WAVE_ELEVATION)
         if column is None:
             return None
-        return last_wave(self.output.time, self.output.data[:, column])
+        return latest_wave(self.output.time, self.output.data[:, column], after=-np.inf)
 
     def sample_times(self) -> np.ndarray:
         return self.output.time

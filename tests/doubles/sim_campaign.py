@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from orcapost.archive import SimulationData, write_archive
-from orcapost.demo import DemoSpec, latest_wave, simulate
+from orcapost.demo import DemoSpec, simulate
+from orcapost.resultfile import latest_wave
 
 DOUBLE_PATH = Path(__file__).with_name("OrcFxAPI.py")
 
