@@ -145,6 +145,9 @@ class Engine:
         #: Files whose worker died, to run again alone; and the files already run again.
         self._quarantine: deque[FileInfo] = deque()
         self._retried: set[str] = set()
+        #: The pool each running task was submitted to: a broken pool fails every task it
+        #: holds, and only the first failure of the current pool replaces it.
+        self._pool_of: dict[Future, Executor] = {}
         # Optional parts of the scheduler protocol (see docs/engine-plugins.md).
         self._may_start = getattr(self.scheduler, "may_start", None)
         self._read_ahead = getattr(self.scheduler, "read_ahead", None)
@@ -153,6 +156,7 @@ class Engine:
     def run(self) -> RunSummary:
         self._quarantine.clear()
         self._retried.clear()
+        self._pool_of.clear()
         inputs_dir, output_dir = output_directory_for(self.loaded)
         files = discover(self.model.inputs, inputs_dir)
         if not files:
@@ -225,12 +229,15 @@ class Engine:
                                    return_when=FIRST_COMPLETED)
                     for future in done:
                         batch = running.pop(future)
+                        pool = self._pool_of.pop(future, None)
                         try:
                             results = future.result()
                         except Exception as exc:  # the worker died (e.g. a process killed)
                             for result in self._worker_died(batch, exc):
                                 self._handle(context, journal, result)
-                            if isinstance(exc, BrokenExecutor):
+                            if isinstance(exc, BrokenExecutor) and pool is executor:
+                                # Replaced once per broken pool: the other tasks it failed,
+                                # and a submission it refused, are the same death.
                                 executor = self._replace(executor, context, ceiling)
                             continue
                         for result in results:
@@ -249,6 +256,7 @@ class Engine:
             if executor is not None:
                 executor.shutdown(wait=not interrupted, cancel_futures=True)
             forget_plan(spec.key)
+            self._pool_of.clear()
             closer = getattr(self.scheduler, "close", None)
             if callable(closer):
                 closer()
@@ -334,6 +342,7 @@ class Engine:
         for file in batch:
             self._submitted_at[str(file.path)] = now
         running[future] = batch
+        self._pool_of[future] = executor
         if self.reporter:
             for file in batch:
                 self.reporter.file_started(file)

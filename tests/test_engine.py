@@ -310,14 +310,19 @@ def test_a_worker_death_loses_only_the_file_that_caused_it(pm, campaign, tmp_pat
 
     config = statistics_config(campaign, tmp_path / "out",
                                thread_policy={"name": "fixed", "threads": 2})
-    summary = _run(pm, write_config, config, executor_factory=factory)
+    engine = Engine(pm, load_config(write_config(config), pm.registry),
+                    executor_factory=factory)
+    summary = engine.run()
     assert summary.exit_code == 1 and summary.failed == 1 and summary.ok == 7
     failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
     assert failures["file"] == [poison] and failures["stage"] == ["worker"]
     assert "died while processing this file, alone" in failures["reason"][0]
-    # The poisoned file ran in a batch, then alone; every pool it broke was replaced.
+    # The poisoned file ran in a batch, then alone; each pool it broke was replaced once:
+    # two deaths, two new pools, two decisions (not one per failed task of a broken pool).
     assert [poison] in log and any(poison in names and len(names) > 1 for names in log)
-    assert len(pools) >= 2
+    assert len(pools) == 3
+    died = [d for d in engine.report["decisions"] if "a worker died" in d["reason"]]
+    assert len(died) == 2
     rows = pacsv.read_csv(tmp_path / "out" / "lines.csv").to_pydict()
     assert sorted(rows["file"]) == sorted(p.name for p in campaign.glob("*.arrow"))
     assert rows["status"].count("ok") == 7
