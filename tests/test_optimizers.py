@@ -93,6 +93,28 @@ def test_admission_budget_caps_the_whole_run():
     assert "budget" in opt.last_refusal
 
 
+def test_admission_reads_memory_at_most_once_per_interval(monkeypatch):
+    # Admission is asked about every candidate file; psutil (which walks every worker
+    # process) is read once per short interval, not once per file.
+    import orcapost.monitor as monitor_module
+
+    reads = []
+    monkeypatch.setattr(monitor_module, "process_rss",
+                        lambda include_children=True: reads.append("rss") or 200 * MB)
+    monkeypatch.setattr(monitor_module, "available_memory",
+                        lambda: reads.append("available") or 10 * GB)
+    clock = [100.0]
+    monkeypatch.setattr(admission_module, "_now", lambda: clock[0], raising=False)
+    opt = Admission(Admission.Options(reserve=1 * GB))
+    small = _file(10_000)
+    for count in range(50):  # a batch of small files being filled
+        assert opt.admit(small, [small] * count)
+    assert reads == ["rss", "available"]
+    clock[0] += 2 * admission_module.READING_MAX_AGE
+    assert opt.admit(small, [])
+    assert reads == ["rss", "available"] * 2
+
+
 def test_admission_options_are_validated(pm):
     config = {"version": 2, "inputs": {"directory": "."}, "engine": {"memory_optimizers": [
         {"name": "admission", "reserve": "2GB", "budget": "16GiB"}, "gc",

@@ -20,6 +20,7 @@ the whole budget still runs, alone, and the run cannot deadlock.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from orcapost import hookimpl
@@ -30,6 +31,12 @@ from pydantic import Field
 
 #: Files smaller than this teach nothing (their growth is noise).
 LEARN_MIN_BYTES = 1_000_000
+#: Seconds one memory reading is reused. Admission is asked about every candidate file (each
+#: small file added to a batch too), and a reading walks every worker process; memory read
+#: once per tenth of a second is as current as the monitor's own samples.
+READING_MAX_AGE = 0.1
+
+_now = time.monotonic
 
 
 class AdmissionOptions(StrictModel):
@@ -58,17 +65,32 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class MemoryReading:
-    """Where admission reads memory from: psutil. Tests substitute a fake one."""
+    """Where admission reads memory from: psutil, at most once per ``max_age`` seconds (both
+    figures together, so they describe the same moment). Tests substitute a fake one."""
+
+    def __init__(self, max_age: float = READING_MAX_AGE) -> None:
+        self.max_age = max_age
+        self._at: float | None = None
+        self._rss = 0
+        self._available = 0
+
+    def _read(self) -> None:
+        now = _now()
+        if self._at is not None and now - self._at < self.max_age:
+            return
+        from orcapost.monitor import available_memory, process_rss
+
+        self._rss = process_rss()
+        self._available = available_memory()
+        self._at = now
 
     def available(self) -> int:
-        from orcapost.monitor import available_memory
-
-        return available_memory()
+        self._read()
+        return self._available
 
     def rss(self) -> int:
-        from orcapost.monitor import process_rss
-
-        return process_rss()
+        self._read()
+        return self._rss
 
 
 class Admission(MemoryOptimizer):
