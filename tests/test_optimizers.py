@@ -84,6 +84,18 @@ def test_admission_learns_the_ratio_from_files_done():
     assert floor.ratio == 0.5
 
 
+def test_nearest_rank_is_shared_by_admission_and_profile():
+    from orcapost.plugins.commands import profile as profile_module
+    from orcapost.plugins.optimizers.admission import nearest_rank
+
+    assert nearest_rank([5, 1, 4, 2, 3], 0.0) == 1
+    assert nearest_rank([5, 1, 4, 2, 3], 0.9) == 5
+    assert nearest_rank([5, 1, 4, 2, 3], 0.5) == 3
+    assert nearest_rank([1, 2], 0.5) == 2  # halves round up
+    sizes = list(range(1, 12))
+    assert profile_module.profile(sizes, available=10**12)["p90"] == nearest_rank(sizes, 0.9)
+
+
 def test_admission_budget_caps_the_whole_run():
     opt = _admission(FakeMemory(available=100 * GB, rss=200 * MB), reserve=0, budget=1 * GB)
     f = _file(300 * MB)

@@ -22,10 +22,6 @@ BINS = ((1e6, "< 1 MB"), (10e6, "1-10 MB"), (100e6, "10-100 MB"), (1e9, "100 MB-
 RESERVE = 1_000_000_000
 
 
-def _quantile(ordered: list[int], q: float) -> int:
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
-
-
 def find_files(directory: Path, patterns: list[str], recursive: bool) -> list[Path]:
     found = set()
     for pattern in patterns:
@@ -38,6 +34,7 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
     """The profile of a campaign of files of ``sizes`` bytes on a machine with ``available``
     bytes of free memory: distribution, memory per worker, recommendation and reason."""
     from orcapost.defaults import DEFAULT_THREADS
+    from orcapost.plugins.optimizers.admission import nearest_rank
     from orcapost.plugins.policies.file_size import FileSizePolicy
 
     ordered = sorted(sizes)
@@ -45,7 +42,7 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
     per_worker = int(ordered[-1] * ratio)
     memory_threads = max(1, (available - RESERVE) // per_worker) if per_worker else 10**6
     by_size = FileSizePolicy().threads_for(median)
-    spread = ordered[-1] / max(1, _quantile(ordered, 0.1))
+    spread = ordered[-1] / max(1, nearest_rank(ordered, 0.1))
     reasons = []
     if spread > 10 and len(ordered) > 1:
         policy = "file_size"
@@ -80,7 +77,7 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
         low = high
     return {
         "files": len(ordered), "total_bytes": sum(ordered),
-        "min": ordered[0], "median": median, "p90": _quantile(ordered, 0.9), "max": ordered[-1],
+        "min": ordered[0], "median": median, "p90": nearest_rank(ordered, 0.9), "max": ordered[-1],
         "histogram": histogram,
         "memory_per_worker": per_worker, "ratio": ratio, "available_memory": available,
         "memory_threads": int(memory_threads),

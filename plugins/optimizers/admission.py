@@ -58,10 +58,11 @@ class AdmissionOptions(StrictModel):
     window: int = Field(default=32, ge=1, description="Recent files the ratio is learned from.")
 
 
-def _percentile(values: list[float], q: float) -> float:
+def nearest_rank(values, q: float):
+    """The value at fraction ``q`` (0 to 1) of ``values`` sorted: the nearest rank, no
+    interpolation, so it is always one of the values."""
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+    return ordered[min(len(ordered) - 1, max(0, int(q * (len(ordered) - 1) + 0.5)))]
 
 
 class MemoryReading:
@@ -112,7 +113,7 @@ class Admission(MemoryOptimizer):
         o = self.options
         if not o.learn or len(self._observed) < o.learn_after:
             return o.initial_ratio
-        return max(o.min_ratio, _percentile(list(self._observed), o.percentile))
+        return max(o.min_ratio, nearest_rank(self._observed, o.percentile / 100))
 
     def need(self, size: int) -> int:
         return int(size * self.ratio)
