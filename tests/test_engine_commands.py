@@ -49,6 +49,7 @@ def test_profile_recommends_a_policy_for_the_demo_campaign(commands, campaign):
     assert "small files are CPU-bound" in data["recommendation"]["reason"]
     table = commands("profile", campaign)
     assert table.exit_code == 0 and "recommended: thread_policy file_size" in table.output
+    assert " KB" in table.output  # sizes in the reporters' units (human_bytes), not 0.4 MB
 
 
 def test_profile_errors(commands, tmp_path):

@@ -86,10 +86,6 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
     }
 
 
-def _mb(value) -> str:
-    return f"{value / 1e6:,.1f} MB"
-
-
 @click.command("profile")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--pattern", "patterns", multiple=True,
@@ -103,6 +99,7 @@ def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
     """Profile the result files in DIRECTORY and recommend a thread policy and count."""
     from orcapost.errors import OrcapostError
     from orcapost.monitor import available_memory
+    from orcapost.plugins.reporters._figures import human_bytes
 
     if not directory.is_dir():
         raise OrcapostError(f"{directory} is not a folder", hint="give the campaign's folder")
@@ -122,11 +119,11 @@ def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"{result['files']} files in {directory}, {_mb(result['total_bytes'])}")
+    table = Table(title=f"{result['files']} files in {directory}, "
+                        f"{human_bytes(result['total_bytes'])}")
     for heading in ("min", "median", "90%", "max"):
         table.add_column(heading, justify="right")
-    table.add_row(_mb(result["min"]), _mb(result["median"]), _mb(result["p90"]),
-                  _mb(result["max"]))
+    table.add_row(*(human_bytes(result[key]) for key in ("min", "median", "p90", "max")))
     console.print(table)
     table = Table(title="size distribution")
     table.add_column("size")
@@ -135,8 +132,8 @@ def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
         table.add_row(label, str(count))
     console.print(table)
     rec = result["recommendation"]
-    console.print(f"memory per worker: about {_mb(result['memory_per_worker'])} "
-                  f"(largest file x {ratio:g}); {_mb(result['available_memory'])} available")
+    console.print(f"memory per worker: about {human_bytes(result['memory_per_worker'])} "
+                  f"(largest file x {ratio:g}); {human_bytes(result['available_memory'])} available")
     console.print(f"recommended: thread_policy {rec['thread_policy']} with {rec['threads']} "
                   f"at once" + (f", memory_optimizers: {rec['memory_optimizers']}"
                                 if rec["memory_optimizers"] else ""))

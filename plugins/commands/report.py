@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 from orcapost import hookimpl
+from orcapost.plugins.reporters._figures import human_bytes
 
 
-def _mb(value) -> str:
-    return "" if value is None else f"{value / 1e6:,.1f} MB"
+def _bytes(value) -> str:
+    return "" if value is None else human_bytes(value)
 
 
 def _s(value) -> str:
@@ -40,7 +41,7 @@ def render(report: dict, console, files: int = 10) -> None:
     rate = summary.get("bytes_per_second")
     fps = summary.get("files_per_second")
     table.add_row(str(summary.get("files")), str(summary.get("ok")), str(summary.get("failed")),
-                  str(summary.get("partial")), _mb(summary.get("bytes")),
+                  str(summary.get("partial")), _bytes(summary.get("bytes")),
                   _s(summary.get("elapsed")), f"{fps:.2f}" if fps else "",
                   f"{rate / 1e6:.1f}" if rate else "", str(summary.get("memory_holds", 0)))
     console.print(table)
@@ -59,8 +60,8 @@ def render(report: dict, console, files: int = 10) -> None:
         table.add_column(heading, justify="right")
     cpu = memory.get("mean_cpu_percent")
     read = memory.get("max_read_rate")
-    table.add_row(_mb(memory.get("baseline_rss")), _mb(memory.get("peak_rss")),
-                  _mb(memory.get("min_available")), f"{cpu:.0f}%" if cpu is not None else "",
+    table.add_row(_bytes(memory.get("baseline_rss")), _bytes(memory.get("peak_rss")),
+                  _bytes(memory.get("min_available")), f"{cpu:.0f}%" if cpu is not None else "",
                   f"{read / 1e6:.1f} MB/s" if read is not None else "")
     console.print(table)
 
@@ -77,7 +78,7 @@ def render(report: dict, console, files: int = 10) -> None:
         for heading in ("file", "size", "status", "queued", "open", "extract", "write", "total"):
             table.add_column(heading, justify="right" if heading != "file" else "left")
         for r in rows:
-            table.add_row(Path(r["file"]).name, _mb(r["size"]), r["status"], _s(r.get("queued")),
+            table.add_row(Path(r["file"]).name, _bytes(r["size"]), r["status"], _s(r.get("queued")),
                           _s(r.get("open")), _s(r.get("extract")), _s(r.get("write")),
                           _s(r.get("total")))
         console.print(table)
