@@ -58,6 +58,17 @@ def test_profile_errors(commands, tmp_path):
     assert result.exit_code == 2 and "no result files" in result.output
 
 
+def test_profile_finds_the_files_a_run_would(commands, tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name, size in (("a.arrow", 100), (".partial.arrow", 50), ("sub/b.arrow", 300)):
+        (tmp_path / name).write_bytes(b"x" * size)
+    flat = json.loads(commands("profile", tmp_path, "--pattern", "*.arrow", "--json").output)
+    assert flat["files"] == 1 and flat["total_bytes"] == 100  # hidden files are skipped
+    deep = json.loads(commands("profile", tmp_path, "--pattern", "*.arrow", "--recursive",
+                               "--json").output)
+    assert deep["files"] == 2 and deep["total_bytes"] == 400
+
+
 def test_profile_recommendations():
     large = profile([5 * GB] * 40, available=200 * GB)
     assert large["recommendation"]["thread_policy"] == "fixed"

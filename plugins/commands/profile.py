@@ -22,14 +22,6 @@ BINS = ((1e6, "< 1 MB"), (10e6, "1-10 MB"), (100e6, "10-100 MB"), (1e9, "100 MB-
 RESERVE = 1_000_000_000
 
 
-def find_files(directory: Path, patterns: list[str], recursive: bool) -> list[Path]:
-    found = set()
-    for pattern in patterns:
-        matches = directory.rglob(pattern) if recursive else directory.glob(pattern)
-        found.update(p for p in matches if p.is_file() and not p.name.startswith("."))
-    return sorted(found)
-
-
 def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
     """The profile of a campaign of files of ``sizes`` bytes on a machine with ``available``
     bytes of free memory: distribution, memory per worker, recommendation and reason."""
@@ -97,20 +89,24 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
 @click.pass_context
 def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
     """Profile the result files in DIRECTORY and recommend a thread policy and count."""
+    from orcapost.discovery import discover
     from orcapost.errors import OrcapostError
     from orcapost.monitor import available_memory
     from orcapost.plugins.reporters._figures import human_bytes
+    from orcapost.schemas.config import InputsConfig
 
     if not directory.is_dir():
         raise OrcapostError(f"{directory} is not a folder", hint="give the campaign's folder")
     pm = ctx.find_root().obj["pm"]
     if not patterns:
         patterns = sorted({f"*{s}" for e in pm.registry.all("source") for s in e.cls.suffixes})
-    files = find_files(directory, list(patterns), recursive)
+    # The files a run would find (discovery sizes each file once).
+    files = discover(InputsConfig(directory=directory, patterns=list(patterns),
+                                  recursive=recursive), directory) if patterns else []
     if not files:
         raise OrcapostError(f"no result files in {directory} match {', '.join(patterns)}",
                             hint="use --pattern (e.g. --pattern '*.sim') or --recursive")
-    result = profile([p.stat().st_size for p in files], available_memory(), ratio)
+    result = profile([f.size for f in files], available_memory(), ratio)
     result["directory"] = str(directory)
     if as_json:
         click.echo(json.dumps(result, indent=2))
