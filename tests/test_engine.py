@@ -350,3 +350,22 @@ def test_a_killed_worker_process_loses_nothing(pm, campaign, tmp_path, write_con
     assert killed
     assert summary.exit_code == 0 and summary.ok == 8, summary.failures
     assert any("a worker died" in d["reason"] for d in engine.report["decisions"])
+
+
+def test_reporters_take_memory_from_the_monitors_sample(monkeypatch, tmp_path):
+    # A heartbeat reads no psutil itself when the run context holds the monitor's sample.
+    import orcapost.monitor as monitor_module
+    from orcapost.plugins.reporters._figures import figures
+    from orcapost.results import RunContext
+
+    def no_psutil(*args, **kwargs):
+        raise AssertionError("psutil read on a heartbeat")
+
+    monkeypatch.setattr(monitor_module, "process_rss", no_psutil)
+    monkeypatch.setattr(monitor_module, "available_memory", no_psutil)
+    context = RunContext(config_path=None, files=[], output_directory=tmp_path,
+                         executor="threads", concurrency=1)
+    context.sample = {"t": 1.0, "cpu_percent": 50.0, "rss": 123_000_000,
+                      "available": 4_000_000_000}
+    f = figures(context)
+    assert (f.rss, f.available) == (123_000_000, 4_000_000_000)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import psutil
-
 
 @dataclass(frozen=True)
 class Figures:
@@ -31,15 +29,20 @@ class Figures:
         return max(0.0, (self.bytes_total - self.bytes_done) / rate)
 
 
-_PROCESS = psutil.Process()
-
-
 def figures(context) -> Figures:
+    # The monitor's latest sample (memory with the workers', read in its own thread); psutil
+    # is read here only when there is none (a context outside an engine run).
+    sample = getattr(context, "sample", None) or {}
+    if "rss" in sample and "available" in sample:
+        rss, available = int(sample["rss"]), int(sample["available"])
+    else:
+        from orcapost.monitor import available_memory, process_rss
+
+        rss, available = process_rss(), available_memory()
     return Figures(
         done=context.done, total=context.total_files, bytes_done=context.bytes_done,
         bytes_total=context.total_bytes, elapsed=context.elapsed, busy=context.in_flight,
-        failed=context.failed, rss=_PROCESS.memory_info().rss,
-        available=psutil.virtual_memory().available,
+        failed=context.failed, rss=rss, available=available,
     )
 
 
