@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 from orcapost.results import STATUS_FAILED, Failure, FileInfo, FileResult
 
 JOURNAL_NAME = "orcapost-journal.jsonl"
@@ -62,7 +63,7 @@ class Journal:
 
     def append(self, result: FileResult) -> None:
         entry = {"mtime": _mtime(Path(result.path)), "result": result_to_dict(result)}
-        self._handle.write(json.dumps(entry, default=str) + "\n")
+        self._handle.write(json.dumps(entry, default=_json_value) + "\n")
         self._handle.flush()
 
     def close(self) -> None:
@@ -71,6 +72,13 @@ class Journal:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+def _json_value(value):
+    # Arrays kept in results (e.g. float32 columns of single_precision) as numbers, not text.
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return str(value)
 
 
 def _mtime(path: Path) -> float | None:

@@ -287,3 +287,36 @@ def test_single_precision_applies_on_the_worker_to_extracted_values(pm, campaign
     plain = Plan.build(pm, validate_data(config, pm.registry).model, PlanSpec("k", {}, "."))
     result = FileTask(FileInfo(path, path.stat().st_size), plain).execute()
     assert result.values["g"]["s"].dtype == np.float64
+
+
+@pytest.mark.parametrize("layout", ["per_file", "long"])
+def test_single_precision_writes_kept_time_histories_as_float32(pm, campaign, tmp_path, layout):
+    import json
+
+    import pyarrow.parquet as pq
+    from helpers import statistics_config
+    from orcapost.engine import Engine
+    from orcapost.journal import JOURNAL_NAME
+
+    config = statistics_config(campaign, tmp_path / "out",
+                               memory_optimizers=["single_precision"])
+    config["results"] = {"g": {"columns": [
+        {"label": "heave", "kind": "time_history", "object": "FPSO", "variable": "Heave",
+         "layout": layout},
+        {"label": "heave max", "kind": "statistics", "object": "FPSO", "variable": "Heave"}]}}
+    config["outputs"]["formats"] = ["parquet"]
+    loaded = validate_data(config, pm.registry, base_directory=tmp_path)
+    assert Engine(pm, loaded).run().exit_code == 0
+    kept = [p for p in (tmp_path / "out").glob("g_*.parquet")]
+    assert kept
+    for path in kept:
+        schema = pq.read_schema(path)
+        floats = [f for f in schema if str(f.type) in ("float", "double")]
+        assert floats and all(str(f.type) == "float" for f in floats), schema
+    # Statistics stay exact doubles; the journal keeps the arrays as numbers.
+    assert str(pq.read_schema(tmp_path / "out" / "g.parquet").field("heave max").type) == "double"
+    line = (tmp_path / "out" / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()[0]
+    values = json.loads(line)["result"]["values"]["g"]
+    tables = [v["columns"] for v in values.values() if isinstance(v, dict) and "columns" in v]
+    assert tables and all(isinstance(x, float) for columns in tables
+                          for column in columns.values() for x in column[:5])
