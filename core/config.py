@@ -61,6 +61,8 @@ class LoadedConfig:
     warnings: list[str] = field(default_factory=list)
     #: How the file came to the current version (notes, dropped keys, key origins).
     migration: Migration | None = None
+    #: What the config is called in messages: its path, or e.g. "demo.yml" when built in.
+    source: str = "<config>"
 
     def resolve(self, path: Path) -> Path:
         """A config path (inputs.directory, outputs.directory) relative to the config file."""
@@ -227,7 +229,7 @@ def validate_data(
     return LoadedConfig(
         model=model, path=path, base_directory=base, data=current,
         migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
-        warnings=warnings, migration=migration,
+        warnings=warnings, migration=migration, source=str(path) if path else source,
     )
 
 

@@ -35,7 +35,7 @@ def _spec(component_spec: Any) -> Any:
 def settings_of(engine, context) -> dict[str, Any]:
     model = engine.model.engine
     return {
-        "config": str(engine.loaded.path) if engine.loaded.path else None,
+        "config": engine.loaded.source,
         "thread_policy": _spec(model.thread_policy),
         "io_scheduler": _spec(model.io_scheduler),
         "memory_optimizers": [_spec(o) for o in model.memory_optimizers],

@@ -109,3 +109,14 @@ def test_bench_argument_errors(commands, campaign, tmp_path, write_config):
     assert parse_threads("1, 2,30") == [1, 2, 30]
     assert settings_for([4], ["file_size"]) == [
         ("fixed 4", {"name": "fixed", "threads": 4}), ("file_size", {"name": "file_size"})]
+
+
+def test_the_run_report_names_the_config_also_when_it_is_built_in(tmp_path):
+    from click.testing import CliRunner
+    from orcapost.cli import cli
+
+    result = CliRunner().invoke(cli, ["demo", str(tmp_path / "d"), "--files", "2", "--size",
+                                      "100KB", "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "d" / "results" / "orcapost-run.json").read_text("utf-8"))
+    assert report["settings"]["config"] == "demo.yml"
