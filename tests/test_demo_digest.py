@@ -1,0 +1,75 @@
+"""The demo campaign's tables are the same, byte for byte, as the main branch wrote them before
+the run lifecycle was refactored (issue 10): digests stored here were computed on that main.
+
+Paths in the tables are absolute, so the campaign folder is replaced by ``<campaign>`` before
+hashing; Parquet files carry the writer's version, so they are compared by content (their
+schema and every cell), CSV files by their bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from orcapost.config import load_config
+from orcapost.demo import DemoSpec, write_campaign
+from orcapost.engine import Engine
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Computed on main at c55462e (before the refactor), 24 files of 300 kB, csv+parquet+legacy_csv.
+EXPECTED = json.loads((Path(__file__).parent / "demo_digest.json").read_text(encoding="utf-8"))
+
+
+def _digests(results: Path, campaign: Path) -> dict[str, str]:
+    out = {}
+    prefixes = (campaign.resolve().as_posix(), str(campaign.resolve()))
+    for path in sorted(results.iterdir()):
+        if path.suffix == ".csv":
+            text = path.read_text(encoding="utf-8")
+            for prefix in prefixes:
+                text = text.replace(prefix, "<campaign>")
+            out[path.name] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        elif path.suffix == ".parquet":
+            table = pq.read_table(path)
+            content = json.dumps([str(table.schema), table.to_pylist()], default=str)
+            for prefix in prefixes:
+                content = content.replace(prefix, "<campaign>")
+            out[path.name] = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    return out
+
+
+def run_demo(tmp_path: Path, pm) -> dict[str, str]:
+    campaign = tmp_path / "campaign"
+    write_campaign(campaign, DemoSpec(file_size=300_000), files=24)
+    data = yaml.safe_load((REPO / "configs" / "demo.yml").read_text(encoding="utf-8"))
+    data["inputs"]["directory"] = str(campaign)
+    data["outputs"] = {"directory": str(tmp_path / "results"),
+                       "formats": ["csv", "parquet", "legacy_csv"]}
+    data["engine"]["thread_policy"] = {"name": "fixed", "threads": 2}
+    config = tmp_path / "demo.yml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    summary = Engine(pm, load_config(config, pm.registry)).run()
+    assert summary.exit_code == 0
+    return _digests(tmp_path / "results", campaign)
+
+
+@pytest.mark.slow
+def test_demo_tables_are_byte_for_byte_those_of_the_main_before_the_refactor(tmp_path, pm):
+    assert run_demo(tmp_path, pm) == EXPECTED
+
+
+if __name__ == "__main__":  # regenerate (only when a change to the tables is intended)
+    import tempfile
+
+    from orcapost.pluginmanager import get_plugin_manager
+
+    with tempfile.TemporaryDirectory() as folder:
+        digests = run_demo(Path(folder), get_plugin_manager(entry_points=False))
+    (Path(__file__).parent / "demo_digest.json").write_text(
+        json.dumps(digests, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(json.dumps(digests, indent=1))
