@@ -3,7 +3,11 @@
 A component is a class with a ``name`` and an ``Options`` model (its own validated options,
 ``extra="forbid"``). Config picks a component by name and gives its options; the host builds
 the component with those options. The class docstring's first line is its summary in
-``orcapost plugins``.
+``orcapost plugins``. Components are generic over their options model, so
+``self.options.threads`` type-checks in a ``ThreadPolicy[FixedOptions]``.
+
+Every optional part of a protocol is a method here with a no-op default: the host calls it
+unconditionally and never discovers it with ``getattr``.
 
 Kinds: sources (readers by file type), extractors (result column kinds), thread policies,
 memory optimizers, I/O schedulers, sinks, progress reporters and campaign reductions.
@@ -13,24 +17,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from orcapost.schemas.base import StrictModel
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from orcapost.resultfile import ResultFile
     from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
 
+OptionsT = TypeVar("OptionsT", bound=StrictModel)
 
-class Component(ABC):
+
+class Component(ABC, Generic[OptionsT]):
     """Common base: a name, an options model, and the validated options."""
 
     name: ClassVar[str]
     Options: ClassVar[type[StrictModel]] = StrictModel
 
-    def __init__(self, options: StrictModel | None = None) -> None:
-        self.options = options if options is not None else self.Options()
+    def __init__(self, options: OptionsT | None = None) -> None:
+        self.options: OptionsT = (options if options is not None
+                                  else self.Options())  # type: ignore[assignment]
 
     @classmethod
     def summary(cls) -> str:
@@ -38,7 +47,7 @@ class Component(ABC):
         return doc.splitlines()[0] if doc else ""
 
 
-class Source(Component):
+class Source(Component[OptionsT]):
     """Opens result files of the types listed in ``suffixes`` (lower case, with the dot)."""
 
     suffixes: ClassVar[tuple[str, ...]] = ()
@@ -53,7 +62,7 @@ class Source(Component):
         to stop the run with one message (exit 2); per-file problems belong in :meth:`open`."""
 
 
-class Extractor(Component):
+class Extractor(Component[OptionsT]):
     """A result column kind. ``Options`` is the whole column model (label and the rest).
 
     ``extract`` runs on the worker thread that opened the file and returns output column names
@@ -66,24 +75,48 @@ class Extractor(Component):
         """Output column name -> value for one file."""
 
 
-class ThreadPolicy(Component):
-    """Decides how many files are processed at once. Runs on the coordinating thread."""
+@dataclass(frozen=True)
+class Decision:
+    """A thread policy's decision: how many files at once, why, and the figures behind it
+    (all three written to the run report)."""
+
+    concurrency: int
+    reason: str | None = None
+    measurement: dict[str, Any] = field(default_factory=dict)
+
+
+def as_decision(value: Decision | int) -> Decision:
+    """A policy's answer as a :class:`Decision` (a plain int is a decision without a reason)."""
+    return value if isinstance(value, Decision) else Decision(int(value))
+
+
+class ThreadPolicy(Component[OptionsT]):
+    """Decides how many files are processed at once. Runs on the coordinating thread.
+
+    ``initial`` and ``update`` return a :class:`Decision` (or a plain ``int``).
+    """
 
     @abstractmethod
-    def initial(self, files: Sequence[FileInfo]) -> int:
+    def initial(self, files: Sequence[FileInfo]) -> Decision | int:
         """Concurrency to start with (the engine caps it by the file count)."""
 
     def ceiling(self, files: Sequence[FileInfo]) -> int:
         """The most workers this policy will ever ask for (the executor's size)."""
-        return self.initial(files)
+        return as_decision(self.initial(files)).concurrency
 
-    def update(self, context: RunContext) -> int | None:
-        """Called after each file completes; return a new concurrency, or None to keep it."""
+    def update(self, context: RunContext) -> Decision | int | None:
+        """Called after each file completes; return a new decision, or None to keep it."""
         return None
 
 
-class MemoryOptimizer(Component):
-    """One link of the memory chain. Runs on the coordinating thread."""
+class MemoryOptimizer(Component[OptionsT]):
+    """One link of the memory chain.
+
+    Two sides, each optional: on the coordinating thread, :meth:`admit` (may a file start?)
+    and :meth:`file_done` (learn from a finished file); on the worker, :meth:`shrink` (make a
+    kept value smaller before it leaves the worker). In a threads run one instance serves both
+    sides; a worker process builds its own from the same options.
+    """
 
     def admit(self, file: FileInfo, in_flight: Sequence[FileInfo]) -> bool:
         """May ``file`` start now, with ``in_flight`` already running? Never blocks."""
@@ -92,32 +125,95 @@ class MemoryOptimizer(Component):
     def file_done(self, result: FileResult) -> None:  # noqa: B027 - optional
         """Learn from a finished file."""
 
+    def shrink(self, value: Any) -> Any:
+        """A value an extractor returned, made smaller to keep (on the worker). Identity by
+        default; only optimizers that override it are applied to values."""
+        return value
 
-class IOScheduler(Component):
-    """Orders the files. Runs on the coordinating thread before the first task."""
+    @classmethod
+    def shrinks_values(cls) -> bool:
+        """Whether this optimizer overrides :meth:`shrink` (values then pass through it)."""
+        return cls.shrink is not MemoryOptimizer.shrink
+
+
+class IOScheduler(Component[OptionsT]):
+    """Orders the files, and may pace their reads. Runs on the coordinating thread."""
 
     @abstractmethod
     def order(self, files: Sequence[FileInfo]) -> list[FileInfo]:
-        """The files in the order they are to be submitted."""
+        """The files in the order they are to be submitted (before the first task)."""
+
+    def may_start(self, file: FileInfo, in_flight: Sequence[FileInfo]) -> bool:
+        """May ``file`` start now beside ``in_flight`` (e.g. a cap on concurrent large
+        reads)? A file held back is tried again later; the engine looks further down the
+        queue for one that may start."""
+        return True
+
+    def read_ahead(self, queued: Sequence[FileInfo],  # noqa: B027 - optional
+                   context: RunContext) -> None:
+        """Called after each round of submissions with the files still queued (e.g. to warm
+        the page cache for the next ones). Must not block."""
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """The run is over: release what the scheduler holds (threads, handles)."""
 
 
-class Sink(Component):
-    """Writes results. ``add`` is called on the coordinating thread as each file finishes."""
+class TableLayout:
+    """How a sink's tables are named and laid out: a named table-to-table transform (e.g.
+    the legacy summary layout). A plain class: a sink returns its layout from
+    :meth:`Sink.layout`. Tables are laid out once per run for each :meth:`key`, however many
+    sinks share it.
+    """
+
+    name: ClassVar[str] = "plain"
+
+    def key(self) -> str:
+        """Identifies this layout and its settings: sinks with equal keys share tables."""
+        return self.name
+
+    def file_stem(self, table: str, context: RunContext) -> str:
+        """The file name (without suffix) of the table named ``table``."""
+        return context.config.outputs.naming.format(group=table, config=context.config_stem)
+
+    def lay_out(self, table: str, data: pa.Table, tables: Any) -> pa.Table:
+        """The table named ``table`` as this layout writes it. ``tables`` is the run's
+        :class:`~orcapost.tables.RunTables` (a group's value columns, the config)."""
+        return data
+
+
+class Sink(Component[OptionsT]):
+    """Writes a run's finished tables in one format (``outputs.formats``). A sink only writes.
+
+    The host builds every table once per run, lays it out with the sink's :meth:`layout` and
+    calls :meth:`write` for each, on the coordinating thread, with a staging folder: it then
+    moves what the sink wrote into the output folder, atomically.
+    """
+
+    #: File suffix, with the dot (``.csv``).
+    suffix: ClassVar[str] = ""
 
     def open(self, context: RunContext) -> None:  # noqa: B027 - optional
-        pass
+        """Called before the first table of a run is written."""
+
+    def layout(self) -> TableLayout:
+        """How this sink's tables are named and laid out (default: as they are)."""
+        return TableLayout()
+
+    def path_for(self, stem: str, directory: Path) -> Path:
+        """Where the table with file name ``stem`` goes in ``directory``."""
+        return Path(directory) / f"{stem}{self.suffix}"
 
     @abstractmethod
-    def add(self, result: FileResult) -> None:
-        """Take one file's result (failed files included)."""
-
-    @abstractmethod
-    def close(self, summary: RunSummary) -> list[Path]:
-        """Finish writing; return the paths written."""
+    def write(self, name: str, table: pa.Table, directory: Path) -> Path:
+        """Write ``table`` as the file named ``name`` (no suffix) in ``directory``; return
+        the path written (:meth:`path_for`)."""
 
 
-class Reporter(Component):
-    """Shows progress. Every method runs on the coordinating thread."""
+class Reporter(Component[OptionsT]):
+    """Shows progress. Every method runs on the coordinating thread, called from the run
+    hooks: ``orcapost_run_start`` (:meth:`start`), ``orcapost_file_started``,
+    ``orcapost_file_done``, ``orcapost_heartbeat`` and ``orcapost_run_summary``
+    (:meth:`finish`)."""
 
     def start(self, context: RunContext) -> None:  # noqa: B027 - optional
         pass
@@ -135,7 +231,7 @@ class Reporter(Component):
         pass
 
 
-class Reduction(Component):
+class Reduction(Component[OptionsT]):
     """A campaign reduction (``campaign[].reductions[].kind``): one group of rows -> values.
 
     ``Options`` subclasses :class:`orcapost.schemas.config.ReductionOptions` (``columns``

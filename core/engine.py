@@ -1,8 +1,20 @@
 """The file-level parallel engine.
 
-discover files -> order them (I/O scheduler) -> admit them (memory optimizers) -> run one task
-per file on a ``concurrent.futures.Executor``, as many at once as the thread policy says ->
-hand each result to the journal, sinks, reporter and plugins as it arrives, on this thread.
+A run goes through five phases, each a method of :class:`Engine`:
+
+1. *prepare* -- discover the files, order them (I/O scheduler), set the initial concurrency
+   (thread policy) and build the extraction plan;
+2. *preflight* -- each source checks it can read its files at all, before anything is written;
+3. *replay* -- with ``--resume``, results journaled by an earlier run are taken back;
+4. *loop* -- one task per file (small files in batches) on a ``concurrent.futures.Executor``,
+   as many at once as the policy says and the memory optimizers admit;
+5. *shutdown* -- stop the workers, then ``orcapost_run_finish`` (outputs written) and
+   ``orcapost_run_summary`` (outputs shown).
+
+Everything that listens to a run -- the journal, the tables and their sinks, the run report,
+the progress reporter, third-party plugins -- listens through the run hooks: the engine
+registers its own listeners on the plugin manager for the length of the run (see
+:mod:`orcapost.hookspecs`) and emits each event once.
 
 Concurrency is enforced by how many tasks are submitted, not by the pool's size, so a policy can
 change it while a run is going. Nothing computed is lost: every result is appended to a journal
@@ -27,13 +39,18 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from orcapost.components import Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
 from orcapost.errors import OrcapostError
-from orcapost.journal import Journal
+from orcapost.journal import Journal, JournalWriter
 from orcapost.monitor import Monitor
+from orcapost.outputs import TableWriter
+from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
 from orcapost.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -43,7 +60,7 @@ from orcapost.results import (
     RunContext,
     RunSummary,
 )
-from orcapost.run_report import build_report, write_report
+from orcapost.run_report import RunReportWriter
 from orcapost.task import (
     Plan,
     PlanSpec,
@@ -111,6 +128,27 @@ def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
     return inputs, outputs
 
 
+#: Plugin names of the run's own listeners (registered for the length of a run).
+JOURNAL_PLUGIN = "orcapost.run.journal"
+TABLES_PLUGIN = "orcapost.run.tables"
+REPORT_PLUGIN = "orcapost.run.report"
+
+
+@dataclass
+class _Run:
+    """The state of one run in progress (the engine's own bookkeeping)."""
+
+    context: RunContext
+    spec: PlanSpec
+    plan: Plan
+    previous: dict[str, FileResult]
+    pending: deque[FileInfo] = field(default_factory=deque)
+    running: dict[Future, list[FileInfo]] = field(default_factory=dict)
+    executor: Executor | None = None
+    interrupted: bool = False
+    last_beat: float = 0.0
+
+
 class Engine:
     """Runs one validated config with the components it names."""
 
@@ -119,7 +157,7 @@ class Engine:
         pm,
         loaded: LoadedConfig,
         *,
-        reporter=None,
+        reporter: Reporter | None = None,
         resume: bool = False,
         executor_factory: Callable[[str, int], Executor] = make_executor,
         monitor_interval: float | None = None,
@@ -141,6 +179,8 @@ class Engine:
         self.monitor: Monitor | None = None
         #: The run report of the last run (also written to the output folder).
         self.report: dict | None = None
+        #: The tables of the last run (:class:`orcapost.tables.RunTables`).
+        self.tables: Any = None
         self._submitted_at: dict[str, float] = {}
         #: Files whose worker died, to run again alone; and the files already run again.
         self._quarantine: deque[FileInfo] = deque()
@@ -148,12 +188,35 @@ class Engine:
         #: The pool each running task was submitted to: a broken pool fails every task it
         #: holds, and only the first failure of the current pool replaces it.
         self._pool_of: dict[Future, Executor] = {}
-        # Optional parts of the scheduler protocol (see docs/engine-plugins.md).
-        self._may_start = getattr(self.scheduler, "may_start", None)
-        self._read_ahead = getattr(self.scheduler, "read_ahead", None)
 
-    # -- the run -------------------------------------------------------------------------
+    # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
+        run = self._prepare()
+        self._preflight(run)
+        listeners = self._listeners(run.context)
+        for name, listener in listeners.items():
+            self.pm.register(listener, name=name)
+        self.pm.run_active = True
+        try:
+            try:
+                self.pm.hook.orcapost_run_start(context=run.context)
+                self._replay(run)
+                self._loop(run)
+            finally:
+                summary = self._shutdown(run)
+        finally:
+            self.pm.run_active = False
+            for name in listeners:
+                if self.pm.get_plugin(name) is not None:
+                    self.pm.unregister(name=name)
+        report = listeners.get(REPORT_PLUGIN)
+        self.report = report.report if isinstance(report, RunReportWriter) else None
+        tables = listeners.get(TABLES_PLUGIN)
+        self.tables = tables.tables if isinstance(tables, TableWriter) else None
+        return summary
+
+    def _prepare(self) -> _Run:
+        """Discover and order the files, decide the initial concurrency, build the plan."""
         self._quarantine.clear()
         self._retried.clear()
         self._pool_of.clear()
@@ -167,103 +230,133 @@ class Engine:
         files = self.scheduler.order(files)
         executor_kind = self.model.engine.executor
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
-        concurrency = max(1, min(self.policy.initial(files), ceiling))
+        decision = as_decision(self.policy.initial(files))
+        concurrency = max(1, min(decision.concurrency, ceiling))
         context = RunContext(
             config_path=self.loaded.path, files=files, output_directory=output_dir,
             executor=executor_kind, concurrency=concurrency, ceiling=ceiling,
+            config=self.model, config_stem=self.loaded.stem, config_source=self.loaded.source,
         )
-        context.config_stem = self.loaded.stem  # type: ignore[attr-defined]
-        context.config = self.model  # type: ignore[attr-defined]
         context.decisions.append({
             "at": 0.0, "after_files": 0, "from": None, "to": concurrency,
-            "policy": self.policy.name,
-            "reason": getattr(self.policy, "reason", None) or "initial concurrency",
+            "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
+            **decision.measurement,
         })
-
         spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
                         base_directory=str(self.loaded.base_directory))
-        plan = Plan.build(self.pm, self.model, spec)
-        # Before anything is written: a source that cannot read its files at all (OrcFxAPI off
-        # Windows) stops the run here, leaving an earlier run's tables and journal as they were.
+        plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
+        return _Run(context=context, spec=spec, plan=plan, previous={})
+
+    def _preflight(self, run: _Run) -> None:
+        """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
+        here, before anything is written: an earlier run's tables and journal stay as they
+        were. Then the output folder is made and the journal read back for ``--resume``."""
         by_suffix: dict[str, list[FileInfo]] = {}
-        for file in files:
+        for file in run.context.files:
             by_suffix.setdefault(Path(file.path).suffix.lower(), []).append(file)
         for suffix, matching in by_suffix.items():
-            source = plan.source(suffix)
+            source = run.plan.source(suffix)
             if source is not None:
                 source.preflight(matching)
-
+        output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
-        journal = Journal(output_dir)
-        previous = journal.completed(files) if self.resume else {}
-        journal.start(keep=self.resume)
-        register_plan(plan)
+        if self.resume:
+            run.previous = Journal(output_dir).completed(run.context.files)
 
-        for sink in self.sinks:
-            sink.open(context)
+    def _listeners(self, context: RunContext) -> dict[str, object]:
+        """The run's own listeners, by plugin name."""
+        listeners: dict[str, object] = {
+            JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume),
+            TABLES_PLUGIN: TableWriter(self.sinks),
+            REPORT_PLUGIN: RunReportWriter(),
+        }
+        if self.reporter is not None:
+            listeners[REPORTER_PLUGIN] = ReporterListener(self.reporter)
+        return listeners
+
+    def _replay(self, run: _Run) -> None:
+        """Results journaled by an earlier run (``--resume``) count as done, in file order."""
+        register_plan(run.plan)
         self.monitor = Monitor(**({"interval": self.monitor_interval}
                                   if self.monitor_interval else {})).start()
-        self.pm.run_active = True
-        interrupted = False
-        executor = None
+        run.context.monitor = self.monitor
+        run.pending = deque(f for f in run.context.files if str(f.path) not in run.previous)
+        run.context.queued = run.pending
+        for file in run.context.files:
+            if str(file.path) in run.previous:
+                self._handle(run.context, run.previous[str(file.path)], replayed=True)
+
+    def _loop(self, run: _Run) -> None:
+        """Submit files as concurrency and admission allow; take results as they come."""
+        context = run.context
+        run.executor = self.executor_factory(context.executor, context.ceiling)
         try:
-            self.pm.hook.orcapost_run_start(context=context)
-            if self.reporter:
-                self.reporter.start(context)
-            pending = deque(f for f in files if str(f.path) not in previous)
-            context.queued = pending
-            for file in files:
-                if str(file.path) in previous:
-                    self._handle(context, journal, previous[str(file.path)], replayed=True)
-            executor = self.executor_factory(context.executor, ceiling)
-            running: dict[Future, list[FileInfo]] = {}
-            last_beat = 0.0
-            try:
-                while pending or running or self._quarantine:
-                    try:
-                        self._submit(context, executor, spec, pending, running)
-                    except BrokenExecutor:
-                        executor = self._replace(executor, context, ceiling)
-                    context.in_flight = len(running)  # busy workers
-                    done, _ = wait(running, timeout=HEARTBEAT_SECONDS,
-                                   return_when=FIRST_COMPLETED)
-                    for future in done:
-                        batch = running.pop(future)
-                        pool = self._pool_of.pop(future, None)
-                        try:
-                            results = future.result()
-                        except Exception as exc:  # the worker died (e.g. a process killed)
-                            for result in self._worker_died(batch, exc):
-                                self._handle(context, journal, result)
-                            if isinstance(exc, BrokenExecutor) and pool is executor:
-                                # Replaced once per broken pool: the other tasks it failed,
-                                # and a submission it refused, are the same death.
-                                executor = self._replace(executor, context, ceiling)
-                            continue
-                        for result in results:
-                            self._handle(context, journal, result)
-                    context.in_flight = len(running)  # busy workers
-                    context.sample = self.monitor.latest
-                    now = time.perf_counter()
-                    if self.reporter and now - last_beat >= HEARTBEAT_SECONDS / 2:
-                        last_beat = now
-                        self.reporter.heartbeat(context)
-            except KeyboardInterrupt:
-                interrupted = True
-                for future in running:
-                    future.cancel()
-        finally:
-            if executor is not None:
-                executor.shutdown(wait=not interrupted, cancel_futures=True)
-            forget_plan(spec.key)
-            self._pool_of.clear()
-            closer = getattr(self.scheduler, "close", None)
-            if callable(closer):
-                closer()
-            summary = self._finish(context, journal, interrupted)
-            self.pm.run_active = False
+            while run.pending or run.running or self._quarantine:
+                try:
+                    self._submit(context, run.executor, run.spec, run.pending, run.running)
+                except BrokenExecutor:
+                    run.executor = self._replace(run.executor, context)
+                context.in_flight = len(run.running)  # busy workers
+                done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
+                               return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._collect(run, future)
+                context.in_flight = len(run.running)
+                context.sample = self.monitor.latest if self.monitor else {}
+                self._heartbeat(run)
+        except KeyboardInterrupt:
+            run.interrupted = True
+            for future in run.running:
+                future.cancel()
+
+    def _collect(self, run: _Run, future: Future) -> None:
+        """A task is done: hand its files' results on, or deal with its worker's death."""
+        batch = run.running.pop(future)
+        pool = self._pool_of.pop(future, None)
+        try:
+            results = future.result()
+        except Exception as exc:  # the worker died (e.g. a process killed)
+            for result in self._worker_died(batch, exc):
+                self._handle(run.context, result)
+            if isinstance(exc, BrokenExecutor) and pool is run.executor:
+                # Replaced once per broken pool: the other tasks it failed, and a submission
+                # it refused, are the same death.
+                run.executor = self._replace(run.executor, run.context)
+            return
+        for result in results:
+            self._handle(run.context, result)
+
+    def _heartbeat(self, run: _Run) -> None:
+        now = time.perf_counter()
+        if now - run.last_beat >= HEARTBEAT_SECONDS / 2:
+            run.last_beat = now
+            self.pm.hook.orcapost_heartbeat(context=run.context)
+
+    def _shutdown(self, run: _Run) -> RunSummary:
+        """Stop the workers, then let the listeners write and show the outputs."""
+        if run.executor is not None:
+            run.executor.shutdown(wait=not run.interrupted, cancel_futures=True)
+        forget_plan(run.spec.key)
+        self._pool_of.clear()
+        self.scheduler.close()
+        results = run.context.results
+        summary = RunSummary(
+            files=len(run.context.files),
+            ok=sum(r.status == STATUS_OK for r in results),
+            failed=sum(r.status == STATUS_FAILED for r in results),
+            partial=sum(r.status not in (STATUS_OK, STATUS_FAILED) for r in results),
+            bytes=run.context.bytes_done,
+            elapsed=run.context.elapsed,
+            failures=[f for r in results for f in r.failures],
+            interrupted=run.interrupted,
+        )
+        self.pm.hook.orcapost_run_finish(context=run.context, summary=summary)
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.pm.hook.orcapost_run_summary(context=run.context, summary=summary)
         return summary
 
+    # -- submitting files -------------------------------------------------------------------
     def _admitted(self, file: FileInfo, in_flight: list[FileInfo]) -> bool:
         return all(opt.admit(file, in_flight) for opt in self.optimizers)
 
@@ -280,7 +373,7 @@ class Engine:
             return 0
         for index in range(min(len(pending), LOOKAHEAD_FILES)):
             candidate = pending[index]
-            if self._may_start is not None and not self._may_start(candidate, in_flight):
+            if not self.scheduler.may_start(candidate, in_flight):
                 continue
             if not self._admitted(candidate, in_flight):
                 context.memory_holds += 1
@@ -293,7 +386,7 @@ class Engine:
             # A file whose worker died runs alone, with nothing beside it, so a second death
             # is its own and no other file is lost with it.
             if not running:
-                self._start(executor, spec, running, [self._quarantine.popleft()],
+                self._start(context, executor, spec, running, [self._quarantine.popleft()],
                             self._quarantine)
             return
         while pending and len(running) < context.concurrency:
@@ -312,9 +405,9 @@ class Engine:
             if index == 0:
                 self._extend_batch(batch, pending, min(context.concurrency, small_limit),
                                    in_flight)
-            self._start(executor, spec, running, batch, pending)
-        if self._read_ahead is not None and pending:
-            self._read_ahead(pending, context)
+            self._start(context, executor, spec, running, batch, pending)
+        if pending:
+            self.scheduler.read_ahead(pending, context)
 
     def _extend_batch(self, batch, pending, concurrency, in_flight) -> None:
         """Add small files to a small file's task, keeping every worker busy to the end."""
@@ -332,7 +425,8 @@ class Engine:
             batch.append(pending.popleft())
             size += candidate.size
 
-    def _start(self, executor, spec, running, batch: list[FileInfo], queue: deque) -> None:
+    def _start(self, context: RunContext, executor, spec, running, batch: list[FileInfo],
+               queue: deque) -> None:
         try:
             future = executor.submit(run_files, spec, batch)
         except BaseException:
@@ -343,9 +437,8 @@ class Engine:
             self._submitted_at[str(file.path)] = now
         running[future] = batch
         self._pool_of[future] = executor
-        if self.reporter:
-            for file in batch:
-                self.reporter.file_started(file)
+        for file in batch:
+            self.pm.hook.orcapost_file_started(context=context, file=file)
 
     def _worker_died(self, batch: list[FileInfo], exc: BaseException) -> list[FileResult]:
         """A task ended without results: its worker died (a killed or crashed process takes
@@ -366,7 +459,7 @@ class Engine:
             failed.append(result)
         return failed
 
-    def _replace(self, executor: Executor, context: RunContext, ceiling: int) -> Executor:
+    def _replace(self, executor: Executor, context: RunContext) -> Executor:
         """A broken pool (a worker process died) accepts nothing more: start a new one."""
         executor.shutdown(wait=False, cancel_futures=True)
         context.decisions.append({
@@ -374,11 +467,12 @@ class Engine:
             "from": context.concurrency, "to": context.concurrency, "policy": "engine",
             "reason": "a worker died: new worker pool; its files run again, one at a time",
         })
-        return self.executor_factory(context.executor, ceiling)
+        return self.executor_factory(context.executor, context.ceiling)
 
-    def _handle(self, context: RunContext, journal: Journal, result: FileResult,
-                replayed: bool = False) -> None:
-        write_start = time.perf_counter()
+    # -- results ----------------------------------------------------------------------------
+    def _handle(self, context: RunContext, result: FileResult, replayed: bool = False) -> None:
+        """One file's result: count it, let every listener have it, let the engine learn."""
+        handle_start = time.perf_counter()
         submitted = self._submitted_at.pop(result.path, None)
         if submitted is not None and result.started_at is not None:
             result.timings["queued"] = max(0.0, result.started_at - submitted)
@@ -387,54 +481,24 @@ class Engine:
         if result.status != STATUS_OK:
             context.failed += 1
         context.results.append(result)
+        self.pm.hook.orcapost_file_done(context=context, result=result, replayed=replayed)
         if not replayed:
-            journal.append(result)
-        for sink in self.sinks:
-            sink.add(result)
-        if not replayed:
-            result.timings["write"] = time.perf_counter() - write_start
-        if self.reporter:
-            self.reporter.file_done(result)
+            result.timings["write"] = time.perf_counter() - handle_start
         for optimizer in self.optimizers:
             optimizer.file_done(result)
-        self.pm.hook.orcapost_file_done(context=context, result=result)
         if not replayed:
             self._update_concurrency(context)
 
     def _update_concurrency(self, context: RunContext) -> None:
-        changed = self.policy.update(context)
-        if changed is None:
+        answer = self.policy.update(context)
+        if answer is None:
             return
-        new = max(1, min(int(changed), context.ceiling))
+        decision = as_decision(answer)
+        new = max(1, min(decision.concurrency, context.ceiling))
         if new != context.concurrency:
-            decision = {"at": round(context.elapsed, 3), "after_files": context.done,
-                        "from": context.concurrency, "to": new, "policy": self.policy.name,
-                        "reason": getattr(self.policy, "reason", None)}
-            decision.update(getattr(self.policy, "measurement", None) or {})
-            context.decisions.append(decision)
+            context.decisions.append({
+                "at": round(context.elapsed, 3), "after_files": context.done,
+                "from": context.concurrency, "to": new, "policy": self.policy.name,
+                "reason": decision.reason, **decision.measurement,
+            })
             context.concurrency = new
-
-    def _finish(self, context: RunContext, journal: Journal, interrupted: bool) -> RunSummary:
-        results = context.results
-        summary = RunSummary(
-            files=len(context.files),
-            ok=sum(r.status == STATUS_OK for r in results),
-            failed=sum(r.status == STATUS_FAILED for r in results),
-            partial=sum(r.status not in (STATUS_OK, STATUS_FAILED) for r in results),
-            bytes=context.bytes_done,
-            elapsed=context.elapsed,
-            failures=[f for r in results for f in r.failures],
-            interrupted=interrupted,
-        )
-        for sink in self.sinks:
-            summary.outputs.extend(sink.close(summary))
-        journal.close()
-        summary.outputs.append(journal.path)
-        if self.monitor is not None:
-            self.monitor.stop()
-        self.report = build_report(self, context, summary, self.monitor)
-        summary.outputs.append(write_report(context.output_directory, self.report))
-        self.pm.hook.orcapost_run_finish(context=context, summary=summary)
-        if self.reporter:
-            self.reporter.finish(summary)
-        return summary

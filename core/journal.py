@@ -3,6 +3,10 @@
 Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line and
 flushed at once. ``orcapost run --resume`` reads it back and skips files whose path, size and
 modification time are unchanged.
+
+:class:`JournalWriter` is the run listener the engine registers for the length of a run: it opens
+the journal at ``orcapost_run_start``, appends each file as it is done (not the results replayed
+from it) and closes it at ``orcapost_run_finish``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,18 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from orcapost.results import STATUS_FAILED, Failure, FileInfo, FileResult
+from orcapost.markers import hookimpl
+from orcapost.results import (
+    STATUS_FAILED,
+    Failure,
+    FileInfo,
+    FileResult,
+    RunContext,
+    RunSummary,
+)
 
 JOURNAL_NAME = "orcapost-journal.jsonl"
 
@@ -35,7 +48,7 @@ def result_from_dict(data: dict) -> FileResult:
 class Journal:
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / JOURNAL_NAME
-        self._handle = None
+        self._handle: Any = None
 
     def completed(self, files: list[FileInfo]) -> dict[str, FileResult]:
         """Results already journaled for these files, unchanged since (failed ones excluded)."""
@@ -56,6 +69,10 @@ class Journal:
                 if result.status != STATUS_FAILED and result.size == file.size:
                     done[result.path] = result
         return done
+
+    @property
+    def is_open(self) -> bool:
+        return self._handle is not None
 
     def start(self, keep: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,3 +103,27 @@ def _mtime(path: Path) -> float | None:
         return os.stat(path).st_mtime
     except OSError:
         return None
+
+
+class JournalWriter:
+    """Run listener: every file's result into the journal as it arrives."""
+
+    def __init__(self, directory: Path, *, keep: bool) -> None:
+        self.journal = Journal(directory)
+        self.keep = keep
+
+    @hookimpl
+    def orcapost_run_start(self, context: RunContext) -> None:
+        self.journal.start(keep=self.keep)
+
+    @hookimpl
+    def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:
+        if not replayed:
+            self.journal.append(result)
+
+    @hookimpl
+    def orcapost_run_finish(self, summary: RunSummary) -> None:
+        if not self.journal.is_open:  # the run stopped before it started
+            return
+        self.journal.close()
+        summary.outputs.append(self.journal.path)

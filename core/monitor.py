@@ -85,10 +85,12 @@ class Monitor:
         return self
 
     def stop(self) -> None:
+        """Stop sampling, with one last sample; stopping again does nothing."""
+        if self._thread is None:
+            return
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._thread.join(timeout=5)
+        self._thread = None
         self.sample()
 
     def _loop(self) -> None:

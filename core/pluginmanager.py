@@ -63,13 +63,17 @@ class OrcapostPluginManager(pluggy.PluginManager):
     def register(self, plugin, name=None):
         if self.run_active:
             raise PluginError("plugins cannot be registered while a run is active")
-        self._registry = None
+        if _registers_components(plugin):
+            self._registry = None
         return super().register(plugin, name)
 
     def unregister(self, plugin=None, name=None):
         if self.run_active:
             raise PluginError("plugins cannot be unregistered while a run is active")
-        self._registry = None
+        if plugin is None and name is not None:
+            plugin = self.get_plugin(name)
+        if plugin is None or _registers_components(plugin):
+            self._registry = None
         return super().unregister(plugin, name)
 
     @property
@@ -80,6 +84,12 @@ class OrcapostPluginManager(pluggy.PluginManager):
             self.problems.extend(registry.collect(self))
             self._registry = registry
         return self._registry
+
+
+def _registers_components(plugin) -> bool:
+    """Whether a plugin implements a registration hook (the component registry then changes;
+    a run listener, registered for the length of a run, leaves it as it is)."""
+    return any(name.startswith("orcapost_register_") for name in dir(plugin))
 
 
 def _names_from_env(variable: str) -> set[str] | None:

@@ -98,6 +98,14 @@ class RunContext:
     sample: dict[str, float] = field(default_factory=dict)
     #: How often a memory optimizer held a file back while a worker was free.
     memory_holds: int = 0
+    #: The validated config model of the run (``orcapost.schemas`` v2 model).
+    config: Any = None
+    #: The config file's stem (``{config}`` in ``outputs.naming``), None for a config in memory.
+    config_stem: str | None = None
+    #: Where the config came from, as messages name it (path, or the built-in's name).
+    config_source: str | None = None
+    #: The run's performance monitor (:class:`orcapost.monitor.Monitor`), once started.
+    monitor: Any = None
 
     @property
     def total_files(self) -> int:

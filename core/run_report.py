@@ -1,7 +1,7 @@
 """The run report: one JSON file per run describing how it went.
 
 Every run writes ``orcapost-run.json`` into its output folder (atomically, also after an
-interruption): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
+interruption, by the :class:`RunReportWriter` run listener, once every other output is written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
 concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
 monitor's memory/CPU/disk figures and samples, and the failures. ``orcapost report`` shows it.
 """
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from orcapost.atomic import atomic_open
+from orcapost.markers import hookimpl
+from orcapost.results import RunContext, RunSummary
 
 RUN_REPORT_NAME = "orcapost-run.json"
 REPORT_VERSION = 1
@@ -32,10 +34,10 @@ def _spec(component_spec: Any) -> Any:
     return component_spec
 
 
-def settings_of(engine, context) -> dict[str, Any]:
-    model = engine.model.engine
+def settings_of(context) -> dict[str, Any]:
+    model = context.config.engine
     return {
-        "config": engine.loaded.source,
+        "config": context.config_source,
         "thread_policy": _spec(model.thread_policy),
         "io_scheduler": _spec(model.io_scheduler),
         "memory_optimizers": [_spec(o) for o in model.memory_optimizers],
@@ -78,7 +80,7 @@ def _phase_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def build_report(engine, context, summary, monitor) -> dict[str, Any]:
+def build_report(context, summary, monitor) -> dict[str, Any]:
     from orcapost import __version__
 
     rows = file_rows(context.results)
@@ -87,7 +89,7 @@ def build_report(engine, context, summary, monitor) -> dict[str, Any]:
         "report_version": REPORT_VERSION,
         "orcapost": __version__,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": settings_of(engine, context),
+        "settings": settings_of(context),
         "summary": {
             "files": summary.files, "ok": summary.ok, "failed": summary.failed,
             "partial": summary.partial, "bytes": summary.bytes,
@@ -110,6 +112,25 @@ def write_report(directory: Path, report: dict[str, Any]) -> Path:
     with atomic_open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, default=str)
     return path
+
+
+class RunReportWriter:
+    """Run listener: writes the run report when the run finishes, after every other output
+    (a hook wrapper around ``orcapost_run_finish``), so the report lists them all."""
+
+    def __init__(self) -> None:
+        #: The report of the run, once written.
+        self.report: dict[str, Any] | None = None
+
+    @hookimpl(wrapper=True)
+    def orcapost_run_finish(self, context: RunContext, summary: RunSummary):
+        try:
+            return (yield)
+        finally:  # also when writing a table failed: the report says what the run did
+            if context.monitor is not None:
+                context.monitor.stop()
+            self.report = build_report(context, summary, context.monitor)
+            summary.outputs.append(write_report(context.output_directory, self.report))
 
 
 def read_report(path: Path) -> dict[str, Any]:

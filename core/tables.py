@@ -15,6 +15,7 @@ per_file``). After all files, the campaign tables of the config's ``campaign`` s
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ LEADING_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state")
 #: The key that marks a result value as an extra table (plain data: it is journaled as JSON).
 TABLE_MARKER = "__orcapost_table__"
 TABLE_LAYOUTS = ("long", "per_file")
+#: The name of the failures table (one row per failure of the run).
+FAILURES_TABLE = "failures"
 
 
 def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> dict[str, Any]:
@@ -54,25 +57,44 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._+-]+", "_", text).strip("._") or "table"
 
 
-class TableBuilder:
-    def __init__(self, group_order: list[str] | None = None, campaign: list | None = None) -> None:
+class RunTables:
+    """The tables of one run, each built once: a table per result group, the extra tables, the
+    campaign tables and the failures table, and each layout's version of them.
+
+    Results are added as files finish; tables are built on first request after the last one
+    (adding a result afterwards starts again). :attr:`builds` counts every build by table name,
+    so a test (or the run report) can see that no table is built twice.
+    """
+
+    def __init__(self, group_order: list[str] | None = None, campaign: list | None = None,
+                 config: Any = None) -> None:
         self.results: list[FileResult] = []
         self.group_order = list(group_order or [])
         self.campaign = list(campaign or [])
-        # Worked out once from the results (and again only if a result is added after).
+        #: The run's validated config (layouts read their groups' columns from it).
+        self.config = config
+        #: How many times each table was built (name -> count).
+        self.builds: Counter[str] = Counter()
+        self._reset()
+
+    def _reset(self) -> None:
         self._sorted: list[FileResult] | None = None
         self._extras: dict[str, tuple[str, str, FileResult | None]] | None = None
         self._campaign_tables: dict[str, pa.Table] | None = None
+        self._groups: dict[str, tuple[pa.Table, dict[str, str]]] = {}
+        self._tables: dict[str, pa.Table] = {}
+        self._failures: tuple[pa.Table | None] | None = None
+        self._laid_out: dict[tuple[str, str], pa.Table] = {}
 
     @classmethod
-    def for_run(cls, context) -> TableBuilder:
-        """The builder for a run: its groups in config order and its campaign tables."""
+    def for_run(cls, context) -> RunTables:
+        """The tables of a run: its groups in config order and its campaign tables."""
         config = context.config
-        return cls(list(config.results), getattr(config, "campaign", None))
+        return cls(list(config.results), getattr(config, "campaign", None), config)
 
     def add(self, result: FileResult) -> None:
         self.results.append(result)
-        self._sorted = self._extras = self._campaign_tables = None
+        self._reset()
 
     def _result_groups(self) -> list[str]:
         names = list(self.group_order)
@@ -89,14 +111,32 @@ class TableBuilder:
         names.extend(name for name in self.campaign_tables() if name not in names)
         return names
 
+    def is_result_group(self, name: str) -> bool:
+        """Whether ``name`` is a result group's table (not an extra or campaign table)."""
+        return (name in self._result_groups() and name not in self.campaign_tables()
+                and name not in self._extra_tables())
+
     def table(self, name: str) -> pa.Table:
-        """Any table :meth:`groups` names."""
+        """Any table :meth:`groups` names, built once."""
         if name in self.campaign_tables():
             return self.campaign_tables()[name]
-        extras = self._extra_tables()
-        if name in extras:
-            return self._extra_table(*extras[name])
-        return self._group_table(name)
+        if name not in self._tables:
+            extras = self._extra_tables()
+            if name in extras:
+                self.builds[name] += 1
+                self._tables[name] = self._extra_table(*extras[name])
+            else:
+                self._tables[name] = self.group_columns(name)[0]
+        return self._tables[name]
+
+    def laid_out(self, name: str, layout) -> pa.Table:
+        """Table ``name`` as ``layout`` (a :class:`~orcapost.components.TableLayout`) writes
+        it: laid out once per run for each layout key."""
+        key = (layout.key(), name)
+        if key not in self._laid_out:
+            table = self.table(name)
+            self._laid_out[key] = layout.lay_out(name, table, self)
+        return self._laid_out[key]
 
     # -- extra tables ---------------------------------------------------------------------
     def _extra_tables(self) -> dict[str, tuple[str, str, FileResult | None]]:
@@ -125,7 +165,7 @@ class TableBuilder:
     def _extra_table(self, group: str, key: str, result: FileResult | None) -> pa.Table:
         if result is not None:
             columns = result.values[group][key]["columns"]
-            return pa.table({name: _array(values) for name, values in columns.items()})
+            return pa.table({name: column_array(values) for name, values in columns.items()})
         stacked: dict[str, list[Any]] = {"file": []}
         for result in self._ordered():
             value = result.values.get(group, {}).get(key)
@@ -140,7 +180,7 @@ class TableBuilder:
                 column.extend(values)
             for column in stacked.values():  # a column a file did not have stays empty
                 column.extend([None] * (filled + length - len(column)))
-        return pa.table({name: _array(values) for name, values in stacked.items()})
+        return pa.table({name: column_array(values) for name, values in stacked.items()})
 
     # -- campaign tables ------------------------------------------------------------------
     def campaign_tables(self) -> dict[str, pa.Table]:
@@ -148,8 +188,9 @@ class TableBuilder:
         if self._campaign_tables is None:
             from orcapost.campaign import campaign_tables
 
-            self._campaign_tables = (campaign_tables(self.campaign, self._group_columns)
+            self._campaign_tables = (campaign_tables(self.campaign, self.group_columns)
                                      if self.campaign else {})
+            self.builds.update(self._campaign_tables.keys())
         return self._campaign_tables
 
     def _ordered(self) -> list[FileResult]:
@@ -162,12 +203,16 @@ class TableBuilder:
         """The table of a result group, or of any other name :meth:`groups` lists."""
         return self.table(group)
 
-    def _group_table(self, group: str) -> pa.Table:
-        return self._group_columns(group)[0]
-
-    def _group_columns(self, group: str) -> tuple[pa.Table, dict[str, str]]:
+    def group_columns(self, group: str) -> tuple[pa.Table, dict[str, str]]:
         """A group's table, and its value columns: name in the table -> the value's own key
-        (they differ when a key clashes with a load-case or leading column and is renamed)."""
+        (they differ when a key clashes with a load-case or leading column and is renamed).
+        Built once."""
+        if group not in self._groups:
+            self.builds[group] += 1
+            self._groups[group] = self._build_group(group)
+        return self._groups[group]
+
+    def _build_group(self, group: str) -> tuple[pa.Table, dict[str, str]]:
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
@@ -192,12 +237,21 @@ class TableBuilder:
             name = _unique(key, columns)
             columns[name] = [r.values.get(group, {}).get(key) for r in rows]
             value_columns[name] = key
-        return pa.table({name: _array(values) for name, values in columns.items()}), value_columns
+        table = pa.table({name: column_array(values) for name, values in columns.items()})
+        return table, value_columns
 
     def failures_table(self) -> pa.Table | None:
+        """One row per failure (file, stage, group, column, reason), or None when none; built
+        once."""
+        if self._failures is None:
+            self._failures = (self._build_failures(),)
+        return self._failures[0]
+
+    def _build_failures(self) -> pa.Table | None:
         failures = [f for r in self._ordered() for f in r.failures]
         if not failures:
             return None
+        self.builds[FAILURES_TABLE] += 1
         return pa.table({
             "file": [Path(f.file).name for f in failures],
             "path": [f.file for f in failures],
@@ -208,6 +262,10 @@ class TableBuilder:
         })
 
 
+#: The earlier name of :class:`RunTables`.
+TableBuilder = RunTables
+
+
 def _unique(name: str, existing: dict) -> str:
     # A load-case key or label that clashes with a leading column keeps both.
     out, n = name, 2
@@ -216,7 +274,8 @@ def _unique(name: str, existing: dict) -> str:
     return out
 
 
-def _array(values: list[Any]) -> pa.Array:
+def column_array(values: list[Any]) -> pa.Array:
+    """An Arrow array of plain values; a column of mixed types becomes text."""
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

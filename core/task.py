@@ -53,16 +53,20 @@ class Plan:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, pm, config_model, spec: PlanSpec) -> Plan:
+    def build(cls, pm, config_model, spec: PlanSpec, optimizers=None) -> Plan:
+        """The plan of a config. ``optimizers``: the run's memory optimizers, when the plan is
+        built in the coordinator's process (threads share them); a worker process builds its
+        own from the config."""
         registry = pm.registry
         groups = []
         for group_name, group in config_model.results.items():
             columns = [(column, registry.create("extractor", column, tag="kind"))
                        for column in group.columns]
             groups.append((group_name, columns))
-        optimizers = [registry.create("memory_optimizer", entry)
-                      for entry in config_model.engine.memory_optimizers]
-        shrinkers = [opt.shrink for opt in optimizers if callable(getattr(opt, "shrink", None))]
+        if optimizers is None:
+            optimizers = [registry.create("memory_optimizer", entry)
+                          for entry in config_model.engine.memory_optimizers]
+        shrinkers = [opt.shrink for opt in optimizers if opt.shrinks_values()]
         source_options = {entry.name: entry for entry in config_model.inputs.sources}
         return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers,
                    source_options=source_options)

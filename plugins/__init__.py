@@ -20,6 +20,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.extractors.extremes",
     "orcapost.plugins.extractors.fatigue",
     "orcapost.plugins.extractors.metadata",
+    "orcapost.plugins.extractors.simulation_times",
     "orcapost.campaign",
     "orcapost.plugins.policies.fixed",
     "orcapost.plugins.policies.file_size",

@@ -174,29 +174,35 @@ class _ReverseByName(IOScheduler):
 
 
 class _ListSink(Sink):
-    """Keeps rows in memory."""
+    """Writes each table's file names as lines, and keeps those of group tables in memory."""
 
     name = "memory_list"
+    suffix = ".lst"
     rows: list[str] = []
 
     class Options(StrictModel):
         prefix: str = "row"
 
-    def add(self, result):
-        type(self).rows.append(f"{self.options.prefix}:{Path(result.path).name}")
-
-    def close(self, summary):
-        return []
+    def write(self, name, table, directory):
+        path = self.path_for(name, directory)
+        files = table.column("file").to_pylist() if "file" in table.column_names else []
+        lines = [f"{self.options.prefix}:{file}" for file in files]
+        if "status" in table.column_names:  # a result group's table: a row per file
+            type(self).rows.extend(lines)
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return path
 
 
 class _CountingReporter(Reporter):
-    """Counts files."""
+    """Counts files, and keeps the order they were done in."""
 
     name = "counting"
     counts: dict[str, int] = {}
+    order: list[str] = []
 
     def file_done(self, result):
         type(self).counts["done"] = type(self).counts.get("done", 0) + 1
+        type(self).order.append(Path(result.path).name)
 
 
 class _TextSource(Source):
@@ -258,6 +264,7 @@ def test_components_of_every_kind_are_selected_by_name_from_config(pm, campaign_
     ), "every_kind")
     _ListSink.rows.clear()
     _CountingReporter.counts.clear()
+    _CountingReporter.order.clear()
     _NeverTwoBig.seen.clear()
     config = {
         "version": 2,
@@ -275,8 +282,10 @@ def test_components_of_every_kind_are_selected_by_name_from_config(pm, campaign_
     assert summary.files == 9 and summary.failed == 1 and summary.exit_code == 1
     names = [row.split(":", 1)[1] for row in _ListSink.rows]
     assert len(names) == 9 and all(row.startswith("p:") for row in _ListSink.rows)
-    assert names == sorted(names, reverse=True)  # one at a time, in the scheduler's order
+    assert (tmp_path / "out" / "g.lst").read_text(encoding="utf-8").splitlines() == _ListSink.rows
     assert _CountingReporter.counts == {"done": 9}
+    order = _CountingReporter.order  # one at a time, in the scheduler's order
+    assert order == sorted(order, reverse=True) and sorted(order) == sorted(names)
     # Asked only whether a small file may join another's task; it never may.
     assert set(_NeverTwoBig.seen) <= {1}
     import pyarrow.csv as pacsv
@@ -300,7 +309,7 @@ def test_a_memory_optimizer_holds_files_back(pm, campaign, tmp_path):
     config["outputs"]["formats"] = ["memory_list"]
     loaded = validate_data(config, pm.registry)
     summary = Engine(pm, loaded, reporter=_silent(pm)).run()
-    assert summary.exit_code == 0 and len(_ListSink.rows) == 8
+    assert summary.exit_code == 0 and len(_ListSink.rows) == 2 * 8  # two groups of 8 files
     # Asked only while something ran, and it said no each time: never two files at once.
     assert _NeverTwoBig.seen and set(_NeverTwoBig.seen) == {1}
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from orcapost import hookimpl
-from orcapost.components import ThreadPolicy
+from orcapost.components import Decision, ThreadPolicy
 from orcapost.config import ConfigError, validate_data
 from orcapost.engine import WINDOWS_PROCESS_LIMIT, Engine, concurrency_cap
 from orcapost.plugins.policies.adaptive import AdaptivePolicy
@@ -59,7 +59,7 @@ def test_the_default_policy_is_fixed_at_15(pm):
         pm.registry)
     policy = pm.registry.create("thread_policy", loaded.model.engine.thread_policy)
     assert (DEFAULT_THREAD_POLICY, DEFAULT_THREADS) == ("fixed", 15)
-    assert policy.name == "fixed" and policy.initial(_files(1, 2)) == 15
+    assert policy.name == "fixed" and policy.initial(_files(1, 2)) == 15  # a plain int is a decision
 
 
 def test_concurrency_is_capped_by_files_and_by_61_processes_on_windows():
@@ -80,7 +80,7 @@ def test_file_size_interpolates_between_small_and_large():
     assert policy.threads_for(550 * MB) == 20
     assert policy.threads_for(1000 * MB) == 10
     assert policy.threads_for(5000 * MB) == 10
-    assert policy.initial(_files(5 * MB, 6 * MB, 2000 * MB)) == 30  # the median decides
+    assert policy.initial(_files(5 * MB, 6 * MB, 2000 * MB)).concurrency == 30  # the median
     assert policy.ceiling([]) == 30
 
 
@@ -88,8 +88,9 @@ def test_file_size_follows_the_files_still_queued():
     policy = FileSizePolicy(FileSizePolicy.Options(every=1))
     queued = _files(2000 * MB, 3000 * MB, 4000 * MB)
     context = SimpleNamespace(queued=queued, concurrency=30, ceiling=30)
-    assert policy.update(context) == 10
-    assert "median of the next 3 queued files 3000.0 MB" in policy.reason
+    decision = policy.update(context)
+    assert decision.concurrency == 10
+    assert "median of the next 3 queued files 3000.0 MB" in decision.reason
     context.queued = []
     assert policy.update(context) is None  # nothing left to decide for
 
@@ -115,7 +116,7 @@ def test_file_size_options_are_validated_by_name(pm):
     clamped = dict(base, engine={"thread_policy": {"name": "adaptive", "max_threads": 10}})
     policy = pm.registry.create(
         "thread_policy", validate_data(clamped, pm.registry).model.engine.thread_policy)
-    assert policy.initial([None] * 100) == 10  # the default start, 15, clamped
+    assert policy.initial([None] * 100).concurrency == 10  # the default start, 15, clamped
 
 
 # -- adaptive, driven by a simulated clock -----------------------------------------------------
@@ -140,15 +141,17 @@ def _drive(policy: AdaptivePolicy, store: SimulatedStore, files: int, queued_fil
     policy.clock = lambda: now[0]
     results = []
     context = SimpleNamespace(results=results, queued=range(queued_files), ceiling=30,
-                              in_flight=0, concurrency=policy.initial([None] * 10**6))
+                              in_flight=0,
+                              concurrency=policy.initial([None] * 10**6).concurrency)
     levels = [context.concurrency]
     for _ in range(files):
         now[0] += 1.0 / store.files_per_second(context.concurrency)
         results.append(FileResult(path="x", size=store.size))
         context.in_flight = context.concurrency
-        new = policy.update(context)
-        if new is not None:
-            assert 1 <= new <= 30
+        decision = policy.update(context)
+        if decision is not None:
+            new = decision.concurrency
+            assert 1 <= new <= 30 and decision.reason
             context.concurrency = new
             levels.append(new)
     return levels
@@ -202,7 +205,7 @@ def test_adaptive_backs_off_when_throughput_drops_at_its_level():
         before = policy.level
         _drive_one(policy, store)
         if policy.level != before:
-            reasons.append(policy.reason)
+            reasons.append(policy.reason)  # the reason of the decision that changed it
             break
     assert reasons and "back off" in reasons[0]
     assert policy.level == max(1, int(home * 0.5))
@@ -242,12 +245,12 @@ class Stepping(ThreadPolicy):
         return 4
 
     def update(self, context):
-        self.reason = f"after {context.done} files"
         new = {3: 4, 8: 2}.get(context.done)
-        if new is not None:
-            with _LOCK:
-                EVENTS.append(("limit", new))
-        return new
+        if new is None:
+            return None
+        with _LOCK:
+            EVENTS.append(("limit", new))
+        return Decision(new, f"after {context.done} files")
 
 
 class SteppingPlugin:

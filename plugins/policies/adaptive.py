@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 
 from orcapost import hookimpl
-from orcapost.components import ThreadPolicy
+from orcapost.components import Decision, ThreadPolicy
 from orcapost.defaults import DEFAULT_THREADS
 from orcapost.schemas.base import StrictModel
 from pydantic import Field, model_validator
@@ -104,7 +104,7 @@ class AdaptivePolicy(ThreadPolicy):
         self._files = 0
 
     # -- the ThreadPolicy protocol -----------------------------------------------------------
-    def initial(self, files) -> int:
+    def initial(self, files) -> Decision:
         self._top = max(1, min(self.options.max_threads, len(files) or 1))
         self.level = self._start = max(self.options.min_threads,
                                        min(self.options.start, self._top))
@@ -113,12 +113,19 @@ class AdaptivePolicy(ThreadPolicy):
         # the first wave of completions on keeps that out of the start level's figure.
         self._settle = self.level
         self._window_start = None
-        return self.level
+        return Decision(self.level, self.reason)
 
     def ceiling(self, files) -> int:
         return self.options.max_threads
 
-    def update(self, context):
+    def update(self, context) -> Decision | None:
+        """The next level, with the reason and the measurement behind it (None: keep it)."""
+        level = self._next_level(context)
+        if level is None:
+            return None
+        return Decision(level, self.reason, dict(self.measurement or {}))
+
+    def _next_level(self, context) -> int | None:
         self._top = max(1, min(self.options.max_threads, context.ceiling or self._top))
         now = self.clock()
         if self._settle > 0:  # a file started under the previous setting

@@ -13,7 +13,7 @@ import itertools
 import statistics
 
 from orcapost import hookimpl
-from orcapost.components import ThreadPolicy
+from orcapost.components import Decision, ThreadPolicy
 from orcapost.schemas.base import StrictModel
 from orcapost.schemas.config import Size
 from pydantic import Field, model_validator
@@ -53,7 +53,6 @@ class FileSizePolicy(ThreadPolicy):
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
-        self.reason: str | None = None
         self._since = 0
 
     def threads_for(self, size: float) -> int:
@@ -65,18 +64,18 @@ class FileSizePolicy(ThreadPolicy):
         fraction = (size - o.small_size) / (o.large_size - o.small_size)
         return max(1, round(o.small_threads + fraction * (o.large_threads - o.small_threads)))
 
-    def _decide(self, files) -> int | None:
+    def _decide(self, files) -> Decision | None:
         sizes = _sample(files)
         if not sizes:
             return None
         median = statistics.median(sizes)
         threads = self.threads_for(median)
-        self.reason = (f"median of the next {len(sizes)} queued files {median / 1e6:.1f} MB"
-                       f" -> {threads} at once")
-        return threads
+        return Decision(threads, f"median of the next {len(sizes)} queued files "
+                                 f"{median / 1e6:.1f} MB -> {threads} at once",
+                        {"median_size": median})
 
-    def initial(self, files) -> int:
-        return self._decide(files) or self.options.small_threads
+    def initial(self, files) -> Decision:
+        return self._decide(files) or Decision(self.options.small_threads, "no files to measure")
 
     def ceiling(self, files) -> int:
         return max(self.options.small_threads, self.options.large_threads)

@@ -1,15 +1,18 @@
-"""CSV tables: one per result group, plus failures.csv when any file failed."""
+"""CSV tables: one per result group, extra and campaign table, plus failures.csv when any file
+failed."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from orcapost import hookimpl
-from orcapost.plugins.sinks._tabular import TabularSink
+from orcapost.components import Sink
 from orcapost.schemas.base import StrictModel
 from pydantic import Field
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class CsvOptions(StrictModel):
@@ -17,16 +20,20 @@ class CsvOptions(StrictModel):
                            description="Field delimiter (one character).")
 
 
-class CsvSink(TabularSink):
+class CsvSink(Sink[CsvOptions]):
     """CSV tables (one per result group), written atomically."""
 
     name = "csv"
     Options = CsvOptions
     suffix = ".csv"
 
-    def write_table(self, table: pa.Table, path: Path) -> None:
+    def write(self, name: str, table: pa.Table, directory: Path) -> Path:
+        import pyarrow.csv as pacsv
+
+        path = self.path_for(name, directory)
         pacsv.write_csv(table, str(path),
                         write_options=pacsv.WriteOptions(delimiter=self.options.delimiter))
+        return path
 
 
 @hookimpl

@@ -6,61 +6,36 @@ columns ``fe_filename`` (absolute path, forward slashes), ``fe_filename_stem``, 
 any config may. ``start_time``/``stop_time`` come from a ``simulation_times`` column in the group
 (migrated configs have one); without it they are empty.
 
-The sink is the csv sink with the config's groups named and laid out the legacy way: extra
-tables, campaign tables and ``failures.csv`` are written as the csv sink writes them, under the
-same legacy naming (failures.csv excepted).
-
-Also registers the ``simulation_times`` extractor: a simulation's start time (the start of the
-build-up stage) and the time it reached.
+The sink is two parts: the *legacy layout* (a table-to-table transform, with the legacy file
+names) and a CSV writer using Python's csv module as the legacy tool did. Extra tables, campaign
+tables and ``failures.csv`` pass through the layout unchanged, under the same legacy naming
+(failures.csv excepted).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 import statistics as stats
-from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
 from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.plugins.sinks.csv import CsvSink
+from orcapost.components import Sink, TableLayout
 from orcapost.results import STATUS_FAILED
 from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import ColumnOptions
-from orcapost.tables import TableBuilder, _array
+from orcapost.tables import column_array
 from pydantic import Field
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LEADING = ("fe_filename", "fe_filename_stem", "run_status", "start_time", "stop_time")
 TIMES = ("start_time", "stop_time")
 ROW_NAMES = {"min": "Minimum", "max": "Maximum", "mean": "Mean", "std": "StdDev"}
-
-
-class SimulationTimesColumn(ColumnOptions):
-    label: str = Field(default="{time}", min_length=1,
-                       description="Output names; {time} is start_time or stop_time.")
-
-
-def time_names(label: str) -> tuple[str, str]:
-    """The output names of a simulation_times column: (start, stop)."""
-    start, stop = (label.format(time=t) if "{time}" in label else f"{label} {t}" for t in TIMES)
-    return start, stop
-
-
-class SimulationTimesExtractor(Extractor):
-    """A simulation's start time and the time it reached (the legacy start_time/stop_time)."""
-
-    name = "simulation_times"
-    Options = SimulationTimesColumn
-
-    def extract(self, file, column: SimulationTimesColumn) -> dict:
-        times = file.sample_times()
-        stages = file.stages()
-        start = float(stages[0].start) if stages else float(times[0])
-        stop = float(times[-1]) if len(times) else start
-        return dict(zip(time_names(column.label), (start, stop), strict=True))
+#: The kind of the column whose two values fill start_time and stop_time.
+TIMES_KIND = "simulation_times"
 
 
 class LegacyCsvOptions(StrictModel):
@@ -74,48 +49,39 @@ class LegacyCsvOptions(StrictModel):
                                  "decimals (the legacy csv_decimal); null keeps every digit.")
 
 
-class LegacyTables(TableBuilder):
-    """The run's tables, with the config's result groups passed through ``layout``.
+class LegacyLayout(TableLayout):
+    """The legacy summary layout: result groups get the legacy leading columns and a column
+    per label; every table is named ``<config>[_<label>]_<table>``."""
 
-    ``layout(group, table, values)`` gets the plain group table and its value columns (name in
-    the table -> label). Campaign tables still reduce the plain group tables (they need the load-case
-    columns the legacy layout leaves out).
-    """
+    name = "legacy"
 
-    layout: Callable[[str, pa.Table, dict[str, str]], pa.Table]
+    def __init__(self, options: LegacyCsvOptions) -> None:
+        self.options = options
 
-    def group_table(self, group: str) -> pa.Table:
-        if group not in self.group_order:
-            return super().group_table(group)
-        table, values = self._group_columns(group)
-        return self.layout(group, table, values)
+    def key(self) -> str:
+        return f"{self.name}:{json.dumps(self.options.model_dump(mode='json'), sort_keys=True)}"
 
-
-class LegacyCsvSink(CsvSink):
-    """CSV tables in the legacy summary shape: <config>[_label]_<group>.csv, fe_filename first."""
-
-    name = "legacy_csv"
-    Options = LegacyCsvOptions
-
-    def open(self, context) -> None:
-        super().open(context)
+    def file_stem(self, table: str, context) -> str:
         label = f"_{self.options.label}" if self.options.label else ""
-        self.naming = "{config}" + label.replace("{", "{{").replace("}", "}}") + "_{group}"
-        self.builder = LegacyTables.for_run(context)
-        self.builder.layout = self.legacy_table
-        # A group's start/stop come from its simulation_times column, whatever its label.
-        self.times = {
-            group: next((time_names(c.label) for c in spec.columns
-                         if c.kind == SimulationTimesExtractor.name), ())
-            for group, spec in context.config.results.items()
-        }
+        return f"{context.config_stem}{label}_{table}"
 
-    def legacy_table(self, group: str, table: pa.Table, values: dict[str, str]) -> pa.Table:
+    def lay_out(self, table: str, data: pa.Table, tables: Any) -> pa.Table:
+        if not tables.is_result_group(table) or table not in tables.group_order:
+            return data
+        plain, values = tables.group_columns(table)
+        spec = tables.config.results[table]
+        times = next((c.output_names() for c in spec.columns if c.kind == TIMES_KIND), ())
+        return self.legacy_table(plain, values, times)
+
+    def legacy_table(self, table: pa.Table, values: dict[str, str],
+                     time_names: tuple[str, ...]) -> pa.Table:
         """A group's table (one row per file, by path) in the legacy layout, from the plain
         group table and its value columns (name in the table -> label). Columns are named by
         their labels: the legacy layout has no load-case columns for a label to clash with."""
+        import pyarrow as pa
+
         by_label = {label: name for name, label in values.items()}
-        times = [by_label.get(label) for label in self.times.get(group, ())]
+        times = [by_label.get(label) for label in time_names]
         statuses = zip(table["status"].to_pylist(), table["simulation_state"].to_pylist(),
                        strict=True)
         paths = [Path(p) for p in table["path"].to_pylist()]
@@ -135,7 +101,7 @@ class LegacyCsvSink(CsvSink):
                 else:
                     numbers = [v for v in column[:table.num_rows] if _numeric(v)]
                     column.append(self._round(_aggregate(name, numbers)))
-        return pa.Table.from_arrays([_array(column) for _, column in columns],
+        return pa.Table.from_arrays([column_array(column) for _, column in columns],
                                     names=[name for name, _ in columns])
 
     def _cells(self, table: pa.Table, name: str | None) -> list:
@@ -143,18 +109,31 @@ class LegacyCsvSink(CsvSink):
             return [None] * table.num_rows
         return [self._round(v) for v in table[name].to_pylist()]
 
-    def write_table(self, table: pa.Table, path: Path) -> None:
+    def _round(self, value):
+        if self.options.decimals is not None and isinstance(value, float) and math.isfinite(value):
+            return round(value, self.options.decimals)
+        return value
+
+
+class LegacyCsvSink(Sink[LegacyCsvOptions]):
+    """CSV tables in the legacy summary shape: <config>[_label]_<group>.csv, fe_filename first."""
+
+    name = "legacy_csv"
+    Options = LegacyCsvOptions
+    suffix = ".csv"
+
+    def layout(self) -> TableLayout:
+        return LegacyLayout(self.options)
+
+    def write(self, name: str, table: pa.Table, directory: Path) -> Path:
         # Python's csv module, as the legacy tool wrote: unquoted names, 2.0 not 2.
+        path = self.path_for(name, directory)
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(table.column_names)
             cells = zip(*(column.to_pylist() for column in table.columns), strict=True)
             writer.writerows(["" if v is None else v for v in row] for row in cells)
-
-    def _round(self, value):
-        if self.options.decimals is not None and isinstance(value, float) and math.isfinite(value):
-            return round(value, self.options.decimals)
-        return value
+        return path
 
 
 def _numeric(value) -> bool:
@@ -177,8 +156,3 @@ def _aggregate(name: str, numbers: list[float]) -> float | None:
 @hookimpl
 def orcapost_register_sinks(register):
     register(LegacyCsvSink)
-
-
-@hookimpl
-def orcapost_register_extractors(register):
-    register(SimulationTimesExtractor)

@@ -1,16 +1,18 @@
-"""Parquet tables: one per result group, plus failures.parquet when any file failed."""
+"""Parquet tables: one per result group, extra and campaign table, plus failures.parquet when
+any file failed."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from orcapost import hookimpl
-from orcapost.plugins.sinks._tabular import TabularSink
+from orcapost.components import Sink
 from orcapost.schemas.base import StrictModel
 from pydantic import Field
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class ParquetOptions(StrictModel):
@@ -19,16 +21,20 @@ class ParquetOptions(StrictModel):
     )
 
 
-class ParquetSink(TabularSink):
+class ParquetSink(Sink[ParquetOptions]):
     """Parquet tables (one per result group), written atomically."""
 
     name = "parquet"
     Options = ParquetOptions
     suffix = ".parquet"
 
-    def write_table(self, table: pa.Table, path: Path) -> None:
+    def write(self, name: str, table: pa.Table, directory: Path) -> Path:
+        import pyarrow.parquet as pq
+
+        path = self.path_for(name, directory)
         codec = None if self.options.compression == "none" else self.options.compression
         pq.write_table(table, str(path), compression=codec)
+        return path
 
 
 @hookimpl
