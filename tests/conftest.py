@@ -12,6 +12,7 @@ from helpers import SMALL_SPEC
 from orcapost.cli import cli
 from orcapost.demo import write_campaign
 from orcapost.pluginmanager import get_plugin_manager
+from orcapost.plugins.sources import contention as contention_source
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -20,6 +21,14 @@ SHARED = REPO.parent / "shared"
 def pm():
     """A plugin manager with the built-in plugins only (no installed entry points)."""
     return get_plugin_manager(entry_points=False)
+
+
+@pytest.fixture
+def contention(pm):
+    """``pm`` with the simulated ``.contention`` storage registered: an opt-in plugin, so the
+    tests that run the engine on it ask for it. Returns the plugin module."""
+    pm.register(contention_source, contention_source.__name__)
+    return contention_source
 
 
 @pytest.fixture(scope="session")
