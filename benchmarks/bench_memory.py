@@ -27,6 +27,7 @@ import psutil
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.pluginmanager import get_plugin_manager
+from orcapost.plugins.sources import contention
 from orcapost.plugins.sources.contention import write_contention_campaign
 
 GIB = 2**30
@@ -72,6 +73,7 @@ def main() -> None:
             "outputs": {"directory": str(Path(tmp) / "out"), "formats": ["csv"]},
         }
         pm = get_plugin_manager(entry_points=False)
+        pm.register(contention, contention.__name__)  # opt-in: a simulated storage
         engine = Engine(pm, validate_data(config, pm.registry), monitor_interval=0.05,
                         reporter=pm.registry.get("reporter", "silent").cls())
         started = time.perf_counter()

@@ -27,6 +27,7 @@ from pathlib import Path
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.pluginmanager import get_plugin_manager
+from orcapost.plugins.sources import contention
 from orcapost.plugins.sources.contention import throughput, write_contention_campaign
 
 
@@ -80,6 +81,7 @@ def main() -> None:
                                       latency=args.latency, degradation=args.degradation,
                                       store_name="bench")
         pm = get_plugin_manager(entry_points=False)
+        pm.register(contention, contention.__name__)  # opt-in: a simulated storage
         settings = [(f"fixed {t}", {"name": "fixed", "threads": t}) for t in threads]
         settings += [("file_size", {"name": "file_size"}), ("adaptive", {"name": "adaptive"}),
                      ("adaptive@4", {"name": "adaptive", "start": 4})]

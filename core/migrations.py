@@ -2,59 +2,35 @@
 
 ``migrate`` applies the steps from a config's version up to the current one. Each step takes a
 dict and returns a new dict (it never changes its input) plus notes on what it changed or
-dropped; a step is registered with :func:`migration`.
+dropped (:mod:`orcapost.migration_step` says what a step is). The steps are the legacy
+dialect's (:mod:`orcapost.legacy.steps`), listed in :data:`STEPS`.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
+from orcapost.legacy.detect import detect_legacy, what_it_is
+from orcapost.legacy.steps import LEGACY_STEPS
+from orcapost.migration_step import (
+    LegacyBaseConfig,
+    MigrationIssues,
+    MigrationOptions,
+    MigrationStep,
+    StepResult,
+    origin_of,
+)
 
-
-@dataclass
-class StepResult:
-    """A step's output: the new dict, what it changed (``notes``), what it dropped and why
-    (``dropped``), and where keys came from (``origins``: new key path -> key path in the
-    step's input), so comments and error lines can follow a key that moved."""
-
-    data: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-    origins: dict[tuple, tuple] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MigrationOptions:
-    """Choices the user makes when migrating (``orcapost migrate --keep-threads``)."""
-
-    keep_threads: bool = False
-
-
-@dataclass(frozen=True)
-class MigrationStep:
-    from_version: int
-    to_version: int
-    name: str
-    function: Callable[[dict[str, Any], MigrationOptions], StepResult]
-
-
-class MigrationIssues(Exception):
-    """Raised by a step for input it cannot migrate: ``issues`` are (key path, message) pairs,
-    the key path in the step's input. :func:`migrate` maps them back to the original keys."""
-
-    def __init__(self, issues: list[tuple[tuple, str]]) -> None:
-        super().__init__("; ".join(message for _, message in issues))
-        self.issues = issues
-
-
-class LegacyBaseConfig(MigrationIssues):
-    """The legacy tool's own base config (its defaults, merged under every file): nothing to
-    migrate or run, and ``orcapost migrate`` skips it when searching a folder."""
+# What callers of the migration driver have always imported from here.
+__all__ = [
+    "DETECTORS", "STEPS", "LegacyBaseConfig", "Migration", "MigrationIssues", "MigrationOptions",
+    "MigrationStep", "NotAConfig", "StepResult", "detect_version", "migrate", "origin_of",
+]
 
 
 class NotAConfig(OrcapostError):
@@ -87,24 +63,22 @@ class Migration:
         return bool(self.steps)
 
 
+def steps_by_version(steps: Iterable[MigrationStep]) -> dict[int, MigrationStep]:
+    """The steps keyed by the version each reads; two steps reading one version is an error."""
+    out: dict[int, MigrationStep] = {}
+    for step in steps:
+        if step.from_version in out:
+            raise ValueError(f"two migration steps read version {step.from_version}: "
+                             f"{out[step.from_version].name!r} and {step.name!r}")
+        out[step.from_version] = step
+    return out
+
+
 #: Steps by the version they read.
-STEPS: dict[int, MigrationStep] = {}
+STEPS: dict[int, MigrationStep] = steps_by_version(LEGACY_STEPS)
 
 #: Functions that recognise an unversioned config's dialect; each returns a version or None.
-DETECTORS: list[Callable[[dict[str, Any]], int | None]] = []
-
-
-def migration(from_version: int, to_version: int, name: str):
-    """Register a pure step that turns a ``from_version`` dict into a ``to_version`` dict; it
-    is called with the dict and the user's :class:`MigrationOptions`."""
-
-    def decorate(function: Callable[[dict[str, Any], MigrationOptions], StepResult]):
-        if from_version in STEPS:
-            raise ValueError(f"two migration steps read version {from_version}")
-        STEPS[from_version] = MigrationStep(from_version, to_version, name, function)
-        return function
-
-    return decorate
+DETECTORS: list[Callable[[dict[str, Any]], int | None]] = [detect_legacy]
 
 
 def detect_version(data: dict[str, Any], source: str = "<config>") -> int:
@@ -114,8 +88,6 @@ def detect_version(data: dict[str, Any], source: str = "<config>") -> int:
             found = detector(data)
             if found is not None:
                 return found
-        from orcapost.legacy.detect import what_it_is
-
         raise NotAConfig(source, what_it_is(data))
     if isinstance(version, bool) or not isinstance(version, int):
         raise OrcapostError(f"{source}: version must be a whole number, not {version!r}",
@@ -161,19 +133,3 @@ def migrate(data: dict[str, Any], source: str = "<config>",
         current, version = out.data, step.to_version
     result.data = current
     return result
-
-
-def origin_of(origins: dict[tuple, tuple], path: tuple,
-              default: tuple | None = None) -> tuple | None:
-    """Where the key ``path`` came from, by its longest prefix in ``origins`` (new key path ->
-    old key path); ``default`` when no prefix of it moved."""
-    path = tuple(path)
-    for length in range(len(path), 0, -1):
-        found = origins.get(path[:length])
-        if found is not None:
-            return found + path[length:]
-    return default
-
-
-# The legacy dialect's steps and detector register themselves on import.
-from orcapost.legacy import steps as _legacy_steps  # noqa: E402,F401

@@ -10,44 +10,28 @@ Recovering from a broken plugin (as ``LLM_LOAD_PLUGINS`` does for llm):
 - ``ORCAPOST_LOAD_PLUGINS=name1,name2`` loads only those entry-point plugins (empty: none).
 
 A plugin that fails to import or register is reported by name with how to disable it, and the
-host carries on without it.
+host carries on without it. So is a hook implementation whose name is no orcapost hook (a
+misspelling such as ``orcapost_fle_done``): pluggy would never call it, and its
+``check_pending`` would stop the host on the first one.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
-import traceback
-from dataclasses import dataclass
 from importlib import metadata
 
 import pluggy
 from orcapost import hookspecs
 from orcapost.errors import PluginError
 from orcapost.markers import PROJECT_NAME
+from orcapost.plugin_problems import DISABLE_ENV, PluginProblem, describe_exception
 from orcapost.plugins import BUILTIN_PLUGINS
 from orcapost.registry import ComponentRegistry
 
 ENTRY_POINT_GROUP = "orcapost"
-DISABLE_ENV = "ORCAPOST_DISABLE_PLUGINS"
 LOAD_ENV = "ORCAPOST_LOAD_PLUGINS"
-
-
-@dataclass(frozen=True)
-class PluginProblem:
-    """A plugin that could not be loaded or registered."""
-
-    plugin: str
-    distribution: str | None
-    error: str
-
-    def message(self) -> str:
-        where = f" (distribution {self.distribution})" if self.distribution else ""
-        return (
-            f"plugin {self.plugin!r}{where} was not loaded: {self.error}\n"
-            f"  to run without it: set {DISABLE_ENV}={self.plugin}"
-            + (f", or pip uninstall {self.distribution.split()[0]}" if self.distribution else "")
-        )
 
 
 class OrcapostPluginManager(pluggy.PluginManager):
@@ -56,15 +40,17 @@ class OrcapostPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT_NAME)
         self.run_active = False
-        self.problems: list[PluginProblem] = []
+        #: Plugins that could not be imported or registered with pluggy.
+        self.load_problems: list[PluginProblem] = []
         self.distributions: dict[str, str] = {}
         self._registry: ComponentRegistry | None = None
+        self._registration_problems: list[PluginProblem] = []
 
     def register(self, plugin, name=None):
         if self.run_active:
             raise PluginError("plugins cannot be registered while a run is active")
         if _registers_components(plugin):
-            self._registry = None
+            self._forget_registry()
         return super().register(plugin, name)
 
     def unregister(self, plugin=None, name=None):
@@ -73,17 +59,52 @@ class OrcapostPluginManager(pluggy.PluginManager):
         if plugin is None and name is not None:
             plugin = self.get_plugin(name)
         if plugin is None or _registers_components(plugin):
-            self._registry = None
+            self._forget_registry()
         return super().unregister(plugin, name)
+
+    def _forget_registry(self) -> None:
+        # The plugins changed: components and registration problems are found again.
+        self._registry = None
+        self._registration_problems = []
 
     @property
     def registry(self) -> ComponentRegistry:
         """Components by kind and name, built (once) from the registration hooks."""
         if self._registry is None:
             registry = ComponentRegistry()
-            self.problems.extend(registry.collect(self))
+            self._registration_problems = registry.collect(self, self.distributions)
             self._registry = registry
         return self._registry
+
+    @property
+    def problems(self) -> list[PluginProblem]:
+        """Every plugin problem: plugins that failed to load, hook implementations that are
+        no hook (checked now), and registrations that raised (found building the registry)."""
+        return [*self.load_problems, *unknown_hook_problems(self), *self._registration_problems]
+
+
+def unknown_hook_problems(pm: OrcapostPluginManager) -> list[PluginProblem]:
+    """pluggy's pending-hook check (``PluginManager.check_pending``) without raising: each
+    plugin's implementations of a hook name that has no spec, one problem each, with the
+    nearest hook name. The plugin's other hooks keep working."""
+    hooks = sorted(name for name, caller in vars(pm.hook).items()
+                   if not name.startswith("_") and caller.has_spec())
+    problems = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # blocked
+            continue
+        for caller in pm.get_hookcallers(plugin) or []:
+            if caller.has_spec() or all(impl.plugin is not plugin or impl.optionalhook
+                                        for impl in caller.get_hookimpls()):
+                continue
+            close = difflib.get_close_matches(caller.name, hooks, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "the hooks are in docs/hooks.md"
+            problems.append(PluginProblem(
+                name, pm.distributions.get(name),
+                f"there is no such orcapost hook, so it is never called; {hint}",
+                hook=caller.name,
+            ))
+    return problems
 
 
 def _registers_components(plugin) -> bool:
@@ -97,12 +118,6 @@ def _names_from_env(variable: str) -> set[str] | None:
     if raw is None:
         return None
     return {part.strip() for part in raw.split(",") if part.strip()}
-
-
-def _describe(exc: BaseException) -> str:
-    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def get_plugin_manager(*, entry_points: bool = True) -> OrcapostPluginManager:
@@ -134,7 +149,7 @@ def _load_entry_points(pm: OrcapostPluginManager, blocked: set[str]) -> None:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
         except Exception as exc:  # a broken plugin must not take the host down
-            pm.problems.append(PluginProblem(ep.name, dist, _describe(exc)))
+            pm.load_problems.append(PluginProblem(ep.name, dist, describe_exception(exc)))
             continue
         if dist:
             pm.distributions[ep.name] = dist

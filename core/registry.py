@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import pluggy
 from orcapost.components import COMPONENT_KINDS, Component
 from orcapost.errors import OrcapostError, PluginError
-
-if TYPE_CHECKING:
-    from orcapost.pluginmanager import OrcapostPluginManager, PluginProblem
+from orcapost.plugin_problems import PluginProblem, describe_exception
 
 #: Registration hook of each component kind.
 REGISTRATION_HOOKS: dict[str, str] = {
@@ -44,10 +43,10 @@ class ComponentRegistry:
             kind: {} for kind in COMPONENT_KINDS
         }
 
-    def collect(self, pm: OrcapostPluginManager) -> list[PluginProblem]:
-        """Call every registration hook implementation; return the plugins that failed."""
-        from orcapost.pluginmanager import PluginProblem, _describe
-
+    def collect(self, pm: pluggy.PluginManager,
+                distributions: Mapping[str, str]) -> list[PluginProblem]:
+        """Call every registration hook implementation of ``pm``; return the plugins that
+        failed (``distributions``: the distribution of each plugin, to name in a problem)."""
         problems: list[PluginProblem] = []
         for kind, hook_name in REGISTRATION_HOOKS.items():
             hook = getattr(pm.hook, hook_name)
@@ -61,7 +60,8 @@ class ComponentRegistry:
                     raise
                 except Exception as exc:
                     problems.append(PluginProblem(
-                        impl.plugin_name, pm.distributions.get(impl.plugin_name), _describe(exc)
+                        impl.plugin_name, distributions.get(impl.plugin_name),
+                        describe_exception(exc),
                     ))
                     continue
                 for cls in staged:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
@@ -12,14 +15,54 @@ from helpers import SMALL_SPEC
 from orcapost.cli import cli
 from orcapost.demo import write_campaign
 from orcapost.pluginmanager import get_plugin_manager
+from orcapost.plugins.sources import contention as contention_source
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+def pytest_report_header(config) -> list[str]:
+    """Which orcapost the tests import: a stale installed copy otherwise passes unnoticed."""
+    import orcapost
+
+    # What an installer (pip writes INSTALLER) put in place: setuptools' orcapost.egg-info
+    # build folder in the checkout also looks like a distribution, and comes first on sys.path.
+    installs = [d for d in metadata.distributions(name="orcapost") if d.read_text("INSTALLER")]
+    direct_url = json.loads(installs[0].read_text("direct_url.json") or "null") if installs else None
+    return describe_orcapost(Path(orcapost.__file__).resolve().parent, bool(installs),
+                             direct_url, REPO)
+
+
+def describe_orcapost(package: Path, installed: bool, direct_url: dict | None,
+                      repo: Path) -> list[str]:
+    """The report header's lines for the imported package folder; ``direct_url``: the
+    installed distribution's direct_url.json (PEP 610), which says whether it is editable."""
+    lines = [f"orcapost under test: {package}"]
+    editable = bool(direct_url and direct_url.get("dir_info", {}).get("editable"))
+    if editable:
+        source = Path(unquote(urlparse(direct_url["url"]).path))
+        lines.append(f"  editable install of {source}")
+    elif installed:
+        lines.append("  installed copy, not editable: edits to this checkout are tested only "
+                     "after reinstalling (develop with pip install -e \".[dev]\")")
+    else:
+        lines.append("  not installed: imported from sys.path")
+    if not package.is_relative_to(repo):
+        lines.append(f"  not the source of this checkout ({repo})")
+    return lines
 
 @pytest.fixture
 def pm():
     """A plugin manager with the built-in plugins only (no installed entry points)."""
     return get_plugin_manager(entry_points=False)
+
+
+@pytest.fixture
+def contention(pm):
+    """``pm`` with the simulated ``.contention`` storage registered: an opt-in plugin, so the
+    tests that run the engine on it ask for it. Returns the plugin module."""
+    pm.register(contention_source, contention_source.__name__)
+    return contention_source
 
 
 @pytest.fixture(scope="session")

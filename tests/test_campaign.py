@@ -187,7 +187,7 @@ def test_bad_campaign_config_is_a_located_config_error(pm, campaign, tmp_path, t
 
 def test_life_is_empty_without_damage():
     import pyarrow as pa
-    from orcapost.campaign import LifetimeDamageReduction
+    from orcapost.plugins.reductions.lifetime_damage import LifetimeDamageReduction
 
     reduction = LifetimeDamageReduction(LifetimeDamageReduction.Options(
         duration=10, probability="p"))

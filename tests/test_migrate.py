@@ -14,7 +14,8 @@ from conftest import SHARED
 from orcapost.cli import cli
 from orcapost.config import load_config, validate_data
 from orcapost.legacy.text import render
-from orcapost.migrations import STEPS, MigrationOptions, migrate
+from orcapost.migration_step import MigrationStep
+from orcapost.migrations import STEPS, MigrationOptions, migrate, steps_by_version
 
 LEGACY = SHARED / "legacy-configs"
 GOLDEN = __import__("pathlib").Path(__file__).parent / "migrate_golden"
@@ -36,6 +37,12 @@ def _legacy(name: str) -> str:
 def test_steps_are_named_and_keyed_by_version():
     assert [(STEPS[v].from_version, STEPS[v].to_version) for v in (0, 1)] == [(0, 1), (1, 2)]
     assert STEPS[0].name.startswith("legacy-0-to-1") and STEPS[1].name.startswith("legacy-1-to-2")
+
+
+def test_two_steps_reading_one_version_are_refused_naming_both():
+    first, second = (MigrationStep(0, 1, name, lambda data, options: None) for name in "ab")
+    with pytest.raises(ValueError, match="two migration steps read version 0: 'a' and 'b'"):
+        steps_by_version([first, second])
 
 
 @needs_legacy

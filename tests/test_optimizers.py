@@ -174,6 +174,7 @@ def _watch_running(pm):
     return peak
 
 
+@pytest.mark.usefixtures("contention")
 def test_a_file_larger_than_the_whole_budget_still_runs_alone(pm, tmp_path, monkeypatch):
     # A fake machine with 1 GB available: every 3 MB file "needs" 1.5 GB (ratio 500).
     fake = FakeMemory(available=1 * GB)
@@ -193,6 +194,7 @@ def test_a_file_larger_than_the_whole_budget_still_runs_alone(pm, tmp_path, monk
     assert report["summary"]["memory_holds"] > 0
 
 
+@pytest.mark.usefixtures("contention")
 def test_admission_limits_concurrency_below_the_policy(pm, tmp_path, monkeypatch):
     # 1 GB available, files "need" 300 MB each (ratio 100 on 3 MB): three at once, not eight.
     fake = FakeMemory(available=1 * GB)

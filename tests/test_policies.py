@@ -259,6 +259,7 @@ class SteppingPlugin:
         register(Stepping)
 
 
+@pytest.mark.usefixtures("contention")
 def test_concurrency_changes_take_effect_mid_run(pm, tmp_path):
     pm.register(SteppingPlugin(), name="stepping")
     EVENTS.clear()
@@ -303,6 +304,7 @@ def test_concurrency_changes_take_effect_mid_run(pm, tmp_path):
     assert report["decisions"][1]["reason"] == "after 3 files"
 
 
+@pytest.mark.usefixtures("contention")
 def test_adaptive_changes_concurrency_mid_run_and_logs_why(pm, tmp_path):
     campaign = _campaign(tmp_path, files=60, knee=6, stream_bandwidth=100e6, latency=0.005)
     config = _config(campaign, tmp_path / "out",

@@ -64,6 +64,7 @@ def test_scheduler_options_are_validated_by_name(pm):
     assert scheduler.options.read_ahead == 3 and scheduler.options.read_ahead_bytes == 8 * MB
 
 
+@pytest.mark.usefixtures("contention")
 def test_the_engine_keeps_large_reads_under_the_cap_and_workers_busy(pm, tmp_path):
     campaign = tmp_path / "campaign"
     sizes = [12 * MB] * 6 + [3 * MB] * 6
@@ -171,6 +172,7 @@ def test_read_ahead_only_when_io_bound_unless_always(tmp_path):
     assert announced[-1] == "f0"
 
 
+@pytest.mark.usefixtures("contention")
 def test_a_run_reads_ahead(pm, tmp_path):
     campaign = tmp_path / "campaign"
     write_contention_campaign(campaign, files=4, size=3 * MB, latency=0.01,

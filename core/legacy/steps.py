@@ -13,18 +13,14 @@ from typing import Any
 from orcapost.defaults import DEFAULT_THREADS
 from orcapost.legacy import columns as legacy_columns
 from orcapost.legacy.base import LEGACY_BASE, deep_merge
-from orcapost.legacy.detect import detect_legacy
-from orcapost.migrations import (
-    DETECTORS,
+from orcapost.migration_step import (
     LegacyBaseConfig,
     MigrationIssues,
     MigrationOptions,
+    MigrationStep,
     StepResult,
-    migration,
     origin_of,
 )
-
-DETECTORS.append(detect_legacy)
 
 #: The measurement behind the thread cap (docs/engine.md): cited in every note that caps.
 THREADS_NOTE = (f"capped at {DEFAULT_THREADS}: measured on multi-GB .sim files, 30 threads were "
@@ -85,7 +81,6 @@ DEFAULT_REASON = "not a setting the legacy tool read for post-processing results
 # -- 0 -> 1 ------------------------------------------------------------------------------------
 
 
-@migration(0, 1, "legacy-0-to-1 (top-level basename, SummaryFileName, files_in_current_directory)")
 def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     """The older legacy form -> the ``meta`` form: same meaning, newer key names."""
     out: dict[str, Any] = {}
@@ -520,8 +515,6 @@ def _report_dropped(user: dict, consumed: set, dropped: list[str]) -> None:
         walk(value, (key,))
 
 
-@migration(1, 2, "legacy-1-to-2 (base config merged, masters expanded, columns and "
-                 "concurrency translated)")
 def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     """A legacy post-processing config -> a version-2 config."""
     issues: list[tuple[tuple, str]] = []
@@ -599,3 +592,12 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     _report_dropped(user, consumed, dropped)
     origins = {new: origin_of(inherited, old, old) for new, old in origins.items()}
     return StepResult(out, notes, dropped, origins)
+
+
+#: The legacy dialect's steps, in the order they apply (orcapost.migrations chains them).
+LEGACY_STEPS: tuple[MigrationStep, ...] = (
+    MigrationStep(0, 1, "legacy-0-to-1 (top-level basename, SummaryFileName, "
+                        "files_in_current_directory)", older_legacy_form),
+    MigrationStep(1, 2, "legacy-1-to-2 (base config merged, masters expanded, columns and "
+                        "concurrency translated)", legacy_to_v2),
+)
