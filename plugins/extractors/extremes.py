@@ -26,6 +26,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, targets
+from orcapost.finite import SampleGuard
 from orcapost.numerics import extremes as ev
 from orcapost.resultfile import sample_interval
 from orcapost.schemas.config import SeriesColumn
@@ -80,23 +81,30 @@ class ExtremesExtractor(Extractor):
         found = list(targets(file, column))
         name = namer_for(column.label, found)
         out: dict = {}
+        guard = SampleGuard(column)
         for target in found:
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
             base = name(object=target.obj.name, variable=target.var.name)
+            # The sample interval is the stored grid's: omitted samples shorten the record.
+            dt = sample_interval(series.time)
+            time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,
+                                   series.values)
             try:
-                values = analyse(series.time, series.values, column)
+                values = analyse(time, x, column, dt=dt)
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
                 out[base if key == "value" else f"{base} {key}"] = value
-        return out
+        return guard.report(out)
 
 
-def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dict[str, float]:
-    """The column's extreme (``value``) and its details, for one series."""
+def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
+            dt: float | None = None) -> dict[str, float]:
+    """The column's extreme (``value``) and its details, for one series (``dt``: the sample
+    interval, by default that of ``time``)."""
     x = np.asarray(values, dtype=np.float64)
-    dt = sample_interval(time)
+    dt = sample_interval(time) if dt is None else dt
     T = column.storm_duration
     out: dict[str, float] = {}
     if x.size and x.min() == x.max():
