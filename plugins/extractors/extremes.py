@@ -60,6 +60,9 @@ class ExtremesColumn(SeriesColumn):
     block: float = Field(default=600.0, gt=0, description="gumbel: block length in seconds.")
     spectral_method: Literal["diff", "fft"] = Field(
         default="diff", description="rayleigh: how m2 is estimated (docs/numerics.md).")
+    goodness_of_fit: bool = Field(
+        default=False, description="weibull/gpd/gumbel: also emit the number of peaks (blocks) "
+        "fitted and the Kolmogorov-Smirnov p-value of the fit ('<label> ks p-value').")
     details: bool = Field(
         default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
         "threshold, peaks / loc, scale, blocks).")
@@ -68,6 +71,9 @@ class ExtremesColumn(SeriesColumn):
     def _fits(self):
         if self.confidence is not None and self.method not in ("weibull", "gpd"):
             raise ValueError("confidence applies to the weibull and gpd methods only")
+        if self.goodness_of_fit and self.method == "rayleigh":
+            raise ValueError("goodness_of_fit applies to the weibull, gpd and gumbel methods "
+                             "(rayleigh fits no sample of peaks)")
         return self
 
 
@@ -134,6 +140,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
         out["value"] = storm.extreme(1.0 - risk)
         if column.details:
             out.update(loc=fit.loc, scale=fit.scale, blocks=float(blocks))
+        if column.goodness_of_fit:
+            test = ev.goodness_of_fit(fit, maxima)
+            out.update({"blocks": float(test.n), "ks p-value": test.p_value})
         return out
     q = column.threshold_quantile if column.tail == "upper" else 1.0 - column.threshold_quantile
     threshold = float(np.quantile(x, q)) if column.threshold is None else column.threshold
@@ -152,6 +161,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
     if column.details:
         out.update(shape=fit.shape, scale=fit.scale, threshold=threshold,
                    peaks=float(fit.n_peaks))
+    if column.goodness_of_fit:
+        test = ev.goodness_of_fit(fit, peaks.excesses)
+        out.update({"peaks": float(test.n), "ks p-value": test.p_value})
     return out
 
 
