@@ -189,3 +189,15 @@ def test_envelopes_are_over_each_nodes_finite_samples(row, dtype):
         assert env["max"][j] == x.max() and env["min"][j] == x.min()
         assert env["mean"][j] == pytest.approx(x.mean(), rel=1e-12)
         assert env["std"][j] == pytest.approx(x.std(ddof=1), rel=1e-10)
+
+
+def test_a_nan_static_value_fails_the_static_column(tmp_path):
+    from orcapost.plugins.extractors.static import StaticColumn, StaticExtractor
+
+    data = _data()
+    data.objects[0].variables[0].static = float("nan")
+    file = ArchiveResultFile(write_archive(tmp_path / "f.arrow", data))
+    column = StaticColumn(label="x", object="FPSO", variable="Heave")
+    with pytest.raises(ResultFileError, match="FPSO / Heave: the static value is nan"):
+        StaticExtractor(column).extract(file, column)
+    file.close()
