@@ -13,6 +13,7 @@ shared between files.
 from __future__ import annotations
 
 import fnmatch
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -186,12 +187,7 @@ class ResultFile(ABC):
             return stage.start, min(stage.end, reached)
         if period.kind == "specified":
             first = float(times[0]) if times.size else 0.0
-            if period.start > reached or period.end < first:
-                raise ResultFileError(
-                    f"specified period {period.describe()} lies outside the simulation "
-                    f"({first:g} to {reached:g} s)"
-                )
-            return max(period.start, first), min(period.end, reached)
+            return specified_bounds(period, first, reached, self.state())
         raise ResultFileError(f"period {period.describe()} has no time range")
 
     def period_slice(self, period: Period) -> slice:
@@ -316,6 +312,33 @@ class ResultFile(ABC):
                 raise ResultFileError(f"{obj} has no touchdown point in this file")
             return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
         raise ResultFileError(f"position {position.describe()} is not supported")
+
+
+def specified_bounds(period: Period, first: float, reached: float, state: str
+                     ) -> tuple[float, float]:
+    """The [t0, t1] of a specified period on a simulation sampled from ``first`` to ``reached``.
+
+    A period that misses the simulation entirely is an error. A finite bound outside it is an
+    error too (the column would silently cover less than it says), except past the end of a
+    simulation that stopped early (``state`` not complete/static: what was reached is all there
+    is, and the row's ``simulation_state`` says so) and when the column asked for
+    ``period_policy: clip``. An infinite bound (legacy ``[t]``, ``[NULL, NULL]``) means the
+    simulation's start or end and is always resolved to it.
+    """
+    if period.start > reached or period.end < first:
+        raise ResultFileError(
+            f"specified period {period.describe()} lies outside the simulation "
+            f"({first:g} to {reached:g} s)"
+        )
+    early = math.isfinite(period.start) and period.start < first - TIME_TOLERANCE
+    late = math.isfinite(period.end) and period.end > reached + TIME_TOLERANCE
+    stopped = state not in ("complete", "static")
+    if not period.clip and (early or (late and not stopped)):
+        raise ResultFileError(
+            f"specified period {period.describe()} runs outside the {state} simulation "
+            f"({first:g} to {reached:g} s): give a period inside it, or period_policy: clip"
+        )
+    return max(period.start, first), min(period.end, reached)
 
 
 def sample_interval(time: np.ndarray) -> float:

@@ -19,7 +19,7 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
-from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField, PositionField
+from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
     BeforeValidator,
     ByteSize,
@@ -45,7 +45,36 @@ class ColumnOptions(StrictModel):
     label: str = Field(min_length=1, description="Output column name (a template).")
 
 
-class SeriesColumn(ColumnOptions):
+class SampledColumn(ColumnOptions):
+    """A column that analyses samples over a period: what it does with non-finite samples and
+    with a specified period the simulation does not cover (docs/numerics.md#non-finite-samples,
+    docs/config.md#periods)."""
+
+    nan_policy: Literal["fail", "omit"] = Field(
+        default="fail",
+        description="A NaN or inf sample in the period: fail (the column fails for the file, "
+        "naming the count) or omit (skip those samples, '<label> omitted samples' counts them).",
+    )
+    period_policy: Literal["strict", "clip"] = Field(
+        default="strict",
+        description="A specified period [t0, t1] partly outside a complete simulation: strict "
+        "(an error naming both spans) or clip (clipped to the simulation).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clip_period(cls, data: Any) -> Any:
+        # The policy travels with the period, so every source that resolves periods sees it.
+        if not isinstance(data, dict) or data.get("period_policy") != "clip":
+            return data
+        period = Period.model_validate(data.get("period", WHOLE_SIMULATION))
+        if period.kind != "specified":
+            raise ValueError(f"period_policy: clip applies to a specified period [t0, t1], "
+                             f"not {period.describe()}")
+        return {**data, "period": period.model_copy(update={"clip": True})}
+
+
+class SeriesColumn(SampledColumn):
     """A column over one variable of one or more objects, at a position, over a period."""
 
     object: str = Field(min_length=1, description="Object name or glob pattern (Line*).")

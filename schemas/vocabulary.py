@@ -82,6 +82,9 @@ class Period(BaseModel):
     stage: int | None = None
     start: float | None = None
     end: float | None = None
+    #: A specified period that may be clipped to the simulation (a column's ``period_policy:
+    #: clip``); otherwise a finite bound outside a complete simulation is an error.
+    clip: bool = False
 
     @model_validator(mode="before")
     @classmethod

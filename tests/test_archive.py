@@ -112,3 +112,18 @@ def test_writer_rejects_inconsistent_shapes(tmp_path):
         write_archive(tmp_path / "bad.arrow", sim)
     assert not (tmp_path / "bad.arrow").exists()
     assert not list(tmp_path.iterdir())  # no temporary file left behind
+
+
+def test_writer_counts_non_finite_values_and_the_source_surfaces_them(tmp_path):
+    from orcapost.archive import ObjectData, SimulationData, Stage, TimeVariable, write_archive
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    heave = np.zeros(10)
+    heave[[2, 5]] = np.nan
+    heave[7] = np.inf
+    sim = SimulationData(time=np.arange(10.0), stages=[Stage(0, -1.0, 0.0)], objects=[
+        ObjectData("FPSO", "Vessel", [TimeVariable("Heave", "m", heave),
+                                      TimeVariable("Surge", "m", np.ones(10))])])
+    with ArchiveResultFile(write_archive(tmp_path / "nan.arrow", sim)) as file:
+        assert file.nonfinite_counts() == {("FPSO", "Heave"): 3, ("FPSO", "Surge"): 0}
+        assert file.model_data("FPSO", "NonFiniteSamples") == 3

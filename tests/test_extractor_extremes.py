@@ -150,3 +150,32 @@ def test_a_constant_series_is_its_own_extreme(method):
     time = np.arange(5000) * 0.5
     out = analyse(time, np.full(time.size, 3.25), _column(method=method, details=True))
     assert out == {"value": 3.25}
+
+
+def test_gpd_on_a_bounded_lower_tail_fails_instead_of_passing_the_bound():
+    # A response that never goes below -1 (a slack line's tension floor): GPD shape -1.5 minima.
+    rng = np.random.default_rng(0)
+    x = -1.0 + 1.0 - stats.genpareto.rvs(-1.5, size=4000, random_state=rng)  # in [-1, ...)
+    time = np.arange(x.size) * 0.5
+    column = _column(method="gpd", tail="lower", threshold_quantile=0.9)
+    with pytest.raises(ValueError, match="shape <= -1"):
+        analyse(time, x, column)
+
+
+@pytest.mark.parametrize("method", ["gpd", "weibull", "gumbel"])
+def test_goodness_of_fit_reports_peaks_and_scipys_ks_p_value(method):
+    time, x = gaussian_sea(3)
+    got = analyse(time, x, _column(method=method, goodness_of_fit=True, details=True))
+    assert set(got) >= {"value", "ks p-value"}
+    assert 0.0 <= got["ks p-value"] <= 1.0
+    if method == "gumbel":
+        maxima = x[: int(got["blocks"]) * 1200].reshape(-1, 1200).max(axis=1)
+        law = stats.gumbel_r(got["loc"], got["scale"])
+        assert got["ks p-value"] == pytest.approx(stats.kstest(maxima, law.cdf).pvalue, rel=1e-9)
+    else:
+        assert got["peaks"] >= 2
+
+
+def test_goodness_of_fit_is_refused_for_rayleigh():
+    with pytest.raises(ValidationError, match="goodness_of_fit applies"):
+        _column(method="rayleigh", goodness_of_fit=True)

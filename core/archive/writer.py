@@ -21,6 +21,12 @@ def _float_array(values: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(values)
 
 
+def _nonfinite(values: np.ndarray) -> int:
+    """NaN and inf values: counted into the header, never refused (a diverged OrcaFlex run
+    stores them, and the readers' NaN policy decides what a column does with them)."""
+    return int(values.size - np.count_nonzero(np.isfinite(values)))
+
+
 def _column_name(object_name: str, variable: str) -> str:
     return f"{object_name}/{variable}"
 
@@ -67,6 +73,7 @@ def write_archive(path: Path | str, sim: SimulationData) -> Path:
             fields.append(pa.field(name, pa.from_numpy_dtype(td.dtype), nullable=False))
             arrays.append(pa.array(td))
             obj_header["touchdown_column"] = name
+            obj_header["touchdown_nonfinite"] = _nonfinite(td)
         for var in obj.variables:
             what = f"{obj.name} / {var.name}"
             values = _float_array(var.values, what)
@@ -98,6 +105,7 @@ def write_archive(path: Path | str, sim: SimulationData) -> Path:
                 "along_line": isinstance(var, LineVariable),
                 "column": name,
                 "static": _static_json(var.static),
+                "nonfinite": _nonfinite(values),
             })
         objects_header.append(obj_header)
 

@@ -17,26 +17,41 @@ import numpy as np
 from orcapost.numerics.rainflow import _CachedKernel
 
 ENVELOPE_STATISTICS = ("max", "min", "mean", "std")
+#: Not a statistic: the number of finite samples of each node, which the envelopes are over.
+FINITE_COUNT = "count"
 
 
 def _envelope(grid: np.ndarray, hi: np.ndarray, lo: np.ndarray, s1: np.ndarray,
-              s2: np.ndarray) -> None:
-    """Fill per-node max, min and the shifted sums of ``grid`` (samples >= 1, nodes)."""
+              s2: np.ndarray, shift: np.ndarray, count: np.ndarray) -> None:
+    """Fill per-node max, min, shifted sums and count of the finite samples of ``grid``.
+
+    NaN and inf are skipped (and not counted): an envelope is over finite samples only, so
+    ``max`` cannot depend on whether the first sample was NaN. The shift is each node's first
+    finite value (0 when there is none).
+    """
     n, m = grid.shape
     for j in range(m):
-        first = np.float64(grid[0, j])
-        hi[j] = first
-        lo[j] = first
+        shift[j] = 0.0
+        for i in range(n):
+            first = np.float64(grid[i, j])
+            if np.isfinite(first):
+                shift[j] = first
+                break
+        hi[j] = -np.inf
+        lo[j] = np.inf
         s1[j] = 0.0
         s2[j] = 0.0
-    for i in range(1, n):
+        count[j] = 0
+    for i in range(n):
         for j in range(m):
             x = np.float64(grid[i, j])
-            hi[j] = max(hi[j], x)
-            lo[j] = min(lo[j], x)
-            d = x - np.float64(grid[0, j])
-            s1[j] += d
-            s2[j] += d * d
+            if np.isfinite(x):
+                hi[j] = max(hi[j], x)
+                lo[j] = min(lo[j], x)
+                d = x - shift[j]
+                s1[j] += d
+                s2[j] += d * d
+                count[j] += 1
 
 
 _envelope_kernel = _CachedKernel(_envelope)
@@ -44,28 +59,33 @@ _envelope_kernel = _CachedKernel(_envelope)
 
 def envelopes(grid: np.ndarray, wanted: list[str] | tuple[str, ...], ddof: int = 0
               ) -> dict[str, np.ndarray]:
-    """Per-node statistics of ``grid`` (samples, nodes): name -> float64 array (nodes,)."""
-    unknown = [name for name in wanted if name not in ENVELOPE_STATISTICS]
+    """Per-node statistics of ``grid`` (samples, nodes) over each node's finite samples: name ->
+    float64 array (nodes,); ``"count"`` in ``wanted`` also gives how many samples were finite
+    (a node without any has max -inf, min +inf, mean and std NaN)."""
+    unknown = [name for name in wanted if name not in (*ENVELOPE_STATISTICS, FINITE_COUNT)]
     if unknown:
         raise ValueError(f"unknown envelope statistic {unknown[0]!r}: use "
                          f"{', '.join(ENVELOPE_STATISTICS)}")
     if grid.ndim != 2 or grid.shape[0] == 0:
         raise ValueError(f"an envelope needs a (samples, nodes) array, got shape {grid.shape}")
     n, m = grid.shape
-    hi, lo, s1, s2 = (np.empty(m) for _ in range(4))
+    hi, lo, s1, s2, shift = (np.empty(m) for _ in range(5))
+    count = np.empty(m, np.int64)
     if grid.dtype not in (np.float32, np.float64):
         grid = grid.astype(np.float64)
-    _envelope_kernel(grid, hi, lo, s1, s2)
+    _envelope_kernel(grid, hi, lo, s1, s2, shift, count)
     out: dict[str, np.ndarray] = {}
-    for name in wanted:
-        if name == "max":
-            out[name] = hi
-        elif name == "min":
-            out[name] = lo
-        elif name == "mean":
-            out[name] = grid[0].astype(np.float64) + s1 / n
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                var = (s2 - s1 * s1 / n) / (n - ddof)
-            out[name] = np.sqrt(np.clip(var, 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in wanted:
+            if name == "max":
+                out[name] = hi
+            elif name == "min":
+                out[name] = lo
+            elif name == "mean":
+                out[name] = shift + s1 / count
+            elif name == FINITE_COUNT:
+                out[name] = count
+            else:
+                var = (s2 - s1 * s1 / count) / (count - ddof)
+                out[name] = np.sqrt(np.clip(var, 0.0, None))
     return out

@@ -26,7 +26,9 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 __all__ = [
+    "GoodnessOfFit",
     "GumbelFit",
+    "NoMaximumError",
     "Peaks",
     "PotFit",
     "RayleighExtremes",
@@ -36,6 +38,7 @@ __all__ = [
     "fit_gpd",
     "fit_gumbel",
     "fit_weibull",
+    "goodness_of_fit",
     "gpd_mle",
     "gumbel_mle",
     "rayleigh_extreme",
@@ -271,6 +274,10 @@ def decluster_peaks(
     return Peaks(a[idx], idx.astype(np.int64), float(threshold), tail, duration)
 
 
+class NoMaximumError(ValueError):
+    """The likelihood has no maximum the fit could report (e.g. a GPD shape <= -1)."""
+
+
 def _excesses(data: ArrayLike) -> np.ndarray:
     y = _finite_1d(data, "excesses")
     if y.size < 2:
@@ -344,7 +351,11 @@ def gpd_mle(excesses: ArrayLike) -> tuple[float, float]:
     f = np.where(xi_grid > -1.0, f, np.inf)
     i = int(np.argmin(f))
     if i == 0 or i == grid.size - 1 or not np.isfinite(f[i]):
-        raise ValueError("GPD likelihood has no interior maximum (shape outside (-1, inf))")
+        raise NoMaximumError("GPD likelihood has no interior maximum (shape outside (-1, inf))")
+    if not np.isfinite(f[i + 1]):
+        # The best admissible point borders shapes <= -1: the likelihood keeps rising towards
+        # the end point, the signature of excesses with a hard upper end (Smith 1985).
+        raise NoMaximumError(_BOUNDED_TAIL)
 
     def dobjective(t: float) -> float:
         # d/dt [log(k/t) + k] with k = mean(log1p(t u)), k' = mean(u / (1 + t u)).
@@ -367,7 +378,15 @@ def gpd_mle(excesses: ArrayLike) -> tuple[float, float]:
     r = float(_gpd_ratio(np.array([t_hat]), u)[0])
     xi = r * t_hat
     sigma = r * ymax  # sigma = xi / theta = (xi / t) * ymax
+    if not xi > -1.0:
+        raise NoMaximumError(_BOUNDED_TAIL)
     return float(xi), float(sigma)
+
+
+_BOUNDED_TAIL = (
+    "GPD shape <= -1: the likelihood has no maximum there (it grows without bound as the end "
+    "point approaches the largest excess), so no fit is reported; the peaks have a hard bound "
+    "at about the largest one: use method weibull, another threshold, or the largest peak")
 
 
 @dataclass(frozen=True)
@@ -398,6 +417,22 @@ class PotFit:
                 out = sigma * np.expm1(-xi * np.log(q)) / xi
         else:
             out = self.scale * (-np.log(q)) ** (1.0 / self.shape)
+        return out if out.ndim else float(out)
+
+    def excess_cdf(self, y: float | np.ndarray) -> float | np.ndarray:
+        """Probability that an excess is at most ``y`` (scipy ``genpareto``/``weibull_min`` cdf)."""
+        y = np.maximum(np.asarray(y, dtype=np.float64), 0.0)
+        if self.distribution == "gpd":
+            xi, sigma = self.shape, self.scale
+            if xi == 0.0:
+                out = -np.expm1(-y / sigma)
+            else:
+                # Beyond the end point of a bounded tail (xi < 0) the cdf is 1.
+                z = np.maximum(1.0 + xi * y / sigma, 0.0)
+                with np.errstate(divide="ignore"):
+                    out = -np.expm1(-np.log(z) / xi)
+        else:
+            out = -np.expm1(-((y / self.scale) ** self.shape))
         return out if out.ndim else float(out)
 
     def return_level(self, duration: float, risk: float = MPM_RISK) -> float:
@@ -434,6 +469,32 @@ def fit_gpd(peaks: Peaks) -> PotFit:
 def fit_weibull(peaks: Peaks) -> PotFit:
     """ML fit of a Weibull (location = threshold) to the excesses of declustered peaks."""
     return _fit(peaks, "weibull")
+
+
+@dataclass(frozen=True)
+class GoodnessOfFit:
+    """How well a fitted law describes the data it was fitted to.
+
+    ``ks_statistic`` and ``p_value``: the one-sample Kolmogorov-Smirnov test of the data
+    against the fitted cdf (``scipy.stats.kstest``, exact distribution for small samples). The
+    parameters were estimated from the same data, so the p-value is too large (the test is
+    conservative): a small p-value is a clear misfit, a large one no proof of a good fit.
+    """
+
+    n: int  # number of values tested (peaks, block maxima)
+    ks_statistic: float
+    p_value: float
+
+
+def goodness_of_fit(fit: PotFit | GumbelFit, data: ArrayLike) -> GoodnessOfFit:
+    """KS test of ``data`` against ``fit``: the excesses for a :class:`PotFit`, the block (or
+    seed) extremes, in original units, for a :class:`GumbelFit`."""
+    from scipy import stats  # only when asked for: scipy.stats costs ~0.3 s to import
+
+    x = _finite_1d(data, "data")
+    cdf = fit.excess_cdf if isinstance(fit, PotFit) else fit.cdf
+    result = stats.kstest(x, lambda v: np.asarray(cdf(v)))
+    return GoodnessOfFit(int(x.size), float(result.statistic), float(result.pvalue))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, targets
+from orcapost.finite import SampleGuard
 from orcapost.numerics import extremes as ev
 from orcapost.resultfile import sample_interval
 from orcapost.schemas.config import SeriesColumn
@@ -59,6 +60,9 @@ class ExtremesColumn(SeriesColumn):
     block: float = Field(default=600.0, gt=0, description="gumbel: block length in seconds.")
     spectral_method: Literal["diff", "fft"] = Field(
         default="diff", description="rayleigh: how m2 is estimated (docs/numerics.md).")
+    goodness_of_fit: bool = Field(
+        default=False, description="weibull/gpd/gumbel: also emit the number of peaks (blocks) "
+        "fitted and the Kolmogorov-Smirnov p-value of the fit ('<label> ks p-value').")
     details: bool = Field(
         default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
         "threshold, peaks / loc, scale, blocks).")
@@ -67,6 +71,9 @@ class ExtremesColumn(SeriesColumn):
     def _fits(self):
         if self.confidence is not None and self.method not in ("weibull", "gpd"):
             raise ValueError("confidence applies to the weibull and gpd methods only")
+        if self.goodness_of_fit and self.method == "rayleigh":
+            raise ValueError("goodness_of_fit applies to the weibull, gpd and gumbel methods "
+                             "(rayleigh fits no sample of peaks)")
         return self
 
 
@@ -80,23 +87,30 @@ class ExtremesExtractor(Extractor):
         found = list(targets(file, column))
         name = namer_for(column.label, found)
         out: dict = {}
+        guard = SampleGuard(column)
         for target in found:
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
             base = name(object=target.obj.name, variable=target.var.name)
+            # The sample interval is the stored grid's: omitted samples shorten the record.
+            dt = sample_interval(series.time)
+            time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,
+                                   series.values)
             try:
-                values = analyse(series.time, series.values, column)
+                values = analyse(time, x, column, dt=dt)
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
                 out[base if key == "value" else f"{base} {key}"] = value
-        return out
+        return guard.report(out)
 
 
-def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dict[str, float]:
-    """The column's extreme (``value``) and its details, for one series."""
+def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
+            dt: float | None = None) -> dict[str, float]:
+    """The column's extreme (``value``) and its details, for one series (``dt``: the sample
+    interval, by default that of ``time``)."""
     x = np.asarray(values, dtype=np.float64)
-    dt = sample_interval(time)
+    dt = sample_interval(time) if dt is None else dt
     T = column.storm_duration
     out: dict[str, float] = {}
     if x.size and x.min() == x.max():
@@ -126,6 +140,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dic
         out["value"] = storm.extreme(1.0 - risk)
         if column.details:
             out.update(loc=fit.loc, scale=fit.scale, blocks=float(blocks))
+        if column.goodness_of_fit:
+            test = ev.goodness_of_fit(fit, maxima)
+            out.update({"blocks": float(test.n), "ks p-value": test.p_value})
         return out
     q = column.threshold_quantile if column.tail == "upper" else 1.0 - column.threshold_quantile
     threshold = float(np.quantile(x, q)) if column.threshold is None else column.threshold
@@ -144,6 +161,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn) -> dic
     if column.details:
         out.update(shape=fit.shape, scale=fit.scale, threshold=threshold,
                    peaks=float(fit.n_peaks))
+    if column.goodness_of_fit:
+        test = ev.goodness_of_fit(fit, peaks.excesses)
+        out.update({"peaks": float(test.n), "ks p-value": test.p_value})
     return out
 
 

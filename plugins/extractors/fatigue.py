@@ -24,6 +24,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import OrcapostError, ResultFileError
 from orcapost.extraction import namer_for, table_name, targets
+from orcapost.finite import SampleGuard, all_finite
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
 from orcapost.plugins.extractors._common import ArcLength
@@ -129,16 +130,23 @@ class FatigueExtractor(Extractor):
                                       "range_low": [], "range_high": [], "cycles": []}
         times = file.sample_times()[file.period_slice(column.period)]
         duration = float(times[-1] - times[0])
+        guard = SampleGuard(column)
         for target in found:
             obj, var = target.obj.name, target.var.name
             if target.var.along_line and column.position is None:
                 arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
                 series = [grid[:, j] for j in range(arcs.shape[0])]
+                checked = all_finite(grid)  # one pass over the grid, not one per node
             else:
                 values = file.time_history(obj, var, column.position, column.period).values
                 arcs, series = np.array([np.nan]), [values]
+                checked = False
             per_node: dict[str, list[float]] = {output: [] for output in wanted}
             for s, x in zip(arcs.tolist(), series, strict=True):
+                if not checked:
+                    where = f"{obj} / {var}" + ("" if np.isnan(s) else f" at arc length {s:g}")
+                    # Omitted samples are cut out: the cycles run across the gap.
+                    x = guard.series(where, times, x)[1]
                 try:
                     values, cycles = fatigue_values(x, column, curve, duration)
                 except ValueError as exc:
@@ -162,7 +170,7 @@ class FatigueExtractor(Extractor):
         if column.bins is not None:
             title = f"{table_name(column.label, column)} range histogram"
             out[title] = extra_table(title, histogram)
-        return out
+        return guard.report(out)
 
 
 @hookimpl

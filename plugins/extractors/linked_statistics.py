@@ -15,6 +15,7 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, targets
+from orcapost.finite import SampleGuard
 from orcapost.schemas.config import SeriesColumn
 from pydantic import Field
 
@@ -39,6 +40,7 @@ class LinkedStatisticsExtractor(Extractor):
         name = namer_for(column.label, found)
         catalogue = file.catalogue()
         out: dict = {}
+        guard = SampleGuard(column)
         for target in found:
             obj, var = target.obj.name, target.var.name
             primary = file.time_history(obj, var, column.position, column.period)
@@ -48,14 +50,19 @@ class LinkedStatisticsExtractor(Extractor):
                     series = file.time_history(obj, info.name, column.position, column.period)
                     linked.append((info.name, series.values))
             base = name(object=obj, variable=var)
+            # An instant where the primary or any linked variable is not finite is never
+            # reported: it fails the column, or (omit) is skipped for all of them together.
+            time, primary_values, *linked_values = guard.series(
+                [f"{obj} / {var}"] + [f"{obj} / {n}" for n, _ in linked],
+                primary.time, primary.values, *(v for _, v in linked))
             for stat in column.statistics:
-                at = int(np.argmax(primary.values) if stat == "max"
-                         else np.argmin(primary.values))
-                out[f"{base} {stat}"] = float(primary.values[at])
-                out[f"{base} {stat} time"] = float(primary.time[at])
-                for linked_name, values in linked:
+                at = int(np.argmax(primary_values) if stat == "max"
+                         else np.argmin(primary_values))
+                out[f"{base} {stat}"] = float(primary_values[at])
+                out[f"{base} {stat} time"] = float(time[at])
+                for (linked_name, _), values in zip(linked, linked_values, strict=True):
                     out[f"{base} {stat} {linked_name}"] = float(values[at])
-        return out
+        return guard.report(out)
 
 
 @hookimpl

@@ -17,9 +17,10 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, table_name, targets
-from orcapost.numerics.envelopes import envelopes
+from orcapost.finite import SampleGuard
+from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
 from orcapost.plugins.extractors._common import ArcLengths
-from orcapost.schemas.config import ColumnOptions
+from orcapost.schemas.config import SampledColumn
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
 from orcapost.tables import extra_table
 from pydantic import Field
@@ -28,7 +29,7 @@ from pydantic import Field
 SUMMARY = {"max": np.argmax, "min": np.argmin, "mean": np.argmax, "std": np.argmax}
 
 
-class RangeGraphColumn(ColumnOptions):
+class RangeGraphColumn(SampledColumn):
     object: str = Field(min_length=1, description="Line name or glob pattern (Riser, Mooring*).")
     variable: str = Field(min_length=1, description="Line variable name or glob pattern.")
     period: PeriodField = Field(
@@ -63,6 +64,7 @@ class RangeGraphExtractor(Extractor):
         name = namer_for(column.label, found, parts)
         wanted = list(dict.fromkeys(column.statistics))
         out: dict = {}
+        guard = SampleGuard(column)
         table: dict[str, list] = {"object": [], "variable": [], "arc_length": []}
         if len(sections) > 1:
             table["section"] = []
@@ -74,7 +76,10 @@ class RangeGraphExtractor(Extractor):
                 raise ResultFileError(f"{obj} / {var} is not a line variable: no range graph")
             for section, arc_length in sections.items():
                 arcs, grid = file.range_values(obj, var, column.period, arc_length)
-                env = envelopes(grid, wanted, column.ddof)
+                # Envelopes are over each node's finite samples; the guard decides whether a
+                # non-finite one fails the column.
+                env = envelopes(grid, [*wanted, FINITE_COUNT], column.ddof)
+                guard.nodes(f"{obj} / {var}", arcs, env[FINITE_COUNT], grid.shape[0])
                 for stat in column.statistics:
                     node = int(SUMMARY[stat](env[stat]))
                     key = name(object=obj, variable=var, statistic=stat, section=section)
@@ -92,7 +97,7 @@ class RangeGraphExtractor(Extractor):
         if column.envelope_output:
             title = f"{table_name(column.label, column)} envelope"
             out[title] = extra_table(title, table)
-        return out
+        return guard.report(out)
 
 
 def _sections(arc_length) -> dict[str, float | tuple[float, float] | None]:

@@ -7,8 +7,11 @@ value (use an arc length).
 
 from __future__ import annotations
 
+import math
+
 from orcapost import hookimpl
 from orcapost.components import Extractor
+from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, targets
 from orcapost.schemas.config import ColumnOptions
 from orcapost.schemas.vocabulary import PositionField
@@ -31,11 +34,13 @@ class StaticExtractor(Extractor):
     def extract(self, file, column: StaticColumn) -> dict:
         found = list(targets(file, column))
         name = namer_for(column.label, found)
-        return {
-            name(object=t.obj.name, variable=t.var.name):
-                file.static_value(t.obj.name, t.var.name, column.position)
-            for t in found
-        }
+        out = {}
+        for t in found:
+            value = file.static_value(t.obj.name, t.var.name, column.position)
+            if not math.isfinite(value):  # a NaN static state is a failed solve, not a number
+                raise ResultFileError(f"{t.obj.name} / {t.var.name}: the static value is {value}")
+            out[name(object=t.obj.name, variable=t.var.name)] = value
+        return out
 
 
 @hookimpl

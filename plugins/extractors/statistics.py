@@ -10,6 +10,7 @@ Conventions (docs/extractors/statistics.md):
 - ``rms`` is ``sqrt(mean(x**2))`` in float64; ``abs_max`` is ``max(|min|, |max|)``.
 - ``p<q>`` is numpy's default (linear interpolation between order statistics).
 - ``time_of_max``/``time_of_min`` give the first sample time where the extreme occurs.
+- NaN/inf samples fail the column, or with ``nan_policy: omit`` are skipped (docs/numerics.md).
 - Samples with t0 <= t <= t1 are used (both period ends included).
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, targets
+from orcapost.finite import SampleGuard
 from orcapost.schemas.config import SeriesColumn
 from pydantic import AfterValidator, Field
 
@@ -122,13 +124,15 @@ class StatisticsExtractor(Extractor):
         name = namer_for(column.label, found,
                          ["statistic"] if len(column.statistics) > 1 else [])
         out = {}
+        guard = SampleGuard(column)
         for target in found:
             obj, var = target.obj.name, target.var.name
             series = file.time_history(obj, var, column.position, column.period)
-            stats = compute_statistics(series.time, series.values, column.statistics, column.ddof)
+            time, values = guard.series(f"{obj} / {var}", series.time, series.values)
+            stats = compute_statistics(time, values, column.statistics, column.ddof)
             for statistic, value in stats.items():
                 out[name(object=obj, variable=var, statistic=statistic)] = value
-        return out
+        return guard.report(out)
 
 
 @hookimpl

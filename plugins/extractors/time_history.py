@@ -16,6 +16,7 @@ import numpy as np
 from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, table_name, targets
+from orcapost.finite import SampleGuard
 from orcapost.schemas.config import SeriesColumn
 from orcapost.tables import extra_table
 from pydantic import Field
@@ -46,21 +47,27 @@ class TimeHistoryExtractor(Extractor):
     def extract(self, file, column: TimeHistoryColumn) -> dict:
         found = list(targets(file, column))
         name = namer_for(column.label, found)
+        guard = SampleGuard(column)
+        read = [(target, file.time_history(target.obj.name, target.var.name, column.position,
+                                           column.period)) for target in found]
+        # One time column for every series: with nan_policy omit, an instant where any of them
+        # is not finite is dropped from all (a row is never half NaN).
+        time, *series_values = guard.series(
+            [f"{t.obj.name} / {t.var.name}" for t, _ in read], read[0][1].time,
+            *(series.values for _, series in read))
         columns: dict[str, np.ndarray] = {}
-        for target in found:
-            series = file.time_history(target.obj.name, target.var.name, column.position,
-                                       column.period)
-            time, values = series.time, series.values
+        for (target, _), values in zip(read, series_values, strict=True):
+            grid = time
             if column.resample is not None:
-                time, values = resample_series(time, values, column.resample)
-            columns.setdefault("time", time)
+                grid, values = resample_series(time, values, column.resample)
+            columns.setdefault("time", grid)
             columns[name(object=target.obj.name, variable=target.var.name)] = values
         base = table_name(column.label, column)
         title = f"{base} time history"
-        return {
+        return guard.report({
             title: extra_table(title, columns, layout=column.layout),
             f"{base} samples": int(columns["time"].shape[0]),
-        }
+        })
 
 
 @hookimpl

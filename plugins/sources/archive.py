@@ -18,6 +18,8 @@ from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
 
 #: The object OrcaFlex keeps wave data on; accepted even when a file has no such object.
 ENVIRONMENT_ALIAS = "Environment"
+#: Model data name of an object's NaN/inf count (all its variables, from the header).
+NONFINITE_DATA = "NonFiniteSamples"
 
 
 class ArchiveResultFile(ResultFile):
@@ -85,11 +87,28 @@ class ArchiveResultFile(ResultFile):
             return np.asarray(static, dtype=np.float64)
         return static
 
+    def nonfinite_counts(self) -> dict[tuple[str, str], int]:
+        """NaN/inf values per (object, variable) as the writer counted them; a variable of an
+        archive written before the count was kept is absent."""
+        return {(obj["name"], var["name"]): int(var["nonfinite"])
+                for obj in self.archive.objects for var in obj["variables"]
+                if var.get("nonfinite") is not None}
+
     def model_data(self, object: str, name: str, index: int | None = None):  # noqa: A002
         """Model data from the archive header: its ``model_data`` section when present, then
-        the load case (by key, or by OrcaFlex's environment data name), then line lengths."""
+        the load case (by key, or by OrcaFlex's environment data name), then line lengths, then
+        ``NonFiniteSamples``, the NaN/inf values of the object's variables."""
         if object not in self._catalogue and object != ENVIRONMENT_ALIAS:
             raise ResultFileError(f"model data: no object {object!r} in this file")
+        if name == NONFINITE_DATA and object in self._catalogue:
+            entry = next(o for o in self.archive.objects if o["name"] == object)
+            counts = [v.get("nonfinite") for v in entry["variables"]]
+            if entry.get("touchdown_column"):
+                counts.append(entry.get("touchdown_nonfinite"))
+            if any(c is None for c in counts):
+                raise ResultFileError(f"model data {object} / {name}: this archive was written "
+                                      "without NaN/inf counts")
+            return int(sum(counts))
         stored = (self.archive.header.get("model_data") or {}).get(object, {})
         load_case = self.load_case()
         if name in stored:

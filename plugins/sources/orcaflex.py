@@ -46,6 +46,7 @@ from orcapost.resultfile import (
     ResultFile,
     Series,
     VariableInfo,
+    specified_bounds,
 )
 from orcapost.results import plain
 from orcapost.schemas.base import StrictModel
@@ -448,13 +449,8 @@ class OrcaFlexResultFile(ResultFile):
             return period_argument(self.api, period)
         status = self._time_status()
         first, reached = float(status.StartTime), float(status.CurrentTime)
-        if period.start > reached or period.end < first:
-            raise ResultFileError(
-                f"specified period {period.describe()} lies outside the simulation "
-                f"({first:g} to {reached:g} s)"
-            )
-        return self.api.SpecifiedPeriod(max(float(period.start), first),
-                                        min(float(period.end), reached))
+        start, end = specified_bounds(period, first, reached, self.state())
+        return self.api.SpecifiedPeriod(start, end)
 
     def _period_times(self, period: Period) -> np.ndarray:
         """The sample times OrcaFlex gives for a period, fetched once per period per file."""
