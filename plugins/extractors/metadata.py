@@ -17,12 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import Namer
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import ColumnOptions
+from orcapost.api import ColumnOptions, Extractor, Namer, ResultFileError, StrictModel, hookimpl
 from pydantic import Field, field_validator, model_validator
 
 

@@ -13,15 +13,20 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import namer_for, table_name, targets
+from orcapost.api import (
+    WHOLE_SIMULATION,
+    ColumnOptions,
+    Extractor,
+    PeriodField,
+    ResultFileError,
+    extra_table,
+    hookimpl,
+    namer_for,
+    table_name,
+    targets,
+)
 from orcapost.numerics.envelopes import envelopes
 from orcapost.plugins.extractors._common import ArcLengths
-from orcapost.schemas.config import ColumnOptions
-from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
-from orcapost.tables import extra_table
 from pydantic import Field
 
 #: Which node a statistic's summary value comes from.

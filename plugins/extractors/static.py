@@ -7,11 +7,7 @@ value (use an arc length).
 
 from __future__ import annotations
 
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import namer_for, targets
-from orcapost.schemas.config import ColumnOptions
-from orcapost.schemas.vocabulary import PositionField
+from orcapost.api import ColumnOptions, Extractor, PositionField, hookimpl
 from pydantic import Field
 
 
@@ -29,12 +25,9 @@ class StaticExtractor(Extractor):
     Options = StaticColumn
 
     def extract(self, file, column: StaticColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         return {
-            name(object=t.obj.name, variable=t.var.name):
-                file.static_value(t.obj.name, t.var.name, column.position)
-            for t in found
+            name: file.static_value(target.obj.name, target.var.name, column.position)
+            for target, name in self.named_targets(file, column)
         }
 
 

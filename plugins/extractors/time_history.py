@@ -13,11 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import namer_for, table_name, targets
-from orcapost.schemas.config import SeriesColumn
-from orcapost.tables import extra_table
+from orcapost.api import Extractor, SeriesColumn, extra_table, hookimpl, table_name
 from pydantic import Field
 
 
@@ -44,17 +40,15 @@ class TimeHistoryExtractor(Extractor):
     Options = TimeHistoryColumn
 
     def extract(self, file, column: TimeHistoryColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         columns: dict[str, np.ndarray] = {}
-        for target in found:
+        for target, name in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
             time, values = series.time, series.values
             if column.resample is not None:
                 time, values = resample_series(time, values, column.resample)
             columns.setdefault("time", time)
-            columns[name(object=target.obj.name, variable=target.var.name)] = values
+            columns[name] = values
         base = table_name(column.label, column)
         title = f"{base} time history"
         return {
