@@ -28,10 +28,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.archive.model import Stage
-from orcapost.components import Source
-from orcapost.errors import OrcapostError, ResultFileError
+from orcapost.api import (
+    TIME_TOLERANCE,
+    Catalogue,
+    ObjectInfo,
+    OrcapostError,
+    Period,
+    Position,
+    ResultFile,
+    ResultFileError,
+    Series,
+    Source,
+    Stage,
+    StrictModel,
+    VariableInfo,
+    hookimpl,
+    plain,
+)
 from orcapost.plugins.sources.orcaflex_vocabulary import (
     DEFAULT_METADATA,
     arclength_range,
@@ -39,17 +52,6 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
     period_argument,
     point_extra,
 )
-from orcapost.resultfile import (
-    TIME_TOLERANCE,
-    Catalogue,
-    ObjectInfo,
-    ResultFile,
-    Series,
-    VariableInfo,
-)
-from orcapost.results import plain
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.vocabulary import Period, Position
 from pydantic import Field, ValidationError, model_validator
 
 SIM_SUFFIX = ".sim"
