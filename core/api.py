@@ -103,9 +103,9 @@ def __getattr__(name: str) -> Any:
     module = _SOURCES.get(name)
     if module is None:
         raise AttributeError(f"module 'orcapost.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # looked up once: later uses are plain module attributes
-    return value
+    # Not cached here: the defining module stays the one place a name lives (tests that
+    # monkeypatch it, e.g. orcapost.monitor.process_rss, are seen by every plugin).
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:
