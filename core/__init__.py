@@ -2,9 +2,13 @@
 
 The public surface for plugin authors is small:
 
-- :data:`hookimpl` marks a hook implementation (built-ins and third-party plugins use the same one);
-- :mod:`orcapost.hookspecs` is the whole run protocol;
-- :mod:`orcapost.components` holds the base classes of the components a plugin registers by name.
+- :mod:`orcapost.api` is everything a plugin imports from orcapost (the built-in plugins too):
+  :data:`hookimpl`, the component bases, options models, the result-file interface, errors,
+  naming helpers and run data; :mod:`orcapost.numerics`, :mod:`orcapost.archive` and
+  :mod:`orcapost.formats` are public libraries beside it (docs/plugins.md);
+- :mod:`orcapost.hookspecs` is the whole run protocol.
+
+Importing this package loads only pluggy: ``orcapost --version`` needs nothing else.
 """
 
 from orcapost.markers import hookimpl, hookspec

@@ -26,7 +26,11 @@ def _echo_error(error: OrcapostError) -> None:
 
 
 class OrcapostGroup(click.Group):
-    """Turns OrcapostError into a message and exit code 2, wherever it is raised."""
+    """Turns OrcapostError into a message and exit code 2, wherever it is raised.
+
+    Plugins add commands, so the plugin manager is built the first time a command is looked up
+    or listed (a command line, ``--help``) and never for ``--version``, which needs no plugin.
+    """
 
     def invoke(self, ctx):
         try:
@@ -35,9 +39,34 @@ class OrcapostGroup(click.Group):
             _echo_error(error)
             ctx.exit(error.exit_code)
 
+    def get_command(self, ctx, cmd_name):
+        self._add_plugin_commands(ctx)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        self._add_plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+    def _add_plugin_commands(self, ctx: click.Context) -> None:
+        obj = ctx.find_root().ensure_object(dict)
+        if obj.get("plugin_commands_added"):
+            return
+        pm = _plugin_manager(obj)
+        obj["plugin_commands_added"] = True
+        pm.hook.orcapost_register_commands(cli=self)
+
+
+def _plugin_manager(obj: dict):
+    """The run's plugin manager: the one the caller passed in ``obj``, else built once."""
+    if "pm" not in obj:
+        from orcapost.pluginmanager import get_plugin_manager
+
+        obj["pm"] = get_plugin_manager()
+    return obj["pm"]
+
 
 def _host(ctx: click.Context):
-    return ctx.find_root().obj["pm"]
+    return _plugin_manager(ctx.find_root().ensure_object(dict))
 
 
 def _warn_problems(pm) -> None:
@@ -52,12 +81,7 @@ def _warn_problems(pm) -> None:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Post-process OrcaFlex simulation campaigns: every file opened once, in parallel."""
-    ctx.ensure_object(dict)
-    if "pm" not in ctx.obj:
-        from orcapost.pluginmanager import get_plugin_manager
-
-        ctx.obj["pm"] = get_plugin_manager()
-    _warn_problems(ctx.obj["pm"])
+    _warn_problems(_host(ctx))
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -296,12 +320,8 @@ def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progre
 
 
 def main(argv: list[str] | None = None) -> None:
-    from orcapost.pluginmanager import get_plugin_manager
-
-    pm = get_plugin_manager()
-    pm.hook.orcapost_register_commands(cli=cli)
     try:
-        cli.main(args=argv, prog_name="orcapost", obj={"pm": pm})
+        cli.main(args=argv, prog_name="orcapost", obj={})
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -25,6 +25,7 @@ from orcapost.schemas.base import StrictModel
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from orcapost.extraction import Target
     from orcapost.resultfile import ResultFile
     from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
 
@@ -73,6 +74,46 @@ class Extractor(Component[OptionsT]):
     @abstractmethod
     def extract(self, file: ResultFile, column: Any) -> dict[str, Any]:
         """Output column name -> value for one file."""
+
+    def named_targets(self, file: ResultFile, column: Any) -> list[tuple[Target, str]]:
+        """``(target, output name)`` for every object/variable the column's patterns match.
+
+        The name is the column's label with ``{object}``/``{variable}`` filled in, and the
+        object or variable appended when the patterns matched several and the label has no
+        placeholder for them (:func:`orcapost.extraction.namer_for`). Two targets never get one
+        name: if a label makes them equal anyway, this raises
+        :class:`~orcapost.errors.ResultFileError` (a per-file failure, never a lost column).
+        """
+        return [(target, names[""]) for target, names in self.named_statistics(file, column, [""])]
+
+    def named_statistics(self, file: ResultFile, column: Any, statistics: Sequence[str]
+                         ) -> list[tuple[Target, dict[str, str]]]:
+        """``(target, {statistic: output name})`` for every target, as :meth:`named_targets`,
+        with several outputs per target: the statistic fills ``{statistic}``, or is appended
+        when there is more than one and the label has no placeholder for it. Every name is
+        distinct over all targets and statistics (or this raises ``ResultFileError``)."""
+        from orcapost.errors import ResultFileError
+        from orcapost.extraction import namer_for, targets
+
+        found = list(targets(file, column))
+        wanted = list(dict.fromkeys(statistics))
+        namer = namer_for(column.label, found, ["statistic"] if len(wanted) > 1 else [])
+        named: list[tuple[Target, dict[str, str]]] = []
+        owner: dict[str, str] = {}
+        for target in found:
+            names = {}
+            for statistic in wanted:
+                name = namer(object=target.obj.name, variable=target.var.name,
+                             statistic=statistic)
+                what = f"{target.obj.name} / {target.var.name} {statistic}".rstrip()
+                if name in owner:
+                    raise ResultFileError(
+                        f"label {column.label!r} names both {owner[name]} and {what} "
+                        f"{name!r}: put {{object}}, {{variable}} (and {{statistic}}) in it")
+                owner[name] = what
+                names[statistic] = name
+            named.append((target, names))
+        return named
 
 
 @dataclass(frozen=True)

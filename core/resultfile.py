@@ -25,6 +25,8 @@ from orcapost.errors import ResultFileError
 from orcapost.schemas.vocabulary import Period, Position
 
 #: Sample-time tolerance when a period's bounds are compared with sample times (seconds).
+#: OrcFxAPI's name of a line's arc-length variable (sources export node arc lengths under it).
+ARC_LENGTH_VARIABLE = "Arc Length"
 TIME_TOLERANCE = 1e-9
 
 

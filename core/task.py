@@ -4,7 +4,8 @@ OrcaFlex models have thread affinity (a model may only be used by the thread tha
 a file is never handed between threads: :meth:`FileTask.execute` opens, extracts and closes on
 the calling worker. It never raises for a bad file; it returns a failed :class:`FileResult`.
 
-This module is also a plugin: it provides the default ``orcapost_process_file``.
+The default ``orcapost_process_file`` (which calls :meth:`FileTask.execute`) is the built-in
+plugin ``orcapost.plugins.process_file``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from orcapost.errors import ResultFileError
-from orcapost.markers import hookimpl
 from orcapost.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -230,8 +230,3 @@ def _reason(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc)
     return f"{name}: {text}" if text else name
-
-
-@hookimpl(trylast=True)
-def orcapost_process_file(task: FileTask) -> FileResult:
-    return task.execute()

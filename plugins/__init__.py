@@ -10,7 +10,7 @@ with ``@hookimpl`` functions is listed here or in :data:`OPT_IN_PLUGINS`, and no
 """
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "orcapost.task",
+    "orcapost.plugins.process_file",
     "orcapost.plugins.sources.archive",
     "orcapost.plugins.sources.orcaflex",
     "orcapost.plugins.sources.openfast",

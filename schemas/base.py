@@ -14,7 +14,9 @@ from pydantic_core import PydanticCustomError
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a model's validator is built when it first validates, not when its class is
+    # defined, so importing every plugin (for `orcapost --help`) builds none of them.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

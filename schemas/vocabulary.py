@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
+from orcapost.schemas.base import StrictModel
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 
 def _squash(text: str) -> str:
@@ -166,3 +167,17 @@ PositionField = Annotated[Position, WithJsonSchema(_POSITION_SCHEMA)]
 PeriodField = Annotated[Period, WithJsonSchema(_PERIOD_SCHEMA)]
 
 WHOLE_SIMULATION = Period(kind="whole_simulation")
+
+
+class DataItem(StrictModel):
+    """A model data item (OrcaFlex GetData): object, name and index, and its column key."""
+
+    object: str = Field(min_length=1, description="Model object name (Environment, Line1).")
+    name: str = Field(min_length=1, description="Data name (WaveHs, Length).")
+    index: int | None = Field(default=None, description="Index of an indexed data item.")
+    label: str | None = Field(default=None, description="Column key (default: the name).")
+
+    def key(self) -> str:
+        if self.label:
+            return self.label
+        return self.name if self.index is None else f"{self.name}[{self.index}]"

@@ -23,7 +23,7 @@ def _plugin_modules() -> dict[str, list[str]]:
 def test_the_scan_finds_hook_implementations_where_they_are():
     # Guards the scan itself: an AST walk that found nothing would pass the checks below.
     found = _plugin_modules()
-    assert found["orcapost.task"] == ["orcapost_process_file"]
+    assert found["orcapost.plugins.process_file"] == ["orcapost_process_file"]
     assert found["orcapost.plugins.reductions.basic"] == ["orcapost_register_reductions"]
     assert "orcapost.pluginmanager" not in found
 

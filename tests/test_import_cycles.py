@@ -22,7 +22,7 @@ def test_the_graph_holds_the_imports_it_should():
     # Guards the reading itself: an empty graph would have no cycle either.
     graph = import_graph()
     assert "orcapost.migrations" in graph["orcapost.config"]
-    assert "orcapost.plugins.sources.orcaflex" in graph["orcapost.plugins.extractors.export_archive"]
+    assert "orcapost.api" in graph["orcapost.plugins.extractors.export_archive"]
     # from package import submodule imports the submodule.
     assert "orcapost.legacy.columns" in graph["orcapost.legacy.steps"]
 

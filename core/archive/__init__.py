@@ -4,6 +4,8 @@ The format is specified in ``docs/archive-format.md``. :func:`write_archive` wri
 :class:`Archive` memory-maps it and hands out zero-copy numpy views.
 """
 
+from typing import Any
+
 from orcapost.archive.format import (
     ARCHIVE_SUFFIX,
     FORMAT_NAME,
@@ -12,8 +14,10 @@ from orcapost.archive.format import (
     ArchiveFormatError,
 )
 from orcapost.archive.model import LineVariable, ObjectData, SimulationData, Stage, TimeVariable
-from orcapost.archive.reader import Archive
-from orcapost.archive.writer import write_archive
+
+#: Names whose modules import pyarrow (~0.15 s): loaded when first used (PEP 562), so a plugin
+#: that only names the archive's suffix or stages does not pay for it.
+_LAZY = {"Archive": "orcapost.archive.reader", "write_archive": "orcapost.archive.writer"}
 
 __all__ = [
     "ARCHIVE_SUFFIX",
@@ -29,3 +33,13 @@ __all__ = [
     "TimeVariable",
     "write_archive",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'orcapost.archive' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -14,7 +14,9 @@ numpy) within ~1e-12 relative (float64 accumulation in a different order).
 from __future__ import annotations
 
 import numpy as np
-from orcapost.numerics.rainflow import _CachedKernel
+from orcapost.numerics._kernels import CachedKernel
+
+__all__ = ["ENVELOPE_STATISTICS", "envelopes"]
 
 ENVELOPE_STATISTICS = ("max", "min", "mean", "std")
 #: Not a statistic: the number of finite samples of each node, which the envelopes are over.
@@ -54,7 +56,7 @@ def _envelope(grid: np.ndarray, hi: np.ndarray, lo: np.ndarray, s1: np.ndarray,
                 count[j] += 1
 
 
-_envelope_kernel = _CachedKernel(_envelope)
+_envelope_kernel = CachedKernel(_envelope)
 
 
 def envelopes(grid: np.ndarray, wanted: list[str] | tuple[str, ...], ddof: int = 0

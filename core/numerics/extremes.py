@@ -23,7 +23,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
 
 __all__ = [
     "GoodnessOfFit",
@@ -293,6 +292,8 @@ def weibull_mle(excesses: ArrayLike) -> tuple[float, float]:
     Solves the profile score ``sum y^k ln y / sum y^k - 1/k - mean(ln y) = 0`` (increasing in k,
     one root) with Brent's method to machine precision; ``lam = mean(y^k)^(1/k)``.
     """
+    from scipy import optimize  # here, not at the top: scipy costs ~0.2 s to import
+
     y = _excesses(excesses)
     ly = np.log(y)
     top = float(ly.max())
@@ -334,6 +335,8 @@ def gpd_mle(excesses: ArrayLike) -> tuple[float, float]:
     (-1, inf), then the stationary point is solved with Brent's method on its derivative. Only
     xi > -1 is admitted (beyond, the likelihood is unbounded and the MLE does not exist).
     """
+    from scipy import optimize  # here, not at the top: scipy costs ~0.2 s to import
+
     y = _excesses(excesses)
     ymax = float(y.max())
     u = y / ymax  # in (0, 1]
@@ -560,6 +563,8 @@ def gumbel_mle(maxima: ArrayLike) -> tuple[float, float]:
     machine precision), then ``loc = -beta ln(mean e^(-x/beta))``; both evaluated with x shifted
     by min(x) so no exponential overflows.
     """
+    from scipy import optimize  # here, not at the top: scipy costs ~0.2 s to import
+
     x = _finite_1d(maxima, "maxima")
     if x.size < 2:
         raise ValueError("need at least 2 values to fit a Gumbel distribution")

@@ -23,13 +23,11 @@ Conventions (kept identical to the ``rainflow`` package 3.2.0, which the tests c
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike
+from orcapost.numerics._kernels import CachedKernel
 from orcapost.numerics.sn_curves import miner_damage
 
 __all__ = [
@@ -50,40 +48,6 @@ class Cycles(NamedTuple):
     counts: np.ndarray  # float64, 0.5 (half cycle) or 1.0 (full cycle)
     starts: np.ndarray  # int64, index in the original series of the first turning point
     ends: np.ndarray  # int64, index in the original series of the second turning point
-
-
-class _CachedKernel:
-    """``numba.njit(cache=True)`` that never crashes because the cache cannot be used.
-
-    Numba raises ``RuntimeError`` at decoration time when no cache directory is writable (read-only
-    install, locked-down HOME), and an ``OSError`` at the first compile if the directory becomes
-    unwritable in between. Both degrade to an in-memory compile with a warning: the kernel does no
-    I/O itself, so an ``OSError`` out of it can only come from the cache.
-    """
-
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        self._py_func = fn
-        try:
-            self._dispatcher = numba.njit(cache=True, nogil=True)(fn)
-        except RuntimeError as exc:
-            self._warn(exc)
-            self._dispatcher = numba.njit(cache=False, nogil=True)(fn)
-
-    def _warn(self, exc: BaseException) -> None:
-        warnings.warn(
-            f"numba cache unavailable for {self._py_func.__name__} ({exc}); compiling in memory "
-            "(set NUMBA_CACHE_DIR to a writable directory to keep compiled code)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-
-    def __call__(self, *args: Any) -> Any:
-        try:
-            return self._dispatcher(*args)
-        except OSError as exc:
-            self._warn(exc)
-            self._dispatcher = numba.njit(cache=False, nogil=True)(self._py_func)
-            return self._dispatcher(*args)
 
 
 def _count(
@@ -159,7 +123,7 @@ def _count(
     return k
 
 
-_count_kernel = _CachedKernel(_count)
+_count_kernel = CachedKernel(_count)
 
 
 def _as_series(series: ArrayLike) -> np.ndarray:
@@ -202,7 +166,7 @@ def _turning_points(x: np.ndarray, idx: np.ndarray, val: np.ndarray) -> int:
     return m + 1
 
 
-_turning_points_kernel = _CachedKernel(_turning_points)
+_turning_points_kernel = CachedKernel(_turning_points)
 
 
 def reversals(series: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

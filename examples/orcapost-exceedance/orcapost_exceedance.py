@@ -7,17 +7,16 @@ A column of kind ``exceedance`` gives, over its period and at its position:
 - ``crossings``: the number of up-crossings of the threshold (down-crossings with ``below``).
 
 Installed with pip, it is found through the ``orcapost`` entry-point group: no registration code
-in the host, no import of orcapost internals beyond the public plugin API.
+in the host, no import from orcapost but its plugin API, ``orcapost.api``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import Namer, targets
-from orcapost.schemas.config import SeriesColumn
+from orcapost.api import Extractor, SeriesColumn, hookimpl
 from pydantic import Field
+
+STATISTICS = ("fraction", "duration", "crossings")
 
 
 class ExceedanceColumn(SeriesColumn):
@@ -32,13 +31,9 @@ class ExceedanceExtractor(Extractor):
     Options = ExceedanceColumn
 
     def extract(self, file, column: ExceedanceColumn) -> dict:
-        found = list(targets(file, column))
-        varying = ["statistic"]
-        if len({t.obj.name for t in found}) > 1:
-            varying.append("object")
-        name = Namer(column.label, varying)
         out = {}
-        for target in found:
+        # One distinct name per target and statistic, however many variables a pattern matches.
+        for target, names in self.named_statistics(file, column, STATISTICS):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
             beyond = series.values < column.threshold if column.below else (
@@ -46,10 +41,9 @@ class ExceedanceExtractor(Extractor):
             fraction = float(np.mean(beyond))
             crossings = int(np.count_nonzero(beyond[1:] & ~beyond[:-1]))
             span = float(series.time[-1] - series.time[0]) if len(series.time) > 1 else 0.0
-            for statistic, value in (("fraction", fraction), ("duration", fraction * span),
-                                     ("crossings", crossings)):
-                out[name(object=target.obj.name, variable=target.var.name,
-                         statistic=statistic)] = value
+            out[names["fraction"]] = fraction
+            out[names["duration"]] = fraction * span
+            out[names["crossings"]] = crossings
         return out
 
 

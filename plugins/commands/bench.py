@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from orcapost import hookimpl
+from orcapost.api import hookimpl
 
 
 def parse_threads(text: str) -> list[int]:
@@ -40,8 +40,7 @@ def settings_for(threads: list[int], policies: list[str]) -> list[tuple[str, dic
 
 
 def run_once(pm, config: Path, policy: dict, output: Path) -> dict:
-    from orcapost.config import load_config
-    from orcapost.engine import Engine
+    from orcapost.api import Engine, load_config
 
     loaded = load_config(config, pm.registry, overrides={
         "engine.thread_policy": policy, "outputs.directory": str(output)})
@@ -102,8 +101,7 @@ def bench(pm, config: Path, settings, repeat: int, warmup: bool = True, echo=Non
 @click.pass_context
 def bench_command(ctx, config, threads_text, policies, repeat, no_warmup, json_path):
     """Run CONFIG under several thread settings; print throughput and peak memory."""
-    from orcapost.config import load_config
-    from orcapost.errors import OrcapostError
+    from orcapost.api import OrcapostError, load_config
     from rich.console import Console
     from rich.table import Table
 

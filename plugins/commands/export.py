@@ -13,9 +13,7 @@ import glob
 from pathlib import Path
 
 import click
-from orcapost import hookimpl
-from orcapost.defaults import CONFIG_VERSION
-from orcapost.errors import OrcapostError
+from orcapost.api import CONFIG_VERSION, OrcapostError, hookimpl
 
 #: Result group (and so the summary table's name) of an export run.
 EXPORT_GROUP = "export"
@@ -58,7 +56,7 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
 
 def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]]:
     """The (object, variable) patterns and model data items a post-processing config uses."""
-    from orcapost.config import load_config
+    from orcapost.api import load_config
 
     loaded = load_config(config, pm.registry)
     pairs: list[list[str]] = []
@@ -136,8 +134,7 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
     arc lengths; static state, stages, latest wave, simulation state and model metadata (wave
     height, period and direction, vessel headings) are carried.
     """
-    from orcapost.cli import run_config
-    from orcapost.config import validate_data
+    from orcapost.api import run_config, validate_data
 
     pm = ctx.find_root().obj["pm"]
     # The OrcaFlex source's options, given the way a config gives them (inputs.sources).

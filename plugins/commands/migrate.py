@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from orcapost import hookimpl
-from orcapost.atomic import atomic_path
-from orcapost.defaults import CONFIG_VERSION
-from orcapost.errors import OrcapostError
+from orcapost.api import CONFIG_VERSION, OrcapostError, atomic_path, hookimpl
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -46,7 +43,7 @@ def _files(paths: tuple[Path, ...]) -> list[tuple[Path, Path, bool]]:
 
 def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Outcome:
     """Migrate one file in memory and check the result validates."""
-    from orcapost.config import ConfigError, read_yaml, validate_data
+    from orcapost.api import ConfigError, read_yaml, validate_data
     from orcapost.legacy.text import render
     from orcapost.migrations import LegacyBaseConfig, MigrationOptions, NotAConfig
 

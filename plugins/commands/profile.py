@@ -13,7 +13,7 @@ import statistics
 from pathlib import Path
 
 import click
-from orcapost import hookimpl
+from orcapost.api import hookimpl
 
 #: Size classes of the distribution (upper bounds, bytes).
 BINS = ((1e6, "< 1 MB"), (10e6, "1-10 MB"), (100e6, "10-100 MB"), (1e9, "100 MB-1 GB"),
@@ -25,7 +25,7 @@ RESERVE = 1_000_000_000
 def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
     """The profile of a campaign of files of ``sizes`` bytes on a machine with ``available``
     bytes of free memory: distribution, memory per worker, recommendation and reason."""
-    from orcapost.defaults import DEFAULT_THREADS
+    from orcapost.api import DEFAULT_THREADS
     from orcapost.plugins.optimizers.admission import nearest_rank
     from orcapost.plugins.policies.file_size import FileSizePolicy
 
@@ -89,11 +89,7 @@ def profile(sizes: list[int], available: int, ratio: float = 1.0) -> dict:
 @click.pass_context
 def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
     """Profile the result files in DIRECTORY and recommend a thread policy and count."""
-    from orcapost.discovery import discover
-    from orcapost.errors import OrcapostError
-    from orcapost.monitor import available_memory
-    from orcapost.plugins.reporters._figures import human_bytes
-    from orcapost.schemas.config import InputsConfig
+    from orcapost.api import InputsConfig, OrcapostError, available_memory, discover, human_bytes
 
     if not directory.is_dir():
         raise OrcapostError(f"{directory} is not a folder", hint="give the campaign's folder")

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from orcapost import hookimpl
-from orcapost.plugins.reporters._figures import human_bytes
+from orcapost.api import hookimpl, human_bytes
 
 
 def _bytes(value) -> str:
@@ -99,7 +98,7 @@ def render(report: dict, console, files: int = 10) -> None:
               show_default=True, help="How many of the slowest files to list.")
 def report_command(run_report, file_count):
     """Show RUN_REPORT (an orcapost-run.json, or the output folder holding it) as tables."""
-    from orcapost.run_report import read_report
+    from orcapost.api import read_report
     from rich.console import Console
 
     render(read_report(run_report), Console(), files=file_count)

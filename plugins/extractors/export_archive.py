@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
+from orcapost.api import (
+    ARC_LENGTH_VARIABLE,
+    ColumnOptions,
+    DataItem,
+    Extractor,
+    ResultFile,
+    ResultFileError,
+    __version__,
+    hookimpl,
+    plain,
+)
 from orcapost.archive import (
     ARCHIVE_SUFFIX,
     LineVariable,
@@ -25,13 +35,6 @@ from orcapost.archive import (
     TimeVariable,
     write_archive,
 )
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.plugins.extractors.metadata import DataItem
-from orcapost.plugins.sources.orcaflex import ARC_LENGTH_VARIABLE
-from orcapost.resultfile import ResultFile
-from orcapost.results import plain
-from orcapost.schemas.config import ColumnOptions
 from pydantic import Field
 
 
@@ -139,7 +142,6 @@ class ExportExtractor(Extractor):
     Options = ExportColumn
 
     def extract(self, file: ResultFile, column: ExportColumn) -> dict:
-        from orcapost import __version__
 
         data = simulation_data(file, column, f"orcapost {__version__} export")
         target = Path(column.directory) / (file.path.stem + ARCHIVE_SUFFIX)

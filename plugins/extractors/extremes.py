@@ -22,14 +22,15 @@ import math
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import namer_for, targets
-from orcapost.finite import SampleGuard
+from orcapost.api import (
+    Extractor,
+    ResultFileError,
+    SampleGuard,
+    SeriesColumn,
+    hookimpl,
+    sample_interval,
+)
 from orcapost.numerics import extremes as ev
-from orcapost.resultfile import sample_interval
-from orcapost.schemas.config import SeriesColumn
 from pydantic import Field, model_validator
 
 
@@ -84,14 +85,11 @@ class ExtremesExtractor(Extractor):
     Options = ExtremesColumn
 
     def extract(self, file, column: ExtremesColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         out: dict = {}
         guard = SampleGuard(column)
-        for target in found:
+        for target, base in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
-            base = name(object=target.obj.name, variable=target.var.name)
             # The sample interval is the stored grid's: omitted samples shorten the record.
             dt = sample_interval(series.time)
             time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,

@@ -20,16 +20,20 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import OrcapostError, ResultFileError
-from orcapost.extraction import namer_for, table_name, targets
-from orcapost.finite import SampleGuard, all_finite
+from orcapost.api import (
+    Extractor,
+    OrcapostError,
+    ResultFileError,
+    SampleGuard,
+    SeriesColumn,
+    all_finite,
+    extra_table,
+    hookimpl,
+    table_name,
+)
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
 from orcapost.plugins.extractors._common import ArcLength
-from orcapost.schemas.config import SeriesColumn
-from orcapost.tables import extra_table
 from pydantic import Field, field_validator, model_validator
 
 OUTPUTS = ("damage", "del", "cycles", "max_range", "duration")
@@ -121,9 +125,7 @@ class FatigueExtractor(Extractor):
     Options = FatigueColumn
 
     def extract(self, file, column: FatigueColumn) -> dict:
-        found = list(targets(file, column))
         wanted = column.wanted()
-        name = namer_for(column.label, found, ["statistic"] if len(wanted) > 1 else [])
         curve = resolve_curve(column.sn_curve) if column.sn_curve is not None else None
         out: dict = {}
         histogram: dict[str, list] = {"object": [], "variable": [], "arc_length": [],
@@ -131,7 +133,7 @@ class FatigueExtractor(Extractor):
         times = file.sample_times()[file.period_slice(column.period)]
         duration = float(times[-1] - times[0])
         guard = SampleGuard(column)
-        for target in found:
+        for target, names in self.named_statistics(file, column, wanted):
             obj, var = target.obj.name, target.var.name
             if target.var.along_line and column.position is None:
                 arcs, grid = file.range_values(obj, var, column.period, column.arc_length)
@@ -163,7 +165,7 @@ class FatigueExtractor(Extractor):
                     histogram["cycles"].extend(counts.tolist())
             for output in wanted:
                 node = int(np.argmax(per_node[output]))
-                key = name(object=obj, variable=var, statistic=output)
+                key = names[output]
                 out[key] = per_node[output][node]
                 if column.with_arc_length and arcs.shape[0] > 1:
                     out[f"{key} arc length"] = float(arcs[node])

@@ -12,11 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import namer_for, targets
-from orcapost.finite import SampleGuard
-from orcapost.schemas.config import SeriesColumn
+from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl
 from pydantic import Field
 
 
@@ -36,12 +32,10 @@ class LinkedStatisticsExtractor(Extractor):
     Options = LinkedStatisticsColumn
 
     def extract(self, file, column: LinkedStatisticsColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         catalogue = file.catalogue()
         out: dict = {}
         guard = SampleGuard(column)
-        for target in found:
+        for target, base in self.named_targets(file, column):
             obj, var = target.obj.name, target.var.name
             primary = file.time_history(obj, var, column.position, column.period)
             linked = []
@@ -49,7 +43,6 @@ class LinkedStatisticsExtractor(Extractor):
                 for info in catalogue.variables(target.obj, pattern):
                     series = file.time_history(obj, info.name, column.position, column.period)
                     linked.append((info.name, series.values))
-            base = name(object=obj, variable=var)
             # An instant where the primary or any linked variable is not finite is never
             # reported: it fails the column, or (omit) is skipped for all of them together.
             time, primary_values, *linked_values = guard.series(

@@ -17,25 +17,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import Namer
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import ColumnOptions
+from orcapost.api import (
+    ColumnOptions,
+    DataItem,
+    Extractor,
+    Namer,
+    ResultFileError,
+    hookimpl,
+)
 from pydantic import Field, field_validator, model_validator
-
-
-class DataItem(StrictModel):
-    object: str = Field(min_length=1, description="Model object name (Environment, Line1).")
-    name: str = Field(min_length=1, description="Data name (WaveHs, Length).")
-    index: int | None = Field(default=None, description="Index of an indexed data item.")
-    label: str | None = Field(default=None, description="Column key (default: the name).")
-
-    def key(self) -> str:
-        if self.label:
-            return self.label
-        return self.name if self.index is None else f"{self.name}[{self.index}]"
 
 
 class MetadataColumn(ColumnOptions):

@@ -13,16 +13,21 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import namer_for, table_name, targets
-from orcapost.finite import SampleGuard
+from orcapost.api import (
+    WHOLE_SIMULATION,
+    Extractor,
+    PeriodField,
+    ResultFileError,
+    SampledColumn,
+    SampleGuard,
+    extra_table,
+    hookimpl,
+    namer_for,
+    table_name,
+    targets,
+)
 from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
 from orcapost.plugins.extractors._common import ArcLengths
-from orcapost.schemas.config import SampledColumn
-from orcapost.schemas.vocabulary import WHOLE_SIMULATION, PeriodField
-from orcapost.tables import extra_table
 from pydantic import Field
 
 #: Which node a statistic's summary value comes from.

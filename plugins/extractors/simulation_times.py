@@ -8,9 +8,7 @@ kind and :meth:`SimulationTimesColumn.output_names`).
 
 from __future__ import annotations
 
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.schemas.config import ColumnOptions
+from orcapost.api import ColumnOptions, Extractor, hookimpl
 from pydantic import Field
 
 TIMES = ("start_time", "stop_time")

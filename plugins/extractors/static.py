@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import math
 
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.errors import ResultFileError
-from orcapost.extraction import namer_for, targets
-from orcapost.schemas.config import ColumnOptions
-from orcapost.schemas.vocabulary import PositionField
+from orcapost.api import ColumnOptions, Extractor, PositionField, ResultFileError, hookimpl
 from pydantic import Field
 
 
@@ -32,14 +27,13 @@ class StaticExtractor(Extractor):
     Options = StaticColumn
 
     def extract(self, file, column: StaticColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         out = {}
-        for t in found:
-            value = file.static_value(t.obj.name, t.var.name, column.position)
+        for target, name in self.named_targets(file, column):
+            value = file.static_value(target.obj.name, target.var.name, column.position)
             if not math.isfinite(value):  # a NaN static state is a failed solve, not a number
-                raise ResultFileError(f"{t.obj.name} / {t.var.name}: the static value is {value}")
-            out[name(object=t.obj.name, variable=t.var.name)] = value
+                raise ResultFileError(
+                    f"{target.obj.name} / {target.var.name}: the static value is {value}")
+            out[name] = value
         return out
 
 

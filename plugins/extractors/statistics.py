@@ -20,11 +20,7 @@ import re
 from typing import Annotated
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import namer_for, targets
-from orcapost.finite import SampleGuard
-from orcapost.schemas.config import SeriesColumn
+from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl
 from pydantic import AfterValidator, Field
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
@@ -120,18 +116,15 @@ class StatisticsExtractor(Extractor):
     Options = StatisticsColumn
 
     def extract(self, file, column: StatisticsColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found,
-                         ["statistic"] if len(column.statistics) > 1 else [])
         out = {}
         guard = SampleGuard(column)
-        for target in found:
+        for target, names in self.named_statistics(file, column, column.statistics):
             obj, var = target.obj.name, target.var.name
             series = file.time_history(obj, var, column.position, column.period)
             time, values = guard.series(f"{obj} / {var}", series.time, series.values)
             stats = compute_statistics(time, values, column.statistics, column.ddof)
             for statistic, value in stats.items():
-                out[name(object=obj, variable=var, statistic=statistic)] = value
+                out[names[statistic]] = value
         return guard.report(out)
 
 

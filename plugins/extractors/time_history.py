@@ -13,12 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Extractor
-from orcapost.extraction import namer_for, table_name, targets
-from orcapost.finite import SampleGuard
-from orcapost.schemas.config import SeriesColumn
-from orcapost.tables import extra_table
+from orcapost.api import Extractor, SampleGuard, SeriesColumn, extra_table, hookimpl, table_name
 from pydantic import Field
 
 
@@ -45,23 +40,22 @@ class TimeHistoryExtractor(Extractor):
     Options = TimeHistoryColumn
 
     def extract(self, file, column: TimeHistoryColumn) -> dict:
-        found = list(targets(file, column))
-        name = namer_for(column.label, found)
         guard = SampleGuard(column)
-        read = [(target, file.time_history(target.obj.name, target.var.name, column.position,
-                                           column.period)) for target in found]
+        read = [(target, name, file.time_history(target.obj.name, target.var.name,
+                                                 column.position, column.period))
+                for target, name in self.named_targets(file, column)]
         # One time column for every series: with nan_policy omit, an instant where any of them
         # is not finite is dropped from all (a row is never half NaN).
         time, *series_values = guard.series(
-            [f"{t.obj.name} / {t.var.name}" for t, _ in read], read[0][1].time,
-            *(series.values for _, series in read))
+            [f"{t.obj.name} / {t.var.name}" for t, _, _ in read], read[0][2].time,
+            *(series.values for _, _, series in read))
         columns: dict[str, np.ndarray] = {}
-        for (target, _), values in zip(read, series_values, strict=True):
+        for (_, name, _), values in zip(read, series_values, strict=True):
             grid = time
             if column.resample is not None:
                 grid, values = resample_series(time, values, column.resample)
             columns.setdefault("time", grid)
-            columns[name(object=target.obj.name, variable=target.var.name)] = values
+            columns[name] = values
         base = table_name(column.label, column)
         title = f"{base} time history"
         return guard.report({

@@ -23,10 +23,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from orcapost import hookimpl
-from orcapost.components import MemoryOptimizer
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import Size
+from orcapost.api import MemoryOptimizer, Size, StrictModel, hookimpl
 from pydantic import Field
 
 #: Files smaller than this teach nothing (their growth is noise).
@@ -79,7 +76,7 @@ class MemoryReading:
         now = _now()
         if self._at is not None and now - self._at < self.max_age:
             return
-        from orcapost.monitor import available_memory, process_rss
+        from orcapost.api import available_memory, process_rss
 
         self._rss = process_rss()
         self._available = available_memory()

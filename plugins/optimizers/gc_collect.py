@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import gc
 
-from orcapost import hookimpl
-from orcapost.components import MemoryOptimizer
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import Size
+from orcapost.api import MemoryOptimizer, Size, StrictModel, hookimpl
 from pydantic import Field
 
 
@@ -34,7 +31,7 @@ class GarbageCollector(MemoryOptimizer):
     def __init__(self, options=None, rss=None) -> None:
         super().__init__(options)
         if rss is None:
-            from orcapost.monitor import process_rss
+            from orcapost.api import process_rss
 
             # This process's memory only: gc runs here, on the coordinator, and cannot free
             # what worker processes hold (each frees its file's memory when it returns).

@@ -10,9 +10,7 @@ before a result leaves it, so the coordinator never holds the double-precision c
 from __future__ import annotations
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import MemoryOptimizer
-from orcapost.tables import is_extra_table
+from orcapost.api import MemoryOptimizer, hookimpl, is_extra_table
 
 
 class SinglePrecision(MemoryOptimizer):

@@ -31,10 +31,7 @@ from __future__ import annotations
 
 import time
 
-from orcapost import hookimpl
-from orcapost.components import Decision, ThreadPolicy
-from orcapost.defaults import DEFAULT_THREADS
-from orcapost.schemas.base import StrictModel
+from orcapost.api import DEFAULT_THREADS, Decision, StrictModel, ThreadPolicy, hookimpl
 from pydantic import Field, model_validator
 
 SLOW_START = "slow start"

@@ -12,10 +12,7 @@ from __future__ import annotations
 import itertools
 import statistics
 
-from orcapost import hookimpl
-from orcapost.components import Decision, ThreadPolicy
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import Size
+from orcapost.api import Decision, Size, StrictModel, ThreadPolicy, hookimpl
 from pydantic import Field, model_validator
 
 #: The median is taken over the next this-many queued files: the ones the next decisions are

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from orcapost import hookimpl
-from orcapost.components import ThreadPolicy
-from orcapost.defaults import DEFAULT_THREADS
-from orcapost.schemas.base import StrictModel
+from orcapost.api import DEFAULT_THREADS, StrictModel, ThreadPolicy, hookimpl
 from pydantic import Field
 
 

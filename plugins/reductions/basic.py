@@ -6,10 +6,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Reduction
+from orcapost.api import Reduction, ReductionOptions, hookimpl
 from orcapost.plugins.reductions._common import finite
-from orcapost.schemas.config import ReductionOptions
 
 
 class _FiniteReduction(Reduction):

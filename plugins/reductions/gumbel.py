@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.components import Reduction
+from orcapost.api import Reduction, ReductionOptions, hookimpl
 from orcapost.numerics.extremes import fit_gumbel
 from orcapost.plugins.reductions._common import finite
-from orcapost.schemas.config import ReductionOptions
 from pydantic import Field, field_validator
 
 

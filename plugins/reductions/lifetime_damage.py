@@ -12,12 +12,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from orcapost import hookimpl
-from orcapost.campaign import float_values
-from orcapost.components import Reduction
+from orcapost.api import Reduction, ReductionOptions, StrictModel, float_values, hookimpl
 from orcapost.plugins.reductions._common import finite
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import ReductionOptions
 from pydantic import Field, model_validator
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0

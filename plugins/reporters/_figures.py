@@ -36,7 +36,7 @@ def figures(context) -> Figures:
     if "rss" in sample and "available" in sample:
         rss, available = int(sample["rss"]), int(sample["available"])
     else:
-        from orcapost.monitor import available_memory, process_rss
+        from orcapost.api import available_memory, process_rss
 
         rss, available = process_rss(), available_memory()
     return Figures(

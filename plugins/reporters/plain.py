@@ -5,15 +5,13 @@ from __future__ import annotations
 import sys
 import time
 
-from orcapost import hookimpl
-from orcapost.components import Reporter
+from orcapost.api import Reporter, StrictModel, hookimpl
 from orcapost.plugins.reporters._figures import (
     figures,
     human_bytes,
     human_seconds,
     summary_lines,
 )
-from orcapost.schemas.base import StrictModel
 from pydantic import Field
 
 

@@ -6,10 +6,8 @@ registers its terminal progress only on a TTY; CI logs and batch jobs get ``plai
 
 from __future__ import annotations
 
-from orcapost import hookimpl
-from orcapost.components import Reporter
+from orcapost.api import Reporter, StrictModel, hookimpl
 from orcapost.plugins.reporters._figures import figures, human_bytes
-from orcapost.schemas.base import StrictModel
 from pydantic import Field
 from rich.console import Console
 from rich.progress import (

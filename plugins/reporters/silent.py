@@ -1,7 +1,6 @@
 """The ``silent`` reporter: prints nothing (``--quiet``)."""
 
-from orcapost import hookimpl
-from orcapost.components import Reporter
+from orcapost.api import Reporter, hookimpl
 
 
 class SilentReporter(Reporter):

@@ -21,9 +21,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-from orcapost.components import IOScheduler
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.config import Size
+from orcapost.api import IOScheduler, Size, StrictModel
 from pydantic import Field
 
 BLOCK = 1 << 20

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from orcapost import hookimpl
-from orcapost.components import IOScheduler
+from orcapost.api import IOScheduler, hookimpl
 
 
 class AsListed(IOScheduler):

@@ -6,7 +6,7 @@ instead of one after the other.
 
 from __future__ import annotations
 
-from orcapost import hookimpl
+from orcapost.api import hookimpl
 from orcapost.plugins.schedulers._reads import ReadScheduler
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orcapost import hookimpl
+from orcapost.api import hookimpl
 from orcapost.plugins.schedulers._reads import ReadScheduler
 
 

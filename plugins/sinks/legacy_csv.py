@@ -21,11 +21,7 @@ import statistics as stats
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from orcapost import hookimpl
-from orcapost.components import Sink, TableLayout
-from orcapost.results import STATUS_FAILED
-from orcapost.schemas.base import StrictModel
-from orcapost.tables import column_array
+from orcapost.api import STATUS_FAILED, Sink, StrictModel, TableLayout, column_array, hookimpl
 from pydantic import Field
 
 if TYPE_CHECKING:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from orcapost import hookimpl
-from orcapost.components import Sink
-from orcapost.schemas.base import StrictModel
+from orcapost.api import Sink, StrictModel, hookimpl
 from pydantic import Field
 
 if TYPE_CHECKING:

@@ -9,12 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.archive import ARCHIVE_SUFFIX, Archive, ArchiveFormatError, Stage
-from orcapost.components import Source
-from orcapost.errors import ResultFileError
+from orcapost import archive as archive_format
+from orcapost.api import (
+    Catalogue,
+    ObjectInfo,
+    ResultFile,
+    ResultFileError,
+    Source,
+    Stage,
+    VariableInfo,
+    hookimpl,
+)
 from orcapost.plugins.sources.orcaflex_vocabulary import LOAD_CASE_KEYS
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
 
 #: The object OrcaFlex keeps wave data on; accepted even when a file has no such object.
 ENVIRONMENT_ALIAS = "Environment"
@@ -26,8 +32,9 @@ class ArchiveResultFile(ResultFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         try:
-            self.archive = Archive(path)
-        except ArchiveFormatError as exc:
+            # Looked up here: the reader (and pyarrow) loads with the first file, not the plugin.
+            self.archive = archive_format.Archive(path)
+        except archive_format.ArchiveFormatError as exc:
             raise ResultFileError(f"not a readable orcapost archive: {exc}", "open") from None
         objects = []
         self._columns: dict[tuple[str, str], str] = {}
@@ -139,7 +146,7 @@ class ArchiveSource(Source):
     """orcapost portable result archives (Arrow IPC, memory-mapped)."""
 
     name = "archive"
-    suffixes = (ARCHIVE_SUFFIX,)
+    suffixes = (archive_format.ARCHIVE_SUFFIX,)
 
     def open(self, path: Path) -> ResultFile:
         return ArchiveResultFile(path)

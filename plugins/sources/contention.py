@@ -35,11 +35,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.archive.model import Stage
-from orcapost.components import Source
-from orcapost.errors import ResultFileError
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo
+from orcapost.api import (
+    Catalogue,
+    ObjectInfo,
+    ResultFile,
+    ResultFileError,
+    Source,
+    Stage,
+    VariableInfo,
+    hookimpl,
+)
 
 SUFFIX = ".contention"
 MAGIC = "orcapost-contention"

@@ -16,12 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.archive.model import Stage
-from orcapost.components import Source
-from orcapost.errors import ResultFileError
-from orcapost.formats.openfast import OpenFASTFormatError, read
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, VariableInfo, latest_wave
+from orcapost.api import (
+    Catalogue,
+    ObjectInfo,
+    ResultFile,
+    ResultFileError,
+    Source,
+    Stage,
+    VariableInfo,
+    hookimpl,
+    latest_wave,
+)
 
 #: The one object of an OpenFAST file.
 OBJECT_NAME = "OpenFAST"
@@ -32,9 +37,11 @@ WAVE_ELEVATION = "Wave1Elev"
 class OpenFASTResultFile(ResultFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        from orcapost.formats import openfast  # the reader loads with the first file
+
         try:
-            self.output = read(path)
-        except (OpenFASTFormatError, ValueError, OSError) as exc:
+            self.output = openfast.read(path)
+        except (openfast.OpenFASTFormatError, ValueError, OSError) as exc:
             raise ResultFileError(f"not a readable OpenFAST output file: {exc}", "open") from None
         out = self.output
         if out.time.size == 0:

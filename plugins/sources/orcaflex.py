@@ -28,10 +28,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from orcapost import hookimpl
-from orcapost.archive.model import Stage
-from orcapost.components import Source
-from orcapost.errors import OrcapostError, ResultFileError
+from orcapost.api import (
+    ARC_LENGTH_VARIABLE,
+    TIME_TOLERANCE,
+    Catalogue,
+    ObjectInfo,
+    OrcapostError,
+    Period,
+    Position,
+    ResultFile,
+    ResultFileError,
+    Series,
+    Source,
+    Stage,
+    StrictModel,
+    VariableInfo,
+    hookimpl,
+    plain,
+    specified_bounds,
+)
 from orcapost.plugins.sources.orcaflex_vocabulary import (
     DEFAULT_METADATA,
     arclength_range,
@@ -39,25 +54,12 @@ from orcapost.plugins.sources.orcaflex_vocabulary import (
     period_argument,
     point_extra,
 )
-from orcapost.resultfile import (
-    TIME_TOLERANCE,
-    Catalogue,
-    ObjectInfo,
-    ResultFile,
-    Series,
-    VariableInfo,
-    specified_bounds,
-)
-from orcapost.results import plain
-from orcapost.schemas.base import StrictModel
-from orcapost.schemas.vocabulary import Period, Position
 from pydantic import Field, ValidationError, model_validator
 
 SIM_SUFFIX = ".sim"
 #: OrcFxAPI's StatusCode values the plugin treats specially (the real module's numbers).
 LICENSING_ERROR = 25
 #: Variable OrcaFlex reports at Touchdown as the touchdown point's arc length.
-ARC_LENGTH_VARIABLE = "Arc Length"
 
 UNAVAILABLE_MESSAGE = (
     "reading OrcaFlex .sim files needs OrcaFlex's OrcFxAPI, which cannot be loaded here ({why})"

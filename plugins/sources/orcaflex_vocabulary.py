@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from orcapost.errors import ResultFileError
-from orcapost.schemas.vocabulary import Period, Position
+from orcapost.api import Period, Position, ResultFileError
 
 #: OrcaFlex type names (``typeName``) whose results can be taken at a point of the object.
 RIGID_BODY_TYPES = {"Vessel": "oeVessel", "6D Buoy": "oeBuoy", "3D Buoy": "oeBuoy",

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import rainflow
 from orcapost.numerics import rainflow as rf
+from orcapost.numerics._kernels import CachedKernel
 from orcapost.numerics.sn_curves import SNCurve, get_curve
 
 
@@ -262,7 +263,7 @@ def test_cache_write_failure_at_first_call_falls_back() -> None:
     def add(a, b):
         return a + b
 
-    kernel = rf._CachedKernel(add)
+    kernel = CachedKernel(add)
 
     class Broken:
         def __call__(self, *args):

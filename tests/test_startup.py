@@ -1,0 +1,49 @@
+"""Start-up stays cheap: what the command line and the plugins import (never a timing)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from conftest import REPO
+
+
+def _fresh_modules(code: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code) +
+                           "\nimport sys\nprint('\\n'.join(sys.modules))"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO, check=True)
+    return set(done.stdout.split())
+
+
+HEAVY = ("numba", "scipy")
+
+
+def test_the_command_line_and_every_plugin_load_no_heavy_library():
+    loaded = _fresh_modules("""
+        import orcapost.cli
+        from orcapost.pluginmanager import get_plugin_manager
+        get_plugin_manager()
+    """)
+    assert "orcapost.plugins.extractors.fatigue" in loaded  # the plugins really were imported
+    assert not [name for name in loaded if name.split(".")[0] in HEAVY]
+    assert "pyarrow.compute" not in loaded
+
+
+def test_version_builds_no_plugin_manager():
+    loaded = _fresh_modules("""
+        from orcapost.cli import main
+        try:
+            main(["--version"])
+        except SystemExit as exit:
+            assert exit.code == 0
+    """)
+    assert "orcapost.pluginmanager" not in loaded
+    assert not [name for name in loaded if name.startswith("orcapost.plugins.")]
+
+
+def test_importing_the_api_imports_nothing_it_exports():
+    loaded = _fresh_modules("import orcapost.api")
+    assert not [name for name in loaded if name.startswith("orcapost.")
+                and name not in ("orcapost.api", "orcapost.markers")]
+    assert "numpy" not in loaded and "pydantic" not in loaded
