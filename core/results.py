@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 #: Row status of a file. "partial": opened, but some columns failed (their cells are empty).
 STATUS_OK = "ok"
@@ -139,6 +138,8 @@ class RunSummary:
 
 def plain(value: Any) -> Any:
     """Numpy scalars to Python ones, so results stay plain, picklable, JSON-able data."""
-    if isinstance(value, np.generic):
+    # Checked by the type's module, not isinstance(np.generic): importing numpy here would
+    # put it on the path of `orcapost --help`.
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return value.item()
     return value
