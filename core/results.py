@@ -26,6 +26,9 @@ STATUS_UNFINISHED = "unfinished"
 class FileInfo:
     path: Path
     size: int
+    #: Why discovery found the entry but cannot read it (a dangling link, a FIFO, no read
+    #: permission); the task turns it into a failed row instead of opening it.
+    reason: str | None = None
 
     @property
     def name(self) -> str:

@@ -93,6 +93,18 @@ def _size(value: Any) -> Any:
 Size = Annotated[ByteSize, BeforeValidator(_size)]
 
 
+def _escapes(entry: str) -> str | None:
+    """Why a pattern or file name would reach outside inputs.directory, or None."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    # Both spellings on every platform: a config written on Windows runs on Linux too.
+    if PurePosixPath(entry).is_absolute() or PureWindowsPath(entry).anchor:
+        return "is absolute"
+    if ".." in re.split(r"[\\/]", entry):
+        return "goes up with '..'"
+    return None
+
+
 class InputsConfig(StrictModel):
     """Which result files a run processes."""
 
@@ -115,6 +127,21 @@ class InputsConfig(StrictModel):
     )
     min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
     max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
+
+    @field_validator("patterns", "files")
+    @classmethod
+    def _inside_directory(cls, values: list[str], info) -> list[str]:
+        # A run reads only inputs.directory: outputs are kept out of it by that folder, and a
+        # config moved elsewhere must not start reading a neighbour's files.
+        for value in values:
+            problem = _escapes(value)
+            if problem:
+                raise ValueError(
+                    f"{info.field_name} entry {value!r} {problem}: entries are relative to "
+                    "inputs.directory and stay inside it; set inputs.directory to the folder "
+                    "that holds the files"
+                )
+        return values
 
 
 class OutputsConfig(StrictModel):
