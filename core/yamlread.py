@@ -99,7 +99,7 @@ def _build(loader) -> Any:
     if loader.check_event(StreamEndEvent):
         return None
     get_event()  # DocumentStartEvent
-    scalars: dict[tuple[str, bool], Any] = {}
+    plain_scalars: dict[str, Any] = {}
     # Open containers, innermost last; for a mapping, the key waiting for its value.
     stack: list[Any] = []
     keys: list[Any] = []
@@ -110,10 +110,12 @@ def _build(loader) -> Any:
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _NotPlain
-            plain = event.implicit[0]
-            value = scalars.get((event.value, plain), _NO_KEY)
-            if value is _NO_KEY:
-                value = scalars[(event.value, plain)] = _scalar(loader, event.value, plain)
+            if event.implicit[0]:  # plain: resolved once per distinct text
+                value = plain_scalars.get(event.value, _NO_KEY)
+                if value is _NO_KEY:
+                    value = plain_scalars[event.value] = _plain_scalar(loader, event.value)
+            else:
+                value = event.value  # quoted and block scalars are strings
             container = False
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag is not None:
@@ -155,10 +157,9 @@ def _build(loader) -> Any:
     return root
 
 
-def _scalar(loader, value: str, plain: bool) -> Any:
-    """An untagged scalar's value, resolved and built as the safe loader's constructor does."""
-    if not plain:
-        return value  # quoted or block scalars are strings
+def _plain_scalar(loader, value: str) -> Any:
+    """An untagged plain scalar's value, resolved and built as the safe loader's constructor
+    does (values are immutable: one per distinct text is shared)."""
     tag = loader.resolve(ScalarNode, value, (True, False))
     if tag == _STR:
         return value
