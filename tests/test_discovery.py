@@ -143,3 +143,11 @@ def test_an_entry_leaving_the_input_folder_is_a_located_config_error(tmp_path, k
 def test_names_with_dots_are_not_mistaken_for_going_up(tmp_path):
     inputs = InputsConfig(directory=tmp_path, patterns=["..case*.arrow", "run..1/*.arrow"])
     assert inputs.patterns == ["..case*.arrow", "run..1/*.arrow"]
+
+
+def test_profile_refuses_a_pattern_leaving_its_folder_with_a_message(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "orcapost", "profile", str(tmp_path),
+                           "--pattern", "../*.arrow"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "--pattern: patterns entry '../*.arrow' goes up with '..'" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
