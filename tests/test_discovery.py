@@ -151,3 +151,16 @@ def test_profile_refuses_a_pattern_leaving_its_folder_with_a_message(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "--pattern: patterns entry '../*.arrow' goes up with '..'" in done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_a_file_without_read_permission_is_reported_not_read(tmp_path, monkeypatch):
+    # Stands in for chmod 0 where the tests run as root (who may read anything).
+    import orcapost.discovery as discovery
+
+    _touch(tmp_path / "locked.arrow")
+    _touch(tmp_path / "open.arrow")
+    monkeypatch.setattr(discovery.os, "access",
+                        lambda path, mode: not str(path).endswith("locked.arrow"))
+    found = {f.name: f.reason for f in discover(_inputs(tmp_path), tmp_path)}
+    assert found == {"locked.arrow": "permission denied: the file cannot be read",
+                     "open.arrow": None}
