@@ -128,16 +128,17 @@ class InputsConfig(StrictModel):
     min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
     max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
 
-    @field_validator("patterns", "files")
+    @field_validator("patterns")
     @classmethod
-    def _inside_directory(cls, values: list[str], info) -> list[str]:
-        # A run reads only inputs.directory: outputs are kept out of it by that folder, and a
-        # config moved elsewhere must not start reading a neighbour's files.
+    def _inside_directory(cls, values: list[str]) -> list[str]:
+        # A glob sweeps inputs.directory and nothing else: outputs are kept out of that folder,
+        # and a config moved elsewhere must not start reading a neighbour's files. (Explicit
+        # ``files`` are named one by one and may be anywhere: ``orcapost export`` lists paths.)
         for value in values:
             problem = _escapes(value)
             if problem:
                 raise ValueError(
-                    f"{info.field_name} entry {value!r} {problem}: entries are relative to "
+                    f"patterns entry {value!r} {problem}: patterns are relative to "
                     "inputs.directory and stay inside it; set inputs.directory to the folder "
                     "that holds the files"
                 )

@@ -120,7 +120,6 @@ def test_a_run_gives_unreadable_entries_failed_rows_with_the_reason(run_cli, cam
     ("patterns", "/data/*.arrow", "is absolute"),
     ("patterns", "C:\\\\runs\\\\*.sim", "is absolute"),
     ("patterns", "\\\\\\\\server\\\\share\\\\*.sim", "is absolute"),
-    ("files", "../elsewhere.arrow", "goes up with '..'"),
 ])
 def test_an_entry_leaving_the_input_folder_is_a_located_config_error(tmp_path, key, entry,
                                                                      problem):
