@@ -111,7 +111,19 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     reporter = _reporter(pm, loaded, progress, quiet, no_progress)
-    summary = Engine(pm, loaded, reporter=reporter, resume=resume).run()
+    try:
+        summary = Engine(pm, loaded, reporter=reporter, resume=resume).run()
+    except OSError as exc:
+        # The engine creates the output folder before writing anything: an OSError while
+        # that folder does not exist is the folder that could not be made, not a bug.
+        output = loaded.resolve(loaded.model.outputs.directory)
+        if output.is_dir():
+            raise
+        raise OrcapostError(
+            f"the output folder {output} cannot be created: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else ""),
+            hint="choose another outputs.directory (or --output), one you may write to",
+        ) from None
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return summary.exit_code

@@ -7,12 +7,14 @@ what is wrong, and for a misspelled key the nearest valid one). Never a tracebac
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from orcapost import yamlread
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
 from orcapost.migrations import Migration, MigrationIssues, MigrationOptions, migrate
@@ -78,9 +80,17 @@ class LoadedConfig:
 
 
 def read_yaml(text: str, source: str) -> Any:
-    """Parse YAML with the safe loader; any tag that would build a Python object is refused."""
+    """Parse YAML with the safe loader (libyaml's when installed); any tag that would build a
+    Python object is refused, and so is nesting deeper than any config needs."""
     try:
-        return yaml.safe_load(text)
+        return yamlread.load(text)
+    except yamlread.NestingTooDeep as exc:
+        mark = exc.mark
+        where = f" (here, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(source, [ConfigIssue("", mark.line + 1 if mark else None, (
+            f"the YAML nests mappings and lists more than {exc.depth} levels deep{where}; a "
+            "config is a few levels deep: check the brackets and the indentation here"
+        ))]) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         tag = (exc.problem or "").split("'")[1] if "'" in (exc.problem or "") else "?"
@@ -101,16 +111,22 @@ def read_yaml(text: str, source: str) -> Any:
         raise ConfigError(source, [ConfigIssue("", line, message)]) from None
 
 
+@functools.lru_cache(maxsize=1)
+def _composed(text: str):
+    """The node tree of ``text`` (the last one asked for: a config's issues share it)."""
+    try:
+        return yaml.compose(text, Loader=yamlread.LOADER)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 def line_of(text: str, path: tuple) -> int | None:
     """The 1-based line of the node at ``path`` (keys and list indices) in YAML ``text``.
 
     Path parts that are not keys or indices of the document (union tags pydantic adds) are
     skipped. For a missing key, the line of the nearest existing parent is returned.
     """
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
+    node = _composed(text)
     line = node.start_mark.line + 1 if node is not None else None
     for part in path:
         if isinstance(node, yaml.MappingNode):
@@ -192,6 +208,19 @@ def validate_data(
 ) -> LoadedConfig:
     """Migrate (with ``options``) and validate an already-parsed config; ``overrides`` are
     dotted v2 keys."""
+    # Migration copies the data and validation builds the model: millions of objects for a big
+    # config, none of them garbage, that collections would walk again and again.
+    with yamlread.gc_paused():
+        try:
+            return _validate_data(data, registry, source=source, text=text, path=path,
+                                  base_directory=base_directory, overrides=overrides,
+                                  options=options)
+        finally:
+            _composed.cache_clear()  # a big config's node tree is not kept past its messages
+
+
+def _validate_data(data, registry, *, source, text, path, base_directory, overrides,
+                   options) -> LoadedConfig:
     if data is None:
         raise ConfigError(source, [ConfigIssue("", None, "the file is empty: a config is a "
                                                "mapping with version, inputs and results")])

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 #: Row status of a file. "partial": opened, but some columns failed (their cells are empty).
 STATUS_OK = "ok"
 STATUS_PARTIAL = "partial"
@@ -25,6 +24,9 @@ STATUS_UNFINISHED = "unfinished"
 class FileInfo:
     path: Path
     size: int
+    #: Why discovery found the entry but cannot read it (a dangling link, a FIFO, no read
+    #: permission); the task turns it into a failed row instead of opening it.
+    reason: str | None = None
 
     @property
     def name(self) -> str:

@@ -158,6 +158,8 @@ class FileTask:
                             worker=threading.current_thread().name, started_at=time.time())
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
+        if self.file.reason is not None:  # found, but not readable: never opened (a FIFO blocks)
+            return self._failed(result, "open", self.file.reason, started)
         source = self.plan.source(path.suffix.lower())
         if source is None:
             known = sorted(s for e in self.plan.pm.registry.all("source") for s in e.cls.suffixes)

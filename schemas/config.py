@@ -122,6 +122,18 @@ def _size(value: Any) -> Any:
 Size = Annotated[ByteSize, BeforeValidator(_size)]
 
 
+def _escapes(entry: str) -> str | None:
+    """Why a pattern or file name would reach outside inputs.directory, or None."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    # Both spellings on every platform: a config written on Windows runs on Linux too.
+    if PurePosixPath(entry).is_absolute() or PureWindowsPath(entry).anchor:
+        return "is absolute"
+    if ".." in re.split(r"[\\/]", entry):
+        return "goes up with '..'"
+    return None
+
+
 class InputsConfig(StrictModel):
     """Which result files a run processes."""
 
@@ -144,6 +156,22 @@ class InputsConfig(StrictModel):
     )
     min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
     max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
+
+    @field_validator("patterns")
+    @classmethod
+    def _inside_directory(cls, values: list[str]) -> list[str]:
+        # A glob sweeps inputs.directory and nothing else: outputs are kept out of that folder,
+        # and a config moved elsewhere must not start reading a neighbour's files. (Explicit
+        # ``files`` are named one by one and may be anywhere: ``orcapost export`` lists paths.)
+        for value in values:
+            problem = _escapes(value)
+            if problem:
+                raise ValueError(
+                    f"patterns entry {value!r} {problem}: patterns are relative to "
+                    "inputs.directory and stay inside it; set inputs.directory to the folder "
+                    "that holds the files"
+                )
+        return values
 
 
 class OutputsConfig(StrictModel):

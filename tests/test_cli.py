@@ -128,3 +128,16 @@ def test_an_internal_error_is_reported_without_a_traceback_unless_debugging(tmp_
     assert "ZeroDivisionError" in done.stderr and "Traceback" not in done.stderr
     debug = _orcapost("crash", env={**env, "ORCAPOST_DEBUG": "1"})
     assert "Traceback" in debug.stderr
+
+
+def test_an_output_folder_that_cannot_be_created_is_a_usage_error(campaign, tmp_path):
+    import yaml
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(statistics_config(campaign, blocker / "results")))
+    done = _orcapost("run", config, "--quiet")
+    assert done.returncode == 2, done.stderr
+    assert f"the output folder {blocker / 'results'} cannot be created" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr

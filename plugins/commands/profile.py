@@ -97,8 +97,13 @@ def profile_command(ctx, directory, patterns, recursive, ratio, as_json):
     if not patterns:
         patterns = sorted({f"*{s}" for e in pm.registry.all("source") for s in e.cls.suffixes})
     # The files a run would find (discovery sizes each file once).
-    files = discover(InputsConfig(directory=directory, patterns=list(patterns),
-                                  recursive=recursive), directory) if patterns else []
+    try:
+        inputs = InputsConfig(directory=directory, patterns=list(patterns), recursive=recursive)
+    except ValueError as exc:  # a pattern leaving DIRECTORY: the model's own message
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise OrcapostError(f"--pattern: {message}", hint="give patterns inside DIRECTORY") \
+            from None
+    files = discover(inputs, directory) if patterns else []
     if not files:
         raise OrcapostError(f"no result files in {directory} match {', '.join(patterns)}",
                             hint="use --pattern (e.g. --pattern '*.sim') or --recursive")
