@@ -153,7 +153,8 @@ _progress_choice = click.Choice(["rich", "plain", "silent"])
 @click.option("--no-progress", is_flag=True, help="No live progress; a summary at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--resume", is_flag=True,
-              help="Skip files already done in the output folder's journal.")
+              help="Reuse the output folder's journal: cells whose column, file and reader "
+              "are unchanged; compute the rest.")
 @click.pass_context
 def run(ctx, config, threads, output, executor, progress, no_progress, quiet, resume):
     """Run CONFIG: extract results from every input file and write the tables."""

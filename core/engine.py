@@ -47,7 +47,8 @@ from orcapost.components import Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
 from orcapost.errors import OrcapostError
-from orcapost.journal import Journal, JournalWriter
+from orcapost.fingerprints import RunFingerprints
+from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.monitor import Monitor
 from orcapost.outputs import TableWriter
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
@@ -141,7 +142,9 @@ class _Run:
     context: RunContext
     spec: PlanSpec
     plan: Plan
-    previous: dict[str, FileResult]
+    #: With ``--resume``: by path, what the journal still holds for each file.
+    previous: dict[str, Reuse]
+    fingerprints: RunFingerprints | None = None
     pending: deque[FileInfo] = field(default_factory=deque)
     running: dict[Future, list[FileInfo]] = field(default_factory=dict)
     executor: Executor | None = None
@@ -188,12 +191,14 @@ class Engine:
         #: The pool each running task was submitted to: a broken pool fails every task it
         #: holds, and only the first failure of the current pool replaces it.
         self._pool_of: dict[Future, Executor] = {}
+        #: With ``--resume``: by path, the cells a file's task reuses (its other columns run).
+        self._reused: dict[str, dict] = {}
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
         run = self._prepare()
         self._preflight(run)
-        listeners = self._listeners(run.context)
+        listeners = self._listeners(run.context, run.fingerprints)
         for name, listener in listeners.items():
             self.pm.register(listener, name=name)
         self.pm.run_active = True
@@ -260,13 +265,18 @@ class Engine:
                 source.preflight(matching)
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
+        run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
         if self.resume:
-            run.previous = Journal(output_dir).completed(run.context.files)
+            run.previous = Journal(output_dir).reusable(
+                run.context.files, run.fingerprints,
+                shrink=run.plan.shrink if run.plan.shrinkers else None)
 
-    def _listeners(self, context: RunContext) -> dict[str, object]:
+    def _listeners(self, context: RunContext,
+                   fingerprints: RunFingerprints | None = None) -> dict[str, object]:
         """The run's own listeners, by plugin name."""
         listeners: dict[str, object] = {
-            JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume),
+            JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume,
+                                          fingerprints=fingerprints),
             TABLES_PLUGIN: TableWriter(self.sinks),
             REPORT_PLUGIN: RunReportWriter(),
         }
@@ -275,16 +285,21 @@ class Engine:
         return listeners
 
     def _replay(self, run: _Run) -> None:
-        """Results journaled by an earlier run (``--resume``) count as done, in file order."""
+        """Results journaled by an earlier run (``--resume``) whose every column is unchanged
+        count as done, in file order; a file with only some columns unchanged is queued with
+        those columns' cells, so its task runs only the others."""
         register_plan(run.plan)
         self.monitor = Monitor(**({"interval": self.monitor_interval}
                                   if self.monitor_interval else {})).start()
         run.context.monitor = self.monitor
-        run.pending = deque(f for f in run.context.files if str(f.path) not in run.previous)
+        whole = {path for path, reuse in run.previous.items() if reuse.complete}
+        self._reused = {path: reuse.cells for path, reuse in run.previous.items()
+                        if not reuse.complete}
+        run.pending = deque(f for f in run.context.files if str(f.path) not in whole)
         run.context.queued = run.pending
         for file in run.context.files:
-            if str(file.path) in run.previous:
-                self._handle(run.context, run.previous[str(file.path)], replayed=True)
+            if str(file.path) in whole:
+                self._handle(run.context, run.previous[str(file.path)].result, replayed=True)
 
     def _loop(self, run: _Run) -> None:
         """Submit files as concurrency and admission allow; take results as they come."""
@@ -427,8 +442,11 @@ class Engine:
 
     def _start(self, context: RunContext, executor, spec, running, batch: list[FileInfo],
                queue: deque) -> None:
+        reused = {str(f.path): self._reused[str(f.path)] for f in batch
+                  if str(f.path) in self._reused}
         try:
-            future = executor.submit(run_files, spec, batch)
+            future = (executor.submit(run_files, spec, batch, reused) if reused
+                      else executor.submit(run_files, spec, batch))
         except BaseException:
             queue.extendleft(reversed(batch))  # not started: nothing is lost
             raise

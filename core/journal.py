@@ -1,12 +1,25 @@
 """An append-only journal of file results, so a crash or an interruption loses nothing.
 
 Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line and
-flushed at once. ``orcapost run --resume`` reads it back and skips files whose path, size and
-modification time are unchanged.
+flushed at once. ``orcapost run --resume`` reads it back and reuses what is still valid.
+
+The journal holds two kinds of lines:
+
+- a **run header** (``{"journal": 2, "run": id, "config", "versions", "readers", "columns"}``)
+  at the start of every run: the run's fingerprints (:mod:`orcapost.fingerprints`), with one
+  fingerprint per result column, per group in config order;
+- a **file entry** (``{"run": id, "identity", "result", "cells"}``) per processed file: the file's
+  identity as the worker found it, its result without its values, and its cells stored *per
+  column* (``cells[group][i]``: output name -> value of the run's i-th column of the group), so
+  each output name is written once and a column's cells can be reused or dropped alone.
+
+:meth:`Journal.reusable` finds, for each file, its last entry and reuses the cells of every
+column whose fingerprint is unchanged, if the file's identity and reader are unchanged and the
+column did not fail. Lines of an older journal format are never reused.
 
 :class:`JournalWriter` is the run listener the engine registers for the length of a run: it opens
-the journal at ``orcapost_run_start``, appends each file as it is done (not the results replayed
-from it) and closes it at ``orcapost_run_finish``.
+the journal (and writes the run header) at ``orcapost_run_start``, appends each file as it is
+done (not the results replayed from it) and closes it at ``orcapost_run_finish``.
 """
 
 from __future__ import annotations
@@ -14,10 +27,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from orcapost.fingerprints import RunFingerprints, file_identity
 from orcapost.markers import hookimpl
 from orcapost.results import (
     STATUS_FAILED,
@@ -45,41 +62,111 @@ def result_from_dict(data: dict) -> FileResult:
     return FileResult(**data, failures=failures)
 
 
+#: The journal format this module writes (older lines are ignored by ``--resume``).
+JOURNAL_FORMAT = 2
+
+
+@dataclass
+class Reuse:
+    """What ``--resume`` takes from the journal for one file."""
+
+    #: For a complete reuse, the journaled result (status, state, load case, timings) with
+    #: the current columns' cells in config order; None when some columns must be computed.
+    result: FileResult | None
+    #: Group -> index of the column in the current config -> output name -> value.
+    cells: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    #: Every current column is reusable: the file need not be opened.
+    complete: bool = False
+
+    @property
+    def count(self) -> int:
+        """How many cells are reused."""
+        return sum(len(out) for group in self.cells.values() for out in group.values())
+
+
 class Journal:
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / JOURNAL_NAME
         self._handle: Any = None
+        self._run: str | None = None
+        self._columns: dict[str, list[str]] = {}
 
-    def completed(self, files: list[FileInfo]) -> dict[str, FileResult]:
-        """Results already journaled for these files, unchanged since (failed ones excluded)."""
-        if not self.path.is_file():
-            return {}
-        by_path = {str(f.path): f for f in files}
-        done: dict[str, FileResult] = {}
+    def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Run headers by id, and the last entry of each of ``paths``."""
+        headers: dict[str, dict] = {}
+        last: dict[str, dict] = {}
         with open(self.path, encoding="utf-8") as handle:
             for line in handle:
                 try:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a crash
-                file = by_path.get(entry.get("result", {}).get("path"))
-                if file is None or entry.get("mtime") != _mtime(file.path):
+                if not isinstance(entry, dict):
                     continue
-                result = result_from_dict(entry["result"])
-                if result.status != STATUS_FAILED and result.size == file.size:
-                    done[result.path] = result
-        return done
+                if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
+                    headers[entry["run"]] = entry
+                    continue
+                path = (entry.get("result") or {}).get("path")
+                if path in paths:
+                    last[path] = entry
+        return headers, last
+
+    def reusable(self, files: list[FileInfo], fingerprints: RunFingerprints,
+                 shrink: Callable[[Any], Any] | None = None) -> dict[str, Reuse]:
+        """By path, what the journal still holds for these files under ``fingerprints``: the
+        cells of every column whose fingerprint is unchanged and that did not fail, for files
+        whose identity (size, mtime_ns, first and last 64 KB) and reader are unchanged and that
+        did not fail. Files with nothing reusable are left out. ``shrink``: the plan's memory
+        optimizers, applied to the values of a result reused whole (as when computed)."""
+        if not self.path.is_file():
+            return {}
+        by_path = {str(f.path): f for f in files}
+        headers, last = self._entries(set(by_path))
+        reusable: dict[str, Reuse] = {}
+        for path, entry in last.items():
+            reuse = _reuse(entry, headers.get(entry.get("run")), by_path[path], fingerprints)
+            if reuse is not None and reuse.result is not None and shrink is not None:
+                reuse.result.values = {group: {name: shrink(v) for name, v in values.items()}
+                                       for group, values in reuse.result.values.items()}
+            if reuse is not None:
+                reusable[path] = reuse
+        return reusable
 
     @property
     def is_open(self) -> bool:
         return self._handle is not None
 
-    def start(self, keep: bool) -> None:
+    def start(self, keep: bool, fingerprints: RunFingerprints | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a" if keep else "w", encoding="utf-8")
+        self._run = uuid.uuid4().hex
+        self._columns = fingerprints.columns if fingerprints is not None else {}
+        header = {"journal": JOURNAL_FORMAT, "run": self._run}
+        if fingerprints is not None:
+            header.update(dataclasses.asdict(fingerprints))
+        self._handle.write(json.dumps(header) + "\n")
+        self._handle.flush()
 
     def append(self, result: FileResult) -> None:
-        entry = {"mtime": _mtime(Path(result.path)), "result": result_to_dict(result)}
+        data = result_to_dict(result)
+        values = data.pop("values")
+        outputs = data.pop("outputs")
+        cells: dict[str, list[dict[str, Any]]] = {}
+        other: dict[str, dict[str, Any]] = {}
+        for group, group_values in values.items():
+            names = outputs.get(group)
+            if names is None or len(names) != len(self._columns.get(group, ())):
+                other[group] = group_values  # not produced column by column: never reused
+                continue
+            cells[group] = [{name: group_values[name] for name in column_names or ()
+                             if name in group_values} for column_names in names]
+            attributed = {name for column_names in names for name in column_names or ()}
+            rest = {k: v for k, v in group_values.items() if k not in attributed}
+            if rest:
+                other[group] = rest
+        entry = {"run": self._run, "identity": result.identity, "result": data, "cells": cells}
+        if other:
+            entry["other"] = other
         self._handle.write(json.dumps(entry, default=_json_value) + "\n")
         self._handle.flush()
 
@@ -91,6 +178,67 @@ class Journal:
             self._handle = None
 
 
+def _reuse(entry: dict, header: dict | None, file: FileInfo,
+           fingerprints: RunFingerprints) -> Reuse | None:
+    """What one journal entry still gives under the current fingerprints, or None."""
+    if header is None or entry.get("other"):
+        return None  # an older format, or values no column accounts for
+    data = dict(entry["result"])
+    if data.get("status") == STATUS_FAILED or data.get("size") != file.size:
+        return None
+    identity = entry.get("identity")
+    if identity is None or identity != file_identity(file.path):
+        return None
+    suffix = Path(file.path).suffix.lower()
+    if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
+        return None
+    failures = data.get("failures", [])
+    if any(f.get("column") is None for f in failures):
+        return None  # the file itself had a problem: run it again whole
+    failed = {(f.get("group"), f.get("column")) for f in failures}
+    then = header.get("columns", {})
+    journaled = entry.get("cells", {})
+    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    complete = True
+    for group, prints in fingerprints.columns.items():
+        old = {fp: i for i, fp in enumerate(then.get(group, ()))}
+        group_cells = journaled.get(group, [])
+        labels = _labels(header, group)
+        for index, fp in enumerate(prints):
+            i = old.get(fp)
+            if i is None or i >= len(group_cells) or (group, labels.get(i)) in failed:
+                complete = False
+                continue
+            cells.setdefault(group, {})[index] = group_cells[i]
+    if not cells:
+        return None
+    if not complete:
+        return Reuse(result=None, cells=cells)
+    from orcapost.task import status_of
+
+    # Every current column is reused: the result as journaled, with the current columns'
+    # cells in config order (removed columns, and their failures, dropped).
+    data.pop("outputs", None)
+    data["failures"] = []
+    data["values"] = {group: {name: value for index in range(len(prints))
+                              for name, value in cells.get(group, {}).get(index, {}).items()}
+                      for group, prints in fingerprints.columns.items()}
+    result = result_from_dict(data)
+    result.identity = identity
+    result.outputs = {group: [list(cells.get(group, {}).get(index, ()))
+                              for index in range(len(prints))]
+                      for group, prints in fingerprints.columns.items()}
+    result.status = status_of(result)
+    reuse = Reuse(result=result, cells=cells, complete=True)
+    result.reused = reuse.count
+    return reuse
+
+
+def _labels(header: dict, group: str) -> dict[int, str]:
+    """The journaled run's column labels of a group by index (failures name columns so)."""
+    return dict(enumerate(header.get("labels", {}).get(group, ())))
+
+
 def _json_value(value):
     # Arrays kept in results (e.g. float32 columns of single_precision) as numbers, not text.
     if isinstance(value, (np.ndarray, np.generic)):
@@ -98,23 +246,19 @@ def _json_value(value):
     return str(value)
 
 
-def _mtime(path: Path) -> float | None:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
-
-
 class JournalWriter:
-    """Run listener: every file's result into the journal as it arrives."""
+    """Run listener: the run's fingerprints, then every file's result into the journal as it
+    arrives."""
 
-    def __init__(self, directory: Path, *, keep: bool) -> None:
+    def __init__(self, directory: Path, *, keep: bool,
+                 fingerprints: RunFingerprints | None = None) -> None:
         self.journal = Journal(directory)
         self.keep = keep
+        self.fingerprints = fingerprints
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
-        self.journal.start(keep=self.keep)
+        self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:

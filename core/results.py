@@ -64,6 +64,14 @@ class FileResult:
     #: Growth of the worker process's resident memory while the file was open (bytes), measured
     #: for files of at least 1 MB; concurrent files make it an over-estimate, never an under-one.
     memory_growth: int | None = None
+    #: The file as the worker found it before opening it (size, mtime_ns, a hash of its first
+    #: and last 64 KB: :func:`orcapost.fingerprints.file_identity`), for ``--resume``.
+    identity: dict[str, Any] | None = None
+    #: Per group, the output names each column produced, in config order (None for a column
+    #: this task did not run), so ``--resume`` can reuse cells column by column.
+    outputs: dict[str, list[list[str] | None]] = field(default_factory=dict)
+    #: How many of the cells in ``values`` were reused from the journal (``--resume``).
+    reused: int = 0
 
     @property
     def name(self) -> str:

@@ -3,7 +3,9 @@
 Every run writes ``orcapost-run.json`` into its output folder (atomically, also after an
 interruption, by the :class:`RunReportWriter` run listener, once every other output is written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
 concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
-monitor's memory/CPU/disk figures and samples, and the failures. ``orcapost report`` shows it.
+monitor's memory/CPU/disk figures and samples, the failures, and what ``--resume`` reused
+(``summary.reused``: files taken whole from the journal, files opened for only their changed
+columns, and cells reused). ``orcapost report`` shows it.
 """
 
 from __future__ import annotations
@@ -80,7 +82,15 @@ def _phase_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def build_report(context, summary, monitor) -> dict[str, Any]:
+def reused_counts(results, replayed: int) -> dict[str, int]:
+    """What ``--resume`` reused: ``files`` taken whole from the journal (not opened),
+    ``partial_files`` opened for only their changed or new columns, ``cells`` reused in all."""
+    partly = sum(1 for r in results if r.reused) - replayed
+    return {"files": replayed, "partial_files": max(0, partly),
+            "cells": sum(r.reused for r in results)}
+
+
+def build_report(context, summary, monitor, replayed: int = 0) -> dict[str, Any]:
     from orcapost import __version__
 
     rows = file_rows(context.results)
@@ -97,6 +107,7 @@ def build_report(context, summary, monitor) -> dict[str, Any]:
             "files_per_second": len(context.results) / elapsed if elapsed > 0 else None,
             "bytes_per_second": summary.bytes / elapsed if elapsed > 0 else None,
             "memory_holds": context.memory_holds,
+            "reused": reused_counts(context.results, replayed),
         },
         "decisions": list(context.decisions),
         "memory": monitor.summary() if monitor is not None else {},
@@ -121,6 +132,12 @@ class RunReportWriter:
     def __init__(self) -> None:
         #: The report of the run, once written.
         self.report: dict[str, Any] | None = None
+        #: Files replayed from the journal (``--resume``).
+        self.replayed = 0
+
+    @hookimpl
+    def orcapost_file_done(self, replayed: bool) -> None:
+        self.replayed += replayed
 
     @hookimpl(wrapper=True)
     def orcapost_run_finish(self, context: RunContext, summary: RunSummary):
@@ -129,7 +146,7 @@ class RunReportWriter:
         finally:  # also when writing a table failed: the report says what the run did
             if context.monitor is not None:
                 context.monitor.stop()
-            self.report = build_report(context, summary, context.monitor)
+            self.report = build_report(context, summary, context.monitor, self.replayed)
             summary.outputs.append(write_report(context.output_directory, self.report))
 
 

@@ -4,6 +4,10 @@ OrcaFlex models have thread affinity (a model may only be used by the thread tha
 a file is never handed between threads: :meth:`FileTask.execute` opens, extracts and closes on
 the calling worker. It never raises for a bad file; it returns a failed :class:`FileResult`.
 
+With ``--resume`` a task may carry cells reused from the journal (:attr:`FileTask.reused`,
+group -> column index -> output name -> value): those columns are not extracted again, and
+their cells are merged with the computed ones, in config order, into the one result.
+
 The default ``orcapost_process_file`` (which calls :meth:`FileTask.execute`) is the built-in
 plugin ``orcapost.plugins.process_file``.
 """
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from orcapost.errors import ResultFileError
+from orcapost.fingerprints import file_identity
 from orcapost.results import (
     STATUS_FAILED,
     STATUS_OK,
@@ -71,6 +76,12 @@ class Plan:
         return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers,
                    source_options=source_options)
 
+    def shrink(self, value: Any) -> Any:
+        """``value`` through the memory optimizers that make kept values smaller."""
+        for shrink in self.shrinkers:
+            value = shrink(value)
+        return value
+
     def source(self, suffix: str):
         """The source instance for a suffix (one per plan, shared by workers: stateless)."""
         with self._lock:
@@ -122,17 +133,25 @@ def _plan_for(spec: PlanSpec) -> Plan:
     return plan
 
 
-def run_file(spec: PlanSpec, file: FileInfo) -> FileResult:
-    """Executor entry point (module level, so it pickles under spawn)."""
+#: Cells reused from the journal for one file: group -> column index -> output name -> value.
+Reused = dict[str, dict[int, dict[str, Any]]]
+
+
+def run_file(spec: PlanSpec, file: FileInfo, reused: Reused | None = None) -> FileResult:
+    """Executor entry point (module level, so it pickles under spawn). ``reused``: cells of
+    this file's columns that ``--resume`` takes from the journal instead of computing."""
     plan = _plan_for(spec)
-    task = FileTask(file=file, plan=plan)
+    task = FileTask(file=file, plan=plan, reused=reused)
     return plan.pm.hook.orcapost_process_file(task=task)
 
 
-def run_files(spec: PlanSpec, files: list[FileInfo]) -> list[FileResult]:
+def run_files(spec: PlanSpec, files: list[FileInfo],
+              reused: dict[str, Reused] | None = None) -> list[FileResult]:
     """Executor entry point for a batch of small files: each opened, extracted and closed in
-    turn on this one worker, exactly as :func:`run_file` does for one."""
-    return [run_file(spec, file) for file in files]
+    turn on this one worker, exactly as :func:`run_file` does for one. ``reused``: by file
+    path, the cells ``--resume`` reuses (plain data, so it pickles with the batch)."""
+    reused = reused or {}
+    return [run_file(spec, file, reused.get(str(file.path))) for file in files]
 
 
 #: Files at least this big have their memory growth measured (a psutil call costs more than a
@@ -150,6 +169,8 @@ def _rss() -> int:
 class FileTask:
     file: FileInfo
     plan: Plan
+    #: Cells reused from the journal (``--resume``): these columns are not extracted.
+    reused: Reused | None = None
 
     def execute(self) -> FileResult:
         """Open, extract, close on this thread. Never raises for a problem with the file."""
@@ -169,6 +190,7 @@ class FileTask:
             ), started)
         if not path.is_file():
             return self._failed(result, "open", "file not found", started)
+        result.identity = file_identity(path)  # before the open: the file as it is read
         try:
             opened = source.open(path)
         except Exception as exc:  # every open problem becomes a failure row
@@ -178,9 +200,21 @@ class FileTask:
         try:
             result.simulation_state = opened.state()
             result.load_case = {k: plain(v) for k, v in opened.load_case().items()}
+            reused = self.reused or {}
             for group_name, columns in self.plan.groups:
                 values = result.values.setdefault(group_name, {})
-                for column, extractor in columns:
+                outputs = result.outputs[group_name] = [None] * len(columns)
+                kept = reused.get(group_name, {})
+                for index, (column, extractor) in enumerate(columns):
+                    if index in kept:  # reused from the journal, in its place
+                        # Shrunk again as when computed: the journal holds float32 as numbers.
+                        values.update({name: self.plan.shrink(v) for name, v in
+                                       kept[index].items()} if self.plan.shrinkers
+                                      else kept[index])
+                        outputs[index] = list(kept[index])
+                        result.reused += len(kept[index])
+                        continue
+                    outputs[index] = []
                     try:
                         out = extractor.extract(opened, column)
                     except Exception as exc:  # one column's problem never loses the others
@@ -190,8 +224,9 @@ class FileTask:
                         ))
                         continue
                     if self.plan.shrinkers:
-                        out = {name: self._shrunk(v) for name, v in out.items()}
+                        out = {name: self.plan.shrink(v) for name, v in out.items()}
                     values.update({name: plain(v) for name, v in out.items()})
+                    outputs[index] = list(out)
         except Exception as exc:
             result.failures.append(Failure(result.path, "extract", _reason(exc)))
         finally:
@@ -205,24 +240,24 @@ class FileTask:
             result.timings["close"] = time.perf_counter() - close_start
         result.timings["extract"] = close_start - extract_start
         result.timings["total"] = time.perf_counter() - started
-        if result.failures:
-            result.status = STATUS_PARTIAL
-        elif result.simulation_state not in (None, "complete", "static"):
-            result.status = result.simulation_state  # "unfinished" / "unstable": never silent
-        else:
-            result.status = STATUS_OK
+        result.status = status_of(result)
         return result
-
-    def _shrunk(self, value: Any) -> Any:
-        for shrink in self.plan.shrinkers:
-            value = shrink(value)
-        return value
 
     def _failed(self, result: FileResult, stage: str, reason: str, started: float) -> FileResult:
         result.status = STATUS_FAILED
         result.failures.append(Failure(file=result.path, stage=stage, reason=reason))
         result.timings["total"] = time.perf_counter() - started
         return result
+
+
+def status_of(result: FileResult) -> str:
+    """The status of an opened file's result: partial with failures, the simulation state
+    when it did not finish, ok otherwise."""
+    if result.failures:
+        return STATUS_PARTIAL
+    if result.simulation_state not in (None, "complete", "static"):
+        return result.simulation_state  # "unfinished" / "unstable": never silent
+    return STATUS_OK
 
 
 def _reason(exc: BaseException) -> str:
