@@ -27,6 +27,7 @@ from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, targets
 from orcapost.finite import SampleGuard
+from orcapost.names import series_names
 from orcapost.numerics import extremes as ev
 from orcapost.resultfile import sample_interval
 from orcapost.schemas.config import SeriesColumn
@@ -66,6 +67,18 @@ class ExtremesColumn(SeriesColumn):
     details: bool = Field(
         default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
         "threshold, peaks / loc, scale, blocks).")
+
+    def output_names(self) -> list[str]:
+        suffixes = [""]
+        if self.confidence is not None:
+            suffixes += [" lower", " upper"]
+        if self.details:
+            suffixes += {"rayleigh": [" mean", " std", " tz"],
+                         "gumbel": [" loc", " scale", " blocks"]}.get(
+                self.method, [" shape", " scale", " threshold", " peaks"])
+        if self.goodness_of_fit:
+            suffixes += [" blocks" if self.method == "gumbel" else " peaks", " ks p-value"]
+        return series_names(self, suffixes=list(dict.fromkeys(suffixes))) + self.omitted_names()
 
     @model_validator(mode="after")
     def _fits(self):

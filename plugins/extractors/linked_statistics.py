@@ -16,6 +16,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, targets
 from orcapost.finite import SampleGuard
+from orcapost.names import is_pattern, series_names
 from orcapost.schemas.config import SeriesColumn
 from pydantic import Field
 
@@ -27,6 +28,11 @@ class LinkedStatisticsColumn(SeriesColumn):
     statistics: list[Literal["max", "min"]] = Field(
         default_factory=lambda: ["max", "min"], min_length=1,
         description="Which extremes of the primary variable: max, min.")
+
+    def output_names(self) -> list[str]:
+        linked = [f" {name}" for name in self.linked if not is_pattern(name)]
+        suffixes = [f" {stat}{what}" for stat in self.statistics for what in ["", " time", *linked]]
+        return series_names(self, suffixes=suffixes) + self.omitted_names()
 
 
 class LinkedStatisticsExtractor(Extractor):

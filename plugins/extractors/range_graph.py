@@ -18,6 +18,7 @@ from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, table_name, targets
 from orcapost.finite import SampleGuard
+from orcapost.names import series_names, table_title
 from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
 from orcapost.plugins.extractors._common import ArcLengths
 from orcapost.schemas.config import SampledColumn
@@ -47,6 +48,15 @@ class RangeGraphColumn(SampledColumn):
     envelope_output: bool = Field(
         default=False, description="Write the per-node envelope table as its own output.")
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std.")
+
+    def output_names(self) -> list[str]:
+        parts = {"statistic": self.statistics, "section": list(_sections(self.arc_length))}
+        suffixes = ["", " arc length"] if self.with_arc_length else [""]
+        return (series_names(self, parts, suffixes) + self.extra_table_names()
+                + self.omitted_names())
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "envelope")] if self.envelope_output else []
 
 
 class RangeGraphExtractor(Extractor):

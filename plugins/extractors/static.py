@@ -13,6 +13,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.errors import ResultFileError
 from orcapost.extraction import namer_for, targets
+from orcapost.names import series_names
 from orcapost.schemas.config import ColumnOptions
 from orcapost.schemas.vocabulary import PositionField
 from pydantic import Field
@@ -23,6 +24,9 @@ class StaticColumn(ColumnOptions):
     variable: str = Field(min_length=1, description="Variable name or glob pattern.")
     position: PositionField | None = Field(
         default=None, description="End A, End B, {arc_length: S} or {node: N} (line variables).")
+
+    def output_names(self) -> list[str]:
+        return series_names(self)
 
 
 class StaticExtractor(Extractor):

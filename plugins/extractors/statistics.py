@@ -24,6 +24,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, targets
 from orcapost.finite import SampleGuard
+from orcapost.names import series_names
 from orcapost.schemas.config import SeriesColumn
 from pydantic import AfterValidator, Field
 
@@ -52,6 +53,9 @@ class StatisticsColumn(SeriesColumn):
         description="min, max, mean, std, abs_max, rms, range, time_of_max, time_of_min, p<q>.",
     )
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std (0: population).")
+
+    def output_names(self) -> list[str]:
+        return series_names(self, {"statistic": self.statistics}) + self.omitted_names()
 
 
 def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof: int = 0) -> dict:

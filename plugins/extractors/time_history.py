@@ -17,6 +17,7 @@ from orcapost import hookimpl
 from orcapost.components import Extractor
 from orcapost.extraction import namer_for, table_name, targets
 from orcapost.finite import SampleGuard
+from orcapost.names import table_title
 from orcapost.schemas.config import SeriesColumn
 from orcapost.tables import extra_table
 from pydantic import Field
@@ -28,6 +29,13 @@ class TimeHistoryColumn(SeriesColumn):
         "null keeps the stored samples.")
     layout: Literal["per_file", "long"] = Field(
         default="per_file", description="per_file: one table per simulation; long: one table.")
+
+    def output_names(self) -> list[str]:
+        return [table_title(self, "time history"), table_title(self, "samples"),
+                *self.omitted_names()]
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "time history")] if self.layout == "long" else []
 
 
 def resample_series(time: np.ndarray, values: np.ndarray, dt: float
