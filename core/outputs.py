@@ -63,7 +63,7 @@ def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
     :func:`orcapost.names.file_name_problem`) and a path that resolves outside ``directory``
     (through a link)."""
     file_name = f"{name}{suffix}"
-    problem = file_name_problem(file_name)
+    problem = file_name_problem(name) or file_name_problem(file_name)
     if problem is not None:
         raise OrcapostError(f"output file name {file_name!r} {problem}; nothing is written "
                             "outside the output folder")
