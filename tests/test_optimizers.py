@@ -260,7 +260,6 @@ def test_single_precision_applies_on_the_worker_to_extracted_values(pm, campaign
     from helpers import statistics_config
     from orcapost.components import Extractor
     from orcapost.schemas.config import ColumnOptions
-
     from orcapost.tables import extra_table
 
     class Series(Extractor):
