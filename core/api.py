@@ -72,6 +72,10 @@ _SOURCES: dict[str, str] = {
     "Namer": "orcapost.extraction",
     "namer_for": "orcapost.extraction",
     "table_name": "orcapost.extraction",
+    # What a column will be named, known from its options (for output_names()).
+    "series_names": "orcapost.names",
+    "table_title": "orcapost.names",
+    "is_pattern": "orcapost.names",
     # Extra tables an extractor returns.
     "extra_table": "orcapost.tables",
     "is_extra_table": "orcapost.tables",

@@ -246,6 +246,7 @@ def _validate_data(data, registry, *, source, text, path, base_directory, overri
         # A migrated config: name the legacy key (and its line) each problem came from.
         raise ConfigError(source, _legacy_issues(exc, current, migration, text),
                           hint=LEGACY_HINT) from None
+    _check_names(model, migration, source, text, path)
     warnings = list(migration.warnings)
     if migration.from_version != CONFIG_VERSION:
         target = str(path) if path else source
@@ -260,6 +261,30 @@ def _validate_data(data, registry, *, source, text, path, base_directory, overri
         migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
         warnings=warnings, migration=migration, source=str(path) if path else source,
     )
+
+
+def _check_names(model, migration, source: str, text: str | None, path: Path | None) -> None:
+    """Output names that collide, are reserved or are no plain file name (orcapost.names)."""
+    from orcapost.migrations import origin_of
+    from orcapost.names import config_name_issues
+
+    found = config_name_issues(model, path.stem if path else "config")
+    if not found:
+        return
+    issues = []
+    for keys, message in found:
+        dotted = ".".join(map(str, keys))
+        legacy = (origin_of(migration.origins, keys)
+                  if migration.from_version != CONFIG_VERSION else None)
+        if legacy is not None:
+            issues.append(ConfigIssue(".".join(map(str, legacy)),
+                                      line_of(text, legacy) if text else None,
+                                      f"{message} (migrated to {dotted})", tuple(legacy)))
+        else:
+            issues.append(ConfigIssue(dotted, line_of(text, keys) if text else None, message,
+                                      tuple(keys)))
+    raise ConfigError(source, issues,
+                      hint=None if migration.from_version == CONFIG_VERSION else LEGACY_HINT)
 
 
 LEGACY_HINT = ("a legacy post-processing config is migrated before it is checked; see "

@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from orcapost.components import Sink
+from orcapost.errors import OrcapostError
 from orcapost.markers import hookimpl
+from orcapost.names import file_name_problem
 from orcapost.results import FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
@@ -54,22 +56,71 @@ class TableWriter:
         summary.outputs.extend(write_tables(self.tables, self.sinks, context))
 
 
+def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
+    """The path of the output file ``name`` + ``suffix`` in ``directory``: the one place output
+    paths are made. Refuses (:class:`~orcapost.errors.OrcapostError`) a name that is no plain
+    file name (a folder, ``..``, an absolute or drive path, a reserved Windows name:
+    :func:`orcapost.names.file_name_problem`) and a path that resolves outside ``directory``
+    (through a link)."""
+    file_name = f"{name}{suffix}"
+    problem = file_name_problem(name) or file_name_problem(file_name)
+    if problem is not None:
+        raise OrcapostError(f"output file name {file_name!r} {problem}; nothing is written "
+                            "outside the output folder")
+    path = Path(directory) / file_name
+    _inside(path, directory)
+    return path
+
+
+def _inside(path: Path, directory: Path | str) -> None:
+    root = Path(directory).resolve()
+    resolved = Path(path).resolve()
+    if resolved != root and root in resolved.parents:
+        return
+    raise OrcapostError(f"output file {str(path)!r} resolves to {str(resolved)!r}, outside the "
+                        f"output folder {str(root)!r}: refused")
+
+
+def _file_stems(tables: RunTables, sinks: Sequence[Sink], context: RunContext, names: list[str]
+                ) -> list[list[tuple[str, str]]]:
+    """Each sink's (table, file stem) pairs, checked: plain names, no file written twice."""
+    files: dict[str, str] = {}
+    stems = []
+    for sink in sinks:
+        layout = sink.layout()
+        pairs = [(name, layout.file_stem(name, context)) for name in names]
+        pairs.append((FAILURES_TABLE, FAILURES_TABLE))
+        for name, stem in pairs:
+            output_path(context.output_directory, stem, sink.suffix)
+            key = f"{stem}{sink.suffix}".casefold()  # one file where case is ignored (Windows)
+            # Every sink writes the same failures table: two writing one file is no clash.
+            what = ("the failures table" if (name, stem) == (FAILURES_TABLE, FAILURES_TABLE)
+                    else f"table {name!r} ({sink.name})")
+            if files.setdefault(key, what) != what:
+                raise OrcapostError(f"{what} and {files[key]} would both be written as "
+                                    f"{stem}{sink.suffix}; no table was written",
+                                    hint="give the tables distinct names")
+        stems.append(pairs[:-1])
+    return stems
+
+
 def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext) -> list[Path]:
     """Write every table through every sink into the output folder; return the paths."""
     directory = Path(context.output_directory)
+    tables.check_names()  # refused before anything is staged or replaced
+    names = tables.groups()
+    stems = _file_stems(tables, sinks, context, names)
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     written: list[Path] = []
     try:
         failures = tables.failures_table()
-        names = tables.groups()
-        for sink in sinks:
+        for sink, pairs in zip(sinks, stems, strict=True):
             layout = sink.layout()
-            for name in names:
-                stem = layout.file_stem(name, context)
+            for name, stem in pairs:
                 staged = sink.write(stem, tables.laid_out(name, layout), staging)
                 written.append(_publish(staged, staging, directory))
-            stale = sink.path_for(FAILURES_TABLE, directory)
+            stale = output_path(directory, FAILURES_TABLE, sink.suffix)
             if failures is not None:
                 staged = sink.write(FAILURES_TABLE, layout.lay_out(FAILURES_TABLE, failures,
                                                                    tables), staging)
@@ -82,9 +133,13 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext) 
 
 
 def _publish(staged: Path, staging: Path, directory: Path) -> Path:
-    """Move a file a sink wrote in ``staging`` to the same place in ``directory``."""
+    """Move a file a sink wrote in ``staging`` to the same place in ``directory``; a sink that
+    returns a path outside ``staging`` is refused."""
     staged = Path(staged)
-    target = directory / staged.relative_to(staging)
+    _inside(staged, staging)
+    relative = staged.resolve().relative_to(staging.resolve())
+    target = directory / relative
+    _inside(target, directory)
     with open(staged, "rb+") as handle:
         os.fsync(handle.fileno())
     target.parent.mkdir(parents=True, exist_ok=True)

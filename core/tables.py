@@ -111,6 +111,37 @@ class RunTables:
         names.extend(name for name in self.campaign_tables() if name not in names)
         return names
 
+    def check_names(self) -> None:
+        """Refuse two tables of one name (an extra table named like a result group or another
+        extra table, a campaign table named like either, the failures table's name): raises
+        :class:`~orcapost.errors.OrcapostError` naming both, before any table is written."""
+        from orcapost.errors import OrcapostError
+
+        owners: dict[str, tuple[str, Any]] = {FAILURES_TABLE: ("the failures table", None)}
+
+        def claim(name: str, what: str, key: Any = None) -> None:
+            if name in owners and (key is None or owners[name][1] != key):
+                raise OrcapostError(
+                    f"two tables are named {name!r}: {owners[name][0]} and {what}; no table "
+                    "was written", hint="rename one of them (a column label, a campaign "
+                    "table's name) and run again with --resume")
+            owners.setdefault(name, (what, key))
+
+        for group in self._result_groups():
+            claim(group, f"result group {group!r}")
+        for result in self._ordered():
+            for group in self._result_groups():
+                for key, value in result.values.get(group, {}).items():
+                    if is_extra_table(value) and value["layout"] != "per_file":
+                        claim(f"{group}_{safe_name(value[TABLE_MARKER])}",
+                              f"the extra table {key!r} of group {group!r}", (group, key))
+        for name, (group, key, result) in self._extra_tables().items():
+            if result is not None:
+                claim(name, f"the extra table {key!r} of group {group!r} for {result.name}",
+                      (group, key, result.path))
+        for table in self.campaign:
+            claim(table.name, f"campaign table {table.name!r}")
+
     def is_result_group(self, name: str) -> bool:
         """Whether ``name`` is a result group's table (not an extra or campaign table)."""
         return (name in self._result_groups() and name not in self.campaign_tables()

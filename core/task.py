@@ -14,13 +14,16 @@ plugin ``orcapost.plugins.process_file``.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from orcapost.errors import ResultFileError
 from orcapost.fingerprints import file_identity
 from orcapost.results import (
@@ -32,6 +35,7 @@ from orcapost.results import (
     FileResult,
     plain,
 )
+from orcapost.tables import TABLE_LAYOUTS, TABLE_MARKER, is_extra_table
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class Plan:
     shrinkers: list[Any] = field(default_factory=list)
     #: Validated source entries from ``inputs.sources`` by source name.
     source_options: dict[str, Any] = field(default_factory=dict)
+    #: The plugin that registered each extractor kind, to name in a bad output's reason.
+    extractor_plugins: dict[str, str] = field(default_factory=dict)
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,8 +79,9 @@ class Plan:
                           for entry in config_model.engine.memory_optimizers]
         shrinkers = [opt.shrink for opt in optimizers if opt.shrinks_values()]
         source_options = {entry.name: entry for entry in config_model.inputs.sources}
+        plugins = {entry.name: entry.plugin for entry in registry.all("extractor")}
         return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers,
-                   source_options=source_options)
+                   source_options=source_options, extractor_plugins=plugins)
 
     def shrink(self, value: Any) -> Any:
         """``value`` through the memory optimizers that make kept values smaller."""
@@ -205,6 +212,8 @@ class FileTask:
                 values = result.values.setdefault(group_name, {})
                 outputs = result.outputs[group_name] = [None] * len(columns)
                 kept = reused.get(group_name, {})
+                #: Which column (its index) wrote each value name of the group.
+                writers: dict[str, int] = {}
                 for index, (column, extractor) in enumerate(columns):
                     if index in kept:  # reused from the journal, in its place
                         # Shrunk again as when computed: the journal holds float32 as numbers.
@@ -213,10 +222,14 @@ class FileTask:
                                       else kept[index])
                         outputs[index] = list(kept[index])
                         result.reused += len(kept[index])
+                        writers.update(dict.fromkeys(kept[index], index))
                         continue
                     outputs[index] = []
                     try:
                         out = extractor.extract(opened, column)
+                        out = checked_outputs(out, column, self._origin(extractor, column,
+                                                                         group_name))
+                        _check_writers(out, index, columns, writers)
                     except Exception as exc:  # one column's problem never loses the others
                         result.failures.append(Failure(
                             file=result.path, stage="extract", reason=_reason(exc),
@@ -227,6 +240,7 @@ class FileTask:
                         out = {name: self.plan.shrink(v) for name, v in out.items()}
                     values.update({name: plain(v) for name, v in out.items()})
                     outputs[index] = list(out)
+                    writers.update(dict.fromkeys(out, index))
         except Exception as exc:
             result.failures.append(Failure(result.path, "extract", _reason(exc)))
         finally:
@@ -243,6 +257,12 @@ class FileTask:
         result.status = status_of(result)
         return result
 
+    def _origin(self, extractor: Any, column: Any, group: str) -> str:
+        kind = getattr(column, "kind", None) or getattr(extractor, "name", "?")
+        plugin = self.plan.extractor_plugins.get(kind)
+        by = f"plugin {plugin!r}" if plugin else f"class {type(extractor).__qualname__}"
+        return f"extractor {kind!r} ({by}), group {group!r}, column {column.label!r}"
+
     def _failed(self, result: FileResult, stage: str, reason: str, started: float) -> FileResult:
         result.status = STATUS_FAILED
         result.failures.append(Failure(file=result.path, stage=stage, reason=reason))
@@ -258,6 +278,108 @@ def status_of(result: FileResult) -> str:
     if result.simulation_state not in (None, "complete", "static"):
         return result.simulation_state  # "unfinished" / "unstable": never silent
     return STATUS_OK
+
+
+#: The longest text value an extractor may return, in UTF-8 bytes (a cell, not a document).
+MAX_TEXT_BYTES = 64 * 1024
+_SCALARS = (bool, int, float, str, type(None))
+
+
+class BadOutput(ResultFileError):
+    """An extractor returned something that is no cell value: that column fails for the file."""
+
+
+def checked_outputs(out: Any, column: Any, origin: str) -> dict[str, Any]:
+    """An extractor's outputs, checked at the worker boundary (docs/plugins.md#what-an-extractor-returns).
+
+    Returns ``{name: value}`` with numpy scalars made Python ones; raises :class:`BadOutput`,
+    naming ``origin`` (extractor, plugin, group, column), for anything that is not a mapping of
+    string names to a number, a string of at most :data:`MAX_TEXT_BYTES`, None or an extra
+    table (:func:`orcapost.tables.extra_table`). A NaN or inf number fails too, unless the
+    column says ``nan_policy: omit``: then the cell is left empty.
+    """
+    if not isinstance(out, Mapping):
+        raise BadOutput(f"{origin}: returned {_kind(out)}, not a mapping of output names to "
+                        "values")
+    omit = getattr(column, "nan_policy", "fail") == "omit"
+    checked: dict[str, Any] = {}
+    for name, value in out.items():
+        if not isinstance(name, str) or not name:
+            raise BadOutput(f"{origin}: output name {name!r} is not a non-empty string")
+        checked[name] = _cell(name, value, origin, omit)
+    return checked
+
+
+def _cell(name: str, value: Any, origin: str, omit: bool) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        if omit:
+            return None
+        raise BadOutput(f"{origin}: output {name!r} is {value}; a plugin's value must be "
+                        "finite (nan_policy: omit leaves the cell empty instead)")
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_BYTES // 4 and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise BadOutput(f"{origin}: output {name!r} is a text of "
+                            f"{len(value.encode('utf-8'))} bytes; at most {MAX_TEXT_BYTES} "
+                            "(write long data as an extra table)")
+        return value
+    if isinstance(value, _SCALARS):
+        return value
+    if is_extra_table(value):
+        problem = _extra_table_problem(value)
+        if problem is not None:
+            raise BadOutput(f"{origin}: output {name!r} is a malformed extra table: {problem}")
+        return value
+    raise BadOutput(f"{origin}: output {name!r} is {_kind(value)}; a value is a number, a "
+                    "string, None or an extra table (orcapost.tables.extra_table)")
+
+
+def _extra_table_problem(value: dict) -> str | None:
+    title, layout, columns = value.get(TABLE_MARKER), value.get("layout"), value.get("columns")
+    if not isinstance(title, str) or not title:
+        return f"its name {title!r} is not a non-empty string"
+    if layout not in TABLE_LAYOUTS:
+        return f"layout {layout!r} is not one of {', '.join(TABLE_LAYOUTS)}"
+    if not isinstance(columns, dict):
+        return f"its columns are {_kind(columns)}, not a mapping of names to lists"
+    lengths = set()
+    for key, cells in columns.items():
+        if not isinstance(key, str):
+            return f"column name {key!r} is not a string"
+        if not isinstance(cells, list):
+            return f"column {key!r} is {_kind(cells)}, not a list (use extra_table)"
+        lengths.add(len(cells))
+        for i, cell in enumerate(cells):
+            if type(cell) in _SCALARS:
+                continue
+            if isinstance(cell, np.generic):
+                cells[i] = cell.item()
+            elif not isinstance(cell, _SCALARS):
+                return f"column {key!r} row {i} is {_kind(cell)}, not a number, string or None"
+    if len(lengths) > 1:
+        return f"its columns have different lengths {sorted(lengths)}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array (shape {value.shape})"
+    return f"a {type(value).__module__ + '.' if type(value).__module__ != 'builtins' else ''}" \
+           f"{type(value).__qualname__}"
+
+
+def _check_writers(out: dict[str, Any], index: int, columns: list, writers: dict[str, int]) -> None:
+    """A value name another column of the group already wrote fails this column (both named)."""
+    for name in out:
+        first = writers.get(name)
+        if first is not None and first != index:
+            raise ResultFileError(
+                f"output {name!r} of column {index} ({columns[index][0].label!r}) was already "
+                f"written by column {first} ({columns[first][0].label!r}) of this group: "
+                "give the columns labels that keep their names apart ({object}, {variable})")
 
 
 def _reason(exc: BaseException) -> str:

@@ -44,6 +44,19 @@ class ColumnOptions(StrictModel):
 
     label: str = Field(min_length=1, description="Output column name (a template).")
 
+    def output_names(self) -> list[str]:
+        """The names of the values this column writes into its group's row, as far as they
+        are known before any file is read (``validate`` refuses two columns of a group that
+        can write the same name). A name that holds what a file has (``{object}`` over a
+        pattern) is left out: it is checked at run time. Extractor plugins may override it;
+        by default nothing is known (docs/plugins.md#output-names)."""
+        return []
+
+    def extra_table_names(self) -> list[str]:
+        """The titles of the extra tables (``layout: long``) this column writes, as far as
+        they are known before any file is read (docs/plugins.md#output-names)."""
+        return []
+
 
 class SampledColumn(ColumnOptions):
     """A column that analyses samples over a period: what it does with non-finite samples and
@@ -60,6 +73,14 @@ class SampledColumn(ColumnOptions):
         description="A specified period [t0, t1] partly outside a complete simulation: strict "
         "(an error naming both spans) or clip (clipped to the simulation).",
     )
+
+    def omitted_names(self) -> list[str]:
+        """``<label> omitted samples``, the value ``nan_policy: omit`` adds (or nothing)."""
+        if self.nan_policy != "omit":
+            return []
+        from orcapost.names import table_title
+
+        return [table_title(self, "omitted samples")]
 
     @model_validator(mode="before")
     @classmethod
@@ -197,6 +218,11 @@ class OutputsConfig(StrictModel):
             raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}: use {{group}}, {{config}}")
         if "{group}" not in value:
             raise ValueError("naming must contain {group}, or every group writes the same file")
+        from orcapost.names import file_name_problem
+
+        problem = file_name_problem(value.replace("{group}", "group").replace("{config}", "config"))
+        if problem is not None:
+            raise ValueError(f"naming {value!r} {problem}")
         return value
 
 

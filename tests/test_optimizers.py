@@ -260,15 +260,17 @@ def test_single_precision_applies_on_the_worker_to_extracted_values(pm, campaign
     from helpers import statistics_config
     from orcapost.components import Extractor
     from orcapost.schemas.config import ColumnOptions
+    from orcapost.tables import extra_table
 
     class Series(Extractor):
-        """A float64 array, as a time-history extractor keeps."""
+        """A table of float64 samples, as a time-history extractor keeps (an array is no cell
+        value: extractors return arrays as extra tables)."""
 
         name = "test_series"
         Options = ColumnOptions
 
         def extract(self, file, column):
-            return {column.label: np.linspace(0.0, 1.0, 50)}
+            return {column.label: extra_table("s", {"x": np.linspace(0.0, 1.0, 50)})}
 
     class Plugin:
         @hookimpl
@@ -284,11 +286,11 @@ def test_single_precision_applies_on_the_worker_to_extracted_values(pm, campaign
     assert len(plan.shrinkers) == 1
     path = sorted(campaign.iterdir())[0]
     result = FileTask(FileInfo(path, path.stat().st_size), plan).execute()
-    assert result.values["g"]["s"].dtype == np.float32
+    assert result.values["g"]["s"]["columns"]["x"].dtype == np.float32
     config["engine"]["memory_optimizers"] = []
     plain = Plan.build(pm, validate_data(config, pm.registry).model, PlanSpec("k", {}, "."))
     result = FileTask(FileInfo(path, path.stat().st_size), plain).execute()
-    assert result.values["g"]["s"].dtype == np.float64
+    assert np.asarray(result.values["g"]["s"]["columns"]["x"]).dtype == np.float64
 
 
 @pytest.mark.parametrize("layout", ["per_file", "long"])

@@ -54,6 +54,10 @@ class ExportColumn(ColumnOptions):
     data: list[DataItem] = Field(default_factory=list,
                                       description="Model data items added to the load case.")
 
+    def output_names(self) -> list[str]:
+        return [self.label, *(f"{self.label} {what}" for what in ("objects", "variables",
+                                                                     "samples"))]
+
 
 def _selected(column: ExportColumn, obj: str, var: str) -> bool:
     if column.pairs:

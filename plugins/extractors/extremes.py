@@ -29,6 +29,7 @@ from orcapost.api import (
     SeriesColumn,
     hookimpl,
     sample_interval,
+    series_names,
 )
 from orcapost.numerics import extremes as ev
 from pydantic import Field, model_validator
@@ -67,6 +68,18 @@ class ExtremesColumn(SeriesColumn):
     details: bool = Field(
         default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
         "threshold, peaks / loc, scale, blocks).")
+
+    def output_names(self) -> list[str]:
+        suffixes = [""]
+        if self.confidence is not None:
+            suffixes += [" lower", " upper"]
+        if self.details:
+            suffixes += {"rayleigh": [" mean", " std", " tz"],
+                         "gumbel": [" loc", " scale", " blocks"]}.get(
+                self.method, [" shape", " scale", " threshold", " peaks"])
+        if self.goodness_of_fit:
+            suffixes += [" blocks" if self.method == "gumbel" else " peaks", " ks p-value"]
+        return series_names(self, suffixes=list(dict.fromkeys(suffixes))) + self.omitted_names()
 
     @model_validator(mode="after")
     def _fits(self):

@@ -29,7 +29,9 @@ from orcapost.api import (
     all_finite,
     extra_table,
     hookimpl,
+    series_names,
     table_name,
+    table_title,
 )
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
@@ -91,6 +93,15 @@ class FatigueColumn(SeriesColumn):
         if "del" in wanted and self.m is None:
             raise ValueError("del needs the S-N slope m")
         return self
+
+    def output_names(self) -> list[str]:
+        wanted = self.wanted()
+        suffixes = ["", " arc length"] if self.with_arc_length else [""]
+        names = series_names(self, {"statistic": wanted}, suffixes) if wanted else []
+        return names + self.extra_table_names() + self.omitted_names()
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "range histogram")] if self.bins is not None else []
 
     def wanted(self) -> list[str]:
         if self.outputs:

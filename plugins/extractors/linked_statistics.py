@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl
+from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl, is_pattern, series_names
 from pydantic import Field
 
 
@@ -23,6 +23,11 @@ class LinkedStatisticsColumn(SeriesColumn):
     statistics: list[Literal["max", "min"]] = Field(
         default_factory=lambda: ["max", "min"], min_length=1,
         description="Which extremes of the primary variable: max, min.")
+
+    def output_names(self) -> list[str]:
+        linked = [f" {name}" for name in self.linked if not is_pattern(name)]
+        suffixes = [f" {stat}{what}" for stat in self.statistics for what in ["", " time", *linked]]
+        return series_names(self, suffixes=suffixes) + self.omitted_names()
 
 
 class LinkedStatisticsExtractor(Extractor):

@@ -50,6 +50,11 @@ class MetadataColumn(ColumnOptions):
             raise ValueError("pattern has no named group: write (?P<name>...) for each column")
         return value
 
+    def output_names(self) -> list[str]:
+        name = Namer(self.label, ["key"])
+        groups = list(re.compile(self.pattern).groupindex) if self.pattern else []
+        return [name(key=key) for key in [*self.keys, *groups, *(i.key() for i in self.data)]]
+
     @model_validator(mode="after")
     def _something(self):
         if not (self.keys or self.pattern or self.data):

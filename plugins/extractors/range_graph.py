@@ -23,7 +23,9 @@ from orcapost.api import (
     extra_table,
     hookimpl,
     namer_for,
+    series_names,
     table_name,
+    table_title,
     targets,
 )
 from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
@@ -52,6 +54,15 @@ class RangeGraphColumn(SampledColumn):
     envelope_output: bool = Field(
         default=False, description="Write the per-node envelope table as its own output.")
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std.")
+
+    def output_names(self) -> list[str]:
+        parts = {"statistic": self.statistics, "section": list(_sections(self.arc_length))}
+        suffixes = ["", " arc length"] if self.with_arc_length else [""]
+        return (series_names(self, parts, suffixes) + self.extra_table_names()
+                + self.omitted_names())
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "envelope")] if self.envelope_output else []
 
 
 class RangeGraphExtractor(Extractor):

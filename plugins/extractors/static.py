@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import math
 
-from orcapost.api import ColumnOptions, Extractor, PositionField, ResultFileError, hookimpl
+from orcapost.api import (
+    ColumnOptions,
+    Extractor,
+    PositionField,
+    ResultFileError,
+    hookimpl,
+    series_names,
+)
 from pydantic import Field
 
 
@@ -18,6 +25,9 @@ class StaticColumn(ColumnOptions):
     variable: str = Field(min_length=1, description="Variable name or glob pattern.")
     position: PositionField | None = Field(
         default=None, description="End A, End B, {arc_length: S} or {node: N} (line variables).")
+
+    def output_names(self) -> list[str]:
+        return series_names(self)
 
 
 class StaticExtractor(Extractor):

@@ -20,7 +20,7 @@ import re
 from typing import Annotated
 
 import numpy as np
-from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl
+from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl, series_names
 from pydantic import AfterValidator, Field
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
@@ -48,6 +48,9 @@ class StatisticsColumn(SeriesColumn):
         description="min, max, mean, std, abs_max, rms, range, time_of_max, time_of_min, p<q>.",
     )
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std (0: population).")
+
+    def output_names(self) -> list[str]:
+        return series_names(self, {"statistic": self.statistics}) + self.omitted_names()
 
 
 def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof: int = 0) -> dict:

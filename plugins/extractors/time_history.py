@@ -13,7 +13,15 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost.api import Extractor, SampleGuard, SeriesColumn, extra_table, hookimpl, table_name
+from orcapost.api import (
+    Extractor,
+    SampleGuard,
+    SeriesColumn,
+    extra_table,
+    hookimpl,
+    table_name,
+    table_title,
+)
 from pydantic import Field
 
 
@@ -23,6 +31,13 @@ class TimeHistoryColumn(SeriesColumn):
         "null keeps the stored samples.")
     layout: Literal["per_file", "long"] = Field(
         default="per_file", description="per_file: one table per simulation; long: one table.")
+
+    def output_names(self) -> list[str]:
+        return [table_title(self, "time history"), table_title(self, "samples"),
+                *self.omitted_names()]
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "time history")] if self.layout == "long" else []
 
 
 def resample_series(time: np.ndarray, values: np.ndarray, dt: float

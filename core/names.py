@@ -1,0 +1,261 @@
+"""The rules every output name follows, checked before anything runs (docs/outputs.md#names).
+
+Two kinds of name reach the disk or a table:
+
+- *value names*: the names an extractor gives the values it writes into its group's row (a
+  column's label, expanded). Two columns of a group may never write the same name: a value would
+  silently replace another. :func:`config_name_issues` rejects the names that can collide as far
+  as they are known before any file is read (each column says which through
+  :meth:`~orcapost.schemas.config.ColumnOptions.output_names`); a name that only collides once
+  ``{object}``/``{variable}`` expand fails that column at run time (:mod:`orcapost.task`).
+- *file names*: result groups, campaign tables and extra tables become files in
+  ``outputs.directory``, through every sink's naming. Each must be a plain file name (no folder,
+  no ``..``, nothing Windows refuses: :func:`file_name_problem`), none may be a file orcapost
+  keeps for itself (:data:`RESERVED_FILES`), and no two tables may write the same file.
+
+This module only reads a validated config; it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import product
+from types import SimpleNamespace
+from typing import Any
+
+#: The failures table's name (``orcapost.tables.FAILURES_TABLE``): no group or table may take it.
+FAILURES_TABLE = "failures"
+#: Files orcapost writes into ``outputs.directory`` besides the tables (the run report, the
+#: journal ``--resume`` reads, the lock that keeps two runs apart).
+RESERVED_FILES = ("orcapost-run.json", "orcapost-journal.jsonl", "orcapost.lock")
+#: The staging folder of the table writer (``orcapost.outputs.STAGING_PREFIX``).
+STAGING_PREFIX = ".orcapost-staging-"
+#: Device names Windows reserves in every folder, with any suffix (``NUL.csv`` is ``NUL``).
+WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+#: Characters Windows forbids in a file name (``/`` and ``\\`` are folder separators, ``:`` a
+#: drive letter or a data stream).
+FORBIDDEN_CHARACTERS = frozenset('<>:"/\\|?*')
+MAX_FILE_NAME = 255
+
+
+def file_name_problem(name: str) -> str | None:
+    """What makes ``name`` no plain file name on POSIX and Windows, or None when it is one."""
+    if not isinstance(name, str) or name == "":
+        return "is empty: a file needs a name"
+    if name in (".", ".."):
+        return f"is {name!r}, a folder, not a file name"
+    if "/" in name or "\\" in name:
+        return "holds a folder separator ('/' or '\\'): it must be a plain file name"
+    if ":" in name:
+        return "holds ':' (a drive letter like C: or a Windows data stream)"
+    bad = sorted({c for c in name if c in FORBIDDEN_CHARACTERS or ord(c) < 32})
+    if bad:
+        return f"holds {', '.join(repr(c) for c in bad)}, which Windows forbids in file names"
+    if name[-1] in ". ":
+        return "ends with a dot or a space, which Windows drops from file names"
+    if name.split(".")[0].rstrip(" ").upper() in WINDOWS_DEVICES:
+        return f"is the reserved Windows device name {name.split('.')[0].rstrip(' ')!r}"
+    if len(name) > MAX_FILE_NAME:
+        return f"is {len(name)} characters long; file names hold at most {MAX_FILE_NAME}"
+    return None
+
+
+def reserved_problem(file_name: str) -> str | None:
+    """Why the file ``file_name`` (with its suffix) is orcapost's own, or None."""
+    if file_name in RESERVED_FILES:
+        return "is a file orcapost writes itself (the run report, journal or lock)"
+    if file_name.startswith(STAGING_PREFIX):
+        return f"starts with {STAGING_PREFIX!r}, the prefix of orcapost's staging folders"
+    return None
+
+
+def table_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a result group or campaign table, or None."""
+    problem = file_name_problem(name)
+    if problem is not None:
+        return problem
+    if name == FAILURES_TABLE:
+        return "is the failures table's name"
+    return reserved_problem(name)
+
+
+# -- value names known before any file is read ------------------------------------------------
+
+
+def is_pattern(text: str) -> bool:
+    """Whether an ``object``/``variable`` is a glob pattern (what it matches is the file's)."""
+    return any(c in text for c in "*?[")
+
+
+def placeholders(template: str) -> frozenset[str]:
+    try:
+        return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
+    except ValueError:
+        return frozenset()
+
+
+def series_names(column: Any, parts: dict[str, Sequence[str]] | None = None,
+                 suffixes: Sequence[str] = ("",)) -> list[str]:
+    """The value names of a column over ``object``/``variable`` patterns, as far as they are
+    known before a file is read, following :func:`orcapost.extraction.namer_for`.
+
+    ``parts``: the column's other varying parts and their values (``{"statistic": [max,
+    min]}``, in the order the extractor passes them); ``suffixes`` are appended to each name
+    (``" arc length"``). A pattern whose placeholder the label has names what the file holds:
+    those names are not known, and none is returned. A pattern the label has no placeholder for
+    gives the bare label when it matches one object -- the name that can collide.
+    """
+    from orcapost.extraction import Namer
+
+    label = column.label
+    present = placeholders(label)
+    known: dict[str, str] = {}
+    for key in ("object", "variable"):
+        value = getattr(column, key, None)
+        if value is None:
+            continue
+        if is_pattern(value) and key in present:
+            return []
+        known[key] = value
+    parts = parts or {}
+    namer = Namer(label, [key for key, values in parts.items() if len(values) > 1])
+    parts = {key: list(dict.fromkeys(values)) for key, values in parts.items()}
+    keys = list(parts)
+    names = []
+    for combination in product(*(parts[key] for key in keys)):
+        base = namer(**known, **dict(zip(keys, combination, strict=True)))
+        names.extend(base + suffix for suffix in suffixes)
+    return names
+
+
+def table_title(column: Any, what: str) -> str:
+    """An extra table's title (and the value name it is written under): the label with the
+    column's patterns, then ``what`` (``envelope``), as :func:`orcapost.extraction.table_name`."""
+    from orcapost.extraction import table_name
+
+    return f"{table_name(column.label, column)} {what}"
+
+
+# -- the config check ----------------------------------------------------------------------------
+
+
+def config_name_issues(model: Any, config_stem: str = "config") -> list[tuple[tuple, str]]:
+    """Every naming problem of a validated config: (key path, message) pairs, in config order."""
+    return list(_issues(model, config_stem))
+
+
+def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
+    from orcapost.tables import safe_name
+
+    groups = model.results
+    campaign = list(getattr(model, "campaign", None) or [])
+    for group in groups:
+        problem = table_name_problem(group)
+        if problem is not None:
+            yield ("results", group), f"result group name {group!r} {problem}"
+    for index, table in enumerate(campaign):
+        problem = table_name_problem(table.name)
+        if problem is not None:
+            yield ("campaign", index, "name"), f"campaign table name {table.name!r} {problem}"
+
+    # Value names within each group, and the extra tables the columns declare.
+    extras: dict[str, tuple[tuple, str]] = {}  # table name -> (where, what)
+    for group, spec in groups.items():
+        owners: dict[str, int] = {}
+        for index, column in enumerate(spec.columns):
+            where = ("results", group, "columns", index, "label")
+            names = list(dict.fromkeys(_names(column, "output_names")))
+            for name in names:
+                first = owners.setdefault(name, index)
+                if first != index:
+                    other = spec.columns[first]
+                    yield where, (
+                        f"output name {name!r} is also written by column {first} "
+                        f"({other.label!r}) of group {group!r}: one value would replace the "
+                        "other; give the columns distinct labels")
+            for title in dict.fromkeys(_names(column, "extra_table_names")):
+                table = f"{group}_{safe_name(title)}"
+                what = f"the extra table {title!r} of column {index} ({column.label!r})"
+                if table in extras:
+                    yield where, f"{what} is written as {table!r}, as {extras[table][1]} is"
+                elif table in groups:
+                    yield where, f"{what} is written as {table!r}, the name of a result group"
+                else:
+                    extras[table] = (where, f"{what} of group {group!r}")
+    for index, table in enumerate(campaign):
+        if table.name in extras:
+            yield ("campaign", index, "name"), (
+                f"campaign table name {table.name!r} is the name of {extras[table.name][1]}: "
+                "one table would replace the other")
+
+    # Files: every table through every sink's naming.
+    tables = [name for name in dict.fromkeys([*groups, *extras, *(t.name for t in campaign)])
+              if table_name_problem(name) is None]  # a bad name is reported once, above
+    yield from _file_issues(model, config_stem, tables)
+
+
+def _names(column: Any, method: str) -> Iterable[str]:
+    names = getattr(column, method, None)
+    if not callable(names):
+        return ()
+    try:
+        return [name for name in names() if isinstance(name, str)]
+    except Exception:  # a plugin's names that cannot be worked out are checked at run time
+        return ()
+
+
+def _file_issues(model: Any, config_stem: str, tables: list[str]) -> Iterator[tuple[tuple, str]]:
+    outputs = model.outputs
+    context = SimpleNamespace(config=model, config_stem=config_stem)
+    files: dict[str, str] = {}  # file name -> what writes it
+    for index, entry in enumerate(outputs.formats):
+        sink = _sink(entry)
+        if sink is None:
+            continue
+        where = ("outputs", "formats", index)
+        try:
+            layout = sink.layout()
+        except Exception:
+            continue
+        sink_name = getattr(entry, "name", "?")
+        for table in tables:
+            try:
+                stem = layout.file_stem(table, context)
+            except Exception:
+                continue
+            naming = ("outputs", "naming") if getattr(layout, "name", "") == "plain" else where
+            file_name = f"{stem}{sink.suffix}"
+            problem = file_name_problem(file_name) or reserved_problem(file_name)
+            if problem is None and stem == FAILURES_TABLE:
+                problem = f"is {file_name!r}, the failures table's file"
+            if problem is not None:
+                yield naming, (f"sink {sink_name!r} would write table {table!r} as "
+                               f"{stem!r}, which {problem}")
+                continue
+            key = _case_folded(file_name)
+            what = f"table {table!r} through sink {sink_name!r}"
+            if key in files and files[key] != what:
+                yield naming, (f"{what} would write {file_name!r}, as {files[key]} does: "
+                               "one file would replace the other")
+            files.setdefault(key, what)
+
+
+def _case_folded(file_name: str) -> str:
+    # Windows and macOS file systems ignore case: Riser.csv and riser.csv are one file.
+    return file_name.casefold()
+
+
+def _sink(entry: Any) -> Any:
+    cls = getattr(type(entry), "component", None)
+    if cls is None:
+        return None
+    try:
+        from orcapost.schemas.config import create_selected
+
+        return create_selected(cls, entry)
+    except Exception:
+        return None
