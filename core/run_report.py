@@ -1,9 +1,11 @@
 """The run report: one JSON file per run describing how it went.
 
 Every run writes ``orcapost-run.json`` into its output folder (atomically, also after an
-interruption, by the :class:`RunReportWriter` run listener, once every other output is written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
+interruption, by the :class:`RunReportWriter` run listener, once every other output is
+written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
 concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
-monitor's memory/CPU/disk figures and samples, and the failures. ``orcapost report`` shows it.
+monitor's memory/CPU/disk figures and samples, the failures, and the plugins whose run hooks
+raised (``plugin_errors``, with tracebacks). ``orcapost report`` shows it.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _phase_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def build_report(context, summary, monitor) -> dict[str, Any]:
+def build_report(context, summary, monitor, plugin_errors=()) -> dict[str, Any]:
     from orcapost import __version__
 
     rows = file_rows(context.results)
@@ -94,6 +96,7 @@ def build_report(context, summary, monitor) -> dict[str, Any]:
             "files": summary.files, "ok": summary.ok, "failed": summary.failed,
             "partial": summary.partial, "bytes": summary.bytes,
             "elapsed": elapsed, "interrupted": summary.interrupted,
+            "stopped_by": getattr(summary, "stopped_by", None),
             "files_per_second": len(context.results) / elapsed if elapsed > 0 else None,
             "bytes_per_second": summary.bytes / elapsed if elapsed > 0 else None,
             "memory_holds": context.memory_holds,
@@ -103,6 +106,7 @@ def build_report(context, summary, monitor) -> dict[str, Any]:
         "phases": _phase_stats(rows),
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],
+        "plugin_errors": [error.as_dict() for error in plugin_errors],
         "samples": list(monitor.samples) if monitor is not None else [],
     }
 
@@ -121,6 +125,9 @@ class RunReportWriter:
     def __init__(self) -> None:
         #: The report of the run, once written.
         self.report: dict[str, Any] | None = None
+        #: The run's plugin errors (:class:`orcapost.hookguard.PluginError`, a live list).
+        self.plugin_errors: list = []
+        self._path: Path | None = None
 
     @hookimpl(wrapper=True)
     def orcapost_run_finish(self, context: RunContext, summary: RunSummary):
@@ -129,8 +136,19 @@ class RunReportWriter:
         finally:  # also when writing a table failed: the report says what the run did
             if context.monitor is not None:
                 context.monitor.stop()
-            self.report = build_report(context, summary, context.monitor)
-            summary.outputs.append(write_report(context.output_directory, self.report))
+            self.report = build_report(context, summary, context.monitor, self.plugin_errors)
+            self._path = write_report(context.output_directory, self.report)
+            summary.outputs.append(self._path)
+
+    def rewrite_if_changed(self, context: RunContext) -> None:
+        """Plugin errors found after the report was written (in ``orcapost_run_summary``) are
+        added to it: the report is written again."""
+        if self.report is None or self._path is None:
+            return
+        errors = [error.as_dict() for error in self.plugin_errors]
+        if errors != self.report.get("plugin_errors"):
+            self.report["plugin_errors"] = errors
+            write_report(context.output_directory, self.report)
 
 
 def read_report(path: Path) -> dict[str, Any]:
