@@ -1,7 +1,10 @@
 """The ``orcapost`` command line.
 
 Exit codes: 0 all good; 1 some files failed (or were partial/unfinished); 2 config or usage
-error; 130 interrupted. User errors print a message and a hint, never a traceback.
+error (also: another run holds the output folder); 3 internal error, or the run's own outputs
+(journal, tables, run report) could not all be written; 128 + the signal that stopped a run:
+130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 149 SIGBREAK (Windows Ctrl-Break). User errors print a
+message and a hint, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ def _echo_error(error: OrcapostError) -> None:
 
 
 class OrcapostGroup(click.Group):
-    """Turns OrcapostError into a message and exit code 2, wherever it is raised.
+    """Turns OrcapostError into a message and exit code 2, wherever it is raised, and Ctrl-C
+    into exit code 130 without a traceback (click would print ``Aborted!`` and exit 1).
 
     Plugins add commands, so the plugin manager is built the first time a command is looked up
     or listed (a command line, ``--help``) and never for ``--version``, which needs no plugin.
@@ -38,6 +42,9 @@ class OrcapostGroup(click.Group):
         except OrcapostError as error:
             _echo_error(error)
             ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
     def get_command(self, ctx, cmd_name):
         self._add_plugin_commands(ctx)
@@ -110,9 +117,12 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
 
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
+    from orcapost.signals import exit_code_for
+
     reporter = _reporter(pm, loaded, progress, quiet, no_progress)
+    engine = Engine(pm, loaded, reporter=reporter, resume=resume, warn=_warn)
     try:
-        summary = Engine(pm, loaded, reporter=reporter, resume=resume).run()
+        summary = engine.run()
     except OSError as exc:
         # The engine creates the output folder before writing anything: an OSError while
         # that folder does not exist is the folder that could not be made, not a bug.
@@ -124,9 +134,19 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
             + (f" ({exc.filename})" if exc.filename else ""),
             hint="choose another outputs.directory (or --output), one you may write to",
         ) from None
+    own = [error for error in engine.plugin_errors if error.own]
+    for error in own:
+        click.echo(f"error: {error.message()}: the run's outputs are incomplete (the journal "
+                   "keeps every finished file; see plugin_errors in the run report)", err=True)
     if summary.interrupted:
-        return EXIT_INTERRUPTED
+        return exit_code_for(summary.stopped_by)
+    if own:
+        return EXIT_INTERNAL
     return summary.exit_code
+
+
+def _warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
 
 
 def _overrides(threads, output, executor) -> dict:
@@ -335,15 +355,36 @@ def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progre
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="orcapost", obj={})
+    except SystemExit as done:
+        _exit(done.code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: say so briefly, full detail on request
         if os.environ.get("ORCAPOST_DEBUG"):
             raise
         click.echo(f"orcapost: internal error: {type(exc).__name__}: {exc}\n"
                    "  please report it; set ORCAPOST_DEBUG=1 to see the traceback", err=True)
-        sys.exit(EXIT_INTERNAL)
+        _exit(EXIT_INTERNAL)
+
+
+def _exit(code) -> None:
+    """Exit with ``code``. Worker threads still busy (a file that timed out, or files in
+    flight when a run was interrupted: every output is written by now) would keep the process
+    alive until they end, which may be never: then exit without waiting for them."""
+    engine = sys.modules.get("orcapost.engine")  # no engine imported: no worker threads
+    if engine is not None and engine.busy_worker_threads(wait=0.5):
+        if not isinstance(code, int):
+            if code is not None:
+                click.echo(str(code), err=True)
+            code = 0 if code is None else 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: S110 -- a closed stream: nothing left to flush
+                pass
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

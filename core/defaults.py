@@ -10,3 +10,7 @@ DEFAULT_THREAD_POLICY = "fixed"
 DEFAULT_IO_SCHEDULER = "as_listed"
 DEFAULT_OUTPUT_FORMATS = ("csv",)
 CONFIG_VERSION = 2
+#: Seconds one file may take before it fails with stage "timeout" (``engine.file_timeout``).
+#: Generous on purpose: the slowest real files (multi-GB .sim over a network share) take
+#: minutes, so an hour only ever catches a file that hangs; ``null`` in config: no limit.
+DEFAULT_FILE_TIMEOUT = 3600.0

@@ -24,9 +24,11 @@ interruption).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -48,7 +50,9 @@ from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
 from orcapost.errors import OrcapostError
 from orcapost.fingerprints import RunFingerprints
+from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
+from orcapost.lock import RunLock
 from orcapost.monitor import Monitor
 from orcapost.outputs import TableWriter
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
@@ -62,6 +66,7 @@ from orcapost.results import (
     RunSummary,
 )
 from orcapost.run_report import RunReportWriter
+from orcapost.signals import StopSignals
 from orcapost.task import (
     Plan,
     PlanSpec,
@@ -71,6 +76,8 @@ from orcapost.task import (
     run_files,
 )
 
+#: The name every worker thread's name starts with.
+WORKER_THREAD_PREFIX = "orcapost-worker"
 #: Windows cannot wait on more than 61 worker processes (WaitForMultipleObjects limit).
 WINDOWS_PROCESS_LIMIT = 61
 HEARTBEAT_SECONDS = 0.5
@@ -113,7 +120,36 @@ def make_executor(kind: str, workers: int) -> Executor:
             workers = min(workers, WINDOWS_PROCESS_LIMIT)
         return ProcessPoolExecutor(max_workers=workers,
                                    mp_context=multiprocessing.get_context("spawn"))
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orcapost-worker")
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=WORKER_THREAD_PREFIX)
+
+
+def busy_worker_threads(wait: float = 0.0) -> list[threading.Thread]:
+    """Worker threads still running a file after their run ended: a file that timed out (a
+    stuck call no thread can be stopped in) or was in flight when the run was interrupted.
+    Python would wait for them at exit; the command line exits without waiting instead."""
+    deadline = time.monotonic() + wait
+    busy = []
+    for thread in threading.enumerate():
+        if thread.name.startswith(WORKER_THREAD_PREFIX) and thread.is_alive():
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                busy.append(thread)
+    return busy
+
+
+def kill_workers(executor: Executor) -> None:
+    """Kill the worker processes of a process pool (a stuck file's, or after an interruption:
+    Python would otherwise wait for their files at exit). Other executors are left alone."""
+    if not isinstance(executor, ProcessPoolExecutor):
+        return
+    kill = getattr(executor, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        with contextlib.suppress(Exception):
+            kill()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()  # TerminateProcess on Windows
 
 
 def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
@@ -133,6 +169,13 @@ def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
 JOURNAL_PLUGIN = "orcapost.run.journal"
 TABLES_PLUGIN = "orcapost.run.tables"
 REPORT_PLUGIN = "orcapost.run.report"
+#: The listeners whose failure leaves the run's outputs incomplete (exit code 3); the
+#: reporter only shows progress, so its failure is a warning like any plugin's.
+OWN_LISTENERS = frozenset({JOURNAL_PLUGIN, TABLES_PLUGIN, REPORT_PLUGIN})
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -149,7 +192,11 @@ class _Run:
     running: dict[Future, list[FileInfo]] = field(default_factory=dict)
     executor: Executor | None = None
     interrupted: bool = False
+    #: The signal that stopped the run ("SIGINT", "SIGTERM", ...), if one did.
+    stopped_by: str | None = None
+    stop: StopSignals | None = None
     last_beat: float = 0.0
+    summary: RunSummary | None = None
 
 
 class Engine:
@@ -164,6 +211,7 @@ class Engine:
         resume: bool = False,
         executor_factory: Callable[[str, int], Executor] = make_executor,
         monitor_interval: float | None = None,
+        warn: Callable[[str], None] = _warn,
     ) -> None:
         self.pm = pm
         self.loaded = loaded
@@ -179,7 +227,13 @@ class Engine:
         self.resume = resume
         self.executor_factory = executor_factory
         self.monitor_interval = monitor_interval
+        self.warn = warn
+        #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
+        self.file_timeout: float | None = getattr(engine, "file_timeout", None)
         self.monitor: Monitor | None = None
+        #: Plugin hook implementations that raised during the last run
+        #: (:class:`orcapost.hookguard.PluginError`), also in the run report.
+        self.plugin_errors: list = []
         #: The run report of the last run (also written to the output folder).
         self.report: dict | None = None
         #: The tables of the last run (:class:`orcapost.tables.RunTables`).
@@ -193,38 +247,73 @@ class Engine:
         self._pool_of: dict[Future, Executor] = {}
         #: With ``--resume``: by path, the cells a file's task reuses (its other columns run).
         self._reused: dict[str, dict] = {}
+        #: When each running task times out (time.monotonic()), with a file timeout.
+        self._deadlines: dict[Future, float] = {}
+        #: Worker threads given up on in the last run (a file that timed out under threads).
+        self._abandoned = 0
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
         run = self._prepare()
         self._preflight(run)
+        # One run per output folder: the lock is taken before anything is written, and
+        # released however the run ends.
+        lock = RunLock(run.context.output_directory, run.context.config_source)
+        for warning in lock.acquire():
+            self.warn(warning)
+        try:
+            listeners = self._run_locked(run)
+        finally:
+            lock.release()
+        report = listeners.get(REPORT_PLUGIN)
+        self.report = report.report if isinstance(report, RunReportWriter) else None
+        tables = listeners.get(TABLES_PLUGIN)
+        self.tables = tables.tables if isinstance(tables, TableWriter) else None
+        return run.summary
+
+    def _run_locked(self, run: _Run) -> dict[str, object]:
+        """The run once the output folder is its own: listeners registered, every run hook
+        guarded (a plugin that raises fails alone), stop signals caught."""
+        if self.resume:
+            run.previous = Journal(run.context.output_directory).reusable(
+                run.context.files, run.fingerprints,
+                shrink=run.plan.shrink if run.plan.shrinkers else None)
         listeners = self._listeners(run.context, run.fingerprints)
         for name, listener in listeners.items():
             self.pm.register(listener, name=name)
+        guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
+                             progress=lambda: run.context.done)
+        self.plugin_errors = guard.errors
+        report = listeners.get(REPORT_PLUGIN)
+        if isinstance(report, RunReportWriter):
+            report.plugin_errors = guard.errors
         self.pm.run_active = True
         try:
-            try:
-                self.pm.hook.orcapost_run_start(context=run.context)
-                self._replay(run)
-                self._loop(run)
-            finally:
-                summary = self._shutdown(run)
+            with guard, StopSignals() as stop:
+                run.stop = stop
+                try:
+                    self.pm.hook.orcapost_run_start(context=run.context)
+                    self._replay(run)
+                    self._loop(run)
+                finally:
+                    stop.shutting_down()
+                    run.summary = self._shutdown(run)
+                    if isinstance(report, RunReportWriter) and self.pm.get_plugin(REPORT_PLUGIN):
+                        report.rewrite_if_changed(run.context)
         finally:
             self.pm.run_active = False
             for name in listeners:
                 if self.pm.get_plugin(name) is not None:
                     self.pm.unregister(name=name)
-        report = listeners.get(REPORT_PLUGIN)
-        self.report = report.report if isinstance(report, RunReportWriter) else None
-        tables = listeners.get(TABLES_PLUGIN)
-        self.tables = tables.tables if isinstance(tables, TableWriter) else None
-        return summary
+        return listeners
 
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
         self._quarantine.clear()
         self._retried.clear()
         self._pool_of.clear()
+        self._deadlines.clear()
+        self._abandoned = 0
         inputs_dir, output_dir = output_directory_for(self.loaded)
         files = discover(self.model.inputs, inputs_dir)
         if not files:
@@ -255,7 +344,7 @@ class Engine:
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
         here, before anything is written: an earlier run's tables and journal stay as they
-        were. Then the output folder is made and the journal read back for ``--resume``."""
+        were. Then the output folder is made (the lock goes in it)."""
         by_suffix: dict[str, list[FileInfo]] = {}
         for file in run.context.files:
             by_suffix.setdefault(Path(file.path).suffix.lower(), []).append(file)
@@ -266,10 +355,6 @@ class Engine:
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
-        if self.resume:
-            run.previous = Journal(output_dir).reusable(
-                run.context.files, run.fingerprints,
-                shrink=run.plan.shrink if run.plan.shrinkers else None)
 
     def _listeners(self, context: RunContext,
                    fingerprints: RunFingerprints | None = None) -> dict[str, object]:
@@ -306,7 +391,7 @@ class Engine:
         context = run.context
         run.executor = self.executor_factory(context.executor, context.ceiling)
         try:
-            while run.pending or run.running or self._quarantine:
+            while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
                 try:
                     self._submit(context, run.executor, run.spec, run.pending, run.running)
                 except BrokenExecutor:
@@ -316,18 +401,29 @@ class Engine:
                                return_when=FIRST_COMPLETED)
                 for future in done:
                     self._collect(run, future)
+                self._time_out(run)
                 context.in_flight = len(run.running)
                 context.sample = self.monitor.latest if self.monitor else {}
                 self._heartbeat(run)
         except KeyboardInterrupt:
             run.interrupted = True
+            run.stopped_by = (run.stop.requested if run.stop else None) or "SIGINT"
+        if self._stop_asked(run):
+            run.interrupted = True
+            run.stopped_by = run.stop.requested
+        if run.interrupted:
             for future in run.running:
                 future.cancel()
+
+    @staticmethod
+    def _stop_asked(run: _Run) -> bool:
+        return run.stop is not None and run.stop.requested is not None
 
     def _collect(self, run: _Run, future: Future) -> None:
         """A task is done: hand its files' results on, or deal with its worker's death."""
         batch = run.running.pop(future)
         pool = self._pool_of.pop(future, None)
+        self._deadlines.pop(future, None)
         try:
             results = future.result()
         except Exception as exc:  # the worker died (e.g. a process killed)
@@ -348,11 +444,19 @@ class Engine:
             self.pm.hook.orcapost_heartbeat(context=run.context)
 
     def _shutdown(self, run: _Run) -> RunSummary:
-        """Stop the workers, then let the listeners write and show the outputs."""
+        """Stop the workers, then let the listeners write and show the outputs.
+
+        After an interruption nothing waits for the files in flight: worker processes are
+        killed, worker threads are left to end on their own (the command line exits without
+        waiting for them)."""
         if run.executor is not None:
-            run.executor.shutdown(wait=not run.interrupted, cancel_futures=True)
+            if run.interrupted:
+                kill_workers(run.executor)
+            run.executor.shutdown(wait=not run.interrupted and not self._abandoned,
+                                  cancel_futures=True)
         forget_plan(run.spec.key)
         self._pool_of.clear()
+        self._deadlines.clear()
         self.scheduler.close()
         results = run.context.results
         summary = RunSummary(
@@ -364,6 +468,7 @@ class Engine:
             elapsed=run.context.elapsed,
             failures=[f for r in results for f in r.failures],
             interrupted=run.interrupted,
+            stopped_by=run.stopped_by if run.interrupted else None,
         )
         self.pm.hook.orcapost_run_finish(context=run.context, summary=summary)
         if self.monitor is not None:
@@ -455,6 +560,9 @@ class Engine:
             self._submitted_at[str(file.path)] = now
         running[future] = batch
         self._pool_of[future] = executor
+        if self.file_timeout is not None:
+            # A batch of small files has a timeout per file it holds.
+            self._deadlines[future] = time.monotonic() + self.file_timeout * len(batch)
         for file in batch:
             self.pm.hook.orcapost_file_started(context=context, file=file)
 
@@ -477,15 +585,74 @@ class Engine:
             failed.append(result)
         return failed
 
-    def _replace(self, executor: Executor, context: RunContext) -> Executor:
+    def _replace(self, executor: Executor, context: RunContext, reason: str = (
+            "a worker died: new worker pool; its files run again, one at a time")) -> Executor:
         """A broken pool (a worker process died) accepts nothing more: start a new one."""
         executor.shutdown(wait=False, cancel_futures=True)
         context.decisions.append({
             "at": round(context.elapsed, 3), "after_files": context.done,
             "from": context.concurrency, "to": context.concurrency, "policy": "engine",
-            "reason": "a worker died: new worker pool; its files run again, one at a time",
+            "reason": reason,
         })
         return self.executor_factory(context.executor, context.ceiling)
+
+    # -- file timeout -------------------------------------------------------------------------
+    def _time_out(self, run: _Run) -> None:
+        """Tasks past their deadline (``engine.file_timeout``): a lone file fails with stage
+        "timeout"; the files of a batch run again alone (which one hangs is not known). The
+        pool they ran on is replaced: under processes its workers are killed (and the other
+        files in flight on it start again), under threads the stuck thread is abandoned."""
+        if not self._deadlines:
+            return
+        now = time.monotonic()
+        expired = [future for future in run.running
+                   if not future.done() and self._deadlines.get(future, now + 1) <= now]
+        if not expired:
+            return
+        pools = []
+        for future in expired:
+            batch = run.running.pop(future)
+            pool = self._pool_of.pop(future, None)
+            self._deadlines.pop(future, None)
+            future.cancel()
+            if pool is not None and pool not in pools:
+                pools.append(pool)
+            if len(batch) == 1:
+                self._handle(run.context, self._timed_out(batch[0]))
+            else:
+                for file in batch:
+                    self._retried.add(str(file.path))
+                    self._quarantine.append(file)
+        for pool in pools:
+            processes = isinstance(pool, ProcessPoolExecutor)
+            if processes:
+                # Killing the pool's workers fails every task on it: those files did nothing
+                # wrong, so they go back to the front of the queue, not to quarantine.
+                for future, batch in list(run.running.items()):
+                    if self._pool_of.get(future) is pool:
+                        del run.running[future]
+                        self._pool_of.pop(future, None)
+                        self._deadlines.pop(future, None)
+                        run.pending.extendleft(reversed(batch))
+                kill_workers(pool)
+            else:
+                self._abandoned += 1
+            if pool is run.executor:
+                run.executor = self._replace(pool, run.context, (
+                    f"a file took longer than engine.file_timeout ({self.file_timeout:g} s): "
+                    + ("its worker process was killed; new worker pool" if processes else
+                       "its worker thread is abandoned (a thread cannot be stopped); "
+                       "new worker pool")))
+            else:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def _timed_out(self, file: FileInfo) -> FileResult:
+        key = str(file.path)
+        result = FileResult(path=key, size=file.size, status=STATUS_FAILED)
+        result.failures.append(Failure(key, "timeout", (
+            f"took longer than engine.file_timeout ({self.file_timeout:g} s); "
+            "the file was given up")))
+        return result
 
     # -- results ----------------------------------------------------------------------------
     def _handle(self, context: RunContext, result: FileResult, replayed: bool = False) -> None:

@@ -111,6 +111,23 @@ class Journal:
                     last[path] = entry
         return headers, last
 
+    def journaled_paths(self) -> list[str]:
+        """The path of every file entry, in the order they were written (run headers and lines
+        cut short by a crash left out)."""
+        if not self.path.is_file():
+            return []
+        paths = []
+        with open(self.path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                path = (entry.get("result") or {}).get("path") if isinstance(entry, dict) else None
+                if path is not None:
+                    paths.append(path)
+        return paths
+
     def reusable(self, files: list[FileInfo], fingerprints: RunFingerprints,
                  shrink: Callable[[Any], Any] | None = None) -> dict[str, Reuse]:
         """By path, what the journal still holds for these files under ``fingerprints``: the

@@ -140,6 +140,8 @@ class RunSummary:
     outputs: list[Path] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     interrupted: bool = False
+    #: The signal that stopped an interrupted run: "SIGINT" (Ctrl-C), "SIGTERM", "SIGHUP"...
+    stopped_by: str | None = None
 
     @property
     def exit_code(self) -> int:

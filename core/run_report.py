@@ -1,11 +1,13 @@
 """The run report: one JSON file per run describing how it went.
 
 Every run writes ``orcapost-run.json`` into its output folder (atomically, also after an
-interruption, by the :class:`RunReportWriter` run listener, once every other output is written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
+interruption, by the :class:`RunReportWriter` run listener, once every other output is
+written): the settings (policy, scheduler, optimizers, executor, ceiling, machine), every
 concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
-monitor's memory/CPU/disk figures and samples, the failures, and what ``--resume`` reused
+monitor's memory/CPU/disk figures and samples, the failures, what ``--resume`` reused
 (``summary.reused``: files taken whole from the journal, files opened for only their changed
-columns, and cells reused). ``orcapost report`` shows it.
+columns, and cells reused), and the plugins whose run hooks raised (``plugin_errors``, with
+tracebacks). ``orcapost report`` shows it.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def reused_counts(results, replayed: int) -> dict[str, int]:
             "cells": sum(r.reused for r in results)}
 
 
-def build_report(context, summary, monitor, replayed: int = 0) -> dict[str, Any]:
+def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
+                 ) -> dict[str, Any]:
     from orcapost import __version__
 
     rows = file_rows(context.results)
@@ -104,6 +107,7 @@ def build_report(context, summary, monitor, replayed: int = 0) -> dict[str, Any]
             "files": summary.files, "ok": summary.ok, "failed": summary.failed,
             "partial": summary.partial, "bytes": summary.bytes,
             "elapsed": elapsed, "interrupted": summary.interrupted,
+            "stopped_by": getattr(summary, "stopped_by", None),
             "files_per_second": len(context.results) / elapsed if elapsed > 0 else None,
             "bytes_per_second": summary.bytes / elapsed if elapsed > 0 else None,
             "memory_holds": context.memory_holds,
@@ -114,6 +118,7 @@ def build_report(context, summary, monitor, replayed: int = 0) -> dict[str, Any]
         "phases": _phase_stats(rows),
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],
+        "plugin_errors": [error.as_dict() for error in plugin_errors],
         "samples": list(monitor.samples) if monitor is not None else [],
     }
 
@@ -134,6 +139,9 @@ class RunReportWriter:
         self.report: dict[str, Any] | None = None
         #: Files replayed from the journal (``--resume``).
         self.replayed = 0
+        #: The run's plugin errors (:class:`orcapost.hookguard.PluginError`, a live list).
+        self.plugin_errors: list = []
+        self._path: Path | None = None
 
     @hookimpl
     def orcapost_file_done(self, replayed: bool) -> None:
@@ -146,8 +154,20 @@ class RunReportWriter:
         finally:  # also when writing a table failed: the report says what the run did
             if context.monitor is not None:
                 context.monitor.stop()
-            self.report = build_report(context, summary, context.monitor, self.replayed)
-            summary.outputs.append(write_report(context.output_directory, self.report))
+            self.report = build_report(context, summary, context.monitor, self.plugin_errors,
+                                       self.replayed)
+            self._path = write_report(context.output_directory, self.report)
+            summary.outputs.append(self._path)
+
+    def rewrite_if_changed(self, context: RunContext) -> None:
+        """Plugin errors found after the report was written (in ``orcapost_run_summary``) are
+        added to it: the report is written again."""
+        if self.report is None or self._path is None:
+            return
+        errors = [error.as_dict() for error in self.plugin_errors]
+        if errors != self.report.get("plugin_errors"):
+            self.report["plugin_errors"] = errors
+            write_report(context.output_directory, self.report)
 
 
 def read_report(path: Path) -> dict[str, Any]:

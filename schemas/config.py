@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from orcapost.defaults import (
     CONFIG_VERSION,
+    DEFAULT_FILE_TIMEOUT,
     DEFAULT_IO_SCHEDULER,
     DEFAULT_OUTPUT_FORMATS,
     DEFAULT_THREAD_POLICY,
@@ -324,6 +325,11 @@ def build_config_model(registry) -> type[StrictModel]:
         "progress": (Union[Literal["auto"], reporter], Field(  # noqa: UP007
             default="auto",
             description="auto (rich on a terminal, plain lines otherwise), or a reporter.",
+        )),
+        "file_timeout": (float | None, Field(
+            default=DEFAULT_FILE_TIMEOUT, gt=0,
+            description="Seconds a file may take (a batch of small files: this per file); a "
+            "file taking longer fails with stage timeout and the run goes on. null: no limit.",
         )),
     }
     engine_fields["memory_optimizers"] = (
