@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from orcapost.fingerprints import RunFingerprints, file_identity
 from orcapost.markers import hookimpl
+from orcapost.names import JOURNAL_NAME
 from orcapost.results import (
     STATUS_FAILED,
     Failure,
@@ -44,8 +45,6 @@ from orcapost.results import (
     RunContext,
     RunSummary,
 )
-
-JOURNAL_NAME = "orcapost-journal.jsonl"
 
 
 def result_to_dict(result: FileResult) -> dict:

@@ -24,8 +24,8 @@ import uuid
 from pathlib import Path
 
 from orcapost.errors import OrcapostError
+from orcapost.names import LOCK_NAME
 
-LOCK_NAME = "orcapost-run.lock"
 #: A lock file that cannot be read (a run died while writing it) counts as stale after this.
 UNREADABLE_STALE_SECONDS = 30.0
 

@@ -24,12 +24,19 @@ from itertools import product
 from types import SimpleNamespace
 from typing import Any
 
-#: The failures table's name (``orcapost.tables.FAILURES_TABLE``): no group or table may take it.
+# The names orcapost itself writes into ``outputs.directory``, defined here once: the modules
+# that write them import them from here, so the reserved list cannot drift from what is written.
+#: The failures table's name: no group or table may take it.
 FAILURES_TABLE = "failures"
-#: Files orcapost writes into ``outputs.directory`` besides the tables (the run report, the
-#: journal ``--resume`` reads, the lock that keeps two runs apart).
-RESERVED_FILES = ("orcapost-run.json", "orcapost-journal.jsonl", "orcapost.lock")
-#: The staging folder of the table writer (``orcapost.outputs.STAGING_PREFIX``).
+#: The run report (``orcapost.run_report``).
+RUN_REPORT_NAME = "orcapost-run.json"
+#: The journal ``--resume`` reads (``orcapost.journal``).
+JOURNAL_NAME = "orcapost-journal.jsonl"
+#: The lock that keeps two runs apart (``orcapost.lock``).
+LOCK_NAME = "orcapost-run.lock"
+#: Files orcapost writes into ``outputs.directory`` besides the tables.
+RESERVED_FILES = (RUN_REPORT_NAME, JOURNAL_NAME, LOCK_NAME)
+#: The staging folder of the table writer (``orcapost.outputs``).
 STAGING_PREFIX = ".orcapost-staging-"
 #: Device names Windows reserves in every folder, with any suffix (``NUL.csv`` is ``NUL``).
 WINDOWS_DEVICES = frozenset(

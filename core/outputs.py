@@ -23,12 +23,9 @@ from pathlib import Path
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
 from orcapost.markers import hookimpl
-from orcapost.names import file_name_problem
+from orcapost.names import STAGING_PREFIX, file_name_problem
 from orcapost.results import FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
-
-#: The staging folder's name starts with this (hidden: discovery skips dot-names).
-STAGING_PREFIX = ".orcapost-staging-"
 
 
 class TableWriter:

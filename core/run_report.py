@@ -24,9 +24,9 @@ from typing import Any
 
 from orcapost.atomic import atomic_open
 from orcapost.markers import hookimpl
+from orcapost.names import RUN_REPORT_NAME
 from orcapost.results import RunContext, RunSummary
 
-RUN_REPORT_NAME = "orcapost-run.json"
 REPORT_VERSION = 1
 PHASES = ("queued", "open", "extract", "write", "total")
 

@@ -22,15 +22,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from orcapost.names import FAILURES_TABLE
 from orcapost.results import FileResult
 
 LEADING_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state")
 #: The key that marks a result value as an extra table (plain data: it is journaled as JSON).
 TABLE_MARKER = "__orcapost_table__"
 TABLE_LAYOUTS = ("long", "per_file")
-#: The name of the failures table (one row per failure of the run).
-FAILURES_TABLE = "failures"
-
 
 def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> dict[str, Any]:
     """An extra table an extractor returns as one of its values.
