@@ -90,14 +90,17 @@ class Extractor(Component[OptionsT]):
                          ) -> list[tuple[Target, dict[str, str]]]:
         """``(target, {statistic: output name})`` for every target, as :meth:`named_targets`,
         with several outputs per target: the statistic fills ``{statistic}``, or is appended
-        when there is more than one and the label has no placeholder for it. Every name is
-        distinct over all targets and statistics (or this raises ``ResultFileError``)."""
+        when more than one is given (a repeat counts) and the label has no placeholder for it.
+        Every name is distinct over all targets and statistics (or this raises
+        ``ResultFileError``)."""
         from orcapost.errors import ResultFileError
         from orcapost.extraction import namer_for, targets
 
         found = list(targets(file, column))
         wanted = list(dict.fromkeys(statistics))
-        namer = namer_for(column.label, found, ["statistic"] if len(wanted) > 1 else [])
+        # Several statistics as given (a repeat included) name the statistic, as they did before
+        # this helper and as output_names() (orcapost.names.series_names) says they do.
+        namer = namer_for(column.label, found, ["statistic"] if len(statistics) > 1 else [])
         named: list[tuple[Target, dict[str, str]]] = []
         owner: dict[str, str] = {}
         for target in found:

@@ -50,3 +50,14 @@ def test_table_name_fills_the_label_with_the_column_patterns():
     column = types.SimpleNamespace(object="Line*", variable="Effective Tension")
     assert table_name("{object} {variable}", column) == "Line* Effective Tension"
     assert table_name("th", column) == "th"
+
+
+def test_a_repeated_statistic_is_named_as_its_output_names_say(campaign):
+    # statistics: [max, max] named "x max" before the naming moved to Extractor.named_statistics
+    # (and output_names, through series_names, still says so): the repeat must not rename it.
+    from orcapost.plugins.extractors.statistics import StatisticsColumn
+
+    options = dict(label="x", object="Riser", variable="Effective Tension", position="End A",
+                   statistics=["max", "max"])
+    out = extract(StatisticsExtractor, first_archive(campaign), **options)
+    assert list(out) == ["x max"] == StatisticsColumn(**options).output_names()
