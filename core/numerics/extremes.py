@@ -355,9 +355,10 @@ def gpd_mle(excesses: ArrayLike) -> tuple[float, float]:
     i = int(np.argmin(f))
     if i == 0 or i == grid.size - 1 or not np.isfinite(f[i]):
         raise NoMaximumError("GPD likelihood has no interior maximum (shape outside (-1, inf))")
-    if not np.isfinite(f[i + 1]):
-        # The best admissible point borders shapes <= -1: the likelihood keeps rising towards
-        # the end point, the signature of excesses with a hard upper end (Smith 1985).
+    if not np.isfinite(f[i - 1]):
+        # The best admissible point borders shapes <= -1 (they lie below it: xi grows with t):
+        # the likelihood keeps rising towards the end point, the signature of excesses with a
+        # hard upper end (Smith 1985).
         raise NoMaximumError(_BOUNDED_TAIL)
 
     def dobjective(t: float) -> float:

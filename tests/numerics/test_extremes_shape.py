@@ -77,3 +77,16 @@ def test_gumbel_ks_is_scipys(tail):
     law = (stats.gumbel_r if tail == "upper" else stats.gumbel_l)(fit.loc, fit.scale)
     assert ev.goodness_of_fit(fit, x).p_value == pytest.approx(stats.kstest(x, law.cdf).pvalue,
                                                                 rel=1e-9)
+
+
+def test_a_bounded_tail_is_refused_from_the_scan_before_any_refinement(monkeypatch):
+    # Shapes <= -1 lie at small t (xi grows with t): when the best admissible grid point borders
+    # them, the likelihood has no maximum and the refinement must not run on that bracket.
+    def refine(*args, **kwargs):
+        raise AssertionError("refined a bracket that reaches shapes <= -1")
+
+    monkeypatch.setattr(optimize, "brentq", refine)
+    monkeypatch.setattr(optimize, "minimize_scalar", refine)
+    y = stats.genpareto.rvs(-1.5, scale=1.0, size=200, random_state=0)
+    with pytest.raises(ev.NoMaximumError, match="shape <= -1"):
+        ev.gpd_mle(y[y > 0])
