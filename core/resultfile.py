@@ -24,9 +24,10 @@ from orcapost.archive.model import Stage
 from orcapost.errors import ResultFileError
 from orcapost.schemas.vocabulary import Period, Position
 
-#: Sample-time tolerance when a period's bounds are compared with sample times (seconds).
-#: OrcFxAPI's name of a line's arc-length variable (sources export node arc lengths under it).
+#: OrcFxAPI's name of a line's arc-length variable (sources export node arc lengths under it;
+#: OrcaFlex reports it at Touchdown as the touchdown point's arc length).
 ARC_LENGTH_VARIABLE = "Arc Length"
+#: Sample-time tolerance when a period's bounds are compared with sample times (seconds).
 TIME_TOLERANCE = 1e-9
 
 

@@ -59,7 +59,6 @@ from pydantic import Field, ValidationError, model_validator
 SIM_SUFFIX = ".sim"
 #: OrcFxAPI's StatusCode values the plugin treats specially (the real module's numbers).
 LICENSING_ERROR = 25
-#: Variable OrcaFlex reports at Touchdown as the touchdown point's arc length.
 
 UNAVAILABLE_MESSAGE = (
     "reading OrcaFlex .sim files needs OrcaFlex's OrcFxAPI, which cannot be loaded here ({why})"
