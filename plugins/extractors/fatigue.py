@@ -30,7 +30,6 @@ from orcapost.api import (
     extra_table,
     hookimpl,
     series_names,
-    table_name,
     table_title,
 )
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
@@ -181,7 +180,7 @@ class FatigueExtractor(Extractor):
                 if column.with_arc_length and arcs.shape[0] > 1:
                     out[f"{key} arc length"] = float(arcs[node])
         if column.bins is not None:
-            title = f"{table_name(column.label, column)} range histogram"
+            title = table_title(column, "range histogram")
             out[title] = extra_table(title, histogram)
         return guard.report(out)
 

@@ -24,7 +24,6 @@ from orcapost.api import (
     hookimpl,
     namer_for,
     series_names,
-    table_name,
     table_title,
     targets,
 )
@@ -111,7 +110,7 @@ class RangeGraphExtractor(Extractor):
                     for stat in wanted:
                         table[stat].extend(env[stat].tolist())
         if column.envelope_output:
-            title = f"{table_name(column.label, column)} envelope"
+            title = table_title(column, "envelope")
             out[title] = extra_table(title, table)
         return guard.report(out)
 

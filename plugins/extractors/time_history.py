@@ -19,7 +19,6 @@ from orcapost.api import (
     SeriesColumn,
     extra_table,
     hookimpl,
-    table_name,
     table_title,
 )
 from pydantic import Field
@@ -71,11 +70,10 @@ class TimeHistoryExtractor(Extractor):
                 grid, values = resample_series(time, values, column.resample)
             columns.setdefault("time", grid)
             columns[name] = values
-        base = table_name(column.label, column)
-        title = f"{base} time history"
+        title = table_title(column, "time history")
         return guard.report({
             title: extra_table(title, columns, layout=column.layout),
-            f"{base} samples": int(columns["time"].shape[0]),
+            table_title(column, "samples"): int(columns["time"].shape[0]),
         })
 
 
