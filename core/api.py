@@ -7,13 +7,14 @@ here and what each name is for.
 
 Every plugin module imports this one, and ``orcapost --help`` imports every plugin, so importing
 it costs nothing: each name is looked up in the module that defines it the first time it is used
-(PEP 562 ``__getattr__``), so a plugin pays only for what it imports.
+(PEP 562 ``__getattr__``), so a plugin pays only for what it imports. Type checkers read the
+``if TYPE_CHECKING:`` block instead, which imports every name from its module.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 #: Public name -> the module that defines it (the name is the same there, except where noted).
 _SOURCES: dict[str, str] = {
@@ -118,6 +119,94 @@ _SOURCES: dict[str, str] = {
 }
 
 __all__ = sorted(_SOURCES)
+
+if TYPE_CHECKING:
+    # What a type checker sees: the real names, so `from orcapost.api import X` type-checks.
+    # At run time the block is skipped and __getattr__ looks each name up on first use;
+    # tests/test_plugin_api.py keeps the block equal to _SOURCES.
+    from orcapost import __version__ as __version__
+    from orcapost.archive.model import Stage as Stage
+    from orcapost.atomic import atomic_path as atomic_path
+    from orcapost.campaign import float_values as float_values
+    from orcapost.cli import run_config as run_config
+    from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
+    from orcapost.components import Component as Component
+    from orcapost.components import Decision as Decision
+    from orcapost.components import Extractor as Extractor
+    from orcapost.components import IOScheduler as IOScheduler
+    from orcapost.components import MemoryOptimizer as MemoryOptimizer
+    from orcapost.components import Reduction as Reduction
+    from orcapost.components import Reporter as Reporter
+    from orcapost.components import Sink as Sink
+    from orcapost.components import Source as Source
+    from orcapost.components import TableLayout as TableLayout
+    from orcapost.components import ThreadPolicy as ThreadPolicy
+    from orcapost.components import as_decision as as_decision
+    from orcapost.config import ConfigError as ConfigError
+    from orcapost.config import LoadedConfig as LoadedConfig
+    from orcapost.config import load_config as load_config
+    from orcapost.config import read_yaml as read_yaml
+    from orcapost.config import validate_data as validate_data
+    from orcapost.defaults import CONFIG_VERSION as CONFIG_VERSION
+    from orcapost.defaults import DEFAULT_THREADS as DEFAULT_THREADS
+    from orcapost.discovery import discover as discover
+    from orcapost.engine import Engine as Engine
+    from orcapost.errors import OrcapostError as OrcapostError
+    from orcapost.errors import PluginError as PluginError
+    from orcapost.errors import ResultFileError as ResultFileError
+    from orcapost.extraction import Namer as Namer
+    from orcapost.extraction import Target as Target
+    from orcapost.extraction import namer_for as namer_for
+    from orcapost.extraction import table_name as table_name
+    from orcapost.extraction import targets as targets
+    from orcapost.finite import SampleGuard as SampleGuard
+    from orcapost.finite import all_finite as all_finite
+    from orcapost.markers import hookimpl as hookimpl
+    from orcapost.monitor import available_memory as available_memory
+    from orcapost.monitor import process_rss as process_rss
+    from orcapost.names import is_pattern as is_pattern
+    from orcapost.names import series_names as series_names
+    from orcapost.names import table_title as table_title
+    from orcapost.plugins.reporters._figures import human_bytes as human_bytes
+    from orcapost.resultfile import ARC_LENGTH_VARIABLE as ARC_LENGTH_VARIABLE
+    from orcapost.resultfile import TIME_TOLERANCE as TIME_TOLERANCE
+    from orcapost.resultfile import Catalogue as Catalogue
+    from orcapost.resultfile import ObjectInfo as ObjectInfo
+    from orcapost.resultfile import ResultFile as ResultFile
+    from orcapost.resultfile import Series as Series
+    from orcapost.resultfile import VariableInfo as VariableInfo
+    from orcapost.resultfile import latest_wave as latest_wave
+    from orcapost.resultfile import sample_interval as sample_interval
+    from orcapost.resultfile import specified_bounds as specified_bounds
+    from orcapost.results import STATUS_FAILED as STATUS_FAILED
+    from orcapost.results import STATUS_OK as STATUS_OK
+    from orcapost.results import STATUS_PARTIAL as STATUS_PARTIAL
+    from orcapost.results import STATUS_UNFINISHED as STATUS_UNFINISHED
+    from orcapost.results import Failure as Failure
+    from orcapost.results import FileInfo as FileInfo
+    from orcapost.results import FileResult as FileResult
+    from orcapost.results import RunContext as RunContext
+    from orcapost.results import RunSummary as RunSummary
+    from orcapost.results import plain as plain
+    from orcapost.run_report import read_report as read_report
+    from orcapost.schemas.base import StrictModel as StrictModel
+    from orcapost.schemas.config import ColumnOptions as ColumnOptions
+    from orcapost.schemas.config import InputsConfig as InputsConfig
+    from orcapost.schemas.config import ReductionOptions as ReductionOptions
+    from orcapost.schemas.config import SampledColumn as SampledColumn
+    from orcapost.schemas.config import SeriesColumn as SeriesColumn
+    from orcapost.schemas.config import Size as Size
+    from orcapost.schemas.vocabulary import WHOLE_SIMULATION as WHOLE_SIMULATION
+    from orcapost.schemas.vocabulary import DataItem as DataItem
+    from orcapost.schemas.vocabulary import Period as Period
+    from orcapost.schemas.vocabulary import PeriodField as PeriodField
+    from orcapost.schemas.vocabulary import Position as Position
+    from orcapost.schemas.vocabulary import PositionField as PositionField
+    from orcapost.tables import FAILURES_TABLE as FAILURES_TABLE
+    from orcapost.tables import RunTables as RunTables
+    from orcapost.tables import column_array as column_array
+    from orcapost.tables import extra_table as extra_table
+    from orcapost.tables import is_extra_table as is_extra_table
 
 
 def __getattr__(name: str) -> Any:

@@ -183,3 +183,16 @@ def test_named_targets_refuses_a_label_that_gives_two_targets_one_name(tmp_path)
         {"label": "{object}: {variable}", "object": "A*", "variable": "*"})
     with ArchiveResultFile(path) as file:
         assert Probe(distinct).extract(file, distinct) == {"A: B C": 1.0, "A B: C": 1.0}
+
+
+def test_type_checkers_see_every_api_name_from_the_module_that_defines_it():
+    # core/api.py is lazy (PEP 562), so its names are Any to a type checker but for the
+    # `if TYPE_CHECKING:` block of real imports: the block must name exactly what _SOURCES does.
+    import orcapost.api as api
+
+    tree = ast.parse((REPO / "core" / "api.py").read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If)
+                 and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+    seen = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+            for alias in node.names if alias.asname == alias.name}
+    assert seen == api._SOURCES
