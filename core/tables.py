@@ -77,6 +77,7 @@ class RunTables:
 
     def _reset(self) -> None:
         self._sorted: list[FileResult] | None = None
+        self._group_names: list[str] | None = None
         self._extras: dict[str, tuple[str, str, FileResult | None]] | None = None
         self._campaign_tables: dict[str, pa.Table] | None = None
         self._groups: dict[str, tuple[pa.Table, dict[str, str]]] = {}
@@ -95,16 +96,20 @@ class RunTables:
         self._reset()
 
     def _result_groups(self) -> list[str]:
-        names = list(self.group_order)
-        for result in self.results:
-            for name in result.values:
-                if name not in names:
-                    names.append(name)
-        return names
+        """The result groups: the config's, then any other a result holds; worked out once
+        (every caller reads it, none may change it)."""
+        if self._group_names is None:
+            names = list(self.group_order)
+            for result in self.results:
+                for name in result.values:
+                    if name not in names:
+                        names.append(name)
+            self._group_names = names
+        return self._group_names
 
     def groups(self) -> list[str]:
         """Every table name: result groups, then extra tables, then campaign tables."""
-        names = self._result_groups()
+        names = list(self._result_groups())
         names.extend(name for name in self._extra_tables() if name not in names)
         names.extend(name for name in self.campaign_tables() if name not in names)
         return names
@@ -125,10 +130,11 @@ class RunTables:
                     "table's name) and run again with --resume")
             owners.setdefault(name, (what, key))
 
-        for group in self._result_groups():
+        groups = self._result_groups()
+        for group in groups:
             claim(group, f"result group {group!r}")
         for result in self._ordered():
-            for group in self._result_groups():
+            for group in groups:
                 for key, value in result.values.get(group, {}).items():
                     if is_extra_table(value) and value["layout"] != "per_file":
                         claim(f"{group}_{safe_name(value[TABLE_MARKER])}",
