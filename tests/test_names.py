@@ -293,6 +293,15 @@ def test_output_path_refuses_a_link_out_of_the_folder(tmp_path):
     assert output_path(directory, "h", ".csv") == directory / "h.csv"
 
 
+def test_output_path_refuses_orcapost_s_own_files(tmp_path):
+    # The same rule as validate's (names.reserved_problem): a sink writing .json files must
+    # not replace the run report, whatever the case, even with a name only the run knows.
+    for name, suffix in (("orcapost-run", ".json"), ("Orcapost-Journal", ".jsonl"),
+                         (f"{STAGING_PREFIX}x", ".csv")):
+        with pytest.raises(OrcapostError, match="orcapost"):
+            output_path(tmp_path, name, suffix)
+
+
 def _context(tmp_path, names=("g",)):
     config = SimpleNamespace(outputs=SimpleNamespace(naming="{group}"),
                              results={n: None for n in names})
