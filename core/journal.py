@@ -200,10 +200,8 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
     data = dict(entry["result"])
-    if data.get("status") == STATUS_FAILED or data.get("size") != file.size:
-        return None
     identity = entry.get("identity")
-    if identity is None or identity != file_identity(file.path):
+    if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
         return None
     suffix = Path(file.path).suffix.lower()
     if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
@@ -226,7 +224,8 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
                 complete = False
                 continue
             cells.setdefault(group, {})[index] = group_cells[i]
-    if not cells:
+    # Last, as it reads the file: only a file with cells to reuse is compared.
+    if not cells or identity != file_identity(file.path):
         return None
     if not complete:
         return Reuse(result=None, cells=cells)
