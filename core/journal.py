@@ -28,7 +28,7 @@ import dataclasses
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,24 +90,29 @@ class Journal:
         self._run: str | None = None
         self._columns: dict[str, list[str]] = {}
 
-    def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
-        """Run headers by id, and the last entry of each of ``paths``."""
-        headers: dict[str, dict] = {}
-        last: dict[str, dict] = {}
+    def _lines(self) -> Iterator[dict]:
+        """Every line of the journal that is a JSON object, in the order written (a line cut
+        short by a crash left out)."""
         with open(self.path, encoding="utf-8") as handle:
             for line in handle:
                 try:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a crash
-                if not isinstance(entry, dict):
-                    continue
-                if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
-                    headers[entry["run"]] = entry
-                    continue
-                path = (entry.get("result") or {}).get("path")
-                if path in paths:
-                    last[path] = entry
+                if isinstance(entry, dict):
+                    yield entry
+
+    def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Run headers by id, and the last entry of each of ``paths``."""
+        headers: dict[str, dict] = {}
+        last: dict[str, dict] = {}
+        for entry in self._lines():
+            if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
+                headers[entry["run"]] = entry
+                continue
+            path = (entry.get("result") or {}).get("path")
+            if path in paths:
+                last[path] = entry
         return headers, last
 
     def journaled_paths(self) -> list[str]:
@@ -115,17 +120,8 @@ class Journal:
         cut short by a crash left out)."""
         if not self.path.is_file():
             return []
-        paths = []
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                path = (entry.get("result") or {}).get("path") if isinstance(entry, dict) else None
-                if path is not None:
-                    paths.append(path)
-        return paths
+        paths = ((entry.get("result") or {}).get("path") for entry in self._lines())
+        return [path for path in paths if path is not None]
 
     def reusable(self, files: list[FileInfo], fingerprints: RunFingerprints,
                  shrink: Callable[[Any], Any] | None = None) -> dict[str, Reuse]:
