@@ -165,7 +165,7 @@ def config_name_issues(model: Any, config_stem: str = "config") -> list[tuple[tu
 
 
 def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
-    from orcapost.tables import safe_name
+    from orcapost.tables import extra_table_name
 
     groups = model.results
     campaign = list(getattr(model, "campaign", None) or [])
@@ -194,7 +194,7 @@ def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
                         f"({other.label!r}) of group {group!r}: one value would replace the "
                         "other; give the columns distinct labels")
             for title in dict.fromkeys(_names(column, "extra_table_names")):
-                table = f"{group}_{safe_name(title)}"
+                table = extra_table_name(group, title)
                 what = f"the extra table {title!r} of column {index} ({column.label!r})"
                 if table in extras:
                     yield where, f"{what} is written as {table!r}, as {extras[table][1]} is"

@@ -55,6 +55,12 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._+-]+", "_", text).strip("._") or "table"
 
 
+def extra_table_name(group: str, title: str) -> str:
+    """The table name of the extra table ``title`` of ``group`` (``<group>_<title>``; a
+    ``per_file`` table adds ``_<file stem>``): what validate checks and what is written."""
+    return f"{group}_{safe_name(title)}"
+
+
 class RunTables:
     """The tables of one run, each built once: a table per result group, the extra tables, the
     campaign tables and the failures table, and each layout's version of them.
@@ -137,7 +143,7 @@ class RunTables:
             for group in groups:
                 for key, value in result.values.get(group, {}).items():
                     if is_extra_table(value) and value["layout"] != "per_file":
-                        claim(f"{group}_{safe_name(value[TABLE_MARKER])}",
+                        claim(extra_table_name(group, value[TABLE_MARKER]),
                               f"the extra table {key!r} of group {group!r}", (group, key))
         for name, (group, key, result) in self._extra_tables().items():
             if result is not None:
@@ -187,7 +193,7 @@ class RunTables:
                 for key, value in result.values.get(group, {}).items():
                     if not is_extra_table(value):
                         continue
-                    base = f"{group}_{safe_name(value[TABLE_MARKER])}"
+                    base = extra_table_name(group, value[TABLE_MARKER])
                     if value["layout"] == "per_file":
                         name, n = f"{base}_{safe_name(Path(result.path).stem)}", 2
                         while name in found:  # same file name in two folders: keep both
