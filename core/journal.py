@@ -163,6 +163,7 @@ class Journal:
         data = result_to_dict(result)
         values = data.pop("values")
         outputs = data.pop("outputs")
+        identity = data.pop("identity")  # once, beside the result
         cells: dict[str, list[dict[str, Any]]] = {}
         other: dict[str, dict[str, Any]] = {}
         for group, group_values in values.items():
@@ -176,7 +177,7 @@ class Journal:
             rest = {k: v for k, v in group_values.items() if k not in attributed}
             if rest:
                 other[group] = rest
-        entry = {"run": self._run, "identity": result.identity, "result": data, "cells": cells}
+        entry = {"run": self._run, "identity": identity, "result": data, "cells": cells}
         if other:
             entry["other"] = other
         self._handle.write(json.dumps(entry, default=_json_value) + "\n")
