@@ -28,7 +28,7 @@ import dataclasses
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,24 +90,29 @@ class Journal:
         self._run: str | None = None
         self._columns: dict[str, list[str]] = {}
 
-    def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
-        """Run headers by id, and the last entry of each of ``paths``."""
-        headers: dict[str, dict] = {}
-        last: dict[str, dict] = {}
+    def _lines(self) -> Iterator[dict]:
+        """Every line of the journal that is a JSON object, in the order written (a line cut
+        short by a crash left out)."""
         with open(self.path, encoding="utf-8") as handle:
             for line in handle:
                 try:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a crash
-                if not isinstance(entry, dict):
-                    continue
-                if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
-                    headers[entry["run"]] = entry
-                    continue
-                path = (entry.get("result") or {}).get("path")
-                if path in paths:
-                    last[path] = entry
+                if isinstance(entry, dict):
+                    yield entry
+
+    def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Run headers by id, and the last entry of each of ``paths``."""
+        headers: dict[str, dict] = {}
+        last: dict[str, dict] = {}
+        for entry in self._lines():
+            if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
+                headers[entry["run"]] = entry
+                continue
+            path = (entry.get("result") or {}).get("path")
+            if path in paths:
+                last[path] = entry
         return headers, last
 
     def journaled_paths(self) -> list[str]:
@@ -115,17 +120,8 @@ class Journal:
         cut short by a crash left out)."""
         if not self.path.is_file():
             return []
-        paths = []
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                path = (entry.get("result") or {}).get("path") if isinstance(entry, dict) else None
-                if path is not None:
-                    paths.append(path)
-        return paths
+        paths = ((entry.get("result") or {}).get("path") for entry in self._lines())
+        return [path for path in paths if path is not None]
 
     def reusable(self, files: list[FileInfo], fingerprints: RunFingerprints,
                  shrink: Callable[[Any], Any] | None = None) -> dict[str, Reuse]:
@@ -167,6 +163,7 @@ class Journal:
         data = result_to_dict(result)
         values = data.pop("values")
         outputs = data.pop("outputs")
+        identity = data.pop("identity")  # once, beside the result
         cells: dict[str, list[dict[str, Any]]] = {}
         other: dict[str, dict[str, Any]] = {}
         for group, group_values in values.items():
@@ -180,7 +177,7 @@ class Journal:
             rest = {k: v for k, v in group_values.items() if k not in attributed}
             if rest:
                 other[group] = rest
-        entry = {"run": self._run, "identity": result.identity, "result": data, "cells": cells}
+        entry = {"run": self._run, "identity": identity, "result": data, "cells": cells}
         if other:
             entry["other"] = other
         self._handle.write(json.dumps(entry, default=_json_value) + "\n")
@@ -200,10 +197,8 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
     data = dict(entry["result"])
-    if data.get("status") == STATUS_FAILED or data.get("size") != file.size:
-        return None
     identity = entry.get("identity")
-    if identity is None or identity != file_identity(file.path):
+    if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
         return None
     suffix = Path(file.path).suffix.lower()
     if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
@@ -226,7 +221,8 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
                 complete = False
                 continue
             cells.setdefault(group, {})[index] = group_cells[i]
-    if not cells:
+    # Last, as it reads the file: only a file with cells to reuse is compared.
+    if not cells or identity != file_identity(file.path):
         return None
     if not complete:
         return Reuse(result=None, cells=cells)

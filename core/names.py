@@ -36,6 +36,7 @@ JOURNAL_NAME = "orcapost-journal.jsonl"
 LOCK_NAME = "orcapost-run.lock"
 #: Files orcapost writes into ``outputs.directory`` besides the tables.
 RESERVED_FILES = (RUN_REPORT_NAME, JOURNAL_NAME, LOCK_NAME)
+_RESERVED_FOLDED = frozenset(name.casefold() for name in RESERVED_FILES)
 #: The staging folder of the table writer (``orcapost.outputs``).
 STAGING_PREFIX = ".orcapost-staging-"
 #: Device names Windows reserves in every folder, with any suffix (``NUL.csv`` is ``NUL``).
@@ -72,12 +73,20 @@ def file_name_problem(name: str) -> str | None:
 
 
 def reserved_problem(file_name: str) -> str | None:
-    """Why the file ``file_name`` (with its suffix) is orcapost's own, or None."""
-    if file_name in RESERVED_FILES:
+    """Why the file ``file_name`` (with its suffix) is orcapost's own, or None. Case is
+    ignored, as Windows and macOS file systems ignore it."""
+    folded = _case_folded(file_name)
+    if folded in _RESERVED_FOLDED:
         return "is a file orcapost writes itself (the run report, journal or lock)"
-    if file_name.startswith(STAGING_PREFIX):
+    if folded.startswith(_case_folded(STAGING_PREFIX)):
         return f"starts with {STAGING_PREFIX!r}, the prefix of orcapost's staging folders"
     return None
+
+
+def is_failures_stem(stem: str) -> bool:
+    """Whether a file stem is the failures table's, where case is ignored (``Failures.csv`` is
+    ``failures.csv`` on Windows): the table writer refuses it then (:mod:`orcapost.outputs`)."""
+    return _case_folded(stem) == FAILURES_TABLE
 
 
 def table_name_problem(name: str) -> str | None:
@@ -85,7 +94,7 @@ def table_name_problem(name: str) -> str | None:
     problem = file_name_problem(name)
     if problem is not None:
         return problem
-    if name == FAILURES_TABLE:
+    if is_failures_stem(name):
         return "is the failures table's name"
     return reserved_problem(name)
 
@@ -156,7 +165,7 @@ def config_name_issues(model: Any, config_stem: str = "config") -> list[tuple[tu
 
 
 def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
-    from orcapost.tables import safe_name
+    from orcapost.tables import extra_table_name
 
     groups = model.results
     campaign = list(getattr(model, "campaign", None) or [])
@@ -185,7 +194,7 @@ def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
                         f"({other.label!r}) of group {group!r}: one value would replace the "
                         "other; give the columns distinct labels")
             for title in dict.fromkeys(_names(column, "extra_table_names")):
-                table = f"{group}_{safe_name(title)}"
+                table = extra_table_name(group, title)
                 what = f"the extra table {title!r} of column {index} ({column.label!r})"
                 if table in extras:
                     yield where, f"{what} is written as {table!r}, as {extras[table][1]} is"
@@ -237,7 +246,7 @@ def _file_issues(model: Any, config_stem: str, tables: list[str]) -> Iterator[tu
             naming = ("outputs", "naming") if getattr(layout, "name", "") == "plain" else where
             file_name = f"{stem}{sink.suffix}"
             problem = file_name_problem(file_name) or reserved_problem(file_name)
-            if problem is None and stem == FAILURES_TABLE:
+            if problem is None and is_failures_stem(stem):
                 problem = f"is {file_name!r}, the failures table's file"
             if problem is not None:
                 yield naming, (f"sink {sink_name!r} would write table {table!r} as "

@@ -23,7 +23,7 @@ from pathlib import Path
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
 from orcapost.markers import hookimpl
-from orcapost.names import STAGING_PREFIX, file_name_problem
+from orcapost.names import STAGING_PREFIX, file_name_problem, reserved_problem
 from orcapost.results import FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
@@ -57,10 +57,12 @@ def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
     """The path of the output file ``name`` + ``suffix`` in ``directory``: the one place output
     paths are made. Refuses (:class:`~orcapost.errors.OrcapostError`) a name that is no plain
     file name (a folder, ``..``, an absolute or drive path, a reserved Windows name:
-    :func:`orcapost.names.file_name_problem`) and a path that resolves outside ``directory``
-    (through a link)."""
+    :func:`orcapost.names.file_name_problem`), one of orcapost's own files
+    (:func:`orcapost.names.reserved_problem`: validate's rule, for names only the run knows)
+    and a path that resolves outside ``directory`` (through a link)."""
     file_name = f"{name}{suffix}"
-    problem = file_name_problem(name) or file_name_problem(file_name)
+    problem = (file_name_problem(name) or file_name_problem(file_name)
+               or reserved_problem(file_name))
     if problem is not None:
         raise OrcapostError(f"output file name {file_name!r} {problem}; nothing is written "
                             "outside the output folder")

@@ -55,6 +55,12 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._+-]+", "_", text).strip("._") or "table"
 
 
+def extra_table_name(group: str, title: str) -> str:
+    """The table name of the extra table ``title`` of ``group`` (``<group>_<title>``; a
+    ``per_file`` table adds ``_<file stem>``): what validate checks and what is written."""
+    return f"{group}_{safe_name(title)}"
+
+
 class RunTables:
     """The tables of one run, each built once: a table per result group, the extra tables, the
     campaign tables and the failures table, and each layout's version of them.
@@ -77,6 +83,7 @@ class RunTables:
 
     def _reset(self) -> None:
         self._sorted: list[FileResult] | None = None
+        self._group_names: list[str] | None = None
         self._extras: dict[str, tuple[str, str, FileResult | None]] | None = None
         self._campaign_tables: dict[str, pa.Table] | None = None
         self._groups: dict[str, tuple[pa.Table, dict[str, str]]] = {}
@@ -95,16 +102,20 @@ class RunTables:
         self._reset()
 
     def _result_groups(self) -> list[str]:
-        names = list(self.group_order)
-        for result in self.results:
-            for name in result.values:
-                if name not in names:
-                    names.append(name)
-        return names
+        """The result groups: the config's, then any other a result holds; worked out once
+        (every caller reads it, none may change it)."""
+        if self._group_names is None:
+            names = list(self.group_order)
+            for result in self.results:
+                for name in result.values:
+                    if name not in names:
+                        names.append(name)
+            self._group_names = names
+        return self._group_names
 
     def groups(self) -> list[str]:
         """Every table name: result groups, then extra tables, then campaign tables."""
-        names = self._result_groups()
+        names = list(self._result_groups())
         names.extend(name for name in self._extra_tables() if name not in names)
         names.extend(name for name in self.campaign_tables() if name not in names)
         return names
@@ -125,13 +136,14 @@ class RunTables:
                     "table's name) and run again with --resume")
             owners.setdefault(name, (what, key))
 
-        for group in self._result_groups():
+        groups = self._result_groups()
+        for group in groups:
             claim(group, f"result group {group!r}")
         for result in self._ordered():
-            for group in self._result_groups():
+            for group in groups:
                 for key, value in result.values.get(group, {}).items():
                     if is_extra_table(value) and value["layout"] != "per_file":
-                        claim(f"{group}_{safe_name(value[TABLE_MARKER])}",
+                        claim(extra_table_name(group, value[TABLE_MARKER]),
                               f"the extra table {key!r} of group {group!r}", (group, key))
         for name, (group, key, result) in self._extra_tables().items():
             if result is not None:
@@ -181,7 +193,7 @@ class RunTables:
                 for key, value in result.values.get(group, {}).items():
                     if not is_extra_table(value):
                         continue
-                    base = f"{group}_{safe_name(value[TABLE_MARKER])}"
+                    base = extra_table_name(group, value[TABLE_MARKER])
                     if value["layout"] == "per_file":
                         name, n = f"{base}_{safe_name(Path(result.path).stem)}", 2
                         while name in found:  # same file name in two folders: keep both

@@ -136,3 +136,16 @@ def test_numpy_scalars_become_python_values_and_text_up_to_the_cap_is_kept(chaos
                            "d": "x" * MAX_TEXT_BYTES}, column, "here")
     assert out == {"a": 2.0, "b": True, "c": "é" * 100, "d": "x" * MAX_TEXT_BYTES}
     assert type(out["a"]) is float and type(out["b"]) is bool
+
+
+def test_an_extra_table_s_numpy_cells_become_python_values_and_objects_are_named(chaos):
+    from orcapost.task import BadOutput, checked_outputs
+
+    column = ChaosColumn(label="x")
+    table = {TABLE_MARKER: "t", "layout": "long",
+             "columns": {"a": [1.0, None, "s", True], "b": [np.float32(1.5), 2, np.int64(3), 4]}}
+    cells = checked_outputs({"t": table}, column, "here")["t"]["columns"]
+    assert cells["b"] == [1.5, 2, 3, 4] and [type(v) for v in cells["b"]] == [float, int, int, int]
+    table["columns"]["a"][2] = object()
+    with pytest.raises(BadOutput, match="column 'a' row 2 is a object"):
+        checked_outputs({"t": table}, column, "here")

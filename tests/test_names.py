@@ -125,6 +125,12 @@ BAD_CONFIGS = {
         {}, "results.g.columns.1.label", "'Heave samples'"),
     "a group named failures": ({"failures": {"columns": [_stat("x")]}}, {}, "results.failures",
                                "failures table"),
+    # One file on Windows and macOS: refused before the run, not after it, by write_tables.
+    "a group named Failures": ({"Failures": {"columns": [_stat("x")]}}, {}, "results.Failures",
+                               "failures table"),
+    "naming that makes Failures": ({"ures": {"columns": [_stat("x")]}},
+                                   {"outputs": {"naming": "Fail{group}"}}, "outputs.naming",
+                                   "failures table"),
     "a group named like the run report": (
         {"orcapost-run.json": {"columns": [_stat("x")]}}, {}, "results.orcapost-run.json",
         "writes itself"),
@@ -285,6 +291,15 @@ def test_output_path_refuses_a_link_out_of_the_folder(tmp_path):
     with pytest.raises(OrcapostError, match="outside the output folder"):
         output_path(directory, "g", ".csv")
     assert output_path(directory, "h", ".csv") == directory / "h.csv"
+
+
+def test_output_path_refuses_orcapost_s_own_files(tmp_path):
+    # The same rule as validate's (names.reserved_problem): a sink writing .json files must
+    # not replace the run report, whatever the case, even with a name only the run knows.
+    for name, suffix in (("orcapost-run", ".json"), ("Orcapost-Journal", ".jsonl"),
+                         (f"{STAGING_PREFIX}x", ".csv")):
+        with pytest.raises(OrcapostError, match="orcapost"):
+            output_path(tmp_path, name, suffix)
 
 
 def _context(tmp_path, names=("g",)):

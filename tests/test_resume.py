@@ -261,7 +261,7 @@ def test_the_journal_stores_each_output_name_once(pm, campaign, tmp_path):
     header, entry = (json.loads(line) for line in
                      (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()[:2])
     assert len(header["columns"]["vessel"]) == 3 and header["labels"]["vessel"][2] == "heave MPM"
-    assert "values" not in entry["result"] and "outputs" not in entry["result"]
+    assert not {"values", "outputs", "identity"} & set(entry["result"])
     assert [sorted(cells) for cells in entry["cells"]["vessel"]][0] == [
         "heave abs_max", "heave max", "heave min", "heave rms"]
     assert entry["identity"] == file_identity(entry["result"]["path"])
@@ -277,3 +277,21 @@ def test_partial_reuse_with_worker_processes(pm, campaign, tmp_path):
     engine = _run(pm, changed, tmp_path, resume=True)
     assert engine.report["summary"]["reused"]["partial_files"] == FILES
     assert _tables(out) == _fresh(pm, {**changed, "engine": {}}, tmp_path)
+
+
+def test_a_file_with_nothing_to_reuse_is_not_read_to_compare_it(pm, campaign, tmp_path,
+                                                                monkeypatch):
+    # Every column's fingerprint changed: the journal gives nothing, so the coordinator must
+    # not read each file's first and last 64 KB to compare its identity (its task reads them).
+    import orcapost.journal
+
+    config = _config(campaign, tmp_path / "out")
+    _run(pm, config, tmp_path)
+    read = []
+    monkeypatch.setattr(orcapost.journal, "file_identity",
+                        lambda path: read.append(path) or file_identity(path))
+    shrunk = {**config, "engine": {"memory_optimizers": ["single_precision"]}}
+    engine = _run(pm, shrunk, tmp_path, resume=True)
+    assert engine.report["summary"]["reused"]["cells"] == 0 and read == []
+    _run(pm, shrunk, tmp_path, resume=True)  # unchanged: each file compared once
+    assert len(read) == FILES
