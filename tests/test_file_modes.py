@@ -8,7 +8,7 @@ import stat
 import sys
 
 import pytest
-from helpers import statistics_config
+from helpers import LEGACY_CONFIG, statistics_config
 from orcapost.atomic import atomic_open, atomic_path
 from orcapost.cli import cli
 
@@ -62,32 +62,10 @@ def test_a_run_writes_tables_and_report_readable_by_the_group(run_cli, campaign,
     assert {p.name: _mode(p) for p in written} == {p.name: 0o666 & ~umask for p in written}
 
 
-LEGACY = """\
-orcaflex:
-  postprocess:
-    summary:
-      flag: True
-summary_settings:
-  groups:
-    - Label: moorings
-      Columns:
-        - Command: TimeHistory
-          ObjectName: Line1
-          Variable: Effective Tension
-          objectExtra: [End B]
-          Statistic_Type: Max
-          Label: L1
-file_management:
-  input_directory: sims
-  filename:
-    extension: [sim]
-"""
-
-
 def test_migrate_in_place_keeps_the_config_mode(pm, run_cli, tmp_path, umask):
     pm.hook.orcapost_register_commands(cli=cli)
     path = tmp_path / "job.yml"
-    path.write_text(LEGACY, encoding="utf-8")
+    path.write_text(LEGACY_CONFIG, encoding="utf-8")
     path.chmod(0o664)
     result = run_cli("migrate", path, "--in-place")
     assert result.exit_code == 0, result.output
