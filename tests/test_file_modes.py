@@ -72,3 +72,15 @@ def test_migrate_in_place_keeps_the_config_mode(pm, run_cli, tmp_path, umask):
     assert "rewritten in place" in result.output
     assert "version: 2" in path.read_text(encoding="utf-8")
     assert _mode(path) == 0o664
+
+
+def test_a_run_replacing_its_tables_keeps_their_modes(run_cli, campaign, tmp_path, write_config,
+                                                      umask):
+    out = tmp_path / "out"
+    config = write_config(statistics_config(campaign, out))
+    assert run_cli("run", config, "--quiet").exit_code == 0
+    (out / "lines.csv").chmod(0o640)
+    (out / "vessel.parquet").chmod(0o604)
+    assert run_cli("run", config, "--quiet").exit_code == 0
+    assert _mode(out / "lines.csv") == 0o640 and _mode(out / "vessel.parquet") == 0o604
+    assert _mode(out / "vessel.csv") == 0o666 & ~umask
