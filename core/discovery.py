@@ -57,10 +57,6 @@ def _may_hold(matchers: list, parts: tuple[str, ...]) -> bool:
     return len(matchers) > len(parts)
 
 
-def _matches_any(name: str, patterns: list[str]) -> bool:
-    return any(_component(pattern)(name) for pattern in patterns)
-
-
 def _unreadable(path: Path, mode: int | None) -> str | None:
     """Why ``path`` (lstat mode ``mode``) cannot be read as a result file, or None."""
     if mode is None:
@@ -142,6 +138,9 @@ def discover(inputs, directory: Path) -> list[FileInfo]:
     matchers = [_compile(pattern) for pattern in inputs.patterns]
     if inputs.recursive:
         matchers = [m if m[:1] == ["**"] else ["**", *m] for m in matchers]
+    include = [_component(pattern) for pattern in inputs.include]  # once, not once per file
+    exclude = [_component(pattern) for pattern in inputs.exclude]
+
     # Only folders some pattern can reach into are listed (and reported when they cannot be).
     def descend(parts: tuple[str, ...]) -> bool:
         return any(_may_hold(m, parts) for m in matchers)
@@ -161,9 +160,9 @@ def discover(inputs, directory: Path) -> list[FileInfo]:
         name = parts[-1]
         if name.startswith(".") or not any(_matches(m, parts) for m in matchers):
             continue
-        if inputs.include and not _matches_any(name, inputs.include):
+        if include and not any(match(name) for match in include):
             continue
-        if inputs.exclude and _matches_any(name, inputs.exclude):
+        if any(match(name) for match in exclude):
             continue
         info = _info(path, mode)
         if info.reason is None:
