@@ -46,6 +46,18 @@ def _existing_mode(destination: Path) -> int | None:
         return None
 
 
+def replace(written: Path, destination: Path) -> None:
+    """Move the finished file ``written`` over ``destination`` (same volume): fsynced first, and
+    given the mode ``destination`` has, if it exists, as a plain ``open(destination, "w")``
+    would keep it. Every atomic write ends here (also the sinks' staged tables)."""
+    with open(written, "rb+") as handle:
+        os.fsync(handle.fileno())
+    mode = _existing_mode(destination) if _KEEPS_MODES else None
+    if mode is not None:
+        os.chmod(written, mode)
+    os.replace(written, destination)
+
+
 @contextlib.contextmanager
 def atomic_path(destination: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``destination``."""
@@ -54,12 +66,7 @@ def atomic_path(destination: Path) -> Iterator[Path]:
     tmp = _create_temporary(destination.parent, destination.name)
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        mode = _existing_mode(destination) if _KEEPS_MODES else None
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, destination)
+        replace(tmp, destination)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -208,8 +208,9 @@ def validate_data(
 ) -> LoadedConfig:
     """Migrate (with ``options``) and validate an already-parsed config; ``overrides`` are
     dotted v2 keys."""
-    # Migration copies the data and validation builds the model: millions of objects for a big
-    # config, none of them garbage, that collections would walk again and again.
+    # Migration (of a legacy config) copies the data and validation builds the model: millions
+    # of objects for a big config, none of them garbage, that collections would walk again and
+    # again.
     with yamlread.gc_paused():
         try:
             return _validate_data(data, registry, source=source, text=text, path=path,

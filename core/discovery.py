@@ -44,8 +44,17 @@ def _matches(matchers: list, parts: tuple[str, ...]) -> bool:
     return bool(parts) and head(parts[0]) is not None and _matches(matchers[1:], parts[1:])
 
 
-def _matches_any(name: str, patterns: list[str]) -> bool:
-    return any(_component(pattern)(name) for pattern in patterns)
+def _may_hold(matchers: list, parts: tuple[str, ...]) -> bool:
+    """Whether a file below the folder ``parts`` could match: the folder is worth listing."""
+    for depth, part in enumerate(parts):
+        if depth >= len(matchers):
+            return False
+        head = matchers[depth]
+        if head == "**":  # any depth below
+            return True
+        if depth == len(matchers) - 1 or head(part) is None:  # the last one names the file
+            return False
+    return len(matchers) > len(parts)
 
 
 def _unreadable(path: Path, mode: int | None) -> str | None:
@@ -66,10 +75,10 @@ def _unreadable(path: Path, mode: int | None) -> str | None:
     return None
 
 
-def _walk(directory: Path, depth: int | None):
-    """(path, relative parts, lstat mode or None, listing error) of every entry, folders
-    followed to ``depth`` levels (None: all); a folder reached twice through links is not
-    walked again."""
+def _walk(directory: Path, descend):
+    """(path, relative parts, lstat mode or None, listing error) of every entry, sub-folders
+    followed where ``descend(relative parts)`` says; a folder reached twice through links is
+    not walked again."""
     seen: set[tuple[int, int]] = set()
     pending = [(directory, ())]
     while pending:
@@ -96,7 +105,7 @@ def _walk(directory: Path, depth: int | None):
                 except OSError:
                     is_dir = False
             if is_dir:
-                if depth is None or len(relative) < depth:
+                if descend(relative):
                     pending.append((Path(entry.path), relative))
                 continue
             yield Path(entry.path), relative, mode, None
@@ -129,8 +138,14 @@ def discover(inputs, directory: Path) -> list[FileInfo]:
     matchers = [_compile(pattern) for pattern in inputs.patterns]
     if inputs.recursive:
         matchers = [m if m[:1] == ["**"] else ["**", *m] for m in matchers]
-    depth = None if any("**" in m for m in matchers) else max(len(m) for m in matchers)
-    for path, parts, mode, error in _walk(directory, depth):
+    include = [_component(pattern) for pattern in inputs.include]  # once, not once per file
+    exclude = [_component(pattern) for pattern in inputs.exclude]
+
+    # Only folders some pattern can reach into are listed (and reported when they cannot be).
+    def descend(parts: tuple[str, ...]) -> bool:
+        return any(_may_hold(m, parts) for m in matchers)
+
+    for path, parts, mode, error in _walk(directory, descend):
         if error is not None:
             if not parts:
                 raise OrcapostError(
@@ -145,9 +160,9 @@ def discover(inputs, directory: Path) -> list[FileInfo]:
         name = parts[-1]
         if name.startswith(".") or not any(_matches(m, parts) for m in matchers):
             continue
-        if inputs.include and not _matches_any(name, inputs.include):
+        if include and not any(match(name) for match in include):
             continue
-        if inputs.exclude and _matches_any(name, inputs.exclude):
+        if any(match(name) for match in exclude):
             continue
         info = _info(path, mode)
         if info.reason is None:

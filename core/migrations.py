@@ -105,12 +105,18 @@ def migrate(data: dict[str, Any], source: str = "<config>",
             options: MigrationOptions | None = None) -> Migration:
     """Bring ``data`` to the current version. The input is never modified.
 
+    A config already at the current version is returned as it is, not copied (for a big config
+    the copy cost as much as validating it): ``result.data`` is ``data``. A config that needs
+    steps is copied first, so the migrated data shares nothing with the input.
+
     A step that cannot migrate its input raises :class:`MigrationIssues`; the issues' key paths
     are mapped back to the original data before it propagates.
     """
     options = options or MigrationOptions()
     version = detect_version(data, source)
     result = Migration(data=data, from_version=version)
+    if version == CONFIG_VERSION:
+        return result
     current = copy.deepcopy(data)
     while version != CONFIG_VERSION:
         step = STEPS.get(version)

@@ -14,12 +14,12 @@ so a crash never leaves a half-written table.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from orcapost import atomic
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
 from orcapost.markers import hookimpl
@@ -139,11 +139,9 @@ def _publish(staged: Path, staging: Path, directory: Path) -> Path:
     relative = staged.resolve().relative_to(staging.resolve())
     target = directory / relative
     _inside(target, directory)
-    with open(staged, "rb+") as handle:
-        os.fsync(handle.fileno())
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.replace(staged, target)
+        atomic.replace(staged, target)  # fsynced, and a replaced table keeps its mode
     except BaseException:
         with contextlib.suppress(OSError):
             staged.unlink()

@@ -6,7 +6,8 @@ import json
 import sys
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 import yaml
@@ -16,8 +17,8 @@ from orcapost.cli import cli
 from orcapost.demo import write_campaign
 from orcapost.pluginmanager import get_plugin_manager
 from orcapost.plugins.sources import contention as contention_source
+from source_tree import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
@@ -40,7 +41,8 @@ def describe_orcapost(package: Path, installed: bool, direct_url: dict | None,
     lines = [f"orcapost under test: {package}"]
     editable = bool(direct_url and direct_url.get("dir_info", {}).get("editable"))
     if editable:
-        source = Path(unquote(urlparse(direct_url["url"]).path))
+        # url2pathname, not unquote: file:///C:/x is C:\x on Windows, not \C:\x.
+        source = Path(url2pathname(urlparse(direct_url["url"]).path))
         lines.append(f"  editable install of {source}")
     elif installed:
         lines.append("  installed copy, not editable: edits to this checkout are tested only "
@@ -50,6 +52,7 @@ def describe_orcapost(package: Path, installed: bool, direct_url: dict | None,
     if not package.is_relative_to(repo):
         lines.append(f"  not the source of this checkout ({repo})")
     return lines
+
 
 @pytest.fixture
 def pm():

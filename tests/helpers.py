@@ -10,6 +10,24 @@ from orcapost.demo import DemoSpec
 SMALL_SPEC = DemoSpec(headings=(0.0, 45.0), wave_heights=(2.0, 6.0), seeds=(1, 2),
                       file_size=390_000)
 
+#: A small but complete legacy post-processing config: one summary group of one column.
+LEGACY_CONFIG = """\
+basename: orcaflex_post_process
+orcaflex:
+  postprocess:
+    summary:
+      flag: True
+summary_settings:
+  groups:
+    - Label: moorings
+      Columns:
+        - Command: TimeHistory
+          ObjectName: Line1
+          Variable: Effective Tension
+          objectExtra: [End B]
+          Statistic_Type: Max
+          Label: L1
+"""
 
 
 def statistics_config(inputs: Path, outputs: Path, **engine) -> dict:

@@ -163,3 +163,32 @@ def test_a_file_without_read_permission_is_reported_not_read(tmp_path, monkeypat
     found = {f.name: f.reason for f in discover(_inputs(tmp_path), tmp_path)}
     assert found == {"locked.arrow": "permission denied: the file cannot be read",
                      "open.arrow": None}
+
+
+def test_only_folders_a_pattern_can_reach_into_are_listed(tmp_path, monkeypatch):
+    # An unrelated folder that cannot be listed (a Windows drive's "System Volume Information")
+    # is no failed row of a run whose patterns never reach into it; nor is it listed at all.
+    import orcapost.discovery as discovery
+
+    _touch(tmp_path / "sub" / "one.arrow")
+    _touch(tmp_path / "sub" / "deeper" / "two.arrow")
+    _touch(tmp_path / "other" / "three.arrow")
+    listed = []
+    real_scandir = os.scandir
+
+    def scandir(folder):
+        listed.append(os.path.basename(folder))
+        if os.path.basename(folder) == "other":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(folder)
+
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    found = discover(_inputs(tmp_path, patterns=["sub/*.arrow"]), tmp_path)
+    assert [(f.name, f.reason) for f in found] == [("one.arrow", None)]
+    assert sorted(listed[1:]) == ["sub"]
+    found = discover(_inputs(tmp_path, patterns=["s*/**/*.arrow"]), tmp_path)
+    assert sorted(_names(found)) == ["one.arrow", "two.arrow"]
+    found = discover(_inputs(tmp_path, patterns=["sub/**"]), tmp_path)
+    assert sorted(_names(found)) == ["one.arrow", "two.arrow"]
+    found = {f.name: f.reason for f in discover(_inputs(tmp_path, recursive=True), tmp_path)}
+    assert "folder cannot be listed" in found["other"]  # recursive: every folder may hold files

@@ -8,7 +8,7 @@ import stat
 import sys
 
 import pytest
-from helpers import statistics_config
+from helpers import LEGACY_CONFIG, statistics_config
 from orcapost.atomic import atomic_open, atomic_path
 from orcapost.cli import cli
 
@@ -62,35 +62,25 @@ def test_a_run_writes_tables_and_report_readable_by_the_group(run_cli, campaign,
     assert {p.name: _mode(p) for p in written} == {p.name: 0o666 & ~umask for p in written}
 
 
-LEGACY = """\
-orcaflex:
-  postprocess:
-    summary:
-      flag: True
-summary_settings:
-  groups:
-    - Label: moorings
-      Columns:
-        - Command: TimeHistory
-          ObjectName: Line1
-          Variable: Effective Tension
-          objectExtra: [End B]
-          Statistic_Type: Max
-          Label: L1
-file_management:
-  input_directory: sims
-  filename:
-    extension: [sim]
-"""
-
-
 def test_migrate_in_place_keeps_the_config_mode(pm, run_cli, tmp_path, umask):
     pm.hook.orcapost_register_commands(cli=cli)
     path = tmp_path / "job.yml"
-    path.write_text(LEGACY, encoding="utf-8")
+    path.write_text(LEGACY_CONFIG, encoding="utf-8")
     path.chmod(0o664)
     result = run_cli("migrate", path, "--in-place")
     assert result.exit_code == 0, result.output
     assert "rewritten in place" in result.output
     assert "version: 2" in path.read_text(encoding="utf-8")
     assert _mode(path) == 0o664
+
+
+def test_a_run_replacing_its_tables_keeps_their_modes(run_cli, campaign, tmp_path, write_config,
+                                                      umask):
+    out = tmp_path / "out"
+    config = write_config(statistics_config(campaign, out))
+    assert run_cli("run", config, "--quiet").exit_code == 0
+    (out / "lines.csv").chmod(0o640)
+    (out / "vessel.parquet").chmod(0o604)
+    assert run_cli("run", config, "--quiet").exit_code == 0
+    assert _mode(out / "lines.csv") == 0o640 and _mode(out / "vessel.parquet") == 0o604
+    assert _mode(out / "vessel.csv") == 0o666 & ~umask

@@ -7,24 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-GOOD = """\
-basename: orcaflex_post_process
-orcaflex:
-  postprocess:
-    summary:
-      flag: True
-summary_settings:
-  groups:
-    - Label: moorings
-      Columns:
-        - Command: TimeHistory
-          ObjectName: Line1
-          Variable: Effective Tension
-          objectExtra: [End B]
-          Statistic_Type: Max
-          Label: L1
-"""
+from helpers import LEGACY_CONFIG as GOOD
 
 
 def _with(old: str, new: str) -> str:

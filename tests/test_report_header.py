@@ -32,3 +32,16 @@ def test_an_editable_install_of_another_checkout_is_not_this_one():
 def test_source_on_the_path_without_an_install():
     assert describe_orcapost(REPO / "core", False, None, REPO)[1:] == [
         "  not installed: imported from sys.path"]
+
+
+def test_a_windows_file_url_names_the_drive_path(monkeypatch):
+    import nturl2path
+
+    import conftest
+
+    # What url2pathname is on Windows; unquote() alone left "/C:/..." (shown as \\C:\\...).
+    monkeypatch.setattr(conftest, "url2pathname", nturl2path.url2pathname)
+    url = "file:///C:/Users/me/orca%20post"
+    lines = describe_orcapost(Path("C:/x"), True, {"url": url, "dir_info": {"editable": True}},
+                              REPO)
+    assert lines[1] == "  editable install of C:\\Users\\me\\orca post"
