@@ -591,3 +591,30 @@ def test_the_runs_own_listener_failing_is_exit_3_naming_it(run_cli, pm, campaign
     assert [(e["plugin"], e["own"]) for e in report["plugin_errors"]] == [
         ("orcapost.run.tables", True)]
     assert len(Journal(out).journaled_paths()) == 8
+
+
+def test_a_stale_lock_with_this_processes_pid_is_taken_over(tmp_path):
+    """A run that died leaves its pid in the lock; a later process may get the same pid (in a
+    container every run is the same pid on the same host): it started after the lock was
+    taken, so the lock is stale, not "another engine in this process"."""
+    import psutil
+
+    started = psutil.Process().create_time() - 60  # a minute before this process existed
+    (tmp_path / LOCK_NAME).write_text(json.dumps({
+        "pid": os.getpid(), "host": __import__("socket").gethostname(), "started": started,
+        "started_at": "a minute ago", "config": "old.yml", "token": "dead"}), encoding="utf-8")
+    lock = RunLock(tmp_path, "new.yml")
+    warnings = lock.acquire()
+    assert any("took over the lock" in w for w in warnings)
+    lock.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_lock_of_another_engine_in_this_process_is_refused(tmp_path):
+    first = RunLock(tmp_path, "a.yml")
+    first.acquire()
+    try:
+        with pytest.raises(OrcapostError, match="another orcapost run"):
+            RunLock(tmp_path, "b.yml").acquire()
+    finally:
+        first.release()
