@@ -279,16 +279,18 @@ class Engine:
                 run.context.files, run.fingerprints,
                 shrink=run.plan.shrink if run.plan.shrinkers else None)
         listeners = self._listeners(run.context, run.fingerprints)
-        for name, listener in listeners.items():
-            self.pm.register(listener, name=name)
         guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
                              progress=lambda: run.context.done)
         self.plugin_errors = guard.errors
         report = listeners.get(REPORT_PLUGIN)
         if isinstance(report, RunReportWriter):
             report.plugin_errors = guard.errors
-        self.pm.run_active = True
         try:
+            # Inside the try: a listener that cannot be registered (its name taken) leaves
+            # none of the others behind.
+            for name, listener in listeners.items():
+                self.pm.register(listener, name=name)
+            self.pm.run_active = True
             with guard, StopSignals() as stop:
                 run.stop = stop
                 try:
@@ -302,8 +304,8 @@ class Engine:
                         report.rewrite_if_changed(run.context)
         finally:
             self.pm.run_active = False
-            for name in listeners:
-                if self.pm.get_plugin(name) is not None:
+            for name, listener in listeners.items():
+                if self.pm.get_plugin(name) is listener:  # never a plugin holding the name
                     self.pm.unregister(name=name)
         return listeners
 
