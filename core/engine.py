@@ -254,6 +254,10 @@ class Engine:
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
+        # What the last run leaves (report, tables, plugin errors, monitor) is this run's
+        # from here on: nothing of an earlier run is left behind when this one fails.
+        self.report = self.tables = self.monitor = None
+        self.plugin_errors = []
         run = self._prepare()
         self._preflight(run)
         # One run per output folder: the lock is taken before anything is written, and
@@ -262,29 +266,23 @@ class Engine:
         for warning in lock.acquire():
             self.warn(warning)
         try:
-            listeners = self._run_locked(run)
+            self._run_locked(run)
         finally:
             lock.release()
-        report = listeners.get(REPORT_PLUGIN)
-        self.report = report.report if isinstance(report, RunReportWriter) else None
-        tables = listeners.get(TABLES_PLUGIN)
-        self.tables = tables.tables if isinstance(tables, TableWriter) else None
         return run.summary
 
-    def _run_locked(self, run: _Run) -> dict[str, object]:
+    def _run_locked(self, run: _Run) -> None:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
         if self.resume:
             run.previous = Journal(run.context.output_directory).reusable(
                 run.context.files, run.fingerprints,
                 shrink=run.plan.shrink if run.plan.shrinkers else None)
-        listeners = self._listeners(run.context, run.fingerprints)
         guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
                              progress=lambda: run.context.done)
         self.plugin_errors = guard.errors
-        report = listeners.get(REPORT_PLUGIN)
-        if isinstance(report, RunReportWriter):
-            report.plugin_errors = guard.errors
+        listeners = self._listeners(run.context, run.fingerprints, guard.errors)
+        report: RunReportWriter = listeners[REPORT_PLUGIN]
         try:
             # Inside the try: a listener that cannot be registered (its name taken) leaves
             # none of the others behind.
@@ -300,14 +298,14 @@ class Engine:
                 finally:
                     stop.shutting_down()
                     run.summary = self._shutdown(run)
-                    if isinstance(report, RunReportWriter) and self.pm.get_plugin(REPORT_PLUGIN):
-                        report.rewrite_if_changed(run.context)
+                    report.rewrite_if_changed(run.context)
         finally:
             self.pm.run_active = False
             for name, listener in listeners.items():
                 if self.pm.get_plugin(name) is listener:  # never a plugin holding the name
                     self.pm.unregister(name=name)
-        return listeners
+            self.report = report.report
+            self.tables = listeners[TABLES_PLUGIN].tables
 
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
@@ -358,14 +356,15 @@ class Engine:
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
 
-    def _listeners(self, context: RunContext,
-                   fingerprints: RunFingerprints | None = None) -> dict[str, object]:
-        """The run's own listeners, by plugin name."""
-        listeners: dict[str, object] = {
+    def _listeners(self, context: RunContext, fingerprints: RunFingerprints | None,
+                   plugin_errors: list) -> dict[str, Any]:
+        """The run's own listeners, by plugin name; ``plugin_errors``: the guard's live list,
+        which the run report lists."""
+        listeners: dict[str, Any] = {
             JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume,
                                           fingerprints=fingerprints),
             TABLES_PLUGIN: TableWriter(self.sinks),
-            REPORT_PLUGIN: RunReportWriter(),
+            REPORT_PLUGIN: RunReportWriter(plugin_errors),
         }
         if self.reporter is not None:
             listeners[REPORTER_PLUGIN] = ReporterListener(self.reporter)

@@ -11,6 +11,7 @@ from helpers import statistics_config
 from orcapost import hookimpl
 from orcapost.config import validate_data
 from orcapost.engine import Engine
+from orcapost.errors import OrcapostError
 from orcapost.reporting import REPORTER_PLUGIN
 
 RUN_HOOKS = ("orcapost_run_start", "orcapost_file_started", "orcapost_file_done",
@@ -171,3 +172,15 @@ def test_a_listener_that_cannot_be_registered_leaves_no_other_behind(pm, campaig
     pm.unregister(name=REPORTER_PLUGIN)
     assert _run(pm, campaign, tmp_path)[1].exit_code == 0
 
+
+def test_a_run_that_fails_leaves_no_report_or_tables_of_the_run_before(pm, campaign_copy,
+                                                                      tmp_path):
+    config = statistics_config(campaign_copy, tmp_path / "out")
+    engine = Engine(pm, validate_data(config, pm.registry))
+    engine.run()
+    assert engine.report is not None and engine.tables is not None
+    for path in campaign_copy.glob("*.arrow"):
+        path.unlink()
+    with pytest.raises(OrcapostError, match="no input files"):
+        engine.run()
+    assert engine.report is None and engine.tables is None and engine.plugin_errors == []
