@@ -472,6 +472,8 @@ class Engine:
             stopped_by=run.stopped_by if run.interrupted else None,
         )
         self.pm.hook.orcapost_run_finish(context=run.context, summary=summary)
+        # The run report's writer stops the monitor itself, once the tables are written and
+        # before it reads the samples; this stop is the owner's, for a run without a report.
         if self.monitor is not None:
             self.monitor.stop()
         self.pm.hook.orcapost_run_summary(context=run.context, summary=summary)
@@ -669,6 +671,8 @@ class Engine:
         context.results.append(result)
         self.pm.hook.orcapost_file_done(context=context, result=result, replayed=replayed)
         if not replayed:
+            # Every listener's share (journal, tables, reporter, plugins): the coordinator's
+            # time per file, which is what a run of many small files is bounded by.
             result.timings["write"] = time.perf_counter() - handle_start
         for optimizer in self.optimizers:
             optimizer.file_done(result)
