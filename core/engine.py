@@ -630,13 +630,18 @@ class Engine:
             processes = isinstance(pool, ProcessPoolExecutor)
             if processes:
                 # Killing the pool's workers fails every task on it: those files did nothing
-                # wrong, so they go back to the front of the queue, not to quarantine.
+                # wrong, so they go back to the front of the queue, not to quarantine. A task
+                # that already finished keeps its results.
                 for future, batch in list(run.running.items()):
-                    if self._pool_of.get(future) is pool:
-                        del run.running[future]
-                        self._pool_of.pop(future, None)
-                        self._deadlines.pop(future, None)
-                        run.pending.extendleft(reversed(batch))
+                    if self._pool_of.get(future) is not pool:
+                        continue
+                    if future.done():
+                        self._collect(run, future)
+                        continue
+                    del run.running[future]
+                    self._pool_of.pop(future, None)
+                    self._deadlines.pop(future, None)
+                    run.pending.extendleft(reversed(batch))
                 kill_workers(pool)
             else:
                 self._abandoned += 1

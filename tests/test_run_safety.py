@@ -618,3 +618,36 @@ def test_a_lock_of_another_engine_in_this_process_is_refused(tmp_path):
             RunLock(tmp_path, "b.yml").acquire()
     finally:
         first.release()
+
+
+def test_a_file_finished_on_a_pool_killed_for_a_timeout_is_kept(pm, campaign, tmp_path):
+    """Under processes a timeout kills the hung file's pool and the other files in flight on
+    it start again; one that had already finished (its result waiting to be collected) keeps
+    its result instead of being computed again."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+
+    from orcapost.results import STATUS_FAILED, STATUS_OK, FileResult
+
+    config = statistics_config(campaign, tmp_path / "out", executor="processes",
+                               file_timeout=1.0)
+    engine = Engine(pm, validate_data(config, pm.registry),
+                    executor_factory=lambda kind, workers: ThreadPoolExecutor(1))
+    run = engine._prepare()
+    hung_file, done_file = run.context.files[:2]
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))  # no workers
+    hung, done = Future(), Future()
+    hung.set_running_or_notify_cancel()
+    done.set_result([FileResult(path=str(done_file.path), size=done_file.size,
+                                status=STATUS_OK)])
+    run.executor = pool
+    run.running = {hung: [hung_file], done: [done_file]}
+    engine._pool_of = {hung: pool, done: pool}
+    engine._deadlines = {hung: time.monotonic() - 1, done: time.monotonic() + 60}
+    engine._time_out(run)
+    try:
+        by_path = {r.path: r.status for r in run.context.results}
+        assert by_path == {str(hung_file.path): STATUS_FAILED, str(done_file.path): STATUS_OK}
+        assert done_file not in run.pending and not run.running
+    finally:
+        run.executor.shutdown()
