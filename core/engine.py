@@ -295,6 +295,11 @@ class Engine:
                     self.pm.hook.orcapost_run_start(context=run.context)
                     self._replay(run)
                     self._loop(run)
+                except KeyboardInterrupt:
+                    # Ctrl-C, or a second stop signal (the first only asks the loop to
+                    # stop), in whichever phase: the run ends with what finished.
+                    run.interrupted = True
+                    run.stopped_by = stop.requested or "SIGINT"
                 finally:
                     stop.shutting_down()
                     run.summary = self._shutdown(run)
@@ -391,30 +396,24 @@ class Engine:
         """Submit files as concurrency and admission allow; take results as they come."""
         context = run.context
         run.executor = self.executor_factory(context.executor, context.ceiling)
-        try:
-            while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
-                try:
-                    self._submit(context, run.executor, run.spec, run.pending, run.running)
-                except BrokenExecutor:
-                    run.executor = self._replace(run.executor, context)
-                context.in_flight = len(run.running)  # busy workers
-                done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
-                               return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._collect(run, future)
-                self._time_out(run)
-                context.in_flight = len(run.running)
-                context.sample = self.monitor.latest if self.monitor else {}
-                self._heartbeat(run)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            run.stopped_by = (run.stop.requested if run.stop else None) or "SIGINT"
+        while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
+            try:
+                self._submit(context, run.executor, run.spec, run.pending, run.running)
+            except BrokenExecutor:
+                run.executor = self._replace(run.executor, context)
+            context.in_flight = len(run.running)  # busy workers
+            done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
+                           return_when=FIRST_COMPLETED)
+            for future in done:
+                self._collect(run, future)
+            self._time_out(run)
+            context.in_flight = len(run.running)
+            context.sample = self.monitor.latest if self.monitor else {}
+            self._heartbeat(run)
         if self._stop_asked(run):
+            # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True
             run.stopped_by = run.stop.requested
-        if run.interrupted:
-            for future in run.running:
-                future.cancel()
 
     @staticmethod
     def _stop_asked(run: _Run) -> bool:

@@ -260,12 +260,12 @@ def test_the_lock_is_released_when_a_run_ends_with_an_error(pm, campaign, tmp_pa
     class Stopper:
         @hookimpl
         def orcapost_run_start(self):
-            raise KeyboardInterrupt  # not an Exception: never swallowed
+            raise SystemExit(9)  # not an Exception: never swallowed (Ctrl-C ends the run)
 
     pm.register(Stopper(), name="stopper")
     out = tmp_path / "out"
     loaded = validate_data(statistics_config(campaign, out), pm.registry)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit):
         Engine(pm, loaded).run()
     assert not (out / LOCK_NAME).exists()
     pm.unregister(name="stopper")
