@@ -651,3 +651,22 @@ def test_a_file_finished_on_a_pool_killed_for_a_timeout_is_kept(pm, campaign, tm
         assert done_file not in run.pending and not run.running
     finally:
         run.executor.shutdown()
+
+
+def test_a_preflight_failure_leaves_the_earlier_outputs_and_takes_no_lock(
+        pm, campaign, tmp_path, monkeypatch):
+    from orcapost.components import Source
+
+    out = tmp_path / "out"
+    loaded = validate_data(statistics_config(campaign, out), pm.registry)
+    Engine(pm, loaded).run()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def refuse(self, files):
+        raise OrcapostError("cannot read these files here")
+
+    monkeypatch.setattr(Source, "preflight", refuse)
+    with pytest.raises(OrcapostError, match="cannot read"):
+        Engine(pm, loaded).run()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not (out / LOCK_NAME).exists()
