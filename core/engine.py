@@ -254,6 +254,10 @@ class Engine:
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
+        # What the last run leaves (report, tables, plugin errors, monitor) is this run's
+        # from here on: nothing of an earlier run is left behind when this one fails.
+        self.report = self.tables = self.monitor = None
+        self.plugin_errors = []
         run = self._prepare()
         self._preflight(run)
         # One run per output folder: the lock is taken before anything is written, and
@@ -262,50 +266,51 @@ class Engine:
         for warning in lock.acquire():
             self.warn(warning)
         try:
-            listeners = self._run_locked(run)
+            self._run_locked(run)
         finally:
             lock.release()
-        report = listeners.get(REPORT_PLUGIN)
-        self.report = report.report if isinstance(report, RunReportWriter) else None
-        tables = listeners.get(TABLES_PLUGIN)
-        self.tables = tables.tables if isinstance(tables, TableWriter) else None
         return run.summary
 
-    def _run_locked(self, run: _Run) -> dict[str, object]:
+    def _run_locked(self, run: _Run) -> None:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
         if self.resume:
             run.previous = Journal(run.context.output_directory).reusable(
                 run.context.files, run.fingerprints,
                 shrink=run.plan.shrink if run.plan.shrinkers else None)
-        listeners = self._listeners(run.context, run.fingerprints)
-        for name, listener in listeners.items():
-            self.pm.register(listener, name=name)
         guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
                              progress=lambda: run.context.done)
         self.plugin_errors = guard.errors
-        report = listeners.get(REPORT_PLUGIN)
-        if isinstance(report, RunReportWriter):
-            report.plugin_errors = guard.errors
-        self.pm.run_active = True
+        listeners = self._listeners(run.context, run.fingerprints, guard.errors)
+        report: RunReportWriter = listeners[REPORT_PLUGIN]
         try:
+            # Inside the try: a listener that cannot be registered (its name taken) leaves
+            # none of the others behind.
+            for name, listener in listeners.items():
+                self.pm.register(listener, name=name)
+            self.pm.run_active = True
             with guard, StopSignals() as stop:
                 run.stop = stop
                 try:
                     self.pm.hook.orcapost_run_start(context=run.context)
                     self._replay(run)
                     self._loop(run)
+                except KeyboardInterrupt:
+                    # Ctrl-C, or a second stop signal (the first only asks the loop to
+                    # stop), in whichever phase: the run ends with what finished.
+                    run.interrupted = True
+                    run.stopped_by = stop.requested or "SIGINT"
                 finally:
                     stop.shutting_down()
                     run.summary = self._shutdown(run)
-                    if isinstance(report, RunReportWriter) and self.pm.get_plugin(REPORT_PLUGIN):
-                        report.rewrite_if_changed(run.context)
+                    report.rewrite_if_changed(run.context)
         finally:
             self.pm.run_active = False
-            for name in listeners:
-                if self.pm.get_plugin(name) is not None:
+            for name, listener in listeners.items():
+                if self.pm.get_plugin(name) is listener:  # never a plugin holding the name
                     self.pm.unregister(name=name)
-        return listeners
+            self.report = report.report
+            self.tables = listeners[TABLES_PLUGIN].tables
 
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
@@ -356,14 +361,15 @@ class Engine:
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
 
-    def _listeners(self, context: RunContext,
-                   fingerprints: RunFingerprints | None = None) -> dict[str, object]:
-        """The run's own listeners, by plugin name."""
-        listeners: dict[str, object] = {
+    def _listeners(self, context: RunContext, fingerprints: RunFingerprints | None,
+                   plugin_errors: list) -> dict[str, Any]:
+        """The run's own listeners, by plugin name; ``plugin_errors``: the guard's live list,
+        which the run report lists."""
+        listeners: dict[str, Any] = {
             JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume,
                                           fingerprints=fingerprints),
             TABLES_PLUGIN: TableWriter(self.sinks),
-            REPORT_PLUGIN: RunReportWriter(),
+            REPORT_PLUGIN: RunReportWriter(plugin_errors),
         }
         if self.reporter is not None:
             listeners[REPORTER_PLUGIN] = ReporterListener(self.reporter)
@@ -390,30 +396,24 @@ class Engine:
         """Submit files as concurrency and admission allow; take results as they come."""
         context = run.context
         run.executor = self.executor_factory(context.executor, context.ceiling)
-        try:
-            while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
-                try:
-                    self._submit(context, run.executor, run.spec, run.pending, run.running)
-                except BrokenExecutor:
-                    run.executor = self._replace(run.executor, context)
-                context.in_flight = len(run.running)  # busy workers
-                done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
-                               return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._collect(run, future)
-                self._time_out(run)
-                context.in_flight = len(run.running)
-                context.sample = self.monitor.latest if self.monitor else {}
-                self._heartbeat(run)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            run.stopped_by = (run.stop.requested if run.stop else None) or "SIGINT"
+        while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
+            try:
+                self._submit(context, run.executor, run.spec, run.pending, run.running)
+            except BrokenExecutor:
+                run.executor = self._replace(run.executor, context)
+            context.in_flight = len(run.running)  # busy workers
+            done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
+                           return_when=FIRST_COMPLETED)
+            for future in done:
+                self._collect(run, future)
+            self._time_out(run)
+            context.in_flight = len(run.running)
+            context.sample = self.monitor.latest if self.monitor else {}
+            self._heartbeat(run)
         if self._stop_asked(run):
+            # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True
             run.stopped_by = run.stop.requested
-        if run.interrupted:
-            for future in run.running:
-                future.cancel()
 
     @staticmethod
     def _stop_asked(run: _Run) -> bool:
@@ -471,6 +471,8 @@ class Engine:
             stopped_by=run.stopped_by if run.interrupted else None,
         )
         self.pm.hook.orcapost_run_finish(context=run.context, summary=summary)
+        # The run report's writer stops the monitor itself, once the tables are written and
+        # before it reads the samples; this stop is the owner's, for a run without a report.
         if self.monitor is not None:
             self.monitor.stop()
         self.pm.hook.orcapost_run_summary(context=run.context, summary=summary)
@@ -627,13 +629,18 @@ class Engine:
             processes = isinstance(pool, ProcessPoolExecutor)
             if processes:
                 # Killing the pool's workers fails every task on it: those files did nothing
-                # wrong, so they go back to the front of the queue, not to quarantine.
+                # wrong, so they go back to the front of the queue, not to quarantine. A task
+                # that already finished keeps its results.
                 for future, batch in list(run.running.items()):
-                    if self._pool_of.get(future) is pool:
-                        del run.running[future]
-                        self._pool_of.pop(future, None)
-                        self._deadlines.pop(future, None)
-                        run.pending.extendleft(reversed(batch))
+                    if self._pool_of.get(future) is not pool:
+                        continue
+                    if future.done():
+                        self._collect(run, future)
+                        continue
+                    del run.running[future]
+                    self._pool_of.pop(future, None)
+                    self._deadlines.pop(future, None)
+                    run.pending.extendleft(reversed(batch))
                 kill_workers(pool)
             else:
                 self._abandoned += 1
@@ -668,6 +675,8 @@ class Engine:
         context.results.append(result)
         self.pm.hook.orcapost_file_done(context=context, result=result, replayed=replayed)
         if not replayed:
+            # Every listener's share (journal, tables, reporter, plugins): the coordinator's
+            # time per file, which is what a run of many small files is bounded by.
             result.timings["write"] = time.perf_counter() - handle_start
         for optimizer in self.optimizers:
             optimizer.file_done(result)

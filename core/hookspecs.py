@@ -23,7 +23,7 @@ a run under the names below (``orcapost plugins`` lists them; block a name with
   (file_done, run_finish);
 - ``orcapost.run.report`` -- writes the run report after every other output (a wrapper
   around run_finish);
-- ``orcapost.run.reporter`` -- the progress reporter (every run hook).
+- ``orcapost.run.reporter`` -- the progress reporter (every run hook but run_finish).
 
 No plugin may be registered or unregistered while a run is active.
 """
@@ -175,8 +175,10 @@ def orcapost_file_started(context: RunContext, file: FileInfo) -> None:
     :param context: the :class:`orcapost.results.RunContext`.
     :param file: the :class:`orcapost.results.FileInfo` (path, size) submitted.
 
-    Called once per file (and again if the file is run again alone after its worker died) on
-    the coordinating thread, when its task is submitted. Not firstresult.
+    Called once per file (and again each time the file is submitted again: alone after its
+    worker died or its batch ran out of ``engine.file_timeout``, or after the worker pool it
+    ran on was killed) on the coordinating thread, when its task is submitted. Not
+    firstresult.
     """
 
 

@@ -139,8 +139,9 @@ class RunLock:
         pid = holder.get("pid")
         if not isinstance(pid, int):
             return "a lock file without a pid"
-        if pid == os.getpid() and holder.get("token") != self.token:
-            return None  # this process runs another engine into the folder
+        # This process's own pid is no exception: another engine in this process took the lock
+        # after the process started (so it is running), a dead run whose pid was reused took
+        # it before (every run in a container can be the same pid on the same host).
         if pid_running(pid, holder.get("started")):
             return None
         return f"pid {pid} on {holder.get('host')}, since {holder.get('started_at')}"

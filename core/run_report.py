@@ -134,13 +134,13 @@ class RunReportWriter:
     """Run listener: writes the run report when the run finishes, after every other output
     (a hook wrapper around ``orcapost_run_finish``), so the report lists them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, plugin_errors: list | None = None) -> None:
         #: The report of the run, once written.
         self.report: dict[str, Any] | None = None
         #: Files replayed from the journal (``--resume``).
         self.replayed = 0
         #: The run's plugin errors (:class:`orcapost.hookguard.PluginError`, a live list).
-        self.plugin_errors: list = []
+        self.plugin_errors: list = plugin_errors if plugin_errors is not None else []
         self._path: Path | None = None
 
     @hookimpl

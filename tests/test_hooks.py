@@ -356,3 +356,25 @@ def test_built_in_commands_are_registered(command):
     from orcapost.cli import cli
 
     assert command in cli.commands
+
+
+def test_an_interruption_while_results_are_replayed_ends_the_run_the_same_way(
+        pm, campaign, tmp_path):
+    """Ctrl-C (or a second stop signal) while ``--resume`` replays the journal is the same
+    interruption as during the loop: the run ends with its outputs and says so."""
+    config = statistics_config(campaign, tmp_path / "out",
+                               thread_policy={"name": "fixed", "threads": 1})
+    loaded = validate_data(config, pm.registry)
+    Engine(pm, loaded, reporter=_silent(pm)).run()
+
+    @hookimpl
+    def orcapost_file_done(replayed):
+        if replayed:
+            raise KeyboardInterrupt
+
+    pm.register(_plugin("ctrl_c", orcapost_file_done=orcapost_file_done), "ctrl_c")
+    engine = Engine(pm, loaded, reporter=_silent(pm), resume=True)
+    summary = engine.run()
+    assert summary.interrupted and summary.stopped_by == "SIGINT"
+    assert engine.report["summary"]["interrupted"] is True
+    assert not pm.run_active

@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 
 import pyarrow.csv as pacsv
+import pytest
 from helpers import statistics_config
 from orcapost import hookimpl
 from orcapost.config import validate_data
 from orcapost.engine import Engine
+from orcapost.errors import OrcapostError
 from orcapost.reporting import REPORTER_PLUGIN
 
 RUN_HOOKS = ("orcapost_run_start", "orcapost_file_started", "orcapost_file_done",
@@ -152,3 +154,33 @@ def test_each_table_is_built_once_whatever_the_formats(pm, campaign, tmp_path):
         assert (out / f"config_{name}.csv").is_file()  # the legacy layout's names
     assert pacsv.read_csv(out / "by_heading.csv").num_rows == 2  # two headings
     assert not list(out.glob(".orcapost-staging-*"))  # the staging folder is gone
+
+
+def test_a_listener_that_cannot_be_registered_leaves_no_other_behind(pm, campaign, tmp_path):
+    """A plugin already registered under a listener's name: the run fails, and the listeners
+    registered before it are gone again (a leftover would refuse every later run), while the
+    plugin that holds the name is left alone."""
+    from orcapost.engine import JOURNAL_PLUGIN, REPORT_PLUGIN, TABLES_PLUGIN
+
+    squatter = Recorder()
+    pm.register(squatter, name=REPORTER_PLUGIN)
+    with pytest.raises(ValueError, match="already registered"):
+        _run(pm, campaign, tmp_path, reporter=pm.registry.get("reporter", "silent").cls())
+    assert all(pm.get_plugin(name) is None
+               for name in (JOURNAL_PLUGIN, TABLES_PLUGIN, REPORT_PLUGIN))
+    assert pm.get_plugin(REPORTER_PLUGIN) is squatter
+    pm.unregister(name=REPORTER_PLUGIN)
+    assert _run(pm, campaign, tmp_path)[1].exit_code == 0
+
+
+def test_a_run_that_fails_leaves_no_report_or_tables_of_the_run_before(pm, campaign_copy,
+                                                                      tmp_path):
+    config = statistics_config(campaign_copy, tmp_path / "out")
+    engine = Engine(pm, validate_data(config, pm.registry))
+    engine.run()
+    assert engine.report is not None and engine.tables is not None
+    for path in campaign_copy.glob("*.arrow"):
+        path.unlink()
+    with pytest.raises(OrcapostError, match="no input files"):
+        engine.run()
+    assert engine.report is None and engine.tables is None and engine.plugin_errors == []

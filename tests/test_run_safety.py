@@ -260,12 +260,12 @@ def test_the_lock_is_released_when_a_run_ends_with_an_error(pm, campaign, tmp_pa
     class Stopper:
         @hookimpl
         def orcapost_run_start(self):
-            raise KeyboardInterrupt  # not an Exception: never swallowed
+            raise SystemExit(9)  # not an Exception: never swallowed (Ctrl-C ends the run)
 
     pm.register(Stopper(), name="stopper")
     out = tmp_path / "out"
     loaded = validate_data(statistics_config(campaign, out), pm.registry)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit):
         Engine(pm, loaded).run()
     assert not (out / LOCK_NAME).exists()
     pm.unregister(name="stopper")
@@ -591,3 +591,82 @@ def test_the_runs_own_listener_failing_is_exit_3_naming_it(run_cli, pm, campaign
     assert [(e["plugin"], e["own"]) for e in report["plugin_errors"]] == [
         ("orcapost.run.tables", True)]
     assert len(Journal(out).journaled_paths()) == 8
+
+
+def test_a_stale_lock_with_this_processes_pid_is_taken_over(tmp_path):
+    """A run that died leaves its pid in the lock; a later process may get the same pid (in a
+    container every run is the same pid on the same host): it started after the lock was
+    taken, so the lock is stale, not "another engine in this process"."""
+    import psutil
+
+    started = psutil.Process().create_time() - 60  # a minute before this process existed
+    (tmp_path / LOCK_NAME).write_text(json.dumps({
+        "pid": os.getpid(), "host": __import__("socket").gethostname(), "started": started,
+        "started_at": "a minute ago", "config": "old.yml", "token": "dead"}), encoding="utf-8")
+    lock = RunLock(tmp_path, "new.yml")
+    warnings = lock.acquire()
+    assert any("took over the lock" in w for w in warnings)
+    lock.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_lock_of_another_engine_in_this_process_is_refused(tmp_path):
+    first = RunLock(tmp_path, "a.yml")
+    first.acquire()
+    try:
+        with pytest.raises(OrcapostError, match="another orcapost run"):
+            RunLock(tmp_path, "b.yml").acquire()
+    finally:
+        first.release()
+
+
+def test_a_file_finished_on_a_pool_killed_for_a_timeout_is_kept(pm, campaign, tmp_path):
+    """Under processes a timeout kills the hung file's pool and the other files in flight on
+    it start again; one that had already finished (its result waiting to be collected) keeps
+    its result instead of being computed again."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+
+    from orcapost.results import STATUS_FAILED, STATUS_OK, FileResult
+
+    config = statistics_config(campaign, tmp_path / "out", executor="processes",
+                               file_timeout=1.0)
+    engine = Engine(pm, validate_data(config, pm.registry),
+                    executor_factory=lambda kind, workers: ThreadPoolExecutor(1))
+    run = engine._prepare()
+    hung_file, done_file = run.context.files[:2]
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))  # no workers
+    hung, done = Future(), Future()
+    hung.set_running_or_notify_cancel()
+    done.set_result([FileResult(path=str(done_file.path), size=done_file.size,
+                                status=STATUS_OK)])
+    run.executor = pool
+    run.running = {hung: [hung_file], done: [done_file]}
+    engine._pool_of = {hung: pool, done: pool}
+    engine._deadlines = {hung: time.monotonic() - 1, done: time.monotonic() + 60}
+    engine._time_out(run)
+    try:
+        by_path = {r.path: r.status for r in run.context.results}
+        assert by_path == {str(hung_file.path): STATUS_FAILED, str(done_file.path): STATUS_OK}
+        assert done_file not in run.pending and not run.running
+    finally:
+        run.executor.shutdown()
+
+
+def test_a_preflight_failure_leaves_the_earlier_outputs_and_takes_no_lock(
+        pm, campaign, tmp_path, monkeypatch):
+    from orcapost.components import Source
+
+    out = tmp_path / "out"
+    loaded = validate_data(statistics_config(campaign, out), pm.registry)
+    Engine(pm, loaded).run()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def refuse(self, files):
+        raise OrcapostError("cannot read these files here")
+
+    monkeypatch.setattr(Source, "preflight", refuse)
+    with pytest.raises(OrcapostError, match="cannot read"):
+        Engine(pm, loaded).run()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not (out / LOCK_NAME).exists()
