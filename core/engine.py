@@ -457,7 +457,11 @@ class Engine:
         forget_plan(run.spec.key)
         self._pool_of.clear()
         self._deadlines.clear()
-        self.scheduler.close()
+        try:
+            self.scheduler.close()
+        except Exception as exc:  # a scheduler's clean-up must not cost the run its outputs
+            self.warn(f"the I/O scheduler {self.scheduler.name!r} failed to close: "
+                      f"{type(exc).__name__}: {exc}")
         results = run.context.results
         summary = RunSummary(
             files=len(run.context.files),

@@ -194,3 +194,32 @@ def test_a_run_reads_ahead(pm, tmp_path):
     assert sorted(Path(p).name for p, _ in done) == [f"SC0000{i}.contention" for i in (2, 3, 4)]
     assert {m for _, m in done} <= {"fadvise", "read"}
     assert engine.scheduler.reader._thread is None  # closed with the run
+
+
+class _ClosesBadly(LargestFirst):
+    """Largest first, whose clean-up at the end of the run raises."""
+
+    name = "closes_badly"
+
+    def close(self):
+        raise RuntimeError("handle already gone")
+
+
+class _ClosesBadlyPlugin:
+    @hookimpl
+    def orcapost_register_io_schedulers(self, register):
+        register(_ClosesBadly)
+
+
+def test_a_scheduler_failing_to_close_costs_the_run_no_output(pm, campaign, tmp_path):
+    from helpers import statistics_config
+
+    pm.register(_ClosesBadlyPlugin(), name="closes_badly")
+    config = statistics_config(campaign, tmp_path / "out", io_scheduler="closes_badly")
+    warnings: list[str] = []
+    engine = Engine(pm, validate_data(config, pm.registry), warn=warnings.append)
+    summary = engine.run()
+    assert summary.exit_code == 0
+    assert (tmp_path / "out" / "lines.csv").is_file()
+    assert (tmp_path / "out" / "orcapost-run.json").is_file()
+    assert any("closes_badly" in w and "handle already gone" in w for w in warnings)
