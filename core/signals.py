@@ -41,9 +41,8 @@ class StopSignals:
     def __init__(self, notify: Callable[[str], None] | None = None) -> None:
         #: The name of the first stop signal received (``"SIGTERM"``), None without one.
         self.requested: str | None = None
-        #: Set by a signal after :meth:`shutting_down`: stop waiting for workers.
-        self.hurry = False
-        self.installed = False
+        #: Whether a signal came during the shutdown (said once).
+        self._hurried = False
         self._shutting_down = False
         self._previous: dict[int, object] = {}
         self._notify = notify or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -59,7 +58,6 @@ class StopSignals:
                 self._previous[number] = signal.signal(number, self._handle)
             except (OSError, ValueError):  # not settable here (e.g. an embedded interpreter)
                 continue
-        self.installed = bool(self._previous)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -69,7 +67,6 @@ class StopSignals:
             except (OSError, ValueError, TypeError):
                 signal.signal(number, signal.SIG_DFL)
         self._previous.clear()
-        self.installed = False
 
     def shutting_down(self) -> None:
         """From now on signals only hurry the shutdown."""
@@ -78,8 +75,8 @@ class StopSignals:
     def _handle(self, number, frame) -> None:
         name = signal.Signals(number).name
         if self._shutting_down:
-            if not self.hurry:
-                self.hurry = True
+            if not self._hurried:
+                self._hurried = True
                 self._say("orcapost: stopping; writing what finished, not waiting for workers")
             return
         if self.requested is None:
