@@ -13,12 +13,14 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 from orcapost.components import Reduction
 from orcapost.schemas.config import create_selected
+
+if TYPE_CHECKING:  # pyarrow loads when campaign tables are built, not with the plugins
+    import pyarrow as pa
 
 
 def _reduction(spec) -> Reduction:
@@ -48,6 +50,8 @@ def _key(value: Any) -> tuple:
 
 def campaign_table(spec, rows: pa.Table, value_columns: list[str]) -> pa.Table:
     """One campaign table from the rows of its result group."""
+    import pyarrow as pa
+
     missing = [name for name in spec.by if name not in rows.column_names]
     if missing:
         raise ValueError(f"campaign table {spec.name!r}: no column {missing[0]!r} in group "
@@ -93,6 +97,8 @@ def campaign_tables(specs: list, group_table: Callable[[str], tuple[pa.Table, li
     """Every campaign table, by name. ``group_table(group)`` gives a group's rows and value
     columns. A table that cannot be computed becomes a one-row table saying why, so the
     per-file tables are written whatever happens here."""
+    import pyarrow as pa
+
     tables: dict[str, pa.Table] = {}
     for spec in specs:
         rows, value_columns = group_table(spec.group)

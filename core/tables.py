@@ -18,12 +18,13 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
 from orcapost.names import FAILURES_TABLE
 from orcapost.results import FileResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LEADING_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state")
 #: The key that marks a result value as an extra table (plain data: it is journaled as JSON).
@@ -38,7 +39,9 @@ def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> 
     """
     if layout not in TABLE_LAYOUTS:
         raise ValueError(f"layout must be one of {TABLE_LAYOUTS}, got {layout!r}")
-    plain = {key: (np.asarray(values).tolist() if isinstance(values, np.ndarray)
+    # An array's tolist() (numpy, without importing numpy here: extractors import this module
+    # on the path of `orcapost --help`).
+    plain = {key: (values.tolist() if hasattr(values, "tolist")
                    else list(values)) for key, values in columns.items()}
     lengths = {len(values) for values in plain.values()}
     if len(lengths) > 1:
@@ -204,6 +207,8 @@ class RunTables:
         return found
 
     def _extra_table(self, group: str, key: str, result: FileResult | None) -> pa.Table:
+        import pyarrow as pa
+
         if result is not None:
             columns = result.values[group][key]["columns"]
             return pa.table({name: column_array(values) for name, values in columns.items()})
@@ -254,6 +259,8 @@ class RunTables:
         return self._groups[group]
 
     def _build_group(self, group: str) -> tuple[pa.Table, dict[str, str]]:
+        import pyarrow as pa
+
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
@@ -289,6 +296,8 @@ class RunTables:
         return self._failures[0]
 
     def _build_failures(self) -> pa.Table | None:
+        import pyarrow as pa
+
         failures = [f for r in self._ordered() for f in r.failures]
         if not failures:
             return None
@@ -317,6 +326,8 @@ def _unique(name: str, existing: dict) -> str:
 
 def column_array(values: list[Any]) -> pa.Array:
     """An Arrow array of plain values; a column of mixed types becomes text."""
+    import pyarrow as pa
+
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

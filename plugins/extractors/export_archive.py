@@ -33,7 +33,6 @@ from orcapost.archive import (
     ObjectData,
     SimulationData,
     TimeVariable,
-    write_archive,
 )
 from pydantic import Field
 
@@ -155,6 +154,8 @@ class ExportExtractor(Extractor):
         target.parent.mkdir(parents=True, exist_ok=True)
         data.model_data = model_data_of(file, column)
         try:
+            from orcapost.archive import write_archive  # pyarrow loads with the first export
+
             write_archive(target, data)
         except ValueError as exc:
             raise ResultFileError(f"cannot write the archive: {exc}") from None

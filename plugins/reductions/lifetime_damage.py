@@ -8,13 +8,15 @@ design life (docs/campaign-tables.md).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 from orcapost.api import Reduction, ReductionOptions, StrictModel, float_values, hookimpl
 from orcapost.plugins.reductions._common import finite
 from pydantic import Field, model_validator
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 

@@ -6,20 +6,15 @@ registers its terminal progress only on a TTY; CI logs and batch jobs get ``plai
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from orcapost.api import Reporter, StrictModel, hookimpl
 from orcapost.plugins.reporters._figures import figures, human_bytes
 from pydantic import Field
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
+
+if TYPE_CHECKING:  # rich loads with the first run that shows it, not with `orcapost --help`
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 class RichOptions(StrictModel):
@@ -35,10 +30,22 @@ class RichReporter(Reporter):
 
     def __init__(self, options=None, console: Console | None = None) -> None:
         super().__init__(options)
+        from rich.console import Console
+
         self.console = console or Console(stderr=True)
         self.progress: Progress | None = None
 
     def start(self, context) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[files]}"),
@@ -75,6 +82,8 @@ class RichReporter(Reporter):
             self.progress.console.print(f"[red]failed[/] {result.name}: {reason}")
 
     def finish(self, summary) -> None:
+        from rich.table import Table
+
         if self.progress is not None:
             self.progress.stop()
         table = Table(title="orcapost run", show_header=True)
