@@ -32,8 +32,10 @@ class OrcapostGroup(click.Group):
     """Turns OrcapostError into a message and exit code 2, wherever it is raised, and Ctrl-C
     into exit code 130 without a traceback (click would print ``Aborted!`` and exit 1).
 
-    Plugins add commands, so the plugin manager is built the first time a command is looked up
-    or listed (a command line, ``--help``) and never for ``--version``, which needs no plugin.
+    Plugins add commands, so they are loaded the first time a command is looked up or listed,
+    and never for ``--version``, which needs no plugin. Listing them (``orcapost --help``) loads
+    only the plugins that can add commands (the built-in command modules and the installed
+    plugins); the whole plugin manager is built when a command runs.
     """
 
     def invoke(self, ctx):
@@ -58,9 +60,17 @@ class OrcapostGroup(click.Group):
         obj = ctx.find_root().ensure_object(dict)
         if obj.get("plugin_commands_added"):
             return
-        pm = _plugin_manager(obj)
+        pm = obj.get("pm") or _command_plugin_manager()
         obj["plugin_commands_added"] = True
         pm.hook.orcapost_register_commands(cli=self)
+
+
+def _command_plugin_manager():
+    """A plugin manager with the plugins that can add commands, not every extractor."""
+    from orcapost.pluginmanager import get_plugin_manager
+    from orcapost.plugins import COMMAND_PLUGINS
+
+    return get_plugin_manager(builtins=COMMAND_PLUGINS)
 
 
 def _plugin_manager(obj: dict):

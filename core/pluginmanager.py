@@ -120,14 +120,16 @@ def _names_from_env(variable: str) -> set[str] | None:
     return {part.strip() for part in raw.split(",") if part.strip()}
 
 
-def get_plugin_manager(*, entry_points: bool = True) -> OrcapostPluginManager:
-    """The plugin manager with built-in and installed plugins registered."""
+def get_plugin_manager(*, entry_points: bool = True,
+                       builtins: tuple[str, ...] = BUILTIN_PLUGINS) -> OrcapostPluginManager:
+    """The plugin manager with built-in and installed plugins registered (``builtins``: which
+    built-in modules, by default all)."""
     pm = OrcapostPluginManager()
     pm.add_hookspecs(hookspecs)
     blocked = _names_from_env(DISABLE_ENV) or set()
     for name in blocked:
         pm.set_blocked(name)
-    for module_name in BUILTIN_PLUGINS:
+    for module_name in builtins:
         if module_name in blocked:
             continue
         pm.register(importlib.import_module(module_name), module_name)

@@ -50,6 +50,12 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.reporters.silent",
 )
 
+#: The built-in plugins that add commands (every ``orcapost_register_commands`` of a built-in is
+#: in ``orcapost.plugins.commands``; a test checks it): ``orcapost --help`` lists the commands
+#: with only these and the installed plugins loaded, not every extractor and source.
+COMMAND_PLUGINS: tuple[str, ...] = tuple(
+    name for name in BUILTIN_PLUGINS if name.startswith("orcapost.plugins.commands."))
+
 #: Plugins that ship with orcapost but are registered only by who asks for them
 #: (``pm.register(module, module.__name__)``): ``contention`` is a simulated storage for testing
 #: and benchmarking thread policies, not a file type users have.

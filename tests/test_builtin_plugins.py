@@ -4,7 +4,7 @@ would silently register nothing."""
 
 from __future__ import annotations
 
-from orcapost.plugins import BUILTIN_PLUGINS, OPT_IN_PLUGINS
+from orcapost.plugins import BUILTIN_PLUGINS, COMMAND_PLUGINS, OPT_IN_PLUGINS
 from source_tree import hook_implementations, source_modules
 
 
@@ -52,3 +52,11 @@ def test_no_module_is_listed_twice():
 def test_opt_in_plugins_are_not_registered_by_default(pm):
     for name in OPT_IN_PLUGINS:
         assert pm.get_plugin(name) is None, name
+
+
+def test_every_built_in_command_comes_from_a_command_plugin():
+    # `orcapost --help` loads only COMMAND_PLUGINS: a built-in adding commands from anywhere
+    # else would be missing from the listing.
+    adding = {name for name, hooks in _plugin_modules().items()
+              if "orcapost_register_commands" in hooks and name in BUILTIN_PLUGINS}
+    assert adding and adding <= set(COMMAND_PLUGINS)

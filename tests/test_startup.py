@@ -48,3 +48,20 @@ def test_importing_the_api_imports_nothing_it_exports():
     assert not [name for name in loaded if name.startswith("orcapost.")
                 and name not in ("orcapost.api", "orcapost.markers")]
     assert "numpy" not in loaded and "pydantic" not in loaded
+
+
+def test_help_lists_plugin_commands_without_loading_the_other_plugins():
+    loaded = _fresh_modules("""
+        import contextlib, io
+        from orcapost.cli import main
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                main(["--help"])
+            except SystemExit as exit:
+                assert exit.code == 0
+        assert "migrate" in out.getvalue() and "export" in out.getvalue(), out.getvalue()
+    """)
+    assert "orcapost.plugins.commands.migrate" in loaded
+    assert not [name for name in loaded if name.startswith(("orcapost.plugins.extractors.",
+                                                            "orcapost.plugins.sources."))]
