@@ -39,6 +39,9 @@ RESERVED_FILES = (RUN_REPORT_NAME, JOURNAL_NAME, LOCK_NAME)
 _RESERVED_FOLDED = frozenset(name.casefold() for name in RESERVED_FILES)
 #: The staging folder of the table writer (``orcapost.outputs``).
 STAGING_PREFIX = ".orcapost-staging-"
+#: The folder inside ``outputs.directory`` where a run that did not finish writes its tables
+#: and run report, leaving the last complete set beside it untouched (``orcapost.outputs``).
+PARTIAL_FOLDER = "partial"
 #: Device names Windows reserves in every folder, with any suffix (``NUL.csv`` is ``NUL``).
 WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]

@@ -6,9 +6,12 @@ gathers each file's result as it arrives (``orcapost_file_done``) into the run's
 every finished table to every sink of ``outputs.formats``, laid out as the sink asks. Each table
 is built once per run, and once per layout, whatever the number of sinks.
 
-Sinks write into a staging folder inside the output folder; each file is then fsynced and moved
-over its target with ``os.replace`` (a rename on the same volume: atomic on POSIX and Windows),
-so a crash never leaves a half-written table.
+The tables of a run are one result set: sinks write every table into a staging folder inside
+the output folder, and only once all are written is each fsynced and moved over its target with
+``os.replace`` (a rename on the same volume: atomic on POSIX and Windows), so a crash or a full
+disk never leaves a half-written table or a folder of mixed sets. A run that did not finish
+(interrupted, or files missing) writes its set into ``<output>/partial`` and leaves the last
+complete set untouched; ``--resume`` completes it, and the complete set supersedes it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from orcapost import atomic
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
 from orcapost.markers import hookimpl
-from orcapost.names import STAGING_PREFIX, file_name_problem, reserved_problem
+from orcapost.names import PARTIAL_FOLDER, STAGING_PREFIX, file_name_problem, reserved_problem
 from orcapost.results import FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
@@ -50,7 +53,15 @@ class TableWriter:
     def orcapost_run_finish(self, context: RunContext, summary: RunSummary) -> None:
         if self.tables is None:  # the run stopped before it started
             return
-        summary.outputs.extend(write_tables(self.tables, self.sinks, context))
+        done = {result.path for result in context.results}
+        missing = [str(file.path) for file in context.files if str(file.path) not in done]
+        complete = not summary.interrupted and not missing
+        directory = Path(context.output_directory)
+        target = directory if complete else directory / PARTIAL_FOLDER
+        summary.result_set = {"complete": complete, "directory": str(target),
+                              "files": len(done), "missing": missing}
+        summary.outputs.extend(write_tables(self.tables, self.sinks, context,
+                                            complete=complete))
 
 
 def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
@@ -103,29 +114,44 @@ def _file_stems(tables: RunTables, sinks: Sequence[Sink], context: RunContext, n
     return stems
 
 
-def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext) -> list[Path]:
-    """Write every table through every sink into the output folder; return the paths."""
+def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, *,
+                 complete: bool = True) -> list[Path]:
+    """Write every table through every sink; return the paths.
+
+    A result set, not files: every table is first written into a staging folder, and only
+    when all of them are there do they replace what was published, so a failed write (a full
+    disk) leaves the previous set whole. A ``complete`` set (every file done) goes into the
+    output folder and supersedes any partial set; an incomplete one goes into its
+    :data:`~orcapost.names.PARTIAL_FOLDER`, replacing the partial set there, without campaign
+    tables (a reduction over part of a campaign is not the campaign's), and the last complete
+    set stays untouched."""
     directory = Path(context.output_directory)
+    target = directory if complete else directory / PARTIAL_FOLDER
     tables.check_names()  # refused before anything is staged or replaced
-    names = tables.groups()
+    names = tables.groups(campaign=complete)
     stems = _file_stems(tables, sinks, context, names)
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
-    written: list[Path] = []
     try:
         failures = tables.failures_table()
+        staged: list[Path] = []
         for sink, pairs in zip(sinks, stems, strict=True):
             layout = sink.layout()
             for name, stem in pairs:
-                staged = sink.write(stem, tables.laid_out(name, layout), staging)
-                written.append(_publish(staged, staging, directory))
-            stale = output_path(directory, FAILURES_TABLE, sink.suffix)
+                staged.append(sink.write(stem, tables.laid_out(name, layout), staging))
             if failures is not None:
-                staged = sink.write(FAILURES_TABLE, layout.lay_out(FAILURES_TABLE, failures,
-                                                                   tables), staging)
-                written.append(_publish(staged, staging, directory))
-            elif stale.exists():
-                stale.unlink()  # an old failures table would describe a run that is not this one
+                staged.append(sink.write(FAILURES_TABLE, layout.lay_out(
+                    FAILURES_TABLE, failures, tables), staging))
+        # Every table is written: only now is anything that was published replaced.
+        if not complete:
+            shutil.rmtree(target, ignore_errors=True)  # the partial set of an earlier run
+        # Two sinks of one suffix (csv, legacy_csv) write one failures file: published once.
+        written = [_publish(path, staging, target) for path in dict.fromkeys(staged)]
+        if failures is None:
+            for sink in sinks:  # an old failures table would describe a run that is not this one
+                output_path(target, FAILURES_TABLE, sink.suffix).unlink(missing_ok=True)
+        if complete:
+            shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)  # superseded
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written

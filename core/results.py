@@ -142,6 +142,9 @@ class RunSummary:
     interrupted: bool = False
     #: The signal that stopped an interrupted run: "SIGINT" (Ctrl-C), "SIGTERM", "SIGHUP"...
     stopped_by: str | None = None
+    #: Where the run's tables went: ``complete`` (every file done: the set replaced the
+    #: previous one), ``directory``, and for a partial set the ``missing`` files.
+    result_set: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

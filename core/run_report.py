@@ -118,6 +118,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         "phases": _phase_stats(rows),
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],
+        "result_set": summary.result_set,
         "plugin_errors": [error.as_dict() for error in plugin_errors],
         "samples": list(monitor.samples) if monitor is not None else [],
     }
@@ -156,7 +157,10 @@ class RunReportWriter:
                 context.monitor.stop()
             self.report = build_report(context, summary, context.monitor, self.plugin_errors,
                                        self.replayed)
-            self._path = write_report(context.output_directory, self.report)
+            # Beside the tables it describes: a partial set's report goes into its folder, and
+            # the complete set's report beside the complete tables stays as it was.
+            directory = summary.result_set.get("directory") or context.output_directory
+            self._path = write_report(Path(directory), self.report)
             summary.outputs.append(self._path)
 
     def rewrite_if_changed(self, context: RunContext) -> None:
@@ -167,7 +171,7 @@ class RunReportWriter:
         errors = [error.as_dict() for error in self.plugin_errors]
         if errors != self.report.get("plugin_errors"):
             self.report["plugin_errors"] = errors
-            write_report(context.output_directory, self.report)
+            write_report(self._path.parent, self.report)
 
 
 def read_report(path: Path) -> dict[str, Any]:

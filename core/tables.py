@@ -116,11 +116,13 @@ class RunTables:
             self._group_names = names
         return self._group_names
 
-    def groups(self) -> list[str]:
-        """Every table name: result groups, then extra tables, then campaign tables."""
+    def groups(self, campaign: bool = True) -> list[str]:
+        """Every table name: result groups, then extra tables, then (unless ``campaign`` is
+        false, when they are not computed either) campaign tables."""
         names = list(self._result_groups())
         names.extend(name for name in self._extra_tables() if name not in names)
-        names.extend(name for name in self.campaign_tables() if name not in names)
+        if campaign:
+            names.extend(name for name in self.campaign_tables() if name not in names)
         return names
 
     def check_names(self) -> None:

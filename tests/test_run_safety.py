@@ -35,6 +35,7 @@ from orcapost.engine import Engine
 from orcapost.errors import OrcapostError
 from orcapost.journal import JOURNAL_NAME, Journal
 from orcapost.lock import LOCK_NAME, RunLock
+from orcapost.names import PARTIAL_FOLDER
 from orcapost.run_report import RUN_REPORT_NAME
 
 POSIX = pytest.mark.skipif(os.name == "nt", reason="POSIX signals sent with os.kill")
@@ -185,12 +186,17 @@ def _config(write_config, campaign: Path, out: Path, threads: int = 1, **engine)
 
 
 def _consistent(out: Path) -> tuple[int, dict]:
-    """The outputs of a stopped run agree: every journaled file has its row; the report
-    exists. Returns the number of rows and the report."""
-    rows = pacsv.read_csv(out / "lines.csv").to_pydict()["path"] \
-        if (out / "lines.csv").exists() else []
+    """The outputs of a stopped run agree: its partial set (in ``partial/``, beside the
+    complete set it leaves alone) has a row for every journaled file; its report is there and
+    names the missing files. Returns the number of rows and the report."""
+    partial = out / PARTIAL_FOLDER
+    rows = pacsv.read_csv(partial / "lines.csv").to_pydict()["path"] \
+        if (partial / "lines.csv").exists() else []
     assert sorted(rows) == sorted(Journal(out).journaled_paths())
-    report = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+    report = json.loads((partial / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+    assert report["result_set"]["complete"] is False
+    assert len(report["result_set"]["missing"]) == 8 - len(rows)
+    assert not (out / "lines.csv").exists()  # no complete set was there: none is made up
     assert not (out / LOCK_NAME).exists()  # released
     return len(rows), report
 

@@ -70,7 +70,14 @@ def summary_lines(summary) -> list[str]:
         f"({human_bytes(summary.bytes)}, "
         f"{summary.bytes / 1e6 / summary.elapsed if summary.elapsed else 0:.1f} MB/s)"
     ]
-    if summary.interrupted:
+    result_set = getattr(summary, "result_set", None) or {}
+    if result_set and not result_set.get("complete", True):
+        lines.append(
+            f"{'interrupted' if summary.interrupted else 'incomplete'}: the "
+            f"{result_set.get('files', 0)} files finished are in {result_set.get('directory')} "
+            f"({len(result_set.get('missing', []))} missing, no campaign tables); the last "
+            "complete tables are untouched; `orcapost run --resume` finishes the set")
+    elif summary.interrupted:
         lines.append("interrupted: the tables hold the files finished before the interruption")
     for failure in summary.failures[:20]:
         column = f" [{failure.group}/{failure.column}]" if failure.column else ""
