@@ -99,7 +99,9 @@ def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepRe
         out[key] = copy.deepcopy(value)
     for key in ("summary_settings", "summary_settings_master"):
         groups = _mapping(out.get(key)).get("groups")
-        for i, group in enumerate(groups if isinstance(groups, list) else []):
+        if not isinstance(groups, list):
+            continue
+        for i, group in enumerate(groups):
             if isinstance(group, dict) and "SummaryFileName" in group and "Label" not in group:
                 groups[i] = {("Label" if k == "SummaryFileName" else k): v
                              for k, v in group.items()}
