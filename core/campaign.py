@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,7 +48,7 @@ def _key(value: Any) -> tuple:
     return (1, str(value))
 
 
-def campaign_table(spec, rows: pa.Table, value_columns: list[str]) -> pa.Table:
+def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.Table:
     """One campaign table from the rows of its result group."""
     import pyarrow as pa
 
@@ -92,7 +92,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def campaign_tables(specs: list, group_table: Callable[[str], tuple[pa.Table, list[str]]]
+def campaign_tables(specs: list,
+                    group_table: Callable[[str], tuple[pa.Table, Collection[str]]]
                     ) -> dict[str, pa.Table]:
     """Every campaign table, by name. ``group_table(group)`` gives a group's rows and value
     columns. A table that cannot be computed becomes a one-row table saying why, so the

@@ -160,7 +160,7 @@ def _warn(text: str) -> None:
 
 
 def _overrides(threads, output, executor) -> dict:
-    overrides = {}
+    overrides: dict[str, object] = {}
     if threads is not None:
         overrides["engine.thread_policy"] = {"name": "fixed", "threads": threads}
     if output is not None:

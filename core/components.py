@@ -39,6 +39,8 @@ class Component(ABC, Generic[OptionsT]):
     Options: ClassVar[type[StrictModel]] = StrictModel
 
     def __init__(self, options: OptionsT | None = None) -> None:
+        # A ClassVar cannot be typed with the class's type variable, so Options is declared
+        # as type[StrictModel]; each component's Options is its OptionsT.
         self.options: OptionsT = (options if options is not None
                                   else self.Options())  # type: ignore[assignment]
 

@@ -18,6 +18,7 @@ import itertools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from orcapost.archive import (
@@ -66,7 +67,7 @@ class DemoSpec:
         cases = []
         combos = itertools.product(self.headings, self.wave_heights, self.seeds)
         for index, (heading, hs, seed) in enumerate(combos, start=1):
-            case = {
+            case: dict[str, Any] = {
                 "load_case": index,
                 "heading": float(heading),
                 "Hs": float(hs),
@@ -260,7 +261,7 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
     ))
 
     for name, kind, variables in spec.extra_objects:
-        extra = []
+        extra: list[TimeVariable | LineVariable] = []
         for j, var in enumerate(variables):
             gain = 1.0 + 0.1 * j
             extra.append(TimeVariable(var, "", (gain * (heave + 0.5 * surge)).astype(np.float32),
@@ -268,7 +269,7 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
         objects.append(ObjectData(name, kind, extra))
 
     for k, (name, variables) in enumerate(spec.extra_lines):
-        line_variables = []
+        line_variables: list[TimeVariable | LineVariable] = []
         for j, var in enumerate(variables):
             gain = 1.0 + 0.05 * k + 0.1 * j
             line_variables.append(LineVariable(
@@ -325,7 +326,7 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
                 *(f"{base.mooring_prefix}{i + 1}" for i in range(base.moorings))}
     lines: dict[str, list[str]] = {}
     others: dict[str, list[str]] = {}
-    data: dict[str, object] = {}
+    data: dict[str, int | None] = {}
 
     def wants(table: dict, obj: str, variable: str | None) -> None:
         if any(ch in obj for ch in "*?[") or obj in standard:

@@ -80,7 +80,7 @@ def _walk(directory: Path, descend):
     followed where ``descend(relative parts)`` says; a folder reached twice through links is
     not walked again."""
     seen: set[tuple[int, int]] = set()
-    pending = [(directory, ())]
+    pending: list[tuple[Path, tuple[str, ...]]] = [(directory, ())]
     while pending:
         folder, parts = pending.pop()
         try:

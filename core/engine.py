@@ -196,7 +196,6 @@ class _Run:
     stopped_by: str | None = None
     stop: StopSignals | None = None
     last_beat: float = 0.0
-    summary: RunSummary | None = None
 
 
 class Engine:
@@ -266,15 +265,16 @@ class Engine:
         for warning in lock.acquire():
             self.warn(warning)
         try:
-            self._run_locked(run)
+            summary = self._run_locked(run)
         finally:
             lock.release()
-        return run.summary
+        return summary
 
-    def _run_locked(self, run: _Run) -> None:
+    def _run_locked(self, run: _Run) -> RunSummary:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
         if self.resume:
+            assert run.fingerprints is not None  # _preflight sets them
             run.previous = Journal(run.context.output_directory).reusable(
                 run.context.files, run.fingerprints,
                 shrink=run.plan.shrink if run.plan.shrinkers else None)
@@ -302,7 +302,7 @@ class Engine:
                     run.stopped_by = stop.requested or "SIGINT"
                 finally:
                     stop.shutting_down()
-                    run.summary = self._shutdown(run)
+                    summary = self._shutdown(run)
                     report.rewrite_if_changed(run.context)
         finally:
             self.pm.run_active = False
@@ -311,6 +311,7 @@ class Engine:
                     self.pm.unregister(name=name)
             self.report = report.report
             self.tables = listeners[TABLES_PLUGIN].tables
+        return summary
 
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
@@ -380,17 +381,19 @@ class Engine:
         count as done, in file order; a file with only some columns unchanged is queued with
         those columns' cells, so its task runs only the others."""
         register_plan(run.plan)
-        self.monitor = Monitor(**({"interval": self.monitor_interval}
-                                  if self.monitor_interval else {})).start()
+        monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
+        self.monitor = monitor.start()
         run.context.monitor = self.monitor
-        whole = {path for path, reuse in run.previous.items() if reuse.complete}
+        whole = {path: reuse.result for path, reuse in run.previous.items()
+                 if reuse.complete and reuse.result is not None}  # a complete one has both
         self._reused = {path: reuse.cells for path, reuse in run.previous.items()
                         if not reuse.complete}
         run.pending = deque(f for f in run.context.files if str(f.path) not in whole)
         run.context.queued = run.pending
         for file in run.context.files:
-            if str(file.path) in whole:
-                self._handle(run.context, run.previous[str(file.path)].result, replayed=True)
+            result = whole.get(str(file.path))
+            if result is not None:
+                self._handle(run.context, result, replayed=True)
 
     def _loop(self, run: _Run) -> None:
         """Submit files as concurrency and admission allow; take results as they come."""
@@ -410,7 +413,7 @@ class Engine:
             context.in_flight = len(run.running)
             context.sample = self.monitor.latest if self.monitor else {}
             self._heartbeat(run)
-        if self._stop_asked(run):
+        if run.stop is not None and run.stop.requested is not None:
             # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True
             run.stopped_by = run.stop.requested
@@ -429,10 +432,10 @@ class Engine:
         except Exception as exc:  # the worker died (e.g. a process killed)
             for result in self._worker_died(batch, exc):
                 self._handle(run.context, result)
-            if isinstance(exc, BrokenExecutor) and pool is run.executor:
+            if isinstance(exc, BrokenExecutor) and pool is not None and pool is run.executor:
                 # Replaced once per broken pool: the other tasks it failed, and a submission
                 # it refused, are the same death.
-                run.executor = self._replace(run.executor, run.context)
+                run.executor = self._replace(pool, run.context)
             return
         for result in results:
             self._handle(run.context, result)

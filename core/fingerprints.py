@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ class RunFingerprints:
     labels: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, pm, model: Any, plan: Any, suffixes: list[str] = ()) -> RunFingerprints:
+    def of(cls, pm, model: Any, plan: Any, suffixes: Sequence[str] = ()) -> RunFingerprints:
         registry = pm.registry
         settings = cell_settings(model)
         columns, labels = {}, {}

@@ -26,6 +26,10 @@ import os
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pluggy
 
 #: The hooks the engine emits during a run, guarded.
 RUN_HOOKS = ("orcapost_run_start", "orcapost_file_started", "orcapost_file_done",
@@ -63,7 +67,7 @@ class RunHookGuard:
     manager). ``own``: plugin names of the engine's own listeners; ``warn(text)`` reports the
     first failure of each plugin and hook; ``progress()`` says how many files are done."""
 
-    pm: object
+    pm: pluggy.PluginManager
     own: frozenset[str] = frozenset()
     warn: Callable[[str], None] = print
     progress: Callable[[], int | None] = lambda: None

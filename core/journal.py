@@ -136,7 +136,9 @@ class Journal:
         headers, last = self._entries(set(by_path))
         reusable: dict[str, Reuse] = {}
         for path, entry in last.items():
-            reuse = _reuse(entry, headers.get(entry.get("run")), by_path[path], fingerprints)
+            run = entry.get("run")  # a run id is a string: anything else is no run's entry
+            header = headers.get(run) if isinstance(run, str) else None
+            reuse = _reuse(entry, header, by_path[path], fingerprints)
             if reuse is not None and reuse.result is not None and shrink is not None:
                 reuse.result.values = {group: {name: shrink(v) for name, v in values.items()}
                                        for group, values in reuse.result.values.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 
 @dataclass
@@ -56,6 +56,11 @@ class LegacyBaseConfig(MigrationIssues):
     migrate or run, and ``orcapost migrate`` skips it when searching a folder."""
 
 
+@overload
+def origin_of(origins: dict[tuple, tuple], path: tuple, default: tuple) -> tuple: ...
+@overload
+def origin_of(origins: dict[tuple, tuple], path: tuple,
+              default: None = None) -> tuple | None: ...
 def origin_of(origins: dict[tuple, tuple], path: tuple,
               default: tuple | None = None) -> tuple | None:
     """Where the key ``path`` came from, by its longest prefix in ``origins`` (new key path ->

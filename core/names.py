@@ -144,7 +144,7 @@ def series_names(column: Any, parts: dict[str, Sequence[str]] | None = None,
     namer = Namer(label, [key for key, values in parts.items() if len(values) > 1])
     parts = {key: list(dict.fromkeys(values)) for key, values in parts.items()}
     keys = list(parts)
-    names = []
+    names: list[str] = []
     for combination in product(*(parts[key] for key in keys)):
         base = namer(**known, **dict(zip(keys, combination, strict=True)))
         names.extend(base + suffix for suffix in suffixes)

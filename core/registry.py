@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pluggy
-from orcapost.components import COMPONENT_KINDS, Component
+from orcapost.components import COMPONENT_KINDS, Component, Source
 from orcapost.errors import OrcapostError, PluginError
 from orcapost.plugin_problems import PluginProblem, describe_exception
 
@@ -27,6 +27,12 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "reporter": "orcapost_register_reporters",
     "reduction": "orcapost_register_reductions",
 }
+
+
+def _suffixes(cls: type[Component]) -> tuple[str, ...]:
+    """The suffixes a registered source reads (_check made sure it is a Source)."""
+    assert issubclass(cls, Source)
+    return cls.suffixes
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class ComponentRegistry:
     def _add(self, kind: str, cls: type[Component], plugin: str) -> None:
         if kind == "source":
             for other in self._components[kind].values():
-                shared = set(other.cls.suffixes) & set(cls.suffixes)
+                shared = set(_suffixes(other.cls)) & set(_suffixes(cls))
                 if shared:
                     raise PluginError(
                         f"two plugins read {', '.join(sorted(shared))} files: "
@@ -132,7 +138,7 @@ class ComponentRegistry:
     def source_for(self, suffix: str) -> RegisteredComponent | None:
         suffix = suffix.lower()
         for entry in self.all("source"):
-            if suffix in entry.cls.suffixes:
+            if suffix in _suffixes(entry.cls):
                 return entry
         return None
 

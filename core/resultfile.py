@@ -180,13 +180,14 @@ class ResultFile(ABC):
                 raise ResultFileError("latest wave period is not available in this file")
             return latest
         if period.kind == "stage":
-            if period.stage >= len(stages):
+            number = period.stage_number()
+            if number >= len(stages):
                 raise ResultFileError(
-                    f"stage {period.stage} does not exist (stages 0 to {len(stages) - 1})"
+                    f"stage {number} does not exist (stages 0 to {len(stages) - 1})"
                 )
-            stage = stages[period.stage]
+            stage = stages[number]
             if stage.start > reached:
-                raise ResultFileError(f"the simulation stopped before stage {period.stage}")
+                raise ResultFileError(f"the simulation stopped before stage {number}")
             return stage.start, min(stage.end, reached)
         if period.kind == "specified":
             first = float(times[0]) if times.size else 0.0
@@ -298,12 +299,12 @@ class ResultFile(ABC):
         if position.kind == "end_b":
             return grid[window, nodes - 1]
         if position.kind == "node":
-            node = int(position.value)
+            node = int(position.number())
             if node > nodes:
                 raise ResultFileError(f"{obj} has {nodes} nodes, not {node}")
             return grid[window, node - 1]
         if position.kind == "arc_length":
-            s = float(position.value)
+            s = position.number()
             if s < arcs[0] - TIME_TOLERANCE or s > arcs[-1] + TIME_TOLERANCE:
                 raise ResultFileError(
                     f"arc length {s:g} is outside {obj} ({arcs[0]:g} to {arcs[-1]:g} m)"
@@ -328,20 +329,21 @@ def specified_bounds(period: Period, first: float, reached: float, state: str
     ``period_policy: clip``. An infinite bound (legacy ``[t]``, ``[NULL, NULL]``) means the
     simulation's start or end and is always resolved to it.
     """
-    if period.start > reached or period.end < first:
+    start, end = period.bounds()
+    if start > reached or end < first:
         raise ResultFileError(
             f"specified period {period.describe()} lies outside the simulation "
             f"({first:g} to {reached:g} s)"
         )
-    early = math.isfinite(period.start) and period.start < first - TIME_TOLERANCE
-    late = math.isfinite(period.end) and period.end > reached + TIME_TOLERANCE
+    early = math.isfinite(start) and start < first - TIME_TOLERANCE
+    late = math.isfinite(end) and end > reached + TIME_TOLERANCE
     stopped = state not in ("complete", "static")
     if not period.clip and (early or (late and not stopped)):
         raise ResultFileError(
             f"specified period {period.describe()} runs outside the {state} simulation "
             f"({first:g} to {reached:g} s): give a period inside it, or period_policy: clip"
         )
-    return max(period.start, first), min(period.end, reached)
+    return max(start, first), min(end, reached)
 
 
 def sample_interval(time: np.ndarray) -> float:

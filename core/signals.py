@@ -24,6 +24,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 #: Signal names that stop a run, where the platform has them.
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
@@ -44,7 +46,8 @@ class StopSignals:
         #: Whether a signal came during the shutdown (said once).
         self._hurried = False
         self._shutting_down = False
-        self._previous: dict[int, object] = {}
+        #: The handler each signal had before (what signal.signal returned), to put back.
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
         self._notify = notify or (lambda text: print(text, file=sys.stderr, flush=True))
 
     def __enter__(self) -> StopSignals:

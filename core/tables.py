@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from orcapost.names import FAILURES_TABLE
 from orcapost.results import FileResult
@@ -49,7 +49,7 @@ def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> 
     return {TABLE_MARKER: name, "layout": layout, "columns": plain}
 
 
-def is_extra_table(value: Any) -> bool:
+def is_extra_table(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and TABLE_MARKER in value
 
 
@@ -150,10 +150,10 @@ class RunTables:
                     if is_extra_table(value) and value["layout"] != "per_file":
                         claim(extra_table_name(group, value[TABLE_MARKER]),
                               f"the extra table {key!r} of group {group!r}", (group, key))
-        for name, (group, key, result) in self._extra_tables().items():
-            if result is not None:
-                claim(name, f"the extra table {key!r} of group {group!r} for {result.name}",
-                      (group, key, result.path))
+        for name, (group, key, owner) in self._extra_tables().items():
+            if owner is not None:
+                claim(name, f"the extra table {key!r} of group {group!r} for {owner.name}",
+                      (group, key, owner.path))
         for table in self.campaign:
             claim(table.name, f"campaign table {table.name!r}")
 

@@ -258,7 +258,7 @@ class FileTask:
         return result
 
     def _origin(self, extractor: Any, column: Any, group: str) -> str:
-        kind = getattr(column, "kind", None) or getattr(extractor, "name", "?")
+        kind = getattr(column, "kind", "") or getattr(extractor, "name", "?")
         plugin = self.plan.extractor_plugins.get(kind)
         by = f"plugin {plugin!r}" if plugin else f"class {type(extractor).__qualname__}"
         return f"extractor {kind!r} ({by}), group {group!r}, column {column.label!r}"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from types import GenericAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
 from orcapost.defaults import (
     CONFIG_VERSION,
@@ -29,6 +30,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from orcapost.components import Component
 
 # ---------------------------------------------------------------------------------------------
 # Column bases for extractor plugins
@@ -237,14 +241,23 @@ def _by_name(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+# The model is assembled from what the registry holds, so its field types are values built at
+# run time: they are typed Any, and list[...] of one is spelled as what it is, a GenericAlias.
+def _list_of(item: Any) -> Any:
+    """``list[item]`` for a type built at run time."""
+    return GenericAlias(list, (item,))
+
+
 def _tagged_union(registry, kind: str, tag: str) -> Any:
     members = []
     for entry in registry.all(kind):
+        selector: dict[str, Any] = {
+            tag: (Literal[entry.name], Field(description=f"{kind.replace('_', ' ')}"))}
         member = create_model(
             f"{kind.title().replace('_', '')}_{re.sub(r'[^0-9A-Za-z]', '_', entry.name)}",
             __base__=entry.cls.Options,
             __doc__=entry.cls.summary(),
-            **{tag: (Literal[entry.name], Field(description=f"{kind.replace('_', ' ')}"))},
+            **selector,
         )
         member.component = entry.cls  # what a validated entry selects, for code without a registry
         members.append(member)
@@ -268,7 +281,7 @@ def options_of(spec: StrictModel, tag: str = "name") -> dict[str, Any]:
     return {key: getattr(spec, key) for key in type(spec).model_fields if key != tag}
 
 
-def create_selected(cls: type, spec: StrictModel, tag: str = "name") -> Any:
+def create_selected(cls: type[Component], spec: StrictModel, tag: str = "name") -> Any:
     """The component ``cls`` with the options a validated config entry gives it."""
     return cls(cls.Options.model_validate(options_of(spec, tag)))
 
@@ -289,19 +302,20 @@ def _check_campaign(config):
 
 def build_config_model(registry) -> type[StrictModel]:
     """The full v2 config model for the components in ``registry``."""
-    policy = Annotated[_tagged_union(registry, "thread_policy", "name"), BeforeValidator(_by_name)]
-    optimizer = Annotated[
-        _tagged_union(registry, "memory_optimizer", "name"), BeforeValidator(_by_name)
+    by_name = BeforeValidator(_by_name)
+    policy: Any = Annotated[_tagged_union(registry, "thread_policy", "name"), by_name]
+    optimizer: Any = Annotated[
+        _tagged_union(registry, "memory_optimizer", "name"), by_name
     ] if registry.names("memory_optimizer") else None
-    scheduler = Annotated[_tagged_union(registry, "io_scheduler", "name"), BeforeValidator(_by_name)]
-    sink = Annotated[_tagged_union(registry, "sink", "name"), BeforeValidator(_by_name)]
-    reporter = Annotated[_tagged_union(registry, "reporter", "name"), BeforeValidator(_by_name)]
+    scheduler: Any = Annotated[_tagged_union(registry, "io_scheduler", "name"), by_name]
+    sink: Any = Annotated[_tagged_union(registry, "sink", "name"), by_name]
+    reporter: Any = Annotated[_tagged_union(registry, "reporter", "name"), by_name]
     column = _tagged_union(registry, "extractor", "kind")
-    source = Annotated[_tagged_union(registry, "source", "name"), BeforeValidator(_by_name)]
+    source: Any = Annotated[_tagged_union(registry, "source", "name"), by_name]
     inputs = create_model(
         "Inputs", __base__=InputsConfig,
         __validators__={"one_entry_per_source": field_validator("sources")(_one_per_source)},
-        sources=(list[source], Field(
+        sources=(_list_of(source), Field(
             default_factory=list,
             description="Options of the sources that read the files, by name (orcaflex: "
             "thread_count, licence_retries, ...). A source not listed runs with its defaults.",
@@ -333,18 +347,18 @@ def build_config_model(registry) -> type[StrictModel]:
         )),
     }
     engine_fields["memory_optimizers"] = (
-        list[optimizer] if optimizer is not None else list[Any],
+        _list_of(optimizer) if optimizer is not None else list[Any],
         Field(default_factory=list, description="Memory optimizers, applied in order."),
     )
     engine = create_model("EngineConfig", __base__=StrictModel, **engine_fields)
 
     group = create_model(
         "ResultGroup", __base__=StrictModel,
-        columns=(list[column], Field(min_length=1, description="Labelled result columns.")),
+        columns=(_list_of(column), Field(min_length=1, description="Labelled result columns.")),
     )
     outputs = create_model(
         "Outputs", __base__=OutputsConfig,
-        formats=(list[sink], Field(
+        formats=(_list_of(sink), Field(
             default_factory=lambda: list(DEFAULT_OUTPUT_FORMATS), validate_default=True,
             min_length=1, description="Sinks by name: csv, parquet, ...",
         )),
@@ -355,26 +369,32 @@ def build_config_model(registry) -> type[StrictModel]:
         reduction = _tagged_union(registry, "reduction", "kind")
         campaign_table = create_model(
             "CampaignTable", __base__=CampaignTableConfig,
-            reductions=(list[reduction], Field(min_length=1, description="Reductions, by kind.")),
+            reductions=(_list_of(reduction), Field(min_length=1, description="Reductions, by kind.")),
         )
-        campaign_fields["campaign"] = (list[campaign_table], Field(
+        campaign_fields["campaign"] = (_list_of(campaign_table), Field(
             default_factory=list,
             description="Campaign tables: rows of a result group reduced by metadata columns, "
             "written beside the per-file tables after all files.",
         ))
 
+    config_fields: dict[str, Any] = {
+        "version": (Literal[CONFIG_VERSION], Field(description="Config format version.")),
+        "inputs": (inputs, ...),
+        "engine": (engine, Field(default_factory=dict, validate_default=True)),
+        "results": (GenericAlias(dict, (str, group)), Field(
+            min_length=1, description="Result groups by name: one output table each."
+        )),
+        "outputs": (outputs, Field(default_factory=dict, validate_default=True)),
+        **campaign_fields,
+    }
+    # pydantic types __validators__ as plain callables; a decorated validator is the
+    # descriptor proxy that create_model expects at run time.
+    check_campaign = cast("Any", model_validator(mode="after")(_check_campaign))
     model = create_model(
         "OrcapostConfig",
         __base__=StrictModel,
-        __validators__={"campaign_names": model_validator(mode="after")(_check_campaign)},
+        __validators__={"campaign_names": check_campaign},
         __doc__="An orcapost post-processing config (version 2).",
-        version=(Literal[CONFIG_VERSION], Field(description="Config format version.")),
-        inputs=(inputs, ...),
-        engine=(engine, Field(default_factory=dict, validate_default=True)),
-        results=(dict[str, group], Field(
-            min_length=1, description="Result groups by name: one output table each."
-        )),
-        outputs=(outputs, Field(default_factory=dict, validate_default=True)),
-        **campaign_fields,
+        **config_fields,
     )
     return model

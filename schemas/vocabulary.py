@@ -66,11 +66,30 @@ class Position(BaseModel):
             return data
         raise ValueError("a position is End A, End B, Touchdown, {arc_length: S} or {node: N}")
 
+    @model_validator(mode="after")
+    def _complete(self) -> Position:
+        # The explicit form ({kind: node, value: N}, what model_dump gives) skips _parse's
+        # checks: the same rules here, so a position is never missing the number it needs.
+        if self.kind == "arc_length" and self.value is None:
+            raise ValueError("an arc_length position needs its arc length (value)")
+        if self.kind == "node":
+            if self.value is None:
+                raise ValueError("a node position needs its node number (value)")
+            if not float(self.value).is_integer() or self.value < 1:
+                raise ValueError("node takes a whole number >= 1 (OrcaFlex numbers from 1)")
+        return self
+
+    def number(self) -> float:
+        """The arc length (m) of an arc_length position, the node number of a node position."""
+        if self.value is None:
+            raise ValueError(f"a {self.kind} position has no number")
+        return self.value
+
     def describe(self) -> str:
         if self.kind == "arc_length":
             return f"arc length {self.value:g}"
         if self.kind == "node":
-            return f"node {int(self.value)}"
+            return f"node {int(self.number())}"
         return {"end_a": "End A", "end_b": "End B", "touchdown": "Touchdown"}[self.kind]
 
 
@@ -131,6 +150,36 @@ class Period(BaseModel):
         if end < start:
             raise ValueError(f"specified period ends ({end:g}) before it starts ({start:g})")
         return {"kind": "specified", "start": start, "end": end}
+
+    @model_validator(mode="after")
+    def _complete(self) -> Period:
+        # The explicit form ({kind: stage, stage: N}, what model_dump gives) skips _parse's
+        # checks: the same rules here, so a period is never missing the numbers it needs.
+        if self.kind == "stage":
+            if self.stage is None:
+                raise ValueError("a stage period needs its stage ({stage: N})")
+            if self.stage < 0:
+                raise ValueError("stage takes a whole number >= 0 (0 is the build-up)")
+        if self.kind == "specified":
+            if self.start is None or self.end is None:
+                raise ValueError("a specified period needs its start and end ([t0, t1])")
+            if self.end < self.start:
+                raise ValueError(
+                    f"specified period ends ({self.end:g}) before it starts ({self.start:g})"
+                )
+        return self
+
+    def stage_number(self) -> int:
+        """The stage of a stage period (0 is the build-up)."""
+        if self.stage is None:
+            raise ValueError(f"a {self.kind} period has no stage")
+        return self.stage
+
+    def bounds(self) -> tuple[float, float]:
+        """The [t0, t1] of a specified period, as given (infinite bounds included)."""
+        if self.start is None or self.end is None:
+            raise ValueError(f"a {self.kind} period has no start and end")
+        return self.start, self.end
 
     def describe(self) -> str:
         if self.kind == "stage":

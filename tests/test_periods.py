@@ -4,6 +4,7 @@ the column says period_policy: clip; an unfinished simulation is still clipped a
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from orcapost.archive import ObjectData, SimulationData, Stage, TimeVariable, wr
 from orcapost.errors import ResultFileError
 from orcapost.plugins.extractors.statistics import StatisticsColumn, StatisticsExtractor
 from orcapost.plugins.sources.archive import ArchiveResultFile
+from orcapost.schemas.vocabulary import Period, Position
 from pydantic import ValidationError
 
 
@@ -70,3 +72,33 @@ def test_clip_needs_a_specified_period():
                               period_policy="clip")
     again = StatisticsColumn.model_validate(column.model_dump())
     assert again == column and again.period.clip
+
+
+@pytest.mark.parametrize("period, message", [
+    ({"kind": "stage"}, "a stage period needs its stage"),
+    ({"kind": "stage", "stage": -1}, "stage takes a whole number >= 0"),
+    ({"kind": "specified", "start": 1.0}, "a specified period needs its start and end"),
+    ({"kind": "specified", "start": 5.0, "end": 1.0}, "specified period ends (1) before it starts"),
+])
+def test_the_kind_form_of_a_period_is_checked_like_the_short_forms(period, message):
+    # {kind: stage} without a stage used to validate and then fail each file with a TypeError.
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        StatisticsColumn(label="x", object="FPSO", variable="Heave", period=period)
+
+
+@pytest.mark.parametrize("position, message", [
+    ({"kind": "node"}, "a node position needs its node number"),
+    ({"kind": "node", "value": 0}, "node takes a whole number >= 1"),
+    ({"kind": "node", "value": 2.5}, "node takes a whole number >= 1"),
+    ({"kind": "arc_length"}, "an arc_length position needs its arc length"),
+])
+def test_the_kind_form_of_a_position_is_checked_like_the_short_forms(position, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Position.model_validate(position)
+
+
+def test_the_kind_form_still_round_trips():
+    for value in (Period(kind="stage", stage=2), Period(kind="specified", start=1.0, end=2.0),
+                  Period(kind="whole_simulation"), Position(kind="node", value=3),
+                  Position(kind="arc_length", value=12.5), Position(kind="end_a")):
+        assert type(value).model_validate(value.model_dump()) == value

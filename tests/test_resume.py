@@ -255,6 +255,23 @@ def test_an_old_journal_is_never_replayed(pm, campaign, tmp_path, watch):
     assert len(watch.opened) == FILES
 
 
+def test_an_entry_with_a_run_id_that_is_not_a_string_is_not_reused(pm, campaign, tmp_path, watch):
+    # A hand-edited or foreign journal: an unhashable run id used to crash --resume with a
+    # TypeError; such an entry belongs to no run and is computed again.
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    journal = out / JOURNAL_NAME
+    entries = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    for entry in entries:
+        if "result" in entry:
+            entry["run"] = [entry["run"]]
+    journal.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+    watch.opened.clear()
+    _run(pm, config, tmp_path, resume=True)
+    assert len(watch.opened) == FILES
+
+
 def test_the_journal_stores_each_output_name_once(pm, campaign, tmp_path):
     out = tmp_path / "out"
     _run(pm, _config(campaign, out), tmp_path)

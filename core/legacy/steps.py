@@ -98,12 +98,13 @@ def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepRe
             continue
         out[key] = copy.deepcopy(value)
     for key in ("summary_settings", "summary_settings_master"):
-        settings = out.get(key)
-        groups = settings.get("groups") if isinstance(settings, dict) else None
-        for i, group in enumerate(groups if isinstance(groups, list) else []):
+        groups = _mapping(out.get(key)).get("groups")
+        if not isinstance(groups, list):
+            continue
+        for i, group in enumerate(groups):
             if isinstance(group, dict) and "SummaryFileName" in group and "Label" not in group:
-                settings["groups"][i] = {("Label" if k == "SummaryFileName" else k): v
-                                         for k, v in group.items()}
+                groups[i] = {("Label" if k == "SummaryFileName" else k): v
+                             for k, v in group.items()}
                 origins[(key, "groups", i, "Label")] = (key, "groups", i, "SummaryFileName")
                 notes.append(f"{key}.groups.{i}: SummaryFileName became Label")
     files = out.get("file_management")
@@ -134,6 +135,11 @@ def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepRe
 
 
 # -- 1 -> 2 ------------------------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> dict:
+    """``value`` if it is a mapping, else an empty one (a legacy key left out or mistyped)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _flag(post: dict, kind: str) -> bool:
@@ -248,12 +254,13 @@ def _thread_policy(user: dict, keep: bool, issues, notes, origins) -> dict:
     """The v2 thread policy for the legacy concurrency settings."""
     parallel = user.get("parallel_processing")
     parallel = parallel if isinstance(parallel, dict) else {}
-    orcaflex = user.get("orcaflex") if isinstance(user.get("orcaflex"), dict) else {}
-    threads_block = orcaflex.get("parallel") if isinstance(orcaflex.get("parallel"), dict) else {}
+    orcaflex = _mapping(user.get("orcaflex"))
+    threads_block = _mapping(orcaflex.get("parallel"))
     if parallel.get("enabled", True) is False:
         origins[("engine", "thread_policy")] = ("parallel_processing", "enabled")
         notes.append("parallel_processing.enabled False became the fixed policy with 1 thread")
         return {"name": "fixed", "threads": 1}
+    where: tuple[str, ...] | None
     if "max_workers" in parallel:
         value, where = parallel["max_workers"], ("parallel_processing", "max_workers")
     elif "threads" in threads_block:
@@ -280,7 +287,7 @@ def _thread_policy(user: dict, keep: bool, issues, notes, origins) -> dict:
 
 
 def _inputs(files: dict, issues, origins) -> dict:
-    name = files.get("filename") if isinstance(files.get("filename"), dict) else {}
+    name = _mapping(files.get("filename"))
     extensions = name.get("extension", ["sim"])
     extensions = [extensions] if isinstance(extensions, str) else extensions
     pattern = name.get("pattern")
@@ -304,7 +311,7 @@ def _inputs(files: dict, issues, origins) -> dict:
     stem = f"*{pattern}*" if pattern not in (None, "") else "*"
     inputs["patterns"] = [f"{stem}.{e.lstrip('.')}" for e in extensions]
     origins[("inputs", "patterns")] = ("file_management", "filename", "extension")
-    filters = name.get("filters") if isinstance(name.get("filters"), dict) else {}
+    filters = _mapping(name.get("filters"))
     for legacy, key in (("contains", "include"), ("not_contains", "exclude")):
         words = filters.get(legacy) or []
         if not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
@@ -319,13 +326,12 @@ def _inputs(files: dict, issues, origins) -> dict:
 
 def _sink(merged: dict, post: dict, user: dict, notes, origins) -> dict:
     sink: dict[str, Any] = {"name": "legacy_csv"}
-    meta = user.get("meta") if isinstance(user.get("meta"), dict) else {}
+    meta = _mapping(user.get("meta"))
     if isinstance(meta.get("label"), (str, int)) and str(meta["label"]):
         sink["label"] = str(meta["label"])
         origins[("outputs", "formats", 0, "label")] = ("meta", "label")
     statistics = post.get("summary", {}).get("statistics") or {}
-    summary = merged.get("summary_settings") if isinstance(merged.get("summary_settings"),
-                                                           dict) else {}
+    summary = _mapping(merged.get("summary_settings"))
     rows = []
     for legacy, add, name in (("Minimum", "AddMinimumToSummary", "min"),
                               ("Maximum", "AddMaximumToSummary", "max"),
@@ -421,7 +427,7 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed) ->
 
 def _rainflow_bins(post, issues, notes, dropped, consumed) -> int | None:
     """The bin count of orcaflex.postprocess.rain_flow, for time-series histograms."""
-    rain_flow = post.get("rain_flow") if isinstance(post.get("rain_flow"), dict) else {}
+    rain_flow = _mapping(post.get("rain_flow"))
     bins = rain_flow.get("bins", 10)
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         issues.append((("orcaflex", "postprocess", "rain_flow", "bins"),

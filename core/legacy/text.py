@@ -75,7 +75,7 @@ class _Comments:
         mark = self.marks.get(path)
         if mark is None:
             return []
-        out: list[str] = []
+        out: list[int] = []  # line numbers
         line = mark[0] - 1
         while line >= 0 and self.lines[line].strip().startswith("#"):
             out.insert(0, line)

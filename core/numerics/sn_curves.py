@@ -73,7 +73,8 @@ class SNCurve:
                 f"S-N curve {self.name!r}: a two-slope curve needs m2, log_a2 and n_knee together",
                 hint="give all three, or none for a one-slope curve",
             )
-        if self.m2 is not None and not (self.m2 > 0 and self.n_knee > 0):  # type: ignore[operator]
+        if (self.m2 is not None and self.n_knee is not None
+                and not (self.m2 > 0 and self.n_knee > 0)):
             raise SNCurveSpecError(f"S-N curve {self.name!r}: m2 and n_knee must be > 0")
         if self.fatigue_limit is not None and self.fatigue_limit < 0:
             raise SNCurveSpecError(f"S-N curve {self.name!r}: fatigue_limit must be >= 0")
@@ -87,9 +88,16 @@ class SNCurve:
     @property
     def s_knee(self) -> float | None:
         """Stress range at the knee (on the first branch), or None for a one-slope curve."""
-        if self.n_knee is None:
-            return None
-        return 10.0 ** ((self.log_a1 - math.log10(self.n_knee)) / self.m1)
+        second = self.second_slope
+        return None if second is None else second[2]
+
+    @property
+    def second_slope(self) -> tuple[float, float, float] | None:
+        """``(m2, log_a2, s_knee)`` of a two-slope curve, None for a one-slope curve."""
+        if self.m2 is None or self.log_a2 is None or self.n_knee is None:
+            return None  # __post_init__ allows all three or none
+        s_knee = 10.0 ** ((self.log_a1 - math.log10(self.n_knee)) / self.m1)
+        return self.m2, self.log_a2, s_knee
 
     def thickness_factor(self, t: float) -> float:
         """DNV thickness factor ``max(1, t / t_ref) ** k`` (``t`` in the same unit as ``t_ref``)."""
@@ -101,9 +109,11 @@ class SNCurve:
         with np.errstate(divide="ignore"):
             logs = np.log10(s)
         log_n = self.log_a1 - self.m1 * logs
-        if self.two_slope:
-            upper = s >= self.s_knee
-            log_n = np.where(upper, log_n, self.log_a2 - self.m2 * logs)  # type: ignore[operator]
+        second = self.second_slope
+        if second is not None:
+            m2, log_a2, s_knee = second
+            upper = s >= s_knee
+            log_n = np.where(upper, log_n, log_a2 - m2 * logs)
         n = 10.0**log_n
         if self.fatigue_limit is not None:
             n = np.where(s < self.fatigue_limit, np.inf, n)
@@ -172,12 +182,14 @@ def miner_damage(
     if np.any(s < 0):
         raise ValueError("stress ranges must be >= 0")
     # n / N = n * S**m / a, evaluated per branch; S**m with S == 0 gives 0 (no log of zero).
-    if curve.two_slope:
-        upper = s >= curve.s_knee
+    second = curve.second_slope
+    if second is not None:
+        m2, log_a2, s_knee = second
+        upper = s >= s_knee
         d = np.where(
             upper,
             s**curve.m1 * 10.0 ** (-curve.log_a1),
-            s**curve.m2 * 10.0 ** (-curve.log_a2),  # type: ignore[operator]
+            s**m2 * 10.0 ** (-log_a2),
         )
     else:
         d = s**curve.m1 * 10.0 ** (-curve.log_a1)

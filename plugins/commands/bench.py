@@ -46,7 +46,9 @@ def run_once(pm, config: Path, policy: dict, output: Path) -> dict:
         "engine.thread_policy": policy, "outputs.directory": str(output)})
     engine = Engine(pm, loaded, reporter=pm.registry.get("reporter", "silent").cls())
     summary = engine.run()
-    memory = engine.report["memory"]
+    report = engine.report
+    assert report is not None  # a run that returns has its report
+    memory = report["memory"]
     return {
         "elapsed": summary.elapsed,
         "files_per_second": summary.files / summary.elapsed,
@@ -54,7 +56,7 @@ def run_once(pm, config: Path, policy: dict, output: Path) -> dict:
         "peak_rss": memory.get("peak_rss"),
         "rss_growth": (memory.get("peak_rss") or 0) - (memory.get("baseline_rss") or 0),
         "failed": summary.failed + summary.partial,
-        "final_concurrency": engine.report["decisions"][-1]["to"],
+        "final_concurrency": report["decisions"][-1]["to"],
     }
 
 

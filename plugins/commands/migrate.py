@@ -75,6 +75,7 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
     except OrcapostError as exc:
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     migration = loaded.migration
+    assert migration is not None  # validate_data always records how the file was migrated
     if not migration.changed:
         return Outcome(path, "current", original=original, from_version=CONFIG_VERSION)
     text = render(migration.data, migration.origins, original)
@@ -85,6 +86,7 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
 
 
 def _write(outcome: Outcome, target: Path) -> None:
+    assert outcome.text is not None  # only a migrated outcome is written
     with atomic_path(target) as tmp:
         tmp.write_text(outcome.text, encoding="utf-8", newline="\n")
 

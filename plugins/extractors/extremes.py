@@ -128,10 +128,10 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
         # A constant response (a line that does not move) has no spread: its extreme is itself.
         return {"value": float(x[0])}
     if column.method == "rayleigh":
-        fit = ev.rayleigh_extremes(x, dt, T, tail=column.tail, method=column.spectral_method)
-        out["value"] = fit.mpm if column.risk is None else fit.extreme(column.risk)
+        rayleigh = ev.rayleigh_extremes(x, dt, T, tail=column.tail, method=column.spectral_method)
+        out["value"] = rayleigh.mpm if column.risk is None else rayleigh.extreme(column.risk)
         if column.details:
-            out.update(mean=fit.mean, std=fit.std, tz=fit.tz)
+            out.update(mean=rayleigh.mean, std=rayleigh.std, tz=rayleigh.tz)
         return out
     risk = ev.MPM_RISK if column.risk is None else column.risk
     if column.method == "gumbel":
@@ -141,18 +141,18 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
             raise ValueError(f"{column.block:g} s blocks: the record holds fewer than 2")
         sign = 1.0 if column.tail == "upper" else -1.0
         maxima = sign * (sign * x[: blocks * per_block].reshape(blocks, per_block)).max(axis=1)
-        fit = ev.fit_gumbel(maxima, column.tail)
+        gumbel = ev.fit_gumbel(maxima, column.tail)
         # The storm extreme is the largest of n = T / block independent block maxima:
         # P(storm max <= x) = F(x)^n, a Gumbel with loc + scale ln n.
         n = T / column.block
-        shift = fit.scale * math.log(n)
-        storm = ev.GumbelFit(fit.loc + (shift if column.tail == "upper" else -shift),
-                             fit.scale, column.tail, fit.n)
+        shift = gumbel.scale * math.log(n)
+        storm = ev.GumbelFit(gumbel.loc + (shift if column.tail == "upper" else -shift),
+                             gumbel.scale, column.tail, gumbel.n)
         out["value"] = storm.extreme(1.0 - risk)
         if column.details:
-            out.update(loc=fit.loc, scale=fit.scale, blocks=float(blocks))
+            out.update(loc=gumbel.loc, scale=gumbel.scale, blocks=float(blocks))
         if column.goodness_of_fit:
-            test = ev.goodness_of_fit(fit, maxima)
+            test = ev.goodness_of_fit(gumbel, maxima)
             out.update({"blocks": float(test.n), "ks p-value": test.p_value})
         return out
     q = column.threshold_quantile if column.tail == "upper" else 1.0 - column.threshold_quantile

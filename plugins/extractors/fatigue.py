@@ -116,10 +116,14 @@ def fatigue_values(series: np.ndarray, column: FatigueColumn, curve: SNCurve | N
     out: dict[str, float] = {"duration": duration}
     for output in column.wanted():
         if output == "damage":
+            if curve is None:  # the column's validator asks for one
+                raise ValueError("damage needs an S-N curve")
             factor = curve.thickness_factor(column.thickness) if column.thickness else 1.0
             out[output] = miner_damage(cycles.ranges * column.stress_factor, cycles.counts,
                                        curve, scf=column.scf, thickness_factor=factor)
         elif output == "del":
+            if column.m is None:  # the column's validator asks for it
+                raise ValueError("del needs the S-N slope m")
             out[output] = del_(cycles.ranges, cycles.counts, column.m, column.n_eq)
         elif output == "cycles":
             out[output] = float(cycles.counts.sum())

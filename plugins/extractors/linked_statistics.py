@@ -15,13 +15,15 @@ import numpy as np
 from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl, is_pattern, series_names
 from pydantic import Field
 
+Extreme = Literal["max", "min"]
+
 
 class LinkedStatisticsColumn(SeriesColumn):
     linked: list[str] = Field(
         default_factory=list,
         description="Variables of the same object read at the primary's extreme (glob allowed).")
-    statistics: list[Literal["max", "min"]] = Field(
-        default_factory=lambda: ["max", "min"], min_length=1,
+    statistics: list[Extreme] = Field(
+        default_factory=lambda: list[Extreme](["max", "min"]), min_length=1,
         description="Which extremes of the primary variable: max, min.")
 
     def output_names(self) -> list[str]:

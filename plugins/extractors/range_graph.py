@@ -10,6 +10,7 @@ table. Conventions: docs/extractors/range_graph.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -31,6 +32,8 @@ from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
 from orcapost.plugins.extractors._common import ArcLengths
 from pydantic import Field
 
+Envelope = Literal["max", "min", "mean", "std"]
+
 #: Which node a statistic's summary value comes from.
 SUMMARY = {"max": np.argmax, "min": np.argmin, "mean": np.argmax, "std": np.argmax}
 
@@ -45,8 +48,8 @@ class RangeGraphColumn(SampledColumn):
     arc_length: ArcLengths = Field(
         default=None,
         description="null (whole line), S (one arc length), [s0, s1] or sections [[s0, s1], ...].")
-    statistics: list[Literal["max", "min", "mean", "std"]] = Field(
-        default_factory=lambda: ["max"], min_length=1,
+    statistics: list[Envelope] = Field(
+        default_factory=lambda: list[Envelope](["max"]), min_length=1,
         description="Envelopes to summarise: max, min, mean, std.")
     with_arc_length: bool = Field(
         default=False, description="Also emit '<label> arc length' where each summary occurs.")
@@ -55,7 +58,8 @@ class RangeGraphColumn(SampledColumn):
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std.")
 
     def output_names(self) -> list[str]:
-        parts = {"statistic": self.statistics, "section": list(_sections(self.arc_length))}
+        parts: dict[str, Sequence[str]] = {"statistic": self.statistics,
+                                           "section": list(_sections(self.arc_length))}
         suffixes = ["", " arc length"] if self.with_arc_length else [""]
         return (series_names(self, parts, suffixes) + self.extra_table_names()
                 + self.omitted_names())

@@ -18,11 +18,11 @@ class SimulationTimesColumn(ColumnOptions):
     label: str = Field(default="{time}", min_length=1,
                        description="Output names; {time} is start_time or stop_time.")
 
-    def output_names(self) -> tuple[str, str]:  # type: ignore[override]
-        """The column's output names: (start, stop)."""
+    def output_names(self) -> list[str]:
+        """The column's output names: [start, stop]."""
         start, stop = (self.label.format(time=t) if "{time}" in self.label
                        else f"{self.label} {t}" for t in TIMES)
-        return start, stop
+        return [start, stop]
 
 
 class SimulationTimesExtractor(Extractor[SimulationTimesColumn]):

@@ -63,10 +63,11 @@ def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof:
     """
     out: dict[str, float] = {}
     need = set(wanted)
-    lo = hi = None
+    # Each is computed below when a statistic that reads it is wanted (NaN is never read).
+    lo = hi = float("nan")
     if need & {"min", "max", "abs_max", "range"}:
         lo, hi = float(_minimum(x)), float(_maximum(x))
-    mean = None
+    mean = np.float64("nan")
     if need & {"mean", "std"}:
         count = x.shape[0]
         total = _sum(x, dtype=np.float64)

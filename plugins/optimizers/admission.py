@@ -24,7 +24,7 @@ import time
 from collections import deque
 
 from orcapost.api import MemoryOptimizer, Size, StrictModel, hookimpl
-from pydantic import Field
+from pydantic import ByteSize, Field
 
 #: Files smaller than this teach nothing (their growth is noise).
 LEARN_MIN_BYTES = 1_000_000
@@ -37,7 +37,7 @@ _now = time.monotonic
 
 
 class AdmissionOptions(StrictModel):
-    reserve: Size = Field(default=1_000_000_000,
+    reserve: Size = Field(default=ByteSize(1_000_000_000),
                           description="Memory always left free for the system (e.g. 1GB).")
     budget: Size | None = Field(default=None,
                                 description="Most memory the run may use (e.g. 16GB); none: "

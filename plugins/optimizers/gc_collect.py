@@ -13,12 +13,12 @@ from __future__ import annotations
 import gc
 
 from orcapost.api import MemoryOptimizer, Size, StrictModel, hookimpl
-from pydantic import Field
+from pydantic import ByteSize, Field
 
 
 class GcOptions(StrictModel):
     every_file: bool = Field(default=False, description="Collect after every file.")
-    growth: Size = Field(default=500_000_000,
+    growth: Size = Field(default=ByteSize(500_000_000),
                          description="Otherwise collect when memory grew this much (e.g. 500MB).")
 
 

@@ -193,7 +193,7 @@ class AdaptivePolicy(ThreadPolicy):
                 self.reason = f"slow start: {mbs} at {level}, better: {verb}"
                 return step
             start = self._start
-            if not self._slow_switched and max(self.measured, key=self.measured.get) == start:
+            if not self._slow_switched and max(self.measured, key=self.measured.__getitem__) == start:
                 # The first move from the start did not pay: try the other way.
                 self._slow_switched = True
                 self._slow_direction = -self._slow_direction
@@ -203,13 +203,14 @@ class AdaptivePolicy(ThreadPolicy):
                     verb = "double" if self._slow_direction > 0 else "halve"
                     self.reason = f"slow start: {mbs} at {level}, no better than {start}: {verb}"
                     return other
-            self.home = max(self.measured, key=self.measured.get)
+            self.home = max(self.measured, key=self.measured.__getitem__)
             self.phase = HOME
             self._tried = set()
             self.reason = (f"slow start over: {mbs} at {level}; best so far at {self.home}")
             return self._after_home() if self.home == level else self.home
         if self.phase == PROBE:
-            if self._better(rate, self.measured.get(self.home)):
+            home_rate = self.measured.get(self.home) if self.home is not None else None
+            if self._better(rate, home_rate):
                 self.reason = f"probe {level} beats {self.home} ({mbs}): climb on"
                 self.home = level
                 self._tried = {-self._direction}

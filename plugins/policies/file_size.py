@@ -13,7 +13,7 @@ import itertools
 import statistics
 
 from orcapost.api import Decision, Size, StrictModel, ThreadPolicy, hookimpl
-from pydantic import Field, model_validator
+from pydantic import ByteSize, Field, model_validator
 
 #: The median is taken over the next this-many queued files: the ones the next decisions are
 #: about, and a decision on a queue of 100 000 files stays cheap (the queue is a deque).
@@ -21,8 +21,8 @@ SAMPLE_FILES = 257
 
 
 class FileSizeOptions(StrictModel):
-    small_size: Size = Field(default=100_000_000, description="At or below: small_threads (e.g. 100MB).")
-    large_size: Size = Field(default=1_000_000_000, description="At or above: large_threads (e.g. 1GB).")
+    small_size: Size = Field(default=ByteSize(100_000_000), description="At or below: small_threads (e.g. 100MB).")
+    large_size: Size = Field(default=ByteSize(1_000_000_000), description="At or above: large_threads (e.g. 1GB).")
     small_threads: int = Field(default=30, ge=1, le=1024,
                                description="Files at once when the queued files are small.")
     large_threads: int = Field(default=10, ge=1, le=1024,

@@ -22,19 +22,19 @@ from pathlib import Path
 from typing import Literal
 
 from orcapost.api import IOScheduler, Size, StrictModel
-from pydantic import Field
+from pydantic import ByteSize, Field
 
 BLOCK = 1 << 20
 
 
 class ReadOptions(StrictModel):
-    large_size: Size = Field(default=1_000_000_000,
+    large_size: Size = Field(default=ByteSize(1_000_000_000),
                              description="A file at least this big is a large read (e.g. 1GB).")
     max_large_reads: int | None = Field(default=None, ge=1,
                                         description="Most large files read at once; none: no cap.")
     read_ahead: int = Field(default=0, ge=0, le=64,
                             description="Queued files to read ahead (0: off).")
-    read_ahead_bytes: Size = Field(default=64_000_000,
+    read_ahead_bytes: Size = Field(default=ByteSize(64_000_000),
                                    description="Bytes of each file read ahead (e.g. 64MB).")
     read_ahead_when: Literal["io_bound", "always"] = Field(
         default="io_bound", description="Read ahead only while the run waits on I/O, or always.")

@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import statistics as stats
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,7 +71,7 @@ class LegacyLayout(TableLayout):
         return self.legacy_table(plain, values, times)
 
     def legacy_table(self, table: pa.Table, values: dict[str, str],
-                     time_names: tuple[str, ...]) -> pa.Table:
+                     time_names: Sequence[str]) -> pa.Table:
         """A group's table (one row per file, by path) in the legacy layout, from the plain
         group table and its value columns (name in the table -> label). Columns are named by
         their labels: the legacy layout has no load-case columns for a label to clash with."""

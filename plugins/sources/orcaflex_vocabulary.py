@@ -50,9 +50,9 @@ def object_extra(api, position: Position | None) -> Any:
     if position.kind == "touchdown":
         return api.oeTouchdown
     if position.kind == "arc_length":
-        return api.oeArcLength(float(position.value))
+        return api.oeArcLength(position.number())
     if position.kind == "node":
-        return api.oeNodeNum(int(position.value))
+        return api.oeNodeNum(int(position.number()))
     raise ResultFileError(f"position {position.describe()} has no OrcFxAPI equivalent")
 
 
@@ -83,9 +83,9 @@ def period_argument(api, period: Period) -> Any:
     if period.kind == "static_state":
         return api.pnStaticState
     if period.kind == "stage":
-        return int(period.stage)  # OrcFxAPI numbers stages as orcapost does: 0 is the build-up
+        return period.stage_number()  # OrcFxAPI numbers stages as orcapost does: 0 is the build-up
     if period.kind == "specified":
-        return api.SpecifiedPeriod(float(period.start), float(period.end))
+        return api.SpecifiedPeriod(*period.bounds())
     raise ResultFileError(f"period {period.describe()} has no OrcFxAPI equivalent")
 
 
