@@ -107,3 +107,22 @@ def test_a_section_that_is_not_a_pair_is_a_config_error():
     with pytest.raises(ValidationError, match="each section"):
         RangeGraphExtractor.Options(label="x", object="R", variable="T",
                                     arc_length=[[1, 2], [5]])
+
+
+def test_a_label_that_names_two_outputs_alike_fails_the_column(tmp_path):
+    # Line "A" with variable "B C" and line "A B" with variable "C": "{object} {variable}"
+    # gives both "A B C". One value would silently replace the other.
+    from orcapost.demo import DemoSpec, write_campaign
+    from orcapost.errors import ResultFileError
+
+    spec = DemoSpec(file_size=60_000, extra_lines=(("A", ("B C",)), ("A B", ("C",))))
+    (path,) = write_campaign(tmp_path, spec, files=1)
+    with pytest.raises(ResultFileError, match="names two outputs 'A B C'"):
+        extract(RangeGraphExtractor, path, object="A*", variable="*C",
+                label="{object} {variable}", statistics=["max"])
+
+
+def test_a_repeated_statistic_is_one_output(campaign):
+    out = extract(RangeGraphExtractor, first_archive(campaign), object="Riser",
+                  variable="Effective Tension", statistics=["max", "max"], label="T")
+    assert list(out) == ["T max"]

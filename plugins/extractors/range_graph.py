@@ -99,9 +99,14 @@ class RangeGraphExtractor(Extractor):
                 # non-finite one fails the column.
                 env = envelopes(grid, [*wanted, FINITE_COUNT], column.ddof)
                 guard.nodes(f"{obj} / {var}", arcs, env[FINITE_COUNT], grid.shape[0])
-                for stat in column.statistics:
+                for stat in wanted:
                     node = int(SUMMARY[stat](env[stat]))
                     key = name(object=obj, variable=var, statistic=stat, section=section)
+                    if key in out:  # a label that names two outputs alike: never overwrite
+                        raise ResultFileError(
+                            f"label {column.label!r} names two outputs {key!r} ({obj} / {var} "
+                            f"{stat} {section}".rstrip() + "): put {object}, {variable}, "
+                            "{statistic} or {section} in it")
                     out[key] = float(env[stat][node])
                     if column.with_arc_length:
                         out[f"{key} arc length"] = float(arcs[node])
