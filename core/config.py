@@ -17,7 +17,13 @@ import yaml
 from orcapost import yamlread
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
-from orcapost.migrations import Migration, MigrationIssues, MigrationOptions, migrate
+from orcapost.migrations import (
+    Migration,
+    MigrationIssues,
+    MigrationOptions,
+    migrate,
+    origin_of,
+)
 from pydantic import ValidationError
 
 
@@ -266,24 +272,13 @@ def _validate_data(data, registry, *, source, text, path, base_directory, overri
 
 def _check_names(model, migration, source: str, text: str | None, path: Path | None) -> None:
     """Output names that collide, are reserved or are no plain file name (orcapost.names)."""
-    from orcapost.migrations import origin_of
     from orcapost.names import config_name_issues
 
     found = config_name_issues(model, path.stem if path else "config")
     if not found:
         return
-    issues = []
-    for keys, message in found:
-        dotted = ".".join(map(str, keys))
-        legacy = (origin_of(migration.origins, keys)
-                  if migration.from_version != CONFIG_VERSION else None)
-        if legacy is not None:
-            issues.append(ConfigIssue(".".join(map(str, legacy)),
-                                      line_of(text, legacy) if text else None,
-                                      f"{message} (migrated to {dotted})", tuple(legacy)))
-        else:
-            issues.append(ConfigIssue(dotted, line_of(text, keys) if text else None, message,
-                                      tuple(keys)))
+    issues = [_located(tuple(keys), ".".join(map(str, keys)), message, migration, text)
+              for keys, message in found]
     raise ConfigError(source, issues,
                       hint=None if migration.from_version == CONFIG_VERSION else LEGACY_HINT)
 
@@ -294,19 +289,21 @@ LEGACY_HINT = ("a legacy post-processing config is migrated before it is checked
 
 def _legacy_issues(exc: ValidationError, current: Any, migration, text: str | None):
     """Validation problems of a migrated config, located at the legacy keys they came from."""
-    from orcapost.migrations import origin_of
+    return [_located(issue.keys, issue.path, issue.message, migration, text)
+            for issue in _issues_from(exc, current, None)]
 
-    issues = []
-    for issue in _issues_from(exc, current, None):
-        legacy = origin_of(migration.origins, issue.keys)
-        if legacy is None:
-            issues.append(ConfigIssue(issue.path, None, f"(in the migrated config) {issue.message}",
-                                      issue.keys))
-            continue
-        line = line_of(text, legacy) if text else None
-        issues.append(ConfigIssue(".".join(map(str, legacy)), line,
-                                  f"{issue.message} (migrated to {issue.path})", legacy))
-    return issues
+
+def _located(keys: tuple, dotted: str, message: str, migration, text: str | None) -> ConfigIssue:
+    """A problem at ``keys`` of the validated config, located in the text the user wrote: at
+    those keys for a current config; for a migrated one at the legacy keys they came from, or
+    at no line when none did (the legacy text has no line for a key migration made up)."""
+    if migration.from_version == CONFIG_VERSION:
+        return ConfigIssue(dotted, line_of(text, keys) if text else None, message, keys)
+    legacy = origin_of(migration.origins, keys)
+    if legacy is None:
+        return ConfigIssue(dotted, None, f"(in the migrated config) {message}", keys)
+    return ConfigIssue(".".join(map(str, legacy)), line_of(text, legacy) if text else None,
+                       f"{message} (migrated to {dotted})", tuple(legacy))
 
 
 def load_config(path: Path | str, registry, overrides: dict[str, Any] | None = None) -> LoadedConfig:

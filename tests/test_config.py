@@ -148,3 +148,23 @@ def test_schema_includes_every_components_options(run_cli):
     assert "inputs" in schema["properties"] and "results" in schema["properties"]
     # Strict: editors flag unknown keys too.
     assert schema["additionalProperties"] is False
+
+
+def test_a_name_problem_migration_made_up_is_placed_in_the_migrated_config(
+        pm, tmp_path, monkeypatch):
+    # A key that migration added has no line in the legacy file: the problem says it is in
+    # the migrated config, as every other problem of a migrated config does, and names no line.
+    import orcapost.names
+    from helpers import LEGACY_CONFIG
+    from orcapost.config import ConfigError, load_config
+
+    keys = ("engine", "made_up")  # no legacy key it, or a key above it, came from
+    monkeypatch.setattr(orcapost.names, "config_name_issues",
+                        lambda model, stem: [(keys, "output name 'x' is made up")])
+    path = tmp_path / "legacy.yml"
+    path.write_text(LEGACY_CONFIG, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, pm.registry)
+    (issue,) = raised.value.issues
+    assert issue.path == "engine.made_up" and issue.line is None
+    assert issue.message == "(in the migrated config) output name 'x' is made up"
