@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import functools
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from orcapost.names import placeholders
 from orcapost.resultfile import ObjectInfo, ResultFile, VariableInfo
 
 
@@ -32,12 +31,6 @@ def targets(file: ResultFile, column) -> Iterator[Target]:
             yield Target(obj, var)
 
 
-@functools.lru_cache(maxsize=4096)
-def _placeholders(template: str) -> frozenset[str]:
-    # Labels repeat for every file of a campaign: parse each template once.
-    return frozenset(field for _, field, _, _ in string.Formatter().parse(template) if field)
-
-
 class Namer:
     """Names the outputs of one column: the label as a template, plus what varies.
 
@@ -48,7 +41,7 @@ class Namer:
 
     def __init__(self, label: str, varying: list[str]) -> None:
         self.label = label
-        present = self.present = _placeholders(label)
+        present = self.present = placeholders(label)
         self.append = [part for part in varying if part not in present]
 
     def __call__(self, **parts: str) -> str:

@@ -18,6 +18,7 @@ This module only reads a validated config; it imports nothing heavy.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import product
@@ -110,7 +111,10 @@ def is_pattern(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
+@functools.lru_cache(maxsize=4096)
 def placeholders(template: str) -> frozenset[str]:
+    """The ``{field}`` names of a label (none for a label that is no valid template: formatting
+    it then fails with the reason). Cached: a label is parsed for every file of a campaign."""
     try:
         return frozenset(f for _, f, _, _ in string.Formatter().parse(template) if f)
     except ValueError:
