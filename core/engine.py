@@ -147,6 +147,7 @@ def kill_workers(executor: Executor) -> None:
         with contextlib.suppress(Exception):
             kill()
         return
+    # Before 3.14 a pool has no public way to kill its workers: its own map of them.
     for process in list((getattr(executor, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
             process.kill()  # TerminateProcess on Windows
@@ -228,7 +229,7 @@ class Engine:
         self.monitor_interval = monitor_interval
         self.warn = warn
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
-        self.file_timeout: float | None = getattr(engine, "file_timeout", None)
+        self.file_timeout: float | None = engine.file_timeout
         self.monitor: Monitor | None = None
         #: Plugin hook implementations that raised during the last run
         #: (:class:`orcapost.hookguard.PluginError`), also in the run report.

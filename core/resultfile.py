@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from orcapost.archive.model import Stage
@@ -154,6 +155,12 @@ class ResultFile(ABC):
         """
         where = f"{object} / {name}" + (f"[{index}]" if index is not None else "")
         raise ResultFileError(f"model data {where} is not available in this file")
+
+    def model_metadata(self) -> dict[str, dict[str, Any]]:
+        """The model data a source carries without being asked, ``{object: {name: value}}``
+        (OrcaFlex: wave, current and wind data, vessel headings), which ``export`` stores in the
+        archive. None by default."""
+        return {}
 
     def close(self) -> None:  # noqa: B027 - optional for sources that hold nothing open
         """Release the file. Called on the thread that opened it."""

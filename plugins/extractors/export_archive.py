@@ -69,8 +69,7 @@ def _selected(column: ExportColumn, obj: str, var: str) -> bool:
 def model_data_of(file: ResultFile, column: ExportColumn) -> dict[str, dict]:
     """The model data the archive carries: the source's own (OrcaFlex: wave data, vessel
     headings) and the items ``column.data`` asks for; an indexed item is a list."""
-    source = getattr(file, "model_metadata", None)
-    found = {obj: dict(items) for obj, items in source().items()} if callable(source) else {}
+    found = {obj: dict(items) for obj, items in file.model_metadata().items()}
     for item in column.data:
         value = _header_value(file.model_data(item.object, item.name, item.index))
         slot = found.setdefault(item.object, {})

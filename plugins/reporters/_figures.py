@@ -32,7 +32,7 @@ class Figures:
 def figures(context) -> Figures:
     # The monitor's latest sample (memory with the workers', read in its own thread); psutil
     # is read here only when there is none (a context outside an engine run).
-    sample = getattr(context, "sample", None) or {}
+    sample = context.sample or {}
     if "rss" in sample and "available" in sample:
         rss, available = int(sample["rss"]), int(sample["available"])
     else:
@@ -70,7 +70,7 @@ def summary_lines(summary) -> list[str]:
         f"({human_bytes(summary.bytes)}, "
         f"{summary.bytes / 1e6 / summary.elapsed if summary.elapsed else 0:.1f} MB/s)"
     ]
-    result_set = getattr(summary, "result_set", None) or {}
+    result_set = summary.result_set
     if result_set and not result_set.get("complete", True):
         lines.append(
             f"{'interrupted' if summary.interrupted else 'incomplete'}: the "
