@@ -1,8 +1,9 @@
 """The ``orcapost`` command line.
 
 Exit codes: 0 all good; 1 some files failed (or were partial/unfinished); 2 config or usage
-error (also: another run holds the output folder); 3 internal error, or the run's own outputs
-(journal, tables, run report) could not all be written; 128 + the signal that stopped a run:
+error (also: another run holds the output folder, or the machine refused to write the run's
+outputs: a full disk, no permission); 3 internal error (also: the run's own outputs failed for
+another reason); 128 + the signal that stopped a run:
 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 149 SIGBREAK (Windows Ctrl-Break). User errors print a
 message and a hint, never a traceback.
 """
@@ -146,12 +147,15 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
         ) from None
     own = [error for error in engine.plugin_errors if error.own]
     for error in own:
-        click.echo(f"error: {error.message()}: the run's outputs are incomplete (the journal "
-                   "keeps every finished file; see plugin_errors in the run report)", err=True)
+        click.echo(f"error: {error.message()}: the run's outputs are incomplete (the last "
+                   "complete tables are untouched and the journal keeps every finished file: "
+                   "once it is fixed, `orcapost run --resume` writes them; see plugin_errors "
+                   "in the run report)", err=True)
     if summary.interrupted:
         return exit_code_for(summary.stopped_by)
     if own:
-        return EXIT_INTERNAL
+        # A full disk or a folder without permission is the machine's answer, not a bug.
+        return EXIT_USAGE if all(error.os_error for error in own) else EXIT_INTERNAL
     return summary.exit_code
 
 

@@ -50,6 +50,8 @@ class PluginError:
     count: int = 1
     #: Where in the run it first happened (done files at the time), for the report.
     after_files: int | None = None
+    #: The machine refused (an ``OSError``: a full disk, no permission), not a bug.
+    os_error: bool = False
 
     def message(self) -> str:
         what = "the run's own listener" if self.own else "plugin"
@@ -58,7 +60,7 @@ class PluginError:
     def as_dict(self) -> dict:
         return {"plugin": self.plugin, "hook": self.hook, "error": self.error,
                 "traceback": self.traceback, "own": self.own, "count": self.count,
-                "after_files": self.after_files}
+                "after_files": self.after_files, "os_error": self.os_error}
 
 
 @dataclass
@@ -107,7 +109,8 @@ class RunHookGuard:
         else:
             text, trace = exc, ""
         error = PluginError(plugin=plugin, hook=hook, error=text, traceback=trace,
-                            own=plugin in self.own, after_files=self.progress())
+                            own=plugin in self.own, after_files=self.progress(),
+                            os_error=isinstance(exc, OSError))
         self._by_key[key] = error
         self.errors.append(error)
         line = error.message()

@@ -567,8 +567,12 @@ def test_plugin_errors_keep_the_exit_code_and_show_tracebacks_when_debugging(
     assert debug.exit_code == 0 and "Traceback" in debug.output
 
 
-def test_the_runs_own_listener_failing_is_exit_3_naming_it(run_cli, pm, campaign, tmp_path,
-                                                          write_config):
+@pytest.mark.parametrize("raised, code", [
+    (OSError(28, "No space left on device"), 2),  # the machine refused: exit 2, not a bug
+    (RuntimeError("the sink has a bug"), 3),
+], ids=["disk-full", "bug"])
+def test_the_runs_own_listener_failing_names_it(run_cli, pm, campaign, tmp_path, write_config,
+                                                raised, code):
     from orcapost.components import Sink
     from orcapost.schemas.base import StrictModel
 
@@ -578,7 +582,7 @@ def test_the_runs_own_listener_failing_is_exit_3_naming_it(run_cli, pm, campaign
         suffix = ".broken"
 
         def write(self, name, table, directory):
-            raise OSError("disk full")
+            raise raised
 
     class Plugin:
         @hookimpl
@@ -590,12 +594,13 @@ def test_the_runs_own_listener_failing_is_exit_3_naming_it(run_cli, pm, campaign
     config = statistics_config(campaign, out)
     config["outputs"]["formats"] = ["broken"]
     result = run_cli("run", write_config(config), "--quiet")
-    assert result.exit_code == 3
-    assert "'orcapost.run.tables' failed in orcapost_run_finish: OSError: disk full" \
-        in result.output
+    assert result.exit_code == code
+    assert f"'orcapost.run.tables' failed in orcapost_run_finish: {type(raised).__name__}: " \
+        f"{raised}" in result.output
+    assert "--resume" in result.output
     report = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))
-    assert [(e["plugin"], e["own"]) for e in report["plugin_errors"]] == [
-        ("orcapost.run.tables", True)]
+    assert [(e["plugin"], e["own"], e["os_error"]) for e in report["plugin_errors"]] == [
+        ("orcapost.run.tables", True, isinstance(raised, OSError))]
     assert len(Journal(out).journaled_paths()) == 8
 
 
