@@ -336,8 +336,12 @@ def test_a_killed_worker_process_loses_nothing(pm, campaign, tmp_path, write_con
     class Killer:
         @hookimpl
         def orcapost_file_done(self, context, result):
-            if not killed:  # kill one worker process of the pool, once
-                workers = psutil.Process().children(recursive=True)
+            if not killed and context.done < context.total_files:
+                # Kill one worker process of the pool, once, while files are still to come.
+                # Not multiprocessing's resource tracker, a child too: killing it breaks no
+                # pool, and the test then depended on which child psutil listed last.
+                workers = [child for child in psutil.Process().children(recursive=True)
+                           if "resource_tracker" not in " ".join(child.cmdline())]
                 if workers:
                     workers[-1].kill()
                     killed.append(workers[-1].pid)
