@@ -18,12 +18,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from orcapost.archive.model import Stage
 from orcapost.errors import ResultFileError
 from orcapost.schemas.vocabulary import Period, Position
+
+T = TypeVar("T")
 
 #: OrcFxAPI's name of a line's arc-length variable (sources export node arc lengths under it;
 #: OrcaFlex reports it at Touchdown as the touchdown point's arc length).
@@ -70,28 +72,21 @@ class Catalogue:
         return [name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
     def objects(self, pattern: str) -> list[ObjectInfo]:
-        found = self._objects.get(pattern)
-        if found is not None:  # an exact name: no list of every name, no pattern matching
-            return [found]
-        names = self._match(pattern, list(self._objects))
-        if not names:
-            raise ResultFileError(
-                f"object {pattern!r} matches nothing in this file "
-                f"(objects: {', '.join(self._objects) or 'none'})"
-            )
-        return [self._objects[name] for name in names]
+        return self._lookup(self._objects, pattern, "object", "in this file")
 
     def variables(self, obj: ObjectInfo, pattern: str) -> list[VariableInfo]:
-        found = obj.variables.get(pattern)
-        if found is not None:
+        return self._lookup(obj.variables, pattern, "variable", f"for {obj.name}")
+
+    def _lookup(self, by_name: Mapping[str, T], pattern: str, what: str, where: str) -> list[T]:
+        """The entries a name or pattern picks, or a failure listing what there is."""
+        found = by_name.get(pattern)
+        if found is not None:  # an exact name: no list of every name, no pattern matching
             return [found]
-        names = self._match(pattern, list(obj.variables))
+        names = self._match(pattern, list(by_name))
         if not names:
-            raise ResultFileError(
-                f"variable {pattern!r} matches nothing for {obj.name} "
-                f"(variables: {', '.join(obj.variables) or 'none'})"
-            )
-        return [obj.variables[name] for name in names]
+            raise ResultFileError(f"{what} {pattern!r} matches nothing {where} "
+                                  f"({what}s: {', '.join(by_name) or 'none'})")
+        return [by_name[name] for name in names]
 
 
 @dataclass(frozen=True)
