@@ -607,6 +607,21 @@ class Engine:
         return self.executor_factory(context.executor, context.ceiling)
 
     # -- file timeout -------------------------------------------------------------------------
+    def _requeue_others(self, run: _Run, pool: Executor) -> None:
+        """Before a pool's workers are killed: its other tasks would fail with it, and those
+        files did nothing wrong, so they go back to the front of the queue, not to quarantine.
+        A task that already finished keeps its results."""
+        for future, batch in list(run.running.items()):
+            if self._pool_of.get(future) is not pool:
+                continue
+            if future.done():
+                self._collect(run, future)
+                continue
+            del run.running[future]
+            self._pool_of.pop(future, None)
+            self._deadlines.pop(future, None)
+            run.pending.extendleft(reversed(batch))
+
     def _time_out(self, run: _Run) -> None:
         """Tasks past their deadline (``engine.file_timeout``): a lone file fails with stage
         "timeout"; the files of a batch run again alone (which one hangs is not known). The
@@ -636,19 +651,7 @@ class Engine:
         for pool in pools:
             processes = isinstance(pool, ProcessPoolExecutor)
             if processes:
-                # Killing the pool's workers fails every task on it: those files did nothing
-                # wrong, so they go back to the front of the queue, not to quarantine. A task
-                # that already finished keeps its results.
-                for future, batch in list(run.running.items()):
-                    if self._pool_of.get(future) is not pool:
-                        continue
-                    if future.done():
-                        self._collect(run, future)
-                        continue
-                    del run.running[future]
-                    self._pool_of.pop(future, None)
-                    self._deadlines.pop(future, None)
-                    run.pending.extendleft(reversed(batch))
+                self._requeue_others(run, pool)
                 kill_workers(pool)
             else:
                 self._abandoned += 1

@@ -186,22 +186,9 @@ class FileTask:
                             worker=threading.current_thread().name, started_at=time.time())
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
-        if self.file.reason is not None:  # found, but not readable: never opened (a FIFO blocks)
-            return self._failed(result, "open", self.file.reason, started)
-        source = self.plan.source(path.suffix.lower())
-        if source is None:
-            known = sorted(s for e in self.plan.pm.registry.all("source") for s in e.cls.suffixes)
-            return self._failed(result, "open", (
-                f"no source reads {path.suffix or 'suffix-less'} files "
-                f"(readable: {', '.join(known)})"
-            ), started)
-        if not path.is_file():
-            return self._failed(result, "open", "file not found", started)
-        result.identity = file_identity(path)  # before the open: the file as it is read
-        try:
-            opened = source.open(path)
-        except Exception as exc:  # every open problem becomes a failure row
-            return self._failed(result, "open", _reason(exc), started)
+        opened = self._open(path, result, started)
+        if opened is None:
+            return result
         result.timings["open"] = time.perf_counter() - started
         extract_start = time.perf_counter()
         try:
@@ -209,38 +196,8 @@ class FileTask:
             result.load_case = {k: plain(v) for k, v in opened.load_case().items()}
             reused = self.reused or {}
             for group_name, columns in self.plan.groups:
-                values = result.values.setdefault(group_name, {})
-                outputs = result.outputs[group_name] = [None] * len(columns)
-                kept = reused.get(group_name, {})
-                #: Which column (its index) wrote each value name of the group.
-                writers: dict[str, int] = {}
-                for index, (column, extractor) in enumerate(columns):
-                    if index in kept:  # reused from the journal, in its place
-                        # Shrunk again as when computed: the journal holds float32 as numbers.
-                        values.update({name: self.plan.shrink(v) for name, v in
-                                       kept[index].items()} if self.plan.shrinkers
-                                      else kept[index])
-                        outputs[index] = list(kept[index])
-                        result.reused += len(kept[index])
-                        writers.update(dict.fromkeys(kept[index], index))
-                        continue
-                    outputs[index] = []
-                    try:
-                        out = extractor.extract(opened, column)
-                        out = checked_outputs(out, column, self._origin(extractor, column,
-                                                                         group_name))
-                        _check_writers(out, index, columns, writers)
-                    except Exception as exc:  # one column's problem never loses the others
-                        result.failures.append(Failure(
-                            file=result.path, stage="extract", reason=_reason(exc),
-                            group=group_name, column=column.label,
-                        ))
-                        continue
-                    if self.plan.shrinkers:
-                        out = {name: self.plan.shrink(v) for name, v in out.items()}
-                    values.update({name: plain(v) for name, v in out.items()})
-                    outputs[index] = list(out)
-                    writers.update(dict.fromkeys(out, index))
+                self._extract_group(opened, result, group_name, columns,
+                                    reused.get(group_name, {}))
         except Exception as exc:
             result.failures.append(Failure(result.path, "extract", _reason(exc)))
         finally:
@@ -256,6 +213,63 @@ class FileTask:
         result.timings["total"] = time.perf_counter() - started
         result.status = status_of(result)
         return result
+
+    def _open(self, path: Path, result: FileResult, started: float) -> Any:
+        """The opened file, or None with ``result`` failed at stage "open" (with the reason)."""
+        if self.file.reason is not None:  # found, but not readable: never opened (a FIFO blocks)
+            self._failed(result, "open", self.file.reason, started)
+            return None
+        source = self.plan.source(path.suffix.lower())
+        if source is None:
+            known = sorted(s for e in self.plan.pm.registry.all("source") for s in e.cls.suffixes)
+            self._failed(result, "open", (
+                f"no source reads {path.suffix or 'suffix-less'} files "
+                f"(readable: {', '.join(known)})"
+            ), started)
+            return None
+        if not path.is_file():
+            self._failed(result, "open", "file not found", started)
+            return None
+        result.identity = file_identity(path)  # before the open: the file as it is read
+        try:
+            return source.open(path)
+        except Exception as exc:  # every open problem becomes a failure row
+            self._failed(result, "open", _reason(exc), started)
+            return None
+
+    def _extract_group(self, opened: Any, result: FileResult, group_name: str,
+                       columns: list[tuple[Any, Any]], kept: dict[int, dict[str, Any]]) -> None:
+        """Every column of one group into ``result``: reused cells in their place, the others
+        extracted; one column's problem is its own failure row, never the others'."""
+        values = result.values.setdefault(group_name, {})
+        outputs = result.outputs[group_name] = [None] * len(columns)
+        #: Which column (its index) wrote each value name of the group.
+        writers: dict[str, int] = {}
+        for index, (column, extractor) in enumerate(columns):
+            if index in kept:  # reused from the journal, in its place
+                # Shrunk again as when computed: the journal holds float32 as numbers.
+                values.update({name: self.plan.shrink(v) for name, v in kept[index].items()}
+                              if self.plan.shrinkers else kept[index])
+                outputs[index] = list(kept[index])
+                result.reused += len(kept[index])
+                writers.update(dict.fromkeys(kept[index], index))
+                continue
+            outputs[index] = []
+            try:
+                out = extractor.extract(opened, column)
+                out = checked_outputs(out, column, self._origin(extractor, column, group_name))
+                _check_writers(out, index, columns, writers)
+            except Exception as exc:  # one column's problem never loses the others
+                result.failures.append(Failure(
+                    file=result.path, stage="extract", reason=_reason(exc),
+                    group=group_name, column=column.label,
+                ))
+                continue
+            if self.plan.shrinkers:
+                out = {name: self.plan.shrink(v) for name, v in out.items()}
+            values.update({name: plain(v) for name, v in out.items()})
+            outputs[index] = list(out)
+            writers.update(dict.fromkeys(out, index))
 
     def _origin(self, extractor: Any, column: Any, group: str) -> str:
         kind = getattr(column, "kind", "") or getattr(extractor, "name", "?")
