@@ -15,6 +15,7 @@ plugin ``orcapost.plugins.process_file``.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 import uuid
@@ -186,6 +187,7 @@ class FileTask:
                             worker=threading.current_thread().name, started_at=time.time())
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
+        before = _stat(path)  # the file as it is opened, compared with it after close
         opened = self._open(path, result, started)
         if opened is None:
             return result
@@ -210,6 +212,12 @@ class FileTask:
                 result.failures.append(Failure(result.path, "close", _reason(exc)))
             result.timings["close"] = time.perf_counter() - close_start
         result.timings["extract"] = close_start - extract_start
+        change = _changed(path, before)
+        if change is not None:  # what was read may mix two versions: none of it is kept
+            result.values, result.outputs, result.failures = {}, {}, []
+            result.load_case, result.simulation_state = {}, None
+            result.reused = 0
+            return self._failed(result, "extract", change, started)
         result.timings["total"] = time.perf_counter() - started
         result.status = status_of(result)
         return result
@@ -282,6 +290,35 @@ class FileTask:
         result.failures.append(Failure(file=result.path, stage=stage, reason=reason))
         result.timings["total"] = time.perf_counter() - started
         return result
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _changed(path: Path, before: os.stat_result | None) -> str | None:
+    """Why the file at ``path`` is not the one that was opened (None: it is unchanged).
+
+    Compares the file before the open with the file now, after close: another file under the
+    name (replaced, e.g. by rsync's rename), no file (deleted), another size (truncated or
+    appended) or another modification time (overwritten in place)."""
+    if before is None:
+        return None
+    now = _stat(path)
+    advice = "its results are discarded; run again once the file is complete"
+    if now is None:
+        return f"the file was deleted while it was read: {advice}"
+    if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+        return f"the file was replaced while it was read (another file now has its name): {advice}"
+    if now.st_size != before.st_size:
+        return (f"the file changed while it was read: it is now {now.st_size} bytes, was "
+                f"{before.st_size}; {advice}")
+    if now.st_mtime_ns != before.st_mtime_ns:
+        return f"the file changed while it was read (it was written to): {advice}"
+    return None
 
 
 def status_of(result: FileResult) -> str:

@@ -1,7 +1,7 @@
 """The portable result archive: one simulation per Arrow IPC (Feather v2) file.
 
 The format is specified in ``docs/archive-format.md``. :func:`write_archive` writes it,
-:class:`Archive` memory-maps it and hands out zero-copy numpy views.
+:class:`Archive` reads it column by column (or memory-maps it: ``memory_map=True``).
 """
 
 from typing import Any
@@ -11,6 +11,7 @@ from orcapost.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     HEADER_KEY,
+    TIME_COLUMN,
     ArchiveFormatError,
 )
 from orcapost.archive.model import LineVariable, ObjectData, SimulationData, Stage, TimeVariable
@@ -24,6 +25,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "HEADER_KEY",
+    "TIME_COLUMN",
     "Archive",
     "ArchiveFormatError",
     "LineVariable",

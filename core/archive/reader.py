@@ -1,12 +1,19 @@
-"""Read an archive file through a memory map, handing out zero-copy numpy views.
+"""Read an archive file: only what is asked for is touched.
 
-Only what is asked for is touched: opening reads the footer and the JSON header; a column's
-pages are read from disk when an extractor first uses them.
+Opening reads the footer and the JSON header; a column's bytes are read when an extractor first
+asks for it, and only that column's (Arrow's ``included_fields``).
+
+By default the column is read into memory (``pread``, no memory map): a file truncated while it
+is read then fails that read with an :class:`ArchiveFormatError` naming the change, where a
+memory map would kill the process with SIGBUS on the first page past the new end.
+``memory_map=True`` maps the file and hands out zero-copy views instead (docs/sources.md): use it
+only for files nothing writes to while a run reads them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +31,16 @@ from orcapost.archive.model import Stage
 class Archive:
     """An opened archive. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_map: bool = False) -> None:
         self.path = Path(path)
-        self._map = pa.memory_map(str(self.path), "r")
+        self.memory_map = memory_map
+        self._file: pa.NativeFile = (pa.memory_map(str(self.path), "r") if memory_map
+                                     else pa.OSFile(str(self.path), "r"))
         try:
+            #: The size the file had when it was opened (what a change is measured against).
+            self.size = os.fstat(self._file.fileno()).st_size
             try:
-                self._reader = pa.ipc.open_file(self._map)
+                self._reader = pa.ipc.open_file(self._file)
             except pa.ArrowInvalid as exc:
                 raise ArchiveFormatError(f"not an Arrow IPC file ({exc})") from None
             metadata = self._reader.schema.metadata or {}
@@ -54,7 +65,7 @@ class Archive:
             self._batches: list[pa.RecordBatch] | None = None
             self._cache: dict[str, np.ndarray] = {}
         except BaseException:
-            self._map.close()
+            self._file.close()
             raise
 
     # -- header --------------------------------------------------------------------------
@@ -71,8 +82,10 @@ class Archive:
     def column(self, name: str) -> np.ndarray:
         """A column as numpy: 1-D for time series, (samples, nodes) for line variables.
 
-        Zero-copy when the file holds one record batch (as orcapost writes it); several batches
-        are concatenated once and cached.
+        Read once and cached: that column's bytes only, into memory (or, memory-mapped, a
+        zero-copy view when the file holds one record batch, as orcapost writes it). Several
+        batches are concatenated. A read that fails because the file changed since it was
+        opened raises :class:`ArchiveFormatError` saying so.
         """
         cached = self._cache.get(name)
         if cached is not None:
@@ -80,25 +93,47 @@ class Archive:
         index = self._schema.get_field_index(name)
         if index < 0:
             raise KeyError(name)
-        if self._batches is None:
-            self._batches = [self._reader.get_batch(i)
-                             for i in range(self._reader.num_record_batches)]
-        chunks = [_to_numpy(batch.column(index)) for batch in self._batches]
+        try:
+            chunks = self._read_column(index)
+        except (pa.ArrowException, OSError) as exc:
+            raise ArchiveFormatError(self._read_problem(name, exc)) from None
         array = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         array.flags.writeable = False
         self._cache[name] = array
         return array
+
+    def _read_column(self, index: int) -> list[np.ndarray]:
+        if self.memory_map:
+            if self._batches is None:
+                self._batches = [self._reader.get_batch(i)
+                                 for i in range(self._reader.num_record_batches)]
+            return [_to_numpy(batch.column(index)) for batch in self._batches]
+        # A reader of this one field: get_batch then reads its buffers, not the whole batch.
+        reader = pa.ipc.open_file(self._file,
+                                  options=pa.ipc.IpcReadOptions(included_fields=[index]))
+        return [_to_numpy(reader.get_batch(i).column(0))
+                for i in range(reader.num_record_batches)]
+
+    def _read_problem(self, name: str, exc: BaseException) -> str:
+        try:
+            now = os.fstat(self._file.fileno()).st_size
+        except (OSError, ValueError):
+            now = None
+        if now is not None and now != self.size:
+            return (f"the file changed while it was read: it is now {now} bytes, was "
+                    f"{self.size} (column {name!r})")
+        return f"column {name!r} cannot be read ({type(exc).__name__}: {exc})"
 
     @property
     def time(self) -> np.ndarray:
         return self.column(TIME_COLUMN)
 
     def close(self) -> None:
-        # Views into the map must not outlive it: drop them before unmapping (Windows keeps a
+        # Views into a map must not outlive it: drop them before unmapping (Windows keeps a
         # mapped file locked until then).
         self._cache.clear()
         self._batches = None
-        self._map.close()
+        self._file.close()
 
     def __enter__(self) -> Archive:
         return self

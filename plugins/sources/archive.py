@@ -1,7 +1,8 @@
-"""Source for orcapost's portable result archive (``.arrow``, Arrow IPC, memory-mapped).
+"""Source for orcapost's portable result archive (``.arrow``, Arrow IPC).
 
-Opening reads only the footer and the JSON header; an extractor's first use of a column maps
-its pages. Columns a run never asks for are never read.
+Opening reads only the footer and the JSON header; an extractor's first use of a column reads
+that column's bytes (or, with ``memory_map: true``, maps its pages). Columns a run never asks
+for are never read.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from orcapost.api import (
     ResultFileError,
     Source,
     Stage,
+    StrictModel,
     VariableInfo,
     hookimpl,
 )
 from orcapost.plugins.sources.orcaflex_vocabulary import LOAD_CASE_KEYS
+from pydantic import Field
 
 #: The object OrcaFlex keeps wave data on; accepted even when a file has no such object.
 ENVIRONMENT_ALIAS = "Environment"
@@ -28,12 +31,20 @@ ENVIRONMENT_ALIAS = "Environment"
 NONFINITE_DATA = "NonFiniteSamples"
 
 
+class ArchiveOptions(StrictModel):
+    memory_map: bool = Field(
+        default=False,
+        description="Memory-map the files and read columns zero-copy instead of reading them "
+        "into memory. Only for files nothing writes to during the run: a file truncated while "
+        "it is mapped kills the whole run (SIGBUS) instead of failing that file.")
+
+
 class ArchiveResultFile(ResultFile):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory_map: bool = False) -> None:
         super().__init__(path)
         try:
             # Looked up here: the reader (and pyarrow) loads with the first file, not the plugin.
-            self.archive = archive_format.Archive(path)
+            self.archive = archive_format.Archive(path, memory_map=memory_map)
         except archive_format.ArchiveFormatError as exc:
             raise ResultFileError(f"not a readable orcapost archive: {exc}", "open") from None
         objects = []
@@ -75,18 +86,24 @@ class ArchiveResultFile(ResultFile):
         latest = self.archive.header.get("latest_wave")
         return (float(latest[0]), float(latest[1])) if latest else None
 
+    def _column(self, name: str) -> np.ndarray:
+        try:
+            return self.archive.column(name)
+        except archive_format.ArchiveFormatError as exc:
+            raise ResultFileError(str(exc)) from None
+
     def sample_times(self) -> np.ndarray:
-        return self.archive.time
+        return self._column(archive_format.TIME_COLUMN)
 
     def raw_time_values(self, obj: str, var: str) -> np.ndarray:
-        return self.archive.column(self._columns[(obj, var)])
+        return self._column(self._columns[(obj, var)])
 
     def raw_line_values(self, obj: str, var: str):
-        return self._arcs[obj], self.archive.column(self._columns[(obj, var)])
+        return self._arcs[obj], self._column(self._columns[(obj, var)])
 
     def raw_touchdown(self, obj: str):
         column = self._touchdown.get(obj)
-        return self.archive.column(column) if column else None
+        return self._column(column) if column else None
 
     def raw_static(self, obj: str, var: str):
         static = self._static.get((obj, var))
@@ -142,14 +159,15 @@ class ArchiveResultFile(ResultFile):
         self.archive.close()
 
 
-class ArchiveSource(Source):
-    """orcapost portable result archives (Arrow IPC, memory-mapped)."""
+class ArchiveSource(Source[ArchiveOptions]):
+    """orcapost portable result archives (Arrow IPC)."""
 
     name = "archive"
     suffixes = (archive_format.ARCHIVE_SUFFIX,)
+    Options = ArchiveOptions
 
     def open(self, path: Path) -> ResultFile:
-        return ArchiveResultFile(path)
+        return ArchiveResultFile(path, memory_map=self.options.memory_map)
 
 
 @hookimpl
