@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.csv as pacsv
 import pytest
-from orcapost.archive import Archive, ArchiveFormatError
+from orcapost.archive import Archive, ArchiveFormatError, reader
 from orcapost.demo import DemoSpec, write_campaign
 from orcapost.plugins.sources.archive import ArchiveResultFile
 from orcapost.resultfile import ResultFileError
@@ -159,7 +159,9 @@ def test_the_memory_map_option_reads_the_same_values(change_site, four, tmp_path
     assert tables[0] == tables[1]
 
 
-def test_the_reader_names_a_truncation_and_hands_out_read_only_arrays(four, tmp_path):
+def test_the_reader_names_a_truncation_and_hands_out_read_only_arrays(four, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setattr(reader, "WHOLE_READ_BYTES", 0)  # column by column, as a large file
     path = tmp_path / "one.arrow"
     shutil.copyfile(sorted(four.glob("*.arrow"))[0], path)
     size = path.stat().st_size
@@ -177,7 +179,8 @@ def test_the_reader_names_a_truncation_and_hands_out_read_only_arrays(four, tmp_
         ArchiveResultFile(path)  # opened truncated: the footer is gone
 
 
-def test_the_source_turns_a_failed_read_into_a_file_error(four, tmp_path):
+def test_the_source_turns_a_failed_read_into_a_file_error(four, tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "WHOLE_READ_BYTES", 0)  # column by column, as a large file
     path = tmp_path / "one.arrow"
     shutil.copyfile(sorted(four.glob("*.arrow"))[0], path)
     with ArchiveResultFile(path) as file:
@@ -185,3 +188,16 @@ def test_the_source_turns_a_failed_read_into_a_file_error(four, tmp_path):
         os.truncate(path, path.stat().st_size // 2)
         with pytest.raises(ResultFileError, match="the file changed while it was read"):
             file.raw_line_values("Riser", "Curvature")
+
+
+def test_a_small_file_is_read_whole_when_opened(four, tmp_path):
+    # One read at open: a later truncation no longer reaches its columns (the task's check
+    # after close then fails the file), and no column read parses the footer again.
+    path = tmp_path / "one.arrow"
+    shutil.copyfile(sorted(four.glob("*.arrow"))[0], path)
+    assert path.stat().st_size <= reader.WHOLE_READ_BYTES
+    with Archive(path) as archive:
+        before = np.array(archive.column("FPSO/Heave"))
+        os.truncate(path, path.stat().st_size // 2)
+        assert np.array_equal(archive.column("Riser/Curvature"), archive.column("Riser/Curvature"))
+        assert np.array_equal(archive.column("FPSO/Heave"), before)

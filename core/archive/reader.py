@@ -5,7 +5,10 @@ asks for it, and only that column's (Arrow's ``included_fields``).
 
 By default the column is read into memory (``pread``, no memory map): a file truncated while it
 is read then fails that read with an :class:`ArchiveFormatError` naming the change, where a
-memory map would kill the process with SIGBUS on the first page past the new end.
+memory map would kill the process with SIGBUS on the first page past the new end. A small file
+(up to :data:`WHOLE_READ_BYTES`) is read whole when it is opened, in one read, and its columns
+are views into that memory: a column read costs a parse of the file's footer, which for a small
+file costs more than reading all of it.
 ``memory_map=True`` maps the file and hands out zero-copy views instead (docs/sources.md): use it
 only for files nothing writes to while a run reads them.
 """
@@ -27,6 +30,9 @@ from orcapost.archive.format import (
 )
 from orcapost.archive.model import Stage
 
+#: Files up to this size are read whole at open (one read) instead of column by column.
+WHOLE_READ_BYTES = 8_000_000
+
 
 class Archive:
     """An opened archive. Use as a context manager, or call :meth:`close`."""
@@ -36,9 +42,13 @@ class Archive:
         self.memory_map = memory_map
         self._file: pa.NativeFile = (pa.memory_map(str(self.path), "r") if memory_map
                                      else pa.OSFile(str(self.path), "r"))
+        #: Whether the columns are views of one buffer (mapped, or a small file read whole).
+        self._whole = memory_map
         try:
             #: The size the file had when it was opened (what a change is measured against).
             self.size = os.fstat(self._file.fileno()).st_size
+            if not memory_map and self.size <= WHOLE_READ_BYTES:
+                self._read_whole()
             try:
                 self._reader = pa.ipc.open_file(self._file)
             except pa.ArrowInvalid as exc:
@@ -102,8 +112,23 @@ class Archive:
         self._cache[name] = array
         return array
 
+    def _read_whole(self) -> None:
+        """Read the whole (small) file into memory now: its columns are views of that buffer."""
+        try:
+            data = self._file.read()
+        except (pa.ArrowException, OSError) as exc:
+            raise ArchiveFormatError(f"the file cannot be read ({type(exc).__name__}: "
+                                     f"{exc})") from None
+        finally:
+            self._file.close()
+        if len(data) != self.size:
+            raise ArchiveFormatError(f"the file changed while it was read: it is now "
+                                     f"{len(data)} bytes, was {self.size}")
+        self._file = pa.BufferReader(data)
+        self._whole = True
+
     def _read_column(self, index: int) -> list[np.ndarray]:
-        if self.memory_map:
+        if self._whole:
             if self._batches is None:
                 self._batches = [self._reader.get_batch(i)
                                  for i in range(self._reader.num_record_batches)]
