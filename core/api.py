@@ -97,6 +97,8 @@ _SOURCES: dict[str, str] = {
     "plain": "orcapost.results",
     # Campaign reductions read a value column as floats (NaN where a file has none).
     "float_values": "orcapost.campaign",
+    "governing": "orcapost.campaign",
+    "load_case_keys": "orcapost.campaign",
     # Defaults.
     "CONFIG_VERSION": "orcapost.defaults",
     "DEFAULT_THREADS": "orcapost.defaults",
@@ -128,6 +130,8 @@ if TYPE_CHECKING:
     from orcapost.archive.model import Stage as Stage
     from orcapost.atomic import atomic_path as atomic_path
     from orcapost.campaign import float_values as float_values
+    from orcapost.campaign import governing as governing
+    from orcapost.campaign import load_case_keys as load_case_keys
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
     from orcapost.components import Component as Component

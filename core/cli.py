@@ -23,6 +23,8 @@ from orcapost.errors import OrcapostError
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 3
+#: A value breached its acceptance criterion and ``outputs.fail_on_breach`` is true.
+EXIT_BREACH = 4
 
 
 def _echo_error(error: OrcapostError) -> None:
@@ -156,6 +158,8 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
     if own:
         # A full disk or a folder without permission is the machine's answer, not a bug.
         return EXIT_USAGE if all(error.os_error for error in own) else EXIT_INTERNAL
+    if loaded.model.outputs.fail_on_breach and summary.criteria.get("breaches"):
+        return EXIT_BREACH
     return summary.exit_code
 
 

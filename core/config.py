@@ -254,6 +254,8 @@ def _validate_data(data, registry, *, source, text, path, base_directory, overri
         raise ConfigError(source, _legacy_issues(exc, current, migration, text),
                           hint=LEGACY_HINT) from None
     _check_names(model, migration, source, text, path)
+    base = base_directory or (path.parent if path else Path.cwd())
+    _read_load_cases(model, base, source, text)
     warnings = list(migration.warnings)
     if migration.from_version != CONFIG_VERSION:
         target = str(path) if path else source
@@ -262,7 +264,6 @@ def _validate_data(data, registry, *, source, text, path, base_directory, overri
             f"memory; migrate it for good with `orcapost migrate {target} --in-place` "
             "(see docs/migration.md)"
         )
-    base = base_directory or (path.parent if path else Path.cwd())
     return LoadedConfig(
         model=model, path=path, base_directory=base, data=current,
         migrated_from=None if migration.from_version == CONFIG_VERSION else migration.from_version,
@@ -281,6 +282,26 @@ def _check_names(model, migration, source: str, text: str | None, path: Path | N
               for keys, message in found]
     raise ConfigError(source, issues,
                       hint=None if migration.from_version == CONFIG_VERSION else LEGACY_HINT)
+
+
+def _read_load_cases(model, base: Path, source: str, text: str | None) -> None:
+    """Read ``inputs.load_cases`` now: a table that is missing, unreadable or cannot be joined
+    as configured is a config error (exit 2) before any file is read."""
+    spec = getattr(model.inputs, "load_cases", None)
+    if spec is None:
+        return
+    from orcapost.load_cases import check_join, read_load_cases
+
+    path = Path(spec.path).expanduser()
+    try:
+        table = read_load_cases(path if path.is_absolute() else base / path, spec.sheet)
+        check_join(table, spec.on, spec.file_column)
+    except OrcapostError as exc:
+        keys = ("inputs", "load_cases")
+        raise ConfigError(source, [ConfigIssue("inputs.load_cases",
+                                               line_of(text, keys) if text else None,
+                                               exc.message, keys)], hint=exc.hint) from None
+    spec._table = table
 
 
 LEGACY_HINT = ("a legacy post-processing config is migrated before it is checked; see "

@@ -29,6 +29,9 @@ from typing import Any
 # that write them import them from here, so the reserved list cannot drift from what is written.
 #: The failures table's name: no group or table may take it.
 FAILURES_TABLE = "failures"
+#: The verdict table's name (every breach of an acceptance criterion: orcapost.criteria),
+#: written by every sink when a column has a criterion: no group or table may take it.
+VERDICT_TABLE = "verdict"
 #: The run report (``orcapost.run_report``).
 RUN_REPORT_NAME = "orcapost-run.json"
 #: The journal ``--resume`` reads (``orcapost.journal``).
@@ -100,6 +103,8 @@ def table_name_problem(name: str) -> str | None:
         return problem
     if is_failures_stem(name):
         return "is the failures table's name"
+    if _case_folded(name) == VERDICT_TABLE:
+        return "is the verdict table's name (the breaches of acceptance criteria)"
     return reserved_problem(name)
 
 

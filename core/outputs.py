@@ -60,8 +60,25 @@ class TableWriter:
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
+        _load_case_failures(self.tables, summary)
+        if self.tables.has_verdict():
+            summary.criteria = {**self.tables.verdict().report(), "complete": complete}
         summary.outputs.extend(write_tables(self.tables, self.sinks, context,
                                             complete=complete))
+
+
+def _load_case_failures(tables: RunTables, summary: RunSummary) -> None:
+    """Files the load-case table does not join are failures of the run (and an ok file is
+    partial), as the failures table and the group tables' status say."""
+    failures = tables.load_case_failures()
+    if not failures:
+        return
+    ok = {r.path for r in tables.results if r.status == "ok"}
+    summary.failures.extend(failures)
+    for failure in failures:
+        if failure.file in ok:
+            summary.ok -= 1
+            summary.partial += 1
 
 
 def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:

@@ -145,6 +145,9 @@ class RunSummary:
     #: Where the run's tables went: ``complete`` (every file done: the set replaced the
     #: previous one), ``directory``, and for a partial set the ``missing`` files.
     result_set: dict[str, Any] = field(default_factory=dict)
+    #: The acceptance criteria's verdict (the run report's ``criteria`` section), when a
+    #: column has a criterion: ``verdict``, ``checked``, ``breaches``, ``governing``, ...
+    criteria: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

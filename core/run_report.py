@@ -119,6 +119,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],
         "result_set": summary.result_set,
+        "criteria": getattr(summary, "criteria", None) or None,
         "plugin_errors": [error.as_dict() for error in plugin_errors],
         "samples": list(monitor.samples) if monitor is not None else [],
     }

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from orcapost.names import FAILURES_TABLE
+from orcapost.names import FAILURES_TABLE, VERDICT_TABLE
 from orcapost.results import FileResult
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ class RunTables:
         self._tables: dict[str, pa.Table] = {}
         self._failures: tuple[pa.Table | None] | None = None
         self._laid_out: dict[tuple[str, str], pa.Table] = {}
+        self._load_cases: dict[str, tuple[dict[str, Any], str | None]] | None = None
+        self._verdict: Any = None
 
     @classmethod
     def for_run(cls, context) -> RunTables:
@@ -123,7 +125,25 @@ class RunTables:
         names.extend(name for name in self._extra_tables() if name not in names)
         if campaign:
             names.extend(name for name in self.campaign_tables() if name not in names)
+        if self.has_verdict() and VERDICT_TABLE not in names:
+            names.append(VERDICT_TABLE)
         return names
+
+    # -- acceptance criteria --------------------------------------------------------------
+    def has_verdict(self) -> bool:
+        """Whether the run writes a verdict table: some column has a criterion."""
+        from orcapost.criteria import configured
+
+        return self.config is not None and configured(self.config)
+
+    def verdict(self):
+        """The run's verdict (:class:`orcapost.criteria.Verdict`), worked out once."""
+        if self._verdict is None:
+            from orcapost.criteria import verdict
+
+            self._verdict = verdict(self.config, [r for r in self._ordered()
+                                                  if r.status != "failed"], self.load_case)
+        return self._verdict
 
     def check_names(self) -> None:
         """Refuse two tables of one name (an extra table named like a result group or another
@@ -156,6 +176,8 @@ class RunTables:
                       (group, key, owner.path))
         for table in self.campaign:
             claim(table.name, f"campaign table {table.name!r}")
+        if self.has_verdict():
+            claim(VERDICT_TABLE, "the verdict table")
 
     def is_result_group(self, name: str) -> bool:
         """Whether ``name`` is a result group's table (not an extra or campaign table)."""
@@ -166,6 +188,13 @@ class RunTables:
         """Any table :meth:`groups` names, built once."""
         if name in self.campaign_tables():
             return self.campaign_tables()[name]
+        if name == VERDICT_TABLE and self.has_verdict():
+            if name not in self._tables:
+                from orcapost.criteria import verdict_table
+
+                self.builds[name] += 1
+                self._tables[name] = verdict_table(self.verdict())
+            return self._tables[name]
         if name not in self._tables:
             extras = self._extra_tables()
             if name in extras:
@@ -241,6 +270,30 @@ class RunTables:
             self.builds.update(self._campaign_tables.keys())
         return self._campaign_tables
 
+    # -- load-case table ------------------------------------------------------------------
+    def load_case(self, result: FileResult) -> dict[str, Any]:
+        """A file's load case: its metadata, joined with ``inputs.load_cases`` when given."""
+        return self._joined().get(result.path, (result.load_case, None))[0]
+
+    def load_case_problems(self) -> dict[str, str]:
+        """Files (by path) that no single row of the load-case table joins, and why."""
+        return {path: why for path, (_, why) in self._joined().items() if why is not None}
+
+    def _joined(self) -> dict[str, tuple[dict[str, Any], str | None]]:
+        if self._load_cases is None:
+            spec = getattr(getattr(self.config, "inputs", None), "load_cases", None)
+            self._load_cases = {}
+            if spec is not None:
+                from orcapost.load_cases import join, table_of
+
+                table = table_of(spec)
+                for result in self._ordered():
+                    if result.status == "failed":
+                        continue  # a file that failed has no load case to join
+                    self._load_cases[result.path] = join(
+                        table, spec.on, spec.file_column, result.name, result.load_case)
+        return self._load_cases
+
     def _ordered(self) -> list[FileResult]:
         # Completion order differs run to run; tables list files by path.
         if self._sorted is None:
@@ -266,8 +319,10 @@ class RunTables:
         rows = self._ordered()
         load_case_keys: list[str] = []
         value_keys: list[str] = []
-        for result in rows:
-            for key in result.load_case:
+        load_cases = [self.load_case(r) for r in rows]
+        problems = self.load_case_problems()
+        for result, load_case in zip(rows, load_cases, strict=True):
+            for key in load_case:
                 if key not in load_case_keys:
                     load_case_keys.append(key)
             for key, value in result.values.get(group, {}).items():
@@ -277,11 +332,13 @@ class RunTables:
             "file": [r.name for r in rows],
             "path": [r.path for r in rows],
             "size_bytes": [r.size for r in rows],
-            "status": [r.status for r in rows],
+            # A file the load-case table does not join is partial: a failure row says why.
+            "status": ["partial" if r.path in problems and r.status == "ok" else r.status
+                       for r in rows],
             "simulation_state": [r.simulation_state for r in rows],
         }
         for key in load_case_keys:
-            columns[_unique(key, columns)] = [r.load_case.get(key) for r in rows]
+            columns[_unique(key, columns)] = [lc.get(key) for lc in load_cases]
         value_columns: dict[str, str] = {}
         for key in value_keys:
             name = _unique(key, columns)
@@ -301,6 +358,7 @@ class RunTables:
         import pyarrow as pa
 
         failures = [f for r in self._ordered() for f in r.failures]
+        failures.extend(self.load_case_failures())
         if not failures:
             return None
         self.builds[FAILURES_TABLE] += 1
@@ -312,6 +370,14 @@ class RunTables:
             "column": [f.column for f in failures],
             "reason": [f.reason for f in failures],
         })
+
+
+    def load_case_failures(self) -> list:
+        """A failure (stage ``load_cases``) per file no single load-case table row joins."""
+        from orcapost.results import Failure
+
+        return [Failure(file=path, stage="load_cases", reason=why)
+                for path, why in self.load_case_problems().items()]
 
 
 #: The earlier name of :class:`RunTables`.

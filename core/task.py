@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from orcapost.criteria import criteria_cells
 from orcapost.errors import ResultFileError
 from orcapost.fingerprints import file_identity
 from orcapost.results import (
@@ -266,6 +267,7 @@ class FileTask:
             try:
                 out = extractor.extract(opened, column)
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
+                out.update(criteria_cells(column, out))  # utilisation / pass beside each value
                 _check_writers(out, index, columns, writers)
             except Exception as exc:  # one column's problem never loses the others
                 result.failures.append(Failure(

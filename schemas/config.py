@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ByteSize,
     Field,
+    PrivateAttr,
     create_model,
     field_validator,
     model_validator,
@@ -39,6 +40,21 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 
 
+class Limits(StrictModel):
+    """Bounds a column's values must stay within (docs/config.md#acceptance-criteria)."""
+
+    max: float | None = Field(default=None, description="Largest allowed value.")
+    min: float | None = Field(default=None, description="Smallest allowed value.")
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        if self.max is None and self.min is None:
+            raise ValueError("limits need max, min or both")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"limits min {self.min:g} is above max {self.max:g}")
+        return self
+
+
 class ColumnOptions(StrictModel):
     """Base of every result column: a label, which names the output column(s).
 
@@ -48,6 +64,40 @@ class ColumnOptions(StrictModel):
     """
 
     label: str = Field(min_length=1, description="Output column name (a template).")
+    allowable: float | None = Field(
+        default=None, gt=0, description="Acceptance criterion on the magnitude: each value "
+        "passes when |value| <= allowable; utilisation |value| / allowable.")
+    limits: Limits | None = Field(
+        default=None, description="Acceptance criterion {max, min} on the value itself "
+        "(instead of allowable).")
+    criteria_outputs: list[Literal["utilisation", "pass"]] = Field(
+        default_factory=list, description="Cells added beside each checked value: "
+        "'<value> utilisation', '<value> pass'.")
+    check: list[str] | None = Field(
+        default=None, min_length=1, description="Which of the column's values the criterion "
+        "checks, by name or glob pattern (default: every number it writes).")
+
+    @model_validator(mode="after")
+    def _criterion(self):
+        if self.allowable is not None and self.limits is not None:
+            raise ValueError("give allowable (a bound on |value|) or limits {max, min}, not both")
+        if self.allowable is None and self.limits is None and (self.criteria_outputs
+                                                                or self.check):
+            raise ValueError("criteria_outputs and check need a criterion: allowable or limits")
+        if "utilisation" in self.criteria_outputs and self.limits is not None:
+            bad = [f"{side} {bound:g}" for side, bound in (("max", self.limits.max),
+                                                         ("min", self.limits.min))
+                   if bound is not None and bound <= 0]
+            if bad:
+                raise ValueError(f"a utilisation of limit {bad[0]} is not defined (value / max "
+                                 "and min / value need bounds > 0): drop utilisation from "
+                                 "criteria_outputs and keep pass")
+        fields = type(self).model_fields
+        if ((self.allowable is not None or self.limits is not None)
+                and "envelope_output" in fields and getattr(self, "with_arc_length") is False):
+            raise ValueError("a range graph with a criterion needs with_arc_length: true, so "
+                             "the verdict names the governing arc length")
+        return self
 
     def output_names(self) -> list[str]:
         """The names of the values this column writes into its group's row, as far as they
@@ -123,6 +173,20 @@ class ReductionOptions(StrictModel):
     )
 
 
+class RankingConfig(StrictModel):
+    """A ranking campaign table: the top rows per value column (docs/campaign-tables.md#ranking)."""
+
+    columns: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1,
+        description="Value columns of the result group to rank, by name or glob pattern.")
+    top: int = Field(default=10, ge=1, description="How many rows (load cases) per column.")
+    order: Literal["descending", "ascending"] = Field(
+        default="descending", description="descending: largest first; ascending: smallest first.")
+    keys: list[str] | None = Field(
+        default=None, description="Load-case columns naming each ranked row (default: every "
+        "load-case key of the group).")
+
+
 class CampaignTableConfig(StrictModel):
     """A table over the rows of one result group, reduced over groups of rows by metadata."""
 
@@ -133,6 +197,17 @@ class CampaignTableConfig(StrictModel):
         description="Metadata columns whose values form the groups of rows (e.g. [heading]); "
         "empty: the whole campaign is one group.",
     )
+    ranking: RankingConfig | None = Field(
+        default=None, description="Instead of reductions: the top N rows of each value column, "
+        "with the file, load-case keys and arc length of each (one output row per rank).")
+
+    @model_validator(mode="after")
+    def _reductions_or_ranking(self):
+        reductions = getattr(self, "reductions", None)
+        if (self.ranking is None) == (not reductions):
+            raise ValueError(f"campaign table {self.name!r}: give either reductions (a list) or "
+                             "ranking, not both and not neither")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +235,27 @@ def _escapes(entry: str) -> str | None:
     return None
 
 
+class LoadCasesConfig(StrictModel):
+    """A load-case table joined to every file (docs/campaign-tables.md#load-case-tables)."""
+
+    path: Path = Field(description="A .csv or .xlsx table, relative to the config file.")
+    on: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Join by these load-case keys (the file's metadata values equal the "
+        "table's); default: join by the file-name patterns of file_column.")
+    file_column: str = Field(
+        default="file", min_length=1,
+        description="The column of file names or glob patterns (join by file name).")
+    sheet: str | None = Field(default=None, description="The .xlsx sheet (default: the first).")
+    #: The table as read when the config was validated (orcapost.load_cases.LoadCaseTable).
+    _table: Any = PrivateAttr(default=None)
+
+
+def _load_cases_short(value: Any) -> Any:
+    """``load_cases: cases.csv`` is short for ``{path: cases.csv}``."""
+    return {"path": value} if isinstance(value, str) else value
+
+
 class InputsConfig(StrictModel):
     """Which result files a run processes."""
 
@@ -182,6 +278,9 @@ class InputsConfig(StrictModel):
     )
     min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
     max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
+    load_cases: Annotated[LoadCasesConfig | None, BeforeValidator(_load_cases_short)] = Field(
+        default=None, description="A load-case table (CSV or .xlsx) joined to every file by "
+        "file name or keys: its columns become load-case columns.")
 
     @field_validator("patterns")
     @classmethod
@@ -213,6 +312,11 @@ class OutputsConfig(StrictModel):
     write_into_inputs: bool = Field(
         default=False,
         description="Allow the output folder to be the input folder (refused otherwise).",
+    )
+    fail_on_breach: bool = Field(
+        default=False,
+        description="Exit with code 4 when a value breaches its column's allowable or limits "
+        "(the tables and verdict are written either way).",
     )
 
     @field_validator("naming")
@@ -369,7 +473,8 @@ def build_config_model(registry) -> type[StrictModel]:
         reduction = _tagged_union(registry, "reduction", "kind")
         campaign_table = create_model(
             "CampaignTable", __base__=CampaignTableConfig,
-            reductions=(_list_of(reduction), Field(min_length=1, description="Reductions, by kind.")),
+            reductions=(_list_of(reduction), Field(
+                default_factory=list, description="Reductions, by kind (or ranking).")),
         )
         campaign_fields["campaign"] = (_list_of(campaign_table), Field(
             default_factory=list,

@@ -1,60 +1,37 @@
 """The ``lifetime_damage`` reduction: probability-weighted lifetime fatigue damage.
 
 Each row's damage is turned into a damage rate (over the seconds its file covers), averaged over
-a load case's seeds, weighted by the load case's probability of occurrence and scaled to the
-design life (docs/campaign-tables.md).
+a load case's seeds, weighted by the load case's probability of occurrence (a column such as the
+load-case table's, hours per year, ``occurrence`` entries or Weibull wind-speed bins) and scaled
+to the design life (docs/campaign-tables.md).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, StrictModel, float_values, hookimpl
+from orcapost.api import Reduction, float_values, hookimpl
 from orcapost.plugins.reductions._common import finite
+from orcapost.plugins.reductions._weighting import Occurrence, WeightOptions, load_cases
 from pydantic import Field, model_validator
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
 
-
-class Occurrence(StrictModel):
-    where: dict[str, float | int | str] = Field(
-        min_length=1, description="Metadata values that pick the load case (Hs: 2, heading: 0).")
-    probability: float = Field(ge=0, le=1, description="Its probability of occurrence.")
+__all__ = ["LifetimeDamageOptions", "LifetimeDamageReduction", "Occurrence"]
 
 
-class LifetimeDamageOptions(ReductionOptions):
+class LifetimeDamageOptions(WeightOptions):
     duration: float | str = Field(
         description="Seconds of exposure each file's damage covers, or the column holding them "
         "(e.g. a fatigue column's 'duration' output).")
     lifetime_years: float = Field(default=25.0, gt=0, description="Design life in years.")
-    probability: str | None = Field(
-        default=None, description="Metadata column giving each row's load-case probability.")
-    occurrence: list[Occurrence] = Field(
-        default_factory=list, description="Load-case probabilities by metadata values.")
-    load_case: list[str] = Field(
-        default_factory=list,
-        description="Metadata columns identifying a load case; its rows (seeds) are averaged. "
-        "Default: the keys of occurrence.where (or none: every row its own load case).")
 
     @model_validator(mode="after")
-    def _one_source(self):
+    def _positive_duration(self):
         if isinstance(self.duration, float) and not self.duration > 0:
             raise ValueError("duration must be > 0 seconds")
-        if (self.probability is None) == (not self.occurrence):
-            raise ValueError("give either probability (a metadata column) or occurrence "
-                             "(a list of {where, probability}), not both and not neither")
         return self
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
-    return str(a) == str(b)
 
 
 class LifetimeDamageReduction(Reduction):
@@ -65,18 +42,9 @@ class LifetimeDamageReduction(Reduction):
 
     def reduce(self, column, values, rows):
         o = self.options
-        keys = list(o.load_case) or sorted({k for e in o.occurrence for k in e.where})
-        named = [o.probability] if o.probability else []
-        if isinstance(o.duration, str):
-            named.append(o.duration)
-        for key in [*keys, *named]:
-            if key not in rows.column_names:
-                raise ValueError(f"lifetime_damage: no metadata column {key!r}")
-        table = {key: rows.column(key).to_pylist() for key in keys}
-        cases: dict[tuple, list[int]] = {}
-        for i in range(rows.num_rows):
-            case = tuple(table[k][i] for k in keys) if keys else (i,)
-            cases.setdefault(case, []).append(i)
+        if isinstance(o.duration, str) and o.duration not in rows.column_names:
+            raise ValueError(f"lifetime_damage: no metadata column {o.duration!r}")
+        cases = load_cases(o, rows, self.name)
         if isinstance(o.duration, str):
             durations = float_values(rows.column(o.duration))
         else:
@@ -86,8 +54,7 @@ class LifetimeDamageReduction(Reduction):
         # Damage per second of each file, averaged over a load case's seeds, times the life.
         rates = values / durations
         damage = total = 0.0
-        for indices in cases.values():
-            p = self._probability(rows, indices[0])
+        for indices, p in cases:
             if p is None:
                 continue
             seeds = finite(rates[indices])
@@ -99,16 +66,6 @@ class LifetimeDamageReduction(Reduction):
         return {"lifetime damage": damage,
                 "life years": o.lifetime_years / damage if damage > 0 else math.inf,
                 "probability covered": total}
-
-    def _probability(self, rows: pa.Table, i: int) -> float | None:
-        if self.options.probability is not None:
-            value = rows.column(self.options.probability)[i].as_py()
-            return None if value is None else float(value)
-        for entry in self.options.occurrence:
-            if all(k in rows.column_names and _same(rows.column(k)[i].as_py(), v)
-                   for k, v in entry.where.items()):
-                return entry.probability
-        return None
 
 
 @hookimpl

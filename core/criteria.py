@@ -1,0 +1,216 @@
+"""Acceptance criteria: a column's ``allowable`` or ``limits``, its values checked against them.
+
+A column with a criterion has each number it writes (those ``check`` selects; never its
+``... arc length`` or ``... omitted samples`` companions) compared with the bound:
+
+- ``allowable: A`` bounds the magnitude: the value passes when ``|v| <= A``; its utilisation
+  is ``|v| / A``.
+- ``limits: {max: M, min: m}`` bound the value itself: it passes when ``m <= v <= M``. The
+  utilisation of the max side is ``v / M`` (for ``M > 0``), of the min side ``m / v`` (for
+  ``m > 0`` and ``v > 0``: a minimum tension or clearance); the governing side is the one of
+  the larger utilisation (or, where a side has none, the one breached).
+
+``criteria_outputs: [utilisation, pass]`` add ``"<value> utilisation"`` and ``"<value> pass"``
+cells beside each checked value; every breach of the run is a row of the ``verdict`` table
+(:data:`orcapost.names.VERDICT_TABLE`) and the ``criteria`` section of the run report
+(docs/config.md#acceptance-criteria). For a value with an ``"<value> arc length"`` companion
+(a range graph's or an arc-length range's governing node: ``with_arc_length``), the verdict
+names that arc length.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Names a checked value's companions end with: where it is, how many samples were left out.
+COMPANIONS = (" arc length", " omitted samples")
+#: The cells ``criteria_outputs`` can add, by their suffix.
+OUTPUTS = ("utilisation", "pass")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One value checked against its column's criterion."""
+
+    name: str
+    value: float
+    #: "abs" (an allowable on the magnitude), "max" or "min" (a limit): the governing side.
+    side: str
+    #: The allowable or limit of the governing side.
+    bound: float
+    #: The utilisation of the governing side, None where it is not defined.
+    utilisation: float | None
+    passed: bool
+    arc_length: float | None = None
+
+
+def has_criterion(column: Any) -> bool:
+    return getattr(column, "allowable", None) is not None or \
+        getattr(column, "limits", None) is not None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _checked_names(column: Any, values: Mapping[str, Any]) -> Iterator[str]:
+    patterns = list(getattr(column, "check", None) or ["*"])
+    derived = {f"{name} {suffix}" for name in values for suffix in OUTPUTS}
+    for name, value in values.items():
+        if name in derived or name.endswith(COMPANIONS) or not _number(value):
+            continue
+        if any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns):
+            yield name
+
+
+def check_value(column: Any, value: float) -> tuple[str, float, float | None, bool]:
+    """(side, bound, utilisation, passed) of one value against the column's criterion."""
+    if column.allowable is not None:
+        allowable = float(column.allowable)
+        utilisation = abs(value) / allowable
+        return "abs", allowable, utilisation, abs(value) <= allowable
+    limits = column.limits
+    sides: list[tuple[str, float, float | None, bool]] = []
+    if limits.max is not None:
+        top = float(limits.max)
+        sides.append(("max", top, value / top if top > 0 else None, value <= top))
+    if limits.min is not None:
+        bottom = float(limits.min)
+        ratio = bottom / value if bottom > 0 and value > 0 else None
+        sides.append(("min", bottom, ratio, value >= bottom))
+    passed = all(side[3] for side in sides)
+    breached = [side for side in sides if not side[3]]
+    if breached:  # the breached side governs (only one side can be breached)
+        side, bound, utilisation, _ = breached[0]
+        return side, bound, utilisation, passed
+    side, bound, utilisation, _ = max(
+        sides, key=lambda s: -math.inf if s[2] is None else s[2])
+    return side, bound, utilisation, passed
+
+
+def checks(column: Any, values: Mapping[str, Any]) -> list[Check]:
+    """Every value of ``values`` (one column's outputs for one file) the criterion checks."""
+    if not has_criterion(column):
+        return []
+    out = []
+    for name in _checked_names(column, values):
+        value = float(values[name])
+        side, bound, utilisation, passed = check_value(column, value)
+        arc = values.get(f"{name} arc length")
+        out.append(Check(name, value, side, bound, utilisation, passed,
+                         float(arc) if _number(arc) else None))
+    return out
+
+
+def criteria_cells(column: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``utilisation``/``pass`` cells ``criteria_outputs`` asks for, by name."""
+    wanted = list(getattr(column, "criteria_outputs", None) or [])
+    cells: dict[str, Any] = {}
+    if not wanted:
+        return cells
+    for check in checks(column, values):
+        if "utilisation" in wanted:
+            cells[f"{check.name} utilisation"] = check.utilisation
+        if "pass" in wanted:
+            cells[f"{check.name} pass"] = check.passed
+    return cells
+
+
+def configured(config: Any) -> bool:
+    """Whether any column of the config has a criterion (then the run writes a verdict)."""
+    results = getattr(config, "results", None) or {}
+    return any(has_criterion(c) for group in results.values() for c in group.columns)
+
+
+@dataclass
+class Verdict:
+    """The run's verdict: every breach, and what was (not) checked."""
+
+    rows: list[dict[str, Any]]
+    load_case_keys: list[str]
+    checked: int = 0
+    #: (file, group, column) with a criterion whose values the file does not have (a failed
+    #: column or file: its failure row says why).
+    unchecked: int = 0
+    governing: dict[str, Any] | None = None
+
+    def report(self, limit: int = 1000) -> dict[str, Any]:
+        """The run report's ``criteria`` section."""
+        return {"verdict": "fail" if self.rows else ("pass" if not self.unchecked
+                                                     else "incomplete"),
+                "checked": self.checked, "breaches": len(self.rows),
+                "unchecked": self.unchecked, "governing": self.governing,
+                "breach_rows": self.rows[:limit],
+                "breach_rows_truncated": max(0, len(self.rows) - limit)}
+
+
+def verdict(config: Any, results: list, load_case_of) -> Verdict:
+    """Every breach in ``results`` (file results in table order); ``load_case_of(result)`` is
+    the file's load case (metadata joined with the load-case table)."""
+    rows: list[dict[str, Any]] = []
+    keys: list[str] = []
+    checked = unchecked = 0
+    governing: tuple[float, dict[str, Any]] | None = None
+    for result in results:
+        load_case = load_case_of(result)
+        for group, spec in config.results.items():
+            names = result.outputs.get(group, [])
+            values = result.values.get(group, {})
+            for index, column in enumerate(spec.columns):
+                if not has_criterion(column):
+                    continue
+                written = names[index] if index < len(names) else None
+                found = checks(column, {n: values.get(n) for n in written or ()})
+                if not found:
+                    unchecked += 1
+                    continue
+                for check in found:
+                    checked += 1
+                    row = {"file": result.name, **{f"lc:{k}": v for k, v in load_case.items()},
+                           "group": group, "column": column.label, "output": check.name,
+                           "arc_length": check.arc_length, "value": check.value,
+                           "side": check.side, "allowable": check.bound,
+                           "utilisation": check.utilisation, "pass": check.passed}
+                    if check.utilisation is not None and (
+                            governing is None or check.utilisation > governing[0]):
+                        governing = (check.utilisation, row)
+                    if not check.passed:
+                        for key in load_case:
+                            if key not in keys:
+                                keys.append(key)
+                        rows.append(row)
+    return Verdict(rows, keys, checked, unchecked,
+                   _public(governing[1], list(governing[1])) if governing else None)
+
+
+def _public(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {(k[3:] if k.startswith("lc:") else k): row.get(k) for k in keys}
+
+
+#: The verdict table's columns, around the load-case keys (after ``file``).
+VERDICT_COLUMNS = ("group", "column", "output", "arc_length", "value", "side", "allowable",
+                   "utilisation")
+
+
+def verdict_table(found: Verdict):
+    """The ``verdict`` table: one row per breach (none: a table of no rows, its columns kept)."""
+    import pyarrow as pa
+
+    from orcapost.tables import column_array
+
+    lc = [k for k in found.load_case_keys if k not in ("file", *VERDICT_COLUMNS)]
+    columns: dict[str, pa.Array] = {
+        "file": pa.array([r["file"] for r in found.rows], type=pa.string())}
+    for key in lc:
+        columns[key] = column_array([r.get(f"lc:{key}") for r in found.rows])
+    types = {"group": pa.string(), "column": pa.string(), "output": pa.string(),
+             "arc_length": pa.float64(), "value": pa.float64(), "side": pa.string(),
+             "allowable": pa.float64(), "utilisation": pa.float64()}
+    for name in VERDICT_COLUMNS:
+        columns[name] = pa.array([r[name] for r in found.rows], type=types[name])
+    return pa.table(columns)
