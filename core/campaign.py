@@ -119,7 +119,8 @@ def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.T
     subsets = [rows.take(pa.array(members)) for members in indices]
     if getattr(spec, "ranking", None) is not None:
         return _ranking(spec, rows, value_columns, groups, indices, subsets)
-    for reduction_spec in spec.reductions:
+    writers: dict[str, int] = {}  # output column -> the reduction (index) that writes it
+    for position, reduction_spec in enumerate(spec.reductions):
         reduction = _reduction(reduction_spec)
         columns = [c for c in value_columns
                    if any(c == p or fnmatch.fnmatchcase(c, p) for p in reduction_spec.columns)]
@@ -131,6 +132,12 @@ def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.T
             for g, (members, subset) in enumerate(zip(indices, subsets, strict=True)):
                 for suffix, value in reduction.reduce(column, values[members], subset).items():
                     name = f"{column} {suffix}"
+                    if writers.setdefault(name, position) != position:
+                        # Two reductions of one table writing one column: never overwrite.
+                        raise ValueError(
+                            f"campaign table {spec.name!r}: reductions {writers[name]} and "
+                            f"{position} ({reduction_spec.kind}) both write {name!r}; put "
+                            "them in separate campaign tables")
                     out.setdefault(name, [None] * len(groups))[g] = _plain(value)
     return pa.table(out)
 

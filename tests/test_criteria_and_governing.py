@@ -1,0 +1,343 @@
+"""Acceptance criteria (allowable, limits, utilisation and pass cells, the verdict table, the
+run report's criteria section, exit code 4), governing-case and spread reductions, ranking
+tables, load-case tables (CSV and .xlsx, joined by file name or keys) and lifetime DEL with
+probability, hours or Weibull weights: each checked against numpy on the demo campaign."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from orcapost.config import ConfigError, validate_data
+from orcapost.engine import Engine
+
+CASES_CSV = ("file,probability,hours,wind\n"
+             "LC00[1-2]_*,0.1,876.6,6\nLC00[3-4]_*,0.2,1753.2,10\n"
+             "LC00[5-6]_*,0.3,2629.8,14\nLC00[7-8]_*,0.4,3506.4,18\n")
+ALLOWABLE = 600.0  # kN: between the demo's sea states, so some files breach and some pass
+ENVELOPE_MAX = 650.0
+
+
+def _config(campaign, out, cases, campaign_tables=(), **outputs):
+    return {
+        "version": 2, "inputs": {"directory": str(campaign), "load_cases": str(cases)},
+        "engine": {"thread_policy": {"name": "fixed", "threads": 2}},
+        "results": {"riser": {"columns": [
+            {"label": "top", "kind": "statistics", "object": "Riser",
+             "variable": "Effective Tension", "position": "End A", "statistics": ["max", "min"],
+             "allowable": ALLOWABLE, "criteria_outputs": ["utilisation", "pass"]},
+            {"label": "env", "kind": "range_graph", "object": "Riser",
+             "variable": "Effective Tension", "statistics": ["max", "min"],
+             "with_arc_length": True, "limits": {"max": ENVELOPE_MAX, "min": 150.0},
+             "criteria_outputs": ["utilisation", "pass"]},
+            {"label": "del", "kind": "fatigue", "object": "Riser", "variable": "Bend Moment",
+             "position": {"arc_length": 300.0}, "m": 3, "outputs": ["del"]},
+        ]}},
+        "campaign": list(campaign_tables),
+        "outputs": {"directory": str(out), "formats": ["csv", "parquet"], **outputs},
+    }
+
+
+TABLES = [
+    {"name": "gov", "group": "riser", "by": ["heading"], "reductions": [
+        {"kind": "argmax", "columns": ["top max", "env max"]},
+        {"kind": "argmin", "columns": ["env min"]},
+        {"kind": "std", "columns": ["top max"]},
+        {"kind": "quantile", "columns": ["top max"], "quantile": [0.5, 0.9]},
+        {"kind": "mean_plus_k_std", "columns": ["top max"], "k": 2},
+        {"kind": "exceedances", "columns": ["top max"], "threshold": ALLOWABLE}]},
+    {"name": "rank", "group": "riser", "by": ["heading"],
+     "ranking": {"columns": ["env max"], "top": 3}},
+    {"name": "life_p", "group": "riser", "reductions": [
+        {"kind": "lifetime_del", "columns": ["del"], "m": 3, "probability": "probability",
+         "load_case": ["heading", "Hs"]}]},
+    {"name": "life_h", "group": "riser", "reductions": [
+        {"kind": "lifetime_del", "columns": ["del"], "m": 3, "hours": "hours",
+         "load_case": ["heading", "Hs"]}]},
+    {"name": "life_w", "group": "riser", "reductions": [
+        {"kind": "lifetime_del", "columns": ["del"], "m": 3,
+         "weibull": {"column": "wind", "iec_class": "II"}, "load_case": ["heading", "Hs"]}]},
+]
+
+
+def _silent(pm):
+    return pm.registry.get("reporter", "silent").cls()
+
+
+@pytest.fixture(scope="module")
+def run(campaign, tmp_path_factory):
+    from orcapost.pluginmanager import get_plugin_manager
+
+    pm = get_plugin_manager(entry_points=False)
+    root = tmp_path_factory.mktemp("criteria")
+    cases = root / "cases.csv"
+    cases.write_text(CASES_CSV, encoding="utf-8")
+    out = root / "out"
+    loaded = validate_data(_config(campaign, out, cases, TABLES), pm.registry)
+    summary = Engine(pm, loaded, reporter=_silent(pm)).run()
+    assert summary.exit_code == 0, summary.failures
+    rows = pq.read_table(out / "riser.parquet").to_pylist()
+    return out, rows, summary
+
+
+def _table(out, name):
+    return pq.read_table(out / f"{name}.parquet").to_pylist()
+
+
+def test_the_load_case_table_joins_by_file_pattern(run):
+    _, rows, _ = run
+    lc = {int(r["file"][2:5]): r for r in rows}
+    for number, row in lc.items():
+        assert row["probability"] == pytest.approx([0.1, 0.2, 0.3, 0.4][(number - 1) // 2])
+        assert row["wind"] == [6, 10, 14, 18][(number - 1) // 2]
+        assert row["heading"] in (0.0, 45.0)  # the file's own metadata is kept beside
+
+
+def test_utilisation_and_pass_cells_equal_numpy(run):
+    _, rows, _ = run
+    top = np.array([r["top max"] for r in rows])
+    assert [r["top max utilisation"] for r in rows] == pytest.approx(np.abs(top) / ALLOWABLE)
+    assert [r["top max pass"] for r in rows] == list(np.abs(top) <= ALLOWABLE)
+    env = np.array([r["env max"] for r in rows])
+    assert [r["env max utilisation"] for r in rows] == pytest.approx(env / ENVELOPE_MAX)
+    low = np.array([r["env min"] for r in rows])
+    # Both limits: the governing side is the one of the larger utilisation (min / v for min).
+    expected = np.maximum(low / ENVELOPE_MAX, 150.0 / low)
+    assert [r["env min utilisation"] for r in rows] == pytest.approx(expected)
+    assert [r["env min pass"] for r in rows] == list((low <= ENVELOPE_MAX) & (low >= 150.0))
+    assert not all(r["top max pass"] for r in rows) and any(r["top max pass"] for r in rows)
+
+
+def test_the_verdict_lists_every_breach_with_its_load_case_and_arc_length(run):
+    out, rows, summary = run
+    verdict = _table(out, "verdict")
+    expected = []
+    for r in rows:
+        for name, bound, side in (("top max", ALLOWABLE, "abs"), ("top min", ALLOWABLE, "abs"),
+                                  ("env max", ENVELOPE_MAX, "max"), ("env min", 150.0, "min")):
+            v = r[name]
+            breach = abs(v) > bound if side == "abs" else (v > bound if side == "max"
+                                                           else v < bound)
+            if breach:
+                expected.append((r["file"], name, v, r.get(f"{name} arc length")))
+    assert expected, "the demo values were chosen so that files breach"
+    assert sorted((v["file"], v["output"], v["value"], v["arc_length"]) for v in verdict) == \
+        sorted(expected)
+    for v in verdict:
+        row = next(r for r in rows if r["file"] == v["file"])
+        assert (v["heading"], v["Hs"], v["seed"], v["probability"]) == \
+            (row["heading"], row["Hs"], row["seed"], row["probability"])
+        assert v["group"] == "riser" and v["column"] in ("top", "env")
+        assert v["utilisation"] == pytest.approx(row[f"{v['output']} utilisation"])
+    # Every sink writes it.
+    assert pacsv.read_csv(out / "verdict.csv").num_rows == len(verdict)
+    report = json.loads((out / "orcapost-run.json").read_text(encoding="utf-8"))["criteria"]
+    assert report["verdict"] == "fail" and report["breaches"] == len(verdict)
+    assert report["checked"] == 4 * len(rows)
+    ucs = [r[f"{n} utilisation"] for r in rows for n in ("top max", "top min", "env max",
+                                                          "env min")]
+    assert report["governing"]["utilisation"] == pytest.approx(max(ucs))
+    assert summary.criteria["breaches"] == len(verdict)
+
+
+def test_argmax_argmin_name_the_governing_file_load_case_and_arc_length(run):
+    out, rows, _ = run
+    for g in _table(out, "gov"):
+        mine = [r for r in rows if r["heading"] == g["heading"]]
+        for column, pick, kind in (("top max", np.argmax, "argmax"),
+                                   ("env max", np.argmax, "argmax"),
+                                   ("env min", np.argmin, "argmin")):
+            best = mine[int(pick([r[column] for r in mine]))]
+            assert g[f"{column} {kind} value"] == best[column]
+            assert g[f"{column} {kind} file"] == best["file"]
+            assert g[f"{column} {kind} Hs"] == best["Hs"]
+            assert g[f"{column} {kind} seed"] == best["seed"]
+        assert g["env max argmax arc length"] == mine[int(np.argmax(
+            [r["env max"] for r in mine]))]["env max arc length"]
+        assert "top max argmax arc length" not in g  # not along arc length
+
+
+def test_std_quantiles_mean_plus_k_std_and_exceedances_equal_numpy(run):
+    out, rows, _ = run
+    for g in _table(out, "gov"):
+        values = np.array([r["top max"] for r in rows if r["heading"] == g["heading"]])
+        assert g["top max std"] == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+        assert g["top max p50"] == pytest.approx(np.quantile(values, 0.5), rel=1e-12)
+        assert g["top max p90"] == pytest.approx(np.quantile(values, 0.9), rel=1e-12)
+        assert g["top max mean+2std"] == pytest.approx(
+            values.mean() + 2 * np.std(values, ddof=1), rel=1e-12)
+        assert g[f"top max exceedances >{ALLOWABLE:g}"] == int((values > ALLOWABLE).sum())
+        assert g[f"top max exceedance fraction >{ALLOWABLE:g}"] == \
+            pytest.approx((values > ALLOWABLE).mean())
+
+
+def test_the_ranking_table_lists_the_top_cases_per_column(run):
+    out, rows, _ = run
+    ranked = _table(out, "rank")
+    for heading in (0.0, 45.0):
+        mine = sorted((r for r in rows if r["heading"] == heading), key=lambda r: -r["env max"])
+        got = [r for r in ranked if r["heading"] == heading]
+        assert [r["rank"] for r in got] == [1, 2, 3]
+        assert [r["file"] for r in got] == [r["file"] for r in mine[:3]]
+        assert [r["value"] for r in got] == [r["env max"] for r in mine[:3]]
+        assert [r["arc length"] for r in got] == [r["env max arc length"] for r in mine[:3]]
+
+
+def _cases(rows):
+    cases: dict = {}
+    for r in rows:
+        cases.setdefault((r["heading"], r["Hs"]), []).append(r)
+    return cases
+
+
+def test_lifetime_del_weights_damage_not_del(run):
+    out, rows, _ = run
+    expected = sum(case[0]["probability"] * np.mean([r["del"] ** 3 for r in case])
+                   for case in _cases(rows).values()) ** (1 / 3)
+    (p,) = _table(out, "life_p")
+    (h,) = _table(out, "life_h")
+    assert p["del lifetime DEL m3"] == pytest.approx(expected, rel=1e-12)
+    # 876.6 h per year is probability 0.1: hours give the same lifetime DEL.
+    assert h["del lifetime DEL m3"] == pytest.approx(expected, rel=1e-12)
+    assert p["del probability covered"] == pytest.approx(0.1 + 0.2 + 0.3 + 0.4)
+
+
+def test_weibull_bins_of_an_iec_class_are_rayleigh_with_mean_0_2_vref(run):
+    out, rows, _ = run
+    mean = 0.2 * 42.5  # class II
+    cdf = lambda v: 1 - np.exp(-np.pi / 4 * (v / mean) ** 2)  # noqa: E731 - IEC 61400-1 eq.
+    edges = {6: (4, 8), 10: (8, 12), 14: (12, 16), 18: (16, 20)}  # half-way between speeds
+    sharing = {6: 1, 10: 1, 14: 1, 18: 1}  # one (heading, Hs) load case per wind speed here
+    expected = 0.0
+    covered = 0.0
+    for case in _cases(rows).values():
+        lo, hi = edges[case[0]["wind"]]
+        p = (cdf(hi) - cdf(lo)) / sharing[case[0]["wind"]]
+        expected += p * np.mean([r["del"] ** 3 for r in case])
+        covered += p
+    (w,) = _table(out, "life_w")
+    assert w["del lifetime DEL m3"] == pytest.approx(expected ** (1 / 3), rel=1e-10)
+    assert w["del probability covered"] == pytest.approx(covered, rel=1e-10)
+
+
+def test_weibull_k_a_bins_equal_the_closed_form():
+    from orcapost.plugins.reductions._weighting import WeibullBins
+
+    bins = WeibullBins(column="v", k=2.2, A=9.5, bin_width=2.0)
+    got = bins.bin_probabilities(np.array([5.0, 7.0, 7.0, 25.0]))
+    cdf = lambda v: 1 - np.exp(-((v / 9.5) ** 2.2))  # noqa: E731
+    assert got == pytest.approx({5.0: cdf(6) - cdf(4), 7.0: cdf(8) - cdf(6),
+                                 25.0: cdf(26) - cdf(24)})
+    mean = WeibullBins(column="v", mean_speed=8.0, k=3.0).shape_scale()
+    assert mean == pytest.approx((3.0, 8.0 / math.gamma(1 + 1 / 3)))
+
+
+def test_fail_on_breach_exits_4_and_the_default_exit_code_is_unchanged(
+        campaign, tmp_path, write_config, run_cli):
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES_CSV, encoding="utf-8")
+    path = write_config(_config(campaign, tmp_path / "a", cases))
+    assert run_cli("run", path, "-q").exit_code == 0
+    path = write_config(_config(campaign, tmp_path / "b", cases, fail_on_breach=True), "b.yml")
+    result = run_cli("run", path, "-q")
+    assert result.exit_code == 4
+    assert (tmp_path / "b" / "verdict.csv").is_file()  # written whatever the exit code
+
+
+def test_an_xlsx_table_joined_by_keys(pm, campaign, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "scatter"
+    sheet.append(["Hs", "heading", "p"])
+    for hs, heading, p in ((2, 0, 0.4), (6, 0, 0.1), (2, 45, 0.3), (6, 45, 0.2)):
+        sheet.append([hs, heading, p])
+    book.save(tmp_path / "cases.xlsx")
+    config = _config(campaign, tmp_path / "out", tmp_path / "cases.xlsx")
+    config["inputs"]["load_cases"] = {"path": str(tmp_path / "cases.xlsx"),
+                                      "on": ["Hs", "heading"], "sheet": "scatter"}
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.exit_code == 0
+    rows = pq.read_table(tmp_path / "out" / "riser.parquet").to_pylist()
+    want = {(2.0, 0.0): 0.4, (6.0, 0.0): 0.1, (2.0, 45.0): 0.3, (6.0, 45.0): 0.2}
+    assert [r["p"] for r in rows] == [want[(r["Hs"], r["heading"])] for r in rows]
+
+
+def test_a_file_no_row_or_two_rows_join_is_a_failure_row(pm, campaign, tmp_path):
+    cases = tmp_path / "cases.csv"
+    # LC001 matches no row; LC002 matches two.
+    cases.write_text("file,p\nLC002_*,0.1\n*_S02.arrow,0.2\nLC00[3-8]_*,0.3\n",
+                     encoding="utf-8")
+    config = _config(campaign, tmp_path / "out", cases)
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.exit_code == 1
+    failures = pq.read_table(tmp_path / "out" / "failures.parquet").to_pylist()
+    why = {f["file"]: f["reason"] for f in failures if f["stage"] == "load_cases"}
+    assert "no row" in why["LC001_H000_Hs2.0_S01.arrow"]
+    assert "2 rows" in why["LC002_H000_Hs2.0_S02.arrow"]
+    rows = {r["file"]: r for r in pq.read_table(tmp_path / "out" / "riser.parquet").to_pylist()}
+    assert rows["LC001_H000_Hs2.0_S01.arrow"]["status"] == "partial"
+    assert rows["LC001_H000_Hs2.0_S01.arrow"]["p"] is None
+    assert rows["LC003_H000_Hs6.0_S01.arrow"]["p"] == 0.3
+
+
+def test_a_table_column_that_contradicts_the_file_metadata_is_refused(pm, campaign, tmp_path):
+    cases = tmp_path / "cases.csv"
+    cases.write_text("file,Hs\n*,99\n", encoding="utf-8")
+    config = _config(campaign, tmp_path / "out", cases)
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.exit_code == 1
+    assert all("Hs = 99" in f.reason for f in summary.failures)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c, t: c["inputs"].update(load_cases=str(t / "missing.csv")), "does not exist"),
+    (lambda c, t: c["inputs"].update(load_cases={"path": str(t / "cases.csv"), "on": ["x"]}),
+     "no column 'x'"),
+    (lambda c, t: c["results"]["riser"]["columns"][0].update(limits={"max": 1}),
+     "not both"),
+    (lambda c, t: c["results"]["riser"]["columns"][1].update(limits={"min": 0}),
+     "utilisation of limit min 0"),
+    (lambda c, t: c["results"]["riser"]["columns"][1].update(with_arc_length=False),
+     "with_arc_length: true"),
+    (lambda c, t: c["results"]["riser"]["columns"][2].update(check=["*"]),
+     "need a criterion"),
+    (lambda c, t: c["campaign"].append({"name": "verdict", "group": "riser",
+                                        "reductions": [{"kind": "max"}]}), "verdict table"),
+    (lambda c, t: c["campaign"].append({"name": "x", "group": "riser"}), "either reductions"),
+    (lambda c, t: c["campaign"].append({"name": "x", "group": "riser", "reductions": [
+        {"kind": "lifetime_del", "m": 3, "weibull": {"column": "wind", "k": 2}}]}),
+     "exactly one of A"),
+])
+def test_bad_criteria_and_load_case_config_is_a_config_error(pm, campaign, tmp_path, change,
+                                                             message):
+    (tmp_path / "cases.csv").write_text(CASES_CSV, encoding="utf-8")
+    config = _config(campaign, tmp_path / "out", tmp_path / "cases.csv")
+    change(config, tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        validate_data(config, pm.registry)
+
+
+def test_two_reductions_writing_one_column_are_refused_not_overwritten(run, pm, campaign,
+                                                                      tmp_path):
+    (tmp_path / "cases.csv").write_text(CASES_CSV, encoding="utf-8")
+    config = _config(campaign, tmp_path / "out", tmp_path / "cases.csv", [
+        {"name": "twice", "group": "riser", "reductions": [
+            {"kind": "std", "columns": ["top max"]},
+            {"kind": "std", "columns": ["top max"], "ddof": 0}]}])
+    Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    (row,) = _table(tmp_path / "out", "twice")
+    assert "both write 'top max std'" in row["error"]
+
+
+def test_the_shipped_criteria_config_is_yaml_that_validates(pm):
+    from source_tree import REPO
+
+    path = REPO / "configs" / "criteria_and_campaign.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["outputs"].get("fail_on_breach") is not None
