@@ -3,10 +3,10 @@ every file, whose columns become load-case columns (docs/campaign-tables.md#load
 
 Two join rules:
 
-- **by file name** (no ``on``): the table's ``file`` column (``file_column``) holds a file name
+- **by file name** (no ``keys``): the table's ``file`` column (``file_column``) holds a file name
   or a glob pattern (``LC001_*``) per row; a file takes the one row whose pattern matches its
   name (case ignored, as on Windows; a cell without ``*?[`` must equal the name or its stem).
-- **by keys** (``on: [Hs, heading]``): a file takes the one row whose ``on`` columns equal its
+- **by keys** (``keys: [Hs, heading]``): a file takes the one row whose ``keys`` columns equal its
   own load-case values (from its metadata: numbers compare as numbers, ``2`` is ``2.0``).
 
 A file no row matches, or several rows match, gets a failure row naming the file, the table and
@@ -113,10 +113,10 @@ def check_join(table: LoadCaseTable, on: list[str] | None, file_column: str) -> 
     needed = list(on) if on else [file_column]
     missing = [name for name in needed if name not in table.columns]
     if missing:
-        rule = f"on: {on}" if on else f"its {file_column!r} column of file-name patterns"
+        rule = f"keys: {on}" if on else f"its {file_column!r} column of file-name patterns"
         raise OrcapostError(f"load-case table {table.path} has no column {missing[0]!r}, which "
                             f"the join by {rule} needs (columns: {', '.join(table.columns)})",
-                            hint="join by keys with load_cases.on, or name the column of file "
+                            hint="join by keys with load_cases.keys, or name the column of file "
                             "names with load_cases.file_column")
     if not table.rows:
         raise OrcapostError(f"load-case table {table.path} has no rows")
@@ -189,5 +189,5 @@ def table_of(spec: Any, base: Path | None = None) -> LoadCaseTable:
     if not path.is_absolute() and base is not None:
         path = base / path
     table = read_load_cases(path, spec.sheet)
-    check_join(table, spec.on, spec.file_column)
+    check_join(table, spec.keys, spec.file_column)
     return table

@@ -291,7 +291,7 @@ class RunTables:
                     if result.status == "failed":
                         continue  # a file that failed has no load case to join
                     self._load_cases[result.path] = join(
-                        table, spec.on, spec.file_column, result.name, result.load_case)
+                        table, spec.keys, spec.file_column, result.name, result.load_case)
         return self._load_cases
 
     def _ordered(self) -> list[FileResult]:

@@ -239,7 +239,8 @@ class LoadCasesConfig(StrictModel):
     """A load-case table joined to every file (docs/campaign-tables.md#load-case-tables)."""
 
     path: Path = Field(description="A .csv or .xlsx table, relative to the config file.")
-    on: list[str] | None = Field(
+    # Not ``on``: YAML 1.1 reads an unquoted ``on`` as the boolean true.
+    keys: list[str] | None = Field(
         default=None, min_length=1,
         description="Join by these load-case keys (the file's metadata values equal the "
         "table's); default: join by the file-name patterns of file_column.")

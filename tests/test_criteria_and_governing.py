@@ -260,7 +260,7 @@ def test_an_xlsx_table_joined_by_keys(pm, campaign, tmp_path):
     book.save(tmp_path / "cases.xlsx")
     config = _config(campaign, tmp_path / "out", tmp_path / "cases.xlsx")
     config["inputs"]["load_cases"] = {"path": str(tmp_path / "cases.xlsx"),
-                                      "on": ["Hs", "heading"], "sheet": "scatter"}
+                                      "keys": ["Hs", "heading"], "sheet": "scatter"}
     summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
     assert summary.exit_code == 0
     rows = pq.read_table(tmp_path / "out" / "riser.parquet").to_pylist()
@@ -297,7 +297,7 @@ def test_a_table_column_that_contradicts_the_file_metadata_is_refused(pm, campai
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda c, t: c["inputs"].update(load_cases=str(t / "missing.csv")), "does not exist"),
-    (lambda c, t: c["inputs"].update(load_cases={"path": str(t / "cases.csv"), "on": ["x"]}),
+    (lambda c, t: c["inputs"].update(load_cases={"path": str(t / "cases.csv"), "keys": ["x"]}),
      "no column 'x'"),
     (lambda c, t: c["results"]["riser"]["columns"][0].update(limits={"max": 1}),
      "not both"),

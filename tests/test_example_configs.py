@@ -24,7 +24,8 @@ def test_shipped_config_runs_on_the_demo_campaign_without_failures(pm, campaign,
     data["inputs"]["directory"] = str(campaign)
     data["outputs"]["directory"] = str(tmp_path / "out")
     data["outputs"]["formats"] = ["csv"]
-    loaded = validate_data(data, pm.registry, source=path.name)
+    # Paths other than inputs/outputs (a load-case table) are relative to the config file.
+    loaded = validate_data(data, pm.registry, source=path.name, base_directory=path.parent)
     summary = Engine(pm, loaded, reporter=_silent(pm)).run()
     failures = tmp_path / "out" / "failures.csv"
     reasons = pacsv.read_csv(failures).to_pylist() if failures.exists() else []
