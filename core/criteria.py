@@ -72,8 +72,7 @@ def check_value(column: Any, value: float) -> tuple[str, float, float | None, bo
     """(side, bound, utilisation, passed) of one value against the column's criterion."""
     if column.allowable is not None:
         allowable = float(column.allowable)
-        utilisation = abs(value) / allowable
-        return "abs", allowable, utilisation, abs(value) <= allowable
+        return "abs", allowable, abs(value) / allowable, abs(value) <= allowable
     limits = column.limits
     sides: list[tuple[str, float, float | None, bool]] = []
     if limits.max is not None:
@@ -85,12 +84,10 @@ def check_value(column: Any, value: float) -> tuple[str, float, float | None, bo
         sides.append(("min", bottom, ratio, value >= bottom))
     passed = all(side[3] for side in sides)
     breached = [side for side in sides if not side[3]]
-    if breached:  # the breached side governs (only one side can be breached)
-        side, bound, utilisation, _ = breached[0]
-        return side, bound, utilisation, passed
-    side, bound, utilisation, _ = max(
+    # The breached side governs (only one side can be breached); else the larger utilisation.
+    governing = breached[0] if breached else max(
         sides, key=lambda s: -math.inf if s[2] is None else s[2])
-    return side, bound, utilisation, passed
+    return governing[0], governing[1], governing[2], passed
 
 
 def checks(column: Any, values: Mapping[str, Any]) -> list[Check]:
@@ -101,7 +98,7 @@ def checks(column: Any, values: Mapping[str, Any]) -> list[Check]:
     for name in _checked_names(column, values):
         value = float(values[name])
         side, bound, utilisation, passed = check_value(column, value)
-        arc = values.get(f"{name} arc length")
+        arc: Any = values.get(f"{name} arc length")
         out.append(Check(name, value, side, bound, utilisation, passed,
                          float(arc) if _number(arc) else None))
     return out
@@ -200,7 +197,6 @@ VERDICT_COLUMNS = ("group", "column", "output", "arc_length", "value", "side", "
 def verdict_table(found: Verdict):
     """The ``verdict`` table: one row per breach (none: a table of no rows, its columns kept)."""
     import pyarrow as pa
-
     from orcapost.tables import column_array
 
     lc = [k for k in found.load_case_keys if k not in ("file", *VERDICT_COLUMNS)]

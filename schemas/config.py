@@ -94,7 +94,7 @@ class ColumnOptions(StrictModel):
                                  "criteria_outputs and keep pass")
         fields = type(self).model_fields
         if ((self.allowable is not None or self.limits is not None)
-                and "envelope_output" in fields and getattr(self, "with_arc_length") is False):
+                and "envelope_output" in fields and getattr(self, "with_arc_length", None) is False):
             raise ValueError("a range graph with a criterion needs with_arc_length: true, so "
                              "the verdict names the governing arc length")
         return self
