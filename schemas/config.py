@@ -279,7 +279,8 @@ class InputsConfig(StrictModel):
     )
     min_size: Size | None = Field(default=None, description="Skip smaller files (e.g. 1KB).")
     max_size: Size | None = Field(default=None, description="Skip larger files (e.g. 10GB).")
-    load_cases: Annotated[LoadCasesConfig | None, BeforeValidator(_load_cases_short)] = Field(
+    load_cases: Annotated[LoadCasesConfig | None, BeforeValidator(
+        _load_cases_short, json_schema_input_type=str | LoadCasesConfig | None)] = Field(
         default=None, description="A load-case table (CSV or .xlsx) joined to every file by "
         "file name or keys: its columns become load-case columns.")
 

@@ -45,7 +45,8 @@ def test_a_misspelled_key_gives_the_exact_located_message_and_exit_2(write_confi
     assert result.output == (
         f"error: {path}: invalid config (1 problem)\n"
         f"  {path}:4: inputs.recursve: unknown key 'recursve' (did you mean 'recursive'?); "
-        "valid keys here: directory, exclude, files, include, max_size, min_size, patterns, "
+        "valid keys here: directory, exclude, files, include, load_cases, max_size, min_size, "
+            "patterns, "
         "recursive, sources\n"
     )
     assert "Traceback" not in result.output
