@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pyarrow.csv as pacsv
@@ -341,3 +342,81 @@ def test_the_shipped_criteria_config_is_yaml_that_validates(pm):
     path = REPO / "configs" / "criteria_and_campaign.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert data["outputs"].get("fail_on_breach") is not None
+
+
+def test_a_code_check_variable_read_through_the_orcaflex_source_is_checked_per_node(
+        double, pm, tmp_path):
+    """OrcaFlex's `API STD 2RD Method 1` is read through OrcFxAPI (the double) like any line
+    variable; the allowable applies at every node and the verdict names the governing arc
+    length, both equal to numpy over the simulated values."""
+    from dataclasses import replace
+
+    from doubles.sim_campaign import write_pair
+    from helpers import SMALL_SPEC
+    from orcapost.demo import simulate
+
+    variable = "API STD 2RD Method 1"
+    spec = replace(SMALL_SPEC, headings=(0.0,), seeds=(1,), file_size=200_000,
+                   extra_lines=(("SLWR", (variable,)),))
+    peaks = {}
+    for case in spec.load_cases():
+        write_pair(tmp_path, spec, case)
+        sim = simulate(spec, case)  # the reference: the simulated values themselves
+        line = next(o for o in sim.objects if o.name == "SLWR")
+        grid = next(v.values for v in line.variables if v.name == variable)
+        arcs = np.asarray(line.arc_lengths)
+        inside = (arcs >= 0) & (arcs <= 50)
+        kept = np.asarray(sim.time) >= 0  # whole simulation: from stage 1, build-up excluded
+        per_node = np.asarray(grid, dtype=np.float64)[kept][:, inside].max(axis=0)
+        node = int(np.argmax(per_node))
+        peaks[Path(spec.file_name(case)).stem] = (float(per_node[node]),
+                                                  float(arcs[inside][node]))
+    allowable = float(np.mean([v for v, _ in peaks.values()]))  # one file breaches
+    config = {
+        "version": 2, "inputs": {"directory": str(tmp_path / "sims"), "patterns": ["*.sim"]},
+        "engine": {"thread_policy": {"name": "fixed", "threads": 1}},
+        "results": {"code_check": {"columns": [
+            {"label": "M1", "kind": "range_graph", "object": "SLWR", "variable": variable,
+             "arc_length": [0, 50], "statistics": ["max"], "with_arc_length": True,
+             "allowable": allowable, "criteria_outputs": ["utilisation", "pass"]}]}},
+        "outputs": {"directory": str(tmp_path / "out"), "formats": ["parquet"]},
+    }
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.exit_code == 0, summary.failures
+    rows = {Path(r["file"]).stem: r for r in _table(tmp_path / "out", "code_check")}
+    for stem, (peak, arc) in peaks.items():
+        assert rows[stem]["M1"] == pytest.approx(peak, rel=1e-6)
+        assert rows[stem]["M1 arc length"] == pytest.approx(arc)
+        assert rows[stem]["M1 utilisation"] == pytest.approx(peak / allowable, rel=1e-6)
+    (breach,) = _table(tmp_path / "out", "verdict")
+    worst = max(peaks, key=lambda s: peaks[s][0])
+    assert Path(breach["file"]).stem == worst
+    assert breach["arc_length"] == pytest.approx(peaks[worst][1])
+    assert breach["allowable"] == allowable and breach["side"] == "abs"
+
+
+def test_check_selects_values_and_companions_and_text_are_never_checked(pm):
+    from orcapost.criteria import checks, criteria_cells
+
+    model = pm.registry.config_model()
+    column = model.model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["max", "time_of_max"], "limits": {"min": 50.0, "max": 900.0},
+            "check": ["* max"], "criteria_outputs": ["utilisation", "pass"]}]}},
+    }).results["g"].columns[0]
+    values = {"T max": 950.0, "T max arc length": 10.0, "T time_of_max": 9999.0, "T text": "x"}
+    (found,) = checks(column, values)
+    assert (found.name, found.side, found.bound, found.passed) == ("T max", "max", 900.0, False)
+    assert found.utilisation == pytest.approx(950 / 900) and found.arc_length == 10.0
+    assert criteria_cells(column, values) == {"T max utilisation": pytest.approx(950 / 900),
+                                              "T max pass": False}
+    # Below a positive minimum the min side governs; at or below zero its ratio is undefined.
+    (low,) = checks(column, {"T max": 40.0})
+    assert (low.side, low.utilisation, low.passed) == ("min", pytest.approx(50 / 40), False)
+    (slack,) = checks(column, {"T max": -5.0})
+    assert (slack.side, slack.utilisation, slack.passed) == ("min", None, False)
+    (inside,) = checks(column, {"T max": 600.0})
+    assert inside.side == "max" and inside.utilisation == pytest.approx(600 / 900)
+    assert inside.passed
