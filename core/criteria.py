@@ -105,17 +105,83 @@ def checks(column: Any, values: Mapping[str, Any]) -> list[Check]:
 
 
 def criteria_cells(column: Any, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``utilisation``/``pass`` cells ``criteria_outputs`` asks for, by name."""
+    """The ``utilisation``/``pass`` cells ``criteria_outputs`` asks for, by name; an envelope
+    table among ``values`` (an extra table with an ``arc_length`` column) is returned with a
+    ``"<statistic> utilisation"``/``"<statistic> pass"`` column per checked envelope, node by
+    node."""
     wanted = list(getattr(column, "criteria_outputs", None) or [])
     cells: dict[str, Any] = {}
     if not wanted:
         return cells
-    for check in checks(column, values):
+    found = checks(column, values)
+    for check in found:
         if "utilisation" in wanted:
             cells[f"{check.name} utilisation"] = check.utilisation
         if "pass" in wanted:
             cells[f"{check.name} pass"] = check.passed
+    if found:
+        cells.update(_envelopes(column, values, [c.name for c in found], wanted))
     return cells
+
+
+#: The envelope columns of a range graph's table, by statistic.
+ENVELOPES = ("max", "min", "mean", "std")
+
+
+def _envelopes(column: Any, values: Mapping[str, Any], checked: list[str],
+               wanted: list[str]) -> dict[str, Any]:
+    from orcapost.tables import TABLE_MARKER, is_extra_table
+
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if not is_extra_table(value) or "arc_length" not in value["columns"]:
+            continue
+        columns = value["columns"]
+        present = [stat for stat in ENVELOPES if stat in columns]
+        # An envelope is checked when its summary value is (one envelope: whichever is).
+        stats = present if len(present) == 1 else [
+            stat for stat in present if any(n.endswith(f" {stat}") for n in checked)]
+        added = dict(columns)
+        for stat in stats:
+            utilisation, passed = check_array(column, columns[stat])
+            if "utilisation" in wanted:
+                added[f"{stat} utilisation"] = [None if math.isnan(u) else u
+                                                for u in utilisation.tolist()]
+            if "pass" in wanted:
+                added[f"{stat} pass"] = [None if v is None else bool(p)
+                                         for v, p in zip(columns[stat], passed.tolist(),
+                                                         strict=True)]
+        if stats:
+            out[name] = {**value, TABLE_MARKER: value[TABLE_MARKER], "columns": added}
+    return out
+
+
+def check_array(column: Any, cells: list) -> tuple[Any, Any]:
+    """Utilisation (NaN where undefined or empty) and pass of every cell, as
+    :func:`check_value` gives them one by one."""
+    import numpy as np
+
+    v = np.array([np.nan if c is None else float(c) for c in cells], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if column.allowable is not None:
+            return np.abs(v) / column.allowable, np.abs(v) <= column.allowable
+        limits = column.limits
+        ucs, passes, breached = [], [], []
+        if limits.max is not None:
+            ucs.append(v / limits.max if limits.max > 0 else np.full_like(v, np.nan))
+            passes.append(v <= limits.max)
+            breached.append(v > limits.max)
+        if limits.min is not None:
+            ratio = np.where(v > 0, limits.min / v, np.nan) if limits.min > 0 \
+                else np.full_like(v, np.nan)
+            ucs.append(ratio)
+            passes.append(v >= limits.min)
+            breached.append(v < limits.min)
+        passed = np.logical_and.reduce(passes)
+        # The breached side's utilisation, else the larger one (fmax ignores an undefined side).
+        utilisation = ucs[0] if len(ucs) == 1 else np.where(
+            breached[0], ucs[0], np.where(breached[1], ucs[1], np.fmax(ucs[0], ucs[1])))
+        return utilisation, passed
 
 
 def configured(config: Any) -> bool:

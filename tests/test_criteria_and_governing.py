@@ -35,7 +35,7 @@ def _config(campaign, out, cases, campaign_tables=(), **outputs):
             {"label": "env", "kind": "range_graph", "object": "Riser",
              "variable": "Effective Tension", "statistics": ["max", "min"],
              "with_arc_length": True, "limits": {"max": ENVELOPE_MAX, "min": 150.0},
-             "criteria_outputs": ["utilisation", "pass"]},
+             "criteria_outputs": ["utilisation", "pass"], "envelope_output": True},
             {"label": "del", "kind": "fatigue", "object": "Riser", "variable": "Bend Moment",
              "position": {"arc_length": 300.0}, "m": 3, "outputs": ["del"]},
         ]}},
@@ -112,6 +112,30 @@ def test_utilisation_and_pass_cells_equal_numpy(run):
     assert [r["env min utilisation"] for r in rows] == pytest.approx(expected)
     assert [r["env min pass"] for r in rows] == list((low <= ENVELOPE_MAX) & (low >= 150.0))
     assert not all(r["top max pass"] for r in rows) and any(r["top max pass"] for r in rows)
+
+
+def test_the_envelope_table_has_utilisation_and_pass_at_every_node(run):
+    out, rows, _ = run
+    envelope = pq.read_table(out / "riser_env_envelope.parquet").to_pylist()
+    assert {r["file"] for r in envelope} == {r["file"] for r in rows}
+    top = np.array([r["max"] for r in envelope])
+    low = np.array([r["min"] for r in envelope])
+    assert [r["max utilisation"] for r in envelope] == pytest.approx(
+        np.maximum(top / ENVELOPE_MAX, 150.0 / top))
+    assert [r["max pass"] for r in envelope] == list((top <= ENVELOPE_MAX) & (top >= 150.0))
+    assert [r["min utilisation"] for r in envelope] == pytest.approx(
+        np.maximum(low / ENVELOPE_MAX, 150.0 / low))
+    assert [r["min pass"] for r in envelope] == list((low <= ENVELOPE_MAX) & (low >= 150.0))
+    # The summary values are the governing nodes: the max envelope is within the upper limit
+    # at every node exactly when its summary is, the min envelope above the lower limit at
+    # every node exactly when its summary is.
+    for r in rows:
+        nodes = [e for e in envelope if e["file"] == r["file"]]
+        assert all(e["max"] <= ENVELOPE_MAX for e in nodes) == (r["env max"] <= ENVELOPE_MAX)
+        assert all(e["min"] >= 150.0 for e in nodes) == (r["env min"] >= 150.0)
+        assert r["env max utilisation"] == pytest.approx(
+            next(e["max utilisation"] for e in nodes if e["arc_length"] ==
+                 r["env max arc length"] and e["max"] == r["env max"]))
 
 
 def test_the_verdict_lists_every_breach_with_its_load_case_and_arc_length(run):
