@@ -158,9 +158,26 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
     if own:
         # A full disk or a folder without permission is the machine's answer, not a bug.
         return EXIT_USAGE if all(error.os_error for error in own) else EXIT_INTERNAL
+    if summary.criteria and not quiet:
+        click.echo(_verdict_line(summary.criteria), err=True)
     if loaded.model.outputs.fail_on_breach and summary.criteria.get("breaches"):
         return EXIT_BREACH
     return summary.exit_code
+
+
+def _verdict_line(criteria: dict) -> str:
+    """One line on the acceptance criteria: the verdict, breaches and the governing value."""
+    line = (f"criteria: {criteria['verdict']}, {criteria['breaches']} breach"
+            f"{'es' * (criteria['breaches'] != 1)} of {criteria['checked']} values checked")
+    if criteria.get("unchecked"):
+        line += f", {criteria['unchecked']} not checked (see the failures table)"
+    governing = criteria.get("governing")
+    if governing:
+        where = (f" at {governing['arc_length']:g} m"
+                 if governing.get("arc_length") is not None else "")
+        line += (f"; governing: {governing['output']} = {governing['value']:.6g}{where} in "
+                 f"{governing['file']}, utilisation {governing['utilisation']:.3f}")
+    return line + (" (verdict table: every breach)" if criteria["breaches"] else "")
 
 
 def _warn(text: str) -> None:

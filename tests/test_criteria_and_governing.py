@@ -267,7 +267,13 @@ def test_fail_on_breach_exits_4_and_the_default_exit_code_is_unchanged(
     cases = tmp_path / "cases.csv"
     cases.write_text(CASES_CSV, encoding="utf-8")
     path = write_config(_config(campaign, tmp_path / "a", cases))
-    assert run_cli("run", path, "-q").exit_code == 0
+    result = run_cli("run", path, "--no-progress")
+    assert result.exit_code == 0
+    report = json.loads((tmp_path / "a" / "orcapost-run.json").read_text(encoding="utf-8"))
+    governing = report["criteria"]["governing"]
+    assert (f"criteria: fail, {report['criteria']['breaches']} breaches of "
+            f"{report['criteria']['checked']} values checked; governing: "
+            f"{governing['output']} = {governing['value']:.6g}") in result.output
     path = write_config(_config(campaign, tmp_path / "b", cases, fail_on_breach=True), "b.yml")
     result = run_cli("run", path, "-q")
     assert result.exit_code == 4
