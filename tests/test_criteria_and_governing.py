@@ -46,6 +46,8 @@ def _config(campaign, out, cases, campaign_tables=(), **outputs):
 
 TABLES = [
     {"name": "gov", "group": "riser", "by": ["heading"], "reductions": [
+        {"kind": "max", "columns": ["env max"], "governing": True},
+        {"kind": "min", "columns": ["top min"]},
         {"kind": "argmax", "columns": ["top max", "env max"]},
         {"kind": "argmin", "columns": ["env min"]},
         {"kind": "std", "columns": ["top max"]},
@@ -185,6 +187,11 @@ def test_argmax_argmin_name_the_governing_file_load_case_and_arc_length(run):
         assert g["env max argmax arc length"] == mine[int(np.argmax(
             [r["env max"] for r in mine]))]["env max arc length"]
         assert "top max argmax arc length" not in g  # not along arc length
+        # max with governing: true says the same as argmax; min without it keeps one column.
+        for suffix in ("file", "Hs", "seed", "arc length"):
+            assert g[f"env max max {suffix}"] == g[f"env max argmax {suffix}"]
+        assert g["env max max"] == g["env max argmax value"]
+        assert [c for c in g if c.startswith("top min min")] == ["top min min"]
 
 
 def test_std_quantiles_mean_plus_k_std_and_exceedances_equal_numpy(run):
