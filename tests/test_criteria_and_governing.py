@@ -457,3 +457,27 @@ def test_check_selects_values_and_companions_and_text_are_never_checked(pm):
     (inside,) = checks(column, {"T max": 600.0})
     assert inside.side == "max" and inside.utilisation == pytest.approx(600 / 900)
     assert inside.passed
+
+
+def test_resume_reuses_checked_cells_and_a_changed_allowable_recomputes_them(
+        pm, campaign, tmp_path):
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES_CSV, encoding="utf-8")
+    out = tmp_path / "out"
+
+    def run(allowable, resume):
+        config = _config(campaign, out, cases)
+        config["results"]["riser"]["columns"][0]["allowable"] = allowable
+        summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm),
+                         resume=resume).run()
+        return summary, _table(out, "riser"), _table(out, "verdict")
+
+    _, rows, verdict = run(ALLOWABLE, False)
+    again, rows_again, verdict_again = run(ALLOWABLE, True)
+    assert json.loads((out / "orcapost-run.json").read_text())["summary"]["reused"]["files"] == 8
+    assert rows_again == rows and verdict_again == verdict
+    higher = ALLOWABLE * 2
+    _, rows_higher, verdict_higher = run(higher, True)
+    assert [r["top max utilisation"] for r in rows_higher] == pytest.approx(
+        [abs(r["top max"]) / higher for r in rows])
+    assert not [v for v in verdict_higher if v["column"] == "top"]
