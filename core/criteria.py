@@ -184,6 +184,18 @@ def check_array(column: Any, cells: list) -> tuple[Any, Any]:
         return utilisation, passed
 
 
+def criteria_names(column: Any, names: list[str]) -> list[str]:
+    """The cells ``criteria_outputs`` adds to ``names`` (value names known before a file is
+    read), so ``validate`` can refuse a column whose name another column's cell would take."""
+    wanted = [o for o in OUTPUTS if o in (getattr(column, "criteria_outputs", None) or [])]
+    if not wanted or not has_criterion(column):
+        return []
+    patterns = list(getattr(column, "check", None) or ["*"])
+    return [f"{name} {suffix}" for name in names if not name.endswith(COMPANIONS)
+            and any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns)
+            for suffix in wanted]
+
+
 def configured(config: Any) -> bool:
     """Whether any column of the config has a criterion (then the run writes a verdict)."""
     results = getattr(config, "results", None) or {}

@@ -177,6 +177,7 @@ def config_name_issues(model: Any, config_stem: str = "config") -> list[tuple[tu
 
 
 def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
+    from orcapost.criteria import criteria_names
     from orcapost.tables import extra_table_name
 
     groups = model.results
@@ -197,6 +198,8 @@ def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
         for index, column in enumerate(spec.columns):
             where = ("results", group, "columns", index, "label")
             names = list(dict.fromkeys(_names(column, "output_names")))
+            tables = set(_names(column, "extra_table_names"))
+            names += criteria_names(column, [n for n in names if n not in tables])
             for name in names:
                 first = owners.setdefault(name, index)
                 if first != index:

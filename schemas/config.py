@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 
 
+#: Output names a criterion never applies to unless ``check`` names them: times and counts
+#: (statistics' time_of_max/time_of_min, fatigue's duration and cycles).
+NOT_CHECKABLE = (" time_of_max", " time_of_min", " duration", " cycles")
+
+
 class Limits(StrictModel):
     """Bounds a column's values must stay within (docs/config.md#acceptance-criteria)."""
 
@@ -92,6 +97,17 @@ class ColumnOptions(StrictModel):
                 raise ValueError(f"a utilisation of limit {bad[0]} is not defined (value / max "
                                  "and min / value need bounds > 0): drop utilisation from "
                                  "criteria_outputs and keep pass")
+        if (self.allowable is not None or self.limits is not None) and self.check is None:
+            try:
+                names = self.output_names()
+            except Exception:  # names a plugin cannot work out are not checked here
+                names = []
+            # A time or a count beside the values is nothing an allowable bounds.
+            other = [n for n in names if n.endswith(NOT_CHECKABLE)]
+            if other:
+                raise ValueError(f"the column also writes {other[0]!r}, which no allowable "
+                                 "or limit bounds: name the values to check with check: "
+                                 "[patterns] (e.g. ['* max'])")
         fields = type(self).model_fields
         if ((self.allowable is not None or self.limits is not None)
                 and "envelope_output" in fields and getattr(self, "with_arc_length", None) is False):

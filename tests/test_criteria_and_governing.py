@@ -345,9 +345,17 @@ def test_a_table_column_that_contradicts_the_file_metadata_is_refused(pm, campai
      "with_arc_length: true"),
     (lambda c, t: c["results"]["riser"]["columns"][2].update(check=["*"]),
      "need a criterion"),
+    (lambda c, t: c["results"]["riser"]["columns"][0].update(
+        statistics=["max", "time_of_max"]), "also writes 'top time_of_max'"),
+    (lambda c, t: c["results"]["riser"]["columns"][2].update(
+        outputs=["del", "duration"], allowable=10.0), "also writes 'del duration'"),
     (lambda c, t: c["campaign"].append({"name": "verdict", "group": "riser",
                                         "reductions": [{"kind": "max"}]}), "verdict table"),
     (lambda c, t: c["campaign"].append({"name": "x", "group": "riser"}), "either reductions"),
+    (lambda c, t: c["results"]["riser"]["columns"].append(
+        {"label": "top max pass", "kind": "statistics", "object": "Riser",
+         "variable": "Bend Moment", "position": "End B", "statistics": ["max"]}),
+     "'top max pass' is also written by column 0"),
     (lambda c, t: c["campaign"].append({"name": "x", "group": "riser", "reductions": [
         {"kind": "lifetime_del", "m": 3, "weibull": {"column": "wind", "k": 2}}]}),
      "exactly one of A"),
