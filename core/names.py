@@ -198,8 +198,8 @@ def _issues(model: Any, config_stem: str) -> Iterator[tuple[tuple, str]]:
         for index, column in enumerate(spec.columns):
             where = ("results", group, "columns", index, "label")
             names = list(dict.fromkeys(_names(column, "output_names")))
-            tables = set(_names(column, "extra_table_names"))
-            names += criteria_names(column, [n for n in names if n not in tables])
+            titles = set(_names(column, "extra_table_names"))
+            names += criteria_names(column, [n for n in names if n not in titles])
             for name in names:
                 first = owners.setdefault(name, index)
                 if first != index:
