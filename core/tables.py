@@ -9,7 +9,10 @@ history): plain-data values made by :func:`extra_table`. They never become cells
 written as its own table beside the group's, named ``<group>_<name>`` (``layout: long``, all
 files stacked with a leading ``file`` column) or ``<group>_<name>_<file stem>`` (``layout:
 per_file``). After all files, the campaign tables of the config's ``campaign`` section
-(:mod:`orcapost.campaign`) are added, named by their ``name``.
+(:mod:`orcapost.campaign`) are added, named by their ``name``, and, when a column has an
+acceptance criterion, the ``verdict`` table of every breach (:mod:`orcapost.criteria`). Each
+file's load case is its metadata joined with ``inputs.load_cases`` (:mod:`orcapost.load_cases`)
+when the tables are built, so a changed load-case table applies on ``--resume`` too.
 """
 
 from __future__ import annotations
