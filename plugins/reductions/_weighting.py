@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
 #: Hours in a year of 365.25 days: ``hours`` per year over this is a probability.
 HOURS_PER_YEAR = 365.25 * 24.0
-#: IEC 61400-1 (ed. 4, table 1) reference wind speeds by turbine class; the annual mean wind
-#: speed at hub height is 0.2 V_ref (section 6.3.2.1), Rayleigh distributed.
+#: IEC 61400-1 reference wind speeds by turbine class (its table of basic parameters); under
+#: normal wind conditions the annual mean wind speed at hub height is 0.2 V_ref, Rayleigh
+#: distributed (P(V < v) = 1 - exp(-pi (v / 2 V_ave)^2)).
 IEC_REFERENCE_SPEED = {"I": 50.0, "II": 42.5, "III": 37.5}
 
 
