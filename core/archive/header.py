@@ -1,0 +1,161 @@
+"""The archive header checked against the format when a file is opened (docs/archive-format.md).
+
+Every later read trusts the header: the source looks objects, variables and columns up in it,
+extractors take stages and arc lengths from it. A header that lacks a key, holds a key of the
+wrong type, or names a column the file does not hold would otherwise surface as a raw
+``KeyError: 'objects'`` or ``TypeError`` deep inside an extractor, or as a column of the wrong
+shape. :func:`check_header` refuses such a file at open, with a reason in words: what is wrong,
+where in the header, and what it means.
+
+Only what the reader relies on is checked; keys it does not know are ignored (the format's
+forward compatibility), and optional keys are checked only when present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+from orcapost.archive.format import TIME_COLUMN, ArchiveFormatError
+from orcapost.archive.model import SIMULATION_STATES
+
+#: What a header that lacks or mistypes a key the format requires means.
+NOT_THIS_FORMAT = "not an orcapost archive, or written by an incompatible version"
+#: What a header that names a column the file lacks, or holds the wrong type, means.
+DAMAGED = ("the file is damaged, or its writer does not follow the archive format "
+           "(docs/archive-format.md)")
+
+_TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "true or false",
+               int: "a whole number", float: "a number"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    for python_type, name in _TYPE_NAMES.items():
+        if type(value) is python_type:
+            return name
+    return type(value).__name__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_float_type(data_type: pa.DataType) -> bool:
+    return pa.types.is_float32(data_type) or pa.types.is_float64(data_type)
+
+
+class _Checker:
+    def __init__(self, header: Any, schema: pa.Schema) -> None:
+        self.header = header
+        self.schema = schema
+
+    def entry(self, mapping: dict, key: str, expected: type | tuple[type, ...], where: str,
+              *, optional: bool = False) -> Any:
+        """``mapping[key]``, refused in words when it is missing or not of ``expected``."""
+        if key not in mapping or (optional and mapping[key] is None):
+            if optional:
+                return None
+            raise ArchiveFormatError(f"archive header{where} has no {key!r} entry: "
+                                     f"{NOT_THIS_FORMAT}")
+        value = mapping[key]
+        types = expected if isinstance(expected, tuple) else (expected,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+            raise ArchiveFormatError(f"archive header{where}: {key!r} is {_kind(value)}, not "
+                                     f"{wanted}: {NOT_THIS_FORMAT}")
+        return value
+
+    def column(self, name: str, what: str, fits: Callable[[pa.DataType], bool],
+               expected: str) -> None:
+        index = self.schema.get_field_index(name)
+        if index < 0:
+            raise ArchiveFormatError(f"archive header lists {what} in column {name!r}, which "
+                                     f"the file does not hold: {DAMAGED}")
+        data_type = self.schema.field(index).type
+        if not fits(data_type):
+            raise ArchiveFormatError(f"column {name!r} ({what}) is {data_type}, not "
+                                     f"{expected}: {DAMAGED}")
+
+    def check(self) -> None:
+        header = self.header
+        state = self.entry(header, "state", str, "", optional=True)
+        if state is not None and state not in SIMULATION_STATES:
+            raise ArchiveFormatError(f"archive header: state {state!r} is none of "
+                                     f"{', '.join(SIMULATION_STATES)}: {NOT_THIS_FORMAT}")
+        self.stages()
+        latest = self.entry(header, "latest_wave", list, "", optional=True)
+        if latest is not None and not (len(latest) == 2 and all(map(_is_number, latest))):
+            raise ArchiveFormatError(f"archive header: 'latest_wave' is {latest!r}, not two "
+                                     f"numbers [t0, t1]: {NOT_THIS_FORMAT}")
+        self.entry(header, "load_case", dict, "", optional=True)
+        model_data = self.entry(header, "model_data", dict, "", optional=True)
+        for obj in model_data or {}:
+            self.entry(model_data, obj, dict, " model_data")
+        self.column(TIME_COLUMN, "the sample times",
+                    lambda t: pa.types.is_float64(t), "float64")
+        for i, obj in enumerate(self.entry(header, "objects", list, "")):
+            self.object(i, obj)
+
+    def stages(self) -> None:
+        stages = self.entry(self.header, "stages", list, "")
+        if not stages:
+            raise ArchiveFormatError(f"archive header: 'stages' is empty (stage 0 is the "
+                                     f"build-up, stage 1 on the simulation): {NOT_THIS_FORMAT}")
+        for i, stage in enumerate(stages):
+            if not isinstance(stage, dict):
+                raise ArchiveFormatError(f"archive header: stage {i} is {_kind(stage)}, not "
+                                         f"an object {{index, start, end}}: {NOT_THIS_FORMAT}")
+            for key in ("index", "start", "end"):
+                self.entry(stage, key, (int, float), f" stage {i}")
+
+    def object(self, i: int, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            raise ArchiveFormatError(f"archive header: object {i} is {_kind(obj)}, not an "
+                                     f"object: {NOT_THIS_FORMAT}")
+        name = self.entry(obj, "name", str, f" object {i}")
+        where = f" object {i} ({name!r})"
+        self.entry(obj, "type", str, where)
+        arcs = self.entry(obj, "arc_lengths", list, where, optional=True)
+        if arcs is not None and not all(map(_is_number, arcs)):
+            raise ArchiveFormatError(f"archive header{where}: 'arc_lengths' holds something "
+                                     f"that is not a number: {NOT_THIS_FORMAT}")
+        touchdown = self.entry(obj, "touchdown_column", str, where, optional=True)
+        if touchdown:
+            self.column(touchdown, f"{name!r}'s touchdown", _is_float_type, "float32 or float64")
+        for j, var in enumerate(self.entry(obj, "variables", list, where)):
+            if not isinstance(var, dict):
+                raise ArchiveFormatError(f"archive header{where}: variable {j} is {_kind(var)}, "
+                                         f"not an object: {NOT_THIS_FORMAT}")
+            var_name = self.entry(var, "name", str, f"{where} variable {j}")
+            var_where = f"{where} variable {var_name!r}"
+            self.entry(var, "units", str, var_where)
+            column = self.entry(var, "column", str, var_where)
+            what = f"{name!r} / {var_name!r}"
+            if self.entry(var, "along_line", bool, var_where):
+                if arcs is None:
+                    raise ArchiveFormatError(f"archive header{where}: {var_name!r} is a line "
+                                             f"variable, but the object has no 'arc_lengths': "
+                                             f"{NOT_THIS_FORMAT}")
+                nodes = len(arcs)
+                self.column(column, what, lambda t, n=nodes: (
+                    pa.types.is_fixed_size_list(t) and t.list_size == n
+                    and _is_float_type(t.value_type)),
+                    f"a fixed-size list of {nodes} floats (one per arc length)")
+            else:
+                self.column(column, what, _is_float_type, "float32 or float64")
+            self.entry(var, "nonfinite", int, var_where, optional=True)
+
+
+def check_header(header: Any, schema: pa.Schema) -> None:
+    """Refuse (:class:`ArchiveFormatError`, in words) a header the reader cannot rely on.
+
+    ``format`` and ``version`` are checked before this (a file of another version may differ
+    in anything else).
+    """
+    if not isinstance(header, dict):
+        raise ArchiveFormatError(f"the archive header is {_kind(header)}, not a JSON object: "
+                                 f"{NOT_THIS_FORMAT}")
+    _Checker(header, schema).check()
