@@ -72,6 +72,9 @@ class FileResult:
     outputs: dict[str, list[list[str] | None]] = field(default_factory=dict)
     #: How many of the cells in ``values`` were reused from the journal (``--resume``).
     reused: int = 0
+    #: Python warnings raised while the file was read ({group, column, category, message,
+    #: count, where}; group and column None outside a column), for the run report.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -145,6 +148,9 @@ class RunSummary:
     #: Where the run's tables went: ``complete`` (every file done: the set replaced the
     #: previous one), ``directory``, and for a partial set the ``missing`` files.
     result_set: dict[str, Any] = field(default_factory=dict)
+    #: Python warnings raised while the files were read (occurrences; listed in the run
+    #: report's ``warnings``).
+    warnings: int = 0
 
     @property
     def exit_code(self) -> int:

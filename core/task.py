@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from orcapost import pywarnings
 from orcapost.errors import ResultFileError
 from orcapost.fingerprints import file_identity
 from orcapost.results import (
@@ -181,7 +182,17 @@ class FileTask:
     reused: Reused | None = None
 
     def execute(self) -> FileResult:
-        """Open, extract, close on this thread. Never raises for a problem with the file."""
+        """Open, extract, close on this thread. Never raises for a problem with the file.
+
+        Python warnings raised meanwhile (numpy's RuntimeWarning, an extractor's own) are
+        counted into the result's ``warnings`` by group and column (:mod:`orcapost.pywarnings`),
+        for the run report, instead of being printed."""
+        with pywarnings.collecting() as caught:
+            result = self._execute()
+        result.warnings = caught.rows()
+        return result
+
+    def _execute(self) -> FileResult:
         path = self.file.path if isinstance(self.file.path, Path) else Path(self.file.path)
         result = FileResult(path=str(path), size=self.file.size,
                             worker=threading.current_thread().name, started_at=time.time())
@@ -264,7 +275,8 @@ class FileTask:
                 continue
             outputs[index] = []
             try:
-                out = extractor.extract(opened, column)
+                with pywarnings.in_column(group_name, column.label):
+                    out = extractor.extract(opened, column)
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
                 _check_writers(out, index, columns, writers)
             except Exception as exc:  # one column's problem never loses the others

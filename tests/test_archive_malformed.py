@@ -85,11 +85,11 @@ CASES = {
     "objects not a list": (_set(lambda h: h.update(objects={"Vessel1": {}})),
                            f"archive header: 'objects' is an object, not a list{INCOMPATIBLE}"),
     "object not an object": (_set(lambda h: h["objects"].append("Buoy")),
-                             f"archive header: object 2 is a string, not an object"),
+                             "archive header: object 2 is a string, not an object"),
     "object without a name": (_set(lambda h: h["objects"][0].pop("name")),
                               f"archive header object 0 has no 'name' entry{INCOMPATIBLE}"),
     "object without type": (_set(lambda h: h["objects"][0].pop("type")),
-                            f"archive header object 0 ('Vessel1') has no 'type' entry"),
+                            "archive header object 0 ('Vessel1') has no 'type' entry"),
     "no variables": (_set(lambda h: h["objects"][0].pop("variables")),
                      "archive header object 0 ('Vessel1') has no 'variables' entry"),
     "variable without a column": (
