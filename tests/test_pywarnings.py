@@ -121,7 +121,7 @@ def test_concurrent_files_keep_their_own_warnings_and_every_occurrence():
     # exactly its own, and none is hidden by the once-per-location default filter.
     def warn(n: int, text: str) -> None:
         for _ in range(n):
-            warnings.warn(text, RuntimeWarning)
+            warnings.warn(text, RuntimeWarning, stacklevel=1)  # one code line, many times
 
     results: dict[str, list] = {}
     barrier = threading.Barrier(4)
@@ -157,5 +157,5 @@ def test_installed_puts_the_previous_hook_and_filters_back():
         assert warnings.filters == before_filters
         # A warning of a thread that collects nothing goes where it went before.
         with warnings.catch_warnings(record=True) as seen, pywarnings.installed():
-            warnings.warn("not a file's", UserWarning)
+            warnings.warn("not a file's", UserWarning, stacklevel=1)
         assert [str(w.message) for w in seen] == ["not a file's"]
