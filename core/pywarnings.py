@@ -117,8 +117,9 @@ def uninstall() -> None:
         if warnings.showwarning is _show and _previous is not None:
             warnings.showwarning = _previous
         _previous = None
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list at run time
         with contextlib.suppress(ValueError):
-            warnings.filters.remove(_ALWAYS)
+            filters.remove(_ALWAYS)
             _filters_changed()
 
 

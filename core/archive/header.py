@@ -94,8 +94,7 @@ class _Checker:
         model_data = self.entry(header, "model_data", dict, "", optional=True)
         for obj in model_data or {}:
             self.entry(model_data, obj, dict, " model_data")
-        self.column(TIME_COLUMN, "the sample times",
-                    lambda t: pa.types.is_float64(t), "float64")
+        self.column(TIME_COLUMN, "the sample times", pa.types.is_float64, "float64")
         for i, obj in enumerate(self.entry(header, "objects", list, "")):
             self.object(i, obj)
 
@@ -140,10 +139,13 @@ class _Checker:
                                              f"variable, but the object has no 'arc_lengths': "
                                              f"{NOT_THIS_FORMAT}")
                 nodes = len(arcs)
-                self.column(column, what, lambda t, n=nodes: (
-                    pa.types.is_fixed_size_list(t) and t.list_size == n
-                    and _is_float_type(t.value_type)),
-                    f"a fixed-size list of {nodes} floats (one per arc length)")
+
+                def one_float_per_node(t: pa.DataType, n: int = nodes) -> bool:
+                    return bool(pa.types.is_fixed_size_list(t) and t.list_size == n
+                                and _is_float_type(t.value_type))
+
+                self.column(column, what, one_float_per_node,
+                            f"a fixed-size list of {nodes} floats (one per arc length)")
             else:
                 self.column(column, what, _is_float_type, "float32 or float64")
             self.entry(var, "nonfinite", int, var_where, optional=True)
