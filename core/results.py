@@ -43,6 +43,9 @@ class Failure:
     reason: str
     group: str | None = None
     column: str | None = None
+    #: The traceback of an exception no reason foresaw (a bug in a plugin or in orcapost), for
+    #: the run report and ``ORCAPOST_DEBUG=1``; None when the reason says everything.
+    traceback: str | None = None
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -79,9 +80,12 @@ def summary_lines(summary) -> list[str]:
             "complete tables are untouched; `orcapost run --resume` finishes the set")
     elif summary.interrupted:
         lines.append("interrupted: the tables hold the files finished before the interruption")
+    debug = bool(os.environ.get("ORCAPOST_DEBUG"))
     for failure in summary.failures[:20]:
         column = f" [{failure.group}/{failure.column}]" if failure.column else ""
         lines.append(f"  {failure.stage} failed: {failure.file}{column}: {failure.reason}")
+        if debug and failure.traceback:  # a bug's traceback (also in the run report)
+            lines.extend("    " + line for line in failure.traceback.rstrip().splitlines())
     if len(summary.failures) > 20:
         lines.append(f"  ... and {len(summary.failures) - 20} more (see the failures table)")
     warned = summary.warnings
