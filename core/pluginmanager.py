@@ -113,6 +113,21 @@ def unknown_hook_problems(pm: OrcapostPluginManager) -> list[PluginProblem]:
     return problems
 
 
+def register_commands(pm: OrcapostPluginManager, cli) -> list[PluginProblem]:
+    """Call every ``orcapost_register_commands`` implementation with ``cli``, each on its own:
+    one that raises (or exits) is that plugin's problem, returned, and the other plugins'
+    commands are added all the same (one raising took every command down with exit 3)."""
+    problems = []
+    for impl in pm.hook.orcapost_register_commands.get_hookimpls():
+        try:
+            impl.function(**{name: cli for name in impl.argnames})  # pluggy: a subset
+        except CONTAINED_AT_LOAD as exc:
+            problems.append(PluginProblem(impl.plugin_name, pm.distributions.get(impl.plugin_name),
+                                          describe_exception(exc),
+                                          hook="orcapost_register_commands"))
+    return problems
+
+
 def _registers_components(plugin) -> bool:
     """Whether a plugin implements a registration hook (the component registry then changes;
     a run listener, registered for the length of a run, leaves it as it is)."""

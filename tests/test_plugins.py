@@ -159,6 +159,24 @@ def test_a_plugin_exiting_at_import_is_contained_like_a_broken_one(tmp_path, cam
     assert (tmp_path / "out" / "lines.csv").is_file()
 
 
+def test_a_plugin_raising_while_it_adds_commands_is_reported_and_skipped(tmp_path):
+    # Before: every command but --version was "internal error", exit 3.
+    site = tmp_path / "site"
+    _fake_distribution(site, "orcapost-cmdbad", "cmdbad = orcapost_cmdbad", "orcapost_cmdbad", """
+        from orcapost import hookimpl
+
+        @hookimpl
+        def orcapost_register_commands(cli):
+            raise RuntimeError("no commands today")
+    """)
+    done = _orcapost("plugins", env_extra=_pythonpath(site))
+    assert done.returncode == 0, done.stderr
+    assert ("plugin 'cmdbad' (distribution orcapost-cmdbad 1.0): its hook "
+            "'orcapost_register_commands' is ignored: RuntimeError: no commands today") \
+        in done.stderr
+    assert "migrate" in _orcapost("--help", env_extra=_pythonpath(site)).stdout
+
+
 def test_a_plugin_exiting_while_it_registers_is_reported_and_skipped():
     @hookimpl
     def orcapost_register_sinks(register):
