@@ -177,6 +177,28 @@ def test_a_plugin_raising_while_it_adds_commands_is_reported_and_skipped(tmp_pat
     assert "migrate" in _orcapost("--help", env_extra=_pythonpath(site)).stdout
 
 
+def _registration_hooks():
+    from orcapost.registry import REGISTRATION_HOOKS
+
+    return sorted(REGISTRATION_HOOKS.items())
+
+
+@pytest.mark.parametrize("kind, hook", _registration_hooks(), ids=[h for _, h in
+                                                                    _registration_hooks()])
+@pytest.mark.parametrize("raised", [RuntimeError("backend unavailable"), SystemExit(4),
+                                    KeyboardInterrupt()], ids=lambda e: type(e).__name__)
+def test_a_chaos_plugin_raising_in_each_registration_hook_is_left_out_alone(kind, hook, raised):
+    def chaos(register):
+        raise raised
+
+    pm = get_plugin_manager(entry_points=False)
+    before = sorted(pm.registry.names(kind))
+    pm.register(types.SimpleNamespace(**{hook: hookimpl(chaos)}), name="chaos")
+    assert sorted(pm.registry.names(kind)) == before  # the built-ins are all there
+    (problem,) = pm.problems
+    assert problem.plugin == "chaos" and type(raised).__name__ in problem.error
+
+
 def test_a_plugin_exiting_while_it_registers_is_reported_and_skipped():
     @hookimpl
     def orcapost_register_sinks(register):
