@@ -138,9 +138,10 @@ def ensure_installed() -> None:
     a task run outside an engine): the process is orcapost's, it stays."""
     global _permanent
     with _lock:
-        if _users and warnings.showwarning is _show and warnings.filters[:1] == [_ALWAYS]:
-            return  # an engine's run has it in place
-        _permanent = True
+        if not _users:  # no engine's run has it installed: for good
+            _permanent = True
+        # Also during a run: another thread's catch_warnings (a source's) may have swapped the
+        # filters for its own copy a moment ago; ours goes first in it too.
         _hook()
 
 
