@@ -145,7 +145,11 @@ def test_concurrent_files_keep_their_own_warnings_and_every_occurrence():
         assert rows == {(f"c{i}", f"from c{i}"): 100 + i, (None, "outside a column"): 1}
 
 
-def test_installed_puts_the_previous_hook_and_filters_back():
+def test_installed_puts_the_previous_hook_and_filters_back(monkeypatch):
+    # A task run outside an engine earlier in this process made the hook this process's for
+    # good (as in a worker process): start from a process that has none.
+    monkeypatch.setattr(pywarnings, "_permanent", False)
+    monkeypatch.setattr(pywarnings, "_users", 0)
     with warnings.catch_warnings():
         before_show, before_filters = warnings.showwarning, list(warnings.filters)
         with pywarnings.installed():
