@@ -90,8 +90,9 @@ def summary_lines(summary) -> list[str]:
         lines.append(f"  ... and {len(summary.failures) - 20} more (see the failures table)")
     warned = summary.warnings
     if warned:
-        lines.append(f"{warned} Python warning{'s' if warned > 1 else ''} while files were read "
-                     "(numpy, scipy, plugins): listed by file and column in the run report")
+        lines.append(f"{warned} warning{'s' if warned > 1 else ''} while files were read (from "
+                     "numpy, scipy or an extractor's checks): listed by file and column in the "
+                     "run report (orcapost report)")
     for path in summary.outputs:
         lines.append(f"wrote {path}")
     return lines
