@@ -164,3 +164,18 @@ def test_installed_puts_the_previous_hook_and_filters_back(monkeypatch):
         with warnings.catch_warnings(record=True) as seen, pywarnings.installed():
             warnings.warn("not a file's", UserWarning, stacklevel=1)
         assert [str(w.message) for w in seen] == ["not a file's"]
+
+
+def test_the_rich_summary_says_where_the_warnings_are_too():
+    import io
+
+    from orcapost.plugins.reporters.rich_progress import RichReporter
+    from orcapost.results import RunSummary
+    from rich.console import Console
+
+    out = io.StringIO()
+    reporter = RichReporter(console=Console(file=out, width=300))
+    reporter.finish(RunSummary(files=2, ok=2, failed=0, partial=0, bytes=10, elapsed=1.0,
+                               warnings=3))
+    assert "3 warnings while files were read (from numpy, scipy or an extractor's checks): " \
+        "listed by file and column in the run report" in out.getvalue()
