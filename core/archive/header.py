@@ -39,8 +39,13 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _all_numbers(values: list) -> bool:
+    """Every value is a JSON number (not a bool, null or text): one pass in C, as a header's
+    arc lengths are read at every open."""
+    return _NUMBER_TYPES.issuperset(map(type, values))
 
 
 def _is_float_type(data_type: pa.DataType) -> bool:
@@ -87,7 +92,7 @@ class _Checker:
                                      f"{', '.join(SIMULATION_STATES)}: {NOT_THIS_FORMAT}")
         self.stages()
         latest = self.entry(header, "latest_wave", list, "", optional=True)
-        if latest is not None and not (len(latest) == 2 and all(map(_is_number, latest))):
+        if latest is not None and not (len(latest) == 2 and _all_numbers(latest)):
             raise ArchiveFormatError(f"archive header: 'latest_wave' is {latest!r}, not two "
                                      f"numbers [t0, t1]: {NOT_THIS_FORMAT}")
         self.entry(header, "load_case", dict, "", optional=True)
@@ -118,7 +123,7 @@ class _Checker:
         where = f" object {i} ({name!r})"
         self.entry(obj, "type", str, where)
         arcs = self.entry(obj, "arc_lengths", list, where, optional=True)
-        if arcs is not None and not all(map(_is_number, arcs)):
+        if arcs is not None and not _all_numbers(arcs):
             raise ArchiveFormatError(f"archive header{where}: 'arc_lengths' holds something "
                                      f"that is not a number: {NOT_THIS_FORMAT}")
         touchdown = self.entry(obj, "touchdown_column", str, where, optional=True)
@@ -155,9 +160,92 @@ def check_header(header: Any, schema: pa.Schema) -> None:
     """Refuse (:class:`ArchiveFormatError`, in words) a header the reader cannot rely on.
 
     ``format`` and ``version`` are checked before this (a file of another version may differ
-    in anything else).
+    in anything else). A sound header passes :func:`_sound` (one tight pass: it is checked at
+    every open, and a campaign of small files opens thousands); only a header it doubts goes
+    through the checker that finds and words the problem.
     """
     if not isinstance(header, dict):
         raise ArchiveFormatError(f"the archive header is {_kind(header)}, not a JSON object: "
                                  f"{NOT_THIS_FORMAT}")
-    _Checker(header, schema).check()
+    if not _sound(header, schema):
+        _Checker(header, schema).check()
+
+
+#: Arrow type ids (ints: comparing DataType objects costs a microsecond each).
+_FLOAT_IDS = frozenset({pa.float32().id, pa.float64().id})
+_FLOAT64_ID = pa.float64().id
+_FIXED_LIST_ID = pa.list_(pa.float64(), 1).id
+_NUMBERS = (int, float)
+
+
+def _column_type(schema: pa.Schema, name: Any) -> pa.DataType | None:
+    index = schema.get_field_index(name) if type(name) is str else -1
+    return schema.field(index).type if index >= 0 else None
+
+
+def _sound(header: dict, schema: pa.Schema) -> bool:
+    """Whether ``header`` is certainly sound: everything :class:`_Checker` checks, in one
+    pass without building a message. False means "look closer", never "refused"."""
+    try:
+        stages = header["stages"]
+        if type(stages) is not list or not stages:
+            return False
+        for stage in stages:
+            if type(stage) is not dict or not (type(stage["index"]) in _NUMBERS and type(
+                    stage["start"]) in _NUMBERS and type(stage["end"]) in _NUMBERS):
+                return False
+        state = header.get("state")
+        if state is not None and state not in SIMULATION_STATES:
+            return False
+        latest = header.get("latest_wave")
+        if latest is not None and not (type(latest) is list and len(latest) == 2
+                                       and _all_numbers(latest)):
+            return False
+        for key in ("load_case", "model_data"):
+            if header.get(key) is not None and type(header[key]) is not dict:
+                return False
+        if any(type(items) is not dict for items in (header.get("model_data") or {}).values()):
+            return False
+        time_type = _column_type(schema, TIME_COLUMN)
+        if time_type is None or time_type.id != _FLOAT64_ID:
+            return False
+        objects = header["objects"]
+        if type(objects) is not list:
+            return False
+        for obj in objects:
+            if type(obj) is not dict or type(obj["name"]) is not str or type(
+                    obj["type"]) is not str:
+                return False
+            arcs = obj.get("arc_lengths")
+            if arcs is not None and not (type(arcs) is list and _all_numbers(arcs)):
+                return False
+            touchdown = obj.get("touchdown_column")
+            if touchdown is not None and type(touchdown) is not str:
+                return False
+            if touchdown:
+                touchdown_type = _column_type(schema, touchdown)
+                if touchdown_type is None or touchdown_type.id not in _FLOAT_IDS:
+                    return False
+            variables = obj["variables"]
+            if type(variables) is not list:
+                return False
+            for var in variables:
+                if type(var) is not dict or type(var["name"]) is not str or type(
+                        var["units"]) is not str:
+                    return False
+                along, data_type = var["along_line"], _column_type(schema, var["column"])
+                if data_type is None or type(along) is not bool:
+                    return False
+                if along:
+                    if arcs is None or data_type.id != _FIXED_LIST_ID or \
+                            data_type.list_size != len(arcs) or \
+                            data_type.value_type.id not in _FLOAT_IDS:
+                        return False
+                elif data_type.id not in _FLOAT_IDS:
+                    return False
+                nonfinite = var.get("nonfinite")
+                if nonfinite is not None and type(nonfinite) is not int:
+                    return False
+    except (KeyError, TypeError):
+        return False
+    return True
