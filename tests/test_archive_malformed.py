@@ -202,3 +202,18 @@ def test_a_truncated_archive_and_garbage_say_so(failure_rows):
     for name in ("truncated.arrow", "garbage.arrow"):
         reason = _reason(rows, name)
         assert "not an Arrow IPC file, or one cut short" in reason, reason
+
+
+def test_a_sound_header_takes_the_fast_pass_and_every_spoilt_one_the_checker(tmp_path):
+    from orcapost.archive.header import _sound
+
+    good = feather.read_table(write_archive(tmp_path / "good.arrow", _simulation()))
+    assert _sound(_header(good), good.schema)  # the pass every open takes
+    for case, (spoil, _) in CASES.items():
+        table = spoil(good)
+        try:
+            header = json.loads(table.schema.metadata[HEADER_KEY])
+        except (TypeError, ValueError, KeyError):
+            continue  # no header, or not JSON: refused before the header check
+        if isinstance(header, dict) and case not in ("another format", "another version"):
+            assert not _sound(header, table.schema), case  # (those two are refused before)
