@@ -88,13 +88,15 @@ def _filters_changed() -> None:
         mutated()
 
 
-def _hook() -> None:
-    """Put the hook and the ``always`` filter in place where they are not (lock held)."""
+def _hook(first: bool = True) -> None:
+    """Put the hook and the ``always`` filter in place where they are not (lock held);
+    ``first``: the filter goes before every other, else it need only be there."""
     global _previous
     if warnings.showwarning is not _show:  # also when someone put theirs over ours
         _previous = warnings.showwarning
         warnings.showwarning = _show
-    if not warnings.filters or warnings.filters[0] != _ALWAYS:
+    in_place = warnings.filters[:1] == [_ALWAYS] if first else _ALWAYS in warnings.filters
+    if not in_place:
         warnings.filterwarnings("always")
 
 
@@ -140,9 +142,12 @@ def ensure_installed() -> None:
     with _lock:
         if not _users:  # no engine's run has it installed: for good
             _permanent = True
-        # Also during a run: another thread's catch_warnings (a source's) may have swapped the
-        # filters for its own copy a moment ago; ours goes first in it too.
-        _hook()
+            _hook()
+        else:
+            # During a run the engine put it first. Another thread's catch_warnings (a source
+            # ignoring one message while it reads) may have swapped in its own copy of the
+            # filters a moment ago: ours is in it, after that thread's own, which stays first.
+            _hook(first=False)
 
 
 @contextlib.contextmanager
