@@ -65,7 +65,10 @@ class OrcapostGroup(click.Group):
             return
         pm = obj.get("pm") or _command_plugin_manager()
         obj["plugin_commands_added"] = True
-        pm.hook.orcapost_register_commands(cli=self)
+        from orcapost.pluginmanager import register_commands
+
+        for problem in register_commands(pm, self):  # one plugin's failure is its own
+            click.echo(f"warning: {problem.message()}", err=True)
 
 
 def _command_plugin_manager():

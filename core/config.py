@@ -147,18 +147,37 @@ def line_of(text: str, path: tuple) -> int | None:
     return line
 
 
+#: The keys whose value pydantic puts into an error's location as a union tag.
+_TAG_KEYS = ("kind", "name")
+
+
 def _data_path(data: Any, loc: tuple) -> tuple:
-    """Drop the parts of a pydantic error location that are not in the data (union tags)."""
-    out: list = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-    return tuple(out)
+    """Drop the parts of a pydantic error location that are not in the data (union tags).
+
+    A union tag can also be a key of the entry it tags: a ``statistics`` column has a
+    ``statistics`` key, so ``(..., 0, "statistics", "period")`` could follow the key and lose
+    ``period`` (every such column's problem was put at its ``statistics`` line). A part that is
+    both the entry's tag and one of its keys is tried both ways; the reading that leaves fewer
+    parts unplaced (neither a key, an index nor the entry's tag) wins.
+    """
+    return _best_path(data, tuple(loc))[1]
+
+
+def _best_path(node: Any, loc: tuple) -> tuple[int, tuple]:
+    """``(unplaced parts, path)`` of the best reading of ``loc`` below ``node``."""
+    if not loc:
+        return 0, ()
+    part, rest = loc[0], loc[1:]
+    is_tag = isinstance(node, dict) and any(node.get(key) == part for key in _TAG_KEYS)
+    readings = []
+    if isinstance(node, dict) and part in node or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        unplaced, path = _best_path(node[part], rest)
+        readings.append((unplaced, (part, *path)))
+    if is_tag or not readings:  # a tag (or no part of the data): skipped
+        unplaced, path = _best_path(node, rest)
+        readings.append((unplaced + (not is_tag), path))
+    return min(readings, key=lambda reading: reading[0])
 
 
 def _unknown_component(tag: str, value: Any, expected: str) -> str:

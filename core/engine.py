@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orcapost import pywarnings
 from orcapost.components import Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
@@ -266,7 +267,9 @@ class Engine:
         for warning in lock.acquire():
             self.warn(warning)
         try:
-            summary = self._run_locked(run)
+            # Python warnings of the files go into the run report, per file and column.
+            with pywarnings.installed():
+                summary = self._run_locked(run)
         finally:
             lock.release()
         return summary
@@ -477,6 +480,7 @@ class Engine:
             failures=[f for r in results for f in r.failures],
             interrupted=run.interrupted,
             stopped_by=run.stopped_by if run.interrupted else None,
+            warnings=sum(w["count"] for r in results for w in r.warnings),
         )
         self.pm.hook.orcapost_run_finish(context=run.context, summary=summary)
         # The run report's writer stops the monitor itself, once the tables are written and

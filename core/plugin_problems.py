@@ -13,6 +13,13 @@ from dataclasses import dataclass
 #: Blocks plugins by name: how every problem says to run without the plugin.
 DISABLE_ENV = "ORCAPOST_DISABLE_PLUGINS"
 
+#: What a plugin may raise while it is imported or registers and still be contained (left out,
+#: reported by name): every ``Exception``, and the two ``BaseException`` a plugin's module-level
+#: code can raise by itself, ``sys.exit()`` (``SystemExit``) and ``KeyboardInterrupt``. Left
+#: uncaught they would end every command, ``--version``'s process included, with no word of
+#: which plugin did it.
+CONTAINED_AT_LOAD = (Exception, SystemExit, KeyboardInterrupt)
+
 
 @dataclass(frozen=True)
 class PluginProblem:
@@ -42,4 +49,8 @@ def describe_exception(exc: BaseException) -> str:
     """One line for a plugin's exception: its type, message and the line that raised it."""
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) (SystemExit){where}"
+    if isinstance(exc, KeyboardInterrupt):
+        return f"it raised KeyboardInterrupt{where}"
     return f"{type(exc).__name__}: {exc}{where}"

@@ -10,7 +10,8 @@ Recovering from a broken plugin (as ``LLM_LOAD_PLUGINS`` does for llm):
 - ``ORCAPOST_LOAD_PLUGINS=name1,name2`` loads only those entry-point plugins (empty: none).
 
 A plugin that fails to import or register is reported by name with how to disable it, and the
-host carries on without it. So is a hook implementation whose name is no orcapost hook (a
+host carries on without it (also when its import calls ``sys.exit()`` or raises
+``KeyboardInterrupt``: :data:`orcapost.plugin_problems.CONTAINED_AT_LOAD`). So is a hook implementation whose name is no orcapost hook (a
 misspelling such as ``orcapost_fle_done``): pluggy would never call it, and its
 ``check_pending`` would stop the host on the first one.
 """
@@ -26,7 +27,12 @@ import pluggy
 from orcapost import hookspecs
 from orcapost.errors import PluginError
 from orcapost.markers import PROJECT_NAME
-from orcapost.plugin_problems import DISABLE_ENV, PluginProblem, describe_exception
+from orcapost.plugin_problems import (
+    CONTAINED_AT_LOAD,
+    DISABLE_ENV,
+    PluginProblem,
+    describe_exception,
+)
 from orcapost.plugins import BUILTIN_PLUGINS
 from orcapost.registry import ComponentRegistry
 
@@ -107,6 +113,21 @@ def unknown_hook_problems(pm: OrcapostPluginManager) -> list[PluginProblem]:
     return problems
 
 
+def register_commands(pm: OrcapostPluginManager, cli) -> list[PluginProblem]:
+    """Call every ``orcapost_register_commands`` implementation with ``cli``, each on its own:
+    one that raises (or exits) is that plugin's problem, returned, and the other plugins'
+    commands are added all the same (one raising took every command down with exit 3)."""
+    problems = []
+    for impl in pm.hook.orcapost_register_commands.get_hookimpls():
+        try:
+            impl.function(**{name: cli for name in impl.argnames})  # pluggy: a subset
+        except CONTAINED_AT_LOAD as exc:
+            problems.append(PluginProblem(impl.plugin_name, pm.distributions.get(impl.plugin_name),
+                                          describe_exception(exc),
+                                          hook="orcapost_register_commands"))
+    return problems
+
+
 def _registers_components(plugin) -> bool:
     """Whether a plugin implements a registration hook (the component registry then changes;
     a run listener, registered for the length of a run, leaves it as it is)."""
@@ -150,7 +171,7 @@ def _load_entry_points(pm: OrcapostPluginManager, blocked: set[str]) -> None:
         try:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
-        except Exception as exc:  # a broken plugin must not take the host down
+        except CONTAINED_AT_LOAD as exc:  # a broken plugin must not take the host down
             pm.load_problems.append(PluginProblem(ep.name, dist, describe_exception(exc)))
             continue
         if dist:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pluggy
 from orcapost.components import COMPONENT_KINDS, Component, Source
 from orcapost.errors import OrcapostError, PluginError
-from orcapost.plugin_problems import PluginProblem, describe_exception
+from orcapost.plugin_problems import CONTAINED_AT_LOAD, PluginProblem, describe_exception
 
 #: Registration hook of each component kind.
 REGISTRATION_HOOKS: dict[str, str] = {
@@ -64,7 +64,7 @@ class ComponentRegistry:
                         self._check(kind, cls, impl.plugin_name)
                 except PluginError:
                     raise
-                except Exception as exc:
+                except CONTAINED_AT_LOAD as exc:
                     problems.append(PluginProblem(
                         impl.plugin_name, distributions.get(impl.plugin_name),
                         describe_exception(exc),

@@ -43,6 +43,9 @@ class Failure:
     reason: str
     group: str | None = None
     column: str | None = None
+    #: The traceback of an exception no reason foresaw (a bug in a plugin or in orcapost), for
+    #: the run report and ``ORCAPOST_DEBUG=1``; None when the reason says everything.
+    traceback: str | None = None
 
 
 @dataclass
@@ -72,6 +75,9 @@ class FileResult:
     outputs: dict[str, list[list[str] | None]] = field(default_factory=dict)
     #: How many of the cells in ``values`` were reused from the journal (``--resume``).
     reused: int = 0
+    #: Python warnings raised while the file was read ({group, column, category, message,
+    #: count, where}; group and column None outside a column), for the run report.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -148,6 +154,9 @@ class RunSummary:
     #: The acceptance criteria's verdict (the run report's ``criteria`` section), when a
     #: column has a criterion: ``verdict``, ``checked``, ``breaches``, ``governing``, ...
     criteria: dict[str, Any] = field(default_factory=dict)
+    #: Python warnings raised while the files were read (occurrences; listed in the run
+    #: report's ``warnings``).
+    warnings: int = 0
 
     @property
     def exit_code(self) -> int:

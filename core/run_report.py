@@ -6,8 +6,10 @@ written): the settings (policy, scheduler, optimizers, executor, ceiling, machin
 concurrency decision with its reason, per-file phase times (queued, open, extract, write), the
 monitor's memory/CPU/disk figures and samples, the failures, what ``--resume`` reused
 (``summary.reused``: files taken whole from the journal, files opened for only their changed
-columns, and cells reused), and the plugins whose run hooks raised (``plugin_errors``, with
-tracebacks). ``orcapost report`` shows it.
+columns, and cells reused), the plugins whose run hooks raised (``plugin_errors``, with
+tracebacks), and the Python warnings raised while files were read (``warnings``: file, group,
+column, category, message, count, where; ``summary.warnings`` counts them). ``orcapost report``
+shows it.
 """
 
 from __future__ import annotations
@@ -92,6 +94,13 @@ def reused_counts(results, replayed: int) -> dict[str, int]:
             "cells": sum(r.reused for r in results)}
 
 
+def warning_rows(results) -> list[dict[str, Any]]:
+    """The Python warnings raised while files were read, one row per file, group, column and
+    message, with how often (``orcapost.pywarnings``)."""
+    return [{"file": result.path, **warning} for result in results
+            for warning in result.warnings]
+
+
 def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
                  ) -> dict[str, Any]:
     from orcapost import __version__
@@ -112,6 +121,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
             "bytes_per_second": summary.bytes / elapsed if elapsed > 0 else None,
             "memory_holds": context.memory_holds,
             "reused": reused_counts(context.results, replayed),
+            "warnings": summary.warnings,
         },
         "decisions": list(context.decisions),
         "memory": monitor.summary() if monitor is not None else {},
@@ -121,6 +131,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         "result_set": summary.result_set,
         "criteria": getattr(summary, "criteria", None) or None,
         "plugin_errors": [error.as_dict() for error in plugin_errors],
+        "warnings": warning_rows(context.results),
         "samples": list(monitor.samples) if monitor is not None else [],
     }
 

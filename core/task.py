@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from orcapost import pywarnings
 from orcapost.criteria import criteria_cells
 from orcapost.errors import ResultFileError
 from orcapost.fingerprints import file_identity
@@ -148,10 +149,35 @@ Reused = dict[str, dict[int, dict[str, Any]]]
 
 def run_file(spec: PlanSpec, file: FileInfo, reused: Reused | None = None) -> FileResult:
     """Executor entry point (module level, so it pickles under spawn). ``reused``: cells of
-    this file's columns that ``--resume`` takes from the journal instead of computing."""
+    this file's columns that ``--resume`` takes from the journal instead of computing.
+
+    A plugin's ``orcapost_process_file`` that raises fails this file, naming the plugin (with
+    the traceback for the run report), instead of passing for a dead worker."""
     plan = _plan_for(spec)
     task = FileTask(file=file, plan=plan, reused=reused)
-    return plan.pm.hook.orcapost_process_file(task=task)
+    try:
+        return plan.pm.hook.orcapost_process_file(task=task)
+    except Exception as exc:
+        plugin = _raising_plugin(plan.pm.hook.orcapost_process_file, exc)
+        result = FileResult(path=str(file.path), size=file.size, status=STATUS_FAILED,
+                            worker=threading.current_thread().name)
+        result.failures.append(Failure(
+            result.path, "process",
+            f"{plugin} failed in orcapost_process_file: {_reason(exc)}; the file is not "
+            "processed", traceback=_unforeseen(exc) or _traceback(exc)))
+        return result
+
+
+def _raising_plugin(hook: Any, exc: BaseException) -> str:
+    """Which implementation of ``hook`` raised ``exc`` (the innermost in its traceback)."""
+    codes = {impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls()
+             if hasattr(impl.function, "__code__")}
+    name = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = codes.get(tb.tb_frame.f_code, name)
+        tb = tb.tb_next
+    return f"plugin {name!r}" if name else "a plugin"
 
 
 def run_files(spec: PlanSpec, files: list[FileInfo],
@@ -182,7 +208,17 @@ class FileTask:
     reused: Reused | None = None
 
     def execute(self) -> FileResult:
-        """Open, extract, close on this thread. Never raises for a problem with the file."""
+        """Open, extract, close on this thread. Never raises for a problem with the file.
+
+        Python warnings raised meanwhile (numpy's RuntimeWarning, an extractor's own) are
+        counted into the result's ``warnings`` by group and column (:mod:`orcapost.pywarnings`),
+        for the run report, instead of being printed."""
+        with pywarnings.collecting() as caught:
+            result = self._execute()
+        result.warnings = caught.rows()
+        return result
+
+    def _execute(self) -> FileResult:
         path = self.file.path if isinstance(self.file.path, Path) else Path(self.file.path)
         result = FileResult(path=str(path), size=self.file.size,
                             worker=threading.current_thread().name, started_at=time.time())
@@ -202,7 +238,8 @@ class FileTask:
                 self._extract_group(opened, result, group_name, columns,
                                     reused.get(group_name, {}))
         except Exception as exc:
-            result.failures.append(Failure(result.path, "extract", _reason(exc)))
+            result.failures.append(Failure(result.path, "extract", _reason(exc),
+                                           traceback=_unforeseen(exc)))
         finally:
             if rss_before is not None:  # before close: what the open file holds
                 result.memory_growth = max(0, _rss() - rss_before)
@@ -244,6 +281,7 @@ class FileTask:
             return source.open(path)
         except Exception as exc:  # every open problem becomes a failure row
             self._failed(result, "open", _reason(exc), started)
+            result.failures[-1].traceback = _unforeseen(exc)
             return None
 
     def _extract_group(self, opened: Any, result: FileResult, group_name: str,
@@ -265,14 +303,15 @@ class FileTask:
                 continue
             outputs[index] = []
             try:
-                out = extractor.extract(opened, column)
+                with pywarnings.in_column(group_name, column.label):
+                    out = extractor.extract(opened, column)
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
                 out.update(criteria_cells(column, out))  # utilisation / pass beside each value
                 _check_writers(out, index, columns, writers)
             except Exception as exc:  # one column's problem never loses the others
                 result.failures.append(Failure(
                     file=result.path, stage="extract", reason=_reason(exc),
-                    group=group_name, column=column.label,
+                    group=group_name, column=column.label, traceback=_unforeseen(exc),
                 ))
                 continue
             if self.plan.shrinkers:
@@ -436,6 +475,20 @@ def _check_writers(out: dict[str, Any], index: int, columns: list, writers: dict
                 f"output {name!r} of column {index} ({columns[index][0].label!r}) was already "
                 f"written by column {first} ({columns[first][0].label!r}) of this group: "
                 "give the columns labels that keep their names apart ({object}, {variable})")
+
+
+def _traceback(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _unforeseen(exc: BaseException) -> str | None:
+    """The traceback of an exception whose reason is not written for the user (a plugin's or
+    orcapost's bug, not a worded :class:`ResultFileError`), else None."""
+    if isinstance(exc, (ResultFileError, FileNotFoundError)):
+        return None
+    return _traceback(exc)
 
 
 def _reason(exc: BaseException) -> str:

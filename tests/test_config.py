@@ -169,3 +169,71 @@ def test_a_name_problem_migration_made_up_is_placed_in_the_migrated_config(
     (issue,) = raised.value.issues
     assert issue.path == "engine.made_up" and issue.line is None
     assert issue.message == "(in the migrated config) output name 'x' is made up"
+
+
+# -- problems in nested column keys are at their own key and line (issue 12) -------------------
+
+NESTED = """\
+version: 2
+inputs:
+  directory: campaign
+results:
+  lines:
+    columns:
+      - label: top
+        kind: statistics
+        object: Riser
+        variable: Effective Tension
+        statistics: [max, bogus]
+        period: [50, nonsense]
+        position: {node: 0}
+      - label: block
+        kind: statistics
+        object: Riser
+        variable: Effective Tension
+        statistics: [max]
+        position:
+          node: -3
+        period: {kind: specified, from: 10}
+      - label: f
+        kind: fatigue
+        object: Riser
+        variable: Bend Moment
+        sn_curve: DNV-RP-C203:ZZ:air
+        arc_length: [5, 1]
+      - label: e
+        kind: extremes
+        object: Riser
+        variable: Effective Tension
+        position: End A
+        risk: 2
+"""
+
+
+def test_problems_in_nested_column_keys_name_their_key_and_line(pm, write_config):
+    # Before: the statistics columns' problems were all put at their `statistics` key's line
+    # (the union tag 'statistics' was followed as the key of the same name).
+    path = write_config(NESTED)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, pm.registry)
+    found = {(issue.path, issue.line) for issue in caught.value.issues}
+    assert found == {
+        ("results.lines.columns.0.statistics.1", 11),
+        ("results.lines.columns.0.period", 12),
+        ("results.lines.columns.0.position", 13),
+        ("results.lines.columns.1.position", 19),
+        ("results.lines.columns.1.period.from", 21),
+        ("results.lines.columns.2.sn_curve", 26),
+        ("results.lines.columns.2.arc_length", 27),
+        ("results.lines.columns.3.risk", 33),
+    }
+
+
+def test_a_tag_that_is_also_a_key_is_followed_as_the_key_when_the_problem_is_there():
+    from orcapost.config import _data_path
+
+    column = {"kind": "statistics", "statistics": ["max", "bogus"], "period": [1]}
+    assert _data_path([column], (0, "statistics", "statistics", 1)) == (0, "statistics", 1)
+    assert _data_path([column], (0, "statistics", "period")) == (0, "period")
+    assert _data_path([column], (0, "statistics")) == (0, "statistics")
+    assert _data_path([column], (0, "statistics", "function-after[x]", "period")) == (0, "period")

@@ -65,6 +65,21 @@ def test_every_node_of_a_range_and_the_critical_arc_length(campaign):
     assert out["x arc length"] == float(arcs[inside[int(np.argmax(dels))]])
 
 
+def test_duration_has_no_arc_length_over_a_range_of_nodes(campaign):
+    # It had one: the argmax of a value equal at every node, i.e. the first node's arc length.
+    path = first_archive(campaign)
+    out = extract(FatigueExtractor, path, object="Riser", variable="Effective Tension",
+                  arc_length=[0, 300], m=3.0, outputs=["del", "cycles", "duration"],
+                  with_arc_length=True)
+    assert list(out) == ["x del", "x del arc length", "x cycles", "x cycles arc length",
+                         "x duration"]
+    column = FatigueExtractor.Options(label="x", object="Riser",
+                                      variable="Effective Tension", arc_length=[0, 300], m=3.0,
+                                      outputs=["del", "cycles", "duration"],
+                                      with_arc_length=True)
+    assert column.output_names() == list(out)
+
+
 def test_user_curve_and_thickness_effect(campaign):
     path = first_archive(campaign)
     curve = {"m1": 3.0, "log_a1": 12.0, "k": 0.25, "t_ref": 25.0}

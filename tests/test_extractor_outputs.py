@@ -149,3 +149,70 @@ def test_an_extra_table_s_numpy_cells_become_python_values_and_objects_are_named
     table["columns"]["a"][2] = object()
     with pytest.raises(BadOutput, match="column 'a' row 2 is a object"):
         checked_outputs({"t": table}, column, "here")
+
+
+# -- an exception no reason foresaw: named, with its traceback in the run report, and on the
+#    console only with ORCAPOST_DEBUG=1, the exit code the same either way ----------------------
+
+
+class RaisingExtractor(Extractor):
+    """A plugin bug: divides by zero."""
+
+    name = "raising"
+    Options = SampledColumn
+
+    def extract(self, file, column):
+        return {column.label: 1 / 0}
+
+
+class RaisingPlugin:
+    @hookimpl
+    def orcapost_register_extractors(self, register):
+        register(RaisingExtractor)
+
+
+def test_an_extractor_s_exception_has_its_traceback_in_the_report_and_debug_shows_it(
+        pm, campaign, tmp_path, write_config, run_cli, monkeypatch):
+    pm.register(RaisingPlugin(), name="raising_plugin")
+    config = {"version": 2, "inputs": {"directory": str(campaign)},
+              "results": {"g": {"columns": [{"label": "boom", "kind": "raising"}]}},
+              "outputs": {"directory": str(tmp_path / "out"), "formats": ["csv"]}}
+    path = write_config(config)
+    monkeypatch.delenv("ORCAPOST_DEBUG", raising=False)
+    plain = run_cli("run", path, "--no-progress")
+    report = json.loads((tmp_path / "out" / "orcapost-run.json").read_text(encoding="utf-8"))
+    (failure, *_) = report["failures"]
+    assert failure["reason"] == "ZeroDivisionError: division by zero"
+    assert "Traceback" in failure["traceback"] and "return {column.label: 1 / 0}" in \
+        failure["traceback"]
+    assert "Traceback" not in plain.output and "ZeroDivisionError" in plain.output
+    monkeypatch.setenv("ORCAPOST_DEBUG", "1")
+    debug = run_cli("run", path, "--no-progress")
+    assert debug.exit_code == plain.exit_code == 1  # partial files: 1, debugging or not
+    assert "Traceback" in debug.output and "1 / 0" in debug.output
+    # The failures table keeps its columns: the traceback is the report's.
+    assert "traceback" not in pacsv.read_csv(tmp_path / "out" / "failures.csv").column_names
+
+
+class RaisingProcessFile:
+    @hookimpl(tryfirst=True)
+    def orcapost_process_file(self, task):
+        raise RuntimeError("chaos in process_file")
+
+
+def test_a_raising_process_file_hook_fails_each_file_naming_the_plugin(pm, campaign, tmp_path):
+    # Before: every file failed as "the worker died while processing this file, alone".
+    pm.register(RaisingProcessFile(), name="chaos_process_file")
+    out = tmp_path / "out"
+    config = {"version": 2, "inputs": {"directory": str(campaign)},
+              "engine": {"thread_policy": {"name": "fixed", "threads": 2}},
+              "results": {"g": {"columns": [{"label": "top", "kind": "statistics",
+                                             "object": "Riser", "variable": "Effective Tension",
+                                             "position": "End A"}]}},
+              "outputs": {"directory": str(out), "formats": ["csv"]}}
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.exit_code == 1 and summary.failed == 8
+    reasons = {f.reason for f in summary.failures}
+    assert reasons == {"plugin 'chaos_process_file' failed in orcapost_process_file: "
+                       "RuntimeError: chaos in process_file; the file is not processed"}
+    assert all("chaos in process_file" in f.traceback for f in summary.failures)

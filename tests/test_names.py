@@ -370,3 +370,71 @@ def test_tables_with_distinct_names_are_written(pm, tmp_path):
     assert sorted(p.name for p in written) == ["g.csv", "g_x_a.csv"]
     assert pacsv.read_csv(out / "g_x_a.csv").column("t").to_pylist() == [0, 1]
 
+
+
+# -- a property over generated configs: validate refuses exactly the configs whose columns would
+#    write one name twice, as the extractors really name their outputs ------------------------
+
+_LABELS = ["a", "a max", "a min", "a lower", "a upper", "a mean", "a tz", "a samples",
+           "a time history", "b"]
+#: Column shapes (without label) whose outputs share names with other labels in many ways.
+_SHAPES = [
+    {"kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+     "position": "End A", "statistics": ["max"]},
+    {"kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+     "position": "End A", "statistics": ["max", "min"]},
+    {"kind": "statistics", "object": "FPSO", "variable": "Heave", "statistics": ["mean", "max"]},
+    {"kind": "extremes", "object": "FPSO", "variable": "Heave", "details": True},
+    {"kind": "extremes", "object": "FPSO", "variable": "Heave", "method": "weibull",
+     "confidence": 0.9, "bootstrap": 20, "threshold_quantile": 0.6},
+    {"kind": "range_graph", "object": "Riser", "variable": "Effective Tension",
+     "statistics": ["max", "mean"], "with_arc_length": True},
+    {"kind": "time_history", "object": "FPSO", "variable": "Heave"},
+    {"kind": "static", "object": "Riser", "variable": "Effective Tension", "position": "End A"},
+]
+
+
+def _written_names(pm, campaign, tmp_path) -> dict[tuple[int, str], set[str]]:
+    """What each (shape, label) column really writes, by running its extractor on a file: the
+    oracle, independent of the names the check predicts."""
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    written = {}
+    with ArchiveResultFile(first_archive(campaign)) as file:
+        for i, shape in enumerate(_SHAPES):
+            for label in _LABELS:
+                loaded = validate_data(_config(tmp_path, tmp_path / "out", {
+                    "g": {"columns": [{"label": label, **shape}]}}), pm.registry)
+                column = loaded.model.results["g"].columns[0]
+                extractor = pm.registry.create("extractor", column, tag="kind")
+                written[(i, label)] = set(extractor.extract(file, column))
+    return written
+
+
+def test_validate_refuses_exactly_the_generated_configs_that_would_write_a_name_twice(
+        pm, campaign, tmp_path):
+    import random
+
+    written = _written_names(pm, campaign, tmp_path)
+    rng = random.Random(12)
+    refused = accepted = 0
+    for _ in range(300):
+        picks = [(rng.randrange(len(_SHAPES)), rng.choice(_LABELS))
+                 for _ in range(rng.randint(2, 4))]
+        names = [written[pick] for pick in picks]
+        twice = {(i, j) for j in range(len(names)) for i in range(j) if names[i] & names[j]}
+        config = _config(tmp_path, tmp_path / "out", {"g": {"columns": [
+            {"label": label, **_SHAPES[shape]} for shape, label in picks]}})
+        try:
+            validate_data(config, pm.registry)
+        except ConfigError as error:
+            assert twice, (picks, str(error))  # refused only when two columns do collide
+            for issue in error.issues:
+                assert issue.keys[:3] == ("results", "g", "columns"), str(error)
+                later = issue.keys[3]
+                assert any(j == later for _, j in twice), (picks, str(error))
+            refused += 1
+        else:
+            assert not twice, (picks, twice)  # accepted only when no name is written twice
+            accepted += 1
+    assert refused > 50 and accepted > 50  # both sides of the property were exercised

@@ -129,6 +129,89 @@ def test_a_broken_plugin_is_reported_with_how_to_disable_it(tmp_path, campaign):
     assert only_none.returncode == 0 and "broken" not in only_none.stderr
 
 
+@pytest.mark.parametrize("raised, said", [
+    ("import sys\nsys.exit(3)\n", "it called sys.exit(3) (SystemExit)"),
+    ("raise SystemExit\n", "it called sys.exit(None) (SystemExit)"),
+    ("raise KeyboardInterrupt\n", "it raised KeyboardInterrupt"),
+])
+def test_a_plugin_exiting_at_import_is_contained_like_a_broken_one(tmp_path, campaign, raised,
+                                                                     said):
+    # Before: the SystemExit/KeyboardInterrupt escaped the entry-point loader, and every command
+    # exited with the plugin's code (5, 130...) and no word of which plugin did it.
+    site = tmp_path / "site"
+    _fake_distribution(site, "orcapost-exits", "exits = orcapost_exits", "orcapost_exits",
+                       raised)
+    env = _pythonpath(site)
+    version = _orcapost("--version", env_extra=env)
+    assert version.returncode == 0 and "orcapost" in version.stdout
+    listing = _orcapost("plugins", env_extra=env)
+    assert listing.returncode == 0, listing.stderr
+    assert "plugin 'exits' (distribution orcapost-exits 1.0) was not loaded" in listing.stderr
+    assert said in listing.stderr and "orcapost_exits.py:" in listing.stderr
+    assert "ORCAPOST_DISABLE_PLUGINS=exits" in listing.stderr
+    assert "Traceback" not in listing.stderr
+    # The run goes on without it.
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(statistics_config(campaign, tmp_path / "out")),
+                      encoding="utf-8")
+    run = _orcapost("run", config, "--quiet", env_extra=env)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "lines.csv").is_file()
+
+
+def test_a_plugin_raising_while_it_adds_commands_is_reported_and_skipped(tmp_path):
+    # Before: every command but --version was "internal error", exit 3.
+    site = tmp_path / "site"
+    _fake_distribution(site, "orcapost-cmdbad", "cmdbad = orcapost_cmdbad", "orcapost_cmdbad", """
+        from orcapost import hookimpl
+
+        @hookimpl
+        def orcapost_register_commands(cli):
+            raise RuntimeError("no commands today")
+    """)
+    done = _orcapost("plugins", env_extra=_pythonpath(site))
+    assert done.returncode == 0, done.stderr
+    assert ("plugin 'cmdbad' (distribution orcapost-cmdbad 1.0): its hook "
+            "'orcapost_register_commands' is ignored: RuntimeError: no commands today") \
+        in done.stderr
+    assert "migrate" in _orcapost("--help", env_extra=_pythonpath(site)).stdout
+
+
+def _registration_hooks():
+    from orcapost.registry import REGISTRATION_HOOKS
+
+    return sorted(REGISTRATION_HOOKS.items())
+
+
+@pytest.mark.parametrize("kind, hook", _registration_hooks(), ids=[h for _, h in
+                                                                    _registration_hooks()])
+@pytest.mark.parametrize("raised", [RuntimeError("backend unavailable"), SystemExit(4),
+                                    KeyboardInterrupt()], ids=lambda e: type(e).__name__)
+def test_a_chaos_plugin_raising_in_each_registration_hook_is_left_out_alone(kind, hook, raised):
+    def chaos(register):
+        raise raised
+
+    pm = get_plugin_manager(entry_points=False)
+    before = sorted(pm.registry.names(kind))
+    pm.register(types.SimpleNamespace(**{hook: hookimpl(chaos)}), name="chaos")
+    assert sorted(pm.registry.names(kind)) == before  # the built-ins are all there
+    (problem,) = pm.problems
+    assert problem.plugin == "chaos" and type(raised).__name__ in problem.error
+
+
+def test_a_plugin_exiting_while_it_registers_is_reported_and_skipped():
+    @hookimpl
+    def orcapost_register_sinks(register):
+        raise SystemExit(4)
+
+    pm = get_plugin_manager(entry_points=False)
+    pm.register(types.SimpleNamespace(orcapost_register_sinks=orcapost_register_sinks),
+                name="exits-late")
+    assert pm.registry.get("sink", "csv") is not None  # the registry is built all the same
+    (problem,) = pm.problems
+    assert problem.plugin == "exits-late" and "sys.exit(4)" in problem.error
+
+
 def test_a_plugin_failing_during_registration_is_reported_and_skipped(tmp_path):
     site = tmp_path / "site"
     _fake_distribution(site, "orcapost-bad-register", "badreg = orcapost_badreg",

@@ -28,6 +28,7 @@ from orcapost.archive.format import (
     TIME_COLUMN,
     ArchiveFormatError,
 )
+from orcapost.archive.header import check_header
 from orcapost.archive.model import Stage
 
 #: Files up to this size are read whole at open (one read) instead of column by column.
@@ -52,7 +53,9 @@ class Archive:
             try:
                 self._reader = pa.ipc.open_file(self._file)
             except pa.ArrowInvalid as exc:
-                raise ArchiveFormatError(f"not an Arrow IPC file ({exc})") from None
+                raise ArchiveFormatError(
+                    f"not an Arrow IPC file, or one cut short (its footer, at the end of the "
+                    f"file, cannot be read: {exc})") from None
             metadata = self._reader.schema.metadata or {}
             if HEADER_KEY not in metadata:
                 raise ArchiveFormatError(
@@ -63,6 +66,8 @@ class Archive:
                 self.header = json.loads(metadata[HEADER_KEY])
             except ValueError as exc:
                 raise ArchiveFormatError(f"the archive header is not valid JSON ({exc})") from None
+            if not isinstance(self.header, dict):
+                check_header(self.header, self._reader.schema)  # refuses it, in words
             if self.header.get("format") != FORMAT_NAME:
                 raise ArchiveFormatError(f"format is {self.header.get('format')!r}, not {FORMAT_NAME!r}")
             version = self.header.get("version")
@@ -71,6 +76,9 @@ class Archive:
                     f"archive format version {version!r}; this orcapost reads version "
                     f"{FORMAT_VERSION} (upgrade orcapost, or re-export the file)"
                 )
+            # Every later read trusts the header: a key missing or of the wrong type, or a
+            # column it names that the file lacks, is refused now, in words.
+            check_header(self.header, self._reader.schema)
             self._schema = self._reader.schema
             self._batches: list[pa.RecordBatch] | None = None
             self._cache: dict[str, np.ndarray] = {}

@@ -1,8 +1,8 @@
 """``orcapost report RUN.json``: a run report as tables.
 
 Every run writes ``orcapost-run.json`` into its output folder (see orcapost.run_report); this
-command shows its settings, summary, concurrency decisions, memory, phase times, slowest files
-and failures.
+command shows its settings, summary, concurrency decisions, memory, phase times, slowest files,
+failures and the warnings raised while files were read.
 """
 
 from __future__ import annotations
@@ -89,6 +89,17 @@ def render(report: dict, console, files: int = 10) -> None:
             table.add_column(heading)
         for f in failures:
             table.add_row(Path(f["file"]).name, f["stage"], f.get("column") or "", f["reason"])
+        console.print(table)
+
+    warned = report.get("warnings", [])
+    if warned:
+        table = Table(title=f"warnings while files were read ({len(warned)})")
+        for heading in ("file", "column", "warning", "count"):
+            table.add_column(heading, justify="right" if heading == "count" else "left")
+        for w in warned:
+            column = f"{w['group']}/{w['column']}" if w.get("column") else ""
+            table.add_row(Path(w["file"]).name, column, f"{w['category']}: {w['message']}",
+                          str(w["count"]))
         console.print(table)
 
 

@@ -4,7 +4,9 @@ Methods (formulas, conventions and references: docs/extractors/extremes.md, docs
 
 - ``rayleigh``: OrcaFlex's Rayleigh extremes, mean, std and Tz = 2 pi sqrt(m0/m2) from the
   series; the most probable maximum ``mean + std sqrt(2 ln(T/Tz))``, or with ``risk`` the level
-  exceeded with that probability (OrcaFlex's risk-factor form).
+  exceeded with that probability (OrcaFlex's risk-factor form). A series that clearly breaks
+  the method's assumptions (a trend or step, skewed or flat-topped, a storm more than 10 times
+  the record) gets a ``RayleighAssumptionWarning``, which a run lists in its report.
 - ``weibull`` / ``gpd``: peaks over a threshold, declustered by runs, maximum-likelihood fit of
   the excesses, return level for the storm duration (at ``risk``, default 1 - 1/e: exceeded once
   on average), optional parametric-bootstrap confidence interval.
@@ -19,6 +21,7 @@ series has no spread: every method returns the constant (and no details).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -32,6 +35,7 @@ from orcapost.api import (
     series_names,
 )
 from orcapost.numerics import extremes as ev
+from orcapost.numerics.assumptions import RayleighAssumptionWarning, check_rayleigh
 from pydantic import Field, model_validator
 
 
@@ -108,7 +112,8 @@ class ExtremesExtractor(Extractor):
             time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,
                                    series.values)
             try:
-                values = analyse(time, x, column, dt=dt)
+                values = analyse(time, x, column, dt=dt,
+                                 what=f"{target.obj.name} / {target.var.name}")
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
@@ -116,10 +121,25 @@ class ExtremesExtractor(Extractor):
         return guard.report(out)
 
 
+def _warn_unless_rayleigh_applies(x: np.ndarray, dt: float, storm: float, tz: float,
+                                  value: float, tail: str, what: str) -> None:
+    """A RayleighAssumptionWarning (into the run report, by file, group and column) when the
+    series is clearly non-stationary or non-Gaussian, or the storm far outlasts the record
+    (tests and thresholds: orcapost.numerics.assumptions, docs/numerics.md)."""
+    problems = check_rayleigh(x, dt, storm, tz).problems()
+    if problems:
+        observed = float(x.max() if tail == "upper" else x.min())
+        warnings.warn(RayleighAssumptionWarning(
+            f"Rayleigh method on {what}: {'; '.join(problems)}. The method assumes a "
+            f"stationary Gaussian series observed over the storm: its value {value:.6g} is "
+            f"doubtful (the record's {'max' if tail == 'upper' else 'min'}: {observed:.6g})"),
+            stacklevel=3)
+
+
 def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
-            dt: float | None = None) -> dict[str, float]:
+            dt: float | None = None, what: str = "the series") -> dict[str, float]:
     """The column's extreme (``value``) and its details, for one series (``dt``: the sample
-    interval, by default that of ``time``)."""
+    interval, by default that of ``time``; ``what``: the series, as warnings name it)."""
     x = np.asarray(values, dtype=np.float64)
     dt = sample_interval(time) if dt is None else dt
     T = column.storm_duration
@@ -130,6 +150,7 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
     if column.method == "rayleigh":
         rayleigh = ev.rayleigh_extremes(x, dt, T, tail=column.tail, method=column.spectral_method)
         out["value"] = rayleigh.mpm if column.risk is None else rayleigh.extreme(column.risk)
+        _warn_unless_rayleigh_applies(x, dt, T, rayleigh.tz, out["value"], column.tail, what)
         if column.details:
             out.update(mean=rayleigh.mean, std=rayleigh.std, tz=rayleigh.tz)
         return out

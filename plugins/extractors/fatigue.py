@@ -11,7 +11,8 @@ docs/numerics.md), in compiled code. Outputs, by name in ``outputs``:
 - ``duration``: the seconds the counted period spans (t1 - t0), for lifetime scaling.
 
 Over a range of nodes each output is summarised by its largest value over the nodes (with
-``with_arc_length``, the arc length where it occurs). ``bins`` writes the range histogram as a
+``with_arc_length``, the arc length where it occurs; ``duration``, the same at every node, has
+none). ``bins`` writes the range histogram as a
 table of its own. Conventions and references: docs/extractors/fatigue.md.
 """
 
@@ -38,6 +39,9 @@ from orcapost.plugins.extractors._common import ArcLength
 from pydantic import Field, field_validator, model_validator
 
 OUTPUTS = ("damage", "del", "cycles", "max_range", "duration")
+#: Outputs that are the same at every node: where their "largest" occurs means nothing, so
+#: ``with_arc_length`` gives them no ``arc length`` (it used to name the first node).
+NO_ARC_LENGTH = frozenset({"duration"})
 
 
 class FatigueColumn(SeriesColumn):
@@ -95,8 +99,10 @@ class FatigueColumn(SeriesColumn):
 
     def output_names(self) -> list[str]:
         wanted = self.wanted()
-        suffixes = ["", " arc length"] if self.with_arc_length else [""]
-        names = series_names(self, {"statistic": wanted}, suffixes) if wanted else []
+        names = series_names(self, {"statistic": wanted}) if wanted else []
+        if self.with_arc_length:  # one name per output (the statistic is the only part)
+            names = [n for name, output in zip(names, wanted, strict=False)
+                     for n in ([name] if output in NO_ARC_LENGTH else [name, f"{name} arc length"])]
         return names + self.extra_table_names() + self.omitted_names()
 
     def extra_table_names(self) -> list[str]:
@@ -181,7 +187,7 @@ class FatigueExtractor(Extractor):
                 node = int(np.argmax(per_node[output]))
                 key = names[output]
                 out[key] = per_node[output][node]
-                if column.with_arc_length and arcs.shape[0] > 1:
+                if column.with_arc_length and arcs.shape[0] > 1 and output not in NO_ARC_LENGTH:
                     out[f"{key} arc length"] = float(arcs[node])
         if column.bins is not None:
             title = table_title(column, "range histogram")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -79,11 +80,19 @@ def summary_lines(summary) -> list[str]:
             "complete tables are untouched; `orcapost run --resume` finishes the set")
     elif summary.interrupted:
         lines.append("interrupted: the tables hold the files finished before the interruption")
+    debug = bool(os.environ.get("ORCAPOST_DEBUG"))
     for failure in summary.failures[:20]:
         column = f" [{failure.group}/{failure.column}]" if failure.column else ""
         lines.append(f"  {failure.stage} failed: {failure.file}{column}: {failure.reason}")
+        if debug and failure.traceback:  # a bug's traceback (also in the run report)
+            lines.extend("    " + line for line in failure.traceback.rstrip().splitlines())
     if len(summary.failures) > 20:
         lines.append(f"  ... and {len(summary.failures) - 20} more (see the failures table)")
+    warned = summary.warnings
+    if warned:
+        lines.append(f"{warned} warning{'s' if warned > 1 else ''} while files were read (from "
+                     "numpy, scipy or an extractor's checks): listed by file and column in the "
+                     "run report (orcapost report)")
     for path in summary.outputs:
         lines.append(f"wrote {path}")
     return lines

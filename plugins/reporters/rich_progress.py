@@ -104,6 +104,11 @@ class RichReporter(Reporter):
             self.console.print(failures)
         if summary.interrupted:
             self.console.print("[yellow]interrupted[/]: tables hold the files finished so far")
+        if summary.warnings:
+            self.console.print(
+                f"[yellow]{summary.warnings} warning{'s' if summary.warnings > 1 else ''}[/] "
+                "while files were read (from numpy, scipy or an extractor's checks): listed by "
+                "file and column in the run report (orcapost report)", highlight=False)
         for path in summary.outputs:
             self.console.print(f"wrote {path}")
 
