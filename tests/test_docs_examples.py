@@ -35,7 +35,7 @@ def _demo() -> dict:
 
 def _as_config(example) -> dict:
     """The config an example shows: itself when whole, else the demo config with it in place."""
-    if isinstance(example, dict) and "results" in example:
+    if isinstance(example, dict) and "version" in example and "results" in example:
         return example
     config = _demo()
     if isinstance(example, list):  # columns of a result group
@@ -49,6 +49,19 @@ def _as_config(example) -> dict:
     return config
 
 
+def _provide_load_cases(config: dict, folder) -> None:
+    """An example naming a load-case table gets the demo's table under that name, with a
+    ``file`` column of patterns for the default join: the page shows how the table is named,
+    not its rows."""
+    named = (config.get("inputs") or {}).get("load_cases")
+    if isinstance(named, dict):
+        named = named.get("path")
+    if isinstance(named, str) and named.endswith(".csv"):
+        rows = (REPO / "configs" / "demo_load_cases.csv").read_text(encoding="utf-8").splitlines()
+        lines = ["file," + rows[0]] + [f"*case{i}*,{row}" for i, row in enumerate(rows[1:])]
+        (folder / named).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def test_the_docs_have_yaml_examples():
     assert len(EXAMPLES) >= 15  # the pages above; a regex that found none would pass vacuously
 
@@ -57,6 +70,8 @@ def test_the_docs_have_yaml_examples():
 def test_every_docs_example_validates(run_cli, tmp_path, where, text):
     example = yaml.safe_load(text)
     path = tmp_path / "example.yml"
-    path.write_text(yaml.safe_dump(_as_config(example), sort_keys=False), encoding="utf-8")
+    config = _as_config(example)
+    _provide_load_cases(config, tmp_path)
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     done = run_cli("validate", path)
     assert done.exit_code == 0, f"{where}:\n{done.output}"
