@@ -22,6 +22,7 @@ from orcapost.migration_step import (
     MigrationIssues,
     MigrationOptions,
     MigrationStep,
+    NotPostProcessing,
     StepResult,
     origin_of,
 )
@@ -29,7 +30,7 @@ from orcapost.migration_step import (
 # What callers of the migration driver have always imported from here.
 __all__ = [
     "DETECTORS", "STEPS", "LegacyBaseConfig", "Migration", "MigrationIssues", "MigrationOptions",
-    "MigrationStep", "NotAConfig", "StepResult", "detect_version", "migrate", "origin_of",
+    "MigrationStep", "NotAConfig", "NotPostProcessing", "StepResult", "detect_version", "migrate", "origin_of",
 ]
 
 

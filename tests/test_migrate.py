@@ -448,7 +448,7 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
     assert results == {
         "linked": [{"label": "tdp", "kind": "linked_statistics", "object": "SLWR",
                     "variable": "Effective Tension", "linked": ["Bend Moment"],
-                    "position": "Touchdown", "statistics": ["min"]}],
+                    "position": "Touchdown", "statistics": ["max", "min"]}],
         "ts": [{"label": "top", "kind": "time_history", "object": "SLWR",
                 "variable": "Effective Tension", "position": "End A", "period": [0, 20]},
                {"label": "top rainflow", "kind": "fatigue", "object": "SLWR",
