@@ -425,6 +425,8 @@ time_series_settings:
       Columns:
         - {Command: TimeHistory, ObjectName: SLWR, Variable: Effective Tension,
            objectExtra: [End A], SimulationPeriod: [0, 20], Label: top}
+        - {Command: TimeHistory, ObjectName: SLWR, Variable: Bend Moment,
+           objectExtra: [End A], SimulationPeriod: [0, 20], Label: top bm}
 linked_statistics_settings:
   groups:
     - Label: linked
@@ -450,9 +452,16 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
                     "variable": "Effective Tension", "linked": ["Bend Moment"],
                     "position": "Touchdown", "statistics": ["max", "min"]}],
         "ts": [{"label": "top", "kind": "time_history", "object": "SLWR",
-                "variable": "Effective Tension", "position": "End A", "period": [0, 20]},
+                "variable": "Effective Tension", "position": "End A", "period": [0, 20],
+                "table": "ts"},
                {"label": "top rainflow", "kind": "fatigue", "object": "SLWR",
                 "variable": "Effective Tension", "position": "End A", "period": [0, 20],
+                "bins": 12},
+               {"label": "top bm", "kind": "time_history", "object": "SLWR",
+                "variable": "Bend Moment", "position": "End A", "period": [0, 20],
+                "table": "ts"},
+               {"label": "top bm rainflow", "kind": "fatigue", "object": "SLWR",
+                "variable": "Bend Moment", "position": "End A", "period": [0, 20],
                 "bins": 12}],
         "envelopes": [{"label": "T", "kind": "range_graph", "object": "SLWR",
                        "variable": "Effective Tension", "statistics": ["max"],
@@ -470,8 +479,18 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
     written = sorted(p.name for p in (tmp_path / "demo" / "results").glob("kinds_*.csv"))
     assert {"kinds_linked.csv", "kinds_ts.csv", "kinds_envelopes.csv"} <= set(written)
     linked = (tmp_path / "demo" / "results" / "kinds_linked.csv").read_text().splitlines()
-    assert linked[0].startswith("fe_filename,fe_filename_stem,run_status,start_time,stop_time,")
-    assert len(linked) == 3
+    # opp_linkedstatistics: a row per file and column, both halves.
+    assert linked[0] == ("fe_filename,Label,run_status,statistic,"
+                         "ValueAtMax_Effective Tension,TimeOfMax_Effective Tension,"
+                         "LinkedValueAtMax_Bend Moment,ValueAtMin_Effective Tension,"
+                         "TimeOfMin_Effective Tension,LinkedValueAtMin_Bend Moment")
+    assert len(linked) == 3 and all(",tdp," in row for row in linked[1:])
+    assert all(cell for row in linked[1:] for cell in row.split(",")[4:])  # every value there
+    # opp_time_series: <simulation>_<group>.csv, time then each series of the group.
+    sims = sorted(p.stem for p in (tmp_path / "demo").glob("*.arrow"))
+    for sim in sims:
+        series = (tmp_path / "demo" / "results" / f"{sim}_ts.csv").read_text().splitlines()
+        assert series[0] == "time,top,top bm" and len(series) > 2
 
 
 def test_summary_csv_decimal_and_statistics_rows_configure_the_legacy_sink(pm):

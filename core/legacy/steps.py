@@ -510,7 +510,7 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed,
                      group_files) -> dict:
     results: dict[str, Any] = {}
 
-    def add_group(label: str, columns: list, group_path: tuple, columns_meta: list) -> None:
+    def add_group(label: str, columns: list, group_path: tuple, columns_meta: list) -> str:
         name, n = label, 2
         while name in results:
             name, n = f"{label}_{n}", n + 1
@@ -523,6 +523,7 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed,
             origins[("results", name, "columns", j)] = legacy_path
             for key, legacy_key in keys.items():
                 origins[("results", name, "columns", j, key)] = legacy_path + (legacy_key,)
+        return name
 
     kinds = (
         ("summary", "summary_settings", None),
@@ -580,7 +581,11 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed,
                 elif extra not in ("Label", "Columns"):
                     dropped.append(f"{key}.groups.{i}.{extra}: {DEFAULT_REASON}")
             if label is not None and out_columns:
-                add_group(label, out_columns, group_path, columns_meta)
+                name = add_group(label, out_columns, group_path, columns_meta)
+                for column in results[name]["columns"]:
+                    if column.get("kind") == "time_history":
+                        # One file per simulation and group, as the legacy time series.
+                        column["table"] = name
     return results
 
 
@@ -820,7 +825,14 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     if _holds(inputs["directory"], outputs.get("directory", LEGACY_RESULTS)):
         # Discovery is not recursive and reads only *.sim, so results/ is never an input.
         outputs["write_into_inputs"] = True
-    outputs["formats"] = [_sink(merged, post, user, issues, notes, origins)]
+    sink = _sink(merged, post, user, issues, notes, origins)
+    series = [name for name, group in results.items()
+              if any(c.get("table") == name for c in group["columns"])]
+    if series:
+        sink["time_series"] = series
+        notes.append("time series are written as the legacy tool named them, "
+                     "<simulation>_<group>.csv, one per simulation and group")
+    outputs["formats"] = [sink]
     if issues:
         raise MigrationIssues([(origin_of(inherited, path, path), message)
                                for path, message in issues])
