@@ -206,9 +206,9 @@ if TYPE_CHECKING:
     from orcapost.tables import FAILURES_TABLE as FAILURES_TABLE
     from orcapost.tables import RunTables as RunTables
     from orcapost.tables import column_array as column_array
-    from orcapost.tables import safe_name as safe_name
     from orcapost.tables import extra_table as extra_table
     from orcapost.tables import is_extra_table as is_extra_table
+    from orcapost.tables import safe_name as safe_name
 
 
 def __getattr__(name: str) -> Any:
