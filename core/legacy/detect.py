@@ -59,8 +59,54 @@ def _older_form(data: dict[str, Any]) -> bool:
     return False
 
 
+#: What the legacy tool's results files are: after a run it dumped its whole config, with
+#: the results it added (``Analysis.result_folder``, ``orcaflex_post_process: {...}``), to
+#: results/<config>.yml, as a Python AttributeDict (assetutilities' save of the cfg).
+RESULTS_DUMP = ("a results file the legacy tool wrote (its config saved after a run, with the "
+                "Analysis folders and the results it added)")
+#: Top-level keys of the dialect before the OPP modules (the superseded OrcaFlexAnalysis
+#: post-processing): lists of Summary / RangeGraph items and a Files list of .sim paths.
+PRE_OPP_KEYS = ("Summary", "RangeGraph", "Files", "PlotSettings", "time_series", "RAOs")
+PRE_OPP = ("a post-processing config of the older pre-OPP dialect (top-level {keys}, read by "
+           "the superseded OrcaFlexAnalysis post-processing, not by the OPP modules: "
+           "orcaflex_post_process with summary_settings groups)")
+#: basename -> what the legacy tool's other modules' configs are.
+OTHER_TOOLS = {
+    "orcaflex_analysis": "an analysis/simulation-run config",
+    "orcaflex_file_preparation": "a model-file preparation config",
+    "orcaflex_file_management": "a simulation-file management config",
+    "orcaflex_iterative_runs": "an iterative-analysis config",
+    "viz": "a visualisation config",
+}
+
+
+def is_results_dump_tag(tag: str) -> bool:
+    """Whether a YAML tag is the legacy tool's saved config (an assetutilities AttributeDict)."""
+    return "assetutilities" in tag or tag.endswith("AttributeDict")
+
+
+def is_results_dump(data: Any) -> bool:
+    """A results file the legacy tool wrote: its config with the run's Analysis folders."""
+    if not isinstance(data, dict):
+        return False
+    analysis = data.get("Analysis")
+    return isinstance(analysis, dict) and bool(
+        {"result_folder", "analysis_root_folder", "file_name_for_overwrite"} & set(analysis))
+
+
+def pre_opp_keys(data: Any) -> list[str]:
+    """The pre-OPP dialect's top-level keys in ``data`` (Summary/RangeGraph given as lists)."""
+    if not isinstance(data, dict) or "summary_settings" in data:
+        return []
+    found = [key for key in PRE_OPP_KEYS if key in data]
+    lists = [key for key in ("Summary", "RangeGraph", "Files") if isinstance(data.get(key), list)]
+    return found if lists else []
+
+
 def detect_legacy(data: dict[str, Any]) -> int | None:
     """0 or 1 for an unversioned legacy post-processing config, None for anything else."""
+    if is_results_dump(data) or pre_opp_keys(data):
+        return None
     if not is_legacy_postprocessing(data):
         return None
     return 0 if _older_form(data) else 1
@@ -68,6 +114,15 @@ def detect_legacy(data: dict[str, Any]) -> int | None:
 
 def what_it_is(data: Any) -> str:
     """A short description of a YAML document that is not a post-processing config."""
+    if is_results_dump(data):
+        return RESULTS_DUMP
+    keys = pre_opp_keys(data)
+    if keys:
+        return PRE_OPP.format(keys="/".join(keys))
+    if isinstance(data, dict) and isinstance(data.get("basename"), str) and \
+            data["basename"] in OTHER_TOOLS:
+        return (f"{OTHER_TOOLS[data['basename']]} for another module of the legacy tool "
+                f"(basename: {data['basename']}), not a post-processing config")
     if isinstance(data, dict):
         found = [key for key in MODEL_KEYS if key in data]
         if found:
@@ -83,3 +138,37 @@ def what_it_is(data: Any) -> str:
             return ("an analysis/simulation-run config (orcaflex.analysis), not a "
                     "post-processing config")
     return "not an orcapost config: it has no 'version' key and no legacy post-processing keys"
+
+
+#: Short names of what a YAML file is, for a repository's summary table.
+KIND_POSTPROCESSING = "post-processing config"
+KIND_BASE = "legacy base config"
+KIND_RESULTS = "legacy results file"
+KIND_PRE_OPP = "pre-OPP post-processing config"
+KIND_MODEL = "OrcaFlex model file"
+KIND_ANALYSIS = "analysis config"
+KIND_OTHER_TOOL = "another tool's config"
+KIND_NOT_CONFIG = "not a config"
+
+
+def kind_of(data: Any) -> str:
+    """The short kind of a YAML document that is not a post-processing config (what
+    :func:`what_it_is` describes)."""
+    if is_results_dump(data):
+        return KIND_RESULTS
+    if pre_opp_keys(data):
+        return KIND_PRE_OPP
+    if not isinstance(data, dict):
+        return KIND_NOT_CONFIG
+    if any(key in data for key in MODEL_KEYS):
+        return KIND_MODEL
+    basename = _basename(data)
+    orcaflex = data.get("orcaflex")
+    if basename == "orcaflex_analysis" or (
+        basename is None and isinstance(orcaflex, dict) and isinstance(orcaflex.get("analysis"),
+                                                                       dict)):
+        return KIND_ANALYSIS
+    if basename is not None:
+        label = OTHER_TOOLS.get(basename) if isinstance(basename, str) else None
+        return label.removeprefix("a ").removeprefix("an ") if label else KIND_OTHER_TOOL
+    return KIND_NOT_CONFIG

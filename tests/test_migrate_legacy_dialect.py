@@ -1,0 +1,351 @@
+"""The legacy dialect as the legacy tool's own code reads it (docs/migration.md, key by key):
+file_management forms, the inputs it processed, version-0 column forms, keys it never read,
+each kind's csv_decimal, group-level file keys, all_vars jobs, and files that are not
+post-processing jobs named for what they are."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import yaml
+from orcapost.cli import cli
+from orcapost.config import load_config, validate_data
+from orcapost.engine import output_directory_for
+from orcapost.migrations import MigrationIssues, NotAConfig, NotPostProcessing, migrate
+
+JOB = {
+    "basename": "orcaflex_post_process",
+    "orcaflex": {"postprocess": {"visualization": {"flag": False}, "summary": {"flag": True}}},
+    "summary_settings": {"groups": [{"Label": "g", "Columns": [
+        {"Command": "TimeHistory", "ObjectName": "FPSO", "Variable": "Heave",
+         "Statistic_Type": "Max", "Label": "heave"}]}]},
+}
+
+
+def job(**changes) -> dict:
+    data = copy.deepcopy(JOB)
+    data.update(copy.deepcopy(changes))
+    return data
+
+
+def column(**keys) -> dict:
+    """A job whose one summary column has ``keys`` (on top of the default column)."""
+    data = job()
+    data["summary_settings"]["groups"][0]["Columns"][0].update(keys)
+    for key in [k for k, v in keys.items() if v is ...]:
+        del data["summary_settings"]["groups"][0]["Columns"][0][key]
+    return data
+
+
+def migrated_column(**keys) -> dict:
+    return migrate(column(**keys)).data["results"]["g"]["columns"][1]
+
+
+def refusal(data) -> str:
+    with pytest.raises(MigrationIssues) as caught:
+        migrate(data)
+    return str(caught.value)
+
+
+@pytest.fixture
+def cli_with_commands(pm, run_cli):
+    pm.hook.orcapost_register_commands(cli=cli)
+    return run_cli
+
+
+# -- file_management ------------------------------------------------------------------------
+
+
+def _older(**here) -> dict:
+    return job(file_management={"flag": True, "files": {"files_in_current_directory": here}})
+
+
+def test_files_in_current_directory_false_reads_the_directory():
+    # orcaflex_utilities.get_files: flag False -> the directory, globbed (auto_read True).
+    data = _older(flag=False, directory="analysis", auto_read=True)
+    assert migrate(data).data["inputs"] == {"directory": "analysis", "patterns": ["*.sim"]}
+    # Older files had no auto_read: the directory is globbed all the same.
+    assert migrate(_older(flag=False, directory="../sims")).data["inputs"]["directory"] == \
+        "../sims"
+
+
+def test_flag_true_is_the_config_folder_and_its_directory_is_not_read():
+    migration = migrate(_older(flag=True, directory="elsewhere", auto_read=True))
+    assert migration.data["inputs"]["directory"] == "."
+    assert any("directory: not read while flag is True" in d for d in migration.dropped)
+
+
+def test_flag_and_auto_read_false_read_the_listed_sim_files():
+    data = _older(flag=False, auto_read=False, directory=None)
+    data["file_management"]["input_files"] = {"sim": ["a.sim", "b.sim"]}
+    inputs = migrate(data).data["inputs"]
+    assert inputs == {"directory": ".", "files": ["a.sim", "b.sim"]}
+    data["file_management"]["input_files"] = {"yml": ["a.yml"]}
+    assert "give that list of .sim file names" in refusal(data)
+
+
+def test_only_sim_files_are_inputs_as_the_legacy_post_processing_read():
+    data = job(file_management={"filename": {"extension": ["yml", "sim"], "pattern": "LC"}})
+    migration = migrate(data)
+    assert migration.data["inputs"]["patterns"] == ["*LC*.sim"]
+    assert any("only the .sim files are inputs" in note for note in migration.notes)
+    assert "extension is empty ([]): the legacy tool found no files" in refusal(
+        job(file_management={"filename": {"extension": []}}))
+    assert "has no 'sim': the legacy post-processing read only the .sim files" in refusal(
+        job(file_management={"filename": {"extension": ["yml"]}}))
+
+
+def test_several_contains_words_keep_names_holding_all_of_them():
+    data = job(file_management={"filename": {"filters": {"contains": ["a", "b"]}}})
+    assert migrate(data).data["inputs"]["include"] == ["*a*b*", "*b*a*"]
+
+
+def test_outputs_go_to_results_beside_the_config_which_may_be_inside_the_inputs(pm, tmp_path):
+    config = tmp_path / "job.yml"
+    config.write_text(yaml.safe_dump(job()), encoding="utf-8")
+    loaded = load_config(config, pm.registry)
+    inputs, outputs = output_directory_for(loaded)  # not refused
+    assert outputs == (tmp_path / "results").resolve() and inputs == tmp_path.resolve()
+    other = migrate(job(file_management={"input_directory": "sims"})).data["outputs"]
+    assert "write_into_inputs" not in other  # results/ is beside sims/, not inside
+
+
+def test_output_directory_is_where_the_legacy_tool_wrote():
+    data = job(file_management={"input_directory": "../.sim",
+                                "output_directory": "../output/.csv"})
+    assert migrate(data).data["outputs"]["directory"] == "../output/.csv"
+
+
+# -- columns --------------------------------------------------------------------------------
+
+
+def test_additional_data_is_the_older_statistic_type():
+    out = migrated_column(Statistic_Type=..., AdditionalData=["Min"])
+    assert out["statistics"] == ["min"]
+    assert "keep one" in refusal(column(AdditionalData=["Min"], Statistic_Type="Max"))
+
+
+def test_specified_period_text_is_read_as_numbers_never_evaluated():
+    assert migrated_column(SimulationPeriod="SpecifiedPeriod(30.0, 120.0)")["period"] == \
+        [30.0, 120.0]
+    assert migrated_column(SimulationPeriod="SpecifiedPeriod(30)")["period"] == \
+        [30.0, float("inf")]
+    assert "'start' is not a number of seconds" in refusal(
+        column(SimulationPeriod="SpecifiedPeriod(start, 1)"))
+    assert "unknown SimulationPeriod" in refusal(
+        column(SimulationPeriod="SpecifiedPeriod(__import__('os'), 1)"))
+
+
+def test_arc_length_text_names_a_line_end():
+    out = migrated_column(ObjectName="Umbilical", Variable="Effective Tension",
+                          ArcLength="EndA")
+    assert out["position"] == "End A" and out["kind"] == "statistics"
+    graph = migrated_column(Command="Range Graph", ObjectName="Umbilical",
+                            Variable="Effective Tension", ArcLength="Touchdown")
+    assert graph == {"label": "heave", "kind": "statistics", "object": "Umbilical",
+                     "variable": "Effective Tension", "position": "Touchdown",
+                     "statistics": ["max"]}
+    assert "names a line end" in refusal(column(ArcLength="Middle"))
+
+
+def test_object_type_and_the_vessel_origin_are_dropped_with_the_reason():
+    migration = migrate(column(ObjectType="line", Position=[0, 0, 0]))
+    assert "position" not in migration.data["results"]["g"]["columns"][1]
+    assert any("ObjectType dropped: never read" in note for note in migration.notes)
+    assert any("Position [0, 0, 0] dropped: the vessel origin" in n for n in migration.notes)
+
+
+@pytest.mark.parametrize(("key", "value"), [("Position", [10, 0, 5]), ("RadialPos", "Outer"),
+                                            ("Theta", 90)])
+def test_points_other_than_the_origin_are_refused_as_pending(key, value):
+    message = refusal(column(**{key: value}))
+    assert f"{key} has no orcapost equivalent" in message and "pending" in message
+
+
+def test_linked_statistics_keep_both_halves():
+    data = job(orcaflex={"postprocess": {"visualization": {"flag": False},
+                                         "linked_statistics": {"flag": True}}},
+               linked_statistics_settings={"groups": [{"Label": "l", "Columns": [
+                   {"ObjectType": "line", "ObjectName": "SLWR", "objectExtra": ["End B"],
+                    "Variable": ["Effective Tension", "Bend Moment"], "Label": "t"}]}]})
+    out = migrate(data).data["results"]["l"]["columns"][1]
+    assert out["statistics"] == ["max", "min"] and out["linked"] == ["Bend Moment"]
+
+
+# -- settings the legacy code read ----------------------------------------------------------
+
+
+def test_each_kind_keeps_its_csv_decimal():
+    data = job()
+    data["orcaflex"]["postprocess"].update(
+        summary={"flag": True, "csv_decimal": 3}, linked_statistics={"csv_decimal": 4},
+        time_series={"csv_decimal": 2})
+    sink = migrate(data).data["outputs"]["formats"][0]
+    assert (sink["decimals"], sink["linked_decimals"], sink["time_series_decimals"]) == (3, 4, 2)
+
+
+def test_group_directory_and_filename_pattern_choose_the_files():
+    data = job()
+    data["summary_settings"]["groups"][0].update(directory="sims", filename_pattern="LC")
+    assert migrate(data).data["inputs"] == {"directory": "sims", "patterns": ["*LC*.sim"]}
+    data["summary_settings"]["groups"].append(copy.deepcopy(data["summary_settings"]["groups"][0]))
+    data["summary_settings"]["groups"][1].update(Label="h", directory="other")
+    assert "write one config per set of files" in refusal(data)
+
+
+def test_inject_into_off_is_dropped_and_on_is_refused():
+    data = job()
+    data["summary_settings"]["groups"][0]["inject_into"] = {"flag": False, "filename": "a.xlsx"}
+    assert any("inject_into: writing into an Excel workbook, turned off" in d
+               for d in migrate(data).dropped)
+    data["summary_settings"]["groups"][0]["inject_into"]["flag"] = True
+    assert "inject_into writes the table into an Excel workbook" in refusal(data)
+
+
+def test_the_parameters_drop_reason_names_the_all_vars_job():
+    dropped = migrate(job(parameters={"VarNames": {"Line": ["X"]}})).dropped
+    assert any(d.startswith("parameters: parameters.VarNames, the variables of each object "
+                            "type the all_vars job reads") for d in dropped)
+
+
+def test_an_all_vars_job_dumps_every_static_value_and_runs(pm, cli_with_commands, tmp_path):
+    data = job(orcaflex={"postprocess": {"visualization": {"flag": False},
+                                         "all_vars": {"flag": True}}},
+               parameters={"VarNames": {"Line": ["Effective Tension"]}})
+    data.pop("summary_settings")
+    group = migrate(data).data["results"]["var_data"]["columns"]
+    assert group[1] == {"label": "{object} {variable}", "kind": "static", "object": "*",
+                        "variable": ["Effective Tension"], "types": ["Line"],
+                        "missing": "skip", "position": "End B"}
+    assert group[2]["exclude_types"] == ["Line"] and group[2]["variable"] == "*"
+    validate_data(migrate(data).data, pm.registry)
+    config = tmp_path / "dump.yml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = cli_with_commands("demo", tmp_path / "demo", "--for-config", config, "--files", "1",
+                               "--size", "100KB", "--quiet")
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "demo" / "results" / "dump_var_data.csv").read_text().splitlines()[0]
+    assert "Riser Effective Tension" in header and "FPSO Heave" in header
+    assert "Riser Bend Moment" not in header  # VarNames restricts the lines
+
+
+# -- files that are not post-processing jobs ------------------------------------------------
+
+
+def test_a_visualisation_config_is_named_so():
+    data = job(orcaflex={"postprocess": {"visualization": {"flag": True},
+                                         "summary": {"flag": False}}})
+    with pytest.raises(NotPostProcessing, match="this is a visualisation config") as caught:
+        migrate(data)
+    assert caught.value.kind == "a visualisation config"
+
+
+def test_nothing_switched_on_is_named_so():
+    data = job(orcaflex={"postprocess": {"visualization": {"flag": False},
+                                         "summary": {"flag": False}}})
+    with pytest.raises(NotPostProcessing, match="nothing is switched on"):
+        migrate(data)
+
+
+def test_empty_columns_say_the_group_has_none():
+    data = job()
+    data["summary_settings"]["groups"][0]["Columns"] = []
+    assert "Columns is empty: this group has no columns" in refusal(data)
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ({"Files": [{"Name": "a.sim"}], "Summary": [{"SummaryFileName": "t", "Columns": []}]},
+     "the older pre-OPP dialect (top-level Summary/Files"),
+    ({"basename": "orcaflex_post_process", "summary_settings": {"groups": []},
+      "Analysis": {"result_folder": "x/results", "file_name": "a"}},
+     "a results file the legacy tool wrote"),
+    ({"basename": "orcaflex_file_preparation", "inputs": []},
+     "a model-file preparation config for another module of the legacy tool"),
+])
+def test_other_files_are_described_as_what_they_are(data, says):
+    with pytest.raises(NotAConfig) as caught:
+        migrate(data)
+    assert says in caught.value.what
+
+
+def test_a_tagged_results_dump_is_named_a_results_file(run_cli, write_config):
+    path = write_config("&id001 !!python/object/new:assetutilities.common.data.AttributeDict\n"
+                        "state: *id001\ndictitems:\n  basename: orcaflex_post_process\n")
+    result = run_cli("validate", path)
+    assert result.exit_code == 2
+    assert "this is a results file the legacy tool wrote" in result.output
+
+
+# -- repository mode ------------------------------------------------------------------------
+
+
+def _repository(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "results").mkdir(parents=True)
+    (repo / "job.yml").write_text(yaml.safe_dump(job()), encoding="utf-8")
+    (repo / "results" / "job.yml").write_text(
+        "&id001 !!python/object/new:assetutilities.common.data.AttributeDict\nstate: *id001\n",
+        encoding="utf-8")
+    (repo / "viz.yml").write_text(yaml.safe_dump(job(orcaflex={"postprocess": {
+        "visualization": {"flag": True}}})), encoding="utf-8")
+    (repo / "run.yml").write_text("basename: orcaflex_analysis\norcaflex:\n  analysis:\n"
+                                  "    static: True\n", encoding="utf-8")
+    return repo
+
+
+def test_repository_check_classifies_every_file_and_errs_only_for_real_errors(
+    cli_with_commands, tmp_path
+):
+    repo = _repository(tmp_path)
+    result = cli_with_commands("migrate", repo, "--check", "--format", "json")
+    assert result.exit_code == 1  # one job would change; nothing else is an error
+    report = json.loads(result.output)
+    kinds = {f["path"].rsplit("repo/", 1)[1]: (f["kind"], f["state"]) for f in report["files"]}
+    assert kinds == {
+        "job.yml": ("post-processing config", "migrated"),
+        "results/job.yml": ("legacy results file", "skipped"),
+        "viz.yml": ("a visualisation config", "skipped"),
+        "run.yml": ("analysis config", "skipped"),
+    }
+    assert report["counts"] == {"migrated": 1, "current": 0, "skipped": 3, "error": 0}
+    broken = job()
+    broken["summary_settings"]["groups"][0]["inject_into"] = {"flag": True}
+    (repo / "broken.yml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    assert cli_with_commands("migrate", repo, "--check").exit_code == 2
+    (repo / "broken.yml").unlink()
+    assert cli_with_commands("migrate", repo, "--in-place").exit_code == 0
+    assert cli_with_commands("migrate", repo, "--check").exit_code == 0
+
+
+def test_migrate_output_rewrites_relative_folders_to_the_same_data(cli_with_commands, tmp_path):
+    repo = tmp_path / "repo" / "jobs"
+    repo.mkdir(parents=True)
+    (repo / "job.yml").write_text(yaml.safe_dump(job(file_management={
+        "input_directory": "../sims"})), encoding="utf-8")
+    out = tmp_path / "elsewhere" / "deeper"
+    assert cli_with_commands("migrate", repo, "--output", out).exit_code == 0
+    written = yaml.safe_load((out / "job.yml").read_text(encoding="utf-8"))
+    assert (out / written["inputs"]["directory"]).resolve() == (tmp_path / "repo" / "sims"
+                                                                ).resolve()
+    assert (out / written["outputs"]["directory"]).resolve() == (repo / "results").resolve()
+
+
+# -- demo --for-config ----------------------------------------------------------------------
+
+
+def test_demo_for_config_builds_vessels_as_vessels_even_with_a_position(pm):
+    from orcapost.demo import spec_for_config
+
+    config = {"version": 2, "inputs": {"directory": "."}, "results": {"g": {"columns": [
+        {"label": "roll", "kind": "statistics", "object": "FST1", "variable": "Dynamic Rx",
+         "position": "End A"},
+        {"label": "acc", "kind": "statistics", "object": "FST1",
+         "variable": "Z Angular Acceleration"},
+        {"label": "t", "kind": "statistics", "object": "Hawser", "variable": "Effective Tension",
+         "position": "End A"},
+    ]}}}
+    spec = spec_for_config(validate_data(config, pm.registry).model)
+    assert [(name, kind) for name, kind, _ in spec.extra_objects] == [("FST1", "Vessel")]
+    assert [name for name, _ in spec.extra_lines] == ["Hawser"]
