@@ -349,3 +349,20 @@ def test_demo_for_config_builds_vessels_as_vessels_even_with_a_position(pm):
     spec = spec_for_config(validate_data(config, pm.registry).model)
     assert [(name, kind) for name, kind, _ in spec.extra_objects] == [("FST1", "Vessel")]
     assert [name for name, _ in spec.extra_lines] == ["Hawser"]
+
+
+def test_a_master_template_keeps_earlier_columns_keys_as_the_legacy_tool_did():
+    # update_deep_dictionary(template, column) changes the template: column 1 leaves out
+    # objectExtra and gets column 0's End B, as the legacy CSVs did.
+    data = job(summary_settings_master={"groups": [{"Label": "g", "Columns": [
+        {"Command": "TimeHistory", "SimulationPeriod": "LatestWave"}]}]})
+    data["summary_settings"]["groups"][0]["Columns"] = [
+        {"ObjectName": "L1", "Variable": "Effective Tension", "objectExtra": ["End B"],
+         "Statistic_Type": "Max", "Label": "a"},
+        {"ObjectName": "L2", "Variable": "Effective Tension", "Statistic_Type": "Max",
+         "Label": "b"}]
+    migration = migrate(data)
+    second = migration.data["results"]["g"]["columns"][2]
+    assert second["position"] == "End B" and second["period"] == "latest wave"
+    assert any("Columns.1 takes objectExtra: ['End B'] from an earlier column" in note
+               for note in migration.notes)

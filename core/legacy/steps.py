@@ -215,7 +215,8 @@ def _postprocess(merged: dict) -> dict:
     return post
 
 
-def _expand_master(settings: dict, master: Any, key: str) -> tuple[dict, dict]:
+def _expand_master(settings: dict, master: Any, key: str, leaked: list[str]
+                   ) -> tuple[dict, dict]:
     """Merge master group i into group i (by position), and the master group's Columns[0] into
     every column of group i, as the legacy tool did. Also returns where inherited values came
     from: key path in the merged settings -> key path in the master."""
@@ -242,13 +243,31 @@ def _expand_master(settings: dict, master: Any, key: str) -> tuple[dict, dict]:
         first = template_columns[0] if isinstance(template_columns, list) else {}
         columns = group.get("Columns")
         if isinstance(columns, list) and isinstance(first, dict):
-            head["Columns"] = [deep_merge(first, c) if isinstance(c, dict) else c
-                               for c in columns]
+            # opp.py get_cfg_with_*_master_data merged each column onto the master's
+            # Columns[0] with update_deep_dictionary, which updates its first argument: the
+            # template grew by every column in turn, so a key an earlier column gave (and a
+            # later one leaves out) reached the later one too. Reproduced, and said.
+            template = copy.deepcopy(first)
+            out_columns = []
             for j, column in enumerate(columns):
-                for field in first:
-                    if isinstance(column, dict) and field not in column:
+                if not isinstance(column, dict):
+                    out_columns.append(column)
+                    continue
+                for field in template:
+                    if field in column:
+                        continue
+                    if field in first:
                         inherited[(key, "groups", i, "Columns", j, field)] = (
                             f"{key}_master", "groups", i, "Columns", 0, field)
+                    else:
+                        leaked.append(f"{key}.groups.{i}.Columns.{j} takes {field}: "
+                                      f"{template[field]!r} from an earlier column, as the "
+                                      "legacy tool did (its master template kept each "
+                                      "column's keys: update_deep_dictionary changes the "
+                                      "template it merges into)")
+                template = deep_merge(template, column)
+                out_columns.append(template)
+            head["Columns"] = out_columns
         else:
             head["Columns"] = columns
         merged.append(head)
@@ -768,8 +787,10 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     inherited: dict[tuple, tuple] = {}
     for key in ("summary_settings", "linked_statistics_settings", "time_series_settings"):
         if f"{key}_master" in merged:
+            leaked: list[str] = []
             merged[key], from_master = _expand_master(merged.get(key) or {},
-                                                      merged[f"{key}_master"], key)
+                                                      merged[f"{key}_master"], key, leaked)
+            notes.extend(leaked)
             inherited.update(from_master)
             notes.append(f"{key}_master merged into {key} (group by position, Columns[0] into "
                          "every column)")
