@@ -287,8 +287,9 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         out = {"kind": "metadata", "data": [dict(item, label=label)]}
         for key in ("Statistic_Type", "SimulationPeriod", "ArcLength", "objectExtra"):
             if column.get(key) not in (None, []):
-                issues.append((path + (key,), f"{key} does not apply to GetData (model data "
-                               "has no period or position); remove it"))
+                # opp_summary.get_input_data reads the object and the data name only.
+                notes.append(f"{'.'.join(map(str, path))}.{key} dropped: never read for "
+                             "GetData (model data has no period or position)")
     elif name is not None:
         variable = _variable(column, path, issues)
         when = period(column.get("SimulationPeriod"), path + ("SimulationPeriod",), issues)

@@ -239,8 +239,11 @@ def _expand_master(settings: dict, master: Any, key: str, leaked: list[str]
         for field in template:
             if field != "Columns" and field not in group:
                 inherited[(key, "groups", i, field)] = (f"{key}_master", "groups", i, field)
-        template_columns = template.get("Columns") or [{}]
-        first = template_columns[0] if isinstance(template_columns, list) else {}
+        # The columns are merged only when the master group has Columns (opp.py checks
+        # "Columns" in the master's groups): a master of labels alone leaves them as they are.
+        template_columns = template.get("Columns")
+        first = template_columns[0] if isinstance(template_columns, list) and \
+            template_columns else None
         columns = group.get("Columns")
         if isinstance(columns, list) and isinstance(first, dict):
             # opp.py get_cfg_with_*_master_data merged each column onto the master's
@@ -599,6 +602,9 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed,
                     _inject_into(group["inject_into"], group_path, issues, dropped)
                 elif extra not in ("Label", "Columns"):
                     dropped.append(f"{key}.groups.{i}.{extra}: {DEFAULT_REASON}")
+            if special != "linked":
+                out_columns, columns_meta = _last_label_wins(out_columns, columns_meta,
+                                                             dropped)
             if label is not None and out_columns:
                 name = add_group(label, out_columns, group_path, columns_meta)
                 for column in results[name]["columns"]:
@@ -641,6 +647,27 @@ def _all_vars(merged: dict, post: dict, issues, notes, consumed) -> dict | None:
                  "parameters.VarNames, only those variables; a variable without a static value "
                  "is left out, as the legacy tool logged and skipped it)")
     return {"columns": columns}
+
+
+def _last_label_wins(columns: list, meta: list, dropped: list[str]) -> tuple[list, list]:
+    """Columns of one group with one Label: the legacy table had one column of that name, the
+    last one's value (opp_summary.get_summary_for_file assigns df[Label] column by column;
+    opp_time_series likewise). The earlier ones are dropped, and said."""
+    def name(column: dict) -> str:
+        return column.get("label") or column["data"][0]["label"]  # a GetData's is its item's
+
+    last = {name(column): index for index, column in enumerate(columns)}
+    kept, kept_meta = [], []
+    for index, (column, info) in enumerate(zip(columns, meta, strict=True)):
+        if last[name(column)] != index:
+            where = ".".join(map(str, info[1]))
+            dropped.append(f"{where} ({name(column)}): another column of the group has the "
+                           "same Label and replaced its value in the legacy table (the later "
+                           "one was written); give it its own Label to keep both")
+            continue
+        kept.append(column)
+        kept_meta.append(info)
+    return kept, kept_meta
 
 
 def _rainflow_bins(post, issues, notes, dropped, consumed) -> int | None:
