@@ -366,3 +366,32 @@ def test_a_master_template_keeps_earlier_columns_keys_as_the_legacy_tool_did():
     assert second["position"] == "End B" and second["period"] == "latest wave"
     assert any("Columns.1 takes objectExtra: ['End B'] from an earlier column" in note
                for note in migration.notes)
+
+
+def test_file_management_flag_false_reads_only_the_listed_files():
+    data = job(file_management={"flag": False, "input_files": {"sim": ["x.sim"]}})
+    migration = migrate(data)
+    assert migration.data["inputs"] == {"directory": ".", "files": ["x.sim"]}
+    assert not any(d.startswith("file_management.") for d in migration.dropped)
+    assert "the legacy tool read the files listed in file_management.input_files.sim" in \
+        refusal(job(file_management={"flag": False}))
+
+
+def test_a_repeated_label_keeps_the_later_column_as_the_legacy_table_did():
+    data = job()
+    data["summary_settings"]["groups"][0]["Columns"].append(
+        {"Command": "TimeHistory", "ObjectName": "FPSO", "Variable": "Heave",
+         "Statistic_Type": "Min", "Label": "heave"})
+    migration = migrate(data)
+    columns = migration.data["results"]["g"]["columns"][1:]
+    assert [c["statistics"] for c in columns] == [["min"]]
+    assert any("same Label and replaced its value in the legacy table" in d
+               for d in migration.dropped)
+
+
+def test_get_data_ignores_a_period_and_an_arc_length_as_the_legacy_tool_did():
+    out = migrated_column(Command="GetData", ObjectName="Environment", Variable="WaterDepth",
+                          Statistic_Type=..., AdditionalData=None, SimulationPeriod=1,
+                          ArcLength=None)
+    assert out == {"kind": "metadata", "data": [{"object": "Environment", "name": "WaterDepth",
+                                                 "label": "heave"}]}

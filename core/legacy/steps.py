@@ -55,9 +55,13 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("orcaflex", "postprocess", "visualization"): "images of the model: no equivalent, orcapost "
                                                   "writes tables",
     ("visualization_settings",): "images of the model: no equivalent, orcapost writes tables",
-    ("orcaflex", "postprocess", "RAOs"): "RAO tables: no equivalent extractor in orcapost",
-    ("orcaflex", "postprocess", "cummulative_histograms"): "cumulative histograms: no "
-                                                          "equivalent extractor in orcapost",
+    ("orcaflex", "postprocess", "RAOs"): "never read by opp.py post_process_router (RAOs were "
+                                         "computed only by the superseded OPPTimeSeries."
+                                         "router, which nothing calls): no table was written",
+    ("orcaflex", "postprocess", "cummulative_histograms"): "opp.py post_process computes no "
+                                                          "cumulative histogram (the flag only "
+                                                          "starts the run): no table was "
+                                                          "written",
     ("orcaflex", "postprocess", "rain_flow"): "rainflow bins for time-series histograms, which "
                                               "this file does not turn on",
     ("orcaflex", "postprocess", "time_series", "histogram"): "time-series histograms: no "
@@ -69,7 +73,11 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("time_series_settings", "summation"): "time-series sums: no equivalent table in orcapost",
     ("RangeGraph_settings", "add_effective_tension_to_cfg"): "changed only the legacy tool's "
                                                              "internal config; no output",
-    ("file_management", "flag"): "file discovery is always on in orcapost",
+    ("file_management", "flag"): "True: the files are found in the folder, as orcapost "
+                                  "does (False: the listed input_files are the inputs)",
+    ("file_management", "input_files"): "with file discovery on, the legacy tool replaced this "
+                                        "list by the files it found (FileManagement."
+                                        "get_files_in_directory)",
     ("file_management", "update_unfinished"): "re-running unfinished simulations belongs to "
                                                "the analysis tool; orcapost marks unfinished "
                                                "files in the status column",
@@ -403,16 +411,24 @@ def _inputs(files: dict, issues, notes, origins) -> dict:
     inputs: dict[str, Any] = {"directory": directory if isinstance(directory, str) else "."}
     origins[("inputs", "directory")] = ("file_management", "input_directory")
     listed = files.get("listed_files")
-    if "listed_files" in files:
+    explicit = "listed_files" in files
+    listed_key = ("file_management", "listed_files")
+    if files.get("flag") is False and not explicit:
+        # ou.file_management finds no files when flag is False: the post-processing read the
+        # list given in file_management.input_files, as it was.
+        listed, explicit = files.get("input_files"), True
+        listed_key = ("file_management", "input_files")
+    if explicit:
         sims = listed.get(PROCESSED_EXTENSION) if isinstance(listed, dict) else None
         if not isinstance(sims, list) or not sims or not all(isinstance(f, str) for f in sims):
-            issues.append((("file_management", "listed_files"), "with files_in_current_directory "
-                           "flag and auto_read False the legacy tool read the files listed in "
+            issues.append((listed_key, "with file discovery off "
+                           "(file_management.flag, or files_in_current_directory flag and "
+                           "auto_read, False) the legacy tool read the files listed in "
                            "file_management.input_files.sim; give that list of .sim file names "
                            f"(found {listed!r})"))
         else:
             inputs["files"] = list(sims)
-            origins[("inputs", "files")] = ("file_management", "listed_files")
+            origins[("inputs", "files")] = listed_key
             return inputs
     # The legacy tool globbed *{pattern}*.sim in that one folder (no recursion).
     stem = f"*{pattern}*" if pattern not in (None, "") else "*"
@@ -854,6 +870,10 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     files = _group_files(group_files, merged.get("file_management") or {}, issues, notes,
                          origins)
     inputs = _inputs(files, issues, notes, origins)
+    if files.get("flag") is False:
+        consumed.update({("file_management", "flag"), ("file_management", "input_files")})
+        notes.append("file_management.flag False: the files listed in file_management."
+                     "input_files.sim are the inputs (the legacy tool found no others)")
     policy = _thread_policy(user, options.keep_threads, issues, notes, origins)
     if not results and not issues:
         if "parameters" in user or "orcaflex_post_process" in user:
