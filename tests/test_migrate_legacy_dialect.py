@@ -395,3 +395,15 @@ def test_get_data_ignores_a_period_and_an_arc_length_as_the_legacy_tool_did():
                           ArcLength=None)
     assert out == {"kind": "metadata", "data": [{"object": "Environment", "name": "WaterDepth",
                                                  "label": "heave"}]}
+
+
+def test_an_all_vars_job_without_parameters_reads_the_base_configs_line_variables():
+    from orcapost.legacy.base import LEGACY_BASE
+
+    data = job(orcaflex={"postprocess": {"visualization": {"flag": False},
+                                         "all_vars": {"flag": True}}})
+    data.pop("summary_settings")
+    lines = migrate(data).data["results"]["var_data"]["columns"][1]
+    assert lines["types"] == ["Line"]
+    assert lines["variable"] == LEGACY_BASE["parameters"]["VarNames"]["Line"]
+    assert "Effective tension" in lines["variable"] and len(lines["variable"]) == 58
