@@ -137,7 +137,7 @@ def _specified_period(text: str, path: tuple, issues: Issues) -> Any:
     The text is never evaluated: each bound must be a number or None/NULL."""
     found = SPECIFIED_PERIOD.match(text)
     assert found is not None
-    bounds = []
+    bounds: list[float | None] = []
     for bound in (b for b in found.groups() if b is not None):
         if bound.lower() in ("none", "null", "~", ""):
             bounds.append(None)
