@@ -22,6 +22,12 @@ SETTINGS_KEYS = (
 MODEL_KEYS = ("General", "Environment", "Lines", "LineTypes", "Vessels", "VesselTypes",
               "6DBuoys", "3DBuoys", "Winches", "Constraints", "BaseFile", "includefile",
               "FrictionCoefficients", "VariableData", "Groups")
+#: OrcaFlex data names that make up an include file of a model section (its environment,
+#: general data, a line type, ...): a file with two or more of them is model data.
+MODEL_DATA_NAMES = ("WaveTrains", "KinematicStretchingMethod", "CurrentModel", "WindType",
+                    "RefCurrentSpeed", "SeabedType", "StageDuration", "ImplicitConstantTimeStep",
+                    "UnitsSystem", "WaterDepth", "SeabedModel", "DynamicsSolutionMethod",
+                    "StaticsMethod", "LineType", "EndAConnection", "EndBConnection")
 
 
 def _basename(data: dict[str, Any]) -> Any:
@@ -80,6 +86,12 @@ OTHER_TOOLS = {
 }
 
 
+def _model_data(data: dict[str, Any]) -> list[str]:
+    """The OrcaFlex data names of an include file, when there are two or more of them."""
+    found = [key for key in MODEL_DATA_NAMES if key in data]
+    return found if len(found) >= 2 else []
+
+
 def is_results_dump_tag(tag: str) -> bool:
     """Whether a YAML tag is the legacy tool's saved config (an assetutilities AttributeDict)."""
     return "assetutilities" in tag or tag.endswith("AttributeDict")
@@ -124,7 +136,7 @@ def what_it_is(data: Any) -> str:
         return (f"{OTHER_TOOLS[data['basename']]} for another module of the legacy tool "
                 f"(basename: {data['basename']}), not a post-processing config")
     if isinstance(data, dict):
-        found = [key for key in MODEL_KEYS if key in data]
+        found = [key for key in MODEL_KEYS if key in data] or _model_data(data)
         if found:
             return (f"an OrcaFlex model (data) file (it has {', '.join(found[:3])}), "
                     "not a post-processing config")
@@ -160,7 +172,7 @@ def kind_of(data: Any) -> str:
         return KIND_PRE_OPP
     if not isinstance(data, dict):
         return KIND_NOT_CONFIG
-    if any(key in data for key in MODEL_KEYS):
+    if any(key in data for key in MODEL_KEYS) or _model_data(data):
         return KIND_MODEL
     basename = _basename(data)
     orcaflex = data.get("orcaflex")
