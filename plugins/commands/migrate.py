@@ -63,13 +63,17 @@ def _files(paths: tuple[Path, ...]) -> list[tuple[Path, Path, bool]]:
 def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Outcome:
     """Migrate one file in memory and check the result validates."""
     from orcapost.api import ConfigError, read_yaml, validate_data
-    from orcapost.legacy import detect
     from orcapost.legacy.text import render
     from orcapost.migrations import (
+        KIND_BASE,
+        KIND_NOT_CONFIG,
+        KIND_RESULTS,
+        RESULTS_DUMP,
         LegacyBaseConfig,
         MigrationOptions,
         NotAConfig,
         NotPostProcessing,
+        kind_of,
     )
 
     try:
@@ -82,7 +86,7 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
         if not isinstance(data, dict) and not explicit:
             # An empty file or a YAML list (a CI file, a playbook).
             what = "empty" if data is None else f"a YAML {type(data).__name__}"
-            return Outcome(path, "skipped", original=original, kind=detect.KIND_NOT_CONFIG,
+            return Outcome(path, "skipped", original=original, kind=KIND_NOT_CONFIG,
                            lines=[f"{what}, not a post-processing config"])
         # Validated once, from the original text: errors name the legacy key and its line,
         # exactly as `orcapost validate` reports them.
@@ -90,21 +94,21 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
                                options=MigrationOptions(keep_threads=keep_threads))
     except ConfigError as exc:
         if isinstance(exc.reason, LegacyBaseConfig):
-            return Outcome(path, "skipped", original=original, kind=detect.KIND_BASE, lines=[
+            return Outcome(path, "skipped", original=original, kind=KIND_BASE, lines=[
                 "the legacy tool's base config: its defaults are built into the migration, "
                 "and it defines no results to run"])
         if isinstance(exc.reason, NotPostProcessing) and not explicit:
             return Outcome(path, "skipped", original=original, kind=exc.reason.kind,
                            lines=[str(exc.reason)])
-        if detect.RESULTS_DUMP in str(exc):
+        if RESULTS_DUMP in str(exc):
             if not explicit:
-                return Outcome(path, "skipped", original=original, kind=detect.KIND_RESULTS,
-                               lines=[detect.RESULTS_DUMP])
-            return Outcome(path, "error", original=original, kind=detect.KIND_RESULTS,
+                return Outcome(path, "skipped", original=original, kind=KIND_RESULTS,
+                               lines=[RESULTS_DUMP])
+            return Outcome(path, "error", original=original, kind=KIND_RESULTS,
                            lines=str(exc).splitlines())
         return Outcome(path, "error", original=original, lines=str(exc).splitlines())
     except NotAConfig as exc:
-        kind = detect.kind_of(data)
+        kind = kind_of(data)
         if not explicit:
             return Outcome(path, "skipped", original=original, kind=kind, lines=[exc.what])
         return Outcome(path, "error", original=original, kind=kind, lines=str(exc).splitlines())
