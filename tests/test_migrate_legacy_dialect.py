@@ -407,3 +407,14 @@ def test_an_all_vars_job_without_parameters_reads_the_base_configs_line_variable
     assert lines["types"] == ["Line"]
     assert lines["variable"] == LEGACY_BASE["parameters"]["VarNames"]["Line"]
     assert "Effective tension" in lines["variable"] and len(lines["variable"]) == 58
+
+
+def test_a_results_dump_with_path_objects_inside_is_a_results_file(cli_with_commands, tmp_path):
+    dump = tmp_path / "results" / "job.yml"
+    dump.parent.mkdir()
+    dump.write_text("basename: orcaflex_post_process\nfile_management:\n  input_files:\n"
+                    "    sim:\n    - !!python/object/apply:pathlib.WindowsPath\n"
+                    "      - K:\\\\\n      - a.sim\n", encoding="utf-8")
+    report = json.loads(cli_with_commands("migrate", tmp_path, "--format", "json").output)
+    assert [(f["kind"], f["state"]) for f in report["files"]] == [("legacy results file",
+                                                                   "skipped")]

@@ -93,8 +93,10 @@ def _model_data(data: dict[str, Any]) -> list[str]:
 
 
 def is_results_dump_tag(tag: str) -> bool:
-    """Whether a YAML tag is the legacy tool's saved config (an assetutilities AttributeDict)."""
-    return "assetutilities" in tag or tag.endswith("AttributeDict")
+    """Whether a YAML tag is one the legacy tool's saved config has: its assetutilities
+    AttributeDict, or the pathlib paths of the files it found (``input_files``)."""
+    return "assetutilities" in tag or tag.endswith("AttributeDict") or \
+        tag.startswith("!!python/object/apply:pathlib.")
 
 
 def is_results_dump(data: Any) -> bool:
