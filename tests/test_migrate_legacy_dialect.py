@@ -418,3 +418,74 @@ def test_a_results_dump_with_path_objects_inside_is_a_results_file(cli_with_comm
     report = json.loads(cli_with_commands("migrate", tmp_path, "--format", "json").output)
     assert [(f["kind"], f["state"]) for f in report["files"]] == [("legacy results file",
                                                                    "skipped")]
+
+
+# -- running where it is --------------------------------------------------------------------
+
+IN_PLACE = """\
+basename: orcaflex_post_process
+orcaflex:
+  postprocess:
+    visualization: {flag: False}
+    summary: {flag: True}
+    linked_statistics: {flag: True}
+    time_series: {flag: True}
+summary_settings:
+  groups:
+    - Label: motions
+      Columns:
+        - {Command: TimeHistory, ObjectName: FPSO, Variable: Heave, Statistic_Type: Max,
+           Label: heave}
+linked_statistics_settings:
+  groups:
+    - Label: riser
+      Columns:
+        - {ObjectName: Riser, Variable: [Effective Tension, Bend Moment], objectExtra: [End B],
+           Label: top}
+time_series_settings:
+  data: True
+  histogram: False
+  groups:
+    - Label: top
+      Columns:
+        - {Command: TimeHistory, ObjectName: Riser, Variable: Effective Tension,
+           objectExtra: [End B], SimulationPeriod: WholeSimulation, Label: tension}
+        - {Command: TimeHistory, ObjectName: FPSO, Variable: Heave,
+           SimulationPeriod: WholeSimulation, Label: heave}
+file_management:
+  filename:
+    extension: [yml, sim]
+"""
+
+
+def test_a_migrated_job_runs_where_it_is_like_the_legacy_job(cli_with_commands, double,
+                                                             tmp_path):
+    from doubles.sim_campaign import write_pair
+    from orcapost.demo import DemoSpec
+
+    spec = DemoSpec(headings=(0.0,), wave_heights=(2.0,), seeds=(1, 2), file_size=100_000)
+    project = tmp_path / "project"
+    project.mkdir()
+    for case in spec.load_cases():
+        _, sim = write_pair(tmp_path / "made", spec, case)
+        sim.rename(project / sim.name)
+    (project / "job.yml").write_text(IN_PLACE, encoding="utf-8")
+    (project / "model.yml").write_text("General: {StageDuration: [10, 100]}\n",
+                                       encoding="utf-8")
+    assert cli_with_commands("migrate", project / "job.yml", "--in-place").exit_code == 0
+    result = cli_with_commands("run", project / "job.yml", "--quiet")
+    assert result.exit_code == 0, result.output
+    sims = sorted(p.stem for p in project.glob("*.sim"))
+    written = sorted(p.name for p in (project / "results").glob("*.csv"))
+    # The legacy names: <config>_<group>.csv for summary and linked statistics,
+    # <simulation>_<group>.csv for the time series; only the .sim files were read.
+    assert {"job_motions.csv", "job_riser.csv", *(f"{s}_top.csv" for s in sims)} <= set(written)
+    summary = (project / "results" / "job_motions.csv").read_text().splitlines()
+    assert len(summary) == 1 + len(sims)  # the config and the model .yml were not inputs
+    linked = (project / "results" / "job_riser.csv").read_text().splitlines()
+    assert linked[0].split(",")[4:] == [
+        "ValueAtMax_Effective Tension", "TimeOfMax_Effective Tension",
+        "LinkedValueAtMax_Bend Moment", "ValueAtMin_Effective Tension",
+        "TimeOfMin_Effective Tension", "LinkedValueAtMin_Bend Moment"]
+    series = (project / "results" / f"{sims[0]}_top.csv").read_text().splitlines()
+    assert series[0] == "time,tension,heave" and len(series) > 10
