@@ -153,8 +153,8 @@ def test_arc_length_text_names_a_line_end():
 def test_object_type_and_the_vessel_origin_are_dropped_with_the_reason():
     migration = migrate(column(ObjectType="line", Position=[0, 0, 0]))
     assert "position" not in migration.data["results"]["g"]["columns"][1]
-    assert any("ObjectType dropped: never read" in note for note in migration.notes)
-    assert any("Position [0, 0, 0] dropped: the vessel origin" in n for n in migration.notes)
+    assert any("ObjectType: never read" in d for d in migration.dropped)
+    assert any("Position [0, 0, 0]: the vessel origin" in d for d in migration.dropped)
 
 
 @pytest.mark.parametrize(("key", "value"), [("Position", [10, 0, 5]), ("RadialPos", "Outer"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 import posixpath
+import re
 from typing import Any
 
 from orcapost.defaults import DEFAULT_THREADS
@@ -87,6 +88,8 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("parallel_processing", "save_error_reports"): "orcapost always writes failures.csv",
 }
 DEFAULT_REASON = "not a setting the legacy tool read for post-processing results"
+#: How the column translation words a key it leaves out (orcapost.legacy.columns).
+COLUMN_DROP = re.compile(r"^\S+\.Columns\.\d+\.\S+.* dropped: ")
 #: Where the legacy post-processing wrote (opp_summary.save_summary, opp_linkedstatistics.
 #: save_linked_statistics, opp_time_series.get_time_series_data): cfg['Analysis']
 #: ['result_folder'], the folder ``results`` beside the config unless
@@ -908,6 +911,10 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     notes.append("outputs use the legacy_csv sink: <config>[_label]_<group>.csv with the legacy "
                  "leading columns")
     _report_dropped(user, consumed, dropped)
+    # A column key the translation left out is a drop, reported with the others.
+    for note in [n for n in notes if COLUMN_DROP.match(n)]:
+        notes.remove(note)
+        dropped.append(note.replace(" dropped: ", ": ", 1))
     origins = {new: origin_of(inherited, old, old) for new, old in origins.items()}
     return StepResult(out, notes, dropped, origins)
 
