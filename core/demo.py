@@ -328,12 +328,13 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
     others: dict[str, list[str]] = {}
     data: dict[str, int | None] = {}
 
-    def wants(table: dict, obj: str, variable: str | None) -> None:
+    def wants(table: dict, obj: str, variable: str | list[str] | None) -> None:
         if any(ch in obj for ch in "*?[") or obj in standard:
             return
         names = table.setdefault(obj, [])
-        if variable and not any(ch in variable for ch in "*?[") and variable not in names:
-            names.append(variable)
+        for name in variable if isinstance(variable, list) else [variable]:
+            if name and not any(ch in name for ch in "*?[") and name not in names:
+                names.append(name)
 
     for group in model.results.values():
         for column in group.columns:

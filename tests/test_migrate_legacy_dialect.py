@@ -489,3 +489,12 @@ def test_a_migrated_job_runs_where_it_is_like_the_legacy_job(cli_with_commands, 
         "TimeOfMin_Effective Tension", "LinkedValueAtMin_Bend Moment"]
     series = (project / "results" / f"{sims[0]}_top.csv").read_text().splitlines()
     assert series[0] == "time,tension,heave" and len(series) > 10
+
+
+def test_demo_for_config_reads_a_static_columns_variable_list(pm):
+    from orcapost.demo import spec_for_config
+
+    config = {"version": 2, "inputs": {"directory": "."}, "results": {"g": {"columns": [
+        {"label": "{variable}", "kind": "static", "object": "Buoy1", "variable": ["X", "Z"]}]}}}
+    spec = spec_for_config(validate_data(config, pm.registry).model)
+    assert spec.extra_objects == (("Buoy1", "Vessel", ("X", "Z")),)

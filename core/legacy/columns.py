@@ -189,6 +189,7 @@ def normalise(column: Any, path: tuple, issues: Issues, notes: list[str]) -> tup
         if end is None:
             issues.append((path + ("ArcLength",), f"ArcLength {arcs!r}: as text it names a line "
                            "end (End A, End B or Touchdown); give arc lengths as [s] or [s0, s1]"))
+            out.pop("ArcLength")  # said once
         elif out.get("objectExtra") not in (None, []) and position(out, path, []) != end:
             issues.append((path + ("ArcLength",), f"ArcLength {arcs!r} and objectExtra "
                            f"{out['objectExtra']!r} name different points: keep one"))
