@@ -95,8 +95,13 @@ def _model_data(data: dict[str, Any]) -> list[str]:
 def is_results_dump_tag(tag: str) -> bool:
     """Whether a YAML tag is one the legacy tool's saved config has: its assetutilities
     AttributeDict, or the pathlib paths of the files it found (``input_files``)."""
-    return "assetutilities" in tag or tag.endswith("AttributeDict") or \
-        tag.startswith("!!python/object/apply:pathlib.")
+    return "assetutilities" in tag or tag.endswith("AttributeDict") or tag in PATH_TAGS
+
+
+#: The tags of the paths a results dump holds (a path built, nothing else called).
+PATH_TAGS = {f"!!python/object/apply:pathlib.{name}" for name in
+             ("Path", "WindowsPath", "PosixPath", "PurePath", "PureWindowsPath",
+              "PurePosixPath")}
 
 
 def is_results_dump(data: Any) -> bool:
