@@ -97,9 +97,12 @@ def migrate_file(path: Path, registry, keep_threads: bool, explicit: bool) -> Ou
             return Outcome(path, "skipped", original=original, kind=KIND_BASE, lines=[
                 "the legacy tool's base config: its defaults are built into the migration, "
                 "and it defines no results to run"])
-        if isinstance(exc.reason, NotPostProcessing) and not explicit:
-            return Outcome(path, "skipped", original=original, kind=exc.reason.kind,
-                           lines=[str(exc.reason)])
+        if isinstance(exc.reason, NotPostProcessing):
+            if not explicit:
+                return Outcome(path, "skipped", original=original, kind=exc.reason.kind,
+                               lines=[str(exc.reason)])
+            return Outcome(path, "error", original=original, kind=exc.reason.kind,
+                           lines=str(exc).splitlines())
         if RESULTS_DUMP in str(exc):
             if not explicit:
                 return Outcome(path, "skipped", original=original, kind=KIND_RESULTS,
