@@ -498,3 +498,15 @@ def test_demo_for_config_reads_a_static_columns_variable_list(pm):
         {"label": "{variable}", "kind": "static", "object": "Buoy1", "variable": ["X", "Z"]}]}}}
     spec = spec_for_config(validate_data(config, pm.registry).model)
     assert spec.extra_objects == (("Buoy1", "Vessel", ("X", "Z")),)
+
+
+def test_master_columns_are_merged_only_when_the_first_master_group_has_columns():
+    # opp.py tests "Columns" in master["groups"][0] before merging any group's columns.
+    data = job(summary_settings_master={"groups": [
+        {"Label": "g"},
+        {"Label": "h", "Columns": [{"Command": "TimeHistory", "SimulationPeriod": "LatestWave"}]}]})
+    data["summary_settings"]["groups"].append(
+        {"Label": "h", "Columns": [{"Command": "TimeHistory", "ObjectName": "FPSO",
+                                    "Variable": "Heave", "Statistic_Type": "Max", "Label": "x"}]})
+    out = migrate(data).data["results"]["h"]["columns"][1]
+    assert "period" not in out

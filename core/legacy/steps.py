@@ -250,10 +250,12 @@ def _expand_master(settings: dict, master: Any, key: str, leaked: list[str]
         for field in template:
             if field != "Columns" and field not in group:
                 inherited[(key, "groups", i, field)] = (f"{key}_master", "groups", i, field)
-        # The columns are merged only when the master group has Columns (opp.py checks
-        # "Columns" in the master's groups): a master of labels alone leaves them as they are.
+        # The columns are merged only when the master's first group has Columns (opp.py
+        # checks "Columns" in master["groups"][0], then merges group i's Columns[0]): a master
+        # of labels alone leaves them as they are.
         template_columns = template.get("Columns")
-        first = template_columns[0] if isinstance(template_columns, list) and \
+        merge = isinstance(master_groups[0], dict) and "Columns" in master_groups[0]
+        first = template_columns[0] if merge and isinstance(template_columns, list) and \
             template_columns else None
         columns = group.get("Columns")
         if isinstance(columns, list) and isinstance(first, dict):
