@@ -510,3 +510,11 @@ def test_master_columns_are_merged_only_when_the_first_master_group_has_columns(
                                     "Variable": "Heave", "Statistic_Type": "Max", "Label": "x"}]})
     out = migrate(data).data["results"]["h"]["columns"][1]
     assert "period" not in out
+
+
+def test_images_the_base_config_switched_on_are_reported_as_dropped():
+    data = job()
+    del data["orcaflex"]["postprocess"]["visualization"]
+    assert any(d.startswith("orcaflex.postprocess.visualization: on by the legacy base config")
+               for d in migrate(data).dropped)
+    assert not any("visualization: on by" in d for d in migrate(job()).dropped)

@@ -867,6 +867,11 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     if off:
         dropped.append(f"orcaflex.postprocess.{{{', '.join(off)}}}: turned off (flag False), "
                        "nothing to migrate")
+    if _flag(post, "visualization") and "visualization" not in _mapping(given):
+        # Not in the file, so not reported with its keys: on by the base config, the legacy
+        # job also drew images (opp_visualization), which orcapost does not.
+        dropped.append("orcaflex.postprocess.visualization: on by the legacy base config (the "
+                       "legacy job also drew images of the models); orcapost writes tables")
     dump = _all_vars(merged, post, issues, notes, consumed)
     if dump is not None:
         name = ALL_VARS_GROUP if ALL_VARS_GROUP not in results else f"{ALL_VARS_GROUP}_all_vars"
