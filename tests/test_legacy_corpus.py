@@ -143,3 +143,22 @@ def test_every_other_file_is_classified_by_what_it_is(cli_with_commands):
     for name, _ in REFUSED:
         assert found[name]["state"] == "error"
     assert result.exit_code == 2  # the refused jobs are real errors
+
+
+#: What `orcapost validate` says each kind of file is.
+SAYS = {
+    "a visualisation config": "this is a visualisation config",
+    "a post-processing config with nothing switched on": "nothing is switched on",
+    "pre-OPP post-processing config": "the older pre-OPP dialect",
+    "legacy results file": "a results file the legacy tool wrote",
+    "analysis config": "an analysis/simulation-run config",
+    "OrcaFlex model file": "an OrcaFlex model (data) file",
+    "another tool's config": "a config for another tool",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_validate_says_what_a_file_that_is_no_job_is(run_cli, name):
+    result = run_cli("validate", CORPUS / name)
+    assert result.exit_code == 2
+    assert SAYS[KINDS[name]] in result.output and "Traceback" not in result.output

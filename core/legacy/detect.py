@@ -138,10 +138,10 @@ def what_it_is(data: Any) -> str:
     keys = pre_opp_keys(data)
     if keys:
         return PRE_OPP.format(keys="/".join(keys))
-    if isinstance(data, dict) and isinstance(data.get("basename"), str) and \
-            data["basename"] in OTHER_TOOLS:
-        return (f"{OTHER_TOOLS[data['basename']]} for another module of the legacy tool "
-                f"(basename: {data['basename']}), not a post-processing config")
+    name = _basename(data) if isinstance(data, dict) else None
+    if isinstance(name, str) and name in OTHER_TOOLS:
+        return (f"{OTHER_TOOLS[name]} for another module of the legacy tool "
+                f"(basename: {name}), not a post-processing config")
     if isinstance(data, dict):
         found = [key for key in MODEL_KEYS if key in data] or _model_data(data)
         if found:
