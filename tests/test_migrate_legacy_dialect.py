@@ -518,3 +518,12 @@ def test_images_the_base_config_switched_on_are_reported_as_dropped():
     assert any(d.startswith("orcaflex.postprocess.visualization: on by the legacy base config")
                for d in migrate(data).dropped)
     assert not any("visualization: on by" in d for d in migrate(job()).dropped)
+
+
+def test_size_filters_in_kb_become_byte_bounds_and_a_regex_is_refused(pm):
+    data = job(file_management={"filename": {"filters": {"min_size_kb": 1.5, "max_size_kb": 10}}})
+    inputs = migrate(data).data["inputs"]
+    assert (inputs["min_size"], inputs["max_size"]) == (1536, 10240)
+    assert validate_data(data, pm.registry).model.inputs.min_size == 1536
+    assert "filters.regex is not migrated" in refusal(
+        job(file_management={"filename": {"filters": {"regex": "^LC"}}}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import posixpath
 import re
 from typing import Any
@@ -461,11 +462,25 @@ def _inputs(files: dict, issues, notes, origins) -> dict:
             else:
                 inputs[key] = [f"*{w}*" for w in words]
             origins[("inputs", key)] = ("file_management", "filename", "filters", legacy)
-    for legacy in filters:
-        if legacy not in ("contains", "not_contains") and filters[legacy] not in (None, [], ""):
+    # FileManagement.get_filtered_files keeps a file when its size in KB (bytes / 1024) is at
+    # least min_size_kb and at most max_size_kb: the same bounds in bytes.
+    for legacy, key, rounded in (("min_size_kb", "min_size", math.ceil),
+                                 ("max_size_kb", "max_size", math.floor)):
+        kb = filters.get(legacy)
+        if kb in (None, "NULL", [], ""):
+            continue
+        if isinstance(kb, bool) or not isinstance(kb, (int, float)) or kb < 0:
             issues.append((("file_management", "filename", "filters", legacy),
-                           f"filters.{legacy} is not migrated: use inputs.min_size/max_size or "
-                           "include/exclude in a version-2 config"))
+                           f"{legacy} must be a number of KB (1024 bytes), not {kb!r}"))
+            continue
+        inputs[key] = int(rounded(kb * 1024))
+        origins[("inputs", key)] = ("file_management", "filename", "filters", legacy)
+    for legacy in filters:
+        if legacy not in ("contains", "not_contains", "min_size_kb", "max_size_kb") and \
+                filters[legacy] not in (None, "NULL", [], ""):
+            issues.append((("file_management", "filename", "filters", legacy),
+                           f"filters.{legacy} is not migrated (a regular expression on the "
+                           "file name): use inputs.include/exclude globs in a version-2 config"))
     return inputs
 
 
