@@ -527,3 +527,13 @@ def test_size_filters_in_kb_become_byte_bounds_and_a_regex_is_refused(pm):
     assert validate_data(data, pm.registry).model.inputs.min_size == 1536
     assert "filters.regex is not migrated" in refusal(
         job(file_management={"filename": {"filters": {"regex": "^LC"}}}))
+
+
+def test_a_range_graph_mean_is_refused_not_given_another_meaning():
+    message = refusal(column(Command="Range Graph", ObjectName="SLWR",
+                             Variable="Effective Tension", Statistic_Type="Mean"))
+    assert "a Range Graph Mean: the legacy tool reported the average along the line" in message
+    at_end = migrated_column(Command="Range Graph", ObjectName="SLWR",
+                             Variable="Effective Tension", Statistic_Type="Mean",
+                             objectExtra=["End A"])
+    assert at_end["kind"] == "statistics" and at_end["statistics"] == ["mean"]

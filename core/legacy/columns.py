@@ -312,6 +312,14 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
                          f"the {stat} of the time history at {where} (the same point)")
         elif name == "Range Graph":
             stat = statistic(column, path, issues)
+            if stat == "mean":
+                # opp_summary.get_additional_data: RangeDF[Variable].mean(), the average over
+                # the nodes of the mean envelope; orcapost's range_graph mean is the largest.
+                issues.append((path + ("Statistic_Type",), "a Range Graph Mean: the legacy tool "
+                               "reported the average along the line of the mean envelope, "
+                               "which orcapost has no column for (its range_graph mean is the "
+                               "largest mean along the line); use Max or Min, or a TimeHistory "
+                               "Mean at one point"))
             out.update(kind="range_graph", object=obj, variable=variable)
             if when is not None:
                 out["period"] = when
