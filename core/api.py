@@ -83,6 +83,7 @@ _SOURCES: dict[str, str] = {
     # Tables as sinks and layouts receive them.
     "RunTables": "orcapost.tables",
     "column_array": "orcapost.tables",
+    "safe_name": "orcapost.tables",
     "FAILURES_TABLE": "orcapost.tables",
     # Run data the hooks and components receive.
     "FileInfo": "orcapost.results",
@@ -211,6 +212,7 @@ if TYPE_CHECKING:
     from orcapost.tables import column_array as column_array
     from orcapost.tables import extra_table as extra_table
     from orcapost.tables import is_extra_table as is_extra_table
+    from orcapost.tables import safe_name as safe_name
 
 
 def __getattr__(name: str) -> Any:

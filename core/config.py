@@ -102,6 +102,12 @@ def read_yaml(text: str, source: str) -> Any:
         tag = (exc.problem or "").split("'")[1] if "'" in (exc.problem or "") else "?"
         tag = tag.replace("tag:yaml.org,2002:", "!!")
         line = mark.line + 1 if mark else None
+        from orcapost.legacy.detect import RESULTS_DUMP, is_results_dump_tag
+
+        if is_results_dump_tag(tag):
+            raise ConfigError(source, [ConfigIssue("", line, (
+                f"this is {RESULTS_DUMP} (YAML tag {tag}), not a config: nothing to run"
+            ))]) from None
         raise ConfigError(source, [ConfigIssue("", line, (
             f"the YAML tag {tag} is not allowed: orcapost reads configs with a safe loader "
             "that never builds Python objects; remove the tag"

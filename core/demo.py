@@ -328,12 +328,13 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
     others: dict[str, list[str]] = {}
     data: dict[str, int | None] = {}
 
-    def wants(table: dict, obj: str, variable: str | None) -> None:
+    def wants(table: dict, obj: str, variable: str | list[str] | None) -> None:
         if any(ch in obj for ch in "*?[") or obj in standard:
             return
         names = table.setdefault(obj, [])
-        if variable and not any(ch in variable for ch in "*?[") and variable not in names:
-            names.append(variable)
+        for name in variable if isinstance(variable, list) else [variable]:
+            if name and not any(ch in name for ch in "*?[") and name not in names:
+                names.append(name)
 
     for group in model.results.values():
         for column in group.columns:
@@ -345,7 +346,7 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
                 data.setdefault(item["name"], index)
             if not obj:
                 continue
-            is_line = options.get("kind") == "range_graph" or options.get("position") is not None
+            is_line = _needs_line(options)
             wants(lines if is_line else others, obj, variable)
             for linked in options.get("linked") or []:
                 wants(lines if is_line else others, obj, linked)
@@ -364,5 +365,32 @@ def spec_for_config(model, base: DemoSpec | None = None) -> DemoSpec:
     )
 
 
+#: Position kinds only a line has (End A / End B also name a rigid body's connection ends).
+LINE_POSITIONS = ("arc_length", "node", "touchdown")
+
+
+def _needs_line(options: dict) -> bool:
+    """Whether a column's object must be a line: a range graph, a point along a line, or a line
+    end of a variable that is not a rigid body's (a vessel's X at End A stays a vessel)."""
+    if options.get("kind") == "range_graph":
+        return True
+    where = options.get("position")
+    if not isinstance(where, dict):
+        return False
+    if where.get("kind") in LINE_POSITIONS:
+        return True
+    variable = options.get("variable")
+    return not (isinstance(variable, str) and _vessel_like([variable]))
+
+
+#: Rigid-body motion variables (OrcaFlex vessel and buoy results), lower case.
+RIGID_BODY_MOTIONS = ("x", "y", "z", "rotation 1", "rotation 2", "rotation 3", "surge", "sway",
+                      "heave", "roll", "pitch", "yaw", "heading", "primary heading")
+
+
 def _vessel_like(variables: list[str]) -> bool:
-    return any(v in ("X", "Y", "Z", "Rotation 1", "Surge", "Heave") for v in variables)
+    def motion(name: str) -> bool:
+        low = name.lower()
+        return (low in RIGID_BODY_MOTIONS or low.startswith("dynamic ")
+                or "velocity" in low or "acceleration" in low)
+    return any(motion(v) for v in variables)

@@ -56,6 +56,16 @@ class LegacyBaseConfig(MigrationIssues):
     migrate or run, and ``orcapost migrate`` skips it when searching a folder."""
 
 
+class NotPostProcessing(MigrationIssues):
+    """A file of the legacy dialect that defines no post-processing job (a visualisation
+    config, one with nothing switched on): ``kind`` says what it is. ``orcapost migrate`` over a
+    folder classifies it instead of failing; run or validate it and the reason is the error."""
+
+    def __init__(self, kind: str, issues: list[tuple[tuple, str]]) -> None:
+        super().__init__(issues)
+        self.kind = kind
+
+
 @overload
 def origin_of(origins: dict[tuple, tuple], path: tuple, default: tuple) -> tuple: ...
 @overload

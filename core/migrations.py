@@ -15,21 +15,31 @@ from typing import Any
 
 from orcapost.defaults import CONFIG_VERSION
 from orcapost.errors import OrcapostError
-from orcapost.legacy.detect import detect_legacy, what_it_is
+from orcapost.legacy.detect import (
+    KIND_BASE,
+    KIND_NOT_CONFIG,
+    KIND_RESULTS,
+    RESULTS_DUMP,
+    detect_legacy,
+    kind_of,
+    what_it_is,
+)
 from orcapost.legacy.steps import LEGACY_STEPS
 from orcapost.migration_step import (
     LegacyBaseConfig,
     MigrationIssues,
     MigrationOptions,
     MigrationStep,
+    NotPostProcessing,
     StepResult,
     origin_of,
 )
 
 # What callers of the migration driver have always imported from here.
 __all__ = [
+    "KIND_BASE", "KIND_NOT_CONFIG", "KIND_RESULTS", "RESULTS_DUMP", "kind_of",
     "DETECTORS", "STEPS", "LegacyBaseConfig", "Migration", "MigrationIssues", "MigrationOptions",
-    "MigrationStep", "NotAConfig", "StepResult", "detect_version", "migrate", "origin_of",
+    "MigrationStep", "NotAConfig", "NotPostProcessing", "StepResult", "detect_version", "migrate", "origin_of",
 ]
 
 

@@ -90,7 +90,7 @@ class RunTables:
     def _reset(self) -> None:
         self._sorted: list[FileResult] | None = None
         self._group_names: list[str] | None = None
-        self._extras: dict[str, tuple[str, str, FileResult | None]] | None = None
+        self._extras: dict[str, tuple[str, Any, FileResult | None]] | None = None
         self._campaign_tables: dict[str, pa.Table] | None = None
         self._groups: dict[str, tuple[pa.Table, dict[str, str]]] = {}
         self._tables: dict[str, pa.Table] = {}
@@ -217,34 +217,47 @@ class RunTables:
         return self._laid_out[key]
 
     # -- extra tables ---------------------------------------------------------------------
-    def _extra_tables(self) -> dict[str, tuple[str, str, FileResult | None]]:
+    def _extra_tables(self) -> dict[str, tuple[str, Any, FileResult | None]]:
         """Output name -> (group, value key, the file's result or None for stacked tables)."""
         if self._extras is None:
             self._extras = self._find_extras(self._result_groups())
         return self._extras
 
-    def _find_extras(self, groups: list[str]) -> dict[str, tuple[str, str, FileResult | None]]:
-        found: dict[str, tuple[str, str, FileResult | None]] = {}
+    def _find_extras(self, groups: list[str]) -> dict[str, tuple[str, Any, FileResult | None]]:
+        """Output name -> (group, value key, the file's result or None for stacked tables).
+
+        Per-file tables of one file that several columns of a group name alike (a time history
+        column's ``table``) are one table: the value key is then a tuple of their keys."""
+        found: dict[str, tuple[str, Any, FileResult | None]] = {}
         for result in self._ordered():
             for group in groups:
+                shared: dict[str, str] = {}  # this file's per-file tables by their base name
                 for key, value in result.values.get(group, {}).items():
                     if not is_extra_table(value):
                         continue
                     base = extra_table_name(group, value[TABLE_MARKER])
                     if value["layout"] == "per_file":
+                        if base in shared:
+                            name = shared[base]
+                            keys = found[name][1]
+                            found[name] = (group, (*keys, key) if isinstance(keys, tuple)
+                                           else (keys, key), result)
+                            continue
                         name, n = f"{base}_{safe_name(Path(result.path).stem)}", 2
                         while name in found:  # same file name in two folders: keep both
                             name, n = f"{base}_{safe_name(Path(result.path).stem)}_{n}", n + 1
                         found[name] = (group, key, result)
+                        shared[base] = name
                     else:
                         found.setdefault(base, (group, key, None))
         return found
 
-    def _extra_table(self, group: str, key: str, result: FileResult | None) -> pa.Table:
+    def _extra_table(self, group: str, key: Any, result: FileResult | None) -> pa.Table:
         import pyarrow as pa
 
         if result is not None:
-            columns = result.values[group][key]["columns"]
+            columns = _merged_columns([result.values[group][k]["columns"] for k in
+                                       (key if isinstance(key, tuple) else (key,))])
             return pa.table({name: column_array(values) for name, values in columns.items()})
         stacked: dict[str, list[Any]] = {"file": []}
         for result in self._ordered():
@@ -385,6 +398,24 @@ class RunTables:
 
 #: The earlier name of :class:`RunTables`.
 TableBuilder = RunTables
+
+
+def _merged_columns(tables: list[dict[str, list]]) -> dict[str, list]:
+    """Several per-file tables of one file as one: the first table's columns, then each other
+    table's, its first column (its time) left out when it is the same as the first table's and
+    kept as ``<column> <first>`` otherwise; shorter columns are padded with empty cells."""
+    merged: dict[str, list] = dict(tables[0])
+    first_name, first = next(iter(tables[0].items()), ("", []))
+    for table in tables[1:]:
+        for index, (name, values) in enumerate(table.items()):
+            if index == 0 and name == first_name and values == first:
+                continue
+            if index == 0 and name == first_name:
+                name = f"{next(iter(list(table)[1:]), 'series')} {first_name}"
+            merged[_unique(name, merged)] = values
+    length = max((len(v) for v in merged.values()), default=0)
+    return {name: list(values) + [None] * (length - len(values))
+            for name, values in merged.items()}
 
 
 def _unique(name: str, existing: dict) -> str:

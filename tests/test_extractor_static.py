@@ -48,3 +48,28 @@ def test_touchdown_has_no_static_value(campaign):
     with pytest.raises(ResultFileError, match="Touchdown"):
         extract(StaticExtractor, first_archive(campaign), object="Riser",
                 variable="Effective Tension", position="Touchdown")
+
+
+def test_every_variable_of_every_object_with_types_and_missing_skip(campaign):
+    # The legacy all_vars job: object "*", lines at End B, a variable list for one type.
+    path = first_archive(campaign)
+    lines = extract(StaticExtractor, path, object="*", types=["Line"], position="End B",
+                    variable=["Effective Tension", "No such variable"], missing="skip",
+                    label="{object} {variable}")
+    _, top = _static(path, "Riser", "Effective Tension")
+    assert lines["Riser Effective Tension"] == float(top[-1])
+    assert set(lines) == {f"{o} Effective Tension" for o in
+                          ["Riser", *(f"Mooring{i}" for i in range(1, 7))]}
+    rest = extract(StaticExtractor, path, object="*", exclude_types=["Line"], variable="*",
+                   position="End B", missing="skip", label="{object} {variable}")
+    assert rest["FPSO Heave"] == 0.0
+    assert not any(name.startswith(("Riser ", "Mooring")) for name in rest)
+
+
+def test_a_missing_variable_fails_the_file_unless_skip(campaign):
+    path = first_archive(campaign)
+    with pytest.raises(ResultFileError, match="No such variable"):
+        extract(StaticExtractor, path, object="FPSO", variable=["Heave", "No such variable"])
+    out = extract(StaticExtractor, path, object="FPSO", variable=["Heave", "No such variable"],
+                  missing="skip", label="{variable}")
+    assert out == {"Heave": 0.0}

@@ -318,14 +318,25 @@ def test_repository_wide_migration_over_a_folder_of_mixed_files(cli_with_command
     result = cli_with_commands("migrate", repo, "--output", out)
     assert result.exit_code == 0, result.output
     assert "3 to migrate, 1 current, 5 skipped, 0 with errors" in result.output
+    table = result.output[result.output.index("what the file is"):].splitlines()
+    assert [row.split() for row in table[1:3]] == [
+        ["post-processing", "config", "current", "1"],
+        ["post-processing", "config", "migrated", "3"]]
+    assert any(row.split()[:4] == ["OrcaFlex", "model", "file", "skipped"] for row in table)
     assert "empty.yml: skipped, empty, not a post-processing config" in result.output
     assert "playbook.yml: skipped, a YAML list, not a post-processing config" in result.output
     assert "model.yml: skipped, an OrcaFlex model (data) file" in result.output
     assert "orcaflex_post_process.yml: skipped, the legacy tool's base config" in result.output
     for name in JOBS:
-        written = out / "jobs" / "deep" / f"{name}.yml"
-        assert written.read_text(encoding="utf-8") == \
-            (GOLDEN / f"{name}.yml").read_text(encoding="utf-8")
+        written = yaml.safe_load((out / "jobs" / "deep" / f"{name}.yml").read_text())
+        golden = yaml.safe_load((GOLDEN / f"{name}.yml").read_text(encoding="utf-8"))
+        # One folder elsewhere: the input and output folders still point at the same data.
+        was, now = repo / "jobs" / "deep", out / "jobs" / "deep"
+        for section, default in (("inputs", "."), ("outputs", "results")):
+            old_dir = golden[section].pop("directory", default)
+            assert (now / written[section].pop("directory")).resolve() == \
+                (was / old_dir).resolve()
+        assert written == golden
     assert not (out / "current.yml").exists() and not (out / ".git").exists()
     assert (repo / "jobs" / "deep" / "opp_summary1.yml").read_text(encoding="utf-8") == \
         _legacy("opp_summary1")  # --output leaves the originals alone
@@ -366,7 +377,8 @@ def test_the_base_config_is_explained_not_run(run_cli):
      "this is an OrcaFlex model (data) file (it has General, Environment, Lines), not a "
      "post-processing config"),
     ("basename: orcaflex_analysis\norcaflex:\n  analysis:\n    static: True\n",
-     "this is a config for another tool (basename: orcaflex_analysis)"),
+     "this is an analysis/simulation-run config for another module of the legacy tool "
+     "(basename: orcaflex_analysis)"),
     ("orcaflex:\n  analysis:\n    simulation: True\n",
      "this is an analysis/simulation-run config (orcaflex.analysis)"),
     ("colour: blue\nsize: 3\n", "this is not an orcapost config: it has no 'version' key"),
@@ -425,6 +437,8 @@ time_series_settings:
       Columns:
         - {Command: TimeHistory, ObjectName: SLWR, Variable: Effective Tension,
            objectExtra: [End A], SimulationPeriod: [0, 20], Label: top}
+        - {Command: TimeHistory, ObjectName: SLWR, Variable: Bend Moment,
+           objectExtra: [End A], SimulationPeriod: [0, 20], Label: top bm}
 linked_statistics_settings:
   groups:
     - Label: linked
@@ -448,11 +462,18 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
     assert results == {
         "linked": [{"label": "tdp", "kind": "linked_statistics", "object": "SLWR",
                     "variable": "Effective Tension", "linked": ["Bend Moment"],
-                    "position": "Touchdown", "statistics": ["min"]}],
+                    "position": "Touchdown", "statistics": ["max", "min"]}],
         "ts": [{"label": "top", "kind": "time_history", "object": "SLWR",
-                "variable": "Effective Tension", "position": "End A", "period": [0, 20]},
+                "variable": "Effective Tension", "position": "End A", "period": [0, 20],
+                "table": "ts"},
                {"label": "top rainflow", "kind": "fatigue", "object": "SLWR",
                 "variable": "Effective Tension", "position": "End A", "period": [0, 20],
+                "bins": 12},
+               {"label": "top bm", "kind": "time_history", "object": "SLWR",
+                "variable": "Bend Moment", "position": "End A", "period": [0, 20],
+                "table": "ts"},
+               {"label": "top bm rainflow", "kind": "fatigue", "object": "SLWR",
+                "variable": "Bend Moment", "position": "End A", "period": [0, 20],
                 "bins": 12}],
         "envelopes": [{"label": "T", "kind": "range_graph", "object": "SLWR",
                        "variable": "Effective Tension", "statistics": ["max"],
@@ -470,8 +491,18 @@ def test_linked_statistics_time_series_histograms_and_range_graph_envelopes(
     written = sorted(p.name for p in (tmp_path / "demo" / "results").glob("kinds_*.csv"))
     assert {"kinds_linked.csv", "kinds_ts.csv", "kinds_envelopes.csv"} <= set(written)
     linked = (tmp_path / "demo" / "results" / "kinds_linked.csv").read_text().splitlines()
-    assert linked[0].startswith("fe_filename,fe_filename_stem,run_status,start_time,stop_time,")
-    assert len(linked) == 3
+    # opp_linkedstatistics: a row per file and column, both halves.
+    assert linked[0] == ("fe_filename,Label,run_status,statistic,"
+                         "ValueAtMax_Effective Tension,TimeOfMax_Effective Tension,"
+                         "LinkedValueAtMax_Bend Moment,ValueAtMin_Effective Tension,"
+                         "TimeOfMin_Effective Tension,LinkedValueAtMin_Bend Moment")
+    assert len(linked) == 3 and all(",tdp," in row for row in linked[1:])
+    assert all(cell for row in linked[1:] for cell in row.split(",")[4:])  # every value there
+    # opp_time_series: <simulation>_<group>.csv, time then each series of the group.
+    sims = sorted(p.stem for p in (tmp_path / "demo").glob("*.arrow"))
+    for sim in sims:
+        series = (tmp_path / "demo" / "results" / f"{sim}_ts.csv").read_text().splitlines()
+        assert series[0] == "time,top,top bm" and len(series) > 2
 
 
 def test_summary_csv_decimal_and_statistics_rows_configure_the_legacy_sink(pm):

@@ -101,7 +101,8 @@ def test_every_problem_is_reported_at_once(run_cli, write_config):
     ("basename: orcaflex_post_process\norcaflex:\n\tpostprocess: {}\n", "YAML syntax error"),
     ("- basename: orcaflex_post_process\n", "a config is a mapping of keys"),
     ("basename: orcaflex_post_process\norcaflex:\n  postprocess:\n    summary: {flag: False}\n",
-     "this legacy config produces no results"),
+     "this is a visualisation config: only orcaflex.postprocess.visualization is on (on by "
+     "the legacy base config)"),
 ])
 def test_empty_and_unparsable_legacy_files(run_cli, write_config, text, says):
     result = run_cli("validate", write_config(text))

@@ -4,8 +4,7 @@ The legacy tool read its own ``orcaflex_post_process.yml`` first and merged the 
 top (dicts merged key by key, recursively; a list or scalar in the user's file replaces the base
 value). That file is not shipped with orcapost: the settings in it that change what a migrated
 config does are reproduced here, so a file that relied on them migrates to the same behaviour.
-Everything else in it (visualization view parameters, a variable-name list for a UI) has no
-effect on results. tests/test_migrate_base.py checks these against the real file when present.
+Everything else in it (visualization view parameters) has no effect on results. tests/test_migrate_base.py checks these against the real file when present.
 """
 
 from __future__ import annotations
@@ -16,6 +15,28 @@ from typing import Any
 #: The base settings that matter to a migration, as the legacy tool's YAML loader saw them
 #: (its file repeats ``time_series_settings``; a YAML loader keeps the last one).
 LEGACY_BASE: dict[str, Any] = {
+    # The variables the all_vars job reads for lines (orcaflex_objects.get_object_vars); the
+    # other object types are not listed, so all their variables are read.
+    "parameters": {
+        "VarNames": {
+            "Line": [
+                "End force", "End moment", "End Ex force", "End Ey force", "End Ez force",
+                "End Ex moment", "End Ey moment", "End Ez moment", "End Lx force", "End Ly force",
+                "End Lz force", "End Lx moment", "End Ly moment", "End Lz moment", "End GX force",
+                "End GY force", "End GZ force", "End GX moment", "End GY moment", "End GZ moment",
+                "X", "Y", "Z", "Dynamic x", "Dynamic y", "Dynamic z", "Layback",
+                "Effective tension", "Wall tension", "Normalised tension", "Sidewall pressure",
+                "Bend moment", "x bend moment", "y bend moment", "Bend moment component",
+                "In plane bend moment", "Out of plane bend moment", "Curvature",
+                "Normalised curvature", "x curvature", "y curvature", "Curvature component",
+                "In plane curvature", "Out of plane curvature", "Bend radius", "x bend radius",
+                "y bend radius", "Bend radius component", "In plane bend radius",
+                "Out of plane bend radius", "Shear force", "x shear force", "y shear force",
+                "Shear force component", "In plane shear force", "Out of plane shear force",
+                "Arc length", "Expansion factor",
+            ],
+        },
+    },
     "orcaflex": {
         "postprocess": {
             "visualization": {"flag": True},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from typing import Any
 
 Issues = list[tuple[tuple, str]]
@@ -28,15 +29,27 @@ COMMANDS = {
 COMMAND_NAMES = ("Range Graph", "TimeHistory", "StaticResult", "GetData")
 COLUMN_KEYS = ("Command", "ObjectName", "Variable", "Statistic_Type", "SimulationPeriod",
                "ArcLength", "objectExtra", "Label")
-#: Legacy column keys that change values and that orcapost has no equivalent for.
+#: Legacy column keys that change values and that orcapost has no equivalent for (yet).
 UNSUPPORTED_KEYS = {
     "transform": "a transform (scale/offset) of the value; apply it to the output table instead",
-    "Position": "a vessel point; orcapost reads vessel results at the vessel origin",
+    "Position": "a vessel point other than the vessel origin (orcaflex_objects."
+                "get_objectExtra_vessel: oeVessel(x, y, z)); vessel points are pending in "
+                "orcapost, which reads vessel results at the origin",
     "SupportIndex": "a support's results; not available in orcapost",
-    "RadialPos": "a point in the pipe wall; not available in orcapost",
-    "Theta": "a point in the pipe wall; not available in orcapost",
+    "RadialPos": "a point in the pipe wall (orcaflex_objects.get_objectExtra_rigid_pipe); pipe-"
+                 "wall positions are pending in orcapost",
+    "Theta": "a point in the pipe wall (orcaflex_objects.get_objectExtra_rigid_pipe); pipe-wall "
+             "positions are pending in orcapost",
     "Location": "an environment point; not available in orcapost",
 }
+#: Column keys of the legacy dialect that the legacy code never read: dropped, with the reason.
+NEVER_READ_KEYS = {
+    "ObjectType": "never read: orcaflex_objects.get_OrcFXAPIObject finds the object by "
+                  "ObjectName alone",
+}
+#: OrcFxAPI.SpecifiedPeriod(t0, t1) written as text, as version-0 files did.
+SPECIFIED_PERIOD = re.compile(r"^\s*(?:OrcFxAPI\.)?SpecifiedPeriod\s*\(\s*([^,()]*?)\s*"
+                              r"(?:,\s*([^,()]*?)\s*)?\)\s*$", re.IGNORECASE)
 STATISTICS = {"max": "max", "min": "min", "mean": "mean"}
 POSITIONS = {"enda": "End A", "endb": "End B", "touchdown": "Touchdown"}
 PERIODS = {"staticstate": "static state", "wholesimulation": "whole simulation",
@@ -90,6 +103,8 @@ def period(value: Any, path: tuple, issues: Issues) -> Any:
     """A legacy SimulationPeriod as a v2 period (None: the default, whole simulation)."""
     if value is None:
         return None
+    if isinstance(value, str) and SPECIFIED_PERIOD.match(value):
+        return period(_specified_period(value, path, issues), path, issues)
     if isinstance(value, str):
         found = PERIODS.get(squash(value))
         if found is None:
@@ -114,6 +129,87 @@ def period(value: Any, path: tuple, issues: Issues) -> Any:
     issues.append((path, f"SimulationPeriod must be StaticState, WholeSimulation, LatestWave, "
                    f"[t0, t1] or [t], not {value!r}"))
     return None
+
+
+def _specified_period(text: str, path: tuple, issues: Issues) -> Any:
+    """``SpecifiedPeriod(t0, t1)`` text as the list ``[t0, t1]`` (``[t0]`` with one bound).
+
+    The text is never evaluated: each bound must be a number or None/NULL."""
+    found = SPECIFIED_PERIOD.match(text)
+    assert found is not None
+    bounds: list[float | None] = []
+    for bound in (b for b in found.groups() if b is not None):
+        if bound.lower() in ("none", "null", "~", ""):
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(float(bound))
+        except ValueError:
+            issues.append((path, f"SimulationPeriod {text!r}: {bound!r} is not a number of "
+                           "seconds; write SpecifiedPeriod(t0, t1) with numbers, or [t0, t1]"))
+            return None
+    return bounds
+
+
+def normalise(column: Any, path: tuple, issues: Issues, notes: list[str]) -> tuple[Any, dict]:
+    """A column with the version-0 forms and keys the legacy code never read resolved.
+
+    - ``AdditionalData: [Max]`` (version 0's name of ``Statistic_Type``) -> ``Statistic_Type``.
+    - ``ArcLength: End A`` / ``End B`` / ``Touchdown`` text (orcaflex_objects.
+      get_ArcLengthObject reads the text as a line end) -> ``objectExtra: [End A]``.
+    - ``Position: [0, 0, 0]``, the vessel origin the legacy tool used when Position was
+      absent (orcaflex_objects.get_objectExtra_vessel) -> dropped; other points stay, and
+      are refused by :func:`check_keys`.
+    - ``ObjectType`` (never read) -> dropped.
+
+    Returns the new column and, for each key it now has, the original key it came from.
+    """
+    if not isinstance(column, dict):
+        return column, {}
+    out = dict(column)
+    renamed: dict[str, str] = {}
+    where = ".".join(map(str, path))
+    if "AdditionalData" in out:
+        extra = out.pop("AdditionalData")
+        first = extra[0] if isinstance(extra, list) and len(extra) == 1 else extra
+        if first is not None and extra != []:
+            if "Statistic_Type" in out and out["Statistic_Type"] != first:
+                issues.append((path + ("AdditionalData",), "AdditionalData (the older name of "
+                               f"Statistic_Type) says {first!r} and Statistic_Type "
+                               f"{out['Statistic_Type']!r}: keep one"))
+            elif not isinstance(first, str):
+                issues.append((path + ("AdditionalData",), "AdditionalData (the older name of "
+                               f"Statistic_Type) must be [Max], [Min] or [Mean], not {extra!r}"))
+            else:
+                out["Statistic_Type"] = first
+                renamed["Statistic_Type"] = "AdditionalData"
+    arcs = out.get("ArcLength")
+    if isinstance(arcs, str):
+        end = POSITIONS.get(squash(arcs))
+        if end is None:
+            issues.append((path + ("ArcLength",), f"ArcLength {arcs!r}: as text it names a line "
+                           "end (End A, End B or Touchdown); give arc lengths as [s] or [s0, s1]"))
+            out.pop("ArcLength")  # said once
+        elif out.get("objectExtra") not in (None, []) and position(out, path, []) != end:
+            issues.append((path + ("ArcLength",), f"ArcLength {arcs!r} and objectExtra "
+                           f"{out['objectExtra']!r} name different points: keep one"))
+        else:
+            out.pop("ArcLength")
+            out["objectExtra"] = [end]
+            renamed["objectExtra"] = "ArcLength"
+    if "Position" in out:
+        point = out["Position"]
+        if isinstance(point, list) and len(point) == 3 and all(
+            _number(v) and v == 0 for v in point
+        ):
+            out.pop("Position")
+            notes.append(f"{where}.Position [0, 0, 0] dropped: the vessel origin, where "
+                         "orcapost reads vessel results (and the legacy default)")
+    for key, reason in NEVER_READ_KEYS.items():
+        if key in out:
+            out.pop(key)
+            notes.append(f"{where}.{key} dropped: {reason}")
+    return out, renamed
 
 
 def position(column: dict, path: tuple, issues: Issues) -> Any:
@@ -177,6 +273,7 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
                        f"not {type(column).__name__}"))
         return None, {}
     before = len(issues)
+    column, renamed = normalise(column, path, issues, notes)
     check_keys(column, path, issues, COLUMN_KEYS)
     name = command(column, path, issues, default_command)
     label = _name(column, "Label", path, issues, "the output column's name")
@@ -191,18 +288,38 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         out = {"kind": "metadata", "data": [dict(item, label=label)]}
         for key in ("Statistic_Type", "SimulationPeriod", "ArcLength", "objectExtra"):
             if column.get(key) not in (None, []):
-                issues.append((path + (key,), f"{key} does not apply to GetData (model data "
-                               "has no period or position); remove it"))
+                # opp_summary.get_input_data reads the object and the data name only.
+                notes.append(f"{'.'.join(map(str, path))}.{key} dropped: never read for "
+                             "GetData (model data has no period or position)")
     elif name is not None:
         variable = _variable(column, path, issues)
         when = period(column.get("SimulationPeriod"), path + ("SimulationPeriod",), issues)
         where = position(column, path, issues)
         given, arcs = arc_length(column, path, issues)
-        if name == "Range Graph":
-            if where is not None:
-                issues.append((path + ("objectExtra",), "objectExtra does not apply to a Range "
-                               "Graph: give the part of the line in ArcLength"))
+        if name == "Range Graph" and where is not None:
+            # A range graph "at End A" (objectExtra, or version-0 ArcLength text): the legacy
+            # tool passed the end as the arc-length range, one point of the line. Its extreme
+            # over the period is the extreme of that point's time history.
+            if given:
+                issues.append((path + ("ArcLength",), "a Range Graph at a line end "
+                               f"({where}) takes no ArcLength as well: keep one"))
             stat = statistic(column, path, issues)
+            out.update(kind="statistics", object=obj, variable=variable, position=where)
+            if when is not None:
+                out["period"] = when
+            out["statistics"] = [stat]
+            notes.append(f"{'.'.join(map(str, path))} ({label}): a Range Graph at {where} became "
+                         f"the {stat} of the time history at {where} (the same point)")
+        elif name == "Range Graph":
+            stat = statistic(column, path, issues)
+            if stat == "mean":
+                # opp_summary.get_additional_data: RangeDF[Variable].mean(), the average over
+                # the nodes of the mean envelope; orcapost's range_graph mean is the largest.
+                issues.append((path + ("Statistic_Type",), "a Range Graph Mean: the legacy tool "
+                               "reported the average along the line of the mean envelope, "
+                               "which orcapost has no column for (its range_graph mean is the "
+                               "largest mean along the line); use Max or Min, or a TimeHistory "
+                               "Mean at one point"))
             out.update(kind="range_graph", object=obj, variable=variable)
             if when is not None:
                 out["period"] = when
@@ -236,7 +353,9 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         return None, {}
     if "position" in out and column.get("objectExtra") in (None, []):
         keys["position"] = "ArcLength"  # the point came from ArcLength [s]
-    return out, {key: keys[key] for key in out if key in keys and keys[key] in column}
+    origin = {key: renamed.get(keys[key], keys[key]) for key in out
+              if key in keys and keys[key] in column}
+    return out, origin
 
 
 def _variable(column: dict, path: tuple, issues: Issues) -> str | None:

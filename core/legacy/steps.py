@@ -8,6 +8,10 @@ key-by-key table.
 from __future__ import annotations
 
 import copy
+import itertools
+import math
+import posixpath
+import re
 from typing import Any
 
 from orcapost.defaults import DEFAULT_THREADS
@@ -18,6 +22,7 @@ from orcapost.migration_step import (
     MigrationIssues,
     MigrationOptions,
     MigrationStep,
+    NotPostProcessing,
     StepResult,
     origin_of,
 )
@@ -44,17 +49,21 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("library",): "named the legacy tool's library; not needed",
     ("default",): "log level and overwrite flags of the legacy tool: orcapost always replaces "
                   "its tables atomically, and --progress/--quiet choose what it prints",
-    ("parameters",): "a variable-name list for the legacy tool's user interface; computes "
-                     "nothing",
+    ("parameters",): "parameters.VarNames, the variables of each object type the all_vars job "
+                     "reads (orcaflex_objects.get_object_vars); this file runs no all_vars job",
     ("orcaflex_post_process",): "the legacy tool's slot for its results; orcapost writes tables",
     ("orcaflex", "analysis"): "runs static/dynamic analyses: orcapost only post-processes "
                               "results (run simulations with OrcaFlex or the analysis tool)",
     ("orcaflex", "postprocess", "visualization"): "images of the model: no equivalent, orcapost "
                                                   "writes tables",
     ("visualization_settings",): "images of the model: no equivalent, orcapost writes tables",
-    ("orcaflex", "postprocess", "RAOs"): "RAO tables: no equivalent extractor in orcapost",
-    ("orcaflex", "postprocess", "cummulative_histograms"): "cumulative histograms: no "
-                                                          "equivalent extractor in orcapost",
+    ("orcaflex", "postprocess", "RAOs"): "never read by opp.py post_process_router (RAOs were "
+                                         "computed only by the superseded OPPTimeSeries."
+                                         "router, which nothing calls): no table was written",
+    ("orcaflex", "postprocess", "cummulative_histograms"): "opp.py post_process computes no "
+                                                          "cumulative histogram (the flag only "
+                                                          "starts the run): no table was "
+                                                          "written",
     ("orcaflex", "postprocess", "rain_flow"): "rainflow bins for time-series histograms, which "
                                               "this file does not turn on",
     ("orcaflex", "postprocess", "time_series", "histogram"): "time-series histograms: no "
@@ -66,7 +75,11 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("time_series_settings", "summation"): "time-series sums: no equivalent table in orcapost",
     ("RangeGraph_settings", "add_effective_tension_to_cfg"): "changed only the legacy tool's "
                                                              "internal config; no output",
-    ("file_management", "flag"): "file discovery is always on in orcapost",
+    ("file_management", "flag"): "True: the files are found in the folder, as orcapost "
+                                  "does (False: the listed input_files are the inputs)",
+    ("file_management", "input_files"): "with file discovery on, the legacy tool replaced this "
+                                        "list by the files it found (FileManagement."
+                                        "get_files_in_directory)",
     ("file_management", "update_unfinished"): "re-running unfinished simulations belongs to "
                                                "the analysis tool; orcapost marks unfinished "
                                                "files in the status column",
@@ -76,6 +89,21 @@ DROPPED_REASONS: dict[tuple, str] = {
     ("parallel_processing", "save_error_reports"): "orcapost always writes failures.csv",
 }
 DEFAULT_REASON = "not a setting the legacy tool read for post-processing results"
+#: How the column translation words a key it leaves out (orcapost.legacy.columns).
+COLUMN_DROP = re.compile(r"^\S+\.Columns\.\d+\.\S+.* dropped: ")
+#: Where the legacy post-processing wrote (opp_summary.save_summary, opp_linkedstatistics.
+#: save_linked_statistics, opp_time_series.get_time_series_data): cfg['Analysis']
+#: ['result_folder'], the folder ``results`` beside the config unless
+#: file_management.output_directory named another (as the tool's results dumps record).
+LEGACY_RESULTS = "results"
+def _holds(folder: str, inner: str) -> bool:
+    """Whether ``inner`` is ``folder`` or inside it, both relative to the config's folder (an
+    absolute path on either side: not decided here; the run refuses it if it is inside)."""
+    folder, inner = (posixpath.normpath(p.replace("\\", "/")) for p in (folder, inner))
+    if any(posixpath.isabs(p) or (len(p) > 1 and p[1] == ":") for p in (folder, inner)):
+        return False
+    return folder == "." and not inner.startswith("..") or inner == folder or \
+        inner.startswith(folder.rstrip("/") + "/")
 
 
 # -- 0 -> 1 ------------------------------------------------------------------------------------
@@ -109,29 +137,64 @@ def older_legacy_form(data: dict[str, Any], options: MigrationOptions) -> StepRe
                 notes.append(f"{key}.groups.{i}: SummaryFileName became Label")
     files = out.get("file_management")
     if isinstance(files, dict) and "files" in files:
-        old = files.pop("files")
-        here = old.get("files_in_current_directory") if isinstance(old, dict) else None
-        base = ("file_management", "files", "files_in_current_directory")
-        if isinstance(here, dict):
-            if here.get("flag", True) is False:
-                raise MigrationIssues([(base + ("flag",), (
-                    "files_in_current_directory.flag is False: the legacy tool then read file "
-                    "lists orcapost has no equivalent for; set it to True, or write a v2 config "
-                    "with inputs.files"))])
-            files["input_directory"] = here.get("directory")
+        _older_files(files, notes, dropped, origins)
+    return StepResult(out, notes, dropped, origins)
+
+
+def _older_files(files: dict, notes: list[str], dropped: list[str],
+                 origins: dict[tuple, tuple]) -> None:
+    """``file_management.files.files_in_current_directory`` -> ``input_directory`` (or the
+    explicit ``input_files`` list), as orcaflex_utilities.OrcaflexUtilities.get_files read it:
+
+    - ``flag: True``: the config's own folder (``directory`` is not read);
+    - ``flag: False``: ``directory`` (relative to the config's folder), globbed when
+      ``auto_read`` is True (or absent, as older versions had no auto_read);
+    - ``flag`` and ``auto_read`` both False: the files listed in
+      ``file_management.input_files.sim``, nothing globbed.
+
+    Either way the glob is ``*{filename_pattern}*.{ext}`` in that one folder, and the
+    post-processing read only the ``.sim`` files of it (opp.py post_process).
+    """
+    old = files.pop("files")
+    here = old.get("files_in_current_directory") if isinstance(old, dict) else None
+    base = ("file_management", "files", "files_in_current_directory")
+    if isinstance(here, dict):
+        flag = here.get("flag", True) is not False
+        auto_read = here.get("auto_read", True) is not False
+        directory = here.get("directory")
+        if flag:
+            files["input_directory"] = None
+            origins[("file_management", "input_directory")] = base + ("flag",)
+            if directory is not None:
+                dropped.append("file_management.files.files_in_current_directory.directory: "
+                               "not read while flag is True (the files are those in the "
+                               "config's folder; orcaflex_utilities.get_file_management_"
+                               "directory)")
+        else:
+            files["input_directory"] = directory
             origins[("file_management", "input_directory")] = base + ("directory",)
-            if here.get("filename_pattern") is not None:
-                files.setdefault("filename", {})["pattern"] = here["filename_pattern"]
-                origins[("file_management", "filename", "pattern")] = base + ("filename_pattern",)
+        if here.get("filename_pattern") is not None:
+            files.setdefault("filename", {})["pattern"] = here["filename_pattern"]
+            origins[("file_management", "filename", "pattern")] = base + ("filename_pattern",)
+        listed = files.get("input_files")
+        if not flag and not auto_read:
+            files["listed_files"] = listed
+            origins[("file_management", "listed_files")] = ("file_management", "input_files")
+            notes.append("files_in_current_directory flag and auto_read False: the files listed "
+                         "in file_management.input_files.sim became inputs.files")
+        else:
             if "auto_read" in here:
                 dropped.append("file_management.files.files_in_current_directory.auto_read: "
-                               "orcapost always reads every matching file")
+                               "the folder is globbed, as the legacy tool did with this flag")
+            if listed is not None:
+                dropped.append("file_management.input_files: read only when "
+                               "files_in_current_directory.flag and auto_read are both False")
             notes.append("file_management.files.files_in_current_directory became "
                          "file_management.input_directory")
-        for key in (old if isinstance(old, dict) else {}):
-            if key != "files_in_current_directory":
-                dropped.append(f"file_management.files.{key}: {DEFAULT_REASON}")
-    return StepResult(out, notes, dropped, origins)
+        files.pop("input_files", None)
+    for key in (old if isinstance(old, dict) else {}):
+        if key != "files_in_current_directory":
+            dropped.append(f"file_management.files.{key}: {DEFAULT_REASON}")
 
 
 # -- 1 -> 2 ------------------------------------------------------------------------------------
@@ -164,7 +227,8 @@ def _postprocess(merged: dict) -> dict:
     return post
 
 
-def _expand_master(settings: dict, master: Any, key: str) -> tuple[dict, dict]:
+def _expand_master(settings: dict, master: Any, key: str, leaked: list[str]
+                   ) -> tuple[dict, dict]:
     """Merge master group i into group i (by position), and the master group's Columns[0] into
     every column of group i, as the legacy tool did. Also returns where inherited values came
     from: key path in the merged settings -> key path in the master."""
@@ -187,17 +251,40 @@ def _expand_master(settings: dict, master: Any, key: str) -> tuple[dict, dict]:
         for field in template:
             if field != "Columns" and field not in group:
                 inherited[(key, "groups", i, field)] = (f"{key}_master", "groups", i, field)
-        template_columns = template.get("Columns") or [{}]
-        first = template_columns[0] if isinstance(template_columns, list) else {}
+        # The columns are merged only when the master's first group has Columns (opp.py
+        # checks "Columns" in master["groups"][0], then merges group i's Columns[0]): a master
+        # of labels alone leaves them as they are.
+        template_columns = template.get("Columns")
+        merge = isinstance(master_groups[0], dict) and "Columns" in master_groups[0]
+        first = template_columns[0] if merge and isinstance(template_columns, list) and \
+            template_columns else None
         columns = group.get("Columns")
         if isinstance(columns, list) and isinstance(first, dict):
-            head["Columns"] = [deep_merge(first, c) if isinstance(c, dict) else c
-                               for c in columns]
+            # opp.py get_cfg_with_*_master_data merged each column onto the master's
+            # Columns[0] with update_deep_dictionary, which updates its first argument: the
+            # template grew by every column in turn, so a key an earlier column gave (and a
+            # later one leaves out) reached the later one too. Reproduced, and said.
+            template = copy.deepcopy(first)
+            out_columns = []
             for j, column in enumerate(columns):
-                for field in first:
-                    if isinstance(column, dict) and field not in column:
+                if not isinstance(column, dict):
+                    out_columns.append(column)
+                    continue
+                for field in template:
+                    if field in column:
+                        continue
+                    if field in first:
                         inherited[(key, "groups", i, "Columns", j, field)] = (
                             f"{key}_master", "groups", i, "Columns", 0, field)
+                    else:
+                        leaked.append(f"{key}.groups.{i}.Columns.{j} takes {field}: "
+                                      f"{template[field]!r} from an earlier column, as the "
+                                      "legacy tool did (its master template kept each "
+                                      "column's keys: update_deep_dictionary changes the "
+                                      "template it merges into)")
+                template = deep_merge(template, column)
+                out_columns.append(template)
+            head["Columns"] = out_columns
         else:
             head["Columns"] = columns
         merged.append(head)
@@ -244,7 +331,12 @@ def _columns(group: dict, path: tuple, issues) -> list[tuple[int, Any]]:
     if columns is None:
         issues.append((path, "missing required key 'Columns' (the group's columns)"))
         return []
-    if not isinstance(columns, list) or not columns:
+    if columns == []:
+        issues.append((path + ("Columns",), "Columns is empty: this group has no columns, so the "
+                       "legacy tool wrote a table of file names only; add columns or remove the "
+                       "group"))
+        return []
+    if not isinstance(columns, list):
         issues.append((path + ("Columns",), f"Columns must be a list of columns, not {columns!r}"))
         return []
     return list(enumerate(columns))
@@ -286,17 +378,34 @@ def _thread_policy(user: dict, keep: bool, issues, notes, origins) -> dict:
     return {"name": "fixed", "threads": value}
 
 
-def _inputs(files: dict, issues, origins) -> dict:
+#: The extension the post-processing read: opp.py post_process takes
+#: file_management['input_files']['sim'] and nothing else.
+PROCESSED_EXTENSION = "sim"
+
+
+def _inputs(files: dict, issues, notes, origins) -> dict:
     name = _mapping(files.get("filename"))
-    extensions = name.get("extension", ["sim"])
+    extensions = name.get("extension", [PROCESSED_EXTENSION])
     extensions = [extensions] if isinstance(extensions, str) else extensions
     pattern = name.get("pattern")
-    if not isinstance(extensions, list) or not extensions or not all(
-        isinstance(e, str) and e for e in extensions
-    ):
-        issues.append((("file_management", "filename", "extension"),
-                       f"extension must be a list of file extensions ([sim]), not {extensions!r}"))
-        extensions = []
+    ext_path = ("file_management", "filename", "extension")
+    if not isinstance(extensions, list) or not all(isinstance(e, str) and e for e in extensions):
+        issues.append((ext_path, f"extension must be a list of file extensions ([sim]), not "
+                       f"{extensions!r}"))
+        extensions = [PROCESSED_EXTENSION]
+    elif not extensions:
+        issues.append((ext_path, "extension is empty ([]): the legacy tool found no files, so "
+                       "this config produced nothing; give [sim]"))
+    elif PROCESSED_EXTENSION not in [e.lstrip(".").lower() for e in extensions]:
+        issues.append((ext_path, f"extension {extensions} has no 'sim': the legacy post-"
+                       "processing read only the .sim files it found (opp.py post_process), so "
+                       "this config processed nothing; give [sim]"))
+    others = [e for e in extensions if e.lstrip(".").lower() != PROCESSED_EXTENSION]
+    if others and PROCESSED_EXTENSION in [e.lstrip(".").lower() for e in extensions]:
+        notes.append(f"file_management.filename.extension {extensions}: only the .sim files "
+                     "are inputs, the ones the legacy post-processing read (opp.py post_process "
+                     f"reads input_files['sim']; the {', '.join(others)} files were found but "
+                     "never opened)")
     if pattern is not None and not isinstance(pattern, (str, int, float)):
         issues.append((("file_management", "filename", "pattern"),
                        f"pattern must be text in the file name, not {pattern!r}"))
@@ -307,10 +416,30 @@ def _inputs(files: dict, issues, origins) -> dict:
                        f"input_directory must be a folder path, not {directory!r}"))
     inputs: dict[str, Any] = {"directory": directory if isinstance(directory, str) else "."}
     origins[("inputs", "directory")] = ("file_management", "input_directory")
-    # The legacy tool globbed *{pattern}*.{extension} in that one folder (no recursion).
+    listed = files.get("listed_files")
+    explicit = "listed_files" in files
+    listed_key = ("file_management", "listed_files")
+    if files.get("flag") is False and not explicit:
+        # ou.file_management finds no files when flag is False: the post-processing read the
+        # list given in file_management.input_files, as it was.
+        listed, explicit = files.get("input_files"), True
+        listed_key = ("file_management", "input_files")
+    if explicit:
+        sims = listed.get(PROCESSED_EXTENSION) if isinstance(listed, dict) else None
+        if not isinstance(sims, list) or not sims or not all(isinstance(f, str) for f in sims):
+            issues.append((listed_key, "with file discovery off "
+                           "(file_management.flag, or files_in_current_directory flag and "
+                           "auto_read, False) the legacy tool read the files listed in "
+                           "file_management.input_files.sim; give that list of .sim file names "
+                           f"(found {listed!r})"))
+        else:
+            inputs["files"] = list(sims)
+            origins[("inputs", "files")] = listed_key
+            return inputs
+    # The legacy tool globbed *{pattern}*.sim in that one folder (no recursion).
     stem = f"*{pattern}*" if pattern not in (None, "") else "*"
-    inputs["patterns"] = [f"{stem}.{e.lstrip('.')}" for e in extensions]
-    origins[("inputs", "patterns")] = ("file_management", "filename", "extension")
+    inputs["patterns"] = [f"{stem}.{PROCESSED_EXTENSION}"]
+    origins[("inputs", "patterns")] = ext_path
     filters = _mapping(name.get("filters"))
     for legacy, key in (("contains", "include"), ("not_contains", "exclude")):
         words = filters.get(legacy) or []
@@ -319,12 +448,43 @@ def _inputs(files: dict, issues, origins) -> dict:
                            f"{legacy} must be a list of texts, not {words!r}"))
             continue
         if words:
-            inputs[key] = [f"*{w}*" for w in words]
+            # FileManagement.get_filtered_files: the stem must hold ALL contains words and
+            # none of the not_contains words; orcapost's include keeps a file matching ANY.
+            if key == "include" and len(words) > 1:
+                if len(words) > 4:
+                    issues.append((("file_management", "filename", "filters", legacy),
+                                   "more than 4 contains words are not migrated (the legacy "
+                                   "tool kept names holding all of them): use fewer"))
+                    continue
+                # Every order of the words: a name holding all of them matches one.
+                inputs[key] = ["*" + "*".join(map(str, order)) + "*"
+                               for order in itertools.permutations(words)]
+            else:
+                inputs[key] = [f"*{w}*" for w in words]
             origins[("inputs", key)] = ("file_management", "filename", "filters", legacy)
+    # FileManagement.get_filtered_files keeps a file when its size in KB (bytes / 1024) is at
+    # least min_size_kb and at most max_size_kb: the same bounds in bytes.
+    for legacy, key, rounded in (("min_size_kb", "min_size", math.ceil),
+                                 ("max_size_kb", "max_size", math.floor)):
+        kb = filters.get(legacy)
+        if kb in (None, "NULL", [], ""):
+            continue
+        if isinstance(kb, bool) or not isinstance(kb, (int, float)) or kb < 0:
+            issues.append((("file_management", "filename", "filters", legacy),
+                           f"{legacy} must be a number of KB (1024 bytes), not {kb!r}"))
+            continue
+        inputs[key] = int(rounded(kb * 1024))
+        origins[("inputs", key)] = ("file_management", "filename", "filters", legacy)
+    for legacy in filters:
+        if legacy not in ("contains", "not_contains", "min_size_kb", "max_size_kb") and \
+                filters[legacy] not in (None, "NULL", [], ""):
+            issues.append((("file_management", "filename", "filters", legacy),
+                           f"filters.{legacy} is not migrated (a regular expression on the "
+                           "file name): use inputs.include/exclude globs in a version-2 config"))
     return inputs
 
 
-def _sink(merged: dict, post: dict, user: dict, notes, origins) -> dict:
+def _sink(merged: dict, post: dict, user: dict, issues, notes, origins) -> dict:
     sink: dict[str, Any] = {"name": "legacy_csv"}
     meta = _mapping(user.get("meta"))
     if isinstance(meta.get("label"), (str, int)) and str(meta["label"]):
@@ -341,11 +501,20 @@ def _sink(merged: dict, post: dict, user: dict, notes, origins) -> dict:
             add and add in summary
         ):
             rows.append(name)
-    decimals = post.get("summary", {}).get("csv_decimal")
-    if isinstance(decimals, int) and not isinstance(decimals, bool) and decimals >= 0:
-        sink["decimals"] = decimals
-        origins[("outputs", "formats", 0, "decimals")] = (
-            "orcaflex", "postprocess", "summary", "csv_decimal")
+    # Each kind rounded its own CSVs to its csv_decimal (default 6): opp_summary.save_summary,
+    # opp_linkedstatistics.save_linked_statistics, opp_time_series.get_time_series_data.
+    for kind, option in (("summary", "decimals"), ("linked_statistics", "linked_decimals"),
+                         ("time_series", "time_series_decimals")):
+        decimals = _mapping(post.get(kind)).get("csv_decimal")
+        where = ("orcaflex", "postprocess", kind, "csv_decimal")
+        if decimals is None:
+            continue
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+            issues.append((where, f"csv_decimal must be a whole number of decimals >= 0, not "
+                           f"{decimals!r}"))
+            continue
+        sink[option] = decimals
+        origins[("outputs", "formats", 0, option)] = where
     if rows:
         sink["statistics"] = rows
         notes.append(f"summary statistics rows ({', '.join(rows)}) are written by the "
@@ -353,10 +522,53 @@ def _sink(merged: dict, post: dict, user: dict, notes, origins) -> dict:
     return sink
 
 
-def _collect_results(merged, post, issues, notes, dropped, origins, consumed) -> dict:
+#: Group keys that chose the group's own files (opp_summary.OPPSummary.process_summary_groups
+#: copied them into files_in_current_directory before finding the files): v2 key -> legacy key.
+GROUP_FILE_KEYS = {"directory": "input_directory", "filename_pattern": "pattern"}
+
+
+def _inject_into(value: Any, path: tuple, issues, dropped) -> None:
+    """``inject_into`` wrote the group's table into an existing Excel workbook
+    (opp_summary.OPPSummary.injectSummaryToNewExcel): off, it is dropped; on, refused."""
+    where = ".".join(map(str, path + ("inject_into",)))
+    if isinstance(value, dict) and value.get("flag") is True:
+        issues.append((path + ("inject_into",), "inject_into writes the table into an Excel "
+                       f"workbook ({value.get('filename')!r}), which orcapost does not do: set "
+                       "its flag to False (or remove it) and copy the CSV orcapost writes into "
+                       "the workbook"))
+    else:
+        dropped.append(f"{where}: writing into an Excel workbook, turned off")
+
+
+def _group_files(group_files: dict, files: dict, issues, notes, origins) -> dict:
+    """Group-level ``directory`` / ``filename_pattern``: one set of files for the config when
+    every group that gives one gives the same; refused when groups read different files."""
+    files = copy.deepcopy(files)
+    for key, found in group_files.items():
+        values = {repr(value) for _, value in found}
+        if len(values) > 1:
+            issues.append((found[1][0] + (key,), f"groups give different {key} values "
+                           f"({', '.join(sorted(values))}): the legacy tool read other files "
+                           "for each group; orcapost reads one set of files per config, so "
+                           "write one config per set of files"))
+            continue
+        path, value = found[0]
+        if key == "directory":
+            files["input_directory"] = value
+            origins[("file_management", "input_directory")] = path + (key,)
+        else:
+            files.setdefault("filename", {})["pattern"] = value
+            origins[("file_management", "filename", "pattern")] = path + (key,)
+        notes.append(f"{'.'.join(map(str, path))}.{key} {value!r} chose the files "
+                     f"(opp_summary.process_summary_groups): it became the config's inputs")
+    return files
+
+
+def _collect_results(merged, post, issues, notes, dropped, origins, consumed,
+                     group_files) -> dict:
     results: dict[str, Any] = {}
 
-    def add_group(label: str, columns: list, group_path: tuple, columns_meta: list) -> None:
+    def add_group(label: str, columns: list, group_path: tuple, columns_meta: list) -> str:
         name, n = label, 2
         while name in results:
             name, n = f"{label}_{n}", n + 1
@@ -369,6 +581,7 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed) ->
             origins[("results", name, "columns", j)] = legacy_path
             for key, legacy_key in keys.items():
                 origins[("results", name, "columns", j, key)] = legacy_path + (legacy_key,)
+        return name
 
     kinds = (
         ("summary", "summary_settings", None),
@@ -418,11 +631,79 @@ def _collect_results(merged, post, issues, notes, dropped, origins, consumed) ->
                     columns_meta.append((fatigue, path, {k: v for k, v in keys.items()
                                                          if k in fatigue}))
             for extra in group:
-                if extra not in ("Label", "Columns"):
+                if extra in GROUP_FILE_KEYS:
+                    if group[extra] is not None:
+                        group_files.setdefault(extra, []).append((group_path, group[extra]))
+                elif extra == "inject_into":
+                    _inject_into(group["inject_into"], group_path, issues, dropped)
+                elif extra not in ("Label", "Columns"):
                     dropped.append(f"{key}.groups.{i}.{extra}: {DEFAULT_REASON}")
+            if special != "linked":
+                out_columns, columns_meta = _last_label_wins(out_columns, columns_meta,
+                                                             dropped)
             if label is not None and out_columns:
-                add_group(label, out_columns, group_path, columns_meta)
+                name = add_group(label, out_columns, group_path, columns_meta)
+                for column in results[name]["columns"]:
+                    if column.get("kind") == "time_history":
+                        # One file per simulation and group, as the legacy time series.
+                        column["table"] = name
     return results
+
+
+#: The all_vars job's result group (its legacy files: <config>_<object type>_var_data.csv).
+ALL_VARS_GROUP = "var_data"
+
+
+def _all_vars(merged: dict, post: dict, issues, notes, consumed) -> dict | None:
+    """``orcaflex.postprocess.all_vars``: the static value of every variable of every object
+    (all_vars.AllVars.get_var_data_StaticResult: lines at End B), restricted for an object
+    type to ``parameters.VarNames[type]`` when that lists it (orcaflex_objects.
+    get_object_vars). It becomes static columns over ``object: "*"``."""
+    consumed.add(("orcaflex", "postprocess", "all_vars"))
+    if not _flag(post, "all_vars"):
+        return None
+    consumed.add(("parameters",))
+    listed = _mapping(_mapping(merged.get("parameters")).get("VarNames"))
+    columns: list[dict] = [{"kind": "simulation_times"}]
+    for kind, names in listed.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            issues.append((("parameters", "VarNames", kind), f"VarNames.{kind} must be a list of "
+                           f"variable names, not {names!r}"))
+            continue
+        column = {"label": "{object} {variable}", "kind": "static", "object": "*",
+                  "variable": names, "types": [kind], "missing": "skip"}
+        if kind == "Line":
+            column["position"] = "End B"
+        columns.append(column)
+    columns.append({"label": "{object} {variable}", "kind": "static", "object": "*",
+                    "variable": "*", "position": "End B", "missing": "skip",
+                    **({"exclude_types": list(listed)} if listed else {})})
+    notes.append("orcaflex.postprocess.all_vars became the group var_data: the static value of "
+                 "every variable of every object (lines at End B; an object type listed in "
+                 "parameters.VarNames, only those variables; a variable without a static value "
+                 "is left out, as the legacy tool logged and skipped it)")
+    return {"columns": columns}
+
+
+def _last_label_wins(columns: list, meta: list, dropped: list[str]) -> tuple[list, list]:
+    """Columns of one group with one Label: the legacy table had one column of that name, the
+    last one's value (opp_summary.get_summary_for_file assigns df[Label] column by column;
+    opp_time_series likewise). The earlier ones are dropped, and said."""
+    def name(column: dict) -> str:
+        return column.get("label") or column["data"][0]["label"]  # a GetData's is its item's
+
+    last = {name(column): index for index, column in enumerate(columns)}
+    kept, kept_meta = [], []
+    for index, (column, info) in enumerate(zip(columns, meta, strict=True)):
+        if last[name(column)] != index:
+            where = ".".join(map(str, info[1]))
+            dropped.append(f"{where} ({name(column)}): another column of the group has the "
+                           "same Label and replaced its value in the legacy table (the later "
+                           "one was written); give it its own Label to keep both")
+            continue
+        kept.append(column)
+        kept_meta.append(info)
+    return kept, kept_meta
 
 
 def _rainflow_bins(post, issues, notes, dropped, consumed) -> int | None:
@@ -493,10 +774,34 @@ def _linked(column, path, issues):
     for key in ("position", "period"):
         if key in translated:
             out[key] = translated[key]
-    out["statistics"] = translated["statistics"]
-    keys = {k: v for k, v in keys.items() if k in out}
+    # Both halves, whatever Statistic_Type says: opp_linkedstatistics.
+    # get_linked_statistics_from_orcaflex_run wrote ValueAtMax/TimeOfMax/LinkedValueAtMax and
+    # ValueAtMin/TimeOfMin/LinkedValueAtMin, and never read Statistic_Type.
+    out["statistics"] = ["max", "min"]
+    keys = {k: v for k, v in keys.items() if k in out and k != "statistics"}
     keys["linked"] = "Variable"
     return out, keys
+
+
+def _nothing_to_run(user: dict, post: dict) -> MigrationIssues:
+    """Why a legacy file produces no tables, naming what the file is."""
+    on = [kind for kind in ("summary", "linked_statistics", "RangeGraph", "time_series",
+                            "cummulative_histograms", "RAOs", "all_vars") if _flag(post, kind)]
+    if _flag(post, "visualization") and not on:
+        given = _mapping(_mapping(user.get("orcaflex")).get("postprocess")).get("visualization")
+        why = "" if isinstance(given, dict) else " (on by the legacy base config)"
+        return NotPostProcessing("a visualisation config", [((), (
+            f"this is a visualisation config: only orcaflex.postprocess.visualization is on{why}, "
+            "which draws images of the models (opp_visualization); orcapost writes tables, so "
+            "there is nothing to migrate. Keep it for the legacy tool, or delete it"))])
+    if on:
+        return MigrationIssues([((), f"orcaflex.postprocess {', '.join(on)} is on but has no "
+                                 "groups with columns: the legacy tool wrote no tables; add "
+                                 "groups, or turn the flag off")])
+    return NotPostProcessing("a post-processing config with nothing switched on", [((), (
+        "nothing is switched on: every kind in orcaflex.postprocess is off, so the legacy tool "
+        "ran nothing (opp.py post_process_router: 'No postprocess specified'); turn a kind "
+        "on (summary.flag: True, ...) or delete the file"))])
 
 
 def _report_dropped(user: dict, consumed: set, dropped: list[str]) -> None:
@@ -545,8 +850,10 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     inherited: dict[tuple, tuple] = {}
     for key in ("summary_settings", "linked_statistics_settings", "time_series_settings"):
         if f"{key}_master" in merged:
+            leaked: list[str] = []
             merged[key], from_master = _expand_master(merged.get(key) or {},
-                                                      merged[f"{key}_master"], key)
+                                                      merged[f"{key}_master"], key, leaked)
+            notes.extend(leaked)
             inherited.update(from_master)
             notes.append(f"{key}_master merged into {key} (group by position, Columns[0] into "
                          "every column)")
@@ -556,13 +863,17 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                 ("orcaflex", "postprocess", "summary"), ("orcaflex", "postprocess", "RangeGraph"),
                 ("orcaflex", "postprocess", "linked_statistics"),
                 ("orcaflex", "postprocess", "time_series", "flag"), ("orcaflex", "parallel"),
+                ("orcaflex", "postprocess", "time_series", "csv_decimal"),
+                ("file_management", "listed_files"),
                 ("time_series_settings", "data"), ("file_management", "input_directory"),
                 ("file_management", "output_directory"), ("file_management", "filename"),
                 ("parallel_processing", "enabled"), ("parallel_processing", "max_workers"),
                 ("summary_settings", "AddMinimumToSummary"),
                 ("summary_settings", "AddMaximumToSummary"),
                 ("summary_settings", "AddMeanToSummary")}
-    results = _collect_results(merged, post, issues, notes, dropped, origins, consumed)
+    group_files: dict[str, list] = {}
+    results = _collect_results(merged, post, issues, notes, dropped, origins, consumed,
+                               group_files)
     off = [kind for kind in ("RAOs", "cummulative_histograms", "visualization")
            if not _flag(post, kind)]
     consumed.update(("orcaflex", "postprocess", kind) for kind in off)
@@ -571,8 +882,23 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
     if off:
         dropped.append(f"orcaflex.postprocess.{{{', '.join(off)}}}: turned off (flag False), "
                        "nothing to migrate")
-    files = merged.get("file_management") or {}
-    inputs = _inputs(files, issues, origins)
+    if _flag(post, "visualization") and "visualization" not in _mapping(given):
+        # Not in the file, so not reported with its keys: on by the base config, the legacy
+        # job also drew images (opp_visualization), which orcapost does not.
+        dropped.append("orcaflex.postprocess.visualization: on by the legacy base config (the "
+                       "legacy job also drew images of the models); orcapost writes tables")
+    dump = _all_vars(merged, post, issues, notes, consumed)
+    if dump is not None:
+        name = ALL_VARS_GROUP if ALL_VARS_GROUP not in results else f"{ALL_VARS_GROUP}_all_vars"
+        results[name] = dump
+        origins[("results", name)] = ("orcaflex", "postprocess", "all_vars")
+    files = _group_files(group_files, merged.get("file_management") or {}, issues, notes,
+                         origins)
+    inputs = _inputs(files, issues, notes, origins)
+    if files.get("flag") is False:
+        consumed.update({("file_management", "flag"), ("file_management", "input_files")})
+        notes.append("file_management.flag False: the files listed in file_management."
+                     "input_files.sim are the inputs (the legacy tool found no others)")
     policy = _thread_policy(user, options.keep_threads, issues, notes, origins)
     if not results and not issues:
         if "parameters" in user or "orcaflex_post_process" in user:
@@ -580,22 +906,37 @@ def legacy_to_v2(data: dict[str, Any], options: MigrationOptions) -> StepResult:
                                      "merged under every file), not a post-processing job; "
                                      "orcapost reproduces its defaults built in, so it needs no "
                                      "migration")])
-        raise MigrationIssues([((), "this legacy config produces no results: every kind in "
-                                "orcaflex.postprocess is off or has no groups")])
+        raise _nothing_to_run(user, post)
+    out: dict[str, Any] = {"version": 2, "inputs": inputs,
+                           "engine": {"thread_policy": policy}, "results": results}
+    # orcapost's default output folder is the legacy one, results/ beside the config.
+    outputs: dict[str, Any] = {}
+    if isinstance(files.get("output_directory"), str):
+        # assetutilities set cfg['Analysis']['result_folder'] to it (relative to the config).
+        outputs["directory"] = files["output_directory"]
+        origins[("outputs", "directory")] = ("file_management", "output_directory")
+    if _holds(inputs["directory"], outputs.get("directory", LEGACY_RESULTS)):
+        # Discovery is not recursive and reads only *.sim, so results/ is never an input.
+        outputs["write_into_inputs"] = True
+    sink = _sink(merged, post, user, issues, notes, origins)
+    series = [name for name, group in results.items()
+              if any(c.get("table") == name for c in group["columns"])]
+    if series:
+        sink["time_series"] = series
+        notes.append("time series are written as the legacy tool named them, "
+                     "<simulation>_<group>.csv, one per simulation and group")
+    outputs["formats"] = [sink]
     if issues:
         raise MigrationIssues([(origin_of(inherited, path, path), message)
                                for path, message in issues])
-    out: dict[str, Any] = {"version": 2, "inputs": inputs,
-                           "engine": {"thread_policy": policy}, "results": results}
-    outputs: dict[str, Any] = {}
-    if isinstance(files.get("output_directory"), str):
-        outputs["directory"] = files["output_directory"]
-        origins[("outputs", "directory")] = ("file_management", "output_directory")
-    outputs["formats"] = [_sink(merged, post, user, notes, origins)]
     out["outputs"] = outputs
     notes.append("outputs use the legacy_csv sink: <config>[_label]_<group>.csv with the legacy "
                  "leading columns")
     _report_dropped(user, consumed, dropped)
+    # A column key the translation left out is a drop, reported with the others.
+    for note in [n for n in notes if COLUMN_DROP.match(n)]:
+        notes.remove(note)
+        dropped.append(note.replace(" dropped: ", ": ", 1))
     origins = {new: origin_of(inherited, old, old) for new, old in origins.items()}
     return StepResult(out, notes, dropped, origins)
 

@@ -1,7 +1,7 @@
 """The ``time_history`` extractor: a variable's samples over the period, as a table of its own.
 
 ``layout: per_file`` writes one table per simulation (``time`` and one column per matched
-object/variable); ``layout: long`` stacks every file into one table with a leading ``file``
+object/variable; columns of a group that give the same ``table`` share one per file); ``layout: long`` stacks every file into one table with a leading ``file``
 column. ``resample: dt`` interpolates linearly onto t0, t0 + dt, ... <= t1 of the period;
 without it the stored samples are written as they are (both period ends included). The group
 table gets ``<label> samples``, the number of rows written for the file.
@@ -30,6 +30,10 @@ class TimeHistoryColumn(SeriesColumn):
         "null keeps the stored samples.")
     layout: Literal["per_file", "long"] = Field(
         default="per_file", description="per_file: one table per simulation; long: one table.")
+    table: str | None = Field(
+        default=None, min_length=1, description="Name of the per-file table (default: "
+        "'<label> time history'); the columns of a group that give one name share one table "
+        "per file: time, then each column's series (the legacy time-series files).")
 
     def output_names(self) -> list[str]:
         return [table_title(self, "time history"), table_title(self, "samples"),
@@ -71,8 +75,9 @@ class TimeHistoryExtractor(Extractor):
             columns.setdefault("time", grid)
             columns[name] = values
         title = table_title(column, "time history")
+        shared = column.table if column.layout == "per_file" and column.table else title
         return guard.report({
-            title: extra_table(title, columns, layout=column.layout),
+            title: extra_table(shared, columns, layout=column.layout),
             table_title(column, "samples"): int(columns["time"].shape[0]),
         })
 

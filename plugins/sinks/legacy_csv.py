@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from orcapost.api import STATUS_FAILED, Sink, StrictModel, TableLayout, column_array, hookimpl
+from orcapost.api import (
+    STATUS_FAILED,
+    Sink,
+    StrictModel,
+    TableLayout,
+    column_array,
+    hookimpl,
+    safe_name,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -33,6 +41,8 @@ TIMES = ("start_time", "stop_time")
 ROW_NAMES = {"min": "Minimum", "max": "Maximum", "mean": "Mean", "std": "StdDev"}
 #: The kind of the column whose two values fill start_time and stop_time.
 TIMES_KIND = "simulation_times"
+#: Groups of only these columns (and the times) get the legacy linked-statistics layout.
+LINKED_KIND = "linked_statistics"
 
 
 class LegacyCsvOptions(StrictModel):
@@ -44,6 +54,16 @@ class LegacyCsvOptions(StrictModel):
     )
     decimals: int | None = Field(default=6, ge=0, description="Round values to this many "
                                  "decimals (the legacy csv_decimal); null keeps every digit.")
+    linked_decimals: int | None = Field(
+        default=None, ge=0, description="Decimals of linked-statistics groups (the legacy "
+        "linked_statistics.csv_decimal); null: as decimals.")
+    time_series_decimals: int | None = Field(
+        default=None, ge=0, description="Decimals of the time-series files (the legacy "
+        "time_series.csv_decimal); null: as decimals.")
+    time_series: list[str] = Field(
+        default_factory=list, description="Result groups whose per-file time-history tables "
+        "are written as the legacy time series, <file stem>_<group>.csv (give the group's "
+        "time_history columns table: <group> to share one file).")
 
 
 class LegacyLayout(TableLayout):
@@ -59,16 +79,82 @@ class LegacyLayout(TableLayout):
         return f"{self.name}:{json.dumps(self.options.model_dump(mode='json'), sort_keys=True)}"
 
     def file_stem(self, table: str, context) -> str:
+        series = self._time_series_file(table)
+        if series is not None:
+            # opp_time_series.get_time_series_data: <sim stem>_<group Label>.csv
+            return f"{series[1]}_{series[0]}"
         label = f"_{self.options.label}" if self.options.label else ""
         return f"{context.config_stem}{label}_{table}"
 
+    def _time_series_file(self, table: str) -> tuple[str, str] | None:
+        """(group, file stem) of a per-file time-series table ``<group>_<group>_<stem>``."""
+        for group in sorted(self.options.time_series, key=len, reverse=True):
+            prefix = f"{group}_{safe_name(group)}_"
+            if table.startswith(prefix) and len(table) > len(prefix):
+                return group, table[len(prefix):]
+        return None
+
     def lay_out(self, table: str, data: pa.Table, tables: Any) -> pa.Table:
+        if self._time_series_file(table) is not None:
+            return self._rounded(data, self._decimals(self.options.time_series_decimals))
         if not tables.is_result_group(table) or table not in tables.group_order:
             return data
         plain, values = tables.group_columns(table)
         spec = tables.config.results[table]
         times = next((c.output_names() for c in spec.columns if c.kind == TIMES_KIND), ())
+        linked = [c for c in spec.columns if c.kind == LINKED_KIND]
+        if linked and all(c.kind in (LINKED_KIND, TIMES_KIND) for c in spec.columns):
+            return self.linked_table(plain, values, linked)
         return self.legacy_table(plain, values, times)
+
+    def _decimals(self, specific: int | None) -> int | None:
+        return specific if specific is not None else self.options.decimals
+
+    def _rounded(self, data: pa.Table, decimals: int | None) -> pa.Table:
+        import pyarrow as pa
+
+        if decimals is None:
+            return data
+        return pa.Table.from_arrays(
+            [column_array([_round(v, decimals) for v in column.to_pylist()])
+             for column in data.columns], names=data.column_names)
+
+    def linked_table(self, table: pa.Table, values: dict[str, str], columns: list) -> pa.Table:
+        """The legacy linked-statistics layout (opp_linkedstatistics.get_linked_statistics):
+        a row per file and column, fe_filename, Label, run_status, statistic, then
+        ValueAtMax_<v>, TimeOfMax_<v>, LinkedValueAtMax_<linked>... and the same for Min."""
+        import pyarrow as pa
+
+        by_label = {label: name for name, label in values.items()}
+        decimals = self._decimals(self.options.linked_decimals)
+        rows: list[dict[str, Any]] = []
+        paths = [Path(p) for p in table["path"].to_pylist()]
+        statuses = [s if s == STATUS_FAILED else (state or s) for s, state in zip(
+            table["status"].to_pylist(), table["simulation_state"].to_pylist(), strict=True)]
+        names: dict[str, None] = dict.fromkeys(("fe_filename", "Label", "run_status",
+                                                "statistic"))
+        for index, path in enumerate(paths):
+            for column in columns:
+                row: dict[str, Any] = {"fe_filename": path.resolve().as_posix(),
+                                       "Label": column.label, "run_status": statuses[index],
+                                       "statistic": None}
+                for stat, legacy in (("max", "Max"), ("min", "Min")):
+                    if stat not in column.statistics:
+                        continue
+                    cells = [(f"ValueAtMax_{column.variable}".replace("Max", legacy),
+                              f"{column.label} {stat}"),
+                             (f"TimeOfMax_{column.variable}".replace("Max", legacy),
+                              f"{column.label} {stat} time")]
+                    cells += [(f"LinkedValueAt{legacy}_{other}", f"{column.label} {stat} {other}")
+                              for other in column.linked]
+                    for legacy_name, output in cells:
+                        name = by_label.get(output)
+                        value = table[name][index].as_py() if name is not None else None
+                        row[legacy_name] = _round(value, decimals)
+                        names.setdefault(legacy_name)
+                rows.append(row)
+        return pa.Table.from_arrays([column_array([row.get(name) for row in rows])
+                                     for name in names], names=list(names))
 
     def legacy_table(self, table: pa.Table, values: dict[str, str],
                      time_names: Sequence[str]) -> pa.Table:
@@ -107,9 +193,13 @@ class LegacyLayout(TableLayout):
         return [self._round(v) for v in table[name].to_pylist()]
 
     def _round(self, value):
-        if self.options.decimals is not None and isinstance(value, float) and math.isfinite(value):
-            return round(value, self.options.decimals)
-        return value
+        return _round(value, self.options.decimals)
+
+
+def _round(value: Any, decimals: int | None) -> Any:
+    if decimals is not None and isinstance(value, float) and math.isfinite(value):
+        return round(value, decimals)
+    return value
 
 
 class LegacyCsvSink(Sink[LegacyCsvOptions]):
