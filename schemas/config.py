@@ -21,6 +21,7 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.report import ReportConfig
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
     BeforeValidator,
@@ -213,6 +214,10 @@ class OutputsConfig(StrictModel):
     write_into_inputs: bool = Field(
         default=False,
         description="Allow the output folder to be the input folder (refused otherwise).",
+    )
+    report: ReportConfig = Field(
+        default_factory=ReportConfig,
+        description="Figures of the HTML report (orcapost report RESULTS --html): docs/report.md.",
     )
 
     @field_validator("naming")
