@@ -38,7 +38,7 @@ table.data th { background: #eef2f6; }
 .card span { color: var(--muted); font-size: 13px; }
 .card.bad b { color: var(--bad); }
 figure.plot { margin: 18px 0; }
-figure.plot svg { width: 100%; height: auto; max-width: 1000px; display: block; }
+figure.plot svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 p.note { color: var(--muted); }
 """

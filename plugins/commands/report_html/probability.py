@@ -15,8 +15,8 @@ from orcapost.numerics.extremes import fit_gumbel
 from .figures import GOVERNING, Figure, axis_label, pyplot, slug
 from .tables import Table
 
-#: Fewer files than this in the governing sea state: the plot takes every file instead.
-MIN_POINTS = 3
+#: No sea state with this many files (seeds): the plot takes every file instead, and says so.
+MIN_POINTS = 2
 _PROBABILITIES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999)
 
 
