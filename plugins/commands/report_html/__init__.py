@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from orcapost.api import ReportConfig, atomic_path
-
-from .envelope import envelope_figures
-from .figures import Figure, close, pyplot, to_png, to_svg
-from .heatmap import heatmap_figure
-from .page import figure_html, page, summary_html
-from .plan import Plan, plan_figures
-from .probability import probability_figure
-from .rainflow import rainflow_figure
-from .tables import Table, read_tables
-from .timehistory import time_history_figures
-from .timeline import timeline_figure
+from orcapost.plugins.commands.report_html.envelope import envelope_figures
+from orcapost.plugins.commands.report_html.figures import Figure, close, pyplot, to_png, to_svg
+from orcapost.plugins.commands.report_html.heatmap import heatmap_figure
+from orcapost.plugins.commands.report_html.page import figure_html, page, summary_html
+from orcapost.plugins.commands.report_html.plan import Plan, plan_figures
+from orcapost.plugins.commands.report_html.probability import probability_figure
+from orcapost.plugins.commands.report_html.rainflow import rainflow_figure
+from orcapost.plugins.commands.report_html.tables import Table, read_tables
+from orcapost.plugins.commands.report_html.timehistory import time_history_figures
+from orcapost.plugins.commands.report_html.timeline import timeline_figure
 
 __all__ = ["draw", "plan", "write_html", "write_pngs"]
 
@@ -41,7 +40,7 @@ def _figures_of(kind: str, table: Table, entry: Any, planned: Plan, options: Rep
         return [heatmap_figure(table, entry)]
     if kind == "probability":
         # A sea state by default is the heat maps' pair of keys (heading, Hs), when present.
-        sea_state = [k for k in ("heading", "Hs") if k in planned.keys]
+        sea_state: list[str] = [k for k in ("heading", "Hs") if k in planned.keys]
         drawn = probability_figure(table, entry, sea_state)
         return [drawn] if drawn is not None else []
     if kind == "rainflow":
@@ -70,9 +69,9 @@ def draw(planned: Plan, report: dict, options: ReportConfig) -> Iterator[tuple[s
         for figure in _figures_of(kind, table, entry, planned, options):
             yield _group_of(table.name, groups), figure
     if options.timeline:
-        figure = timeline_figure(report)
-        if figure is not None:
-            yield "run", figure
+        timeline = timeline_figure(report)
+        if timeline is not None:
+            yield "run", timeline
 
 
 def _folder(results: Path) -> Path:

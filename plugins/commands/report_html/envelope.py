@@ -9,9 +9,16 @@ somewhere along the line are drawn, so a 1,000-case campaign stays one readable 
 from __future__ import annotations
 
 import numpy as np
-
-from .figures import GOVERNING, LIMIT, OTHERS, Figure, axis_label, pyplot, slug
-from .tables import Table
+from orcapost.plugins.commands.report_html.figures import (
+    GOVERNING,
+    LIMIT,
+    OTHERS,
+    Figure,
+    axis_label,
+    pyplot,
+    slug,
+)
+from orcapost.plugins.commands.report_html.tables import Table
 
 #: The statistic whose governing envelope is the largest value, and the smallest.
 UPPER = ("max", "mean", "std", "abs_max")
@@ -22,13 +29,11 @@ def _per_file(table: Table, rows: np.ndarray, stat: str):
     files = table.columns["file"][rows] if "file" in table.columns else np.zeros(rows.size)
     arcs = table.numeric("arc_length")[rows]
     values = table.numeric(stat)[rows]
-    names = list(dict.fromkeys(files.tolist()))
+    names, file_index = np.unique(files, return_inverse=True)
     grid_arcs = np.unique(arcs)
-    grid = np.full((len(names), grid_arcs.size), np.nan)
-    index = {name: i for i, name in enumerate(names)}
-    file_index = np.array([index[f] for f in files.tolist()])
+    grid = np.full((names.size, grid_arcs.size), np.nan)
     grid[file_index, np.searchsorted(grid_arcs, arcs)] = values
-    return names, grid_arcs, grid
+    return names.tolist(), grid_arcs, grid
 
 
 def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:

@@ -61,7 +61,8 @@ def pyplot() -> Any:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update(_STYLE)
+    rc: Any = plt.rcParams  # typed by literal keys; the style is a plain dict
+    rc.update(_STYLE)
     return plt
 
 
@@ -72,20 +73,32 @@ def axis_label(name: str, unit: str | None) -> str:
 _XML_HEAD = re.compile(r"^.*?(?=<svg)", re.S)
 
 
+def _lay_out(figure: Figure) -> None:
+    # One layout pass fits the labels inside the figure: bbox_inches="tight" would draw every
+    # figure twice (a quarter of a large report's time).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "not compatible with tight_layout": keeps its layout
+        figure.figure.tight_layout()
+
+
 def to_svg(figure: Figure) -> str:
     """The figure as an ``<svg>`` element for inline use: no XML prolog, and ids salted with
     the figure's key so that many figures on one page never share a clip-path id."""
     plt = pyplot()
     buffer = io.StringIO()
     with plt.rc_context({"svg.hashsalt": figure.key, "svg.id": f"svg-{figure.key}"}):
-        figure.figure.savefig(buffer, format="svg", bbox_inches="tight")
+        _lay_out(figure)
+        figure.figure.savefig(buffer, format="svg")
     return _XML_HEAD.sub("", buffer.getvalue(), count=1)
 
 
 def to_png(figure: Figure, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{figure.key}.png"
-    figure.figure.savefig(path, format="png", bbox_inches="tight")
+    _lay_out(figure)
+    figure.figure.savefig(path, format="png")
     return path
 
 

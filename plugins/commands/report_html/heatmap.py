@@ -3,10 +3,11 @@ files of a cell (seeds) combined by max, min or mean, each cell labelled with it
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from .figures import Figure, axis_label, pyplot, slug
-from .tables import Table
+import numpy as np
+from orcapost.plugins.commands.report_html.figures import Figure, axis_label, pyplot, slug
+from orcapost.plugins.commands.report_html.tables import Table
 
 #: Cells are labelled with their value up to this many along either axis.
 LABELLED = 14
@@ -21,7 +22,7 @@ def heatmap_figure(table: Table, options) -> Figure:
     xs, ys = np.unique(x[keep]), np.unique(y[keep])
     grid = np.full((ys.size, xs.size), np.nan)
     counts = np.zeros((ys.size, xs.size), dtype=int)
-    reduce = {"max": np.nanmax, "min": np.nanmin, "mean": np.nanmean}[options.reduce]
+    reduce: Any = {"max": np.nanmax, "min": np.nanmin, "mean": np.nanmean}[options.reduce]
     xi, yi = np.searchsorted(xs, x[keep]), np.searchsorted(ys, y[keep])
     zk = z[keep]
     for j in range(ys.size):
@@ -44,9 +45,10 @@ def heatmap_figure(table: Table, options) -> Figure:
     if xs.size <= LABELLED and ys.size <= LABELLED:
         finite = grid[np.isfinite(grid)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        scale = float(np.abs(finite).max()) if finite.size else 0.0
         for j in range(ys.size):
             for i in range(xs.size):
-                text = "no data" if not np.isfinite(grid[j, i]) else f"{grid[j, i]:.4g}"
+                text = "no data" if not np.isfinite(grid[j, i]) else _label(grid[j, i], scale)
                 ax.text(i, j, text, ha="center", va="center", fontsize=8,
                         color="white" if np.isfinite(grid[j, i]) and grid[j, i] < middle
                         else "black")
@@ -57,6 +59,11 @@ def heatmap_figure(table: Table, options) -> Figure:
                f"{counts.max() if counts.size else 0} per cell; table {table.name}).")
     return Figure(f"heatmap-{slug(table.name)}-{slug(options.column)}", "heatmap", title, fig,
                   caption)
+
+
+def _label(value: float, scale: float) -> str:
+    # Float noise around zero (1e-16 where a motion is nil) reads as 0, not as a number.
+    return "0" if abs(value) <= 1e-9 * scale else f"{value:.4g}"
 
 
 def _key_unit(key: str) -> str | None:

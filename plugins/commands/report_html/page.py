@@ -94,7 +94,7 @@ def summary_html(report: dict) -> str:
     if s.get("interrupted"):
         out.append('<p class="note">The run was interrupted: these are a partial result set.</p>')
     policy = settings.get("thread_policy") or {}
-    rows = [["config", settings.get("config")],
+    rows: list[list[Any]] = [["config", settings.get("config")],
             ["thread policy", policy.get("name") if isinstance(policy, dict) else policy],
             ["executor", settings.get("executor")],
             ["initial concurrency / ceiling",

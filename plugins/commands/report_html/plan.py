@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 from orcapost.api import OrcapostError, ReportConfig
-
-from .tables import Table, load_case_keys, value_columns
+from orcapost.plugins.commands.report_html.tables import Table, load_case_keys, value_columns
 
 
 @dataclass
@@ -74,11 +73,11 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
             if table.kind == "envelope":
                 add("envelope", table, _default("envelopes", table=table.name))
     else:
-        for entry in options.envelopes:
-            table = _table(tables, entry.table, "envelope", "envelopes")
-            for stat in entry.statistics:
+        for envelope_entry in options.envelopes:
+            table = _table(tables, envelope_entry.table, "envelope", "envelopes")
+            for stat in envelope_entry.statistics:
                 _column(table, stat, "envelopes")
-            add("envelope", table, entry)
+            add("envelope", table, envelope_entry)
 
     if options.heatmaps is None:
         for table in groups:
@@ -86,11 +85,11 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
             if column and "heading" in table.columns and "Hs" in table.columns:
                 add("heatmap", table, _default("heatmaps", group=table.name, column=column))
     else:
-        for entry in options.heatmaps:
-            table = _table(tables, entry.group, "group", "heatmaps")
-            for name in (entry.column, entry.x, entry.y):
+        for heat in options.heatmaps:
+            table = _table(tables, heat.group, "group", "heatmaps")
+            for name in (heat.column, heat.x, heat.y):
                 _column(table, name, "heatmaps")
-            add("heatmap", table, entry)
+            add("heatmap", table, heat)
 
     if options.probability is None:
         for table in groups:
@@ -99,31 +98,31 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
                 add("probability", table, _default("probability", group=table.name,
                                                       column=column))
     else:
-        for entry in options.probability:
-            table = _table(tables, entry.group, "group", "probability")
-            _column(table, entry.column, "probability")
-            for key in entry.by or ():
+        for chance in options.probability:
+            table = _table(tables, chance.group, "group", "probability")
+            _column(table, chance.column, "probability")
+            for key in chance.by or ():
                 _column(table, key, "probability")
-            add("probability", table, entry)
+            add("probability", table, chance)
 
     if options.rainflow is None:
         for table in tables.values():
             if table.kind == "histogram":
                 add("rainflow", table, _default("rainflow", table=table.name))
     else:
-        for entry in options.rainflow:
-            add("rainflow", _table(tables, entry.table, "histogram", "rainflow"), entry)
+        for flow in options.rainflow:
+            add("rainflow", _table(tables, flow.table, "histogram", "rainflow"), flow)
 
     if options.time_histories is None:
         for table in tables.values():
             if table.kind == "time_history":
                 add("time_history", table, _default("time_histories", table=table.name))
     else:
-        for entry in options.time_histories:
-            table = _table(tables, entry.table, "time_history", "time_histories")
-            for name in entry.columns or ():
+        for history in options.time_histories:
+            table = _table(tables, history.table, "time_history", "time_histories")
+            for name in history.columns or ():
                 _column(table, name, "time_histories")
-            add("time_history", table, entry)
+            add("time_history", table, history)
 
     if len(plan.entries) > options.max_figures:
         plan.left_out = [f"{kind} of {table.name}"

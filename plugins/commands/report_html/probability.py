@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 from orcapost.numerics.extremes import fit_gumbel
-
-from .figures import GOVERNING, Figure, axis_label, pyplot, slug
-from .tables import Table
+from orcapost.plugins.commands.report_html.figures import (
+    GOVERNING,
+    Figure,
+    axis_label,
+    pyplot,
+    slug,
+)
+from orcapost.plugins.commands.report_html.tables import Table
 
 #: No sea state with this many files (seeds): the plot takes every file instead, and says so.
 MIN_POINTS = 2

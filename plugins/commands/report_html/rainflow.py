@@ -4,9 +4,8 @@ range bin of the chosen file, summed over the nodes and series the table holds f
 from __future__ import annotations
 
 import numpy as np
-
-from .figures import Figure, axis_label, pyplot, slug
-from .tables import Table
+from orcapost.plugins.commands.report_html.figures import Figure, axis_label, pyplot, slug
+from orcapost.plugins.commands.report_html.tables import Table
 
 
 def rainflow_figure(table: Table, options) -> Figure | None:

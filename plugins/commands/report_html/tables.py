@@ -110,15 +110,31 @@ def read_tables(folder: Path) -> dict[str, Table]:
 
 
 def load_case_keys(tables: dict[str, Table]) -> list[str]:
-    """The load-case key columns of the group tables: the known key names present, and every
-    other column all group tables share (the metadata the engine adds to each), in order."""
+    """The load-case key columns of the group tables.
+
+    The engine writes a file's metadata (its load case) before its results in every group
+    table, so the keys are the leading block of columns every group table shares: the known
+    key names, and any other shared column that repeats values as a key does (text, or at most
+    half as many distinct values as rows). The first column that does neither is a result and
+    ends the block."""
     groups = [t for t in tables.values() if t.kind == "group"]
     if not groups:
         return []
-    first = list(groups[0].columns)
-    shared = [c for c in first if all(c in t.columns for t in groups[1:])] if len(groups) > 1 \
-        else [c for c in first if c in KNOWN_KEYS]
-    return [c for c in shared if c not in FILE_COLUMNS]
+    keys = []
+    for name in groups[0].columns:
+        if name in FILE_COLUMNS:
+            continue
+        if name in KNOWN_KEYS:
+            keys.append(name)
+            continue
+        if not all(name in t.columns for t in groups[1:]):
+            break
+        values = groups[0].columns[name]
+        distinct = np.unique(values[values == values]) if values.dtype.kind == "f" else values
+        if values.dtype.kind in "fiu" and len(set(distinct.tolist())) > max(1, values.size // 2):
+            break
+        keys.append(name)
+    return keys
 
 
 def value_columns(table: Table, keys: list[str]) -> list[str]:

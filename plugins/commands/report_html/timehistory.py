@@ -7,9 +7,8 @@ build-up: that span is shaded and labelled. Whole-simulation periods start at 0 
 from __future__ import annotations
 
 import numpy as np
-
-from .figures import Figure, axis_label, pyplot, slug
-from .tables import Table
+from orcapost.plugins.commands.report_html.figures import Figure, axis_label, pyplot, slug
+from orcapost.plugins.commands.report_html.tables import Table
 
 _COLOURS = ("#1f4e8c", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085")
 
@@ -23,13 +22,18 @@ def time_history_figures(table: Table, options) -> list[Figure]:
     figures = []
     for name in [s for s in series if s in table.columns]:
         values = table.numeric(name)
-        names = list(dict.fromkeys(files.tolist()))
-        peaks = {f: float(np.nanmax(np.abs(values[files == f]))) for f in names}
-        chosen = sorted(names, key=lambda f: -peaks[f])[:options.files]
+        # Each file's |peak| in one pass (a campaign's long table holds millions of rows).
+        names, which = np.unique(files, return_inverse=True)
+        magnitude = np.abs(values)
+        peak = np.full(names.size, -np.inf)
+        np.fmax.at(peak, which, np.where(np.isfinite(magnitude), magnitude, -np.inf))
+        peaks = dict(zip(names.tolist(), peak.tolist(), strict=True))
+        order = np.argsort(-peak, kind="stable")[:options.files]
+        chosen = [names[i] for i in order]
         fig, ax = plt.subplots()
         start = 0.0
         for i, f in enumerate(chosen):
-            rows = files == f
+            rows = which == order[i]
             ax.plot(time[rows], values[rows], linewidth=1.0, color=_COLOURS[i % len(_COLOURS)],
                     label=f"{f} (|peak| {peaks[f]:.4g})")
             start = min(start, float(np.nanmin(time[rows])))
@@ -40,7 +44,7 @@ def time_history_figures(table: Table, options) -> list[Figure]:
         ax.set_ylabel(axis_label(name, table.unit(name)))
         title = f"{name}: time history"
         ax.set_title(title)
-        ax.legend(loc="upper right")
+        ax.legend(loc="best", fontsize=8)
         caption = (f"the {len(chosen)} of {len(names)} files with the largest |{name}|"
                    + ("; build-up shaded" if start < 0 else "; no build-up samples in the table")
                    + f" (table {table.name}).")

@@ -7,7 +7,7 @@ read rate the monitor sampled.
 
 from __future__ import annotations
 
-from .figures import GOVERNING, Figure, pyplot
+from orcapost.plugins.commands.report_html.figures import GOVERNING, Figure, pyplot
 
 
 def timeline_figure(report: dict) -> Figure | None:
