@@ -91,7 +91,8 @@ def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:
         ax.set_xlabel(axis_label("Arc length", "m"))
         ax.set_ylabel(axis_label(var, unit))
         ax.autoscale_view()
-        ax.legend(loc="best")
+        # Beside the axes: a range graph fills its axes, a legend inside would hide lines.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         key = slug(f"{table.name}-{obj}-{var}-{section or ''}")
         figures.append(Figure(f"envelope-{key}",
                               "envelope", title, fig, caption="; ".join(legend_notes)

@@ -22,7 +22,7 @@ from orcapost.plugins.commands.report_html.tables import Table
 
 #: No sea state with this many files (seeds): the plot takes every file instead, and says so.
 MIN_POINTS = 2
-_PROBABILITIES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999)
+_PROBABILITIES = (0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999)
 
 
 def _sample(table: Table, options, keys: list[str]) -> tuple[np.ndarray, str]:
@@ -65,8 +65,11 @@ def probability_figure(table: Table, options, keys: list[str]) -> Figure | None:
     line_y = (line_x - fit.loc) / fit.scale if upper else (fit.loc - line_x) / fit.scale
     ax.plot(line_x, line_y, color=GOVERNING, linewidth=2,
             label=f"Gumbel ML fit: loc {fit.loc:.4g}, scale {fit.scale:.3g}")
-    ticks = [q for q in _PROBABILITIES]
+    low = min(float(reduced.min()), float(line_y.min())) - 0.3
+    high = max(float(reduced.max()), float(line_y.max())) + 0.3
+    ticks = [q for q in _PROBABILITIES if low <= -np.log(-np.log(q)) <= high]
     ax.set_yticks([-np.log(-np.log(q)) for q in ticks], [f"{q:g}" for q in ticks])
+    ax.set_ylim(low, high)
     unit = table.unit(options.column)
     ax.set_xlabel(axis_label(options.column, unit))
     ax.set_ylabel("non-exceedance probability" if upper else "exceedance probability")

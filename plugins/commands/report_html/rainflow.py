@@ -26,6 +26,21 @@ def rainflow_figure(table: Table, options) -> Figure | None:
         where = "every file"
     if not rows.any():
         return None
+    # A histogram per node (and series): each has its own bins, so one is drawn, the node
+    # with the largest range of the file.
+    node = ""
+    if "arc_length" in table.columns:
+        arcs = table.numeric("arc_length")
+        series = [table.columns[c] for c in ("object", "variable") if c in table.columns]
+        candidates = np.flatnonzero(rows & (cycles > 0))
+        if candidates.size:
+            top = candidates[np.argmax(high[candidates])]
+            same = np.isclose(arcs, arcs[top]) | (np.isnan(arcs) & np.isnan(arcs[top]))
+            for values in series:
+                same &= values == values[top]
+            rows = rows & same
+            if np.isfinite(arcs[top]):
+                node = f" at arc length {arcs[top]:g} m"
     edges_low, edges_high, counts = low[rows], high[rows], cycles[rows]
     bins = sorted(set(zip(edges_low.tolist(), edges_high.tolist(), strict=True)))
     totals = np.array([counts[(edges_low == a) & (edges_high == b)].sum() for a, b in bins])
@@ -42,8 +57,9 @@ def rainflow_figure(table: Table, options) -> Figure | None:
     unit = table.unit("range_low")
     ax.set_xlabel(axis_label(f"{variable} range".strip(), unit))
     ax.set_ylabel("cycles")
-    title = f"{table.name}: rainflow ranges"
+    obj = str(table.columns["object"][rows][0]) if "object" in table.columns else ""
+    title = f"{obj} {variable}{node}: rainflow ranges".strip()
     ax.set_title(title)
-    ax.legend(loc="upper right")
-    caption = f"{where}: cycles per range bin (ASTM E1049 rainflow count; table {table.name})."
+    ax.legend(loc="best")
+    caption = f"{where}{node}: cycles per range bin (ASTM E1049 rainflow count; table {table.name})."
     return Figure(f"rainflow-{slug(table.name)}", "rainflow", title, fig, caption)
