@@ -82,13 +82,13 @@ def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:
                     color=GOVERNING if upper else "#1f4e8c", markersize=6)
             legend_notes.append(
                 f"{stat} {governing[peak_node]:.4g}{' ' + unit if unit else ''} at arc length "
-                f"{arcs[peak_node]:g} m in {peak_file}")
+                f"{arcs[peak_node]:g} {table.unit('arc_length') or 'm'} in {peak_file}")
         for allowable in options.allowables:
             ax.axhline(allowable.value, color=LIMIT, linestyle="--", linewidth=1.6,
                        label=f"{allowable.label} ({allowable.value:g}{' ' + unit if unit else ''})")
         title = f"{obj} {var}" + (f" ({section})" if section else "") + ": range graph"
         ax.set_title(title)
-        ax.set_xlabel(axis_label("Arc length", "m"))
+        ax.set_xlabel(axis_label("Arc length", table.unit("arc_length") or "m"))
         ax.set_ylabel(axis_label(var, unit))
         ax.autoscale_view()
         # Beside the axes: a range graph fills its axes, a legend inside would hide lines.

@@ -55,6 +55,16 @@ def _first_max(table: Table, keys: list[str]) -> str | None:
     return None
 
 
+def _key_pair(table: Table, keys: list[str]) -> tuple[str, str] | None:
+    """The default heat map's axes: heading x Hs, else the first two load-case keys that vary
+    (seeds are repeats of one case, not a key to map)."""
+    if "heading" in table.columns and "Hs" in table.columns:
+        return "heading", "Hs"
+    varying = [k for k in keys if k in table.columns and k != "seed" and table.is_numeric(k)
+               and np.unique(table.numeric(k)).size > 1]
+    return (varying[0], varying[1]) if len(varying) >= 2 else None
+
+
 def _default(kind: str, **values: Any) -> Any:
     """A default entry of list ``kind``, validated by the same model a config entry is."""
     return getattr(ReportConfig.model_validate({kind: [values]}), kind)[0]
@@ -82,8 +92,10 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
     if options.heatmaps is None:
         for table in groups:
             column = _first_max(table, keys)
-            if column and "heading" in table.columns and "Hs" in table.columns:
-                add("heatmap", table, _default("heatmaps", group=table.name, column=column))
+            pair = _key_pair(table, keys)
+            if column and pair:
+                add("heatmap", table, _default("heatmaps", group=table.name, column=column,
+                                               x=pair[0], y=pair[1]))
     else:
         for heat in options.heatmaps:
             table = _table(tables, heat.group, "group", "heatmaps")

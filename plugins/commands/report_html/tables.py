@@ -83,9 +83,31 @@ def _from_arrow(name: str, table) -> Table:
     return Table(name, columns, units, _kind(columns))
 
 
+def _numeric_columns(table) -> int:
+    import pyarrow.types as pt
+
+    return sum(1 for f in table.schema if pt.is_integer(f.type) or pt.is_floating(f.type))
+
+
+def _read_csv(path: Path):
+    """A CSV table and its units: a units row under the header (``outputs.csv.units_row``)
+    is told from the data by the columns that become numbers without it."""
+    import pyarrow.csv as pcsv
+
+    table = pcsv.read_csv(path)
+    if table.num_rows < 2 or _numeric_columns(table) == table.num_columns:
+        return table, {}
+    without = pcsv.read_csv(path, read_options=pcsv.ReadOptions(skip_rows_after_names=1))
+    if _numeric_columns(without) <= _numeric_columns(table):
+        return table, {}
+    first = table.slice(0, 1).to_pylist()[0]
+    units = {name: str(first[name]) for name in table.column_names
+             if first[name] not in (None, "")}
+    return without, units
+
+
 def read_tables(folder: Path) -> dict[str, Table]:
     """Every result table in ``folder`` by file stem; the failures table under its name."""
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     paths: dict[str, Path] = {}
@@ -99,10 +121,12 @@ def read_tables(folder: Path) -> dict[str, Table]:
             arrow = pq.read_table(path)
         else:
             try:
-                arrow = pcsv.read_csv(path)
+                arrow, units = _read_csv(path)
             except Exception:  # noqa: BLE001 - not a table orcapost wrote (a legacy CSV): skipped
                 continue
         tables[stem] = _from_arrow(stem, arrow)
+        if path.suffix != ".parquet":
+            tables[stem].units.update(units)
     failures = tables.get(FAILURES_TABLE)
     if failures is not None:
         failures.kind = "failures"
