@@ -24,16 +24,21 @@ from orcapost.plugins.commands.report_html.tables import Table
 UPPER = ("max", "mean", "std", "abs_max")
 
 
-def _per_file(table: Table, rows: np.ndarray, stat: str):
-    """(files, arc lengths, values[file, node]) of one statistic (nodes as the first file's)."""
+def _cells(table: Table, rows: np.ndarray):
+    """(files, file index per row, node arc lengths, node index per row) of some rows."""
     files = table.columns["file"][rows] if "file" in table.columns else np.zeros(rows.size)
     arcs = table.numeric("arc_length")[rows]
-    values = table.numeric(stat)[rows]
     names, file_index = np.unique(files, return_inverse=True)
-    grid_arcs = np.unique(arcs)
-    grid = np.full((names.size, grid_arcs.size), np.nan)
-    grid[file_index, np.searchsorted(grid_arcs, arcs)] = values
-    return names.tolist(), grid_arcs, grid
+    grid_arcs, node_index = np.unique(arcs, return_inverse=True)
+    return names.tolist(), file_index, grid_arcs, node_index
+
+
+def _grid(table: Table, rows: np.ndarray, stat: str, cells) -> np.ndarray:
+    """values[file, node] of one statistic (NaN where a file has no such node)."""
+    names, file_index, grid_arcs, node_index = cells
+    grid = np.full((len(names), grid_arcs.size), np.nan)
+    grid[file_index, node_index] = table.numeric(stat)[rows]
+    return grid
 
 
 def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:
@@ -54,8 +59,10 @@ def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:
         unit = options.unit or (table.unit(stats[0]) if stats else None)
         fig, ax = plt.subplots()
         legend_notes = []
+        cells = _cells(table, rows)  # one sort of the rows for every statistic
+        names, arcs = cells[0], cells[2]
         for stat in stats:
-            names, arcs, grid = _per_file(table, rows, stat)
+            grid = _grid(table, rows, stat, cells)
             upper = stat in UPPER
             with np.errstate(all="ignore"):
                 governing = np.nanmax(grid, axis=0) if upper else np.nanmin(grid, axis=0)
