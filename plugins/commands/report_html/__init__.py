@@ -37,7 +37,8 @@ def _figures_of(kind: str, table: Table, entry: Any, planned: Plan, options: Rep
     if kind == "envelope":
         return envelope_figures(table, entry, options.max_cases)
     if kind == "heatmap":
-        return [heatmap_figure(table, entry)]
+        heat = heatmap_figure(table, entry)
+        return [heat] if heat is not None else []
     if kind == "probability":
         # A sea state by default is the heat maps' pair of keys (heading, Hs), when present.
         sea_state: list[str] = [k for k in ("heading", "Hs") if k in planned.keys]

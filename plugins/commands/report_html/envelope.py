@@ -67,6 +67,8 @@ def envelope_figures(table: Table, options, max_cases: int) -> list[Figure]:
             with np.errstate(all="ignore"):
                 governing = np.nanmax(grid, axis=0) if upper else np.nanmin(grid, axis=0)
             finite = np.isfinite(grid)
+            if not finite.any():
+                continue  # no file has a value of this statistic: nothing to draw
             # The case that holds the governing value at most nodes; the overall extreme's
             # file is named in the legend.
             peak_node = int(np.nanargmax(governing) if upper else np.nanargmin(governing))

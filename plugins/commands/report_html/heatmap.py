@@ -13,13 +13,15 @@ from orcapost.plugins.commands.report_html.tables import Table
 LABELLED = 14
 
 
-def heatmap_figure(table: Table, options) -> Figure:
+def heatmap_figure(table: Table, options) -> Figure | None:
     plt = pyplot()
     x = table.numeric(options.x)
     y = table.numeric(options.y)
     z = table.numeric(options.column)
     keep = np.isfinite(x) & np.isfinite(y)
     xs, ys = np.unique(x[keep]), np.unique(y[keep])
+    if xs.size == 0 or ys.size == 0:
+        return None  # keys that are not numbers (or empty): no map to draw
     grid = np.full((ys.size, xs.size), np.nan)
     counts = np.zeros((ys.size, xs.size), dtype=int)
     reduce: Any = {"max": np.nanmax, "min": np.nanmin, "mean": np.nanmean}[options.reduce]
