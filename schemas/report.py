@@ -76,6 +76,15 @@ class RainflowPlot(StrictModel):
         default=None, description="The file drawn; null: the file with the largest range.")
 
 
+class FitPlot(StrictModel):
+    """The sample an extremes column fitted (its ``sample_output`` table: declustered peaks or
+    block maxima) against the fitted distribution's exceedance probability."""
+
+    table: str = Field(min_length=1, description="The extremes sample table (file stem).")
+    file: str | None = Field(
+        default=None, description="The file drawn; null: the one with the most extreme value.")
+
+
 class TimeHistoryPlot(StrictModel):
     """Time histories from a long time-history table, the build-up (t < 0) shaded."""
 
@@ -99,6 +108,9 @@ class ReportConfig(StrictModel):
     probability: list[ProbabilityPlot] | None = Field(
         default=None, description="Extreme-value probability plots; null: per group, its "
         "first non-constant '... max' column.")
+    fits: list[FitPlot] | None = Field(
+        default=None, description="Extreme-value fits against their data; null: one per "
+        "extremes sample table (extremes sample_output: true).")
     rainflow: list[RainflowPlot] | None = Field(
         default=None, description="Rainflow histograms; null: one per range histogram table.")
     time_histories: list[TimeHistoryPlot] | None = Field(

@@ -16,7 +16,7 @@ from orcapost.cli import cli
 pytest.importorskip("matplotlib", reason="the HTML report needs the report extra (matplotlib)")
 
 #: Every kind of figure the report draws, from one demo campaign of 8 files.
-KINDS = {"envelope", "heatmap", "probability", "rainflow", "time_history", "timeline"}
+KINDS = {"envelope", "heatmap", "probability", "fit", "rainflow", "time_history", "timeline"}
 
 
 def report_config(campaign: Path, output: Path, report: dict | None = None) -> dict:
@@ -42,6 +42,9 @@ def report_config(campaign: Path, output: Path, report: dict | None = None) -> d
             "vessel": {"columns": [
                 {"label": "Heave", "kind": "statistics", "object": "FPSO", "variable": "Heave",
                  "statistics": ["max"]},
+                {"label": "Heave POT", "kind": "extremes", "method": "weibull",
+                 "object": "FPSO", "variable": "Heave", "threshold_quantile": 0.8,
+                 "sample_output": True},
                 # From the start of the build-up (t < 0): the report shades it.
                 {"label": "Heave", "kind": "time_history", "object": "FPSO",
                  "variable": "Heave", "period": {"specified": [-1000, 1000]},
@@ -145,7 +148,7 @@ def test_png_writes_each_figure_as_a_png_file(commands, results, tmp_path):
     pngs = sorted((tmp_path / "png").glob("*.png"))
     figures = _figures((out / "report.html").read_text("utf-8")).figures
     assert sorted(p.stem for p in pngs) == sorted(f["id"] for f in figures)
-    assert {p.stem.split("-")[0] for p in pngs} == {"envelope", "heatmap", "probability",
+    assert {p.stem.split("-")[0] for p in pngs} == {"envelope", "heatmap", "probability", "fit",
                                                      "rainflow", "timehistory", "timeline"}
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
 

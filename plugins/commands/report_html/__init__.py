@@ -16,6 +16,7 @@ from typing import Any
 from orcapost.api import ReportConfig, atomic_path
 from orcapost.plugins.commands.report_html.envelope import envelope_figures
 from orcapost.plugins.commands.report_html.figures import Figure, close, pyplot, to_png, to_svg
+from orcapost.plugins.commands.report_html.fit import fit_figures
 from orcapost.plugins.commands.report_html.heatmap import heatmap_figure
 from orcapost.plugins.commands.report_html.page import figure_html, page, summary_html
 from orcapost.plugins.commands.report_html.plan import Plan, plan_figures
@@ -44,6 +45,8 @@ def _figures_of(kind: str, table: Table, entry: Any, planned: Plan, options: Rep
         sea_state: list[str] = [k for k in ("heading", "Hs") if k in planned.keys]
         drawn = probability_figure(table, entry, sea_state)
         return [drawn] if drawn is not None else []
+    if kind == "fit":
+        return fit_figures(table, entry)
     if kind == "rainflow":
         drawn = rainflow_figure(table, entry)
         return [drawn] if drawn is not None else []

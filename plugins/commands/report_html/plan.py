@@ -117,6 +117,14 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
                 _column(table, key, "probability")
             add("probability", table, chance)
 
+    if options.fits is None:
+        for table in tables.values():
+            if table.kind == "extremes_sample":
+                add("fit", table, _default("fits", table=table.name))
+    else:
+        for fit in options.fits:
+            add("fit", _table(tables, fit.table, "extremes_sample", "fits"), fit)
+
     if options.rainflow is None:
         for table in tables.values():
             if table.kind == "histogram":

@@ -19,7 +19,7 @@ from orcapost.api import FAILURES_TABLE
 FILE_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state", "load_case")
 #: Load-case keys the demo campaign and most OrcaFlex campaigns name: always keys, never values.
 KNOWN_KEYS = ("heading", "Hs", "Tp", "Tz", "gamma", "seed", "wind_speed", "current")
-KINDS = ("group", "envelope", "histogram", "time_history", "other")
+KINDS = ("group", "envelope", "histogram", "extremes_sample", "time_history", "other")
 
 
 @dataclass
@@ -57,6 +57,8 @@ class Table:
 
 def _kind(columns: dict[str, np.ndarray]) -> str:
     names = set(columns)
+    if {"method", "tail", "value", "scale", "threshold"} <= names:
+        return "extremes_sample"
     if {"range_low", "range_high", "cycles"} <= names:
         return "histogram"
     if "arc_length" in names and {"object", "variable"} <= names:
