@@ -39,8 +39,14 @@ def timeline_figure(report: dict) -> Figure | None:
             middle.plot(t, [(v or 0) / 1e9 for v in rss], color=GOVERNING, label="orcapost RSS")
         available = [s.get("available") for s in samples]
         if any(v is not None for v in available):
-            middle.plot(t, [(v or 0) / 1e9 for v in available], color="#2e8b57",
-                        label="available memory")
+            # Its own scale: the machine's free memory is often 100x orcapost's RSS.
+            free = middle.twinx()
+            free.plot(t, [(v or 0) / 1e9 for v in available], color="#2e8b57",
+                      label="available memory")
+            free.set_ylabel("available [GB]")
+            free.set_ylim(bottom=0)
+            free.grid(False)
+            free.legend(loc="lower right")
         cpu = [s.get("cpu_percent") for s in samples]
         bottom.plot(t, [v or 0 for v in cpu], color="#8e44ad", label="CPU")
         reads = [s.get("read_rate") for s in samples]
@@ -50,15 +56,18 @@ def timeline_figure(report: dict) -> Figure | None:
             twin.set_ylabel("read rate [MB/s]")
             twin.grid(False)
             twin.legend(loc="upper right")
-    middle.set_ylabel("memory [GB]")
-    middle.legend(loc="center right")
+    middle.set_ylabel("RSS [GB]")
+    middle.set_ylim(bottom=0)
+    middle.legend(loc="lower left")
     bottom.set_ylabel("CPU [%]")
     bottom.set_xlabel("Time since the run started [s]")
     bottom.legend(loc="upper left")
     summary = report.get("summary") or {}
     rate = summary.get("files_per_second")
-    caption = "; ".join(f"{n}: {d.get('from') or '-'} to {d.get('to')} ({d.get('reason')})"
-                        for n, d in enumerate(decisions, start=1))
+    caption = "; ".join(
+        (f"{n}: {d.get('from')} to {d.get('to')} files at once" if d.get("from") is not None
+         else f"{n}: {d.get('to')} files at once") + f" ({d.get('reason')})"
+        for n, d in enumerate(decisions, start=1))
     if rate:
         caption += f". Throughput {rate:.2f} files/s over {elapsed:.1f} s."
     return Figure("timeline", "timeline", "Run timeline", fig, caption)
