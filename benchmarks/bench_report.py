@@ -5,8 +5,8 @@ Run: ``python benchmarks/bench_report.py [--files 1000] [--groups 10] [--repeat 
 Synthesises the tables of a campaign of ``--files`` files in ``--groups`` result groups
 (Parquet, as a run writes them): each group one row per file with load-case keys (heading x Hs x
 seed) and 20 value columns; three groups with a range-graph envelope table (100 nodes per file),
-one with a rainflow range histogram (20 bins per file), one with a long time history (400
-samples per file); and a run report with 600 monitor samples. Then it times the report with its
+one with a rainflow range histogram (20 bins per file), one with an extremes sample (20 peaks
+per file), one with a long time history (400 samples per file); and a run report with 600 monitor samples. Then it times the report with its
 default figures (per group a heat map and a Gumbel probability plot, one envelope plot per
 envelope table with every load case, the histogram, the time histories, the timeline) and
 prints the median of ``--repeat`` runs, the figure count and the page size. The target
@@ -73,6 +73,15 @@ def synthesise(folder: Path, files: int, groups: int, rng: np.random.Generator) 
                 "range_low": np.tile(edges[:-1], files), "range_high": np.tile(edges[1:], files),
                 "cycles": np.tile(1e4 * np.exp(-edges[:-1] / 20.0), files)}),
                 folder / f"group{g:02d}_Riser_TDZ_fatigue_range_histogram.parquet")
+        if g == 5:  # an extremes sample (sample_output), 20 peaks per file
+            peaks = 3.0 + rng.exponential(0.8, files * 20)
+            pq.write_table(pa.table({
+                "file": np.repeat(cases["file"], 20), "object": ["FPSO"] * (files * 20),
+                "variable": ["Heave"] * (files * 20), "method": ["gpd"] * (files * 20),
+                "tail": ["upper"] * (files * 20), "value": peaks,
+                "shape": np.full(files * 20, 0.05), "scale": np.full(files * 20, 0.8),
+                "loc": np.full(files * 20, np.nan), "threshold": np.full(files * 20, 3.0)}),
+                folder / f"group{g:02d}_Heave_POT_extremes_sample.parquet")
         if g == 4:  # long time history, 400 samples per file from the build-up
             t = np.arange(-10.0, 190.0, 0.5)
             pq.write_table(pa.table({

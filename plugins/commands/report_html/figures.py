@@ -48,6 +48,9 @@ class Figure:
     title: str
     figure: Any
     caption: str = ""
+    #: Margins set by the builder (a figure of many labels whose layout is known): no layout
+    #: pass, which would measure every label once more.
+    fixed_layout: bool = False
 
 
 def pyplot() -> Any:
@@ -78,6 +81,8 @@ def _lay_out(figure: Figure) -> None:
     # figure twice (a quarter of a large report's time).
     import warnings
 
+    if figure.fixed_layout:
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "not compatible with tight_layout": keeps its layout
         figure.figure.tight_layout()
