@@ -113,3 +113,24 @@ def test_report_options_are_validated():
                                                    "y": "Hs"}]})
     with pytest.raises(ValidationError, match="files"):
         ReportConfig.model_validate({"time_histories": [{"table": "t", "files": 0}]})
+
+
+def test_the_timeline_draws_concurrency_memory_and_files_done_at_each_decision():
+    from orcapost.plugins.commands.report_html.timeline import timeline_figure
+
+    report = {"summary": {"files": 100, "elapsed": 50.0, "files_per_second": 2.0},
+              "decisions": [{"at": 0.0, "after_files": 0, "from": None, "to": 4,
+                             "reason": "initial concurrency"},
+                            {"at": 20.0, "after_files": 30, "from": 4, "to": 8,
+                             "reason": "throughput rose"}],
+              "samples": [{"t": 0.5 * i, "cpu_percent": 150.0, "rss": 1e8, "available": 8e9,
+                           "read_rate": 2e8} for i in range(100)]}
+    figure = timeline_figure(report)
+    top = figure.figure.axes[0]
+    step = top.get_lines()[0]
+    assert list(step.get_xdata()) == [0.0, 20.0, 50.0] and list(step.get_ydata()) == [4, 8, 8]
+    done = next(ax for ax in figure.figure.axes if ax.get_ylabel() == "files done")
+    assert list(done.get_lines()[0].get_xdata()) == [0.0, 20.0, 50.0]
+    assert list(done.get_lines()[0].get_ydata()) == [0, 30, 100]
+    assert "2: 4 to 8 files at once (throughput rose)" in figure.caption
+    assert timeline_figure({"summary": {}}) is None  # nothing sampled, nothing decided

@@ -32,6 +32,20 @@ def timeline_figure(report: dict) -> Figure | None:
     top.set_ylabel("files at once")
     top.set_title("Run timeline")
     top.legend(loc="lower right")
+    # Throughput: the files done at each decision and at the end (the run report keeps no
+    # finishing time per file, so these are the points the curve is known at).
+    files = (report.get("summary") or {}).get("files")
+    points = sorted({(0.0, 0)} | {(float(d.get("at") or 0.0), int(d["after_files"]))
+                                  for d in decisions if d.get("after_files") is not None}
+                    | ({(elapsed, int(files))} if files and elapsed > 0 else set()))
+    if len(points) > 1:
+        done = top.twinx()
+        done.plot([p[0] for p in points], [p[1] for p in points], "o--", color="#7f8c8d",
+                  markersize=4, linewidth=1.2, label="files done")
+        done.set_ylabel("files done")
+        done.set_ylim(bottom=0)
+        done.grid(False)
+        done.legend(loc="lower center")
     t = [float(s.get("t", 0.0)) for s in samples]
     if samples:
         rss = [s.get("rss") for s in samples]
