@@ -122,7 +122,9 @@ def main() -> None:
         times, cpu = [], []
         for _ in range(args.repeat):
             started, used = time.perf_counter(), time.process_time()
-            page, figures = write_html(folder, report, ReportConfig(), folder / "report.html")
+            page, figures, failed = write_html(folder, report, ReportConfig(),
+                                               folder / "report.html")
+            assert not failed, failed
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - used)
         size = page.stat().st_size

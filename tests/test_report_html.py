@@ -267,3 +267,21 @@ def test_the_browser_check_catches_a_figure_that_did_not_draw(tmp_path):
     dom = _figures(shown.stdout)
     assert [f["drawn"] for f in dom.figures] == ["no", "yes"]
     assert dom.body.get("data-undrawn") == "1"
+
+
+def test_a_figure_that_fails_is_named_with_its_reason_and_the_rest_are_drawn(
+        commands, results, monkeypatch):
+    import orcapost.plugins.commands.report_html as report_html
+
+    def broken(table, options):
+        raise ValueError("cannot draw this heat map")
+
+    monkeypatch.setattr(report_html, "heatmap_figure", broken)
+    out, _ = results
+    result = commands("report", out, "--html")
+    assert result.exit_code == 1  # written, but not whole: as a run with failed files
+    assert "not drawn: heatmap of riser: ValueError: cannot draw this heat map" in result.output
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Not drawn (failed): heatmap of riser: ValueError: cannot draw this heat map" in text
+    kinds = {f["id"].split("-")[0] for f in _figures(text).figures}
+    assert "heatmap" not in kinds and {"envelope", "probability", "timeline"} <= kinds

@@ -152,13 +152,18 @@ def report_command(ctx, run_report, file_count, html_file, png_folder, config_pa
     results = run_report if run_report.is_dir() else run_report.parent
     registry = ctx.find_root().obj["pm"].registry
     options, note = _config_for(report, results, config_path, registry)
+    failed: list[str] = []
     if html_file is not None:
         target = Path(html_file) if html_file else results / HTML_NAME
-        path, count = write_html(results, report, options, target, config_note=note)
+        path, count, failed = write_html(results, report, options, target, config_note=note)
         click.echo(f"wrote {path} ({count} figures)")
     if png_folder is not None:
-        written = write_pngs(results, report, options, png_folder)
+        written, failed = write_pngs(results, report, options, png_folder)
         click.echo(f"wrote {len(written)} figures into {png_folder}")
+    for failure in failed:
+        click.echo(f"not drawn: {failure}", err=True)
+    if failed:  # the page is written, and says which figures are missing and why
+        ctx.exit(1)
 
 
 @hookimpl

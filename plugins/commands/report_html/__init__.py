@@ -70,12 +70,29 @@ def draw(planned: Plan, report: dict, options: ReportConfig) -> Iterator[tuple[s
     figures holds one open matplotlib figure at a time); the run timeline last."""
     groups = planned.groups
     for kind, table, entry in planned.entries:
-        for figure in _figures_of(kind, table, entry, planned, options):
+        try:
+            drawn = _figures_of(kind, table, entry, planned, options)
+        except Exception as exc:  # noqa: BLE001 - one figure's failure is a line, not the page
+            _failed(planned, f"{kind} of {table.name}", exc)
+            continue
+        for figure in drawn:
             yield _group_of(table.name, groups), figure
     if options.timeline:
-        timeline = timeline_figure(report)
+        try:
+            timeline = timeline_figure(report)
+        except Exception as exc:  # noqa: BLE001
+            _failed(planned, "the run timeline", exc)
+            timeline = None
         if timeline is not None:
             yield "run", timeline
+
+
+def _failed(planned: Plan, what: str, exc: Exception) -> None:
+    """A figure that could not be drawn: named with the reason, on the page and by the
+    command (exit 1), never silently missing; the other figures are drawn."""
+    planned.failed.append(f"{what}: {type(exc).__name__}: {exc}")
+    plt = pyplot()
+    plt.close("all")  # whatever the failed builder left open
 
 
 def _folder(results: Path) -> Path:
@@ -83,8 +100,9 @@ def _folder(results: Path) -> Path:
 
 
 def write_html(results: Path, report: dict, options: ReportConfig, target: Path,
-               config_note: str = "") -> tuple[Path, int]:
-    """The report page of ``results`` written (atomically) to ``target``; (path, figures)."""
+               config_note: str = "") -> tuple[Path, int, list[str]]:
+    """The report page of ``results`` written (atomically) to ``target``; (path, figures drawn,
+    figures that failed with their reasons)."""
     started = time.perf_counter()
     sections: dict[str, list[str]] = {}
     count = 0
@@ -98,6 +116,7 @@ def write_html(results: Path, report: dict, options: ReportConfig, target: Path,
             figure_html(figure.key, figure.title, svg, figure.caption))
         count += 1
     notes = [config_note] if config_note else []
+    notes += [f"Not drawn (failed): {failure}" for failure in planned.failed]
     if planned.left_out:
         notes.append(f"{len(planned.left_out)} figures not drawn (outputs.report.max_figures "
                      f"{options.max_figures}): " + ", ".join(planned.left_out))
@@ -113,15 +132,18 @@ def write_html(results: Path, report: dict, options: ReportConfig, target: Path,
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as staged:
         Path(staged).write_text(text, encoding="utf-8")
-    return target, count
+    return target, count, planned.failed
 
 
-def write_pngs(results: Path, report: dict, options: ReportConfig, folder: Path) -> list[Path]:
-    """Every figure of the report as a PNG file in ``folder`` (named by figure id)."""
+def write_pngs(results: Path, report: dict, options: ReportConfig, folder: Path
+               ) -> tuple[list[Path], list[str]]:
+    """Every figure of the report as a PNG file in ``folder`` (named by figure id); (paths,
+    figures that failed with their reasons)."""
     written = []
-    for _, figure in draw(plan(_folder(results), options), report, options):
+    planned = plan(_folder(results), options)
+    for _, figure in draw(planned, report, options):
         try:
             written.append(to_png(figure, folder))
         finally:
             close(figure)
-    return written
+    return written, planned.failed

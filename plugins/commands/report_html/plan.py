@@ -25,6 +25,8 @@ class Plan:
     entries: list[tuple[str, Table, Any]] = field(default_factory=list)
     #: Figures a default would have drawn beyond ``max_figures``: listed on the page.
     left_out: list[str] = field(default_factory=list)
+    #: Figures whose drawing failed, with the reason: listed on the page and by the command.
+    failed: list[str] = field(default_factory=list)
 
 
 def _table(tables: dict[str, Table], name: str, kind: str, what: str) -> Table:
