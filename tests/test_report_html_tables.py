@@ -134,3 +134,20 @@ def test_the_timeline_draws_concurrency_memory_and_files_done_at_each_decision()
     assert list(done.get_lines()[0].get_ydata()) == [0, 30, 100]
     assert "2: 4 to 8 files at once (throughput rose)" in figure.caption
     assert timeline_figure({"summary": {}}) is None  # nothing sampled, nothing decided
+
+
+def test_the_summary_lists_failures_warnings_and_plugin_errors():
+    from orcapost.plugins.commands.report_html.page import summary_html
+
+    text = summary_html({
+        "summary": {"files": 3, "ok": 1, "failed": 2, "partial": 0, "elapsed": 2.0},
+        "failures": [{"file": "/c/LC1.sim", "stage": "open", "column": None,
+                      "reason": "not an archive <bad>"}],
+        "warnings": [{"file": "/c/LC2.sim", "group": "vessel", "column": "Heave MPM",
+                      "category": "RayleighAssumptionWarning", "message": "a trend",
+                      "count": 2}],
+        "plugin_errors": [{"plugin": "p", "hook": "orcapost_run_start", "error": "boom"}]})
+    assert "Failures (1)" in text and "LC1.sim" in text and "/c/" not in text
+    assert "not an archive &lt;bad&gt;" in text  # escaped, never markup
+    assert "Warnings while files were read (1)" in text and "vessel/Heave MPM" in text
+    assert "Plugin errors (1)" in text and 'class="card bad"' in text

@@ -115,6 +115,14 @@ def summary_html(report: dict) -> str:
                             f.get("reason")] for f in failures]))
     else:
         out.append('<p class="note">No file failed.</p>')
+    warned = report.get("warnings") or []  # warnings raised while files were read, by file
+    if warned:
+        out.append(f"<h3>Warnings while files were read ({len(warned)})</h3>")
+        out.append(_table(["file", "column", "warning", "count"],
+                          [[Path(str(w.get("file", ""))).name,
+                            f"{w.get('group')}/{w.get('column')}" if w.get("column") else "",
+                            f"{w.get('category')}: {w.get('message')}", w.get("count")]
+                           for w in warned], numeric={3}))
     errors = report.get("plugin_errors") or []
     if errors:
         out.append(f"<h3>Plugin errors ({len(errors)})</h3>")
