@@ -108,6 +108,7 @@ _SOURCES: dict[str, str] = {
     "ConfigError": "orcapost.config",
     "LoadedConfig": "orcapost.config",
     "InputsConfig": "orcapost.schemas.config",
+    "ReportConfig": "orcapost.schemas.report",
     "read_yaml": "orcapost.config",
     "load_config": "orcapost.config",
     "validate_data": "orcapost.config",
@@ -201,6 +202,7 @@ if TYPE_CHECKING:
     from orcapost.schemas.config import SampledColumn as SampledColumn
     from orcapost.schemas.config import SeriesColumn as SeriesColumn
     from orcapost.schemas.config import Size as Size
+    from orcapost.schemas.report import ReportConfig as ReportConfig
     from orcapost.schemas.vocabulary import WHOLE_SIMULATION as WHOLE_SIMULATION
     from orcapost.schemas.vocabulary import DataItem as DataItem
     from orcapost.schemas.vocabulary import Period as Period

@@ -21,6 +21,7 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.report import ReportConfig
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
     BeforeValidator,
@@ -335,6 +336,10 @@ class OutputsConfig(StrictModel):
         default=False,
         description="Exit with code 4 when a value breaches its column's allowable or limits "
         "(the tables and verdict are written either way).",
+    )
+    report: ReportConfig = Field(
+        default_factory=ReportConfig,
+        description="Figures of the HTML report (orcapost report RESULTS --html): docs/report.md.",
     )
 
     @field_validator("naming")

@@ -73,10 +73,11 @@ def _allowed(importer: str, module: str, names: list[str]) -> bool:
     if any(module == lib or module.startswith(lib + ".") for lib in PUBLIC_LIBRARIES):
         return not any(name.startswith("_") for name in names)
     package = importer.rpartition(".")[0]
-    # A helper module of the plugin's own package (_common, _reads, orcaflex_vocabulary):
-    # not itself a registered plugin.
-    if module.rpartition(".")[0] == package and package.startswith("orcapost.plugins.") \
-            and module not in BUILTIN_PLUGINS:
+    # A helper module of the plugin's own package (_common, _reads, orcaflex_vocabulary), or
+    # of a helper package inside it (commands/report_html/): not itself a registered plugin.
+    home = module.rpartition(".")[0]
+    if (home == package or home.startswith(package + ".")) \
+            and package.startswith("orcapost.plugins.") and module not in BUILTIN_PLUGINS:
         return True
     return module in HOST_MACHINERY.get(importer, {})
 
@@ -111,6 +112,13 @@ def test_the_scan_catches_an_internal_import(tmp_path):
                         ["_count"])
     assert _allowed("orcapost.plugins.extractors.fatigue", "orcapost.plugins.extractors._common",
                     ["ArcLength"])
+    # A helper package of the plugin's own package, and that package's own modules.
+    assert _allowed("orcapost.plugins.commands.report",
+                    "orcapost.plugins.commands.report_html", ["write_html"])
+    assert _allowed("orcapost.plugins.commands.report_html",
+                    "orcapost.plugins.commands.report_html.figures", ["Figure"])
+    assert not _allowed("orcapost.plugins.commands.report_html.page",
+                        "orcapost.plugins.reporters.plain", ["PlainReporter"])
 
 
 def test_every_api_name_resolves_and_is_listed():

@@ -1,8 +1,11 @@
-"""``orcapost report RUN.json``: a run report as tables.
+"""``orcapost report RESULTS``: a run report as tables, or the results drawn.
 
 Every run writes ``orcapost-run.json`` into its output folder (see orcapost.run_report); this
 command shows its settings, summary, concurrency decisions, memory, phase times, slowest files,
-failures and the warnings raised while files were read.
+failures and the warnings raised while files were read. With ``--html [FILE]`` it writes one
+self-contained HTML page of the results' figures instead (envelopes, heat maps, extreme values,
+rainflow ranges, time histories, the run timeline), and with ``--png DIR`` the figures as PNG
+files: see the ``report_html`` package and docs/report.md.
 """
 
 from __future__ import annotations
@@ -103,16 +106,75 @@ def render(report: dict, console, files: int = 10) -> None:
         console.print(table)
 
 
+#: The page's file name in the results folder when --html names no file.
+HTML_NAME = "report.html"
+
+
+def _config_for(report: dict, results: Path, given: Path | None, registry):
+    """The report options: from ``--config``, else the config the run names (its path as
+    recorded, or a config shipped with orcapost), else the defaults; and a note for the page."""
+    from importlib import resources
+
+    from orcapost.api import ReportConfig, load_config
+
+    if given is not None:
+        return load_config(given, registry).model.outputs.report, f"Figures as {given} asks."
+    recorded = (report.get("settings") or {}).get("config")
+    if recorded:
+        candidates = [Path(recorded)]
+        if not Path(recorded).is_absolute():
+            shipped = resources.files("orcapost.configs") / Path(recorded).name
+            candidates.append(Path(str(shipped)))
+        for path in candidates:
+            if path.is_file():
+                return (load_config(path, registry).model.outputs.report,
+                        f"Figures as {path} (the run's config) asks.")
+        return ReportConfig(), (f"The run's config {recorded} was not found: default figures "
+                                "(give --config CONFIG for its outputs.report).")
+    return ReportConfig(), "Default figures (the run report names no config)."
+
+
 @click.command("report")
-@click.argument("run_report", type=click.Path(path_type=Path))
+@click.argument("run_report", metavar="RESULTS", type=click.Path(path_type=Path))
 @click.option("--files", "file_count", type=click.IntRange(0, 1_000_000), default=10,
               show_default=True, help="How many of the slowest files to list.")
-def report_command(run_report, file_count):
-    """Show RUN_REPORT (an orcapost-run.json, or the output folder holding it) as tables."""
+@click.option("--html", "html_file", is_flag=False, flag_value="", default=None,
+              metavar="[FILE]",
+              help=f"Write the results' figures as one self-contained HTML page to FILE "
+              f"(default: {HTML_NAME} in the results folder).")
+@click.option("--png", "png_folder", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Write the figures as PNG files into this folder.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="The config whose outputs.report chooses the figures "
+              "(default: the config the run report names, if found).")
+@click.pass_context
+def report_command(ctx, run_report, file_count, html_file, png_folder, config_path):
+    """Show RESULTS (an output folder, or the orcapost-run.json in it) as tables; with --html
+    or --png, draw its tables' figures."""
     from orcapost.api import read_report
     from rich.console import Console
 
-    render(read_report(run_report), Console(), files=file_count)
+    report = read_report(run_report)
+    if html_file is None and png_folder is None:
+        render(report, Console(), files=file_count)
+        return
+    from orcapost.plugins.commands.report_html import write_html, write_pngs
+
+    results = run_report if run_report.is_dir() else run_report.parent
+    registry = ctx.find_root().obj["pm"].registry
+    options, note = _config_for(report, results, config_path, registry)
+    failed: list[str] = []
+    if html_file is not None:
+        target = Path(html_file) if html_file else results / HTML_NAME
+        path, count, failed = write_html(results, report, options, target, config_note=note)
+        click.echo(f"wrote {path} ({count} figures)")
+    if png_folder is not None:
+        written, failed = write_pngs(results, report, options, png_folder)
+        click.echo(f"wrote {len(written)} figures into {png_folder}")
+    for failure in failed:
+        click.echo(f"not drawn: {failure}", err=True)
+    if failed:  # the page is written, and says which figures are missing and why
+        ctx.exit(1)
 
 
 @hookimpl

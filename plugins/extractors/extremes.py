@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from orcapost.api import (
@@ -30,9 +30,11 @@ from orcapost.api import (
     ResultFileError,
     SampleGuard,
     SeriesColumn,
+    extra_table,
     hookimpl,
     sample_interval,
     series_names,
+    table_title,
 )
 from orcapost.numerics import extremes as ev
 from orcapost.numerics.assumptions import RayleighAssumptionWarning, check_rayleigh
@@ -72,6 +74,10 @@ class ExtremesColumn(SeriesColumn):
     details: bool = Field(
         default=False, description="Also emit the fitted parameters (std, tz / shape, scale, "
         "threshold, peaks / loc, scale, blocks).")
+    sample_output: bool = Field(
+        default=False, description="weibull/gpd/gumbel: also write the fitted sample (the "
+        "declustered peaks / the block maxima) with the fit's parameters, one row per value, "
+        "as the extra table '<label> extremes sample' (the HTML report plots it).")
 
     def output_names(self) -> list[str]:
         suffixes = [""]
@@ -83,12 +89,19 @@ class ExtremesColumn(SeriesColumn):
                 self.method, [" shape", " scale", " threshold", " peaks"])
         if self.goodness_of_fit:
             suffixes += [" blocks" if self.method == "gumbel" else " peaks", " ks p-value"]
-        return series_names(self, suffixes=list(dict.fromkeys(suffixes))) + self.omitted_names()
+        return (series_names(self, suffixes=list(dict.fromkeys(suffixes)))
+                + self.extra_table_names() + self.omitted_names())
+
+    def extra_table_names(self) -> list[str]:
+        return [table_title(self, "extremes sample")] if self.sample_output else []
 
     @model_validator(mode="after")
     def _fits(self):
         if self.confidence is not None and self.method not in ("weibull", "gpd"):
             raise ValueError("confidence applies to the weibull and gpd methods only")
+        if self.sample_output and self.method == "rayleigh":
+            raise ValueError("sample_output applies to the weibull, gpd and gumbel methods "
+                             "(rayleigh fits no sample)")
         if self.goodness_of_fit and self.method == "rayleigh":
             raise ValueError("goodness_of_fit applies to the weibull, gpd and gumbel methods "
                              "(rayleigh fits no sample of peaks)")
@@ -104,6 +117,7 @@ class ExtremesExtractor(Extractor):
     def extract(self, file, column: ExtremesColumn) -> dict:
         out: dict = {}
         guard = SampleGuard(column)
+        sample: dict[str, list] = {name: [] for name in SAMPLE_COLUMNS}
         for target, base in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
@@ -111,13 +125,26 @@ class ExtremesExtractor(Extractor):
             dt = sample_interval(series.time)
             time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,
                                    series.values)
+            fitted: dict[str, Any] = {}
             try:
-                values = analyse(time, x, column, dt=dt,
+                values = analyse(time, x, column, dt=dt, sample=fitted,
                                  what=f"{target.obj.name} / {target.var.name}")
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
                 out[base if key == "value" else f"{base} {key}"] = value
+            if column.sample_output and fitted:
+                n = len(fitted["value"])
+                sample["object"] += [target.obj.name] * n
+                sample["variable"] += [target.var.name] * n
+                sample["method"] += [column.method] * n
+                sample["tail"] += [column.tail] * n
+                sample["value"] += list(fitted["value"])
+                for name in ("shape", "scale", "loc", "threshold"):
+                    sample[name] += [fitted.get(name, math.nan)] * n
+        if column.sample_output:
+            title = table_title(column, "extremes sample")
+            out[title] = extra_table(title, sample)
         return guard.report(out)
 
 
@@ -136,10 +163,20 @@ def _warn_unless_rayleigh_applies(x: np.ndarray, dt: float, storm: float, tz: fl
             stacklevel=3)
 
 
+#: The columns of the extremes sample table: the series, the method and tail, each fitted
+#: value (peak or block maximum, in the series' units), and the fit's parameters repeated on
+#: every row (NaN where the method has none: loc for weibull/gpd, shape and threshold for gumbel).
+SAMPLE_COLUMNS = ("object", "variable", "method", "tail", "value", "shape", "scale", "loc",
+                  "threshold")
+
+
 def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
-            dt: float | None = None, what: str = "the series") -> dict[str, float]:
+            dt: float | None = None, sample: dict[str, Any] | None = None,
+            what: str = "the series") -> dict[str, float]:
     """The column's extreme (``value``) and its details, for one series (``dt``: the sample
-    interval, by default that of ``time``; ``what``: the series, as warnings name it)."""
+    interval, by default that of ``time``; ``what``: the series, as warnings name it). A
+    ``sample`` dict receives the fitted values and the fit's parameters (weibull, gpd, gumbel;
+    nothing for a constant series)."""
     x = np.asarray(values, dtype=np.float64)
     dt = sample_interval(time) if dt is None else dt
     T = column.storm_duration
@@ -163,6 +200,8 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
         sign = 1.0 if column.tail == "upper" else -1.0
         maxima = sign * (sign * x[: blocks * per_block].reshape(blocks, per_block)).max(axis=1)
         gumbel = ev.fit_gumbel(maxima, column.tail)
+        if sample is not None:
+            sample.update(value=maxima.tolist(), loc=gumbel.loc, scale=gumbel.scale)
         # The storm extreme is the largest of n = T / block independent block maxima:
         # P(storm max <= x) = F(x)^n, a Gumbel with loc + scale ln n.
         n = T / column.block
@@ -184,6 +223,9 @@ def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,
         raise ValueError(f"{peaks.values.size} peak(s) beyond the threshold {threshold:g}: "
                          "lower the threshold")
     fit = ev.fit_gpd(peaks) if column.method == "gpd" else ev.fit_weibull(peaks)
+    if sample is not None:
+        sample.update(value=peaks.values.tolist(), shape=fit.shape, scale=fit.scale,
+                      threshold=threshold)
     if column.confidence is None:
         out["value"] = fit.return_level(T, risk)
     else:
