@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orcapost import shards
 from orcapost.components import Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
@@ -54,6 +55,7 @@ from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
 from orcapost.monitor import Monitor
+from orcapost.names import SHARD_RECORD_NAME
 from orcapost.outputs import TableWriter
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
 from orcapost.results import (
@@ -66,6 +68,7 @@ from orcapost.results import (
     RunSummary,
 )
 from orcapost.run_report import RunReportWriter
+from orcapost.shards import Shard
 from orcapost.signals import StopSignals
 from orcapost.task import (
     Plan,
@@ -197,6 +200,9 @@ class _Run:
     stopped_by: str | None = None
     stop: StopSignals | None = None
     last_beat: float = 0.0
+    #: Every file discovered (a shard's run takes a share of them: ``context.files``).
+    campaign: list[FileInfo] = field(default_factory=list)
+    inputs_directory: Path | None = None
 
 
 class Engine:
@@ -212,6 +218,7 @@ class Engine:
         executor_factory: Callable[[str, int], Executor] = make_executor,
         monitor_interval: float | None = None,
         warn: Callable[[str], None] = _warn,
+        shard: Shard | None = None,
     ) -> None:
         self.pm = pm
         self.loaded = loaded
@@ -225,6 +232,8 @@ class Engine:
         self.sinks = [registry.create("sink", spec) for spec in self.model.outputs.formats]
         self.reporter = reporter
         self.resume = resume
+        #: ``--shard I/N``: only the files of this shard run (:mod:`orcapost.shards`).
+        self.shard = shard
         self.executor_factory = executor_factory
         self.monitor_interval = monitor_interval
         self.warn = warn
@@ -274,6 +283,7 @@ class Engine:
     def _run_locked(self, run: _Run) -> RunSummary:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
+        self._record_shard(run)
         if self.resume:
             assert run.fingerprints is not None  # _preflight sets them
             run.previous = Journal(run.context.output_directory).reusable(
@@ -314,6 +324,18 @@ class Engine:
             self.tables = listeners[TABLES_PLUGIN].tables
         return summary
 
+    def _record_shard(self, run: _Run) -> None:
+        """A shard's run records what ``orcapost merge`` checks (docs/sharding.md); any other
+        run into the folder removes an earlier shard's record: the folder is no shard now."""
+        directory = run.context.output_directory
+        if self.shard is None:
+            (directory / SHARD_RECORD_NAME).unlink(missing_ok=True)
+            return
+        assert run.fingerprints is not None and run.inputs_directory is not None
+        shards.write_record(directory, shards.shard_record(
+            self.shard, self.loaded, run.fingerprints.versions, run.inputs_directory,
+            run.campaign, run.context.files))
+
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
         self._quarantine.clear()
@@ -328,7 +350,11 @@ class Engine:
                 f"no input files in {inputs_dir} match {', '.join(self.model.inputs.patterns)}",
                 hint="check inputs.directory, inputs.patterns and the include/exclude filters",
             )
-        files = self.scheduler.order(files)
+        campaign = files
+        if self.shard is not None:
+            # Chosen before the scheduler orders them: a shard's files never depend on order.
+            files = shards.select(files, inputs_dir, self.shard)
+        files = self.scheduler.order(files) if files else files
         executor_kind = self.model.engine.executor
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         decision = as_decision(self.policy.initial(files))
@@ -338,6 +364,9 @@ class Engine:
             executor=executor_kind, concurrency=concurrency, ceiling=ceiling,
             config=self.model, config_stem=self.loaded.stem, config_source=self.loaded.source,
         )
+        if self.shard is not None:
+            context.shard = {"shard": str(self.shard),
+                             "fingerprint": shards.shard_fingerprint(self.model)}
         context.decisions.append({
             "at": 0.0, "after_files": 0, "from": None, "to": concurrency,
             "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
@@ -346,7 +375,8 @@ class Engine:
         spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
                         base_directory=str(self.loaded.base_directory))
         plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
-        return _Run(context=context, spec=spec, plan=plan, previous={})
+        return _Run(context=context, spec=spec, plan=plan, previous={}, campaign=campaign,
+                    inputs_directory=inputs_dir)
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
@@ -362,6 +392,9 @@ class Engine:
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
+        if run.context.shard is not None:
+            run.fingerprints.shard = run.context.shard["shard"]
+            run.fingerprints.shard_fingerprint = run.context.shard["fingerprint"]
 
     def _listeners(self, context: RunContext, fingerprints: RunFingerprints | None,
                    plugin_errors: list) -> dict[str, Any]:

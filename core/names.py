@@ -35,8 +35,10 @@ RUN_REPORT_NAME = "orcapost-run.json"
 JOURNAL_NAME = "orcapost-journal.jsonl"
 #: The lock that keeps two runs apart (``orcapost.lock``).
 LOCK_NAME = "orcapost-run.lock"
+#: What a shard's run (``--shard I/N``) records for ``orcapost merge`` (``orcapost.shards``).
+SHARD_RECORD_NAME = "orcapost-shard.json"
 #: Files orcapost writes into ``outputs.directory`` besides the tables.
-RESERVED_FILES = (RUN_REPORT_NAME, JOURNAL_NAME, LOCK_NAME)
+RESERVED_FILES = (RUN_REPORT_NAME, JOURNAL_NAME, LOCK_NAME, SHARD_RECORD_NAME)
 _RESERVED_FOLDED = frozenset(name.casefold() for name in RESERVED_FILES)
 #: The staging folder of the table writer (``orcapost.outputs``).
 STAGING_PREFIX = ".orcapost-staging-"

@@ -60,8 +60,11 @@ class TableWriter:
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
+        # A shard (--shard I/N) holds part of the campaign: its campaign tables are written by
+        # `orcapost merge`, over every shard's rows, never over one shard's.
         summary.outputs.extend(write_tables(self.tables, self.sinks, context,
-                                            complete=complete))
+                                            complete=complete,
+                                            campaign=context.shard is None))
 
 
 def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
@@ -115,7 +118,7 @@ def _file_stems(tables: RunTables, sinks: Sequence[Sink], context: RunContext, n
 
 
 def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, *,
-                 complete: bool = True) -> list[Path]:
+                 complete: bool = True, campaign: bool = True) -> list[Path]:
     """Write every table through every sink; return the paths.
 
     A result set, not files: every table is first written into a staging folder, and only
@@ -124,11 +127,12 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     output folder and supersedes any partial set; an incomplete one goes into its
     :data:`~orcapost.names.PARTIAL_FOLDER`, replacing the partial set there, without campaign
     tables (a reduction over part of a campaign is not the campaign's), and the last complete
-    set stays untouched."""
+    set stays untouched. ``campaign``: false leaves campaign tables out of a complete set too
+    (a shard's)."""
     directory = Path(context.output_directory)
     target = directory if complete else directory / PARTIAL_FOLDER
     tables.check_names()  # refused before anything is staged or replaced
-    names = tables.groups(campaign=complete)
+    names = tables.groups(campaign=complete and campaign)
     stems = _file_stems(tables, sinks, context, names)
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)

@@ -119,6 +119,10 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],
         "result_set": summary.result_set,
+        # A shard's run (--shard I/N): which shard, and the fingerprint `orcapost merge`
+        # checks (docs/sharding.md); None for a run over the whole campaign.
+        "shard": (context.shard or {}).get("shard"),
+        "config_fingerprint": (context.shard or {}).get("fingerprint"),
         "plugin_errors": [error.as_dict() for error in plugin_errors],
         "samples": list(monitor.samples) if monitor is not None else [],
     }

@@ -39,8 +39,9 @@ def test_the_reserved_names_are_the_ones_orcapost_writes():
     from orcapost.journal import JOURNAL_NAME
     from orcapost.lock import LOCK_NAME
     from orcapost.run_report import RUN_REPORT_NAME
+    from orcapost.shards import SHARD_RECORD_NAME
 
-    assert set(RESERVED_FILES) == {JOURNAL_NAME, RUN_REPORT_NAME, LOCK_NAME}
+    assert set(RESERVED_FILES) == {JOURNAL_NAME, RUN_REPORT_NAME, LOCK_NAME, SHARD_RECORD_NAME}
     assert STAGING_PREFIX == WRITER_STAGING
     assert FAILURES_TABLE == "failures"
 
