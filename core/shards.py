@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from orcapost.atomic import atomic_open
@@ -79,12 +79,11 @@ def relative_name(path: Path | str, inputs_directory: Path | str) -> str:
     """A file's path relative to ``inputs_directory`` with forward slashes and its case as on
     disk (a file outside it, e.g. from ``inputs.files``: its path as given, with forward
     slashes)."""
-    path = PurePath(path)
-    try:
-        relative = path.relative_to(inputs_directory)
-    except ValueError:
-        relative = path
-    return relative.as_posix()
+    # Text, not PurePath.relative_to: `orcapost merge` maps the paths a shard journaled on
+    # Windows while it runs on Linux (and back), where the other platform's paths do not parse.
+    text = str(path).replace("\\", "/")
+    folder = str(inputs_directory).replace("\\", "/").rstrip("/") + "/"
+    return text[len(folder):] if text.startswith(folder) else text
 
 
 def shard_of(relative: str, count: int) -> int:
@@ -126,7 +125,7 @@ def shard_record(shard: Shard, loaded: Any, versions: dict[str, Any], inputs_dir
         "campaign": {"files": len(names), "digest": campaign_digest(names),
                      "names": sorted(names)},
         "files": sorted(relative_name(f.path, inputs_directory) for f in files),
-        "config": {"data": loaded.data, "source": loaded.source,
+        "config": {"data": loaded.data, "source": loaded.source, "stem": loaded.stem,
                    "base_directory": str(loaded.base_directory)},
     }
 
