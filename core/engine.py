@@ -294,6 +294,10 @@ class Engine:
         self.plugin_errors = guard.errors
         listeners = self._listeners(run.context, run.fingerprints, guard.errors)
         report: RunReportWriter = listeners[REPORT_PLUGIN]
+        # Every file taken whole from the journal: the published set may stand as it is.
+        listeners[TABLES_PLUGIN].replayed_whole = self.resume and all(
+            (reuse := run.previous.get(str(f.path))) is not None and reuse.complete
+            for f in run.context.files)
         try:
             # Inside the try: a listener that cannot be registered (its name taken) leaves
             # none of the others behind.
@@ -403,7 +407,7 @@ class Engine:
         listeners: dict[str, Any] = {
             JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume,
                                           fingerprints=fingerprints),
-            TABLES_PLUGIN: TableWriter(self.sinks),
+            TABLES_PLUGIN: TableWriter(self.sinks, fingerprints),
             REPORT_PLUGIN: RunReportWriter(plugin_errors),
         }
         if self.reporter is not None:

@@ -215,7 +215,7 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
 def merge_shards(pm, directories: Sequence[Path], output: Path, *,
           warn: Callable[[str], None] | None = None) -> MergeOutcome:
     """Merge the shard output folders ``directories`` into ``output`` (module docstring)."""
-    from orcapost.outputs import write_tables
+    from orcapost.outputs import published_digest, result_set_fingerprint, write_tables
     from orcapost.run_report import build_report, write_report
     from orcapost.tables import RunTables
     from orcapost.task import Plan, PlanSpec, new_plan_key
@@ -234,6 +234,10 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
     plan = Plan.build(pm, model, spec, optimizers=[])
     fingerprints = RunFingerprints.of(pm, model, plan)
     results, lines = _results(found, fingerprints)
+    # The readers of the campaign's files, as a run over it records them: a later
+    # `orcapost run --resume` into the merged folder then finds its set unchanged.
+    fingerprints = RunFingerprints.of(pm, model, plan,
+                                      sorted({Path(r.path).suffix.lower() for r in results}))
     files = [FileInfo(Path(r.path), r.size) for r in sorted(results, key=lambda r: r.path)]
     context = RunContext(config_path=None, files=files, output_directory=output,
                          executor="merge", concurrency=1, ceiling=1, config=model,
@@ -264,7 +268,10 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
             failures=[f for r in results for f in r.failures])
         summary.result_set = {"complete": True, "directory": str(output),
                               "files": len(results), "missing": []}
-        summary.outputs.extend(write_tables(tables, sinks, context, complete=True))
+        written = write_tables(tables, sinks, context, complete=True)
+        summary.outputs.extend(written)
+        summary.result_set.update(fingerprint=result_set_fingerprint(fingerprints, results),
+                                  tables=published_digest(written, output), unchanged=False)
         # The journal after the tables: until the merged set is published, the folder's
         # journal (if any) still describes its tables.
         with atomic_open(output / JOURNAL_NAME, "w", encoding="utf-8") as handle:

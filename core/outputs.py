@@ -12,21 +12,41 @@ the output folder, and only once all are written is each fsynced and moved over 
 disk never leaves a half-written table or a folder of mixed sets. A run that did not finish
 (interrupted, or files missing) writes its set into ``<output>/partial`` and leaves the last
 complete set untouched; ``--resume`` completes it, and the complete set supersedes it.
+
+A complete set is recorded in the run report (``result_set``): a *result-set fingerprint* -- the
+config's, orcapost's and the plugins' versions, every column's and reader's fingerprint, and
+each file's path and identity -- and each published file's size, mtime and sha256. A table whose
+new bytes equal the published file's is not replaced (it keeps its time stamp). An unchanged
+``--resume`` -- every file reused whole from the journal, the same result-set fingerprint, every
+published file as recorded -- writes no table at all: the set is confirmed as it stands
+(``result_set.unchanged``) and only the run report is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import filecmp
+import hashlib
+import json
+import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from orcapost import atomic
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
+from orcapost.fingerprints import RunFingerprints, digest
 from orcapost.markers import hookimpl
-from orcapost.names import PARTIAL_FOLDER, STAGING_PREFIX, file_name_problem, reserved_problem
+from orcapost.names import (
+    PARTIAL_FOLDER,
+    RUN_REPORT_NAME,
+    STAGING_PREFIX,
+    file_name_problem,
+    reserved_problem,
+)
 from orcapost.results import FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
@@ -34,9 +54,15 @@ from orcapost.tables import FAILURES_TABLE, RunTables
 class TableWriter:
     """Run listener: gathers results into the run's tables and writes them through the sinks."""
 
-    def __init__(self, sinks: Sequence[Sink]) -> None:
+    def __init__(self, sinks: Sequence[Sink], fingerprints: RunFingerprints | None = None
+                 ) -> None:
         self.sinks = list(sinks)
         self.tables: RunTables | None = None
+        #: The run's fingerprints: a complete set records its result-set fingerprint.
+        self.fingerprints = fingerprints
+        #: Set by the engine when ``--resume`` took every file whole from the journal: the
+        #: published set may then be confirmed instead of written again.
+        self.replayed_whole = False
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
@@ -60,11 +86,85 @@ class TableWriter:
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
+        fingerprint = (result_set_fingerprint(self.fingerprints, context.results)
+                       if complete and self.fingerprints is not None else None)
+        if fingerprint is not None and self.replayed_whole:
+            published = published_unchanged(directory, fingerprint)
+            if published is not None:
+                # Nothing a table is made of changed, and the tables are as published: none
+                # is built or written again (an earlier interrupted run's partial set is
+                # superseded as by any complete set).
+                shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
+                summary.result_set.update(fingerprint=fingerprint, tables=published,
+                                          unchanged=True)
+                return
         # A shard (--shard I/N) holds part of the campaign: its campaign tables are written by
         # `orcapost merge`, over every shard's rows, never over one shard's.
-        summary.outputs.extend(write_tables(self.tables, self.sinks, context,
-                                            complete=complete,
-                                            campaign=context.shard is None))
+        written = write_tables(self.tables, self.sinks, context, complete=complete,
+                               campaign=context.shard is None)
+        summary.outputs.extend(written)
+        if fingerprint is not None:
+            summary.result_set.update(fingerprint=fingerprint,
+                                      tables=published_digest(written, directory),
+                                      unchanged=False)
+
+
+def result_set_fingerprint(fingerprints: RunFingerprints, results: Iterable[FileResult]) -> str:
+    """What a complete set's tables are made of: the config (after migration and defaults),
+    orcapost's and the plugins' versions, every column's and reader's fingerprint, and each
+    file's path, identity (size, mtime, head and tail hash) and status."""
+    return digest({
+        "config": fingerprints.config, "versions": fingerprints.versions,
+        "columns": fingerprints.columns, "readers": fingerprints.readers,
+        "shard": fingerprints.shard,
+        "files": sorted([r.path, r.identity, r.status] for r in results),
+    })
+
+
+def file_digest(path: Path) -> dict[str, Any] | None:
+    """Size, mtime_ns and sha256 of a published file (None: it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            hasher = hashlib.sha256()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(block)
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": hasher.hexdigest()}
+
+
+def published_digest(paths: Iterable[Path], directory: Path) -> dict[str, Any]:
+    """Each published file, by its path relative to ``directory``: :func:`file_digest`."""
+    root = Path(directory).resolve()
+    return {Path(path).resolve().relative_to(root).as_posix(): file_digest(Path(path))
+            for path in paths}
+
+
+def published_unchanged(directory: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The published set's files (:func:`published_digest`) when the complete set in
+    ``directory`` was made of exactly ``fingerprint`` and every file of it is as it was
+    published (size, mtime, sha256); None otherwise (the set is then written again)."""
+    try:
+        report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        result_set = report["result_set"]
+        tables = result_set["tables"]
+        if (not result_set.get("complete") or result_set.get("fingerprint") != fingerprint
+                or not isinstance(tables, dict) or not tables):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for name, recorded in tables.items():
+        path = Path(directory) / name
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if (not isinstance(recorded, dict) or recorded.get("size") != stat.st_size
+                or recorded.get("mtime_ns") != stat.st_mtime_ns
+                or file_digest(path) != recorded):
+            return None
+    return tables
 
 
 def output_path(directory: Path | str, name: str, suffix: str = "") -> Path:
@@ -161,6 +261,15 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     return written
 
 
+def _same_bytes(staged: Path, target: Path) -> bool:
+    try:
+        return (target.is_file() and not target.is_symlink()
+                and staged.stat().st_size == target.stat().st_size
+                and filecmp.cmp(staged, target, shallow=False))
+    except OSError:
+        return False
+
+
 def _publish(staged: Path, staging: Path, directory: Path) -> Path:
     """Move a file a sink wrote in ``staging`` to the same place in ``directory``; a sink that
     returns a path outside ``staging`` is refused."""
@@ -170,6 +279,10 @@ def _publish(staged: Path, staging: Path, directory: Path) -> Path:
     target = directory / relative
     _inside(target, directory)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if _same_bytes(staged, target):
+        # The published file already holds these bytes: left as it is (its time stamp too).
+        staged.unlink()
+        return target
     try:
         atomic.replace(staged, target)  # fsynced, and a replaced table keeps its mode
     except BaseException:
