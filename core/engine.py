@@ -56,7 +56,7 @@ from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
 from orcapost.monitor import Monitor
 from orcapost.names import SHARD_RECORD_NAME
-from orcapost.outputs import TableWriter
+from orcapost.outputs import TableWriter, unchanged_set
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
 from orcapost.results import (
     STATUS_FAILED,
@@ -284,20 +284,27 @@ class Engine:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
         self._record_shard(run)
+        confirmed = None
         if self.resume:
             assert run.fingerprints is not None  # _preflight sets them
-            run.previous = Journal(run.context.output_directory).reusable(
-                run.context.files, run.fingerprints,
-                shrink=run.plan.shrink if run.plan.shrinkers else None)
+            confirmed = unchanged_set(run.context.output_directory, run.context.files,
+                                      run.fingerprints)
+            if confirmed is not None:  # every file's row as the published set holds it
+                run.previous = {path: Reuse(result=result, complete=True)
+                                for path, result in confirmed.results.items()}
+            else:
+                run.previous = Journal(run.context.output_directory).reusable(
+                    run.context.files, run.fingerprints,
+                    shrink=run.plan.shrink if run.plan.shrinkers else None)
         guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
                              progress=lambda: run.context.done)
         self.plugin_errors = guard.errors
         listeners = self._listeners(run.context, run.fingerprints, guard.errors)
         report: RunReportWriter = listeners[REPORT_PLUGIN]
-        # Every file taken whole from the journal: the published set may stand as it is.
-        listeners[TABLES_PLUGIN].replayed_whole = self.resume and all(
-            (reuse := run.previous.get(str(f.path))) is not None and reuse.complete
-            for f in run.context.files)
+        if confirmed is not None:
+            # An unchanged --resume: the published set stands, no journal line is written.
+            listeners[TABLES_PLUGIN].confirmed = confirmed
+            listeners[JOURNAL_PLUGIN].enabled = False
         try:
             # Inside the try: a listener that cannot be registered (its name taken) leaves
             # none of the others behind.

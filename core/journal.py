@@ -323,10 +323,14 @@ class JournalWriter:
         self.journal = Journal(directory)
         self.keep = keep
         self.fingerprints = fingerprints
+        #: False for an unchanged ``--resume`` (nothing to journal: the journal is left as
+        #: it is, not even a run header is added).
+        self.enabled = True
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
-        self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
+        if self.enabled:
+            self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:

@@ -15,11 +15,11 @@ complete set untouched; ``--resume`` completes it, and the complete set supersed
 
 A complete set is recorded in the run report (``result_set``): a *result-set fingerprint* -- the
 config's, orcapost's and the plugins' versions, every column's and reader's fingerprint, and
-each file's path and identity -- and each published file's size, mtime and sha256. A table whose
-new bytes equal the published file's is not replaced (it keeps its time stamp). An unchanged
-``--resume`` -- every file reused whole from the journal, the same result-set fingerprint, every
-published file as recorded -- writes no table at all: the set is confirmed as it stands
-(``result_set.unchanged``) and only the run report is written.
+each file's path, identity and status -- and each published file's size, mtime and sha256. A
+table whose new bytes equal the published file's is not replaced (it keeps its time stamp). An
+unchanged ``--resume`` (:func:`unchanged_set`: the same result-set fingerprint, no failure in
+the set, every published file as recorded) reads no journal and writes no table: the set is
+confirmed as it stands (``result_set.unchanged``) and only the run report is written.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orcapost import atomic
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
-from orcapost.fingerprints import RunFingerprints, digest
+from orcapost.fingerprints import RunFingerprints, digest, file_identity
 from orcapost.markers import hookimpl
 from orcapost.names import (
     PARTIAL_FOLDER,
@@ -47,7 +48,7 @@ from orcapost.names import (
     file_name_problem,
     reserved_problem,
 )
-from orcapost.results import FileResult, RunContext, RunSummary
+from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
 
@@ -60,9 +61,9 @@ class TableWriter:
         self.tables: RunTables | None = None
         #: The run's fingerprints: a complete set records its result-set fingerprint.
         self.fingerprints = fingerprints
-        #: Set by the engine when ``--resume`` took every file whole from the journal: the
-        #: published set may then be confirmed instead of written again.
-        self.replayed_whole = False
+        #: Set by the engine when ``--resume`` found the published set unchanged
+        #: (:func:`unchanged_set`): it is confirmed instead of written again.
+        self.confirmed: ConfirmedSet | None = None
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
@@ -86,18 +87,21 @@ class TableWriter:
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
+        if self.confirmed is not None and complete:
+            # Nothing a table is made of changed and the tables are as published (checked
+            # again now, at the end): none is built or written (an earlier interrupted run's
+            # partial set is superseded, as by any complete set).
+            if published_unchanged(directory, self.confirmed.fingerprint,
+                                   contents=False) is None:
+                raise OrcapostError(
+                    f"the published tables in {directory} changed while this --resume run "
+                    "confirmed them; nothing was written", hint="run again with --resume")
+            shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
+            summary.result_set.update(fingerprint=self.confirmed.fingerprint,
+                                      tables=self.confirmed.tables, unchanged=True)
+            return
         fingerprint = (result_set_fingerprint(self.fingerprints, context.results)
                        if complete and self.fingerprints is not None else None)
-        if fingerprint is not None and self.replayed_whole:
-            published = published_unchanged(directory, fingerprint)
-            if published is not None:
-                # Nothing a table is made of changed, and the tables are as published: none
-                # is built or written again (an earlier interrupted run's partial set is
-                # superseded as by any complete set).
-                shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
-                summary.result_set.update(fingerprint=fingerprint, tables=published,
-                                          unchanged=True)
-                return
         # A shard (--shard I/N) holds part of the campaign: its campaign tables are written by
         # `orcapost merge`, over every shard's rows, never over one shard's.
         written = write_tables(self.tables, self.sinks, context, complete=complete,
@@ -121,6 +125,52 @@ def result_set_fingerprint(fingerprints: RunFingerprints, results: Iterable[File
     })
 
 
+@dataclass
+class ConfirmedSet:
+    """A published complete set an unchanged ``--resume`` confirms (:func:`unchanged_set`)."""
+
+    fingerprint: str
+    #: :func:`published_digest` of its files.
+    tables: dict[str, Any]
+    #: By path, each file's row as the set holds it: path, size, status, identity and cells
+    #: (no values: they are not needed, as no table is built).
+    results: dict[str, FileResult]
+
+
+def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunFingerprints
+                  ) -> ConfirmedSet | None:
+    """The complete set published in ``directory`` when nothing it is made of has changed:
+    its run report records a result-set fingerprint equal to the one of ``fingerprints`` and
+    the files' identities now, no failure (a resume runs a failed file again), and every
+    published file as written (size, mtime, sha256). None otherwise: the run then reads the
+    journal and rebuilds what changed. Reads no journal and imports nothing heavy."""
+    try:
+        report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        result_set = report["result_set"]
+        recorded = result_set.get("fingerprint")
+        rows = {row["file"]: row for row in report["files"]}
+        if (not result_set.get("complete") or not isinstance(recorded, str)
+                or report.get("failures") or len(rows) != len(files)):
+            return None
+        results: dict[str, FileResult] = {}
+        for file in files:
+            row = rows.get(str(file.path))
+            identity = file_identity(file.path) if row is not None else None
+            if row is None or identity is None or row["size"] != file.size:
+                return None
+            results[str(file.path)] = FileResult(
+                path=str(file.path), size=file.size, status=row["status"], identity=identity,
+                worker=row.get("worker") or "", reused=int(row.get("cells") or 0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if result_set_fingerprint(fingerprints, results.values()) != recorded:
+        return None
+    tables = published_unchanged(directory, recorded)
+    if tables is None:
+        return None
+    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results)
+
+
 def file_digest(path: Path) -> dict[str, Any] | None:
     """Size, mtime_ns and sha256 of a published file (None: it cannot be read)."""
     try:
@@ -141,10 +191,12 @@ def published_digest(paths: Iterable[Path], directory: Path) -> dict[str, Any]:
             for path in paths}
 
 
-def published_unchanged(directory: Path, fingerprint: str) -> dict[str, Any] | None:
+def published_unchanged(directory: Path, fingerprint: str, contents: bool = True
+                        ) -> dict[str, Any] | None:
     """The published set's files (:func:`published_digest`) when the complete set in
     ``directory`` was made of exactly ``fingerprint`` and every file of it is as it was
-    published (size, mtime, sha256); None otherwise (the set is then written again)."""
+    published (size, mtime, and with ``contents`` its sha256); None otherwise (the set is then
+    written again)."""
     try:
         report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
         result_set = report["result_set"]
@@ -162,7 +214,7 @@ def published_unchanged(directory: Path, fingerprint: str) -> dict[str, Any] | N
             return None
         if (not isinstance(recorded, dict) or recorded.get("size") != stat.st_size
                 or recorded.get("mtime_ns") != stat.st_mtime_ns
-                or file_digest(path) != recorded):
+                or (contents and file_digest(path) != recorded)):
             return None
     return tables
 

@@ -79,9 +79,9 @@ def summary_lines(summary) -> list[str]:
             "complete tables are untouched; `orcapost run --resume` finishes the set")
     elif result_set.get("unchanged"):
         lines.append(
-            f"tables unchanged: every file's cells came from the journal and the "
-            f"{len(result_set.get('tables') or ())} published files are as written, so none "
-            "was rebuilt or rewritten (see reused in the run report)")
+            "tables unchanged: nothing they are made of changed (config, versions, every "
+            f"file) and the {len(result_set.get('tables') or ())} published files are as "
+            "written, so none was rebuilt or rewritten (see reused in the run report)")
     elif summary.interrupted:
         lines.append("interrupted: the tables hold the files finished before the interruption")
     for failure in summary.failures[:20]:
