@@ -203,6 +203,8 @@ class _Run:
     #: Every file discovered (a shard's run takes a share of them: ``context.files``).
     campaign: list[FileInfo] = field(default_factory=list)
     inputs_directory: Path | None = None
+    #: An unchanged --resume: the published set is confirmed, nothing runs.
+    confirmed: bool = False
 
 
 class Engine:
@@ -290,6 +292,7 @@ class Engine:
             confirmed = unchanged_set(run.context.output_directory, run.context.files,
                                       run.fingerprints)
             if confirmed is not None:  # every file's row as the published set holds it
+                run.confirmed = True
                 run.previous = {path: Reuse(result=result, complete=True)
                                 for path, result in confirmed.results.items()}
             else:
@@ -426,9 +429,10 @@ class Engine:
         count as done, in file order; a file with only some columns unchanged is queued with
         those columns' cells, so its task runs only the others."""
         register_plan(run.plan)
-        monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
-        self.monitor = monitor.start()
-        run.context.monitor = self.monitor
+        if not run.confirmed:  # an unchanged --resume runs nothing to monitor
+            monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
+            self.monitor = monitor.start()
+            run.context.monitor = self.monitor
         whole = {path: reuse.result for path, reuse in run.previous.items()
                  if reuse.complete and reuse.result is not None}  # a complete one has both
         self._reused = {path: reuse.cells for path, reuse in run.previous.items()

@@ -215,7 +215,13 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
 def merge_shards(pm, directories: Sequence[Path], output: Path, *,
           warn: Callable[[str], None] | None = None) -> MergeOutcome:
     """Merge the shard output folders ``directories`` into ``output`` (module docstring)."""
-    from orcapost.outputs import published_digest, result_set_fingerprint, write_tables
+    from orcapost.outputs import (
+        journal_state,
+        published_digest,
+        result_set_fingerprint,
+        settings_fingerprint,
+        write_tables,
+    )
     from orcapost.run_report import build_report, write_report
     from orcapost.tables import RunTables
     from orcapost.task import Plan, PlanSpec, new_plan_key
@@ -271,12 +277,14 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
         written = write_tables(tables, sinks, context, complete=True)
         summary.outputs.extend(written)
         summary.result_set.update(fingerprint=result_set_fingerprint(fingerprints, results),
+                                  settings=settings_fingerprint(fingerprints),
                                   tables=published_digest(written, output), unchanged=False)
         # The journal after the tables: until the merged set is published, the folder's
         # journal (if any) still describes its tables.
         with atomic_open(output / JOURNAL_NAME, "w", encoding="utf-8") as handle:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in lines)
         summary.outputs.append(output / JOURNAL_NAME)
+        summary.result_set["journal"] = journal_state(output)
         summary.elapsed = time.perf_counter() - started
         report = build_report(context, summary, None, (), replayed=len(results))
         report["config_fingerprint"] = record["fingerprint"]

@@ -42,6 +42,7 @@ from orcapost.errors import OrcapostError
 from orcapost.fingerprints import RunFingerprints, digest, file_identity
 from orcapost.markers import hookimpl
 from orcapost.names import (
+    JOURNAL_NAME,
     PARTIAL_FOLDER,
     RUN_REPORT_NAME,
     STAGING_PREFIX,
@@ -98,7 +99,9 @@ class TableWriter:
                     "confirmed them; nothing was written", hint="run again with --resume")
             shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
             summary.result_set.update(fingerprint=self.confirmed.fingerprint,
-                                      tables=self.confirmed.tables, unchanged=True)
+                                      settings=settings_fingerprint(self.fingerprints),
+                                      tables=self.confirmed.tables,
+                                      journal=self.confirmed.journal, unchanged=True)
             return
         fingerprint = (result_set_fingerprint(self.fingerprints, context.results)
                        if complete and self.fingerprints is not None else None)
@@ -108,20 +111,29 @@ class TableWriter:
                                campaign=context.shard is None)
         summary.outputs.extend(written)
         if fingerprint is not None:
+            # The journal is flushed line by line: as it stands now it is what the next
+            # --resume would read.
             summary.result_set.update(fingerprint=fingerprint,
+                                      settings=settings_fingerprint(self.fingerprints),
                                       tables=published_digest(written, directory),
-                                      unchanged=False)
+                                      journal=journal_state(directory), unchanged=False)
 
 
 def result_set_fingerprint(fingerprints: RunFingerprints, results: Iterable[FileResult]) -> str:
     """What a complete set's tables are made of: the config (after migration and defaults),
     orcapost's and the plugins' versions, every column's and reader's fingerprint, and each
     file's path, identity (size, mtime, head and tail hash) and status."""
+    return digest({"settings": settings_fingerprint(fingerprints),
+                   "files": sorted([r.path, r.identity, r.status] for r in results)})
+
+
+def settings_fingerprint(fingerprints: RunFingerprints) -> str:
+    """The part of :func:`result_set_fingerprint` that needs no file read: compared first, so
+    a changed config costs no file's identity check."""
     return digest({
         "config": fingerprints.config, "versions": fingerprints.versions,
         "columns": fingerprints.columns, "readers": fingerprints.readers,
         "shard": fingerprints.shard,
-        "files": sorted([r.path, r.identity, r.status] for r in results),
     })
 
 
@@ -135,22 +147,38 @@ class ConfirmedSet:
     #: By path, each file's row as the set holds it: path, size, status, identity and cells
     #: (no values: they are not needed, as no table is built).
     results: dict[str, FileResult]
+    #: :func:`journal_state` of the journal the set was published with.
+    journal: dict[str, int] | None = None
+
+
+def journal_state(directory: Path) -> dict[str, int] | None:
+    """Size and mtime_ns of the output folder's journal (None: there is none)."""
+    try:
+        stat = (Path(directory) / JOURNAL_NAME).stat()
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunFingerprints
                   ) -> ConfirmedSet | None:
     """The complete set published in ``directory`` when nothing it is made of has changed:
     its run report records a result-set fingerprint equal to the one of ``fingerprints`` and
-    the files' identities now, no failure (a resume runs a failed file again), and every
-    published file as written (size, mtime, sha256). None otherwise: the run then reads the
-    journal and rebuilds what changed. Reads no journal and imports nothing heavy."""
+    the files' identities now, no failure (a resume runs a failed file again), the journal as
+    it was when the set was published (so it still holds every file's cells for a later
+    resume) and every published file as written (size, mtime, sha256). None otherwise: the
+    run then reads the journal and rebuilds what changed. Reads no journal and imports
+    nothing heavy."""
     try:
         report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
         result_set = report["result_set"]
         recorded = result_set.get("fingerprint")
         rows = {row["file"]: row for row in report["files"]}
+        journal = result_set.get("journal")
         if (not result_set.get("complete") or not isinstance(recorded, str)
-                or report.get("failures") or len(rows) != len(files)):
+                or result_set.get("settings") != settings_fingerprint(fingerprints)
+                or report.get("failures") or len(rows) != len(files)
+                or journal is None or journal != journal_state(directory)):
             return None
         results: dict[str, FileResult] = {}
         for file in files:
@@ -168,7 +196,7 @@ def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunF
     tables = published_unchanged(directory, recorded)
     if tables is None:
         return None
-    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results)
+    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results, journal=journal)
 
 
 def file_digest(path: Path) -> dict[str, Any] | None:
