@@ -368,7 +368,7 @@ class Engine:
         if self.shard is not None:
             # Chosen before the scheduler orders them: a shard's files never depend on order.
             files = shards.select(files, inputs_dir, self.shard)
-        files = self.scheduler.order(files) if files else files
+        files = self.scheduler.order(files)
         executor_kind = self.model.engine.executor
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         decision = as_decision(self.policy.initial(files))

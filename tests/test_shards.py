@@ -259,3 +259,17 @@ def test_merging_into_a_shard_folder_is_refused(shards, run_cli):
     _config, _full, folders = shards
     result = run_cli("merge", *folders, "--output", folders[1])
     assert result.exit_code == 2 and "is one of the shard folders" in result.output
+
+
+def test_a_shard_without_files_runs_and_says_so(campaign, tmp_path, run_cli):
+    config = _demo_config(campaign, tmp_path)
+    names = [p.name for p in campaign.glob("*.arrow")]
+    count = 4 * len(names)  # more shards than files: some shards hold none
+    empty = next(i for i in range(count) if all(shard_of(n, count) != i for n in names))
+    out = tmp_path / "empty"
+    result = run_cli("run", config, "--shard", f"{empty}/{count}", "--output", out, "-q")
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / SHARD_RECORD_NAME).read_text())
+    assert record["files"] == [] and record["campaign"]["files"] == len(names)
+    report = json.loads((out / RUN_REPORT_NAME).read_text())
+    assert report["summary"]["files"] == 0 and report["result_set"]["complete"] is True
