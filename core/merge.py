@@ -198,9 +198,10 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
                                     hint=_resume_hint(shard))
             entry, line = pair
             run = entry.get("run")
-            header = headers.get(run)[0] if isinstance(run, str) and run in headers else None
+            found_header = headers.get(run) if isinstance(run, str) else None
+            header = found_header[0] if found_header is not None else None
             result = journaled_result(entry, header, fingerprints)
-            if result is None:
+            if result is None or not isinstance(run, str):
                 raise OrcapostError(f"shard {shard.name}: the journal entry of {name} is not "
                                     "of the shard's config (an older run's)",
                                     hint=_resume_hint(shard))

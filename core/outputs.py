@@ -99,22 +99,23 @@ class TableWriter:
                     "confirmed them; nothing was written", hint="run again with --resume")
             shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
             summary.result_set.update(fingerprint=self.confirmed.fingerprint,
-                                      settings=settings_fingerprint(self.fingerprints),
+                                      settings=self.confirmed.settings,
                                       tables=self.confirmed.tables,
                                       journal=self.confirmed.journal, unchanged=True)
             return
-        fingerprint = (result_set_fingerprint(self.fingerprints, context.results)
-                       if complete and self.fingerprints is not None else None)
+        prints = self.fingerprints if complete else None
+        fingerprint = (result_set_fingerprint(prints, context.results)
+                       if prints is not None else None)
         # A shard (--shard I/N) holds part of the campaign: its campaign tables are written by
         # `orcapost merge`, over every shard's rows, never over one shard's.
         written = write_tables(self.tables, self.sinks, context, complete=complete,
                                campaign=context.shard is None)
         summary.outputs.extend(written)
-        if fingerprint is not None:
+        if prints is not None:
             # The journal is flushed line by line: as it stands now it is what the next
             # --resume would read.
             summary.result_set.update(fingerprint=fingerprint,
-                                      settings=settings_fingerprint(self.fingerprints),
+                                      settings=settings_fingerprint(prints),
                                       tables=published_digest(written, directory),
                                       journal=journal_state(directory), unchanged=False)
 
@@ -149,6 +150,8 @@ class ConfirmedSet:
     results: dict[str, FileResult]
     #: :func:`journal_state` of the journal the set was published with.
     journal: dict[str, int] | None = None
+    #: :func:`settings_fingerprint` of the set.
+    settings: str | None = None
 
 
 def journal_state(directory: Path) -> dict[str, int] | None:
@@ -196,7 +199,8 @@ def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunF
     tables = published_unchanged(directory, recorded)
     if tables is None:
         return None
-    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results, journal=journal)
+    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results, journal=journal,
+                        settings=result_set.get("settings"))
 
 
 def file_digest(path: Path) -> dict[str, Any] | None:
