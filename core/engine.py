@@ -289,8 +289,11 @@ class Engine:
         confirmed = None
         if self.resume:
             assert run.fingerprints is not None  # _preflight sets them
-            confirmed = unchanged_set(run.context.output_directory, run.context.files,
-                                      run.fingerprints)
+            # A plugin listening to files would get rows without values: it gets every
+            # file replayed from the journal instead, as in any resume.
+            listened = bool(self.pm.hook.orcapost_file_done.get_hookimpls())
+            confirmed = None if listened else unchanged_set(
+                run.context.output_directory, run.context.files, run.fingerprints)
             if confirmed is not None:  # every file's row as the published set holds it
                 run.confirmed = True
                 run.previous = {path: Reuse(result=result, complete=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import statistics_config
+from orcapost import hookimpl
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.names import JOURNAL_NAME, RUN_REPORT_NAME
@@ -122,3 +123,25 @@ def test_a_set_without_its_record_is_rebuilt(pm, published, tmp_path):
     engine = _run(pm, config, tmp_path, resume=True)
     assert engine.report["result_set"]["unchanged"] is False
     assert engine.report["summary"]["reused"]["files"] == FILES
+
+
+class _Listener:
+    """A plugin that reads every file's values."""
+
+    def __init__(self):
+        self.values: list[dict] = []
+
+    @hookimpl
+    def orcapost_file_done(self, result, replayed):
+        self.values.append(result.values)
+
+
+def test_a_plugin_listening_to_files_gets_every_value(pm, published, tmp_path):
+    config, out, _campaign = published
+    before = _state(out)
+    listener = _Listener()
+    pm.register(listener, name="listener")
+    engine = _run(pm, config, tmp_path, resume=True)
+    assert len(listener.values) == FILES and all(v.get("vessel") for v in listener.values)
+    assert engine.report["summary"]["reused"]["files"] == FILES
+    assert _state(out) == before  # rebuilt, but the same bytes: not replaced
