@@ -88,7 +88,11 @@ class TableWriter:
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
-        if self.confirmed is not None and complete:
+        if self.confirmed is not None and not complete:
+            # Stopped while confirming the published set: its rows carry no values, so no
+            # partial set is written from them; the published set stands as it was.
+            return
+        if self.confirmed is not None:
             # Nothing a table is made of changed and the tables are as published (checked
             # again now, at the end): none is built or written (an earlier interrupted run's
             # partial set is superseded, as by any complete set).

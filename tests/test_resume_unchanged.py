@@ -145,3 +145,26 @@ def test_a_plugin_listening_to_files_gets_every_value(pm, published, tmp_path):
     assert len(listener.values) == FILES and all(v.get("vessel") for v in listener.values)
     assert engine.report["summary"]["reused"]["files"] == FILES
     assert _state(out) == before  # rebuilt, but the same bytes: not replaced
+
+
+def test_a_confirming_run_stopped_early_writes_no_partial_tables(pm, published, tmp_path,
+                                                                 monkeypatch):
+    import orcapost.engine
+
+    config, out, _campaign = published
+    before = _state(out)
+    original = orcapost.engine.Engine._handle
+    calls = []
+
+    def handle(self, context, result, replayed=False):
+        calls.append(result.path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, context, result, replayed)
+
+    monkeypatch.setattr(orcapost.engine.Engine, "_handle", handle)
+    engine = Engine(pm, validate_data(config, pm.registry, base_directory=tmp_path), resume=True)
+    summary = engine.run()
+    assert summary.interrupted
+    assert _state(out) == before
+    assert not list((out / "partial").glob("*.csv"))
