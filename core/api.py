@@ -118,6 +118,8 @@ _SOURCES: dict[str, str] = {
     "available_memory": "orcapost.monitor",
     "process_rss": "orcapost.monitor",
     "read_report": "orcapost.run_report",
+    # Merging the shards of a campaign (`orcapost merge`).
+    "merge_shards": "orcapost.merge",
     "atomic_path": "orcapost.atomic",
     "human_bytes": "orcapost.plugins.reporters._figures",
 }
@@ -168,6 +170,7 @@ if TYPE_CHECKING:
     from orcapost.finite import SampleGuard as SampleGuard
     from orcapost.finite import all_finite as all_finite
     from orcapost.markers import hookimpl as hookimpl
+    from orcapost.merge import merge_shards as merge_shards
     from orcapost.monitor import available_memory as available_memory
     from orcapost.monitor import process_rss as process_rss
     from orcapost.names import is_pattern as is_pattern

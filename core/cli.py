@@ -127,7 +127,7 @@ def _reporter(pm, loaded, progress: str | None, quiet: bool, no_progress: bool):
 
 
 def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
-               resume=False) -> int:
+               resume=False, shard=None) -> int:
     """Run a loaded config; return the exit code."""
     from orcapost.engine import Engine
 
@@ -136,7 +136,7 @@ def run_config(pm, loaded, *, progress=None, quiet=False, no_progress=False,
     from orcapost.signals import exit_code_for
 
     reporter = _reporter(pm, loaded, progress, quiet, no_progress)
-    engine = Engine(pm, loaded, reporter=reporter, resume=resume, warn=_warn)
+    engine = Engine(pm, loaded, reporter=reporter, resume=resume, warn=_warn, shard=shard)
     try:
         summary = engine.run()
     except OSError as exc:
@@ -213,15 +213,24 @@ _progress_choice = click.Choice(["rich", "plain", "silent"])
 @click.option("--resume", is_flag=True,
               help="Reuse the output folder's journal: cells whose column, file and reader "
               "are unchanged; compute the rest.")
+@click.option("--shard", "shard_text", metavar="I/N",
+              help="Process only shard I of N (0 <= I < N): a stable share of the files, "
+              "chosen by a hash of each file's path; `orcapost merge` joins the shards.")
 @click.pass_context
-def run(ctx, config, threads, output, executor, progress, no_progress, quiet, resume):
+def run(ctx, config, threads, output, executor, progress, no_progress, quiet, resume,
+        shard_text):
     """Run CONFIG: extract results from every input file and write the tables."""
     from orcapost.config import load_config
 
+    shard = None
+    if shard_text is not None:  # checked before the config is read: a typo costs nothing
+        from orcapost.shards import parse_shard
+
+        shard = parse_shard(shard_text)
     pm = _host(ctx)
     loaded = load_config(config, pm.registry, overrides=_overrides(threads, output, executor))
     ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet, no_progress=no_progress,
-                        resume=resume))
+                        resume=resume, shard=shard))
 
 
 # -- validate / schema / plugins ------------------------------------------------------------

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orcapost import pywarnings
+from orcapost import pywarnings, shards
 from orcapost.components import Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
@@ -55,7 +55,8 @@ from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
 from orcapost.monitor import Monitor
-from orcapost.outputs import TableWriter
+from orcapost.names import SHARD_RECORD_NAME
+from orcapost.outputs import TableWriter, unchanged_set
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
 from orcapost.results import (
     STATUS_FAILED,
@@ -67,6 +68,7 @@ from orcapost.results import (
     RunSummary,
 )
 from orcapost.run_report import RunReportWriter
+from orcapost.shards import Shard
 from orcapost.signals import StopSignals
 from orcapost.task import (
     Plan,
@@ -198,6 +200,11 @@ class _Run:
     stopped_by: str | None = None
     stop: StopSignals | None = None
     last_beat: float = 0.0
+    #: Every file discovered (a shard's run takes a share of them: ``context.files``).
+    campaign: list[FileInfo] = field(default_factory=list)
+    inputs_directory: Path | None = None
+    #: An unchanged --resume: the published set is confirmed, nothing runs.
+    confirmed: bool = False
 
 
 class Engine:
@@ -213,6 +220,7 @@ class Engine:
         executor_factory: Callable[[str, int], Executor] = make_executor,
         monitor_interval: float | None = None,
         warn: Callable[[str], None] = _warn,
+        shard: Shard | None = None,
     ) -> None:
         self.pm = pm
         self.loaded = loaded
@@ -226,6 +234,8 @@ class Engine:
         self.sinks = [registry.create("sink", spec) for spec in self.model.outputs.formats]
         self.reporter = reporter
         self.resume = resume
+        #: ``--shard I/N``: only the files of this shard run (:mod:`orcapost.shards`).
+        self.shard = shard
         self.executor_factory = executor_factory
         self.monitor_interval = monitor_interval
         self.warn = warn
@@ -277,16 +287,36 @@ class Engine:
     def _run_locked(self, run: _Run) -> RunSummary:
         """The run once the output folder is its own: listeners registered, every run hook
         guarded (a plugin that raises fails alone), stop signals caught."""
+        self._record_shard(run)
+        confirmed = None
         if self.resume:
             assert run.fingerprints is not None  # _preflight sets them
-            run.previous = Journal(run.context.output_directory).reusable(
-                run.context.files, run.fingerprints,
-                shrink=run.plan.shrink if run.plan.shrinkers else None)
+            # A plugin listening to files would get rows without values: it gets every
+            # file replayed from the journal instead, as in any resume.
+            listened = bool(self.pm.hook.orcapost_file_done.get_hookimpls())
+            # A load-case table is joined when the tables are built and is no part of the
+            # fingerprints: with one, the tables are always built again (unchanged files are
+            # still not rewritten).
+            joined = self.model.inputs.load_cases is not None
+            confirmed = None if listened or joined else unchanged_set(
+                run.context.output_directory, run.context.files, run.fingerprints)
+            if confirmed is not None:  # every file's row as the published set holds it
+                run.confirmed = True
+                run.previous = {path: Reuse(result=result, complete=True)
+                                for path, result in confirmed.results.items()}
+            else:
+                run.previous = Journal(run.context.output_directory).reusable(
+                    run.context.files, run.fingerprints,
+                    shrink=run.plan.shrink if run.plan.shrinkers else None)
         guard = RunHookGuard(self.pm, own=OWN_LISTENERS, warn=self.warn,
                              progress=lambda: run.context.done)
         self.plugin_errors = guard.errors
         listeners = self._listeners(run.context, run.fingerprints, guard.errors)
         report: RunReportWriter = listeners[REPORT_PLUGIN]
+        if confirmed is not None:
+            # An unchanged --resume: the published set stands, no journal line is written.
+            listeners[TABLES_PLUGIN].confirmed = confirmed
+            listeners[JOURNAL_PLUGIN].enabled = False
         try:
             # Inside the try: a listener that cannot be registered (its name taken) leaves
             # none of the others behind.
@@ -317,6 +347,18 @@ class Engine:
             self.tables = listeners[TABLES_PLUGIN].tables
         return summary
 
+    def _record_shard(self, run: _Run) -> None:
+        """A shard's run records what ``orcapost merge`` checks (docs/sharding.md); any other
+        run into the folder removes an earlier shard's record: the folder is no shard now."""
+        directory = run.context.output_directory
+        if self.shard is None:
+            (directory / SHARD_RECORD_NAME).unlink(missing_ok=True)
+            return
+        assert run.fingerprints is not None and run.inputs_directory is not None
+        shards.write_record(directory, shards.shard_record(
+            self.shard, self.loaded, run.fingerprints.versions, run.inputs_directory,
+            run.campaign, run.context.files))
+
     def _prepare(self) -> _Run:
         """Discover and order the files, decide the initial concurrency, build the plan."""
         self._quarantine.clear()
@@ -331,6 +373,10 @@ class Engine:
                 f"no input files in {inputs_dir} match {', '.join(self.model.inputs.patterns)}",
                 hint="check inputs.directory, inputs.patterns and the include/exclude filters",
             )
+        campaign = files
+        if self.shard is not None:
+            # Chosen before the scheduler orders them: a shard's files never depend on order.
+            files = shards.select(files, inputs_dir, self.shard)
         files = self.scheduler.order(files)
         executor_kind = self.model.engine.executor
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
@@ -341,6 +387,9 @@ class Engine:
             executor=executor_kind, concurrency=concurrency, ceiling=ceiling,
             config=self.model, config_stem=self.loaded.stem, config_source=self.loaded.source,
         )
+        if self.shard is not None:
+            context.shard = {"shard": str(self.shard),
+                             "fingerprint": shards.shard_fingerprint(self.model)}
         context.decisions.append({
             "at": 0.0, "after_files": 0, "from": None, "to": concurrency,
             "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
@@ -349,7 +398,8 @@ class Engine:
         spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
                         base_directory=str(self.loaded.base_directory))
         plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
-        return _Run(context=context, spec=spec, plan=plan, previous={})
+        return _Run(context=context, spec=spec, plan=plan, previous={}, campaign=campaign,
+                    inputs_directory=inputs_dir)
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
@@ -365,6 +415,9 @@ class Engine:
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
+        if run.context.shard is not None:
+            run.fingerprints.shard = run.context.shard["shard"]
+            run.fingerprints.shard_fingerprint = run.context.shard["fingerprint"]
 
     def _listeners(self, context: RunContext, fingerprints: RunFingerprints | None,
                    plugin_errors: list) -> dict[str, Any]:
@@ -373,7 +426,7 @@ class Engine:
         listeners: dict[str, Any] = {
             JOURNAL_PLUGIN: JournalWriter(context.output_directory, keep=self.resume,
                                           fingerprints=fingerprints),
-            TABLES_PLUGIN: TableWriter(self.sinks),
+            TABLES_PLUGIN: TableWriter(self.sinks, fingerprints),
             REPORT_PLUGIN: RunReportWriter(plugin_errors),
         }
         if self.reporter is not None:
@@ -385,9 +438,10 @@ class Engine:
         count as done, in file order; a file with only some columns unchanged is queued with
         those columns' cells, so its task runs only the others."""
         register_plan(run.plan)
-        monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
-        self.monitor = monitor.start()
-        run.context.monitor = self.monitor
+        if not run.confirmed:  # an unchanged --resume runs nothing to monitor
+            monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
+            self.monitor = monitor.start()
+            run.context.monitor = self.monitor
         whole = {path: reuse.result for path, reuse in run.previous.items()
                  if reuse.complete and reuse.result is not None}  # a complete one has both
         self._reused = {path: reuse.cells for path, reuse in run.previous.items()

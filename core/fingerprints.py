@@ -137,6 +137,9 @@ class RunFingerprints:
     readers: dict[str, str | None] = field(default_factory=dict)
     #: Group -> each column's label, in config order (failures name their column by label).
     labels: dict[str, list[str]] = field(default_factory=dict)
+    #: A shard's run: "I/N" and the shard fingerprint (:mod:`orcapost.shards`); else None.
+    shard: str | None = None
+    shard_fingerprint: str | None = None
 
     @classmethod
     def of(cls, pm, model: Any, plan: Any, suffixes: Sequence[str] = ()) -> RunFingerprints:

@@ -205,7 +205,10 @@ def orcapost_file_done(context: RunContext, result: FileResult, replayed: bool) 
     :param context: the :class:`orcapost.results.RunContext` (counts already include it).
     :param result: the file's :class:`orcapost.results.FileResult`.
     :param replayed: True for a result read back from the journal by ``--resume`` (the file
-        was not processed again in this run).
+        was not processed again in this run). A plugin implementing this hook always gets
+        replayed results with their values: with it registered, an unchanged ``--resume``
+        replays every file from the journal instead of confirming the published set from its
+        run report (the tables are still not rewritten: their bytes do not change).
 
     Called once per file on the coordinating thread, in completion order (replayed results
     first). The run's journal, tables and reporter receive the file through this hook. Not

@@ -115,6 +115,29 @@ class Journal:
                 last[path] = entry
         return headers, last
 
+    def last_lines(self) -> tuple[dict[str, tuple[dict, str]], dict[str, tuple[dict, str]]]:
+        """Every run header by id, and every path's last file entry, each with its line as
+        written (``orcapost merge`` copies them into the merged journal)."""
+        headers: dict[str, tuple[dict, str]] = {}
+        last: dict[str, tuple[dict, str]] = {}
+        if not self.path.is_file():
+            return headers, last
+        with open(self.path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash
+                if not isinstance(entry, dict):
+                    continue
+                if entry.get("journal") == JOURNAL_FORMAT and isinstance(entry.get("run"), str):
+                    headers[entry["run"]] = (entry, line)
+                    continue
+                path = (entry.get("result") or {}).get("path")
+                if isinstance(path, str):
+                    last[path] = (entry, line)
+        return headers, last
+
     def journaled_paths(self) -> list[str]:
         """The path of every file entry, in the order they were written (run headers and lines
         cut short by a crash left out)."""
@@ -248,6 +271,37 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     return reuse
 
 
+def journaled_result(entry: dict, header: dict | None,
+                     fingerprints: RunFingerprints) -> FileResult | None:
+    """A file's result exactly as its run journaled it -- status, failures and failure rows
+    included -- with its cells in the current config's column order; None when the entry
+    is of an older format or a column of the current config is not among its run's
+    (``orcapost merge``: the shards' config must be the merge's)."""
+    if header is None:
+        return None
+    then = header.get("columns", {})
+    journaled = entry.get("cells", {})
+    values: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, list[list[str] | None]] = {}
+    for group, prints in fingerprints.columns.items():
+        if list(then.get(group, ())) != list(prints):
+            return None
+        if group not in journaled:
+            continue  # a file that failed whole has no cells
+        group_cells = journaled[group]
+        values[group] = {name: value for cells in group_cells for name, value in cells.items()}
+        outputs[group] = [list(cells) for cells in group_cells]
+    for group, rest in (entry.get("other") or {}).items():
+        values.setdefault(group, {}).update(rest)
+    data = dict(entry["result"])
+    data.pop("outputs", None)
+    data["values"] = values
+    result = result_from_dict(data)
+    result.identity = entry.get("identity")
+    result.outputs = outputs
+    return result
+
+
 def _labels(header: dict, group: str) -> dict[int, str]:
     """The journaled run's column labels of a group by index (failures name columns so)."""
     return dict(enumerate(header.get("labels", {}).get(group, ())))
@@ -269,10 +323,14 @@ class JournalWriter:
         self.journal = Journal(directory)
         self.keep = keep
         self.fingerprints = fingerprints
+        #: False for an unchanged ``--resume`` (nothing to journal: the journal is left as
+        #: it is, not even a run header is added).
+        self.enabled = True
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
-        self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
+        if self.enabled:
+            self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:

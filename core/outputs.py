@@ -12,31 +12,59 @@ the output folder, and only once all are written is each fsynced and moved over 
 disk never leaves a half-written table or a folder of mixed sets. A run that did not finish
 (interrupted, or files missing) writes its set into ``<output>/partial`` and leaves the last
 complete set untouched; ``--resume`` completes it, and the complete set supersedes it.
+
+A complete set is recorded in the run report (``result_set``): a *result-set fingerprint* -- the
+config's, orcapost's and the plugins' versions, every column's and reader's fingerprint, and
+each file's path, identity and status -- and each published file's size, mtime and sha256. A
+table whose new bytes equal the published file's is not replaced (it keeps its time stamp). An
+unchanged ``--resume`` (:func:`unchanged_set`: the same result-set fingerprint, no failure in
+the set, every published file as recorded) reads no journal and writes no table: the set is
+confirmed as it stands (``result_set.unchanged``) and only the run report is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import filecmp
+import hashlib
+import json
+import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from orcapost import atomic
 from orcapost.components import Sink
 from orcapost.errors import OrcapostError
+from orcapost.fingerprints import RunFingerprints, digest, file_identity
 from orcapost.markers import hookimpl
-from orcapost.names import PARTIAL_FOLDER, STAGING_PREFIX, file_name_problem, reserved_problem
-from orcapost.results import FileResult, RunContext, RunSummary
+from orcapost.names import (
+    JOURNAL_NAME,
+    PARTIAL_FOLDER,
+    RUN_REPORT_NAME,
+    STAGING_PREFIX,
+    file_name_problem,
+    reserved_problem,
+)
+from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
 
 class TableWriter:
     """Run listener: gathers results into the run's tables and writes them through the sinks."""
 
-    def __init__(self, sinks: Sequence[Sink]) -> None:
+    def __init__(self, sinks: Sequence[Sink], fingerprints: RunFingerprints | None = None
+                 ) -> None:
         self.sinks = list(sinks)
         self.tables: RunTables | None = None
+        #: The run's fingerprints: a complete set records its result-set fingerprint.
+        self.fingerprints = fingerprints
+        #: Set by the engine when ``--resume`` found the published set unchanged
+        #: (:func:`unchanged_set`): it is confirmed instead of written again.
+        self.confirmed: ConfirmedSet | None = None
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
@@ -61,10 +89,177 @@ class TableWriter:
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
         _load_case_failures(self.tables, summary)
+        if self.confirmed is not None and not complete:
+            # Stopped while confirming the published set: its rows carry no values, so no
+            # partial set is written from them; the published set stands as it was.
+            return
+        if self.confirmed is not None:
+            # Nothing a table is made of changed and the tables are as published (checked
+            # again now, at the end): none is built or written (an earlier interrupted run's
+            # partial set is superseded, as by any complete set).
+            if published_unchanged(directory, self.confirmed.fingerprint,
+                                   contents=False) is None:
+                raise OrcapostError(
+                    f"the published tables in {directory} changed while this --resume run "
+                    "confirmed them; nothing was written", hint="run again with --resume")
+            shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)
+            if self.confirmed.criteria:
+                summary.criteria = self.confirmed.criteria  # the set's verdict, as published
+            summary.result_set.update(fingerprint=self.confirmed.fingerprint,
+                                      settings=self.confirmed.settings,
+                                      tables=self.confirmed.tables,
+                                      journal=self.confirmed.journal, unchanged=True)
+            return
         if self.tables.has_verdict():
             summary.criteria = {**self.tables.verdict().report(), "complete": complete}
-        summary.outputs.extend(write_tables(self.tables, self.sinks, context,
-                                            complete=complete))
+        prints = self.fingerprints if complete else None
+        fingerprint = (result_set_fingerprint(prints, context.results)
+                       if prints is not None else None)
+        # A shard (--shard I/N) holds part of the campaign: its campaign tables are written by
+        # `orcapost merge`, over every shard's rows, never over one shard's.
+        written = write_tables(self.tables, self.sinks, context, complete=complete,
+                               campaign=context.shard is None)
+        summary.outputs.extend(written)
+        if prints is not None:
+            # The journal is flushed line by line: as it stands now it is what the next
+            # --resume would read.
+            summary.result_set.update(fingerprint=fingerprint,
+                                      settings=settings_fingerprint(prints),
+                                      tables=published_digest(written, directory),
+                                      journal=journal_state(directory), unchanged=False)
+
+
+def result_set_fingerprint(fingerprints: RunFingerprints, results: Iterable[FileResult]) -> str:
+    """What a complete set's tables are made of: the config (after migration and defaults),
+    orcapost's and the plugins' versions, every column's and reader's fingerprint, and each
+    file's path, identity (size, mtime, head and tail hash) and status."""
+    return digest({"settings": settings_fingerprint(fingerprints),
+                   "files": sorted([r.path, r.identity, r.status] for r in results)})
+
+
+def settings_fingerprint(fingerprints: RunFingerprints) -> str:
+    """The part of :func:`result_set_fingerprint` that needs no file read: compared first, so
+    a changed config costs no file's identity check."""
+    return digest({
+        "config": fingerprints.config, "versions": fingerprints.versions,
+        "columns": fingerprints.columns, "readers": fingerprints.readers,
+        "shard": fingerprints.shard,
+    })
+
+
+@dataclass
+class ConfirmedSet:
+    """A published complete set an unchanged ``--resume`` confirms (:func:`unchanged_set`)."""
+
+    fingerprint: str
+    #: :func:`published_digest` of its files.
+    tables: dict[str, Any]
+    #: By path, each file's row as the set holds it: path, size, status, identity and cells
+    #: (no values: they are not needed, as no table is built).
+    results: dict[str, FileResult]
+    #: :func:`journal_state` of the journal the set was published with.
+    journal: dict[str, int] | None = None
+    #: :func:`settings_fingerprint` of the set.
+    settings: str | None = None
+    #: The run report's ``criteria`` section the set was published with (its verdict).
+    criteria: dict[str, Any] | None = None
+
+
+def journal_state(directory: Path) -> dict[str, int] | None:
+    """Size and mtime_ns of the output folder's journal (None: there is none)."""
+    try:
+        stat = (Path(directory) / JOURNAL_NAME).stat()
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunFingerprints
+                  ) -> ConfirmedSet | None:
+    """The complete set published in ``directory`` when nothing it is made of has changed:
+    its run report records a result-set fingerprint equal to the one of ``fingerprints`` and
+    the files' identities now, no failure (a resume runs a failed file again), the journal as
+    it was when the set was published (so it still holds every file's cells for a later
+    resume) and every published file as written (size, mtime, sha256). None otherwise: the
+    run then reads the journal and rebuilds what changed. Reads no journal and imports
+    nothing heavy."""
+    try:
+        report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        result_set = report["result_set"]
+        recorded = result_set.get("fingerprint")
+        rows = {row["file"]: row for row in report["files"]}
+        journal = result_set.get("journal")
+        if (not result_set.get("complete") or not isinstance(recorded, str)
+                or result_set.get("settings") != settings_fingerprint(fingerprints)
+                or report.get("failures") or len(rows) != len(files)
+                or journal is None or journal != journal_state(directory)):
+            return None
+        results: dict[str, FileResult] = {}
+        for file in files:
+            row = rows.get(str(file.path))
+            identity = file_identity(file.path) if row is not None else None
+            if row is None or identity is None or row["size"] != file.size:
+                return None
+            results[str(file.path)] = FileResult(
+                path=str(file.path), size=file.size, status=row["status"], identity=identity,
+                worker=row.get("worker") or "", reused=int(row.get("cells") or 0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if result_set_fingerprint(fingerprints, results.values()) != recorded:
+        return None
+    tables = published_unchanged(directory, recorded)
+    if tables is None:
+        return None
+    return ConfirmedSet(fingerprint=recorded, tables=tables, results=results, journal=journal,
+                        settings=result_set.get("settings"), criteria=report.get("criteria"))
+
+
+def file_digest(path: Path) -> dict[str, Any] | None:
+    """Size, mtime_ns and sha256 of a published file (None: it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            hasher = hashlib.sha256()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(block)
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": hasher.hexdigest()}
+
+
+def published_digest(paths: Iterable[Path], directory: Path) -> dict[str, Any]:
+    """Each published file, by its path relative to ``directory``: :func:`file_digest`."""
+    root = Path(directory).resolve()
+    return {Path(path).resolve().relative_to(root).as_posix(): file_digest(Path(path))
+            for path in paths}
+
+
+def published_unchanged(directory: Path, fingerprint: str, contents: bool = True
+                        ) -> dict[str, Any] | None:
+    """The published set's files (:func:`published_digest`) when the complete set in
+    ``directory`` was made of exactly ``fingerprint`` and every file of it is as it was
+    published (size, mtime, and with ``contents`` its sha256); None otherwise (the set is then
+    written again)."""
+    try:
+        report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        result_set = report["result_set"]
+        tables = result_set["tables"]
+        if (not result_set.get("complete") or result_set.get("fingerprint") != fingerprint
+                or not isinstance(tables, dict) or not tables):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for name, recorded in tables.items():
+        path = Path(directory) / name
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if (not isinstance(recorded, dict) or recorded.get("size") != stat.st_size
+                or recorded.get("mtime_ns") != stat.st_mtime_ns
+                or (contents and file_digest(path) != recorded)):
+            return None
+    return tables
 
 
 def _load_case_failures(tables: RunTables, summary: RunSummary) -> None:
@@ -132,7 +327,7 @@ def _file_stems(tables: RunTables, sinks: Sequence[Sink], context: RunContext, n
 
 
 def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, *,
-                 complete: bool = True) -> list[Path]:
+                 complete: bool = True, campaign: bool = True) -> list[Path]:
     """Write every table through every sink; return the paths.
 
     A result set, not files: every table is first written into a staging folder, and only
@@ -141,11 +336,12 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     output folder and supersedes any partial set; an incomplete one goes into its
     :data:`~orcapost.names.PARTIAL_FOLDER`, replacing the partial set there, without campaign
     tables (a reduction over part of a campaign is not the campaign's), and the last complete
-    set stays untouched."""
+    set stays untouched. ``campaign``: false leaves campaign tables out of a complete set too
+    (a shard's)."""
     directory = Path(context.output_directory)
     target = directory if complete else directory / PARTIAL_FOLDER
     tables.check_names()  # refused before anything is staged or replaced
-    names = tables.groups(campaign=complete)
+    names = tables.groups(campaign=complete and campaign)
     stems = _file_stems(tables, sinks, context, names)
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
@@ -174,6 +370,15 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     return written
 
 
+def _same_bytes(staged: Path, target: Path) -> bool:
+    try:
+        return (target.is_file() and not target.is_symlink()
+                and staged.stat().st_size == target.stat().st_size
+                and filecmp.cmp(staged, target, shallow=False))
+    except OSError:
+        return False
+
+
 def _publish(staged: Path, staging: Path, directory: Path) -> Path:
     """Move a file a sink wrote in ``staging`` to the same place in ``directory``; a sink that
     returns a path outside ``staging`` is refused."""
@@ -183,6 +388,10 @@ def _publish(staged: Path, staging: Path, directory: Path) -> Path:
     target = directory / relative
     _inside(target, directory)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if _same_bytes(staged, target):
+        # The published file already holds these bytes: left as it is (its time stamp too).
+        staged.unlink()
+        return target
     try:
         atomic.replace(staged, target)  # fsynced, and a replaced table keeps its mode
     except BaseException:

@@ -121,6 +121,9 @@ class RunContext:
     config_source: str | None = None
     #: The run's performance monitor (:class:`orcapost.monitor.Monitor`), once started.
     monitor: Any = None
+    #: A shard's run (``--shard I/N``): ``{"shard": "I/N", "fingerprint": ...}`` (the shard
+    #: fingerprint of :func:`orcapost.shards.shard_fingerprint`); None for a whole campaign.
+    shard: dict[str, Any] | None = None
 
     @property
     def total_files(self) -> int:

@@ -68,12 +68,23 @@ def file_rows(results) -> list[dict[str, Any]]:
             "status": result.status,
             "worker": result.worker,
             "memory_growth": result.memory_growth,
+            # The file's cells in the tables: an unchanged --resume reports them reused.
+            "cells": cells_of(result),
         }
         for phase in PHASES:
             value = result.timings.get(phase)
             row[phase] = round(value, 6) if value is not None else None
         rows.append(row)
     return rows
+
+
+def cells_of(result) -> int:
+    """How many cells a file holds: one per output name of each column it produced (a row
+    taken from the published set, without its columns' names: the cells it was reported
+    with)."""
+    if result.outputs:
+        return sum(len(names) for group in result.outputs.values() for names in group if names)
+    return result.reused
 
 
 def _phase_stats(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -130,6 +141,10 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         "failures": [dataclasses.asdict(f) for f in summary.failures],
         "result_set": summary.result_set,
         "criteria": getattr(summary, "criteria", None) or None,
+        # A shard's run (--shard I/N): which shard, and the fingerprint `orcapost merge`
+        # checks (docs/sharding.md); None for a run over the whole campaign.
+        "shard": (context.shard or {}).get("shard"),
+        "config_fingerprint": (context.shard or {}).get("fingerprint"),
         "plugin_errors": [error.as_dict() for error in plugin_errors],
         "warnings": warning_rows(context.results),
         "samples": list(monitor.samples) if monitor is not None else [],

@@ -44,6 +44,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.commands.report",
     "orcapost.plugins.commands.profile",
     "orcapost.plugins.commands.bench",
+    "orcapost.plugins.commands.merge",
     "orcapost.plugins.sinks.csv",
     "orcapost.plugins.sinks.parquet",
     "orcapost.plugins.sinks.legacy_csv",

@@ -10,6 +10,7 @@ Both accept the spellings engineers write in YAML and normalise them to one froz
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from orcapost.schemas.base import StrictModel
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 
+@functools.lru_cache(maxsize=4096)  # a config spells its few positions and periods many times
 def _squash(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text).lower()
 

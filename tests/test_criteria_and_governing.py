@@ -489,3 +489,38 @@ def test_resume_reuses_checked_cells_and_a_changed_allowable_recomputes_them(
     assert [r["top max utilisation"] for r in rows_higher] == pytest.approx(
         [abs(r["top max"]) / higher for r in rows])
     assert not [v for v in verdict_higher if v["column"] == "top"]
+
+
+def _report(out):
+    return json.loads((out / "orcapost-run.json").read_text())
+
+
+def test_an_unchanged_resume_keeps_the_verdict_in_the_run_report(pm, campaign, tmp_path):
+    """An unchanged --resume confirms the published set without building its tables: the
+    run report still carries the set's criteria section (it said 'pass' with no breaches)."""
+    out = tmp_path / "out"
+    config = _config(campaign, out, tmp_path / "unused.csv")
+    del config["inputs"]["load_cases"]
+    for resume in (False, True):
+        Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm),
+               resume=resume).run()
+        report = _report(out)
+        if resume:
+            assert report["result_set"]["unchanged"] is True
+    first_breaches = report["criteria"]["breaches"]
+    assert report["criteria"]["verdict"] == "fail" and first_breaches
+
+
+def test_resume_joins_the_load_case_table_as_it_is_now(pm, campaign, tmp_path):
+    """The load-case table is joined when tables are built: an edited table is honoured by
+    --resume (the published set is not confirmed as unchanged)."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES_CSV, encoding="utf-8")
+    out = tmp_path / "out"
+    config = _config(campaign, out, cases)
+    Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    cases.write_text(CASES_CSV.replace("0.1,876.6", "0.15,876.6"), encoding="utf-8")
+    Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm), resume=True).run()
+    assert _report(out)["result_set"]["unchanged"] is False
+    probabilities = sorted({r["probability"] for r in _table(out, "riser")})
+    assert probabilities == pytest.approx([0.15, 0.2, 0.3, 0.4])

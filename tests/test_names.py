@@ -39,8 +39,9 @@ def test_the_reserved_names_are_the_ones_orcapost_writes():
     from orcapost.journal import JOURNAL_NAME
     from orcapost.lock import LOCK_NAME
     from orcapost.run_report import RUN_REPORT_NAME
+    from orcapost.shards import SHARD_RECORD_NAME
 
-    assert set(RESERVED_FILES) == {JOURNAL_NAME, RUN_REPORT_NAME, LOCK_NAME}
+    assert set(RESERVED_FILES) == {JOURNAL_NAME, RUN_REPORT_NAME, LOCK_NAME, SHARD_RECORD_NAME}
     assert STAGING_PREFIX == WRITER_STAGING
     assert FAILURES_TABLE == "failures"
 
@@ -438,3 +439,47 @@ def test_validate_refuses_exactly_the_generated_configs_that_would_write_a_name_
             assert not twice, (picks, twice)  # accepted only when no name is written twice
             accepted += 1
     assert refused > 50 and accepted > 50  # both sides of the property were exercised
+# -- series_names is Namer's naming, written out for speed ----------------------------------
+
+def _namer_reference(column, parts=None, suffixes=("",)):
+    """What series_names gave when it built a Namer per column (before it was written out)."""
+    from itertools import product
+
+    from orcapost.extraction import Namer
+    from orcapost.names import is_pattern, placeholders
+
+    present = placeholders(column.label)
+    known = {}
+    for key in ("object", "variable"):
+        value = getattr(column, key, None)
+        if value is None:
+            continue
+        if is_pattern(value) and key in present:
+            return []
+        known[key] = value
+    parts = parts or {}
+    namer = Namer(column.label, [key for key, values in parts.items() if len(values) > 1])
+    parts = {key: list(dict.fromkeys(values)) for key, values in parts.items()}
+    names = []
+    for combination in product(*parts.values()):
+        base = namer(**known, **dict(zip(parts, combination, strict=True)))
+        names.extend(base + suffix for suffix in suffixes)
+    return names
+
+
+@pytest.mark.parametrize("label", ["top", "{object} top", "{variable} at {object}",
+                                   "{object} {statistic}", "{statistic}", "x {unknown}",
+                                   "{object:>12}"])
+@pytest.mark.parametrize("obj", ["Line1", "Line*", None])
+@pytest.mark.parametrize("parts", [None, {}, {"statistic": ["max"]},
+                                   {"statistic": ["max", "min", "max"]},
+                                   {"statistic": ["max", "min"], "period": ["a", "b"]},
+                                   {"statistic": ["max", "max"]}])
+@pytest.mark.parametrize("suffixes", [("",), (" x", " y"), ["", " arc length"]])
+def test_series_names_is_namers_naming(label, obj, parts, suffixes):
+    from types import SimpleNamespace
+
+    from orcapost.names import series_names
+
+    column = SimpleNamespace(label=label, object=obj, variable="Effective Tension")
+    assert series_names(column, parts, suffixes) == _namer_reference(column, parts, suffixes)

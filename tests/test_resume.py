@@ -301,12 +301,15 @@ def test_a_file_with_nothing_to_reuse_is_not_read_to_compare_it(pm, campaign, tm
     # Every column's fingerprint changed: the journal gives nothing, so the coordinator must
     # not read each file's first and last 64 KB to compare its identity (its task reads them).
     import orcapost.journal
+    import orcapost.outputs
 
     config = _config(campaign, tmp_path / "out")
     _run(pm, config, tmp_path)
     read = []
-    monkeypatch.setattr(orcapost.journal, "file_identity",
-                        lambda path: read.append(path) or file_identity(path))
+    # The journal's reuse and the unchanged-set check (orcapost.outputs) both compare files.
+    for module in (orcapost.journal, orcapost.outputs):
+        monkeypatch.setattr(module, "file_identity",
+                            lambda path: read.append(path) or file_identity(path))
     shrunk = {**config, "engine": {"memory_optimizers": ["single_precision"]}}
     engine = _run(pm, shrunk, tmp_path, resume=True)
     assert engine.report["summary"]["reused"]["cells"] == 0 and read == []

@@ -78,6 +78,11 @@ def summary_lines(summary) -> list[str]:
             f"{result_set.get('files', 0)} files finished are in {result_set.get('directory')} "
             f"({len(result_set.get('missing', []))} missing, no campaign tables); the last "
             "complete tables are untouched; `orcapost run --resume` finishes the set")
+    elif result_set.get("unchanged"):
+        lines.append(
+            "tables unchanged: nothing they are made of changed (config, versions, every "
+            f"file) and the {len(result_set.get('tables') or ())} published files are as "
+            "written, so none was rebuilt or rewritten (see reused in the run report)")
     elif summary.interrupted:
         lines.append("interrupted: the tables hold the files finished before the interruption")
     debug = bool(os.environ.get("ORCAPOST_DEBUG"))
