@@ -84,6 +84,17 @@ _SOURCES: dict[str, str] = {
     "RunTables": "orcapost.tables",
     "column_array": "orcapost.tables",
     "FAILURES_TABLE": "orcapost.tables",
+    # Units of outputs and table columns (docs/outputs.md#units).
+    "with_units": "orcapost.units",
+    "UNIT_KEY": "orcapost.units",
+    "SECONDS": "orcapost.units",
+    "METRES": "orcapost.units",
+    "DIMENSIONLESS": "orcapost.units",
+    "common_unit": "orcapost.units",
+    "field_unit": "orcapost.units",
+    "table_units": "orcapost.units",
+    "cell_texts": "orcapost.cells",
+    "csv_lines": "orcapost.cells",
     # Run data the hooks and components receive.
     "FileInfo": "orcapost.results",
     "FileResult": "orcapost.results",
@@ -128,6 +139,8 @@ if TYPE_CHECKING:
     from orcapost.archive.model import Stage as Stage
     from orcapost.atomic import atomic_path as atomic_path
     from orcapost.campaign import float_values as float_values
+    from orcapost.cells import cell_texts as cell_texts
+    from orcapost.cells import csv_lines as csv_lines
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
     from orcapost.components import Component as Component
@@ -207,6 +220,14 @@ if TYPE_CHECKING:
     from orcapost.tables import column_array as column_array
     from orcapost.tables import extra_table as extra_table
     from orcapost.tables import is_extra_table as is_extra_table
+    from orcapost.units import DIMENSIONLESS as DIMENSIONLESS
+    from orcapost.units import METRES as METRES
+    from orcapost.units import SECONDS as SECONDS
+    from orcapost.units import UNIT_KEY as UNIT_KEY
+    from orcapost.units import common_unit as common_unit
+    from orcapost.units import field_unit as field_unit
+    from orcapost.units import table_units as table_units
+    from orcapost.units import with_units as with_units
 
 
 def __getattr__(name: str) -> Any:

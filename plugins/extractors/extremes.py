@@ -23,6 +23,8 @@ from typing import Literal
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
+    SECONDS,
     Extractor,
     ResultFileError,
     SampleGuard,
@@ -30,6 +32,7 @@ from orcapost.api import (
     hookimpl,
     sample_interval,
     series_names,
+    with_units,
 )
 from orcapost.numerics import extremes as ev
 from pydantic import Field, model_validator
@@ -99,6 +102,7 @@ class ExtremesExtractor(Extractor):
 
     def extract(self, file, column: ExtremesColumn) -> dict:
         out: dict = {}
+        units: dict[str, str] = {}
         guard = SampleGuard(column)
         for target, base in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
@@ -112,8 +116,16 @@ class ExtremesExtractor(Extractor):
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
-                out[base if key == "value" else f"{base} {key}"] = value
-        return guard.report(out)
+                name = base if key == "value" else f"{base} {key}"
+                out[name] = value
+                units[name] = DETAIL_UNITS.get(key, target.var.units)
+        return with_units(guard.report(out), units)
+
+
+#: Units of the details that are not in the variable's unit (the others -- value, mean, std,
+#: loc, scale, threshold, lower, upper -- are).
+DETAIL_UNITS = {"tz": SECONDS, "blocks": DIMENSIONLESS, "peaks": DIMENSIONLESS,
+                "shape": DIMENSIONLESS, "ks p-value": DIMENSIONLESS}
 
 
 def analyse(time: np.ndarray, values: np.ndarray, column: ExtremesColumn,

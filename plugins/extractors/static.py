@@ -16,6 +16,7 @@ from orcapost.api import (
     ResultFileError,
     hookimpl,
     series_names,
+    with_units,
 )
 from pydantic import Field
 
@@ -38,13 +39,15 @@ class StaticExtractor(Extractor):
 
     def extract(self, file, column: StaticColumn) -> dict:
         out = {}
+        units = {}
         for target, name in self.named_targets(file, column):
             value = file.static_value(target.obj.name, target.var.name, column.position)
             if not math.isfinite(value):  # a NaN static state is a failed solve, not a number
                 raise ResultFileError(
                     f"{target.obj.name} / {target.var.name}: the static value is {value}")
             out[name] = value
-        return out
+            units[name] = target.var.units
+        return with_units(out, units)
 
 
 @hookimpl
