@@ -254,6 +254,11 @@ class Sink(Component[OptionsT]):
         """Write ``table`` as the file named ``name`` (no suffix) in ``directory``; return
         the path written (:meth:`path_for`)."""
 
+    def finish(self, directory: Path) -> None:  # noqa: B027 - optional
+        """Called once after the last :meth:`write` of a result set, with the same
+        ``directory``: a sink that puts every table in one file (a workbook) writes it here,
+        at the path its :meth:`write` calls returned."""
+
 
 class Reporter(Component[OptionsT]):
     """Shows progress. Every method runs on the coordinating thread, called from the run

@@ -29,7 +29,7 @@ from orcapost.api import (
     series_names,
     with_units,
 )
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
                     "time_of_max", "time_of_min")
@@ -47,7 +47,11 @@ def _statistic(name: str) -> str:
     )
 
 
-Statistic = Annotated[str, AfterValidator(_statistic)]
+#: The statistics _statistic accepts, as a JSON Schema pattern (p<q>: 0 <= q <= 100).
+STATISTIC_PATTERN = (rf"^({'|'.join(PLAIN_STATISTICS)}|p(100(\.0+)?|\d{{1,2}}(\.\d+)?))$")
+
+Statistic = Annotated[str, AfterValidator(_statistic),
+                      WithJsonSchema({"type": "string", "pattern": STATISTIC_PATTERN})]
 
 
 class StatisticsColumn(SeriesColumn):
