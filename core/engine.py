@@ -405,15 +405,18 @@ class Engine:
                 self._submit(context, run.executor, run.spec, run.pending, run.running)
             except BrokenExecutor:
                 run.executor = self._replace(run.executor, context)
-            context.in_flight = len(run.running)  # busy workers
+            # Busy workers, counted after the submissions: a heartbeat between a file's end
+            # and the next file's start would show a worker idle that is not (0 busy with
+            # --threads 1).
+            context.in_flight = len(run.running)
+            context.sample = self.monitor.latest if self.monitor else {}
+            self._heartbeat(run)
             done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
                            return_when=FIRST_COMPLETED)
             for future in done:
                 self._collect(run, future)
             self._time_out(run)
-            context.in_flight = len(run.running)
-            context.sample = self.monitor.latest if self.monitor else {}
-            self._heartbeat(run)
+        context.in_flight = len(run.running)
         if run.stop is not None and run.stop.requested is not None:
             # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True

@@ -99,9 +99,24 @@ def render(report: dict, console, files: int = 10) -> None:
 def report_command(run_report, file_count):
     """Show RUN_REPORT (an orcapost-run.json, or the output folder holding it) as tables."""
     from orcapost.api import read_report
+
+    render(read_report(run_report), report_console(), files=file_count)
+
+
+#: The width of a piped report: tables at their natural width, never cut to fit a terminal.
+PIPED_WIDTH = 100_000
+
+
+def report_console(stream=None):
+    """The console a report prints on: the terminal's width on a terminal; piped (a file, a
+    pager, grep), wide enough that no cell -- a file name -- is cut with an ellipsis."""
+    import sys
+
     from rich.console import Console
 
-    render(read_report(run_report), Console(), files=file_count)
+    stream = stream or sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, width=None if tty else PIPED_WIDTH, soft_wrap=False)
 
 
 @hookimpl
