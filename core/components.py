@@ -300,6 +300,12 @@ class Reduction(Component[OptionsT]):
         :return: suffix -> value; the campaign table's column is ``"<column> <suffix>"``.
         """
 
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        """The unit of output ``suffix`` of a value column in ``unit`` (None: unknown): by
+        default the column's own (a max, a mean, a fitted extreme). Override for outputs in
+        another unit (a count, a damage, years)."""
+        return unit
+
 
 #: Component kinds, in the order ``orcapost plugins`` shows them.
 COMPONENT_KINDS: dict[str, type[Component]] = {

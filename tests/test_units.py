@@ -140,3 +140,16 @@ def test_extractor_units_travel_beside_the_values():
     assert split_units(values) == ({"a": 1.0, "b": 2.0}, {"a": "kN"})
     with pytest.raises(ValueError, match="units"):
         split_units({"a": 1.0, "__orcapost_units__": ["kN"]})
+
+
+def test_campaign_tables_carry_the_units_of_their_reductions(demo_results):
+    by_heading = _units(demo_results / "mooring_by_heading.parquet")
+    assert by_heading["Mooring1 fairlead tension max max"] == "kN"
+    assert by_heading["Mooring1 fairlead tension DEL mean"] == "kN"
+    assert by_heading["files"] == "-"
+    gumbel = _units(demo_results / "riser_by_sea_state.parquet")
+    assert gumbel["Riser top tension max gumbel p90"] == "kN"
+    assert gumbel["Riser top tension max seeds"] == "-"
+    damage = _units(demo_results / "riser_lifetime_damage.parquet")
+    assert damage["Riser TDZ fatigue damage lifetime damage"] == "-"
+    assert damage["Riser TDZ fatigue damage life years"] == "years"

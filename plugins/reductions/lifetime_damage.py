@@ -63,6 +63,12 @@ class LifetimeDamageReduction(Reduction):
     name = "lifetime_damage"
     Options = LifetimeDamageOptions
 
+    #: Units of the outputs: a Miner sum, years, a probability.
+    UNITS = {"lifetime damage": "-", "life years": "years", "probability covered": "-"}
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        return self.UNITS.get(suffix, unit)
+
     def reduce(self, column, values, rows):
         o = self.options
         keys = list(o.load_case) or sorted({k for e in o.occurrence for k in e.where})
