@@ -38,7 +38,7 @@ def float_texts(values: np.ndarray, valid: np.ndarray | None = None) -> list[str
     if stored_as_float32(values):
         # numpy's str of a float32 is its shortest round-trip repr, positional between 1e-4
         # and 1e16 and scientific outside, as Python's repr of a float.
-        texts = [str(v) for v in values.astype(np.float32)]
+        texts: list[str | None] = [str(v) for v in values.astype(np.float32)]
     else:
         texts = [repr(v) for v in values.astype(np.float64).tolist()]
     if valid is not None:

@@ -13,7 +13,7 @@ header and the CSV sink writes as a second row when ``units_row: true``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 #: Arrow field metadata key of a column's unit (``field.metadata[b"unit"]``).
@@ -50,7 +50,7 @@ def split_units(out: Any) -> tuple[Any, dict[str, str]]:
     return values, {name: unit for name, unit in units.items() if name in values}
 
 
-def common_unit(units: list[str | None]) -> str | None:
+def common_unit(units: Sequence[str | None]) -> str | None:
     """The one unit of several series written in one column, or None when they differ or
     none is known (a column never claims a unit some of its values do not have)."""
     known = set(units)

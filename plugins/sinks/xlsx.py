@@ -164,7 +164,7 @@ def _write_sheet(sheet: Any, table: pa.Table, styles: dict[str, Any]) -> None:
     sheet.freeze_panes(HEADER_ROWS, 0)
     if table.num_columns:
         sheet.autofilter(0, 0, 0, table.num_columns - 1)
-    writers = []
+    writers: list[tuple[Any, list[Any], Any]] = []
     for column in table.columns:
         kind = column.type
         if pa.types.is_floating(kind):
