@@ -238,6 +238,11 @@ class Sink(Component[OptionsT]):
     #: File suffix, with the dot (``.csv``).
     suffix: ClassVar[str] = ""
 
+    def preflight(self) -> None:  # noqa: B027 - optional
+        """Check, once per run and before any file is read, that this sink can write at all
+        (e.g. that the library it writes with is installed). Raise
+        :class:`~orcapost.errors.OrcapostError` to stop the run with one message (exit 2)."""
+
     def open(self, context: RunContext) -> None:  # noqa: B027 - optional
         """Called before the first table of a run is written."""
 

@@ -4,7 +4,8 @@ A run goes through five phases, each a method of :class:`Engine`:
 
 1. *prepare* -- discover the files, order them (I/O scheduler), set the initial concurrency
    (thread policy) and build the extraction plan;
-2. *preflight* -- each source checks it can read its files at all, before anything is written;
+2. *preflight* -- each source checks it can read its files at all, and each sink that it can
+   write, before anything is written;
 3. *replay* -- with ``--resume``, results journaled by an earlier run are taken back;
 4. *loop* -- one task per file (small files in batches) on a ``concurrent.futures.Executor``,
    as many at once as the policy says and the memory optimizers admit;
@@ -359,6 +360,8 @@ class Engine:
             source = run.plan.source(suffix)
             if source is not None:
                 source.preflight(matching)
+        for sink in self.sinks:  # a sink that cannot write would lose the run's tables
+            sink.preflight()
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))

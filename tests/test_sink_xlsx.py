@@ -125,7 +125,12 @@ def test_a_refused_sheet_keeps_the_other_sinks_tables(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "vessel_Heave_time_history.csv").stat().st_size > 1000
 
 
-def test_without_xlsxwriter_the_message_says_what_to_install(monkeypatch):
+def test_without_xlsxwriter_the_run_stops_before_any_file_with_what_to_install(
+        tmp_path, monkeypatch):
+    """It stopped after the last file, and lost the csv tables too (exit 3)."""
     monkeypatch.setitem(sys.modules, "xlsxwriter", None)  # import fails
     with pytest.raises(OrcapostError, match="orcapost\\[excel\\]"):
-        XlsxSink().open(type("C", (), {"config_stem": "x"})())
+        XlsxSink().preflight()
+    with pytest.raises(OrcapostError, match="needs the xlsxwriter package"):
+        _run(tmp_path, 1, ["csv", "xlsx"])
+    assert not (tmp_path / "results" / "orcapost-journal.jsonl").exists()

@@ -2,7 +2,7 @@
 with the column names, a units row under them, the header frozen and number formats.
 
 Needs xlsxwriter (``pip install orcapost[excel]``); a config that selects ``xlsx`` without it
-stops before the run with that advice. Every table of a result set goes into one workbook,
+stops before any file is read with that advice (exit 2). Every table of a result set goes into one workbook,
 ``<workbook>.xlsx`` (``{config}`` is the config file's stem), written when the last table of the
 set is in (:meth:`Sink.finish`).
 
@@ -100,8 +100,10 @@ class XlsxSink(Sink[XlsxOptions]):
         self._config_stem: str | None = None
         self._tables: list[tuple[str, pa.Table]] = []
 
+    def preflight(self) -> None:
+        _xlsxwriter()  # before the first file is read, not after the last
+
     def open(self, context) -> None:
-        _xlsxwriter()  # before the run, not after its last file
         self._config_stem = context.config_stem
 
     def workbook_path(self, directory: Path) -> Path:
