@@ -248,6 +248,7 @@ class Engine:
         self._pool_of: dict[Future, Executor] = {}
         #: With ``--resume``: by path, the cells a file's task reuses (its other columns run).
         self._reused: dict[str, dict] = {}
+        self._reused_units: dict[str, dict[str, dict[str, str]]] = {}
         #: When each running task times out (time.monotonic()), with a file timeout.
         self._deadlines: dict[Future, float] = {}
         #: Worker threads given up on in the last run (a file that timed out under threads).
@@ -392,6 +393,8 @@ class Engine:
                  if reuse.complete and reuse.result is not None}  # a complete one has both
         self._reused = {path: reuse.cells for path, reuse in run.previous.items()
                         if not reuse.complete}
+        self._reused_units = {path: reuse.units for path, reuse in run.previous.items()
+                              if not reuse.complete}
         run.pending = deque(f for f in run.context.files if str(f.path) not in whole)
         run.context.queued = run.pending
         for file in run.context.files:
@@ -685,6 +688,11 @@ class Engine:
         submitted = self._submitted_at.pop(result.path, None)
         if submitted is not None and result.started_at is not None:
             result.timings["queued"] = max(0.0, result.started_at - submitted)
+        for group, units in self._reused_units.pop(result.path, {}).items():
+            # The units of cells reused from the journal: the task did not compute them.
+            known = result.units.setdefault(group, {})
+            for name, unit in units.items():
+                known.setdefault(name, unit)
         context.done += 1
         context.bytes_done += result.size
         if result.status != STATUS_OK:

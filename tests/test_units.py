@@ -153,3 +153,37 @@ def test_campaign_tables_carry_the_units_of_their_reductions(demo_results):
     damage = _units(demo_results / "riser_lifetime_damage.parquet")
     assert damage["Riser TDZ fatigue damage lifetime damage"] == "-"
     assert damage["Riser TDZ fatigue damage life years"] == "years"
+
+
+def test_cells_reused_by_resume_keep_their_units(tmp_path):
+    """A --resume that reuses some columns of a file (another changed) used to leave the
+    reused columns without units: the task did not compute them; they come from the journal."""
+    from orcapost.pluginmanager import get_plugin_manager
+
+    write_campaign(tmp_path / "campaign", DemoSpec(file_size=60_000), files=2)
+    columns = [
+        {"label": "heave", "kind": "statistics", "object": "FPSO", "variable": "Heave",
+         "statistics": ["max", "time_of_max"]},
+        {"label": "pitch", "kind": "statistics", "object": "FPSO", "variable": "Pitch",
+         "statistics": ["max"]},
+    ]
+    config = {"version": 2, "inputs": {"directory": str(tmp_path / "campaign")},
+              "engine": {"progress": "silent"},
+              "results": {"vessel": {"columns": columns}},
+              "outputs": {"directory": str(tmp_path / "results"), "formats": ["parquet"]}}
+    pm = get_plugin_manager(entry_points=False)
+
+    def run(resume: bool):
+        path = tmp_path / "c.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        summary = Engine(pm, load_config(path, pm.registry), resume=resume).run()
+        assert summary.exit_code == 0
+        return _units(tmp_path / "results" / "vessel.parquet")
+
+    first = run(False)
+    assert first["heave max"] == "m" and first["heave time_of_max"] == "s"
+    columns[1]["statistics"] = ["max", "min"]  # pitch is computed again, heave reused
+    again = run(True)
+    assert again["heave max"] == "m" and again["heave time_of_max"] == "s"
+    assert again["pitch min"] == first["pitch"] == "deg"
+    assert run(True) == again  # every cell reused: the journaled result's units
