@@ -95,6 +95,7 @@ _SOURCES: dict[str, str] = {
     "table_units": "orcapost.units",
     "cell_texts": "orcapost.cells",
     "csv_lines": "orcapost.cells",
+    "csv_chunks": "orcapost.cells",
     # Run data the hooks and components receive.
     "FileInfo": "orcapost.results",
     "FileResult": "orcapost.results",
@@ -140,6 +141,7 @@ if TYPE_CHECKING:
     from orcapost.atomic import atomic_path as atomic_path
     from orcapost.campaign import float_values as float_values
     from orcapost.cells import cell_texts as cell_texts
+    from orcapost.cells import csv_chunks as csv_chunks
     from orcapost.cells import csv_lines as csv_lines
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS

@@ -135,6 +135,17 @@ def test_csv_lines_quote_text_as_arrow_does():
     assert csv_lines(table) == ['"a","b","c","d"', '"x""y",3.0,1,true', ',,2,']
 
 
+def test_csv_chunks_write_a_column_at_one_precision_whatever_the_chunk():
+    from orcapost.cells import csv_chunks
+
+    f32 = float(np.float32(0.5202956199645996))
+    table = pa.table({"x": [f32, f32, f32, 0.1]})  # the float64-only value in the last chunk
+    text = "".join(csv_chunks(table, chunk_rows=2))
+    assert text == f'"x"\n{f32!r}\n{f32!r}\n{f32!r}\n0.1\n'
+    assert "".join(csv_chunks(table.slice(0, 3), chunk_rows=2)) == (
+        '"x"\n0.5202956\n0.5202956\n0.5202956\n')
+
+
 def test_extractor_units_travel_beside_the_values():
     values = with_units({"a": 1.0, "b": 2.0}, {"a": "kN", "b": "", "c": "m"})
     assert split_units(values) == ({"a": 1.0, "b": 2.0}, {"a": "kN"})

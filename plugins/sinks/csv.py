@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orcapost.api import Sink, StrictModel, csv_lines, hookimpl, table_units
+from orcapost.api import Sink, StrictModel, csv_chunks, hookimpl, table_units
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ class CsvSink(Sink[CsvOptions]):
         if self.options.units_row:
             units = table_units(table)
             header = [[units.get(column, "") for column in table.column_names]]
-        lines = csv_lines(table, self.options.delimiter, header)
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write("\n".join(lines) + "\n")
+            for text in csv_chunks(table, self.options.delimiter, header):
+                handle.write(text)
         return path
 
 
