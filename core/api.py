@@ -85,6 +85,18 @@ _SOURCES: dict[str, str] = {
     "column_array": "orcapost.tables",
     "safe_name": "orcapost.tables",
     "FAILURES_TABLE": "orcapost.tables",
+    # Units of outputs and table columns (docs/outputs.md#units).
+    "with_units": "orcapost.units",
+    "UNIT_KEY": "orcapost.units",
+    "SECONDS": "orcapost.units",
+    "METRES": "orcapost.units",
+    "DIMENSIONLESS": "orcapost.units",
+    "common_unit": "orcapost.units",
+    "field_unit": "orcapost.units",
+    "table_units": "orcapost.units",
+    "cell_texts": "orcapost.cells",
+    "csv_lines": "orcapost.cells",
+    "csv_chunks": "orcapost.cells",
     # Run data the hooks and components receive.
     "FileInfo": "orcapost.results",
     "FileResult": "orcapost.results",
@@ -136,6 +148,9 @@ if TYPE_CHECKING:
     from orcapost.campaign import float_values as float_values
     from orcapost.campaign import governing as governing
     from orcapost.campaign import load_case_keys as load_case_keys
+    from orcapost.cells import cell_texts as cell_texts
+    from orcapost.cells import csv_chunks as csv_chunks
+    from orcapost.cells import csv_lines as csv_lines
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
     from orcapost.components import Component as Component
@@ -218,6 +233,14 @@ if TYPE_CHECKING:
     from orcapost.tables import extra_table as extra_table
     from orcapost.tables import is_extra_table as is_extra_table
     from orcapost.tables import safe_name as safe_name
+    from orcapost.units import DIMENSIONLESS as DIMENSIONLESS
+    from orcapost.units import METRES as METRES
+    from orcapost.units import SECONDS as SECONDS
+    from orcapost.units import UNIT_KEY as UNIT_KEY
+    from orcapost.units import common_unit as common_unit
+    from orcapost.units import field_unit as field_unit
+    from orcapost.units import table_units as table_units
+    from orcapost.units import with_units as with_units
 
 
 def __getattr__(name: str) -> Any:

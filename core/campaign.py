@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from orcapost.components import Reduction
 from orcapost.schemas.config import create_selected
+from orcapost.units import DIMENSIONLESS, field_unit, with_field_units
 
 if TYPE_CHECKING:  # pyarrow loads when campaign tables are built, not with the plugins
     import pyarrow as pa
@@ -114,6 +115,8 @@ def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.T
     out: dict[str, list[Any]] = {name: [key[j] for key, _ in groups]
                                  for j, name in enumerate(spec.by)}
     out["files"] = [len(indices) for _, indices in groups]
+    #: Each output column's unit: the reduction's, from the value column's (Arrow metadata).
+    units: dict[str, str | None] = {}
     # Each group's rows, taken once for every reduction and value column.
     indices = [np.asarray(members, dtype=np.int64) for _, members in groups]
     subsets = [rows.take(pa.array(members)) for members in indices]
@@ -129,6 +132,7 @@ def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.T
                              f"{reduction_spec.columns} match no value column of {spec.group!r}")
         for column in columns:
             values = float_values(rows.column(column))
+            unit = field_unit(rows.schema.field(column))
             for g, (members, subset) in enumerate(zip(indices, subsets, strict=True)):
                 for suffix, value in reduction.reduce(column, values[members], subset).items():
                     name = f"{column} {suffix}"
@@ -139,7 +143,9 @@ def campaign_table(spec, rows: pa.Table, value_columns: Collection[str]) -> pa.T
                             f"{position} ({reduction_spec.kind}) both write {name!r}; put "
                             "them in separate campaign tables")
                     out.setdefault(name, [None] * len(groups))[g] = _plain(value)
-    return pa.table(out)
+                    units.setdefault(name, reduction.unit(suffix, unit))
+    by_units = {name: field_unit(rows.schema.field(name)) for name in spec.by}
+    return with_field_units(pa.table(out), {**by_units, "files": DIMENSIONLESS, **units})
 
 
 def _ranking(spec, rows: pa.Table, value_columns: Collection[str], groups, indices,

@@ -10,9 +10,11 @@ message and a hint, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -344,8 +346,11 @@ def _parse_size(text: str) -> int:
 @click.option("--for-config", "for_config", type=click.Path(path_type=Path),
               help="Write a campaign with the objects and variables CONFIG names, and run CONFIG "
               "(a legacy config too) on it.")
+@click.option("--force", is_flag=True,
+              help="Clear DIRECTORY/campaign first when it already holds files (refused "
+              "otherwise: the run would process them too).")
 @click.pass_context
-def demo(ctx, directory, files, size, no_run, threads, progress, quiet, for_config):
+def demo(ctx, directory, files, size, no_run, threads, progress, quiet, for_config, force):
     """Write a demo campaign to DIRECTORY/campaign, then post-process it into DIRECTORY/results.
 
     The campaign is a moored FPSO with mooring lines and a riser in JONSWAP seas (headings x Hs x
@@ -357,12 +362,14 @@ def demo(ctx, directory, files, size, no_run, threads, progress, quiet, for_conf
 
     spec = DemoSpec(file_size=_parse_size(size))
     campaign = directory / "campaign"
+    _fresh_campaign(campaign, force)
     if for_config is not None:
         ctx.exit(_demo_for_config(ctx, for_config, spec, campaign, files, no_run, threads,
                                   progress, quiet))
     if not quiet:
         click.echo(f"writing {files} demo files of about {size} to {campaign} ...", err=True)
-    write_campaign(campaign, spec, files=files)
+    with _writing_progress(files, spec.file_size, quiet, progress) as written:
+        write_campaign(campaign, spec, files=files, progress=written)
     if no_run:
         click.echo(f"wrote {files} files to {campaign}")
         return
@@ -374,6 +381,56 @@ def demo(ctx, directory, files, size, no_run, threads, progress, quiet, for_conf
     loaded = validate_data(data, pm.registry, source="demo.yml", overrides=overrides,
                            base_directory=Path.cwd())
     ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet))
+
+
+def _fresh_campaign(campaign: Path, force: bool) -> None:
+    """Refuse a campaign folder that already holds files (the run would process them with the
+    new ones: 24 + 48 files instead of 48), or with ``force`` clear it."""
+    if not campaign.is_dir():
+        return
+    held = list(campaign.iterdir())
+    if not held:
+        return
+    if not force:
+        raise OrcapostError(
+            f"the demo campaign folder {campaign} already holds {len(held)} files or folders "
+            "(an earlier demo?): the run would process them together with the new files",
+            hint="add --force to clear it first, or give another DIRECTORY")
+    import shutil
+
+    shutil.rmtree(campaign)
+
+
+@contextlib.contextmanager
+def _writing_progress(files: int, file_size: int, quiet: bool, progress: str | None):
+    """A callback for each demo file written: a rich bar on a terminal, a plain line every
+    few seconds otherwise (and nothing with --quiet or --progress silent)."""
+    if quiet or progress == "silent":
+        yield None
+        return
+    written = [0]
+    started = time.monotonic()
+    if (progress or ("rich" if sys.stderr.isatty() else "plain")) == "rich":
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress("writing", BarColumn(), MofNCompleteColumn(), "files",
+                       TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        task = bar.add_task("demo", total=files)
+        with bar:
+            yield lambda path: bar.advance(task)
+        return
+    last = [started]
+
+    def line(path: Path) -> None:
+        written[0] += 1
+        now = time.monotonic()
+        if now - last[0] >= 5.0 or written[0] == files:
+            last[0] = now
+            click.echo(f"wrote {written[0]}/{files} demo files "
+                       f"({written[0] * file_size / 1e6:.0f} MB, {now - started:.1f} s)", err=True)
+
+    yield line
 
 
 def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progress,
@@ -392,7 +449,8 @@ def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progre
     if not quiet:
         click.echo(f"writing {files} demo files with the objects {config} names to "
                    f"{campaign} ...", err=True)
-    write_campaign(campaign, spec, files=files)
+    with _writing_progress(files, spec.file_size, quiet, progress) as written:
+        write_campaign(campaign, spec, files=files, progress=written)
     if no_run:
         click.echo(f"wrote {files} files to {campaign}")
         return 0

@@ -238,6 +238,11 @@ class Sink(Component[OptionsT]):
     #: File suffix, with the dot (``.csv``).
     suffix: ClassVar[str] = ""
 
+    def preflight(self) -> None:  # noqa: B027 - optional
+        """Check, once per run and before any file is read, that this sink can write at all
+        (e.g. that the library it writes with is installed). Raise
+        :class:`~orcapost.errors.OrcapostError` to stop the run with one message (exit 2)."""
+
     def open(self, context: RunContext) -> None:  # noqa: B027 - optional
         """Called before the first table of a run is written."""
 
@@ -253,6 +258,11 @@ class Sink(Component[OptionsT]):
     def write(self, name: str, table: pa.Table, directory: Path) -> Path:
         """Write ``table`` as the file named ``name`` (no suffix) in ``directory``; return
         the path written (:meth:`path_for`)."""
+
+    def finish(self, directory: Path) -> None:  # noqa: B027 - optional
+        """Called once after the last :meth:`write` of a result set, with the same
+        ``directory``: a sink that puts every table in one file (a workbook) writes it here,
+        at the path its :meth:`write` calls returned."""
 
 
 class Reporter(Component[OptionsT]):
@@ -294,6 +304,12 @@ class Reduction(Component[OptionsT]):
         :param rows: the group's rows, a :class:`pyarrow.Table` (metadata columns included).
         :return: suffix -> value; the campaign table's column is ``"<column> <suffix>"``.
         """
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        """The unit of output ``suffix`` of a value column in ``unit`` (None: unknown): by
+        default the column's own (a max, a mean, a fitted extreme). Override for outputs in
+        another unit (a count, a damage, years)."""
+        return unit
 
 
 #: Component kinds, in the order ``orcapost plugins`` shows them.

@@ -293,6 +293,7 @@ def write_campaign(directory: Path, spec: DemoSpec, files: int | None = None,
                    progress=None) -> list[Path]:
     """Write the campaign's archives to ``directory`` (created). ``files`` limits or repeats
     the load-case list (extra cases get further seeds)."""
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     cases = spec.load_cases()
     if files is not None:

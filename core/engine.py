@@ -4,7 +4,8 @@ A run goes through five phases, each a method of :class:`Engine`:
 
 1. *prepare* -- discover the files, order them (I/O scheduler), set the initial concurrency
    (thread policy) and build the extraction plan;
-2. *preflight* -- each source checks it can read its files at all, before anything is written;
+2. *preflight* -- each source checks it can read its files at all, and each sink that it can
+   write, before anything is written;
 3. *replay* -- with ``--resume``, results journaled by an earlier run are taken back;
 4. *loop* -- one task per file (small files in batches) on a ``concurrent.futures.Executor``,
    as many at once as the policy says and the memory optimizers admit;
@@ -258,6 +259,7 @@ class Engine:
         self._pool_of: dict[Future, Executor] = {}
         #: With ``--resume``: by path, the cells a file's task reuses (its other columns run).
         self._reused: dict[str, dict] = {}
+        self._reused_units: dict[str, dict[str, dict[str, str]]] = {}
         #: When each running task times out (time.monotonic()), with a file timeout.
         self._deadlines: dict[Future, float] = {}
         #: Worker threads given up on in the last run (a file that timed out under threads).
@@ -412,6 +414,8 @@ class Engine:
             source = run.plan.source(suffix)
             if source is not None:
                 source.preflight(matching)
+        for sink in self.sinks:  # a sink that cannot write would lose the run's tables
+            sink.preflight()
         output_dir = run.context.output_directory
         output_dir.mkdir(parents=True, exist_ok=True)
         run.fingerprints = RunFingerprints.of(self.pm, self.model, run.plan, list(by_suffix))
@@ -446,6 +450,8 @@ class Engine:
                  if reuse.complete and reuse.result is not None}  # a complete one has both
         self._reused = {path: reuse.cells for path, reuse in run.previous.items()
                         if not reuse.complete}
+        self._reused_units = {path: reuse.units for path, reuse in run.previous.items()
+                              if not reuse.complete}
         run.pending = deque(f for f in run.context.files if str(f.path) not in whole)
         run.context.queued = run.pending
         for file in run.context.files:
@@ -462,15 +468,18 @@ class Engine:
                 self._submit(context, run.executor, run.spec, run.pending, run.running)
             except BrokenExecutor:
                 run.executor = self._replace(run.executor, context)
-            context.in_flight = len(run.running)  # busy workers
+            # Busy workers, counted after the submissions: a heartbeat between a file's end
+            # and the next file's start would show a worker idle that is not (0 busy with
+            # --threads 1).
+            context.in_flight = len(run.running)
+            context.sample = self.monitor.latest if self.monitor else {}
+            self._heartbeat(run)
             done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
                            return_when=FIRST_COMPLETED)
             for future in done:
                 self._collect(run, future)
             self._time_out(run)
-            context.in_flight = len(run.running)
-            context.sample = self.monitor.latest if self.monitor else {}
-            self._heartbeat(run)
+        context.in_flight = len(run.running)
         if run.stop is not None and run.stop.requested is not None:
             # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True
@@ -737,6 +746,11 @@ class Engine:
         submitted = self._submitted_at.pop(result.path, None)
         if submitted is not None and result.started_at is not None:
             result.timings["queued"] = max(0.0, result.started_at - submitted)
+        for group, units in self._reused_units.pop(result.path, {}).items():
+            # The units of cells reused from the journal: the task did not compute them.
+            known = result.units.setdefault(group, {})
+            for name, unit in units.items():
+                known.setdefault(name, unit)
         context.done += 1
         context.bytes_done += result.size
         if result.status != STATUS_OK:

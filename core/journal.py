@@ -76,6 +76,9 @@ class Reuse:
     cells: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     #: Every current column is reusable: the file need not be opened.
     complete: bool = False
+    #: Group -> output name -> unit of the reused cells, as journaled (they are not computed
+    #: again, so their units come from here).
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -249,8 +252,12 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     # Last, as it reads the file: only a file with cells to reuse is compared.
     if not cells or identity != file_identity(file.path):
         return None
+    journaled_units = data.get("units") or {}
+    units = {group: {name: journaled_units[group][name] for out in by_index.values()
+                     for name in out if name in journaled_units.get(group, {})}
+             for group, by_index in cells.items()}
     if not complete:
-        return Reuse(result=None, cells=cells)
+        return Reuse(result=None, cells=cells, units=units)
     from orcapost.task import status_of
 
     # Every current column is reused: the result as journaled, with the current columns'

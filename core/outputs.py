@@ -355,6 +355,7 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
             if failures is not None:
                 staged.append(sink.write(FAILURES_TABLE, layout.lay_out(
                     FAILURES_TABLE, failures, tables), staging))
+            sink.finish(staging)
         # Every table is written: only now is anything that was published replaced.
         if not complete:
             shutil.rmtree(target, ignore_errors=True)  # the partial set of an earlier run

@@ -58,6 +58,9 @@ class FileResult:
     simulation_state: str | None = None
     load_case: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Per group, the unit of each value the extractor gave one for (output name -> unit,
+    #: e.g. "kN", "s", "-"): :mod:`orcapost.units`. A value without an entry has no known unit.
+    units: dict[str, dict[str, str]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     worker: str = ""

@@ -25,20 +25,25 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from orcapost.names import FAILURES_TABLE, VERDICT_TABLE
 from orcapost.results import FileResult
+from orcapost.units import BYTES, with_field_units
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 LEADING_COLUMNS = ("file", "path", "size_bytes", "status", "simulation_state")
+#: Units of the leading columns that have one.
+LEADING_UNITS = {"size_bytes": BYTES}
 #: The key that marks a result value as an extra table (plain data: it is journaled as JSON).
 TABLE_MARKER = "__orcapost_table__"
 TABLE_LAYOUTS = ("long", "per_file")
 
-def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> dict[str, Any]:
+def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long",
+                units: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     """An extra table an extractor returns as one of its values.
 
     ``columns`` maps column names to equal-length sequences (numpy arrays become lists, so the
-    value stays plain, picklable, JSON-serialisable data).
+    value stays plain, picklable, JSON-serialisable data). ``units``: column name -> unit of
+    the columns that have one (written as the column's ``unit`` field metadata).
     """
     if layout not in TABLE_LAYOUTS:
         raise ValueError(f"layout must be one of {TABLE_LAYOUTS}, got {layout!r}")
@@ -49,7 +54,11 @@ def extra_table(name: str, columns: Mapping[str, Any], layout: str = "long") -> 
     lengths = {len(values) for values in plain.values()}
     if len(lengths) > 1:
         raise ValueError(f"extra table {name!r} has columns of different lengths {lengths}")
-    return {TABLE_MARKER: name, "layout": layout, "columns": plain}
+    table: dict[str, Any] = {TABLE_MARKER: name, "layout": layout, "columns": plain}
+    known = {key: str(unit) for key, unit in (units or {}).items() if unit and key in plain}
+    if known:
+        table["units"] = known
+    return table
 
 
 def is_extra_table(value: Any) -> TypeGuard[dict[str, Any]]:
@@ -253,27 +262,47 @@ class RunTables:
         return found
 
     def _extra_table(self, group: str, key: Any, result: FileResult | None) -> pa.Table:
-        import pyarrow as pa
-
-        if result is not None:
-            columns = _merged_columns([result.values[group][k]["columns"] for k in
-                                       (key if isinstance(key, tuple) else (key,))])
-            return pa.table({name: column_array(values) for name, values in columns.items()})
-        stacked: dict[str, list[Any]] = {"file": []}
-        for result in self._ordered():
-            value = result.values.get(group, {}).get(key)
-            if not is_extra_table(value):
-                continue
-            columns = value["columns"]
+        """An extra table with the load case of its file(s) beside its own columns: a
+        ``per_file`` table has its file's load-case columns first, a stacked (``long``) one
+        ``file`` and the load-case columns of every file in it, so no join on ``file`` is
+        needed. A table column named like a load-case key is renamed as in group tables.
+        Per-file tables of one file that several columns name alike (``key`` a tuple) are
+        merged into one (:func:`_merged_columns`)."""
+        rows = [result] if result is not None else [
+            r for r in self._ordered() if is_extra_table(r.values.get(group, {}).get(key))]
+        stacked: dict[str, list[Any]] = {} if result is not None else {"file": []}
+        cases = [self.load_case(r) for r in rows]
+        load_case = {_unique(name, stacked): name for name in _load_case_keys(cases)}
+        stacked.update({column: [] for column in load_case})
+        names: dict[str, str] = {}  # the table's own column -> its name here
+        units: dict[str, str] = {}
+        filled = 0
+        for row, case in zip(rows, cases, strict=True):
+            keys = key if isinstance(key, tuple) else (key,)
+            parts = [row.values[group][k] for k in keys]
+            columns = (_merged_columns([part["columns"] for part in parts]) if len(parts) > 1
+                       else parts[0]["columns"])
+            table_units: dict[str, str] = {}
+            for part in parts:
+                for name, unit in part.get("units", {}).items():
+                    table_units.setdefault(name, unit)
             length = len(next(iter(columns.values()), []))
-            filled = len(stacked["file"])
-            stacked["file"].extend([result.name] * length)
-            for name, values in columns.items():
-                column = stacked.setdefault(_unique(name, {"file": 0}), [None] * filled)
-                column.extend(values)
-            for column in stacked.values():  # a column a file did not have stays empty
-                column.extend([None] * (filled + length - len(column)))
-        return pa.table({name: column_array(values) for name, values in stacked.items()})
+            if result is None:
+                stacked["file"].extend([row.name] * length)
+            for column, name in load_case.items():
+                stacked[column].extend([case.get(name)] * length)
+            for name, cells in columns.items():
+                if name not in names:
+                    names[name] = _unique(name, stacked)
+                    stacked[names[name]] = [None] * filled
+                stacked[names[name]].extend(cells)
+                unit = table_units.get(name)
+                if unit:
+                    units.setdefault(names[name], unit)
+            filled += length
+            for column_cells in stacked.values():  # a column a file did not have stays empty
+                column_cells.extend([None] * (filled - len(column_cells)))
+        return with_field_units(pa_table(stacked), units)
 
     # -- campaign tables ------------------------------------------------------------------
     def campaign_tables(self) -> dict[str, pa.Table]:
@@ -330,20 +359,19 @@ class RunTables:
         return self._groups[group]
 
     def _build_group(self, group: str) -> tuple[pa.Table, dict[str, str]]:
-        import pyarrow as pa
-
         rows = self._ordered()
-        load_case_keys: list[str] = []
-        value_keys: list[str] = []
         load_cases = [self.load_case(r) for r in rows]
+        load_case_keys = _load_case_keys(load_cases)
         problems = self.load_case_problems()
-        for result, load_case in zip(rows, load_cases, strict=True):
-            for key in load_case:
-                if key not in load_case_keys:
-                    load_case_keys.append(key)
+        # The value columns in the order they first appear: a dict, so that a table of
+        # thousands of columns is built in time linear in its cells (a list's `in` made it
+        # quadratic in the columns).
+        seen: dict[str, None] = {}
+        for result in rows:
             for key, value in result.values.get(group, {}).items():
-                if key not in value_keys and not is_extra_table(value):
-                    value_keys.append(key)
+                if key not in seen and not is_extra_table(value):
+                    seen[key] = None
+        value_keys = list(seen)
         columns: dict[str, list[Any]] = {
             "file": [r.name for r in rows],
             "path": [r.path for r in rows],
@@ -356,12 +384,15 @@ class RunTables:
         for key in load_case_keys:
             columns[_unique(key, columns)] = [lc.get(key) for lc in load_cases]
         value_columns: dict[str, str] = {}
+        units: dict[str, str] = dict(LEADING_UNITS)
         for key in value_keys:
             name = _unique(key, columns)
             columns[name] = [r.values.get(group, {}).get(key) for r in rows]
             value_columns[name] = key
-        table = pa.table({name: column_array(values) for name, values in columns.items()})
-        return table, value_columns
+            unit = next((u for r in rows if (u := r.units.get(group, {}).get(key))), None)
+            if unit:
+                units[name] = unit
+        return with_field_units(pa_table(columns), units), value_columns
 
     def failures_table(self) -> pa.Table | None:
         """One row per failure (file, stage, group, column, reason), or None when none; built
@@ -416,6 +447,18 @@ def _merged_columns(tables: list[dict[str, list]]) -> dict[str, list]:
     length = max((len(v) for v in merged.values()), default=0)
     return {name: list(values) + [None] * (length - len(values))
             for name, values in merged.items()}
+
+
+def _load_case_keys(cases: list[dict[str, Any]]) -> list[str]:
+    """The load-case keys of ``cases`` (each file's load case), in the order they first appear."""
+    return list(dict.fromkeys(key for case in cases for key in case))
+
+
+def pa_table(columns: dict[str, list[Any]]) -> pa.Table:
+    """An Arrow table of plain columns (:func:`column_array` each)."""
+    import pyarrow as pa
+
+    return pa.table({name: column_array(values) for name, values in columns.items()})
 
 
 def _unique(name: str, existing: dict) -> str:

@@ -39,6 +39,7 @@ from orcapost.results import (
     plain,
 )
 from orcapost.tables import TABLE_LAYOUTS, TABLE_MARKER, is_extra_table
+from orcapost.units import split_units
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ class FileTask:
         change = _changed(path, before)
         if change is not None:  # what was read may mix two versions: none of it is kept
             result.values, result.outputs, result.failures = {}, {}, []
+            result.units = {}
             result.load_case, result.simulation_state = {}, None
             result.reused = 0
             return self._failed(result, "extract", change, started)
@@ -304,7 +306,8 @@ class FileTask:
             outputs[index] = []
             try:
                 with pywarnings.in_column(group_name, column.label):
-                    out = extractor.extract(opened, column)
+                    out, units = _split_units(extractor.extract(opened, column),
+                                              self._origin(extractor, column, group_name))
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
                 out.update(criteria_cells(column, out))  # utilisation / pass beside each value
                 _check_writers(out, index, columns, writers)
@@ -317,6 +320,8 @@ class FileTask:
             if self.plan.shrinkers:
                 out = {name: self.plan.shrink(v) for name, v in out.items()}
             values.update({name: plain(v) for name, v in out.items()})
+            if units:
+                result.units.setdefault(group_name, {}).update(units)
             outputs[index] = list(out)
             writers.update(dict.fromkeys(out, index))
 
@@ -436,6 +441,10 @@ def _extra_table_problem(value: dict) -> str | None:
         return f"layout {layout!r} is not one of {', '.join(TABLE_LAYOUTS)}"
     if not isinstance(columns, dict):
         return f"its columns are {_kind(columns)}, not a mapping of names to lists"
+    units = value.get("units", {})
+    if not isinstance(units, dict) or not all(
+            isinstance(k, str) and isinstance(u, str) for k, u in units.items()):
+        return "its units are not a mapping of column names to unit strings"
     lengths = set()
     for key, cells in columns.items():
         if not isinstance(key, str):
@@ -464,6 +473,15 @@ def _kind(value: Any) -> str:
         return f"a numpy array (shape {value.shape})"
     return f"a {type(value).__module__ + '.' if type(value).__module__ != 'builtins' else ''}" \
            f"{type(value).__qualname__}"
+
+
+def _split_units(out: Any, origin: str) -> tuple[Any, dict[str, str]]:
+    """An extractor's outputs and the units it gave them (:func:`orcapost.units.with_units`);
+    a malformed units entry fails the column like any bad output."""
+    try:
+        return split_units(out)
+    except ValueError as exc:
+        raise BadOutput(f"{origin}: {exc}") from None
 
 
 def _check_writers(out: dict[str, Any], index: int, columns: list, writers: dict[str, int]) -> None:

@@ -48,6 +48,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.sinks.csv",
     "orcapost.plugins.sinks.parquet",
     "orcapost.plugins.sinks.legacy_csv",
+    "orcapost.plugins.sinks.xlsx",
     "orcapost.plugins.commands.migrate",
     "orcapost.plugins.reporters.rich_progress",
     "orcapost.plugins.reporters.plain",

@@ -368,6 +368,20 @@ def _by_name(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+def _by_name_or_entry(registry, kind: str) -> Any:
+    """A component of ``kind`` chosen by an entry ``{name: ..., <options>}`` or, when its
+    options all have defaults, by its name alone (``fixed`` for ``{name: fixed}``). The JSON
+    Schema says both (``json_schema_input_type``), so an editor accepts exactly what
+    ``orcapost validate`` does: the short names are those whose entry validates without
+    options."""
+    union = _tagged_union(registry, kind, "name")
+    short = [entry.name for entry in registry.all(kind)
+             if not any(field.is_required() for key, field in entry.cls.Options.model_fields.items()
+                        if key != "name")]
+    accepted: Any = Union[Literal[tuple(short)], union] if short else union  # noqa: UP007
+    return Annotated[union, BeforeValidator(_by_name, json_schema_input_type=accepted)]
+
+
 # The model is assembled from what the registry holds, so its field types are values built at
 # run time: they are typed Any, and list[...] of one is spelled as what it is, a GenericAlias.
 def _list_of(item: Any) -> Any:
@@ -429,16 +443,14 @@ def _check_campaign(config):
 
 def build_config_model(registry) -> type[StrictModel]:
     """The full v2 config model for the components in ``registry``."""
-    by_name = BeforeValidator(_by_name)
-    policy: Any = Annotated[_tagged_union(registry, "thread_policy", "name"), by_name]
-    optimizer: Any = Annotated[
-        _tagged_union(registry, "memory_optimizer", "name"), by_name
-    ] if registry.names("memory_optimizer") else None
-    scheduler: Any = Annotated[_tagged_union(registry, "io_scheduler", "name"), by_name]
-    sink: Any = Annotated[_tagged_union(registry, "sink", "name"), by_name]
-    reporter: Any = Annotated[_tagged_union(registry, "reporter", "name"), by_name]
+    policy: Any = _by_name_or_entry(registry, "thread_policy")
+    optimizer: Any = (_by_name_or_entry(registry, "memory_optimizer")
+                      if registry.names("memory_optimizer") else None)
+    scheduler: Any = _by_name_or_entry(registry, "io_scheduler")
+    sink: Any = _by_name_or_entry(registry, "sink")
+    reporter: Any = _by_name_or_entry(registry, "reporter")
     column = _tagged_union(registry, "extractor", "kind")
-    source: Any = Annotated[_tagged_union(registry, "source", "name"), by_name]
+    source: Any = _by_name_or_entry(registry, "source")
     inputs = create_model(
         "Inputs", __base__=InputsConfig,
         __validators__={"one_entry_per_source": field_validator("sources")(_one_per_source)},

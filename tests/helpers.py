@@ -65,12 +65,19 @@ def first_archive(campaign: Path) -> Path:
 
 
 def extract(extractor_cls, path: Path, **column):
-    """Run one extractor on one archive with a column given as keyword options."""
+    """Run one extractor on one archive with a column given as keyword options: its values,
+    without the units it gives them (:func:`extract_units` has those)."""
+    return extract_units(extractor_cls, path, **column)[0]
+
+
+def extract_units(extractor_cls, path: Path, **column):
+    """An extractor's values and units (output name -> unit) on one archive."""
     from orcapost.plugins.sources.archive import ArchiveResultFile
+    from orcapost.units import split_units
 
     options = extractor_cls.Options.model_validate({"label": "x", **column})
     with ArchiveResultFile(path) as file:
-        return extractor_cls(options).extract(file, options)
+        return split_units(extractor_cls(options).extract(file, options))
 
 
 def whole(archive) -> object:

@@ -56,6 +56,28 @@ def test_demo_no_run_only_writes(tmp_path):
     assert not (tmp_path / "d" / "results").exists()
 
 
+def test_demo_refuses_a_campaign_folder_that_holds_files_and_force_clears_it(tmp_path):
+    """`orcapost demo && orcapost demo --files 5` processed the old files with the new ones."""
+    first = _orcapost("demo", tmp_path / "d", "--files", "3", "--size", "60KB", "--no-run")
+    assert first.returncode == 0
+    again = _orcapost("demo", tmp_path / "d", "--files", "2", "--size", "60KB", "--no-run")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "already holds 3 files" in again.stderr and "--force" in again.stderr
+    assert len(list((tmp_path / "d" / "campaign").glob("*.arrow"))) == 3  # untouched
+    forced = _orcapost("demo", tmp_path / "d", "--files", "2", "--size", "60KB", "--force",
+                       "--progress", "plain")
+    assert forced.returncode == 0, forced.stderr
+    assert len(list((tmp_path / "d" / "campaign").glob("*.arrow"))) == 2
+    assert "2 files: 2 ok" in forced.stderr
+
+
+def test_demo_shows_progress_while_it_writes_the_files(tmp_path):
+    done = _orcapost("demo", tmp_path / "d", "--files", "2", "--size", "60KB", "--no-run",
+                     "--progress", "plain")
+    assert done.returncode == 0
+    assert "wrote 2/2 demo files" in done.stderr
+
+
 def test_demo_rejects_a_bad_size(tmp_path):
     done = _orcapost("demo", tmp_path / "d", "--size", "huge")
     assert done.returncode == 2

@@ -29,6 +29,7 @@ from orcapost.plugins.extractors.range_graph import RangeGraphColumn, RangeGraph
 from orcapost.plugins.extractors.statistics import StatisticsColumn, StatisticsExtractor
 from orcapost.plugins.extractors.time_history import TimeHistoryColumn, TimeHistoryExtractor
 from orcapost.plugins.sources.archive import ArchiveResultFile
+from orcapost.units import split_units
 
 N = 2001  # 0 to 200 s at 0.1 s
 DT = 0.1
@@ -99,11 +100,11 @@ ROWS = {"first": 0, "middle": N // 2, "last": N - 1}
 def _extract(kind, file, **extra):
     extractor, model, options = COLUMNS[kind]
     column = model(label="x", **options, **extra)
-    return extractor(column).extract(file, column)
+    return split_units(extractor(column).extract(file, column))[0]
 
 
 def _extract_statistics(file, column):
-    return StatisticsExtractor(column).extract(file, column)
+    return split_units(StatisticsExtractor(column).extract(file, column))[0]
 
 
 def _plain(value):

@@ -13,6 +13,7 @@ from orcapost.errors import ResultFileError
 from orcapost.plugins.extractors.statistics import StatisticsColumn, StatisticsExtractor
 from orcapost.plugins.sources.archive import ArchiveResultFile
 from orcapost.schemas.vocabulary import Period, Position
+from orcapost.units import split_units
 from pydantic import ValidationError
 
 
@@ -28,7 +29,7 @@ def _file(tmp_path, state="complete", end=100.0):
 def _max(file, period, **options):
     column = StatisticsColumn(label="x", object="FPSO", variable="Heave", period=period,
                               statistics=["max", "time_of_max"], **options)
-    return StatisticsExtractor(column).extract(file, column)
+    return split_units(StatisticsExtractor(column).extract(file, column))[0]
 
 
 @pytest.mark.parametrize("period", [[50, 500], [-5, 50]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 from orcapost.errors import ResultFileError
 from orcapost.formats.openfast import FileFmtID, OpenFASTOutput, read, write_binary, write_text
@@ -112,10 +113,15 @@ def test_an_openfast_campaign_runs_with_statistics_for_every_channel(tmp_path, r
             {"label": "power latest wave", "kind": "statistics", "object": OBJECT_NAME,
              "variable": "GenPwr", "period": "latest wave", "statistics": ["mean"]},
         ]}},
-        "outputs": {"directory": str(tmp_path / "results"), "formats": ["csv"]},
+        "outputs": {"directory": str(tmp_path / "results"), "formats": ["csv", "parquet"]},
     }
     result = run_cli("run", write_config(config), "--quiet")
     assert result.exit_code == 0, result.output
+    # Each column carries its channel's unit from the file's units line (Arrow field metadata).
+    schema = pq.read_schema(tmp_path / "results" / "channels.parquet")
+    for channel, unit in zip(CHANNELS, UNITS, strict=True):
+        for statistic in ("min", "max", "mean", "std"):
+            assert schema.field(f"{channel} {statistic}").metadata[b"unit"] == unit.encode()
     rows = pacsv.read_csv(tmp_path / "results" / "channels.csv").to_pylist()
     assert sorted(r["file"] for r in rows) == sorted(written)
     for row in rows:

@@ -152,11 +152,10 @@ def report_command(ctx, run_report, file_count, html_file, png_folder, config_pa
     """Show RESULTS (an output folder, or the orcapost-run.json in it) as tables; with --html
     or --png, draw its tables' figures."""
     from orcapost.api import read_report
-    from rich.console import Console
 
     report = read_report(run_report)
     if html_file is None and png_folder is None:
-        render(report, Console(), files=file_count)
+        render(report, report_console(), files=file_count)
         return
     from orcapost.plugins.commands.report_html import write_html, write_pngs
 
@@ -175,6 +174,22 @@ def report_command(ctx, run_report, file_count, html_file, png_folder, config_pa
         click.echo(f"not drawn: {failure}", err=True)
     if failed:  # the page is written, and says which figures are missing and why
         ctx.exit(1)
+
+
+#: The width of a piped report: tables at their natural width, never cut to fit a terminal.
+PIPED_WIDTH = 100_000
+
+
+def report_console(stream=None):
+    """The console a report prints on: the terminal's width on a terminal; piped (a file, a
+    pager, grep), wide enough that no cell -- a file name -- is cut with an ellipsis."""
+    import sys
+
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, width=None if tty else PIPED_WIDTH, soft_wrap=False)
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 
 def _arc_length(value: Any) -> Any:
@@ -23,7 +23,12 @@ def _arc_length(value: Any) -> Any:
     return value
 
 
-ArcLength = Annotated[float | tuple[float, float] | None, BeforeValidator(_arc_length)]
+#: What the arc-length validators accept, for the JSON Schema: a number, null, or a list of at
+#: most two numbers (the legacy [] and [S] included).
+_ARC_INPUT = float | Annotated[list[float], Field(max_length=2)] | None
+
+ArcLength = Annotated[float | tuple[float, float] | None,
+                      BeforeValidator(_arc_length, json_schema_input_type=_ARC_INPUT)]
 
 
 def _sections(value: Any) -> Any:
@@ -39,6 +44,7 @@ def _sections(value: Any) -> Any:
 
 ArcLengths = Annotated[
     float | tuple[float, float] | tuple[tuple[float, float], ...] | None,
-    BeforeValidator(_sections),
+    BeforeValidator(_sections, json_schema_input_type=_ARC_INPUT | list[
+        Annotated[list[float], Field(min_length=2, max_length=2)]]),
 ]
 

@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
+    SECONDS,
     Extractor,
     ResultFileError,
     SampleGuard,
@@ -35,6 +37,7 @@ from orcapost.api import (
     sample_interval,
     series_names,
     table_title,
+    with_units,
 )
 from orcapost.numerics import extremes as ev
 from orcapost.numerics.assumptions import RayleighAssumptionWarning, check_rayleigh
@@ -116,6 +119,7 @@ class ExtremesExtractor(Extractor):
 
     def extract(self, file, column: ExtremesColumn) -> dict:
         out: dict = {}
+        units: dict[str, str] = {}
         guard = SampleGuard(column)
         sample: dict[str, list] = {name: [] for name in SAMPLE_COLUMNS}
         for target, base in self.named_targets(file, column):
@@ -132,7 +136,9 @@ class ExtremesExtractor(Extractor):
             except ValueError as exc:
                 raise ResultFileError(f"{target.obj.name} / {target.var.name}: {exc}") from None
             for key, value in values.items():
-                out[base if key == "value" else f"{base} {key}"] = value
+                name = base if key == "value" else f"{base} {key}"
+                out[name] = value
+                units[name] = DETAIL_UNITS.get(key, target.var.units)
             if column.sample_output and fitted:
                 n = len(fitted["value"])
                 sample["object"] += [target.obj.name] * n
@@ -145,7 +151,13 @@ class ExtremesExtractor(Extractor):
         if column.sample_output:
             title = table_title(column, "extremes sample")
             out[title] = extra_table(title, sample)
-        return guard.report(out)
+        return with_units(guard.report(out), units)
+
+
+#: Units of the details that are not in the variable's unit (the others -- value, mean, std,
+#: loc, scale, threshold, lower, upper -- are).
+DETAIL_UNITS = {"tz": SECONDS, "blocks": DIMENSIONLESS, "peaks": DIMENSIONLESS,
+                "shape": DIMENSIONLESS, "ks p-value": DIMENSIONLESS}
 
 
 def _warn_unless_rayleigh_applies(x: np.ndarray, dt: float, storm: float, tz: float,

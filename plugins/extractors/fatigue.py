@@ -22,16 +22,21 @@ from typing import Any, Literal
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
+    METRES,
+    SECONDS,
     Extractor,
     OrcapostError,
     ResultFileError,
     SampleGuard,
     SeriesColumn,
     all_finite,
+    common_unit,
     extra_table,
     hookimpl,
     series_names,
     table_title,
+    with_units,
 )
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
@@ -42,6 +47,9 @@ OUTPUTS = ("damage", "del", "cycles", "max_range", "duration")
 #: Outputs that are the same at every node: where their "largest" occurs means nothing, so
 #: ``with_arc_length`` gives them no ``arc length`` (it used to name the first node).
 NO_ARC_LENGTH = frozenset({"duration"})
+#: Units of the outputs not in the variable's unit (del and max_range are: the ranges are
+#: counted on the variable itself, before any stress_factor).
+OUTPUT_UNITS = {"damage": DIMENSIONLESS, "cycles": DIMENSIONLESS, "duration": SECONDS}
 
 
 class FatigueColumn(SeriesColumn):
@@ -148,6 +156,8 @@ class FatigueExtractor(Extractor):
         wanted = column.wanted()
         curve = resolve_curve(column.sn_curve) if column.sn_curve is not None else None
         out: dict = {}
+        units: dict[str, str] = {}
+        histogram_units: list[str] = []
         histogram: dict[str, list] = {"object": [], "variable": [], "arc_length": [],
                                       "range_low": [], "range_high": [], "cycles": []}
         times = file.sample_times()[file.period_slice(column.period)]
@@ -187,12 +197,18 @@ class FatigueExtractor(Extractor):
                 node = int(np.argmax(per_node[output]))
                 key = names[output]
                 out[key] = per_node[output][node]
+                units[key] = OUTPUT_UNITS.get(output, target.var.units)
                 if column.with_arc_length and arcs.shape[0] > 1 and output not in NO_ARC_LENGTH:
                     out[f"{key} arc length"] = float(arcs[node])
+                    units[f"{key} arc length"] = METRES
+            histogram_units.append(target.var.units)
         if column.bins is not None:
             title = table_title(column, "range histogram")
-            out[title] = extra_table(title, histogram)
-        return guard.report(out)
+            ranges = common_unit(histogram_units)
+            out[title] = extra_table(title, histogram, units={
+                "arc_length": METRES, "range_low": ranges, "range_high": ranges,
+                "cycles": DIMENSIONLESS})
+        return with_units(guard.report(out), units)
 
 
 @hookimpl

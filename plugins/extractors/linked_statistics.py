@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl, is_pattern, series_names
+from orcapost.api import (
+    SECONDS,
+    Extractor,
+    SampleGuard,
+    SeriesColumn,
+    hookimpl,
+    is_pattern,
+    series_names,
+    with_units,
+)
 from pydantic import Field
 
 Extreme = Literal["max", "min"]
@@ -41,15 +50,18 @@ class LinkedStatisticsExtractor(Extractor):
     def extract(self, file, column: LinkedStatisticsColumn) -> dict:
         catalogue = file.catalogue()
         out: dict = {}
+        units: dict[str, str] = {}
         guard = SampleGuard(column)
         for target, base in self.named_targets(file, column):
             obj, var = target.obj.name, target.var.name
             primary = file.time_history(obj, var, column.position, column.period)
             linked = []
+            linked_units: dict[str, str] = {}
             for pattern in column.linked:
                 for info in catalogue.variables(target.obj, pattern):
                     series = file.time_history(obj, info.name, column.position, column.period)
                     linked.append((info.name, series.values))
+                    linked_units[info.name] = info.units
             # An instant where the primary or any linked variable is not finite is never
             # reported: it fails the column, or (omit) is skipped for all of them together.
             time, primary_values, *linked_values = guard.series(
@@ -60,9 +72,12 @@ class LinkedStatisticsExtractor(Extractor):
                          else np.argmin(primary_values))
                 out[f"{base} {stat}"] = float(primary_values[at])
                 out[f"{base} {stat} time"] = float(time[at])
+                units[f"{base} {stat}"] = target.var.units
+                units[f"{base} {stat} time"] = SECONDS
                 for (linked_name, _), values in zip(linked, linked_values, strict=True):
                     out[f"{base} {stat} {linked_name}"] = float(values[at])
-        return guard.report(out)
+                    units[f"{base} {stat} {linked_name}"] = linked_units[linked_name]
+        return with_units(guard.report(out), units)
 
 
 @hookimpl

@@ -15,18 +15,21 @@ from typing import Literal
 
 import numpy as np
 from orcapost.api import (
+    METRES,
     WHOLE_SIMULATION,
     Extractor,
     PeriodField,
     ResultFileError,
     SampledColumn,
     SampleGuard,
+    common_unit,
     extra_table,
     hookimpl,
     namer_for,
     series_names,
     table_title,
     targets,
+    with_units,
 )
 from orcapost.numerics.envelopes import FINITE_COUNT, envelopes
 from orcapost.plugins.extractors._common import ArcLengths
@@ -83,6 +86,8 @@ class RangeGraphExtractor(Extractor):
         name = namer_for(column.label, found, parts)
         wanted = list(dict.fromkeys(column.statistics))
         out: dict = {}
+        units: dict[str, str] = {}
+        variable_units: list[str] = []
         guard = SampleGuard(column)
         table: dict[str, list] = {"object": [], "variable": [], "arc_length": []}
         if len(sections) > 1:
@@ -108,8 +113,10 @@ class RangeGraphExtractor(Extractor):
                             f"{stat} {section}".rstrip() + "): put {object}, {variable}, "
                             "{statistic} or {section} in it")
                     out[key] = float(env[stat][node])
+                    units[key] = target.var.units
                     if column.with_arc_length:
                         out[f"{key} arc length"] = float(arcs[node])
+                        units[f"{key} arc length"] = METRES
                 if column.envelope_output:
                     table["object"].extend([obj] * arcs.shape[0])
                     table["variable"].extend([var] * arcs.shape[0])
@@ -118,10 +125,13 @@ class RangeGraphExtractor(Extractor):
                         table["section"].extend([section] * arcs.shape[0])
                     for stat in wanted:
                         table[stat].extend(env[stat].tolist())
+            variable_units.append(target.var.units)
         if column.envelope_output:
             title = table_title(column, "envelope")
-            out[title] = extra_table(title, table)
-        return guard.report(out)
+            unit = common_unit(variable_units)
+            out[title] = extra_table(title, table, units={"arc_length": METRES,
+                                                          **dict.fromkeys(wanted, unit)})
+        return with_units(guard.report(out), units)
 
 
 def _sections(arc_length) -> dict[str, float | tuple[float, float] | None]:

@@ -8,7 +8,7 @@ kind and :meth:`SimulationTimesColumn.output_names`).
 
 from __future__ import annotations
 
-from orcapost.api import ColumnOptions, Extractor, hookimpl
+from orcapost.api import SECONDS, ColumnOptions, Extractor, hookimpl, with_units
 from pydantic import Field
 
 TIMES = ("start_time", "stop_time")
@@ -36,7 +36,8 @@ class SimulationTimesExtractor(Extractor[SimulationTimesColumn]):
         stages = file.stages()
         start = float(stages[0].start) if stages else float(times[0])
         stop = float(times[-1]) if len(times) else start
-        return dict(zip(column.output_names(), (start, stop), strict=True))
+        out = dict(zip(column.output_names(), (start, stop), strict=True))
+        return with_units(out, dict.fromkeys(out, SECONDS))
 
 
 @hookimpl

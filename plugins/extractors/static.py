@@ -23,6 +23,7 @@ from orcapost.api import (
     hookimpl,
     namer_for,
     series_names,
+    with_units,
 )
 from pydantic import Field
 
@@ -56,6 +57,7 @@ class StaticExtractor(Extractor):
 
     def extract(self, file, column: StaticColumn) -> dict:
         out = {}
+        units = {}
         for target, name in self._named(file, column):
             try:
                 value = file.static_value(target.obj.name, target.var.name, column.position)
@@ -69,7 +71,8 @@ class StaticExtractor(Extractor):
                 raise ResultFileError(
                     f"{target.obj.name} / {target.var.name}: the static value is {value}")
             out[name] = value
-        return out
+            units[name] = target.var.units
+        return with_units(out, units)
 
     def _named(self, file, column: StaticColumn) -> list[tuple[Target, str]]:
         if isinstance(column.variable, str) and not column.types and not column.exclude_types:

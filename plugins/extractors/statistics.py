@@ -20,8 +20,16 @@ import re
 from typing import Annotated
 
 import numpy as np
-from orcapost.api import Extractor, SampleGuard, SeriesColumn, hookimpl, series_names
-from pydantic import AfterValidator, Field
+from orcapost.api import (
+    SECONDS,
+    Extractor,
+    SampleGuard,
+    SeriesColumn,
+    hookimpl,
+    series_names,
+    with_units,
+)
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
                     "time_of_max", "time_of_min")
@@ -39,7 +47,11 @@ def _statistic(name: str) -> str:
     )
 
 
-Statistic = Annotated[str, AfterValidator(_statistic)]
+#: The statistics _statistic accepts, as a JSON Schema pattern (p<q>: 0 <= q <= 100).
+STATISTIC_PATTERN = (rf"^({'|'.join(PLAIN_STATISTICS)}|p(100(\.0+)?|\d{{1,2}}(\.\d+)?))$")
+
+Statistic = Annotated[str, AfterValidator(_statistic),
+                      WithJsonSchema({"type": "string", "pattern": STATISTIC_PATTERN})]
 
 
 class StatisticsColumn(SeriesColumn):
@@ -100,6 +112,12 @@ def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof:
     return {name: out[name] for name in wanted}
 
 
+def statistic_unit(statistic: str, unit: str) -> str:
+    """The unit of a statistic of a variable in ``unit``: the variable's, but seconds for the
+    times of the extremes."""
+    return SECONDS if statistic in ("time_of_max", "time_of_min") else unit
+
+
 _minimum = np.minimum.reduce
 _maximum = np.maximum.reduce
 _sum = np.add.reduce
@@ -121,6 +139,7 @@ class StatisticsExtractor(Extractor):
 
     def extract(self, file, column: StatisticsColumn) -> dict:
         out = {}
+        units = {}
         guard = SampleGuard(column)
         for target, names in self.named_statistics(file, column, column.statistics):
             obj, var = target.obj.name, target.var.name
@@ -129,7 +148,8 @@ class StatisticsExtractor(Extractor):
             stats = compute_statistics(time, values, column.statistics, column.ddof)
             for statistic, value in stats.items():
                 out[names[statistic]] = value
-        return guard.report(out)
+                units[names[statistic]] = statistic_unit(statistic, target.var.units)
+        return with_units(guard.report(out), units)
 
 
 @hookimpl

@@ -14,12 +14,15 @@ from typing import Literal
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
+    SECONDS,
     Extractor,
     SampleGuard,
     SeriesColumn,
     extra_table,
     hookimpl,
     table_title,
+    with_units,
 )
 from pydantic import Field
 
@@ -68,7 +71,9 @@ class TimeHistoryExtractor(Extractor):
             [f"{t.obj.name} / {t.var.name}" for t, _, _ in read], read[0][2].time,
             *(series.values for _, _, series in read))
         columns: dict[str, np.ndarray] = {}
-        for (_, name, _), values in zip(read, series_values, strict=True):
+        units = {"time": SECONDS}
+        for (target, name, _), values in zip(read, series_values, strict=True):
+            units[name] = target.var.units
             grid = time
             if column.resample is not None:
                 grid, values = resample_series(time, values, column.resample)
@@ -76,10 +81,11 @@ class TimeHistoryExtractor(Extractor):
             columns[name] = values
         title = table_title(column, "time history")
         shared = column.table if column.layout == "per_file" and column.table else title
-        return guard.report({
-            title: extra_table(shared, columns, layout=column.layout),
-            table_title(column, "samples"): int(columns["time"].shape[0]),
-        })
+        samples = table_title(column, "samples")
+        return with_units(guard.report({
+            title: extra_table(shared, columns, layout=column.layout, units=units),
+            samples: int(columns["time"].shape[0]),
+        }), {samples: DIMENSIONLESS})
 
 
 @hookimpl

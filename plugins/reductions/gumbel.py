@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, hookimpl
+from orcapost.api import DIMENSIONLESS, Reduction, ReductionOptions, hookimpl
 from orcapost.numerics.extremes import fit_gumbel
 from orcapost.plugins.reductions._common import finite
 from pydantic import Field, field_validator
@@ -32,6 +32,9 @@ class GumbelReduction(Reduction):
 
     name = "gumbel"
     Options = GumbelOptions
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        return DIMENSIONLESS if suffix == "seeds" else unit
 
     def reduce(self, column, values, rows):
         kept = finite(values)

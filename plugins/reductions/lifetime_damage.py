@@ -40,6 +40,12 @@ class LifetimeDamageReduction(Reduction):
     name = "lifetime_damage"
     Options = LifetimeDamageOptions
 
+    #: Units of the outputs: a Miner sum, years, a probability.
+    UNITS = {"lifetime damage": "-", "life years": "years", "probability covered": "-"}
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        return self.UNITS.get(suffix, unit)
+
     def reduce(self, column, values, rows):
         o = self.options
         if isinstance(o.duration, str) and o.duration not in rows.column_names:

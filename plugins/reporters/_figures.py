@@ -101,3 +101,60 @@ def summary_lines(summary) -> list[str]:
     for path in summary.outputs:
         lines.append(f"wrote {path}")
     return lines
+
+
+#: The figures of the live line, in the order they are dropped when the line is too wide for
+#: the terminal (first dropped first). The file count and a failure count are never dropped;
+#: the bar shrinks to BAR_MIN before any figure goes, and goes last.
+DROP_ORDER = ("free", "rss", "bytes", "rate", "busy", "eta")
+BAR_MIN, BAR_MAX = 10, 40
+
+
+@dataclass(frozen=True)
+class LineParts:
+    """The live line's texts: ``files`` then the bar, then ``figures`` by name, in order."""
+
+    files: str
+    fraction: float
+    figures: dict[str, str]
+
+
+def line_parts(f: Figures, final_elapsed: float | None = None, busy: bool = True) -> LineParts:
+    """The texts of the progress line for ``f``; ``final_elapsed`` (the run's time) makes it
+    the last frame: ``done in ...`` instead of an ETA, no busy count (nor with ``busy``
+    false: the frame before the first file starts)."""
+    rate = (f.bytes_done / 1e6 / final_elapsed if final_elapsed else f.mb_per_s)
+    figures = {
+        "bytes": f"{human_bytes(f.bytes_done)}/{human_bytes(f.bytes_total)}",
+        "rate": f"{rate:.1f} MB/s",
+        "eta": (f"done in {final_elapsed:.1f} s" if final_elapsed is not None
+                else f"ETA {human_seconds(f.eta)}"),
+        "busy": f"{f.busy} busy",
+        "rss": f"RSS {human_bytes(f.rss)}",
+        "free": f"free {human_bytes(f.available)}",
+        "failed": f"{f.failed} failed",
+    }
+    if final_elapsed is not None or not busy:
+        del figures["busy"]
+    if not f.failed:
+        del figures["failed"]
+    fraction = (f.bytes_done / f.bytes_total if f.bytes_total else
+                (f.done / f.total if f.total else 1.0))
+    return LineParts(f"{f.done}/{f.total} files", min(1.0, max(0.0, fraction)), figures)
+
+
+def fit_line(parts: LineParts, width: int) -> tuple[int, list[str]]:
+    """The bar's width (0: no bar) and the figures that fit in ``width`` columns with the
+    file count, dropping figures in :data:`DROP_ORDER` (never the file or failure count)."""
+    kept = dict(parts.figures)
+
+    def used(bar: int) -> int:
+        texts = [parts.files, *kept.values()]
+        return sum(len(t) for t in texts) + len(texts) - 1 + (bar + 1 if bar else 0)
+
+    for name in (None, *DROP_ORDER):
+        if name is not None:
+            kept.pop(name, None)
+        if used(BAR_MIN) <= width:
+            return min(BAR_MAX, BAR_MIN + width - used(BAR_MIN)), list(kept.values())
+    return 0, list(kept.values())

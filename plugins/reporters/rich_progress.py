@@ -1,20 +1,33 @@
-"""The ``rich`` reporter: a live progress bar and a final summary table, for a terminal.
+"""The ``rich`` reporter: a live progress line and a final summary table, for a terminal.
 
 ``engine.progress: auto`` (the default) picks it only when stderr is a terminal, as pytest
 registers its terminal progress only on a TTY; CI logs and batch jobs get ``plain`` lines.
+
+The line is laid out for the terminal's width each time it is drawn: the file count, a bar,
+then the figures (bytes done/total, MB/s, ETA, busy workers, RSS, free memory, failures),
+dropping figures in :data:`~orcapost.plugins.reporters._figures.DROP_ORDER` when they do not
+fit, never cutting one short. The last frame shows the run's final totals (the summary's files,
+bytes, time and rate), not the state of the last heartbeat.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orcapost.api import Reporter, StrictModel, hookimpl
-from orcapost.plugins.reporters._figures import figures, human_bytes
+from orcapost.plugins.reporters._figures import (
+    Figures,
+    LineParts,
+    figures,
+    fit_line,
+    human_bytes,
+    line_parts,
+)
 from pydantic import Field
 
 if TYPE_CHECKING:  # rich loads with the first run that shows it, not with `orcapost --help`
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.live import Live
 
 
 class RichOptions(StrictModel):
@@ -22,8 +35,34 @@ class RichOptions(StrictModel):
                                       description="Screen refreshes per second.")
 
 
+class ProgressLine:
+    """The live line as a rich renderable, laid out for the width it is drawn at."""
+
+    def __init__(self) -> None:
+        self.parts: LineParts | None = None
+
+    def __rich_console__(self, console: Any, options: Any):
+        from rich.text import Text
+
+        if self.parts is None:
+            return
+        width = options.max_width
+        bar, kept = fit_line(self.parts, width)
+        line = Text(self.parts.files, style="bold", no_wrap=True, overflow="ignore")
+        if bar:
+            filled = round(bar * self.parts.fraction)
+            line.append(" ")
+            line.append("━" * filled, style="magenta")
+            line.append("━" * (bar - filled), style="grey35")
+        for text in kept:
+            line.append(" ")
+            line.append(text, style="red" if text.endswith(" failed") and
+                        not text.startswith("0 ") else "")
+        yield line
+
+
 class RichReporter(Reporter):
-    """Live progress bar (files, bytes, MB/s, ETA, workers, memory, failures) and a summary."""
+    """Live progress line (files, bytes, MB/s, ETA, workers, memory, failures) and a summary."""
 
     name = "rich"
     Options = RichOptions
@@ -33,62 +72,55 @@ class RichReporter(Reporter):
         from rich.console import Console
 
         self.console = console or Console(stderr=True)
-        self.progress: Progress | None = None
+        self.live: Live | None = None
+        self.line = ProgressLine()
+        self.context: Any = None
 
     def start(self, context) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+        from rich.live import Live
 
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.fields[files]}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[status]}"),
-            console=self.console,
-            refresh_per_second=self.options.refresh_per_second,
-            transient=False,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task("files", total=context.total_bytes or 1,
-                                           files="", status="")
-        self.heartbeat(context)
+        self.context = context
+        self.live = Live(self.line, console=self.console,
+                         refresh_per_second=self.options.refresh_per_second, transient=False)
+        self.live.start()
+        # Before the first submission no worker is busy yet: no busy count to mislead.
+        self.line.parts = line_parts(figures(context), busy=False)
+        self.live.refresh()
 
     def heartbeat(self, context) -> None:
-        if self.progress is None:
-            return
-        f = figures(context)
-        failed = f"[red]{f.failed} failed[/]" if f.failed else "0 failed"
-        self.progress.update(
-            self.task, completed=f.bytes_done,
-            files=f"{f.done}/{f.total} files",
-            status=(f"{f.busy} busy  RSS {human_bytes(f.rss)}  "
-                    f"free {human_bytes(f.available)}  {failed}"),
-        )
+        # Drawn by Live's refresh thread, refresh_per_second times a second.
+        if self.live is not None:
+            self.line.parts = line_parts(figures(context))
 
     def file_done(self, result) -> None:
-        if self.progress is not None and result.status == "failed":
+        if self.live is not None and self.context is not None:
+            self.line.parts = line_parts(figures(self.context))
+        if self.live is not None and result.status == "failed":
             reason = result.failures[0].reason if result.failures else ""
-            self.progress.console.print(f"[red]failed[/] {result.name}: {reason}")
+            self.live.console.print(f"[red]failed[/] {result.name}: {reason}")
+
+    def final_figures(self, summary) -> Figures:
+        """The last frame's figures: the summary's totals (memory from the last sample)."""
+        last = figures(self.context) if self.context is not None else None
+        done = summary.ok + summary.partial + summary.failed
+        total_bytes = self.context.total_bytes if self.context is not None else summary.bytes
+        return Figures(done=done, total=summary.files, bytes_done=summary.bytes,
+                       bytes_total=total_bytes, elapsed=summary.elapsed, busy=0,
+                       failed=summary.failed, rss=last.rss if last else 0,
+                       available=last.available if last else 0)
 
     def finish(self, summary) -> None:
         from rich.table import Table
 
-        if self.progress is not None:
-            self.progress.stop()
+        if self.live is not None:
+            self.line.parts = line_parts(self.final_figures(summary),
+                                         final_elapsed=summary.elapsed)
+            self.live.refresh()
+            self.live.stop()
+            self.live = None
         table = Table(title="orcapost run", show_header=True)
         for heading in ("files", "ok", "partial/unfinished", "failed", "data", "time", "MB/s"):
-            table.add_column(heading, justify="right")
+            table.add_column(heading, justify="right", no_wrap=True)
         rate = summary.bytes / 1e6 / summary.elapsed if summary.elapsed else 0.0
         table.add_row(str(summary.files), str(summary.ok), str(summary.partial),
                       str(summary.failed), human_bytes(summary.bytes),
@@ -97,7 +129,7 @@ class RichReporter(Reporter):
         if summary.failures:
             failures = Table(title="failures", show_header=True)
             for heading in ("file", "stage", "column", "reason"):
-                failures.add_column(heading)
+                failures.add_column(heading, overflow="fold")
             for failure in summary.failures[:30]:
                 failures.add_row(failure.file, failure.stage, failure.column or "",
                                  failure.reason)
@@ -110,7 +142,7 @@ class RichReporter(Reporter):
                 "while files were read (from numpy, scipy or an extractor's checks): listed by "
                 "file and column in the run report (orcapost report)", highlight=False)
         for path in summary.outputs:
-            self.console.print(f"wrote {path}")
+            self.console.print(f"wrote {path}", overflow="fold")
 
 
 @hookimpl
