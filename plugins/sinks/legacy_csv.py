@@ -96,7 +96,14 @@ class LegacyLayout(TableLayout):
 
     def lay_out(self, table: str, data: pa.Table, tables: Any) -> pa.Table:
         if self._time_series_file(table) is not None:
-            return self._rounded(data, self._decimals(self.options.time_series_decimals))
+            # The legacy time-series file holds the series alone (time first): the load-case
+            # columns orcapost's per-file tables lead with are not in it.
+            keys = {key for result in tables.results for key in tables.load_case(result)}
+            leading = 0
+            while leading < data.num_columns and data.column_names[leading] in keys:
+                leading += 1
+            series = data.select(data.column_names[leading:])
+            return self._rounded(series, self._decimals(self.options.time_series_decimals))
         if not tables.is_result_group(table) or table not in tables.group_order:
             return data
         plain, values = tables.group_columns(table)
