@@ -61,6 +61,12 @@ class FileResult:
     attempts: int = 1
     #: Wall-clock time (time.time()) the worker began the file: comparable across processes.
     started_at: float | None = None
+    #: Wall-clock times (time.time()) just before the file was opened and just after it was
+    #: closed: the span it was open (licences: never more files open at once than allowed).
+    opened_at: float | None = None
+    closed_at: float | None = None
+    #: The worker process that ran the file, as ``host:pid``.
+    process: str = ""
     #: Growth of the worker process's resident memory while the file was open (bytes), measured
     #: for files of at least 1 MB; concurrent files make it an over-estimate, never an under-one.
     memory_growth: int | None = None
@@ -115,6 +121,11 @@ class RunContext:
     config_source: str | None = None
     #: The run's performance monitor (:class:`orcapost.monitor.Monitor`), once started.
     monitor: Any = None
+    #: What the run's executor provides (:class:`orcapost.components.Capacity`).
+    capacity: Any = None
+    #: The executor's latest live figures (``Executor.metrics``: e.g. a dask cluster's
+    #: workers, busy workers and their memory), refreshed every round of the loop.
+    workers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_files(self) -> int:

@@ -45,7 +45,8 @@ def settings_of(context) -> dict[str, Any]:
         "thread_policy": _spec(model.thread_policy),
         "io_scheduler": _spec(model.io_scheduler),
         "memory_optimizers": [_spec(o) for o in model.memory_optimizers],
-        "executor": model.executor,
+        "executor": _spec(model.executor),
+        "capacity": context.capacity.as_dict() if context.capacity is not None else None,
         "initial_concurrency": context.decisions[0]["to"] if context.decisions else None,
         "ceiling": context.ceiling,
         "files": len(context.files),
@@ -65,6 +66,9 @@ def file_rows(results) -> list[dict[str, Any]]:
             "size": result.size,
             "status": result.status,
             "worker": result.worker,
+            "process": result.process,
+            "opened_at": result.opened_at,
+            "closed_at": result.closed_at,
             "memory_growth": result.memory_growth,
         }
         for phase in PHASES:
@@ -115,6 +119,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         },
         "decisions": list(context.decisions),
         "memory": monitor.summary() if monitor is not None else {},
+        "workers": dict(context.workers),
         "phases": _phase_stats(rows),
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],

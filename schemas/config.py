@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
 from orcapost.defaults import (
     CONFIG_VERSION,
+    DEFAULT_EXECUTOR,
     DEFAULT_FILE_TIMEOUT,
     DEFAULT_IO_SCHEDULER,
     DEFAULT_OUTPUT_FORMATS,
@@ -308,6 +309,7 @@ def build_config_model(registry) -> type[StrictModel]:
         _tagged_union(registry, "memory_optimizer", "name"), by_name
     ] if registry.names("memory_optimizer") else None
     scheduler: Any = Annotated[_tagged_union(registry, "io_scheduler", "name"), by_name]
+    executor: Any = Annotated[_tagged_union(registry, "executor", "name"), by_name]
     sink: Any = Annotated[_tagged_union(registry, "sink", "name"), by_name]
     reporter: Any = Annotated[_tagged_union(registry, "reporter", "name"), by_name]
     column = _tagged_union(registry, "extractor", "kind")
@@ -328,9 +330,11 @@ def build_config_model(registry) -> type[StrictModel]:
             validate_default=True,
             description="How many files run at once: a thread policy by name, with options.",
         )),
-        "executor": (Literal["threads", "processes"], Field(
-            default="threads",
-            description="threads (default) or processes (spawn-safe worker processes).",
+        "executor": (executor, Field(
+            default_factory=lambda: {"name": DEFAULT_EXECUTOR}, validate_default=True,
+            description="Where files run: an executor by name, with options (threads, the "
+            "default; processes: spawn-safe worker processes; dask: a Dask cluster). A plain "
+            "name is short for {name: ...}.",
         )),
         "io_scheduler": (scheduler, Field(
             default_factory=lambda: {"name": DEFAULT_IO_SCHEDULER}, validate_default=True,
