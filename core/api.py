@@ -137,14 +137,14 @@ if TYPE_CHECKING:
     from orcapost.campaign import float_values as float_values
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
+    from orcapost.components import Capacity as Capacity
     from orcapost.components import Component as Component
     from orcapost.components import Decision as Decision
-    from orcapost.components import Extractor as Extractor
-    from orcapost.components import Capacity as Capacity
     from orcapost.components import Executor as Executor
+    from orcapost.components import Extractor as Extractor
     from orcapost.components import IOScheduler as IOScheduler
-    from orcapost.components import MemoryState as MemoryState
     from orcapost.components import MemoryOptimizer as MemoryOptimizer
+    from orcapost.components import MemoryState as MemoryState
     from orcapost.components import Reduction as Reduction
     from orcapost.components import Reporter as Reporter
     from orcapost.components import Sink as Sink
