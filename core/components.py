@@ -276,9 +276,9 @@ class Executor(Component[OptionsT]):
     """
 
     @abstractmethod
-    def open(self, requested: int) -> Capacity:
-        """Prepare for a run that asks for up to ``requested`` files at once (e.g. connect to
-        a cluster); return the capacity."""
+    def open(self) -> Capacity:
+        """Prepare for a run (e.g. connect to a cluster, start a local one); return the
+        capacity."""
 
     @abstractmethod
     def capacity(self) -> Capacity:

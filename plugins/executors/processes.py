@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from orcapost.api import Capacity, Executor, Size, StrictModel, hookimpl
 from pydantic import ByteSize, Field
@@ -47,7 +48,7 @@ class ProcessesExecutor(Executor):
         super().__init__(options)
         #: A real worker's resident memory, once the probe measured it.
         self.measured: int | None = None
-        self._pool = None
+        self._pool: Any = None
 
     def open(self) -> Capacity:
         self.measured = None
