@@ -20,6 +20,7 @@ worker process per file (300) and exhausted a 24 GiB machine.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         rows = len((root / "results" / "mooring.csv").read_text().splitlines()) - 1 \
             if (root / "results" / "mooring.csv").exists() else 0
+        report_path = root / "results" / "orcapost-run.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
         shutil.rmtree(root / "demo", ignore_errors=True)
     how = ("--executor processes" if args.max_workers is None
            else f"executor: {{name: processes, max_workers: {args.max_workers}}}")
@@ -110,7 +113,12 @@ def main() -> None:
           f"{budget / GIB:.2f} GiB, {psutil.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / GIB:.1f} GiB machine")
     print(f"exit code {process.returncode}, {rows} rows, {elapsed:.1f} s")
-    print(f"peak worker processes at once: {peak_workers}")
+    settings = report.get("settings", {})
+    capacity = settings.get("capacity") or {}
+    print(f"peak worker processes at once: {peak_workers} (the run's ceiling "
+          f"{settings.get('ceiling')}; a worker process measured "
+          f"{(capacity.get('worker_memory') or 0) / 1e6:.0f} MB by the probe; "
+          f"{report.get('summary', {}).get('memory_holds')} admission holds)")
     print(f"peak run memory (orcapost and its workers, RSS): {peak_rss / GIB:.3f} GiB "
           f"-- budget {budget / GIB:.2f} GiB: {'within' if peak_rss <= budget else 'OVER'}")
     print(f"peak system memory in use above the start: {peak_used / GIB:.3f} GiB "

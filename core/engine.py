@@ -361,10 +361,7 @@ class Engine:
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         if capacity.slots is not None:  # never more files at once than the workers take
             ceiling = min(ceiling, capacity.slots)
-        limits = [limit for opt in self.optimizers
-                  if (limit := opt.worker_limit(capacity, files)) is not None]
-        if limits:  # e.g. admission: worker processes that fit the memory budget
-            ceiling = max(1, min(ceiling, *limits))
+        ceiling = self._worker_limit(capacity, files, ceiling)
         decision = as_decision(self.policy.initial(files))
         concurrency = max(1, min(decision.concurrency, ceiling))
         context = RunContext(
@@ -393,6 +390,13 @@ class Engine:
             optimizer.bind(self.executor)
         return capacity
 
+    def _worker_limit(self, capacity: Capacity, files: list[FileInfo], ceiling: int) -> int:
+        """``ceiling`` capped by every memory optimizer's worker limit (e.g. admission: the
+        worker processes that fit the memory budget)."""
+        limits = [limit for opt in self.optimizers
+                  if (limit := opt.worker_limit(capacity, files)) is not None]
+        return max(1, min(ceiling, *limits)) if limits else ceiling
+
     def _new_pool(self, context: RunContext) -> Executor:
         if self.executor_factory is not None:
             return self.executor_factory(context.executor, context.ceiling)
@@ -414,7 +418,21 @@ class Engine:
             run.executor.shutdown(wait=False, cancel_futures=True)
             run.executor = None
             raise
-        run.context.capacity = self.executor.capacity()  # with the measured worker memory
+        # With the measured worker memory: fewer workers may fit than the estimate said. The
+        # pool may hold more, but never more run at once than the ceiling (a process pool
+        # spawns its workers as tasks arrive), so no more worker processes start.
+        context = run.context
+        context.capacity = self.executor.capacity()
+        ceiling = self._worker_limit(context.capacity, context.files, context.ceiling)
+        if ceiling < context.ceiling:
+            context.decisions.append({
+                "at": round(context.elapsed, 3), "after_files": 0,
+                "from": context.concurrency, "to": min(context.concurrency, ceiling),
+                "policy": "engine", "reason": (
+                    f"a worker measured {context.capacity.worker_memory / 1e6:.0f} MB: at most "
+                    f"{ceiling} worker processes fit the memory budget")})
+            context.ceiling = ceiling
+            context.concurrency = min(context.concurrency, ceiling)
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run

@@ -70,6 +70,9 @@ class FileResult:
     #: Growth of the worker process's resident memory while the file was open (bytes), measured
     #: for files of at least 1 MB; concurrent files make it an over-estimate, never an under-one.
     memory_growth: int | None = None
+    #: The worker process's own resident memory just before the file was opened (bytes),
+    #: measured with ``memory_growth``: what a worker costs by itself, lazy imports included.
+    worker_rss: int | None = None
     #: The file as the worker found it before opening it (size, mtime_ns, a hash of its first
     #: and last 64 KB: :func:`orcapost.fingerprints.file_identity`), for ``--resume``.
     identity: dict[str, Any] | None = None

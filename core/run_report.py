@@ -70,6 +70,7 @@ def file_rows(results) -> list[dict[str, Any]]:
             "opened_at": result.opened_at,
             "closed_at": result.closed_at,
             "memory_growth": result.memory_growth,
+            "worker_rss": result.worker_rss,
         }
         for phase in PHASES:
             value = result.timings.get(phase)

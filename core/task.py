@@ -219,6 +219,7 @@ class FileTask:
         finally:
             if rss_before is not None:  # before close: what the open file holds
                 result.memory_growth = max(0, _rss() - rss_before)
+                result.worker_rss = rss_before
             close_start = time.perf_counter()
             try:
                 opened.close()

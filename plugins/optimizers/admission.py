@@ -128,6 +128,9 @@ class Admission(MemoryOptimizer):
         self.reading = reading or MemoryReading()
         self._observed: deque[float] = deque(maxlen=self.options.window)
         self._baseline: int | None = None
+        #: The largest worker process seen by itself (``FileResult.worker_rss``): a worker
+        #: grows past the probe's figure with what its first files import.
+        self._worker_seen = 0
         #: Why the last file was held back (for the run report and tests).
         self.last_refusal: str | None = None
 
@@ -169,6 +172,8 @@ class Admission(MemoryOptimizer):
             self._baseline = self.reading.rss()
         # Each running file also holds its worker process (0 for threads).
         worker = self.reading.worker_memory()
+        if worker:  # worker processes: the larger of the probe's figure and what files saw
+            worker = max(worker, self._worker_seen)
         need = self.need(file.size) + worker
         committed = sum(self.need(f.size) + worker for f in in_flight)
         rss = self.reading.rss()
@@ -188,6 +193,8 @@ class Admission(MemoryOptimizer):
         return True
 
     def file_done(self, result) -> None:
+        if result.worker_rss:
+            self._worker_seen = max(self._worker_seen, result.worker_rss)
         if result.memory_growth is not None and result.size >= LEARN_MIN_BYTES:
             self._observed.append(result.memory_growth / result.size)
 
