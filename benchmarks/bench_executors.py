@@ -18,10 +18,13 @@ Printed per executor and campaign:
   start, the workers' probe);
 - **work**: the files' own time (open + extract + close, summed over files, from the run
   report);
-- **overhead ms/file**: ``(total - start-up - work / parallel) / files``, where ``parallel`` is
-  the files that can really run at once (the run's ceiling, at most the workers' cores): what
-  scheduling, moving tasks and results, and the coordinator's share (journal, tables) add to
-  each file beyond its own work.
+- **overhead ms/file**: the scheduling overhead seen from the workers. For each worker slot (a
+  worker process and thread, from the run report's ``process`` and ``worker``), the files it ran
+  in the order it opened them; the time between one file's close and the next file's open on
+  the same slot is time the slot spent outside files: the task's trip to the worker and the
+  result's back, waiting for the coordinator to submit, the plan's set-up on a fresh worker.
+  The sum over all slots, divided by the number of files. Batches of small files share one
+  trip, so their files' gaps are small.
 
 On a machine shared with other jobs the figures move by tens of percent; compare executors
 within one run of this script.
@@ -30,6 +33,7 @@ within one run of this script.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import tempfile
@@ -78,13 +82,19 @@ def run(executor: str, inputs: Path) -> dict:
     files = len(rows)
     work = sum(row["total"] or 0.0 for row in rows)
     startup = max(0.0, min(row["opened_at"] or began for row in rows) - began) if rows else 0.0
-    settings = report["settings"]
-    cores = (settings.get("capacity") or {}).get("cpu_count") or os.cpu_count() or 1
-    parallel = max(1, min(settings["ceiling"], cores))
-    overhead = (total - startup - work / parallel) / files if files else 0.0
+    slots: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for row in rows:
+        if row["opened_at"] is not None and row["closed_at"] is not None:
+            slots.setdefault((row["process"], row["worker"]), []).append(
+                (row["opened_at"], row["closed_at"]))
+    gaps = 0.0
+    for spans in slots.values():
+        spans.sort()
+        gaps += sum(max(0.0, nxt[0] - prev[1]) for prev, nxt in itertools.pairwise(spans))
     return {"executor": executor, "files": files, "ok": summary.ok, "total": total,
-            "startup": startup, "work": work, "parallel": parallel,
-            "overhead_ms": overhead * 1000, "ceiling": settings["ceiling"]}
+            "startup": startup, "work": work, "slots": len(slots),
+            "overhead_ms": gaps / files * 1000 if files else 0.0,
+            "ceiling": report["settings"]["ceiling"]}
 
 
 def main() -> None:
@@ -106,12 +116,16 @@ def main() -> None:
         ]
         print(f"{os.cpu_count()} cores; demo config; each executor with its defaults")
         print(f"{'campaign':<8} {'executor':<10} {'files':>6} {'ok':>6} {'at once':>7} "
-              f"{'total s':>8} {'start-up s':>10} {'work s':>8} {'overhead ms/file':>16}")
+              f"{'slots':>5} {'total s':>8} {'start-up s':>10} {'work s':>8} "
+              f"{'overhead ms/file':>16}")
         for label, directory in campaigns:
+            sizes = [path.stat().st_size for path in directory.glob("*.arrow")]
+            print(f"{label}: {len(sizes)} files of {sum(sizes) / len(sizes) / 1e3:.0f} KB "
+                  f"on average")
             for executor in executors:
                 r = run(executor, directory)
                 print(f"{label:<8} {executor:<10} {r['files']:>6} {r['ok']:>6} "
-                      f"{r['ceiling']:>7} {r['total']:>8.2f} {r['startup']:>10.2f} "
+                      f"{r['ceiling']:>7} {r['slots']:>5} {r['total']:>8.2f} {r['startup']:>10.2f} "
                       f"{r['work']:>8.2f} {r['overhead_ms']:>16.3f}", flush=True)
 
 
