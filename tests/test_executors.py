@@ -280,6 +280,39 @@ def test_a_worker_process_without_the_configs_plugin_is_a_clear_error(pm, campai
     assert not (tmp_path / "out" / "lines.csv").exists()  # nothing written
 
 
+def test_the_probe_names_another_version_of_orcapost_or_of_a_plugin(campaign, tmp_path):
+    """What a worker reports when its versions differ from the coordinator's, and the error
+    naming the worker."""
+    from orcapost import __version__
+    from orcapost.task import PlanSpec, forget_plan, new_plan_key
+    from orcapost.workers import check_probes, probe_worker
+
+    spec = PlanSpec(key=new_plan_key(), config_data=statistics_config(campaign, tmp_path / "o"),
+                    base_directory=str(tmp_path))
+    expected = {"orcapost": "0.0.1", "extractors": {"statistics": {
+        "plugin": "orcapost.plugins.extractors.statistics", "distribution": "orcapost 9.9"}}}
+    try:
+        probe = probe_worker(spec, expected)
+    finally:
+        forget_plan(spec.key)
+    problems = " | ".join(probe["problems"])
+    assert f"orcapost {__version__} is installed there" in problems and "0.0.1" in problems
+    assert "'statistics' comes from orcapost (built-in) there" in problems
+    assert "orcapost 9.9" in problems and probe["rss"] > 0
+    same = dict(expected, orcapost=__version__, extractors={})
+    again = PlanSpec(new_plan_key(), spec.config_data, spec.base_directory)
+    try:
+        assert probe_worker(again, same)["problems"] == []
+    finally:
+        forget_plan(again.key)
+    with pytest.raises(OrcapostError) as caught:
+        check_probes("dask", {"tcp://10.0.0.7:40123 (node07)": probe,
+                              "tcp://10.0.0.8:1": RuntimeError("no route")})
+    message = str(caught.value)
+    assert "worker tcp://10.0.0.7:40123 (node07): orcapost" in message
+    assert "worker tcp://10.0.0.8:1: the check failed (RuntimeError: no route)" in message
+
+
 # -- dask ---------------------------------------------------------------------------------------
 
 distributed = pytest.importorskip("distributed")
