@@ -272,18 +272,13 @@ class Engine:
         try:
             run = self._prepare()
             self._preflight(run)
-            self._start_workers(run)
             # One run per output folder: the lock is taken before anything is written, and
             # released however the run ends.
+            lock = RunLock(run.context.output_directory, run.context.config_source)
+            for warning in lock.acquire():
+                self.warn(warning)
             try:
-                lock = RunLock(run.context.output_directory, run.context.config_source)
-                for warning in lock.acquire():
-                    self.warn(warning)
-            except BaseException:
-                if run.executor is not None:
-                    run.executor.shutdown(wait=False, cancel_futures=True)
-                raise
-            try:
+                self._start_workers(run)  # a worker that cannot run the config: nothing written
                 summary = self._run_locked(run)
             finally:
                 lock.release()

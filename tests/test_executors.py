@@ -371,7 +371,7 @@ def exec_site(tmp_path_factory):
 def cluster(exec_site):
     """A LocalCluster of 2 worker processes, 1 thread each, shared by the module's tests."""
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     try:
         yield cluster
     finally:

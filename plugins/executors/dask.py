@@ -190,7 +190,7 @@ class DaskExecutor(Executor):
                                       o.allowed_failures}):
                     self._cluster = distributed.LocalCluster(
                         n_workers=o.n_workers, threads_per_worker=o.threads_per_worker,
-                        processes=True, dashboard_address=None,
+                        processes=True, dashboard_address=":0",  # any free port: never a clash
                         memory_limit=int(o.memory_limit) if o.memory_limit else "auto")
                 self.client = distributed.Client(self._cluster, set_as_default=False)
             self.client.wait_for_workers(1, timeout=o.connect_timeout)
