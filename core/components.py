@@ -295,6 +295,12 @@ class Executor(Component[OptionsT]):
         its result by worker name. Default: nothing to check (threads share this process)."""
         return {}
 
+    def timed_out(self, pool: futures.Executor, future: futures.Future) -> None:  # noqa: B027
+        """``future``'s task ran past ``engine.file_timeout`` and was given up: free the worker
+        running it if this executor can (dask restarts that worker); may take a moment, the
+        coordinator waits for it. Default:
+        nothing (the engine kills a process pool's workers itself; a thread is abandoned)."""
+
     def memory(self) -> MemoryState:
         """The workers' memory now (may be a reading up to a few tenths of a second old)."""
         from orcapost.monitor import available_memory, process_rss

@@ -723,6 +723,8 @@ class Engine:
             pool = self._pool_of.pop(future, None)
             self._deadlines.pop(future, None)
             future.cancel()
+            if pool is not None and self.executor_factory is None:
+                self.executor.timed_out(pool, future)  # e.g. dask: restart its worker
             if pool is not None and pool not in pools:
                 pools.append(pool)
             if len(batch) == 1:

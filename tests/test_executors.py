@@ -328,6 +328,7 @@ from orcapost.api import ColumnOptions, Extractor, hookimpl
 class ExecTestColumn(ColumnOptions):
     seconds: float = 0.0
     kill: str | None = None
+    hang: str | None = None
 
 
 class ExecTest(Extractor):
@@ -337,6 +338,8 @@ class ExecTest(Extractor):
     def extract(self, file, column):
         if column.kill and column.kill in file.path.name:
             os._exit(13)  # the worker process dies mid-file (os._exit: on Windows too)
+        if column.hang and column.hang in file.path.name:
+            time.sleep(120)
         time.sleep(column.seconds)
         return {column.label: float(os.getpid())}
 
@@ -482,3 +485,38 @@ def test_a_killed_dask_worker_loses_only_its_file(exec_pm, campaign, tmp_path, m
     assert "died while processing this file, alone" in failures["reason"][0]
     assert engine.executor.client is None  # its cluster closed with the run
     assert time.perf_counter() - started < 120
+
+
+@pytest.mark.slow
+def test_a_file_timing_out_on_dask_fails_alone_and_the_others_run_once(exec_pm, campaign,
+                                                                        tmp_path):
+    """The hung file fails with stage timeout and its worker is restarted (a Dask task cannot
+    be stopped: the hung call would hold the worker's one thread); the pool replaced for it
+    cancels nothing on the other worker (those files are submitted once); the run does not wait
+    for the hung call."""
+    pm = exec_pm
+    victim = sorted(p.name for p in campaign.glob("*.arrow"))[0]
+    config = _exectest_config(campaign, tmp_path / "out",
+                              {"name": "dask", "n_workers": 2, "threads_per_worker": 1},
+                              hang=victim, seconds=0.3)
+    config["engine"]["file_timeout"] = 1.5
+    started: dict[str, int] = {}
+
+    class Count:
+        @hookimpl
+        def orcapost_file_started(self, file):
+            started[file.path.name] = started.get(file.path.name, 0) + 1
+
+    pm.register(Count(), name="count")
+    began = time.perf_counter()
+    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    assert summary.failed == 1 and summary.ok == 7, summary.failures
+    failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
+    assert failures["file"] == [victim] and failures["stage"] == ["timeout"]
+    # The victim's batch (the first 4 files, by path) ran out of time as a whole: its files run
+    # again alone. The other batch, on the other worker, was left alone: each started once.
+    names = sorted(p.name for p in campaign.glob("*.arrow"))
+    assert all(started[name] == 1 for name in names[4:]), started
+    assert all(started[name] == 2 for name in names[:4]), started
+    assert time.perf_counter() - began < 60  # not the hung file's 120 s
+

@@ -21,6 +21,8 @@ by the coordinator alone, as with every executor.
   set on the scheduler, so Dask does not run the task again on worker after worker (its default
   is 3 retries, each killing a worker); the task fails at once with ``KilledWorker`` and goes
   through orcapost's own quarantine: the file runs again alone, and only a second death fails it.
+- **A file past ``engine.file_timeout``** fails with stage ``timeout``; a Dask task cannot be
+  stopped, so the worker running it is restarted (its nanny starts a fresh one).
 - **Same plugins everywhere**: before anything is written a probe runs on every worker
   (``Client.run``): each loads its plugins and validates the config; a missing plugin, another
   version of one or of orcapost is one error naming the worker.
@@ -48,6 +50,8 @@ from pydantic import Field, model_validator
 
 #: Seconds a scheduler reading (workers' memory, busy workers) is reused.
 READING_MAX_AGE = 0.5
+#: Seconds to wait for a worker restarted after a file's timeout.
+RESTART_TIMEOUT = 60.0
 
 _LICENCE = threading.local()
 _SEMAPHORES: dict[str, Any] = {}
@@ -145,18 +149,53 @@ def orcapost_process_file(task):
 
 
 class DaskPool(cf.Executor):
-    """Dask's ``concurrent.futures`` executor, with the run's licences on every task and the
-    standard ``shutdown(cancel_futures=)``."""
+    """A ``concurrent.futures`` executor over a Dask client (as ``Client.get_executor``), with
+    the run's licences on every task, the standard ``shutdown(cancel_futures=)``, and the Dask
+    future behind each of its futures (to find the worker of a task that timed out)."""
 
     def __init__(self, client, licence: tuple[str, int] | None) -> None:
-        self._inner = client.get_executor(pure=False)
+        self._client = client
         self._licence = licence
+        self._closed = False
+        self._tasks: dict[cf.Future, Any] = {}
+        self._lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs):
-        return self._inner.submit(run_licensed, self._licence, fn, *args, **kwargs)
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        task = self._client.submit(run_licensed, self._licence, fn, *args, pure=False, **kwargs)
+        future: cf.Future = cf.Future()
+        future.set_running_or_notify_cancel()  # on the cluster from now on
+        with self._lock:
+            self._tasks[future] = task
+
+        def done(task) -> None:  # on the client's thread
+            with self._lock:
+                self._tasks.pop(future, None)
+            try:
+                future.set_result(task.result())
+            except BaseException as exc:  # KilledWorker, the task's own error, cancelled
+                future.set_exception(exc)
+
+        task.add_done_callback(done)
+        return future
+
+    def task_of(self, future: cf.Future):
+        """The Dask future of one of this pool's futures (None once done)."""
+        with self._lock:
+            return self._tasks.get(future)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inner.shutdown(wait=wait and not cancel_futures)
+        """No more submissions; with ``wait``, wait for the tasks submitted. Nothing is
+        cancelled here, ``cancel_futures`` or not: the engine replaces a pool (after a file's
+        timeout) while other files still run on the cluster, and those keep their results (a
+        thread pool's ``cancel_futures`` spares running tasks too). The executor's ``close`` at
+        the end of the run closes the client, which releases every task still held."""
+        self._closed = True
+        if wait:
+            with self._lock:
+                pending = list(self._tasks)
+            cf.wait(pending)
 
 
 class DaskExecutor(Executor):
@@ -248,6 +287,23 @@ class DaskExecutor(Executor):
             if isinstance(result, dict) and result.get("rss"):
                 self._measured[address] = int(result["rss"])
         return out
+
+    def timed_out(self, pool, future) -> None:
+        """A task past ``engine.file_timeout``: a Dask task cannot be stopped, and its hung call
+        would hold its worker's thread for ever, so the worker running it is restarted by its
+        nanny. Waited for (a second or two): a file submitted meanwhile could land on the
+        worker being restarted and be counted as killing it."""
+        task = pool.task_of(future) if isinstance(pool, DaskPool) else None
+        if task is None or self.client is None:
+            return
+        with contextlib.suppress(Exception):
+            workers = [address for address, keys in self.client.processing().items()
+                       if task.key in keys]
+            task.cancel()
+            if workers:
+                self.client.restart_workers(workers, timeout=RESTART_TIMEOUT,
+                                            raise_for_error=False)
+        self._info_at = None  # the restarted worker has a new address
 
     # -- live figures -------------------------------------------------------------------------
     def memory(self) -> MemoryState:
