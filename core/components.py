@@ -295,11 +295,12 @@ class Executor(Component[OptionsT]):
         its result by worker name. Default: nothing to check (threads share this process)."""
         return {}
 
-    def timed_out(self, pool: futures.Executor, future: futures.Future) -> None:  # noqa: B027
+    def timed_out(self, pool: futures.Executor, future: futures.Future) -> str | None:
         """``future``'s task ran past ``engine.file_timeout`` and was given up: free the worker
         running it if this executor can (dask restarts that worker); may take a moment, the
-        coordinator waits for it. Default:
-        nothing (the engine kills a process pool's workers itself; a thread is abandoned)."""
+        coordinator waits for it. Returns what was done, for the run report's decision (None:
+        nothing: the engine kills a process pool's workers itself; a thread is abandoned)."""
+        return None
 
     def memory(self) -> MemoryState:
         """The workers' memory now (may be a reading up to a few tenths of a second old)."""

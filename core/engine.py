@@ -718,13 +718,16 @@ class Engine:
         if not expired:
             return
         pools = []
+        freed: list[str] = []  # what the executor did to free a timed-out task's worker
         for future in expired:
             batch = run.running.pop(future)
             pool = self._pool_of.pop(future, None)
             self._deadlines.pop(future, None)
             future.cancel()
             if pool is not None and self.executor_factory is None:
-                self.executor.timed_out(pool, future)  # e.g. dask: restart its worker
+                done = self.executor.timed_out(pool, future)  # e.g. dask: restart its worker
+                if done:
+                    freed.append(done)
             if pool is not None and pool not in pools:
                 pools.append(pool)
             if len(batch) == 1:
@@ -744,8 +747,9 @@ class Engine:
                 run.executor = self._replace(pool, run.context, (
                     f"a file took longer than engine.file_timeout ({self.file_timeout:g} s): "
                     + ("its worker process was killed; new worker pool" if processes else
-                       "its worker thread is abandoned (a thread cannot be stopped); "
-                       "new worker pool")))
+                       ("; ".join(freed) if freed else
+                        "its worker thread is abandoned (a thread cannot be stopped)")
+                       + "; new worker pool")))
             else:
                 pool.shutdown(wait=False, cancel_futures=True)
 

@@ -491,15 +491,21 @@ def test_a_killed_dask_worker_loses_only_its_file(exec_pm, campaign, tmp_path, m
 def test_a_file_timing_out_on_dask_fails_alone_and_the_others_run_once(exec_pm, campaign,
                                                                         tmp_path):
     """The hung file fails with stage timeout and its worker is restarted (a Dask task cannot
-    be stopped: the hung call would hold the worker's one thread); the pool replaced for it
+    be stopped: the hung call would hold the worker's one thread); replacing the pool for it
     cancels nothing on the other worker (those files are submitted once); the run does not wait
-    for the hung call."""
+    for the hung call. Three files: each its own task (no batch to run again file by file)."""
+    import shutil
+
     pm = exec_pm
-    victim = sorted(p.name for p in campaign.glob("*.arrow"))[0]
-    config = _exectest_config(campaign, tmp_path / "out",
+    three = tmp_path / "three"
+    three.mkdir()
+    for path in sorted(campaign.glob("*.arrow"))[:3]:
+        shutil.copy(path, three / path.name)
+    victim = sorted(p.name for p in three.glob("*.arrow"))[0]
+    config = _exectest_config(three, tmp_path / "out",
                               {"name": "dask", "n_workers": 2, "threads_per_worker": 1},
                               hang=victim, seconds=0.3)
-    config["engine"]["file_timeout"] = 1.5
+    config["engine"]["file_timeout"] = 6.0
     started: dict[str, int] = {}
 
     class Count:
@@ -509,14 +515,13 @@ def test_a_file_timing_out_on_dask_fails_alone_and_the_others_run_once(exec_pm, 
 
     pm.register(Count(), name="count")
     began = time.perf_counter()
-    summary = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
-    assert summary.failed == 1 and summary.ok == 7, summary.failures
+    engine = Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm))
+    summary = engine.run()
+    assert summary.failed == 1 and summary.ok == 2, summary.failures
     failures = pacsv.read_csv(tmp_path / "out" / "failures.csv").to_pydict()
     assert failures["file"] == [victim] and failures["stage"] == ["timeout"]
-    # The victim's batch (the first 4 files, by path) ran out of time as a whole: its files run
-    # again alone. The other batch, on the other worker, was left alone: each started once.
-    names = sorted(p.name for p in campaign.glob("*.arrow"))
-    assert all(started[name] == 1 for name in names[4:]), started
-    assert all(started[name] == 2 for name in names[:4]), started
+    assert started == dict.fromkeys(sorted(started), 1) and len(started) == 3, started
+    reasons = [d["reason"] for d in engine.report["decisions"] if "file_timeout" in d["reason"]]
+    assert len(reasons) == 1 and "its dask worker tcp://" in reasons[0], reasons
+    assert "was restarted" in reasons[0] and engine.report["workers"]["restarted_workers"] == 1
     assert time.perf_counter() - began < 60  # not the hung file's 120 s
-

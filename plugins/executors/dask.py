@@ -212,6 +212,8 @@ class DaskExecutor(Executor):
         self._measured: dict[str, int] = {}
         self._info: dict[str, Any] = {}
         self._info_at: float | None = None
+        #: Workers restarted in this run (a file past engine.file_timeout held each).
+        self.restarted = 0
 
     # -- connecting -------------------------------------------------------------------------
     def open(self) -> Capacity:
@@ -248,6 +250,7 @@ class DaskExecutor(Executor):
             self._licence = (f"orcapost-licences-{uuid.uuid4().hex}", o.licences)
         self._measured = {}
         self._info_at = None
+        self.restarted = 0
         return self.capacity()
 
     def _workers(self, fresh: bool = False) -> dict[str, Any]:
@@ -288,22 +291,31 @@ class DaskExecutor(Executor):
                 self._measured[address] = int(result["rss"])
         return out
 
-    def timed_out(self, pool, future) -> None:
+    def timed_out(self, pool, future) -> str | None:
         """A task past ``engine.file_timeout``: a Dask task cannot be stopped, and its hung call
         would hold its worker's thread for ever, so the worker running it is restarted by its
         nanny. Waited for (a second or two): a file submitted meanwhile could land on the
         worker being restarted and be counted as killing it."""
         task = pool.task_of(future) if isinstance(pool, DaskPool) else None
         if task is None or self.client is None:
-            return
+            return None
+        workers: list[str] = []
         with contextlib.suppress(Exception):
             workers = [address for address, keys in self.client.processing().items()
                        if task.key in keys]
-            task.cancel()
-            if workers:
-                self.client.restart_workers(workers, timeout=RESTART_TIMEOUT,
-                                            raise_for_error=False)
-        self._info_at = None  # the restarted worker has a new address
+        task.cancel()
+        if not workers:
+            return None
+        try:
+            status = self.client.restart_workers(workers, timeout=RESTART_TIMEOUT,
+                                                 raise_for_error=False)
+        except Exception as exc:
+            return f"restarting its dask worker {', '.join(workers)} failed ({exc})"
+        finally:
+            self._info_at = None  # the restarted worker has a new address
+        self.restarted += len(workers)
+        return "its dask worker " + ", ".join(f"{w} ({status.get(w, '?')})" for w in workers) \
+            + " was restarted (a Dask task cannot be stopped)"
 
     # -- live figures -------------------------------------------------------------------------
     def memory(self) -> MemoryState:
@@ -321,7 +333,7 @@ class DaskExecutor(Executor):
         busy = sum(1 for w in workers.values()
                    if w.get("metrics", {}).get("task_counts", {}).get("executing"))
         return {
-            "workers": len(workers), "busy_workers": busy,
+            "workers": len(workers), "busy_workers": busy, "restarted_workers": self.restarted,
             "worker_memory": {address: int(w.get("metrics", {}).get("memory") or 0)
                               for address, w in workers.items()},
             "memory_limit": {address: int(w.get("memory_limit") or 0)
