@@ -28,6 +28,9 @@ _SOURCES: dict[str, str] = {
     "ThreadPolicy": "orcapost.components",
     "MemoryOptimizer": "orcapost.components",
     "IOScheduler": "orcapost.components",
+    "Executor": "orcapost.components",
+    "Capacity": "orcapost.components",
+    "MemoryState": "orcapost.components",
     "Sink": "orcapost.components",
     "Reporter": "orcapost.components",
     "Reduction": "orcapost.components",
@@ -126,6 +129,10 @@ _SOURCES: dict[str, str] = {
     "validate_data": "orcapost.config",
     "run_config": "orcapost.cli",
     "Engine": "orcapost.engine",
+    "WORKER_THREAD_PREFIX": "orcapost.engine",
+    "WINDOWS_PROCESS_LIMIT": "orcapost.engine",
+    "make_executor": "orcapost.engine",
+    "kill_workers": "orcapost.engine",
     "discover": "orcapost.discovery",
     "available_memory": "orcapost.monitor",
     "process_rss": "orcapost.monitor",
@@ -153,11 +160,14 @@ if TYPE_CHECKING:
     from orcapost.cells import csv_lines as csv_lines
     from orcapost.cli import run_config as run_config
     from orcapost.components import COMPONENT_KINDS as COMPONENT_KINDS
+    from orcapost.components import Capacity as Capacity
     from orcapost.components import Component as Component
     from orcapost.components import Decision as Decision
+    from orcapost.components import Executor as Executor
     from orcapost.components import Extractor as Extractor
     from orcapost.components import IOScheduler as IOScheduler
     from orcapost.components import MemoryOptimizer as MemoryOptimizer
+    from orcapost.components import MemoryState as MemoryState
     from orcapost.components import Reduction as Reduction
     from orcapost.components import Reporter as Reporter
     from orcapost.components import Sink as Sink
@@ -173,7 +183,11 @@ if TYPE_CHECKING:
     from orcapost.defaults import CONFIG_VERSION as CONFIG_VERSION
     from orcapost.defaults import DEFAULT_THREADS as DEFAULT_THREADS
     from orcapost.discovery import discover as discover
+    from orcapost.engine import WINDOWS_PROCESS_LIMIT as WINDOWS_PROCESS_LIMIT
+    from orcapost.engine import WORKER_THREAD_PREFIX as WORKER_THREAD_PREFIX
     from orcapost.engine import Engine as Engine
+    from orcapost.engine import kill_workers as kill_workers
+    from orcapost.engine import make_executor as make_executor
     from orcapost.errors import OrcapostError as OrcapostError
     from orcapost.errors import PluginError as PluginError
     from orcapost.errors import ResultFileError as ResultFileError

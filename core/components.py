@@ -10,13 +10,14 @@ Every optional part of a protocol is a method here with a no-op default: the hos
 unconditionally and never discovers it with ``getattr``.
 
 Kinds: sources (readers by file type), extractors (result column kinds), thread policies,
-memory optimizers, I/O schedulers, sinks, progress reporters and campaign reductions.
+memory optimizers, I/O schedulers, executors (where files run), sinks, progress reporters and
+campaign reductions.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from orcapost.schemas.base import StrictModel
 
 if TYPE_CHECKING:
+    from concurrent import futures
+
     import pyarrow as pa
     from orcapost.extraction import Target
     from orcapost.resultfile import ResultFile
@@ -142,9 +145,18 @@ class ThreadPolicy(Component[OptionsT]):
     ``initial`` and ``update`` return a :class:`Decision` (or a plain ``int``).
     """
 
+    #: What the run's executor provides (set by the engine with :meth:`bind` before
+    #: :meth:`initial`); None outside a run.
+    capacity: Capacity | None = None
+
+    def bind(self, capacity: Capacity) -> None:
+        """The run's executor capacity (slots, cores, memory), before :meth:`initial`."""
+        self.capacity = capacity
+
     @abstractmethod
     def initial(self, files: Sequence[FileInfo]) -> Decision | int:
-        """Concurrency to start with (the engine caps it by the file count)."""
+        """Concurrency to start with (the engine caps it by the file count and the
+        executor's slots)."""
 
     def ceiling(self, files: Sequence[FileInfo]) -> int:
         """The most workers this policy will ever ask for (the executor's size)."""
@@ -163,6 +175,17 @@ class MemoryOptimizer(Component[OptionsT]):
     kept value smaller before it leaves the worker). In a threads run one instance serves both
     sides; a worker process builds its own from the same options.
     """
+
+    def bind(self, executor: Executor) -> None:  # noqa: B027 - optional
+        """The run's executor, before the first file: its :meth:`Executor.capacity` and
+        :meth:`Executor.memory` are where the workers' memory is read (not this machine's,
+        when the workers are elsewhere)."""
+
+    def worker_limit(self, capacity: Capacity, files: Sequence[FileInfo]) -> int | None:
+        """The most workers the run may start (None: no limit of this optimizer's). Asked
+        once, before the executor starts its workers: an executor of worker processes never
+        starts more than this."""
+        return None
 
     def admit(self, file: FileInfo, in_flight: Sequence[FileInfo]) -> bool:
         """May ``file`` start now, with ``in_flight`` already running? Never blocks."""
@@ -202,6 +225,95 @@ class IOScheduler(Component[OptionsT]):
 
     def close(self) -> None:  # noqa: B027 - optional
         """The run is over: release what the scheduler holds (threads, handles)."""
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What an executor's workers can take: the engine, thread policies, memory admission and
+    small-file batching read this, never the coordinator's own machine directly."""
+
+    #: Files that can run at once (None: as many as asked -- threads of this process).
+    slots: int | None
+    #: Worker processes (None: threads of the coordinator's process).
+    workers: int | None
+    #: Cores the workers run on (the coordinator's for threads and processes, the cluster's
+    #: threads for dask): CPU-bound batches of small files run at most one per core.
+    cpu_count: int
+    #: Memory the workers may use in all, and each (bytes); None: not known.
+    memory_total: int | None = None
+    memory_per_worker: int | None = None
+    #: Whether each worker is a process of its own (whose own resident memory counts).
+    separate_processes: bool = False
+    #: Resident memory one worker process holds before any file (measured or estimated).
+    worker_memory: int = 0
+    #: Whether the workers run on this machine (its memory readings are theirs).
+    local: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slots": self.slots, "workers": self.workers, "cpu_count": self.cpu_count,
+                "memory_total": self.memory_total, "memory_per_worker": self.memory_per_worker,
+                "separate_processes": self.separate_processes,
+                "worker_memory": self.worker_memory, "local": self.local}
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """The workers' memory now: ``used`` by the run (coordinator and local workers, or the
+    cluster's workers), ``available`` to new allocations where the workers run (bytes)."""
+
+    used: int
+    available: int
+
+
+class Executor(Component[OptionsT]):
+    """Where files run (``engine.executor``): provides a plain
+    :class:`concurrent.futures.Executor` and says what it can take (:class:`Capacity`).
+
+    Every method runs on the coordinating thread. The engine calls :meth:`open` once per run
+    (before any worker starts), :meth:`start` for the pool (again to replace a pool whose
+    worker died), :meth:`probe` once on the first pool, and :meth:`close` at the end.
+    Results come back as plain picklable data; the coordinator alone writes outputs.
+    """
+
+    @abstractmethod
+    def open(self) -> Capacity:
+        """Prepare for a run (e.g. connect to a cluster, start a local one); return the
+        capacity."""
+
+    @abstractmethod
+    def capacity(self) -> Capacity:
+        """The capacity now: what :meth:`open` gave, refined once measured (e.g. a worker
+        process's own memory)."""
+
+    @abstractmethod
+    def start(self, workers: int) -> futures.Executor:
+        """A pool for at most ``workers`` files at once (never more worker processes)."""
+
+    def probe(self, pool: futures.Executor,
+              task: Callable[[], dict[str, Any]]) -> Mapping[str, dict[str, Any]]:
+        """Run ``task`` (a picklable check: plugins, versions, memory) on the workers; return
+        its result by worker name. Default: nothing to check (threads share this process)."""
+        return {}
+
+    def timed_out(self, pool: futures.Executor, future: futures.Future) -> str | None:
+        """``future``'s task ran past ``engine.file_timeout`` and was given up: free the worker
+        running it if this executor can (dask restarts that worker); may take a moment, the
+        coordinator waits for it. Returns what was done, for the run report's decision (None:
+        nothing: the engine kills a process pool's workers itself; a thread is abandoned)."""
+        return None
+
+    def memory(self) -> MemoryState:
+        """The workers' memory now (may be a reading up to a few tenths of a second old)."""
+        from orcapost.monitor import available_memory, process_rss
+
+        return MemoryState(used=process_rss(), available=available_memory())
+
+    def metrics(self) -> dict[str, Any]:
+        """Live figures for progress and the run report (e.g. memory per worker); cheap."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """The run is over: release what the executor holds (a cluster, a client)."""
 
 
 class TableLayout:
@@ -319,6 +431,7 @@ COMPONENT_KINDS: dict[str, type[Component]] = {
     "thread_policy": ThreadPolicy,
     "memory_optimizer": MemoryOptimizer,
     "io_scheduler": IOScheduler,
+    "executor": Executor,
     "sink": Sink,
     "reporter": Reporter,
     "reduction": Reduction,

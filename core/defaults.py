@@ -8,6 +8,7 @@ stays within a workstation's memory. See docs/engine.md.
 DEFAULT_THREADS = 15
 DEFAULT_THREAD_POLICY = "fixed"
 DEFAULT_IO_SCHEDULER = "as_listed"
+DEFAULT_EXECUTOR = "threads"
 DEFAULT_OUTPUT_FORMATS = ("csv",)
 CONFIG_VERSION = 2
 #: Seconds one file may take before it fails with stage "timeout" (``engine.file_timeout``).

@@ -7,8 +7,10 @@ A run goes through five phases, each a method of :class:`Engine`:
 2. *preflight* -- each source checks it can read its files at all, and each sink that it can
    write, before anything is written;
 3. *replay* -- with ``--resume``, results journaled by an earlier run are taken back;
-4. *loop* -- one task per file (small files in batches) on a ``concurrent.futures.Executor``,
-   as many at once as the policy says and the memory optimizers admit;
+4. *loop* -- one task per file (small files in batches) on the ``concurrent.futures.Executor``
+   the run's executor component provides (``engine.executor``: threads, processes, dask, or a
+   plugin's), as many at once as the policy says, the executor's slots hold and the memory
+   optimizers admit;
 5. *shutdown* -- stop the workers, then ``orcapost_run_finish`` (outputs written) and
    ``orcapost_run_summary`` (outputs shown).
 
@@ -26,6 +28,7 @@ interruption).
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import sys
@@ -47,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from orcapost import pywarnings, shards
-from orcapost.components import Reporter, as_decision
+from orcapost.components import Capacity, Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
 from orcapost.errors import OrcapostError
@@ -55,7 +58,7 @@ from orcapost.fingerprints import RunFingerprints
 from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
-from orcapost.monitor import Monitor
+from orcapost.monitor import DEFAULT_INTERVAL, Monitor
 from orcapost.names import SHARD_RECORD_NAME
 from orcapost.outputs import TableWriter, unchanged_set
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
@@ -98,8 +101,10 @@ BATCH_MAX_BYTES = 8_000_000
 SMALL_BATCHES_PER_CORE = 1
 
 
-def small_batch_limit() -> int:
-    return max(1, (os.cpu_count() or 1) * SMALL_BATCHES_PER_CORE)
+def small_batch_limit(cpu_count: int | None = None) -> int:
+    """Batches of small files at once: one per core the executor's workers run on (the
+    executor's capacity; this machine's cores without one)."""
+    return max(1, (cpu_count or os.cpu_count() or 1) * SMALL_BATCHES_PER_CORE)
 
 
 #: How far down the queue the engine looks for a file the I/O scheduler lets start when the
@@ -118,7 +123,9 @@ def concurrency_cap(requested: int, files: int, executor: str,
 
 
 def make_executor(kind: str, workers: int) -> Executor:
-    """A plain executor: threads by default; processes always use spawn, as on Windows."""
+    """A plain executor: threads by default; processes always use spawn, as on Windows.
+    (What the built-in ``threads`` and ``processes`` executors start; a test's
+    ``executor_factory`` may replace it.)"""
     if kind == "processes":
         if sys.platform == "win32":
             workers = min(workers, WINDOWS_PROCESS_LIMIT)
@@ -218,7 +225,7 @@ class Engine:
         *,
         reporter: Reporter | None = None,
         resume: bool = False,
-        executor_factory: Callable[[str, int], Executor] = make_executor,
+        executor_factory: Callable[[str, int], Executor] | None = None,
         monitor_interval: float | None = None,
         warn: Callable[[str], None] = _warn,
         shard: Shard | None = None,
@@ -232,12 +239,16 @@ class Engine:
         self.scheduler = registry.create("io_scheduler", engine.io_scheduler)
         self.optimizers = [registry.create("memory_optimizer", spec)
                            for spec in engine.memory_optimizers]
+        #: Where files run (``engine.executor``): provides the pool and its capacity.
+        self.executor = registry.create("executor", engine.executor)
         self.sinks = [registry.create("sink", spec) for spec in self.model.outputs.formats]
         self.reporter = reporter
         self.resume = resume
         #: ``--shard I/N``: only the files of this shard run (:mod:`orcapost.shards`).
         self.shard = shard
+        #: Pools from this factory instead of the executor component (tests inject pools).
         self.executor_factory = executor_factory
+        self._cpu_count: int | None = None
         self.monitor_interval = monitor_interval
         self.warn = warn
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
@@ -271,20 +282,31 @@ class Engine:
         # from here on: nothing of an earlier run is left behind when this one fails.
         self.report = self.tables = self.monitor = None
         self.plugin_errors = []
-        run = self._prepare()
-        self._preflight(run)
-        # One run per output folder: the lock is taken before anything is written, and
-        # released however the run ends.
-        lock = RunLock(run.context.output_directory, run.context.config_source)
-        for warning in lock.acquire():
-            self.warn(warning)
         try:
-            # Python warnings of the files go into the run report, per file and column.
-            with pywarnings.installed():
-                summary = self._run_locked(run)
+            run = self._prepare()
+            self._preflight(run)
+            # One run per output folder: the lock is taken before anything is written, and
+            # released however the run ends.
+            lock = RunLock(run.context.output_directory, run.context.config_source)
+            for warning in lock.acquire():
+                self.warn(warning)
+            try:
+                self._start_workers(run)  # a worker that cannot run the config: nothing written
+                # Python warnings of the files go into the run report, per file and column.
+                with pywarnings.installed():
+                    summary = self._run_locked(run)
+            finally:
+                lock.release()
         finally:
-            lock.release()
+            self._close_executor()
         return summary
+
+    def _close_executor(self) -> None:
+        try:
+            self.executor.close()
+        except Exception as exc:  # a cluster's clean-up must not cost the run its outputs
+            self.warn(f"the executor {self.executor.name!r} failed to close: "
+                      f"{type(exc).__name__}: {exc}")
 
     def _run_locked(self, run: _Run) -> RunSummary:
         """The run once the output folder is its own: listeners registered, every run hook
@@ -380,8 +402,12 @@ class Engine:
             # Chosen before the scheduler orders them: a shard's files never depend on order.
             files = shards.select(files, inputs_dir, self.shard)
         files = self.scheduler.order(files)
-        executor_kind = self.model.engine.executor
+        executor_kind = self.executor.name
+        capacity = self._open_executor(files)
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
+        if capacity.slots is not None:  # never more files at once than the workers take
+            ceiling = min(ceiling, capacity.slots)
+        ceiling = self._worker_limit(capacity, files, ceiling)
         decision = as_decision(self.policy.initial(files))
         concurrency = max(1, min(decision.concurrency, ceiling))
         context = RunContext(
@@ -392,6 +418,7 @@ class Engine:
         if self.shard is not None:
             context.shard = {"shard": str(self.shard),
                              "fingerprint": shards.shard_fingerprint(self.model)}
+        context.capacity = capacity
         context.decisions.append({
             "at": 0.0, "after_files": 0, "from": None, "to": concurrency,
             "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
@@ -402,6 +429,60 @@ class Engine:
         plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
         return _Run(context=context, spec=spec, plan=plan, previous={}, campaign=campaign,
                     inputs_directory=inputs_dir)
+
+    def _open_executor(self, files: list[FileInfo]) -> Capacity:
+        """The executor's capacity, given to the policy and the memory optimizers: they size
+        the run by the workers, not by the coordinator's machine."""
+        capacity = self.executor.open()
+        self._cpu_count = capacity.cpu_count
+        self.policy.bind(capacity)
+        for optimizer in self.optimizers:
+            optimizer.bind(self.executor)
+        return capacity
+
+    def _worker_limit(self, capacity: Capacity, files: list[FileInfo], ceiling: int) -> int:
+        """``ceiling`` capped by every memory optimizer's worker limit (e.g. admission: the
+        worker processes that fit the memory budget)."""
+        limits = [limit for opt in self.optimizers
+                  if (limit := opt.worker_limit(capacity, files)) is not None]
+        return max(1, min(ceiling, *limits)) if limits else ceiling
+
+    def _new_pool(self, context: RunContext) -> Executor:
+        if self.executor_factory is not None:
+            return self.executor_factory(context.executor, context.ceiling)
+        return self.executor.start(context.ceiling)
+
+    def _start_workers(self, run: _Run) -> None:
+        """Start the pool and check its workers before anything is written: each loads the
+        same plugins and validates the config (a probe task; a missing plugin or another
+        version is a clear error naming the worker), and reports its own memory."""
+        from orcapost.workers import check_probes, expectations, probe_worker
+
+        run.executor = self._new_pool(run.context)
+        if self.executor_factory is not None:
+            return
+        task = functools.partial(probe_worker, run.spec, expectations(self.pm, run.plan))
+        try:
+            check_probes(self.executor.name, self.executor.probe(run.executor, task))
+        except BaseException:
+            run.executor.shutdown(wait=False, cancel_futures=True)
+            run.executor = None
+            raise
+        # With the measured worker memory: fewer workers may fit than the estimate said. The
+        # pool may hold more, but never more run at once than the ceiling (a process pool
+        # spawns its workers as tasks arrive), so no more worker processes start.
+        context = run.context
+        context.capacity = self.executor.capacity()
+        ceiling = self._worker_limit(context.capacity, context.files, context.ceiling)
+        if ceiling < context.ceiling:
+            context.decisions.append({
+                "at": round(context.elapsed, 3), "after_files": 0,
+                "from": context.concurrency, "to": min(context.concurrency, ceiling),
+                "policy": "engine", "reason": (
+                    f"a worker measured {context.capacity.worker_memory / 1e6:.0f} MB: at most "
+                    f"{ceiling} worker processes fit the memory budget")})
+            context.ceiling = ceiling
+            context.concurrency = min(context.concurrency, ceiling)
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
@@ -443,7 +524,8 @@ class Engine:
         those columns' cells, so its task runs only the others."""
         register_plan(run.plan)
         if not run.confirmed:  # an unchanged --resume runs nothing to monitor
-            monitor = Monitor(self.monitor_interval) if self.monitor_interval else Monitor()
+            monitor = Monitor(self.monitor_interval or DEFAULT_INTERVAL,
+                              memory=self.executor.memory)
             self.monitor = monitor.start()
             run.context.monitor = self.monitor
         whole = {path: reuse.result for path, reuse in run.previous.items()
@@ -462,7 +544,8 @@ class Engine:
     def _loop(self, run: _Run) -> None:
         """Submit files as concurrency and admission allow; take results as they come."""
         context = run.context
-        run.executor = self.executor_factory(context.executor, context.ceiling)
+        if run.executor is None:  # started by run(); a caller driving the phases itself
+            run.executor = self._new_pool(context)
         while (run.pending or run.running or self._quarantine) and not self._stop_asked(run):
             try:
                 self._submit(context, run.executor, run.spec, run.pending, run.running)
@@ -473,6 +556,7 @@ class Engine:
             # --threads 1).
             context.in_flight = len(run.running)
             context.sample = self.monitor.latest if self.monitor else {}
+            context.workers = self.executor.metrics()
             self._heartbeat(run)
             done, _ = wait(run.running, timeout=HEARTBEAT_SECONDS,
                            return_when=FIRST_COMPLETED)
@@ -592,7 +676,7 @@ class Engine:
             if index is None:
                 break
             first = pending[index]
-            small_limit = small_batch_limit()
+            small_limit = small_batch_limit(self._cpu_count)
             if first.size < SMALL_FILE_BYTES and running and sum(
                     1 for files in running.values() if files[0].size < SMALL_FILE_BYTES
             ) >= small_limit:
@@ -671,7 +755,7 @@ class Engine:
             "from": context.concurrency, "to": context.concurrency, "policy": "engine",
             "reason": reason,
         })
-        return self.executor_factory(context.executor, context.ceiling)
+        return self._new_pool(context)
 
     # -- file timeout -------------------------------------------------------------------------
     def _requeue_others(self, run: _Run, pool: Executor) -> None:
@@ -702,11 +786,16 @@ class Engine:
         if not expired:
             return
         pools = []
+        freed: list[str] = []  # what the executor did to free a timed-out task's worker
         for future in expired:
             batch = run.running.pop(future)
             pool = self._pool_of.pop(future, None)
             self._deadlines.pop(future, None)
             future.cancel()
+            if pool is not None and self.executor_factory is None:
+                done = self.executor.timed_out(pool, future)  # e.g. dask: restart its worker
+                if done:
+                    freed.append(done)
             if pool is not None and pool not in pools:
                 pools.append(pool)
             if len(batch) == 1:
@@ -726,8 +815,9 @@ class Engine:
                 run.executor = self._replace(pool, run.context, (
                     f"a file took longer than engine.file_timeout ({self.file_timeout:g} s): "
                     + ("its worker process was killed; new worker pool" if processes else
-                       "its worker thread is abandoned (a thread cannot be stopped); "
-                       "new worker pool")))
+                       ("; ".join(freed) if freed else
+                        "its worker thread is abandoned (a thread cannot be stopped)")
+                       + "; new worker pool")))
             else:
                 pool.shutdown(wait=False, cancel_futures=True)
 

@@ -38,6 +38,7 @@ from orcapost.markers import hookspec
 if TYPE_CHECKING:
     import click
     from orcapost.components import (
+        Executor,
         Extractor,
         IOScheduler,
         MemoryOptimizer,
@@ -104,6 +105,18 @@ def orcapost_register_io_schedulers(register: Callable[[type[IOScheduler]], None
     """Register I/O schedulers: the order files are submitted in (``engine.io_scheduler``).
 
     :param register: callable taking a :class:`orcapost.components.IOScheduler` subclass.
+
+    Called once, on the main thread, when the plugin manager is built. Not firstresult.
+    """
+
+
+@hookspec
+def orcapost_register_executors(register: Callable[[type[Executor]], None]) -> None:
+    """Register executors: where files run (``engine.executor``: threads, processes, dask).
+
+    :param register: callable taking a :class:`orcapost.components.Executor` subclass, which
+        provides a plain ``concurrent.futures.Executor`` and reports its capacity (slots,
+        cores, memory per worker, whether workers are separate processes).
 
     Called once, on the main thread, when the plugin manager is built. Not firstresult.
     """

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psutil
@@ -61,8 +62,12 @@ def _disk_read_bytes() -> int | None:
 class Monitor:
     """Samples in a daemon thread between :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, interval: float = DEFAULT_INTERVAL, max_samples: int = MAX_SAMPLES) -> None:
+    def __init__(self, interval: float = DEFAULT_INTERVAL, max_samples: int = MAX_SAMPLES,
+                 memory: Callable[[], Any] | None = None) -> None:
         self.interval = interval
+        #: Where memory is read: the run's executor (``Executor.memory``: a dask cluster's
+        #: workers, or this machine with its worker processes); this machine without one.
+        self._memory = memory
         self.max_samples = max_samples
         self.samples: list[dict[str, float]] = []
         self.latest: dict[str, float] = {}
@@ -78,7 +83,7 @@ class Monitor:
     def start(self) -> Monitor:
         self._started = time.perf_counter()
         psutil.cpu_percent(interval=None)  # the first call only sets psutil's reference point
-        self.baseline_rss = process_rss()
+        self.baseline_rss = self._used_available()[0]
         self.sample()
         self._thread = threading.Thread(target=self._loop, name="orcapost-monitor", daemon=True)
         self._thread.start()
@@ -97,15 +102,20 @@ class Monitor:
         while not self._stop.wait(self.interval):
             self.sample()
 
+    def _used_available(self) -> tuple[int, int]:
+        if self._memory is None:
+            return process_rss(), available_memory()
+        state = self._memory()
+        return int(state.used), int(state.available)
+
     def sample(self) -> dict[str, float]:
         """Take one sample now, record it, and return it."""
         now = time.perf_counter()
         entry: dict[str, Any] = {
             "t": round(now - self._started, 3),
             "cpu_percent": psutil.cpu_percent(interval=None),
-            "rss": process_rss(),
-            "available": available_memory(),
         }
+        entry["rss"], entry["available"] = self._used_available()
         read = _disk_read_bytes()
         if read is not None:
             if self._last_read is not None and now > self._last_read[0]:

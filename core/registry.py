@@ -23,6 +23,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "thread_policy": "orcapost_register_thread_policies",
     "memory_optimizer": "orcapost_register_memory_optimizers",
     "io_scheduler": "orcapost_register_io_schedulers",
+    "executor": "orcapost_register_executors",
     "sink": "orcapost_register_sinks",
     "reporter": "orcapost_register_reporters",
     "reduction": "orcapost_register_reductions",

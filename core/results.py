@@ -67,9 +67,18 @@ class FileResult:
     attempts: int = 1
     #: Wall-clock time (time.time()) the worker began the file: comparable across processes.
     started_at: float | None = None
+    #: Wall-clock times (time.time()) just before the file was opened and just after it was
+    #: closed: the span it was open (licences: never more files open at once than allowed).
+    opened_at: float | None = None
+    closed_at: float | None = None
+    #: The worker process that ran the file, as ``host:pid``.
+    process: str = ""
     #: Growth of the worker process's resident memory while the file was open (bytes), measured
     #: for files of at least 1 MB; concurrent files make it an over-estimate, never an under-one.
     memory_growth: int | None = None
+    #: The worker process's own resident memory just before the file was opened (bytes),
+    #: measured with ``memory_growth``: what a worker costs by itself, lazy imports included.
+    worker_rss: int | None = None
     #: The file as the worker found it before opening it (size, mtime_ns, a hash of its first
     #: and last 64 KB: :func:`orcapost.fingerprints.file_identity`), for ``--resume``.
     identity: dict[str, Any] | None = None
@@ -127,6 +136,11 @@ class RunContext:
     #: A shard's run (``--shard I/N``): ``{"shard": "I/N", "fingerprint": ...}`` (the shard
     #: fingerprint of :func:`orcapost.shards.shard_fingerprint`); None for a whole campaign.
     shard: dict[str, Any] | None = None
+    #: What the run's executor provides (:class:`orcapost.components.Capacity`).
+    capacity: Any = None
+    #: The executor's latest live figures (``Executor.metrics``: e.g. a dask cluster's
+    #: workers, busy workers and their memory), refreshed every round of the loop.
+    workers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_files(self) -> int:

@@ -47,7 +47,8 @@ def settings_of(context) -> dict[str, Any]:
         "thread_policy": _spec(model.thread_policy),
         "io_scheduler": _spec(model.io_scheduler),
         "memory_optimizers": [_spec(o) for o in model.memory_optimizers],
-        "executor": model.executor,
+        "executor": _spec(model.executor),
+        "capacity": context.capacity.as_dict() if context.capacity is not None else None,
         "initial_concurrency": context.decisions[0]["to"] if context.decisions else None,
         "ceiling": context.ceiling,
         "files": len(context.files),
@@ -67,9 +68,13 @@ def file_rows(results) -> list[dict[str, Any]]:
             "size": result.size,
             "status": result.status,
             "worker": result.worker,
+            "process": result.process,
+            "opened_at": result.opened_at,
+            "closed_at": result.closed_at,
             "memory_growth": result.memory_growth,
             # The file's cells in the tables: an unchanged --resume reports them reused.
             "cells": cells_of(result),
+            "worker_rss": result.worker_rss,
         }
         for phase in PHASES:
             value = result.timings.get(phase)
@@ -136,6 +141,7 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
         },
         "decisions": list(context.decisions),
         "memory": monitor.summary() if monitor is not None else {},
+        "workers": dict(context.workers),
         "phases": _phase_stats(rows),
         "files": rows,
         "failures": [dataclasses.asdict(f) for f in summary.failures],

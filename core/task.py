@@ -195,6 +195,19 @@ def run_files(spec: PlanSpec, files: list[FileInfo],
 MEASURE_MEMORY_BYTES = 1_000_000
 
 
+_HOST: str | None = None
+
+
+def _process_name() -> str:
+    """``host:pid`` of this worker process (the host looked up once per process)."""
+    global _HOST
+    if _HOST is None:
+        import socket
+
+        _HOST = socket.gethostname()
+    return f"{_HOST}:{os.getpid()}"
+
+
 def _rss() -> int:
     from orcapost.monitor import process_rss
 
@@ -222,7 +235,8 @@ class FileTask:
     def _execute(self) -> FileResult:
         path = self.file.path if isinstance(self.file.path, Path) else Path(self.file.path)
         result = FileResult(path=str(path), size=self.file.size,
-                            worker=threading.current_thread().name, started_at=time.time())
+                            worker=threading.current_thread().name, started_at=time.time(),
+                            process=_process_name())
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
         before = _stat(path)  # the file as it is opened, compared with it after close
@@ -244,11 +258,13 @@ class FileTask:
         finally:
             if rss_before is not None:  # before close: what the open file holds
                 result.memory_growth = max(0, _rss() - rss_before)
+                result.worker_rss = rss_before
             close_start = time.perf_counter()
             try:
                 opened.close()
             except Exception as exc:
                 result.failures.append(Failure(result.path, "close", _reason(exc)))
+            result.closed_at = time.time()
             result.timings["close"] = time.perf_counter() - close_start
         result.timings["extract"] = close_start - extract_start
         change = _changed(path, before)
@@ -279,6 +295,7 @@ class FileTask:
             self._failed(result, "open", "file not found", started)
             return None
         result.identity = file_identity(path)  # before the open: the file as it is read
+        result.opened_at = time.time()
         try:
             return source.open(path)
         except Exception as exc:  # every open problem becomes a failure row

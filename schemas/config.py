@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
 from orcapost.defaults import (
     CONFIG_VERSION,
+    DEFAULT_EXECUTOR,
     DEFAULT_FILE_TIMEOUT,
     DEFAULT_IO_SCHEDULER,
     DEFAULT_OUTPUT_FORMATS,
@@ -447,6 +448,7 @@ def build_config_model(registry) -> type[StrictModel]:
     optimizer: Any = (_by_name_or_entry(registry, "memory_optimizer")
                       if registry.names("memory_optimizer") else None)
     scheduler: Any = _by_name_or_entry(registry, "io_scheduler")
+    executor: Any = _by_name_or_entry(registry, "executor")
     sink: Any = _by_name_or_entry(registry, "sink")
     reporter: Any = _by_name_or_entry(registry, "reporter")
     column = _tagged_union(registry, "extractor", "kind")
@@ -467,9 +469,11 @@ def build_config_model(registry) -> type[StrictModel]:
             validate_default=True,
             description="How many files run at once: a thread policy by name, with options.",
         )),
-        "executor": (Literal["threads", "processes"], Field(
-            default="threads",
-            description="threads (default) or processes (spawn-safe worker processes).",
+        "executor": (executor, Field(
+            default_factory=lambda: {"name": DEFAULT_EXECUTOR}, validate_default=True,
+            description="Where files run: an executor by name, with options (threads, the "
+            "default; processes: spawn-safe worker processes; dask: a Dask cluster). A plain "
+            "name is short for {name: ...}.",
         )),
         "io_scheduler": (scheduler, Field(
             default_factory=lambda: {"name": DEFAULT_IO_SCHEDULER}, validate_default=True,

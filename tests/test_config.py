@@ -31,7 +31,7 @@ def test_a_minimal_config_gets_the_documented_defaults(pm, write_config):
     assert DEFAULT_THREADS == 15
     assert engine.thread_policy.name == "fixed"
     assert engine.thread_policy.threads == DEFAULT_THREADS
-    assert engine.executor == "threads"
+    assert engine.executor.name == "threads"
     assert engine.io_scheduler.name == "as_listed"
     assert [f.name for f in loaded.model.outputs.formats] == ["csv"]
     assert loaded.resolve(loaded.model.inputs.directory) == loaded.path.parent / "campaign"

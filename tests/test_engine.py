@@ -246,7 +246,7 @@ def test_small_files_run_in_batches_at_most_one_per_core(pm, campaign, tmp_path,
                                                          monkeypatch):
     import orcapost.engine as engine_module
 
-    monkeypatch.setattr(engine_module, "small_batch_limit", lambda: 2)
+    monkeypatch.setattr(engine_module, "small_batch_limit", lambda cpu_count=None: 2)
     made = []
 
     def factory(kind, workers):

@@ -27,12 +27,16 @@ MB = 1_000_000
 class FakeMemory:
     """A memory reading the test controls: no real allocation, no real OOM."""
 
-    def __init__(self, available: int, rss: int = 200 * MB) -> None:
+    def __init__(self, available: int, rss: int = 200 * MB, worker: int = 0) -> None:
         self.available_bytes = available
         self.rss_bytes = rss
+        self.worker_bytes = worker
 
     def available(self) -> int:
         return self.available_bytes
+
+    def worker_memory(self) -> int:
+        return self.worker_bytes
 
     def rss(self) -> int:
         return self.rss_bytes

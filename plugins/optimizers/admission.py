@@ -16,6 +16,15 @@ A file is admitted when both hold:
 
 With nothing running a file is always admitted (the engine guarantees it), so a file larger than
 the whole budget still runs, alone, and the run cannot deadlock.
+
+Memory is read from the run's executor (``Executor.memory``: this machine with its worker
+processes for ``threads`` and ``processes``, the workers' own figures for ``dask``), never from
+the coordinator when the workers are elsewhere. Where each worker is a process of its own
+(``Capacity.separate_processes``) a running file also costs its worker's own resident memory
+(``Capacity.worker_memory``: measured on a real worker by the run's probe), and before any
+worker starts admission caps how many worker processes the run may start at all
+(:meth:`Admission.worker_limit`): ``--executor processes --threads 1024`` starts only as many
+as the budget holds.
 """
 
 from __future__ import annotations
@@ -63,24 +72,37 @@ def nearest_rank(values, q: float):
 
 
 class MemoryReading:
-    """Where admission reads memory from: psutil, at most once per ``max_age`` seconds (both
-    figures together, so they describe the same moment). Tests substitute a fake one."""
+    """Where admission reads memory from: the run's executor (psutil on this machine without
+    one), at most once per ``max_age`` seconds (the figures together, so they describe the
+    same moment). Tests substitute a fake one."""
 
-    def __init__(self, max_age: float = READING_MAX_AGE) -> None:
+    def __init__(self, max_age: float = READING_MAX_AGE, executor=None) -> None:
         self.max_age = max_age
+        self.executor = executor
         self._at: float | None = None
         self._rss = 0
         self._available = 0
+        self._worker = 0
 
     def _read(self) -> None:
         now = _now()
         if self._at is not None and now - self._at < self.max_age:
             return
-        from orcapost.api import available_memory, process_rss
+        if self.executor is None:
+            from orcapost.api import available_memory, process_rss
 
-        self._rss = process_rss()
-        self._available = available_memory()
+            self._rss, self._available = process_rss(), available_memory()
+        else:
+            state = self.executor.memory()
+            self._rss, self._available = int(state.used), int(state.available)
+            capacity = self.executor.capacity()
+            self._worker = capacity.worker_memory if capacity.separate_processes else 0
         self._at = now
+
+    def worker_memory(self) -> int:
+        """What one worker process costs on its own (0 for threads, which share a process)."""
+        self._read()
+        return self._worker
 
     def available(self) -> int:
         self._read()
@@ -89,6 +111,10 @@ class MemoryReading:
     def rss(self) -> int:
         self._read()
         return self._rss
+
+
+#: The reading class itself (tests replace the module's name with a factory of fakes).
+_READING = MemoryReading
 
 
 class Admission(MemoryOptimizer):
@@ -102,6 +128,9 @@ class Admission(MemoryOptimizer):
         self.reading = reading or MemoryReading()
         self._observed: deque[float] = deque(maxlen=self.options.window)
         self._baseline: int | None = None
+        #: The largest worker process seen by itself (``FileResult.worker_rss``): a worker
+        #: grows past the probe's figure with what its first files import.
+        self._worker_seen = 0
         #: Why the last file was held back (for the run report and tests).
         self.last_refusal: str | None = None
 
@@ -115,11 +144,38 @@ class Admission(MemoryOptimizer):
     def need(self, size: int) -> int:
         return int(size * self.ratio)
 
+    def bind(self, executor) -> None:
+        if isinstance(self.reading, _READING):  # a test's fake reading stays as it is
+            self.reading.executor = executor
+            self.reading._at = None
+        self._baseline = None
+
+    def worker_limit(self, capacity, files) -> int | None:
+        """With worker processes: as many as the memory holds, each costing its own resident
+        memory plus the median file's estimated need (the budget minus what the run holds
+        now, or the available memory minus the reserve)."""
+        if not capacity.separate_processes or not files:
+            return None
+        sizes = sorted(f.size for f in files)
+        each = max(1, capacity.worker_memory + self.need(sizes[len(sizes) // 2]))
+        room = self.reading.available() - self.options.reserve
+        if self.options.budget is not None:
+            room = min(room, self.options.budget - self.reading.rss())
+        limit = max(1, room // each)
+        self.last_refusal = (f"worker processes: {limit} fit ({room / 1e6:.0f} MB for "
+                             f"{each / 1e6:.0f} MB each: a worker's own "
+                             f"{capacity.worker_memory / 1e6:.0f} MB and a median file's)")
+        return int(limit)
+
     def admit(self, file, in_flight) -> bool:
         if self._baseline is None:
             self._baseline = self.reading.rss()
-        need = self.need(file.size)
-        committed = sum(self.need(f.size) for f in in_flight)
+        # Each running file also holds its worker process (0 for threads).
+        worker = self.reading.worker_memory()
+        if worker:  # worker processes: the larger of the probe's figure and what files saw
+            worker = max(worker, self._worker_seen)
+        need = self.need(file.size) + worker
+        committed = sum(self.need(f.size) + worker for f in in_flight)
         rss = self.reading.rss()
         # Running files have allocated part of their need already; the rest is still to come.
         outstanding = max(0, committed - max(0, rss - self._baseline))
@@ -137,6 +193,8 @@ class Admission(MemoryOptimizer):
         return True
 
     def file_done(self, result) -> None:
+        if result.worker_rss:
+            self._worker_seen = max(self._worker_seen, result.worker_rss)
         if result.memory_growth is not None and result.size >= LEARN_MIN_BYTES:
             self._observed.append(result.memory_growth / result.size)
 

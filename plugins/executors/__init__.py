@@ -1,0 +1,1 @@
+"""Built-in executors: where files run (``engine.executor``)."""
