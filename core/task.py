@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from orcapost.errors import ResultFileError
+from orcapost.filtering import filtered_file
 from orcapost.fingerprints import file_identity
 from orcapost.results import (
     STATUS_FAILED,
@@ -264,7 +265,8 @@ class FileTask:
                 continue
             outputs[index] = []
             try:
-                out = extractor.extract(opened, column)
+                # A column's `filter` hands the extractor filtered series (orcapost.filtering).
+                out = extractor.extract(filtered_file(opened, column), column)
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
                 _check_writers(out, index, columns, writers)
             except Exception as exc:  # one column's problem never loses the others
