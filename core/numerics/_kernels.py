@@ -50,7 +50,7 @@ class CachedKernel:
         jit = numba.njit(cache=cache, nogil=True)
         for helper in self._helpers:
             self._py_func.__globals__[helper.__name__] = jit(helper)
-        return jit(self._py_func)  # type: ignore[no-any-return]
+        return jit(self._py_func)
 
     def _warn(self, exc: BaseException, stacklevel: int) -> None:
         warnings.warn(

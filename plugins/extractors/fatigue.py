@@ -152,6 +152,7 @@ class FatigueColumn(SeriesColumn):
 
     def wanted(self) -> list[str]:
         """The output statistics: ``del`` is one ``del m<slope>`` per slope when several."""
+        chosen: list[str]
         if self.outputs:
             chosen = list(dict.fromkeys(self.outputs))
         else:

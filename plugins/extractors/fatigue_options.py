@@ -84,8 +84,9 @@ def matrix_rows(cycles: Any, spec: RangeMeanMatrix, residue: str) -> dict[str, l
     grid, r_edges, m_edges = np.histogram2d(cycles.ranges, cycles.means,
                                             bins=[spec.range_bins, spec.mean_bins],
                                             weights=counts)
-    ri, mi = np.meshgrid(np.arange(r_edges.size - 1), np.arange(m_edges.size - 1), indexing="ij")
-    ri, mi = ri.ravel(), mi.ravel()
+    r_cells, m_cells = np.meshgrid(np.arange(r_edges.size - 1), np.arange(m_edges.size - 1),
+                                   indexing="ij")
+    ri, mi = r_cells.ravel(), m_cells.ravel()
     return {"range_low": r_edges[ri].tolist(), "range_high": r_edges[ri + 1].tolist(),
             "mean_low": m_edges[mi].tolist(), "mean_high": m_edges[mi + 1].tolist(),
             "cycles": grid.ravel().tolist()}

@@ -16,6 +16,7 @@ Defaults and conventions: docs/extractors/spectrum.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -32,11 +33,16 @@ from orcapost.api import (
 from pydantic import Field
 
 SPECTRAL_OUTPUTS = ("m0", "m1", "m2", "m4", "hs", "tz", "tm01", "tp")
+SpectralOutput = Literal["m0", "m1", "m2", "m4", "hs", "tz", "tm01", "tp"]
+
+
+def _default_outputs() -> list[SpectralOutput]:
+    return ["m0", "hs", "tz", "tp"]
 
 
 class SpectrumColumn(SeriesColumn):
-    outputs: list[Literal["m0", "m1", "m2", "m4", "hs", "tz", "tm01", "tp"]] = Field(
-        default_factory=lambda: ["m0", "hs", "tz", "tp"],
+    outputs: list[SpectralOutput] = Field(
+        default_factory=_default_outputs,
         description="m0, m1, m2, m4, hs (4 sqrt(m0)), tz (sqrt(m0/m2)), tm01 (m0/m1), tp.")
     nperseg: int | None = Field(
         default=None, ge=8, description="Samples per Welch segment (default: the largest power "
@@ -86,7 +92,8 @@ def welch_psd(time: np.ndarray, x: np.ndarray, column: SpectrumColumn
         raise ResultFileError(f"welch: {exc}") from None
 
 
-def spectral_values(freq: np.ndarray, psd: np.ndarray, wanted: list[str]) -> dict[str, float]:
+def spectral_values(freq: np.ndarray, psd: np.ndarray, wanted: Sequence[str]
+                    ) -> dict[str, float]:
     """The spectral outputs of a PSD (moments by the trapezoid rule, f in Hz)."""
     from scipy.integrate import trapezoid
 
