@@ -28,6 +28,7 @@ import numpy as np
 from orcapost import pywarnings
 from orcapost.criteria import criteria_cells
 from orcapost.errors import ResultFileError
+from orcapost.filtering import filtered_file
 from orcapost.fingerprints import file_identity
 from orcapost.results import (
     STATUS_FAILED,
@@ -323,8 +324,11 @@ class FileTask:
             outputs[index] = []
             try:
                 with pywarnings.in_column(group_name, column.label):
-                    out, units = _split_units(extractor.extract(opened, column),
-                                              self._origin(extractor, column, group_name))
+                    # A column's `filter` hands the extractor filtered series
+                    # (orcapost.filtering).
+                    out, units = _split_units(
+                        extractor.extract(filtered_file(opened, column), column),
+                        self._origin(extractor, column, group_name))
                 out = checked_outputs(out, column, self._origin(extractor, column, group_name))
                 out.update(criteria_cells(column, out))  # utilisation / pass beside each value
                 _check_writers(out, index, columns, writers)

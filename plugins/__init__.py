@@ -23,6 +23,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orcapost.plugins.extractors.linked_statistics",
     "orcapost.plugins.extractors.extremes",
     "orcapost.plugins.extractors.fatigue",
+    "orcapost.plugins.extractors.spectrum",
+    "orcapost.plugins.extractors.exceedance",
     "orcapost.plugins.extractors.metadata",
     "orcapost.plugins.extractors.simulation_times",
     "orcapost.plugins.reductions.basic",

@@ -22,6 +22,7 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.filters import SeriesFilter
 from orcapost.schemas.report import ReportConfig
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
@@ -179,6 +180,10 @@ class SeriesColumn(SampledColumn):
     period: PeriodField = Field(
         default=WHOLE_SIMULATION,
         description="whole simulation, latest wave, static state, {stage: N} or [t0, t1].",
+    )
+    filter: SeriesFilter | None = Field(
+        default=None, description="Zero-phase Butterworth filter of every series the column "
+        "reads: {low_pass: Hz}, {high_pass: Hz} or {band: [low, high]} (order 4).",
     )
 
 

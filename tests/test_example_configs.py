@@ -42,7 +42,7 @@ def test_shipped_config_runs_on_the_demo_campaign_without_failures(pm, campaign,
 
 #: The result vocabulary every OrcaFlex engineer expects (docs/extractors/).
 VOCABULARY = {"statistics", "range_graph", "time_history", "static", "linked_statistics",
-              "extremes", "fatigue", "metadata"}
+              "extremes", "fatigue", "metadata", "spectrum", "exceedance"}
 
 
 def test_every_extractor_of_the_vocabulary_runs_from_a_shipped_config(pm):

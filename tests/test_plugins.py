@@ -53,7 +53,7 @@ def test_example_plugin_is_discovered_through_its_entry_point(example_installed)
     listing = json.loads(done.stdout)
     rows = {row["plugin"]: row for row in listing["plugins"]}
     assert rows["exceedance"]["distribution"] == "orcapost-exceedance 0.1.0"
-    assert rows["exceedance"]["registers"] == ["extractor exceedance"]
+    assert rows["exceedance"]["registers"] == ["extractor threshold"]
     assert listing["problems"] == []
 
 
@@ -66,7 +66,7 @@ def test_example_plugin_runs_from_a_config(example_installed, campaign, tmp_path
         "version": 2,
         "inputs": {"directory": str(campaign)},
         "results": {"exceed": {"columns": [{
-            "label": "heave over 1 m", "kind": "exceedance", "object": "FPSO",
+            "label": "heave over 1 m", "kind": "threshold", "object": "FPSO",
             "variable": "Heave", "threshold": 1.0,
         }]}},
         "outputs": {"directory": str(tmp_path / "out"), "formats": ["csv"]},
@@ -91,7 +91,7 @@ def test_example_plugin_runs_from_a_config(example_installed, campaign, tmp_path
 def test_unknown_option_of_a_plugin_component_is_a_config_error(example_installed, tmp_path):
     config = statistics_config(tmp_path, tmp_path / "out")
     config["results"] = {"g": {"columns": [{
-        "label": "x", "kind": "exceedance", "object": "FPSO", "variable": "Heave",
+        "label": "x", "kind": "threshold", "object": "FPSO", "variable": "Heave",
         "treshold": 1.0}]}}
     path = tmp_path / "bad.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

@@ -198,3 +198,14 @@ def test_cells_reused_by_resume_keep_their_units(tmp_path):
     assert again["heave max"] == "m" and again["heave time_of_max"] == "s"
     assert again["pitch min"] == first["pitch"] == "deg"
     assert run(True) == again  # every cell reused: the journaled result's units
+
+
+def test_shape_figures_have_no_unit_and_the_integral_is_unit_seconds():
+    from orcapost.plugins.extractors.statistics import statistic_unit
+
+    assert statistic_unit("max", "kN") == "kN"
+    assert statistic_unit("time_of_max", "kN") == "s"
+    assert statistic_unit("skewness", "kN") == "-"
+    assert statistic_unit("kurtosis", "kN") == "-"
+    assert statistic_unit("integrated", "kN") == "kN·s"
+    assert statistic_unit("integrated", "-") == "s"

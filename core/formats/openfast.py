@@ -47,7 +47,7 @@ import re
 import struct
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -61,6 +61,8 @@ __all__ = [
     "FileFmtID",
     "OpenFASTFormatError",
     "OpenFASTOutput",
+    "OpenFASTWarning",
+    "drop_identical_duplicates",
     "read",
     "read_binary",
     "read_text",
@@ -105,6 +107,11 @@ class FileFmtID(IntEnum):
     WITHOUT_TIME = 2  # time = TimeOut1 + TimeIncr * k; channel names 10 characters
     NO_COMPRESS_WITHOUT_TIME = 3  # channels stored as float64, no ColScl/ColOff
     CHAN_LEN_IN = 4  # as 2, but the channel-name length is stored (OpenFAST's default)
+
+
+class OpenFASTWarning(UserWarning):
+    """A file that is read, but not as OpenFAST writes it (bytes beyond its header's data,
+    identical duplicated channels): the reader says what it did about it."""
 
 
 class OpenFASTFormatError(ValueError):
@@ -289,8 +296,10 @@ def read_text(path: PathLike, channels: Sequence[str] | None = None) -> OpenFAST
 def read_binary(path: PathLike, channels: Sequence[str] | None = None) -> OpenFASTOutput:
     """Read a binary ``.outb`` file (any FileID 1..4).
 
-    The file size must equal the size the header implies: OpenFAST writes stream access with no
-    trailing bytes, so any difference means a truncated or misidentified file. Arrays are read
+    A file shorter than its header implies is refused (truncated). Bytes beyond what the header
+    describes are ignored with an :class:`OpenFASTWarning` naming their count, as the reference
+    readers (openfast_toolbox, pCrunch) ignore them: OpenFAST's stream access writes none, but
+    files copied or concatenated by other tools can carry some. Arrays are read
     with ``np.fromfile`` (no memory map, so no handle outlives the call on Windows). With
     ``channels``, only those columns are converted to float64.
     """
@@ -301,13 +310,17 @@ def read_binary(path: PathLike, channels: Sequence[str] | None = None) -> OpenFA
         fid, bo, n_ch, nt = hdr["file_id"], hdr["byteorder"], hdr["n_ch"], hdr["nt"]
         data_bytes = 8 if fid == FileFmtID.NO_COMPRESS_WITHOUT_TIME else 2
         expected = f.tell() + (4 * nt if fid == FileFmtID.WITH_TIME else 0) + data_bytes * nt * n_ch
-        if size != expected:
-            what = "truncated" if size < expected else "longer than its header says"
+        if size < expected:
             raise OpenFASTFormatError(
                 path,
-                f"file is {what}: {size} bytes, header (FileID {int(fid)}, {n_ch} channels, "
+                f"file is truncated: {size} bytes, header (FileID {int(fid)}, {n_ch} channels, "
                 f"{nt} time steps) implies {expected}",
             )
+        if size > expected:
+            warnings.warn(OpenFASTWarning(
+                f"{path}: {size - expected} bytes beyond what its header describes (FileID "
+                f"{int(fid)}, {n_ch} channels, {nt} time steps: {expected} bytes) are ignored"),
+                stacklevel=2)
         if fid == FileFmtID.WITH_TIME:
             packed_time = np.fromfile(f, dtype=bo + "i4", count=nt)
         dtype = bo + ("f8" if fid == FileFmtID.NO_COMPRESS_WITHOUT_TIME else "i2")
@@ -353,6 +366,46 @@ def read_binary(path: PathLike, channels: Sequence[str] | None = None) -> OpenFA
         time_unit=units[0],
         packing=packing,
     )
+
+
+def drop_identical_duplicates(out: OpenFASTOutput) -> tuple[OpenFASTOutput, list[str]]:
+    """``out`` with every channel named twice or more kept once, when the copies are identical.
+
+    Identical means the same unit and bit-identical values (NaN equal to NaN): OpenFAST writes
+    such copies when a channel is listed twice in its OutList, or in two modules' lists.
+    Returns the output and the names dropped (empty: ``out`` itself). Copies that differ raise
+    :class:`KeyError` naming the columns: which is meant cannot be known, and keeping one would
+    silently drop a real channel.
+    """
+    first: dict[str, int] = {}
+    dropped: list[int] = []
+    for index, name in enumerate(out.channels):
+        if name not in first:
+            first[name] = index
+            continue
+        j = first[name]
+        same_unit = out.units[index] == out.units[j]
+        a, b = out.data[:, j], out.data[:, index]
+        if not (same_unit and np.array_equal(a, b, equal_nan=True)):
+            raise KeyError(
+                f"channel {name!r} appears twice with different "
+                f"{'values' if same_unit else 'units'} (columns {j + 2} and {index + 2}, "
+                "time being column 1): rename one in the OpenFAST OutList")
+        dropped.append(index)
+    if not dropped:
+        return out, []
+    gone = set(dropped)
+    keep = [i for i in range(len(out.channels)) if i not in gone]
+    packing = out.packing
+    if packing is not None and packing.col_scale is not None and packing.col_offset is not None:
+        packing = replace(packing, col_scale=packing.col_scale[keep],
+                          col_offset=packing.col_offset[keep])
+    kept = OpenFASTOutput(
+        time=out.time, channels=[out.channels[i] for i in keep],
+        units=[out.units[i] for i in keep], data=out.data[:, keep],
+        description=out.description, file_format=out.file_format,
+        time_channel=out.time_channel, time_unit=out.time_unit, packing=packing)
+    return kept, [out.channels[i] for i in dropped]
 
 
 def _unpack_int16(packed: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.ndarray:

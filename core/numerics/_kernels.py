@@ -23,8 +23,13 @@ class CachedKernel:
     I/O itself, so an ``OSError`` out of it can only come from the cache.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], helpers: tuple[Callable[..., Any], ...] = ()) -> None:
         self._py_func = fn
+        # Plain functions that ``fn`` calls by their global name: numba can only compile the call
+        # to another compiled function, so each is compiled too and put in ``fn``'s module globals
+        # under its own name (a kernel split in small loops compiles to tighter code than one big
+        # function; see docs/numerics.md).
+        self._helpers = helpers
         self._dispatcher: Callable[..., Any] | None = None
         # Workers call kernels from many threads at once: decorate once, not once per thread.
         self._lock = threading.Lock()
@@ -32,14 +37,20 @@ class CachedKernel:
     def _compile(self) -> Callable[..., Any]:
         with self._lock:
             if self._dispatcher is None:
-                import numba
-
                 try:
-                    self._dispatcher = numba.njit(cache=True, nogil=True)(self._py_func)
+                    self._dispatcher = self._jit(cache=True)
                 except RuntimeError as exc:
                     self._warn(exc, stacklevel=4)  # caller -> __call__ -> _compile -> _warn
-                    self._dispatcher = numba.njit(cache=False, nogil=True)(self._py_func)
+                    self._dispatcher = self._jit(cache=False)
             return self._dispatcher
+
+    def _jit(self, cache: bool) -> Callable[..., Any]:
+        import numba
+
+        jit = numba.njit(cache=cache, nogil=True)
+        for helper in self._helpers:
+            self._py_func.__globals__[helper.__name__] = jit(helper)
+        return jit(self._py_func)
 
     def _warn(self, exc: BaseException, stacklevel: int) -> None:
         warnings.warn(
@@ -54,8 +65,6 @@ class CachedKernel:
         try:
             return dispatcher(*args)
         except OSError as exc:
-            import numba
-
             self._warn(exc, stacklevel=3)  # caller -> __call__ -> _warn
-            self._dispatcher = numba.njit(cache=False, nogil=True)(self._py_func)
+            self._dispatcher = self._jit(cache=False)
             return self._dispatcher(*args)

@@ -1,6 +1,7 @@
 """An orcapost extractor plugin: how long, and how often, a result exceeds a threshold.
 
-A column of kind ``exceedance`` gives, over its period and at its position:
+A column of kind ``threshold`` gives, over its period and at its position (the built-in
+``exceedance`` kind is a different thing: the exceedance table of a series):
 
 - ``fraction``: the fraction of samples above ``threshold`` (below it with ``below: true``);
 - ``duration``: that fraction times the period's length, in seconds;
@@ -27,7 +28,7 @@ class ExceedanceColumn(SeriesColumn):
 class ExceedanceExtractor(Extractor):
     """Fraction of time, duration and number of crossings beyond a threshold."""
 
-    name = "exceedance"
+    name = "threshold"
     Options = ExceedanceColumn
 
     def extract(self, file, column: ExceedanceColumn) -> dict:

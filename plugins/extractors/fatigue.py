@@ -10,6 +10,11 @@ docs/numerics.md), in compiled code. Outputs, by name in ``outputs``:
 - ``cycles``: the number of cycles (half cycles count 0.5); ``max_range``: the largest range;
 - ``duration``: the seconds the counted period spans (t1 - t0), for lifetime scaling.
 
+Wind-energy conventions as pCrunch users know them (docs/extractors/fatigue.md): ``n_eq:
+per_second`` (a 1 Hz DEL: n_eq = the record's duration in seconds), several slopes ``m: [4, 10]``
+(one ``del m4``, ``del m10`` output per slope), ``residue: half | full`` and a Goodman mean-stress
+correction (``goodman: {ultimate: U}``). ``matrix`` writes the range-mean rainflow matrix table.
+
 Over a range of nodes each output is summarised by its largest value over the nodes (with
 ``with_arc_length``, the arc length where it occurs; ``duration``, the same at every node, has
 none). ``bins`` writes the range histogram as a
@@ -41,6 +46,14 @@ from orcapost.api import (
 from orcapost.numerics.rainflow import del_, extract_cycles, range_histogram
 from orcapost.numerics.sn_curves import SNCurve, miner_damage, resolve_curve
 from orcapost.plugins.extractors._common import ArcLength
+from orcapost.plugins.extractors.fatigue_options import (
+    MATRIX_COLUMNS,
+    GoodmanCorrection,
+    RangeMeanMatrix,
+    corrected_cycles,
+    del_names,
+    matrix_rows,
+)
 from pydantic import Field, field_validator, model_validator
 
 OUTPUTS = ("damage", "del", "cycles", "max_range", "duration")
@@ -64,8 +77,21 @@ class FatigueColumn(SeriesColumn):
     scf: float = Field(default=1.0, gt=0, description="Stress concentration factor.")
     thickness: float | None = Field(
         default=None, gt=0, description="Thickness (mm) for the curve's thickness effect.")
-    m: float | None = Field(default=None, gt=0, description="S-N slope of the DEL.")
-    n_eq: float = Field(default=1e7, gt=0, description="Equivalent cycle count of the DEL.")
+    m: float | list[float] | None = Field(
+        default=None, description="S-N slope of the DEL, or several ([4, 10]): one output per "
+        "slope, named 'del m4', 'del m10'.")
+    n_eq: float | Literal["per_second"] = Field(
+        default=1e7, description="Equivalent cycle count of the DEL, or per_second: one cycle "
+        "per second of the counted period (a 1 Hz DEL, n_eq = t1 - t0).")
+    residue: Literal["half", "full"] = Field(
+        default="half", description="Half cycles (the ASTM residue): half (count 0.5, ASTM "
+        "E1049) or full (each counts as a whole cycle).")
+    goodman: GoodmanCorrection | None = Field(
+        default=None, description="Goodman mean correction of the ranges of del and damage: "
+        "{ultimate: U} in the variable's units; S' = S * U / (U - mean).")
+    matrix: RangeMeanMatrix | None = Field(
+        default=None, description="Range-mean rainflow matrix {range_bins, mean_bins} (a bin "
+        "count or edges each), written as its own table.")
     outputs: list[Literal["damage", "del", "cycles", "max_range", "duration"]] = Field(
         default_factory=list, description="damage, del, cycles, max_range, duration (default: "
         "damage with an S-N curve, del with m).")
@@ -94,11 +120,32 @@ class FatigueColumn(SeriesColumn):
             raise ValueError("bin edges must be at least two increasing values")
         return value
 
+    @field_validator("m")
+    @classmethod
+    def _slopes(cls, value):
+        slopes = value if isinstance(value, list) else [value] if value is not None else []
+        if any(not m > 0 for m in slopes):
+            raise ValueError("every S-N slope m must be > 0")
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("m is a slope or a list of distinct slopes")
+        return value
+
+    @field_validator("n_eq")
+    @classmethod
+    def _n_eq(cls, value):
+        if not isinstance(value, str) and not value > 0:
+            raise ValueError("n_eq must be > 0 (or per_second)")
+        return value
+
+    def slopes(self) -> list[float]:
+        """The DEL slopes, in the order given."""
+        return [] if self.m is None else list(self.m) if isinstance(self.m, list) else [self.m]
+
     @model_validator(mode="after")
     def _something(self):
         wanted = self.wanted()
-        if not wanted and self.bins is None:
-            raise ValueError("give sn_curve (damage), m (DEL), outputs or bins")
+        if not wanted and self.bins is None and self.matrix is None:
+            raise ValueError("give sn_curve (damage), m (DEL), outputs, bins or matrix")
         if "damage" in wanted and self.sn_curve is None:
             raise ValueError("damage needs an sn_curve")
         if "del" in wanted and self.m is None:
@@ -114,33 +161,52 @@ class FatigueColumn(SeriesColumn):
         return names + self.extra_table_names() + self.omitted_names()
 
     def extra_table_names(self) -> list[str]:
-        return [table_title(self, "range histogram")] if self.bins is not None else []
+        return ([table_title(self, "range histogram")] if self.bins is not None else []) + (
+            [table_title(self, "range-mean matrix")] if self.matrix is not None else [])
 
     def wanted(self) -> list[str]:
+        """The output statistics: ``del`` is one ``del m<slope>`` per slope when several."""
+        chosen: list[str]
         if self.outputs:
-            return list(dict.fromkeys(self.outputs))
-        return ([("damage")] if self.sn_curve is not None else []) + (
-            ["del"] if self.m is not None else [])
+            chosen = list(dict.fromkeys(self.outputs))
+        else:
+            chosen = ([("damage")] if self.sn_curve is not None else []) + (
+                ["del"] if self.m is not None else [])
+        if "del" in chosen and isinstance(self.m, list) and len(self.m) > 1:
+            at = chosen.index("del")
+            chosen[at:at + 1] = del_names(self.slopes())
+        return chosen
 
 
 def fatigue_values(series: np.ndarray, column: FatigueColumn, curve: SNCurve | None,
                    duration: float = 0.0) -> tuple[dict[str, float], Any]:
     """The column's outputs for one series spanning ``duration`` seconds, and its cycles."""
     cycles = extract_cycles(series)
+    # The ranges and counts damage and DEL use: residue and Goodman options applied.
+    ranges, counts = corrected_cycles(cycles, column.residue, column.goodman)
     out: dict[str, float] = {"duration": duration}
+    slopes = dict(zip(del_names(column.slopes()), column.slopes(), strict=True))
+    if len(slopes) == 1:
+        slopes = {"del": column.slopes()[0]}
     for output in column.wanted():
         if output == "damage":
             if curve is None:  # the column's validator asks for one
                 raise ValueError("damage needs an S-N curve")
             factor = curve.thickness_factor(column.thickness) if column.thickness else 1.0
-            out[output] = miner_damage(cycles.ranges * column.stress_factor, cycles.counts,
+            out[output] = miner_damage(ranges * column.stress_factor, counts,
                                        curve, scf=column.scf, thickness_factor=factor)
-        elif output == "del":
-            if column.m is None:  # the column's validator asks for it
-                raise ValueError("del needs the S-N slope m")
-            out[output] = del_(cycles.ranges, cycles.counts, column.m, column.n_eq)
+        elif output in slopes:
+            if column.n_eq == "per_second":
+                if not duration > 0:
+                    raise ValueError("n_eq: per_second needs a period longer than 0 s")
+                n_eq = duration
+            else:
+                n_eq = float(column.n_eq)
+            out[output] = del_(ranges, counts, slopes[output], n_eq)
+        elif output == "del":  # the column's validator asks for m
+            raise ValueError("del needs the S-N slope m")
         elif output == "cycles":
-            out[output] = float(cycles.counts.sum())
+            out[output] = float(counts.sum())
         elif output == "max_range":
             out[output] = float(cycles.ranges.max()) if cycles.ranges.size else 0.0
     return out, cycles
@@ -160,6 +226,7 @@ class FatigueExtractor(Extractor):
         histogram_units: list[str] = []
         histogram: dict[str, list] = {"object": [], "variable": [], "arc_length": [],
                                       "range_low": [], "range_high": [], "cycles": []}
+        matrix: dict[str, list] = {key: [] for key in MATRIX_COLUMNS}
         times = file.sample_times()[file.period_slice(column.period)]
         duration = float(times[-1] - times[0])
         guard = SampleGuard(column)
@@ -193,6 +260,12 @@ class FatigueExtractor(Extractor):
                     histogram["range_low"].extend(edges[:-1].tolist())
                     histogram["range_high"].extend(edges[1:].tolist())
                     histogram["cycles"].extend(counts.tolist())
+                if column.matrix is not None:
+                    rows = matrix_rows(cycles, column.matrix, column.residue)
+                    size = len(rows["cycles"])
+                    for key, values_ in {"object": [obj] * size, "variable": [var] * size,
+                                         "arc_length": [s] * size, **rows}.items():
+                        matrix[key].extend(values_)
             for output in wanted:
                 node = int(np.argmax(per_node[output]))
                 key = names[output]
@@ -208,6 +281,9 @@ class FatigueExtractor(Extractor):
             out[title] = extra_table(title, histogram, units={
                 "arc_length": METRES, "range_low": ranges, "range_high": ranges,
                 "cycles": DIMENSIONLESS})
+        if column.matrix is not None:
+            title = table_title(column, "range-mean matrix")
+            out[title] = extra_table(title, matrix)
         return with_units(guard.report(out), units)
 
 

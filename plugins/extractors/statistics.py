@@ -1,7 +1,8 @@
 """The ``statistics`` extractor: summary statistics of a time history.
 
 Over the column's period, at its position: min, max, mean, std, abs_max, rms, range,
-time_of_max, time_of_min, and percentiles written ``p<q>`` (``p50``, ``p99.9``).
+time_of_max, time_of_min, integrated, skewness, kurtosis, and percentiles written ``p<q>``
+(``p50``, ``p99.9``).
 
 Conventions (docs/extractors/statistics.md):
 
@@ -10,6 +11,11 @@ Conventions (docs/extractors/statistics.md):
 - ``rms`` is ``sqrt(mean(x**2))`` in float64; ``abs_max`` is ``max(|min|, |max|)``.
 - ``p<q>`` is numpy's default (linear interpolation between order statistics).
 - ``time_of_max``/``time_of_min`` give the first sample time where the extreme occurs.
+- ``integrated`` is the time integral by the trapezoid rule over the samples' own times
+  (``sum((x[i] + x[i+1]) / 2 * (t[i+1] - t[i]))``), in the variable's unit times seconds.
+- ``skewness`` is ``scipy.stats.skew(x)`` (biased Fisher-Pearson coefficient g1 = m3 / m2^1.5);
+  ``kurtosis`` is ``scipy.stats.kurtosis(x)`` (Fisher's excess kurtosis g2 = m4 / m2^2 - 3, biased:
+  a normal series gives ~0), both with population central moments m_k, unaffected by ``ddof``.
 - NaN/inf samples fail the column, or with ``nan_policy: omit`` are skipped (docs/numerics.md).
 - Samples with t0 <= t <= t1 are used (both period ends included).
 """
@@ -17,12 +23,15 @@ Conventions (docs/extractors/statistics.md):
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Annotated
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
     SECONDS,
     Extractor,
+    ResultFileError,
     SampleGuard,
     SeriesColumn,
     hookimpl,
@@ -32,7 +41,7 @@ from orcapost.api import (
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
-                    "time_of_max", "time_of_min")
+                    "time_of_max", "time_of_min", "integrated", "skewness", "kurtosis")
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)")
 
 
@@ -57,7 +66,8 @@ Statistic = Annotated[str, AfterValidator(_statistic),
 class StatisticsColumn(SeriesColumn):
     statistics: list[Statistic] = Field(
         default_factory=lambda: ["max"], min_length=1,
-        description="min, max, mean, std, abs_max, rms, range, time_of_max, time_of_min, p<q>.",
+        description="min, max, mean, std, abs_max, rms, range, time_of_max, time_of_min, "
+        "integrated, skewness, kurtosis, p<q>.",
     )
     ddof: int = Field(default=0, ge=0, description="Delta degrees of freedom of std (0: population).")
 
@@ -104,6 +114,10 @@ def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof:
             out[name] = float(time[int(np.argmax(x))])
         elif name == "time_of_min":
             out[name] = float(time[int(np.argmin(x))])
+        elif name == "integrated":
+            out[name] = _integral(time, x)
+        elif name in ("skewness", "kurtosis"):
+            out[name] = _shape(x, name)
     percentiles = [n for n in wanted if n.startswith("p")]
     if percentiles:
         qs = [float(n[1:]) for n in percentiles]
@@ -114,8 +128,15 @@ def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof:
 
 def statistic_unit(statistic: str, unit: str) -> str:
     """The unit of a statistic of a variable in ``unit``: the variable's, but seconds for the
-    times of the extremes."""
-    return SECONDS if statistic in ("time_of_max", "time_of_min") else unit
+    times of the extremes, none for the shape figures (skewness, kurtosis) and the variable's
+    times seconds for its time integral."""
+    if statistic in ("time_of_max", "time_of_min"):
+        return SECONDS
+    if statistic in ("skewness", "kurtosis"):
+        return DIMENSIONLESS
+    if statistic == "integrated":
+        return f"{unit}·s" if unit and unit != DIMENSIONLESS else SECONDS
+    return unit
 
 
 _minimum = np.minimum.reduce
@@ -129,6 +150,27 @@ def _std(x: np.ndarray, mean: np.float64, ddof: int) -> float:
     np.multiply(deviations, deviations, out=deviations)
     variance = _sum(deviations) / max(x.shape[0] - ddof, 0)
     return float(np.sqrt(variance))
+
+
+def _integral(time: np.ndarray, x: np.ndarray) -> float:
+    """Trapezoid-rule time integral on the samples' own times (unit * s); 0 for one sample."""
+    from scipy.integrate import trapezoid
+
+    return float(trapezoid(np.asarray(x, dtype=np.float64), np.asarray(time, dtype=np.float64)))
+
+
+def _shape(x: np.ndarray, name: str) -> float:
+    """scipy.stats' biased skewness (g1) or Fisher excess kurtosis (g2); NaN for a constant."""
+    from scipy import stats
+
+    values = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's precision-loss warning
+        value = float(stats.skew(values, bias=True) if name == "skewness"
+                      else stats.kurtosis(values, fisher=True, bias=True))
+    if not np.isfinite(value):
+        raise ResultFileError(f"{name} is undefined: the series is constant over the period")
+    return value
 
 
 class StatisticsExtractor(Extractor):

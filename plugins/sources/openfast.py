@@ -13,6 +13,7 @@ and there are no line variables.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +49,17 @@ class OpenFASTResultFile(ResultFile):
             raise ResultFileError("the OpenFAST file has no time steps", "open")
         if out.time.size > 1 and not np.all(np.diff(out.time) > 0):
             raise ResultFileError("the OpenFAST time channel is not increasing", "open")
-        seen: dict[str, int] = {}
-        for index, name in enumerate(out.channels):
-            if name in seen:
-                raise ResultFileError(f"channel {name!r} appears twice (columns {seen[name] + 2} "
-                                      f"and {index + 2})", "open")
-            seen[name] = index
-        self._columns = seen
+        try:
+            # Channels listed twice in OpenFAST's OutList come out twice, identical: kept once.
+            out, dropped = openfast.drop_identical_duplicates(out)
+        except KeyError as exc:
+            raise ResultFileError(str(exc.args[0]), "open") from None
+        if dropped:
+            warnings.warn(openfast.OpenFASTWarning(
+                f"{path}: channels {', '.join(sorted(set(dropped)))} appear more than once with "
+                "identical values and units; each is kept once"), stacklevel=2)
+        self.output = out
+        self._columns = {name: index for index, name in enumerate(out.channels)}
         variables = {name: VariableInfo(name, unit) for name, unit in
                      zip(out.channels, out.units, strict=True)}
         self._catalogue = Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)])

@@ -95,6 +95,26 @@ def test_identical_on_monotonic_series(n: int) -> None:
         assert (got.starts[0], got.ends[0]) == (0, x.size - 1)
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_identical_across_block_boundaries(block: int) -> None:
+    """Reversals are found block by block: plateaus, reversals and deep stacks that straddle a
+    block boundary must count exactly as in one pass (tiny blocks put a boundary everywhere)."""
+    rng = np.random.default_rng(1000 + block)
+    levels = rng.integers(-4, 5, size=120)
+    series = (
+        rng.normal(size=700),
+        np.repeat(levels, rng.integers(1, 3 * block + 3, size=levels.size)).astype(float),
+        np.round(np.cumsum(rng.normal(size=900))),
+        np.concatenate([np.zeros(2 * block + 1), rng.normal(size=50), np.ones(3 * block)]),
+        np.sin(0.3 * np.arange(600)) * np.linspace(1.0, 0.0, 600),  # decaying: deep stack
+    )
+    for x in series:
+        got = rf._extract_cycles(np.ascontiguousarray(x, dtype=float), block)
+        ref = reference_cycles(x)
+        for g, r in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(g, r)
+
+
 def test_accepts_lists_and_integers() -> None:
     x = [0, 5, -3, 7, -7, 2, 1, 4]
     got = rf.extract_cycles(x)
