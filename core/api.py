@@ -48,6 +48,8 @@ _SOURCES: dict[str, str] = {
     "PeriodField": "orcapost.schemas.vocabulary",
     "WHOLE_SIMULATION": "orcapost.schemas.vocabulary",
     "DataItem": "orcapost.schemas.vocabulary",
+    "describe_qualifiers": "orcapost.schemas.positions",
+    "same_point": "orcapost.schemas.positions",
     # The result-file interface sources implement and extractors read.
     "ResultFile": "orcapost.resultfile",
     "Catalogue": "orcapost.resultfile",
@@ -200,6 +202,8 @@ if TYPE_CHECKING:
     from orcapost.schemas.config import SampledColumn as SampledColumn
     from orcapost.schemas.config import SeriesColumn as SeriesColumn
     from orcapost.schemas.config import Size as Size
+    from orcapost.schemas.positions import describe_qualifiers as describe_qualifiers
+    from orcapost.schemas.positions import same_point as same_point
     from orcapost.schemas.vocabulary import WHOLE_SIMULATION as WHOLE_SIMULATION
     from orcapost.schemas.vocabulary import DataItem as DataItem
     from orcapost.schemas.vocabulary import Period as Period
