@@ -10,7 +10,8 @@ The spellings engineers write in YAML, normalised to one frozen :class:`Position
   ``BladeIndex``), ``external_result_text: TEXT`` (``ExternalResultText``);
 - ``{point: [x, y, z]}``: a point of a vessel, buoy or constraint in its own axes, or of the
   environment in global axes (``RigidBodyPos``/``EnvironmentPos``);
-- ``{support: N}`` (``SupportIndex``) and ``{winch_connection: N}`` (OrcFxAPI's
+- ``{support: N}`` (``SupportIndex``; optionally ``supported_line: NAME``, ``SupportedLineName``)
+  and ``{winch_connection: N}`` (OrcFxAPI's
   ``WinchConnectionPoint``), both as OrcaFlex numbers them;
 - ``{external_result_text: TEXT}`` alone, for an external-function result of any object.
 
@@ -38,7 +39,8 @@ _KEYS = {
     "linepoint": "end", "radial": "radial", "radialpos": "radial", "theta": "theta",
     "point": "point", "rigidbodypos": "point", "environmentpos": "point",
     "clearanceline": "clearance_line", "clearancelinename": "clearance_line",
-    "support": "support", "supportindex": "support",
+    "support": "support", "supportindex": "support", "supportedline": "supported_line",
+    "supportedlinename": "supported_line",
     "winchconnection": "winch_connection", "winchconnectionpoint": "winch_connection",
     "winchconnectionindex": "winch_connection", "blade": "blade", "bladeindex": "blade",
     "externalresulttext": "external_result_text",
@@ -88,6 +90,7 @@ class Position(BaseModel):
     point: tuple[float, float, float] | None = None
     clearance_line: str | None = None
     blade: int | None = None
+    supported_line: str | None = None
     external_result_text: str | None = None
 
     @model_validator(mode="before")
@@ -153,6 +156,8 @@ class Position(BaseModel):
             out["clearance_line"] = _text(given["clearance_line"], "clearance_line")
         if "blade" in given:
             out["blade"] = _whole(given["blade"], "blade", 1)
+        if "supported_line" in given:
+            out["supported_line"] = _text(given["supported_line"], "supported_line")
         if "external_result_text" in given:
             out["external_result_text"] = _text(given["external_result_text"],
                                                 "external_result_text")
@@ -180,6 +185,9 @@ class Position(BaseModel):
                 raise ValueError(
                     f"{', '.join(used)}: only a line point takes {'these' if len(used) > 1 else 'it'}: give arc_length, node or end "
                     "with them (e.g. {arc_length: 50, radial: outer, theta: 90})")
+        if self.supported_line is not None and kind != "support":
+            raise ValueError("supported_line qualifies a support: give {support: N, "
+                             "supported_line: NAME}")
         if kind == "object" and self.external_result_text is None:
             raise ValueError(f"an empty position: use {FORMS}")
         if self.theta is not None and self.radial is None:
@@ -205,7 +213,8 @@ class Position(BaseModel):
             out["point"] = [float(v) for v in self.point or ()]
         elif self.kind in ("support", "winch_connection"):
             out[self.kind] = int(self.number())
-        for key in ("radial", "theta", "clearance_line", "blade", "external_result_text"):
+        for key in ("radial", "theta", "clearance_line", "blade", "supported_line",
+                    "external_result_text"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -240,6 +249,33 @@ class Position(BaseModel):
                                           if k not in ("point", "support",
                                                        "winch_connection")}))
         return ", ".join(parts)
+
+
+#: The ``at`` keys of OrcaFlex's default ObjectExtra: what a line variable's own record (inner
+#: wall, theta 0) and a rigid body's or the environment's own record (the origin) are.
+DEFAULT_LINE_AT: dict[str, Any] = {"radial": "inner", "theta": 0.0}
+DEFAULT_POINT_AT: dict[str, Any] = {"point": [0.0, 0.0, 0.0]}
+
+
+def is_default_point(at: dict[str, Any], along_line: bool) -> bool:
+    """Is ``at`` OrcaFlex's default ObjectExtra for such a variable (its own record)?"""
+    return same_point(at, DEFAULT_LINE_AT if along_line else DEFAULT_POINT_AT)
+
+
+def position_at(at: dict[str, Any], line_point: Position | None = None) -> Position:
+    """The position of an ``at`` key (a line point's qualifiers, with the line point)."""
+    data: dict[str, Any] = {k: v for k, v in at.items()
+                            if k not in ("point", "support", "winch_connection")}
+    if "point" in at:
+        data.update(kind="point", point=tuple(float(v) for v in at["point"]))
+    elif "support" in at or "winch_connection" in at:
+        kind = "support" if "support" in at else "winch_connection"
+        data.update(kind=kind, value=float(at[kind]))
+    elif line_point is not None:
+        data.update(kind=line_point.kind, value=line_point.value)
+    else:
+        data["kind"] = "object"
+    return Position.model_validate(data)
 
 
 def describe_qualifiers(at: dict[str, Any]) -> list[str]:
@@ -300,6 +336,7 @@ POSITION_SCHEMA = {
                         "external_result_text": {"type": "string"}},
          "required": ["point"], "additionalProperties": False},
         {"type": "object", "properties": {"support": {"type": "integer", "minimum": 1},
+                                          "supported_line": {"type": "string"},
                                           "external_result_text": {"type": "string"}},
          "required": ["support"], "additionalProperties": False},
         {"type": "object", "properties": {"winch_connection": {"type": "integer", "minimum": 1},

@@ -24,6 +24,7 @@ from orcapost.api import (
     VariableInfo,
     describe_qualifiers,
     hookimpl,
+    is_default_point,
     same_point,
 )
 from orcapost.plugins.sources.orcaflex_vocabulary import LOAD_CASE_KEYS
@@ -116,6 +117,9 @@ class ArchiveResultFile(ResultFile):
         for key, column, static in points:
             if same_point(key, dict(at)):
                 return column, static
+        if is_default_point(dict(at), self._catalogue[obj].variables[var].along_line):
+            # OrcaFlex's default ObjectExtra is what the variable's own column holds.
+            return self._columns[(obj, var)], self._static.get((obj, var))
         held = "; ".join(", ".join(describe_qualifiers(key)) for key, _, _ in points)
         raise ResultFileError(
             f"{obj} / {var} at {', '.join(describe_qualifiers(dict(at)))} is not in this "
