@@ -172,8 +172,9 @@ class SeriesColumn(SampledColumn):
     object: str = Field(min_length=1, description="Object name or glob pattern (Line*).")
     variable: str = Field(min_length=1, description="Variable name or glob pattern.")
     position: PositionField | None = Field(
-        default=None, description="End A, End B, Touchdown, {arc_length: S} or {node: N}."
-    )
+        default=None, description="End A, End B, Touchdown, {arc_length: S} or {node: N} "
+        "(with radial: inner|outer|mid, theta: deg, clearance_line, blade), {point: [x, y, z]}, "
+        "{support: N}, {winch_connection: N}, {external_result_text: TEXT} (docs/config.md).")
     period: PeriodField = Field(
         default=WHOLE_SIMULATION,
         description="whole simulation, latest wave, static state, {stage: N} or [t0, t1].",
