@@ -185,8 +185,8 @@ if TYPE_CHECKING:
     from orcapost.resultfile import Series as Series
     from orcapost.resultfile import VariableInfo as VariableInfo
     from orcapost.resultfile import latest_wave as latest_wave
-    from orcapost.resultfile import sample_interval as sample_interval
     from orcapost.resultfile import position_qualifiers as position_qualifiers
+    from orcapost.resultfile import sample_interval as sample_interval
     from orcapost.resultfile import specified_bounds as specified_bounds
     from orcapost.results import STATUS_FAILED as STATUS_FAILED
     from orcapost.results import STATUS_OK as STATUS_OK

@@ -57,7 +57,7 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
 def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict], list[dict]]:
     """The (object, variable) patterns, model data items and per-point series (positions
     with qualifiers: wall points, vessel points, ...) a post-processing config uses."""
-    from orcapost.api import load_config
+    from orcapost.api import Position, load_config
 
     loaded = load_config(config, pm.registry)
     pairs: list[list[str]] = []
@@ -73,7 +73,7 @@ def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]
                 if isinstance(obj, str) and isinstance(var, str) and [obj, var] not in pairs:
                     pairs.append([obj, var])
                 if (isinstance(obj, str) and isinstance(var, str)
-                        and hasattr(position, "qualifiers") and position.qualifiers()):
+                        and isinstance(position, Position) and position.qualifiers()):
                     point = {"object": obj, "variable": var,
                              "position": position.model_dump(exclude_none=True)}
                     if point not in points:

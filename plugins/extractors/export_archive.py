@@ -161,7 +161,7 @@ def point_series(file: ResultFile, column: ExportColumn, obj: str, var: str, alo
             wanted.append(point.position.qualifiers())
     out: list[PointSeries] = []
     for at in wanted:
-        if not at or is_default_point(at, along_line) or any(same_point(at, p.at)
+        if not at or is_default_point(at, along_line) or any(same_point(at, dict(p.at))
                                                              for p in out):
             continue
         if along_line:

@@ -43,6 +43,15 @@ DEFAULT_METADATA: tuple[tuple[str, tuple[str, ...]], ...] = (
 LOAD_CASE_KEYS = {name: key for key, names in DEFAULT_METADATA for name in names}
 
 
+#: Each position key of orcapost's config -> the OrcFxAPI ``ObjectExtra`` field it sets
+#: (tests/test_orcfxapi_conformance.py checks every name against the real ObjectExtra).
+OBJECT_EXTRA_FIELDS = {
+    "end": "LinePoint", "arc_length": "ArcLength", "node": "NodeNum",
+    "radial": "RadialPos", "theta": "Theta", "clearance_line": "ClearanceLineName",
+    "blade": "BladeIndex", "point": "RigidBodyPos", "point (environment)": "EnvironmentPos",
+    "support": "SupportIndex", "supported_line": "SupportedLineName",
+    "winch_connection": "WinchConnectionPoint", "external_result_text": "ExternalResultText",
+}
 #: orcapost's radial positions -> OrcFxAPI's RadialPos members.
 RADIAL_POS = {"inner": "Inner", "outer": "Outer", "mid": "Mid"}
 #: orcapost's line points -> OrcFxAPI's LinePoint members.
