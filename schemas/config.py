@@ -21,8 +21,10 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.derived import DERIVED_DESCRIPTION, DerivedChannel, check_derived
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ByteSize,
     Field,
@@ -510,6 +512,8 @@ def build_config_model(registry) -> type[StrictModel]:
         )),
         "outputs": (outputs, Field(default_factory=dict, validate_default=True)),
         **campaign_fields,
+        "derived": (Annotated[dict[str, DerivedChannel], AfterValidator(check_derived)],
+                    Field(default_factory=dict, description=DERIVED_DESCRIPTION)),
     }
     # pydantic types __validators__ as plain callables; a decorated validator is the
     # descriptor proxy that create_model expects at run time.
