@@ -155,6 +155,7 @@ def _evaluate(node: ast.AST, values: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, str):
             return values[node.value]
+        assert isinstance(node.value, (int, float))  # what _check lets through
         return float(node.value)
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:

@@ -43,6 +43,21 @@ def with_derived(file: ResultFile, channels: DerivedChannels | None) -> ResultFi
     return DerivedResultFile(file, channels)
 
 
+class _DerivedCatalogue(Catalogue):
+    """A catalogue that says why a derived channel an object lacks is not there."""
+
+    def __init__(self, objects: list[ObjectInfo], missing: dict[tuple[str, str], str]) -> None:
+        super().__init__(objects)
+        self._missing = missing
+
+    def variables(self, obj: ObjectInfo, pattern: str) -> list[VariableInfo]:
+        why = self._missing.get((obj.name, pattern))
+        if why is not None and pattern not in obj.variables:
+            raise ResultFileError(f"derived channel {pattern!r} is not available for "
+                                  f"{obj.name}: {why}")
+        return super().variables(obj, pattern)
+
+
 class DerivedResultFile(ResultFile):
     """A result file plus derived channels; see the module docstring."""
 
@@ -75,7 +90,7 @@ class DerivedResultFile(ResultFile):
                 objects.append(ObjectInfo(info.name, info.type, variables,
                                           node_count=info.node_count,
                                           has_touchdown=info.has_touchdown))
-            self._catalogue = Catalogue(objects)
+            self._catalogue = _DerivedCatalogue(objects, self._missing)
         return self._catalogue
 
     def _derive_info(self, info: ObjectInfo, name: str, variables: dict[str, VariableInfo],
