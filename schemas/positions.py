@@ -169,7 +169,12 @@ class Position(BaseModel):
         # checks: the same rules here, so a position never lacks what it needs.
         kind = self.kind
         if kind in ("arc_length", "node", "support", "winch_connection") and self.value is None:
-            raise ValueError(f"a {kind} position needs its number (value)")
+            needs = {"arc_length": "an arc_length position needs its arc length",
+                     "node": "a node position needs its node number",
+                     "support": "a support position needs its support number",
+                     "winch_connection": "a winch_connection position needs its connection "
+                                         "number"}[kind]
+            raise ValueError(f"{needs} (value)")
         if kind in ("node", "support", "winch_connection"):
             assert self.value is not None
             if not float(self.value).is_integer() or self.value < 1:
