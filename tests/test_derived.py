@@ -232,3 +232,34 @@ def test_a_derived_channel_has_its_unit_and_is_listed_where_it_applies(demo):
         np.testing.assert_allclose(file.raw_static("Mooring1", "T/MBL"),
                                    np.asarray(file.raw_static("Mooring1", "Effective Tension"))
                                    / 1200)
+
+
+def test_export_config_exports_what_a_derived_channel_reads(pm, tmp_path, write_config):
+    from orcapost.plugins.commands.export import selection_from_config
+
+    config = _config(tmp_path, tmp_path / "o", {"Offset": "hypot(Surge, Sway)",
+                                                "Offset %": "100 * Offset / 50",
+                                                "MPa": "'ZZ Stress' / 1000"}, [
+        {"label": "a", "kind": "statistics", "object": "FPSO", "variable": "Offset %"},
+        {"label": "b", "kind": "statistics", "object": "Riser", "variable": "MPa",
+         "position": {"node": 1, "radial": "outer"}}])
+    pairs, _, points = selection_from_config(pm, write_config(config))
+    assert pairs == [["FPSO", "Surge"], ["FPSO", "Sway"], ["Riser", "ZZ Stress"]]
+    assert [(p["object"], p["variable"], p["position"]["radial"]) for p in points] == [
+        ("Riser", "ZZ Stress", "outer")]
+
+
+def test_derived_channels_run_in_worker_processes(demo, run_cli, write_config, tmp_path):
+    directory, paths = demo
+    columns = [{"label": "offset", "kind": "statistics", "object": "FPSO",
+                "variable": "Offset", "statistics": ["max"]}]
+    results = {}
+    for executor in ("threads", "processes"):
+        config = _config(directory, tmp_path / executor, {"Offset": "hypot(Surge, Sway)"},
+                         columns)
+        config["engine"] = {"executor": executor,
+                            "thread_policy": {"name": "fixed", "threads": 2}}
+        assert run_cli("run", write_config(config, f"{executor}.yml"), "--quiet").exit_code == 0
+        results[executor] = pacsv.read_csv(tmp_path / executor / "g.csv").to_pydict()
+    assert results["processes"]["offset"] == results["threads"]["offset"]
+    assert len(results["threads"]["offset"]) == len(paths)

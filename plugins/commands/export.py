@@ -60,14 +60,25 @@ def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]
     from orcapost.api import Position, load_config
 
     loaded = load_config(config, pm.registry)
+    derived = {name: channel.parsed().variables
+               for name, channel in (getattr(loaded.model, "derived", None) or {}).items()}
+
+    def reads(var: str, seen: tuple[str, ...] = ()) -> list[str]:
+        """The file's own variables behind a name: a derived channel's, recursively."""
+        if var not in derived or var in seen:
+            return [var]
+        return [leaf for used in derived[var] for leaf in reads(used, (*seen, var))]
+
     pairs: list[list[str]] = []
     data: list[dict] = []
     points: list[dict] = []
     for group in loaded.model.results.values():
         for column in group.columns:
             obj = getattr(column, "object", None)
-            variables = [getattr(column, "variable", None),
-                         *(getattr(column, "linked", None) or [])]
+            named = [getattr(column, "variable", None), *(getattr(column, "linked", None) or [])]
+            # A derived channel is exported as the variables it reads (computed again after).
+            variables = [leaf for var in named
+                         for leaf in (reads(var) if isinstance(var, str) else [var])]
             position = getattr(column, "position", None)
             for var in variables:
                 if isinstance(obj, str) and isinstance(var, str) and [obj, var] not in pairs:
