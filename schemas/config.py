@@ -29,6 +29,7 @@ from pydantic import (
     ByteSize,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -512,7 +513,9 @@ def build_config_model(registry) -> type[StrictModel]:
         )),
         "outputs": (outputs, Field(default_factory=dict, validate_default=True)),
         **campaign_fields,
-        "derived": (Annotated[dict[str, DerivedChannel], AfterValidator(check_derived)],
+        "derived": (Annotated[dict[str, Annotated[DerivedChannel, WithJsonSchema(
+            {"anyOf": [{"type": "string", "description": "the expression alone"},
+                       DerivedChannel.model_json_schema()]})]], AfterValidator(check_derived)],
                     Field(default_factory=dict, description=DERIVED_DESCRIPTION)),
     }
     # pydantic types __validators__ as plain callables; a decorated validator is the
