@@ -51,6 +51,10 @@ _SOURCES: dict[str, str] = {
     "PeriodField": "orcapost.schemas.vocabulary",
     "WHOLE_SIMULATION": "orcapost.schemas.vocabulary",
     "DataItem": "orcapost.schemas.vocabulary",
+    "describe_qualifiers": "orcapost.schemas.positions",
+    "same_point": "orcapost.schemas.positions",
+    "is_default_point": "orcapost.schemas.positions",
+    "position_at": "orcapost.schemas.positions",
     # The result-file interface sources implement and extractors read.
     "ResultFile": "orcapost.resultfile",
     "Catalogue": "orcapost.resultfile",
@@ -63,6 +67,7 @@ _SOURCES: dict[str, str] = {
     "sample_interval": "orcapost.resultfile",
     "latest_wave": "orcapost.resultfile",
     "specified_bounds": "orcapost.resultfile",
+    "position_qualifiers": "orcapost.resultfile",
     # The NaN policy of sampled columns (docs/numerics.md).
     "SampleGuard": "orcapost.finite",
     "all_finite": "orcapost.finite",
@@ -214,6 +219,7 @@ if TYPE_CHECKING:
     from orcapost.resultfile import Series as Series
     from orcapost.resultfile import VariableInfo as VariableInfo
     from orcapost.resultfile import latest_wave as latest_wave
+    from orcapost.resultfile import position_qualifiers as position_qualifiers
     from orcapost.resultfile import sample_interval as sample_interval
     from orcapost.resultfile import specified_bounds as specified_bounds
     from orcapost.results import STATUS_FAILED as STATUS_FAILED
@@ -234,6 +240,10 @@ if TYPE_CHECKING:
     from orcapost.schemas.config import SampledColumn as SampledColumn
     from orcapost.schemas.config import SeriesColumn as SeriesColumn
     from orcapost.schemas.config import Size as Size
+    from orcapost.schemas.positions import describe_qualifiers as describe_qualifiers
+    from orcapost.schemas.positions import is_default_point as is_default_point
+    from orcapost.schemas.positions import position_at as position_at
+    from orcapost.schemas.positions import same_point as same_point
     from orcapost.schemas.report import ReportConfig as ReportConfig
     from orcapost.schemas.vocabulary import WHOLE_SIMULATION as WHOLE_SIMULATION
     from orcapost.schemas.vocabulary import DataItem as DataItem

@@ -24,6 +24,7 @@ import numpy as np
 from orcapost.archive import (
     LineVariable,
     ObjectData,
+    PointSeries,
     SimulationData,
     Stage,
     TimeVariable,
@@ -62,6 +63,14 @@ class DemoSpec:
     #: Model data (name, index) stored with each file's load case for metadata columns
     #: (OrcaFlex GetData), derived from the load case; an index makes the value a list.
     model_data: tuple[tuple[str, int | None], ...] = field(default_factory=tuple)
+    #: Results at points (docs/config.md, positions): the riser's wall stress (own column at
+    #: OrcaFlex's default inner wall, theta 0, plus ``wall_points``) and the vessel's position
+    #: Z (own column at the origin, plus the ``crane_tip`` point: a crane tip's vertical motion). Off: the campaign of
+    #: before positions existed (tests/test_demo_digest.py pins it).
+    positions: bool = True
+    wall_stress: str = "ZZ Stress"
+    wall_points: tuple[tuple[str, float], ...] = (("outer", 0.0),)
+    crane_tip: tuple[float, float, float] = (40.0, 12.0, 35.0)
 
     def load_cases(self) -> list[dict]:
         cases = []
@@ -129,9 +138,11 @@ def _layout(spec: DemoSpec) -> tuple[int, int, int]:
     mooring_nodes, riser_nodes = (11, 21) if small else (51, 101)
     floats = (1 + len(spec.dofs) + spec.moorings * (mooring_nodes + 1) + riser_nodes * 3 + 1
               + sum(len(v) for _, _, v in spec.extra_objects)
-              + riser_nodes * sum(len(v) for _, v in spec.extra_lines))
+              + riser_nodes * sum(len(v) for _, v in spec.extra_lines)
+              + (riser_nodes * (1 + len(spec.wall_points)) + 2 if spec.positions else 0))
     per_sample = 4 * floats + 8
-    overhead = 6_000 + 40 * (spec.moorings * mooring_nodes + riser_nodes)
+    overhead = (6_000 + 40 * (spec.moorings * mooring_nodes + riser_nodes)
+                + (2_000 + 40 * riser_nodes * len(spec.wall_points) if spec.positions else 0))
     samples = max(64, int((spec.file_size - overhead) / per_sample))
     return samples, mooring_nodes, riser_nodes
 
@@ -260,6 +271,10 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
         arc_lengths=r_arcs, touchdown=(r_length - r_grounded).astype(np.float32),
     ))
 
+    if spec.positions:
+        _add_positions(spec, objects, motions, r_tension, ei * r_curv,
+                       (r_static_t[0, ::-1], ei * r_static_c[0, ::-1]))
+
     for name, kind, variables in spec.extra_objects:
         extra: list[TimeVariable | LineVariable] = []
         for j, var in enumerate(variables):
@@ -287,6 +302,57 @@ def simulate(spec: DemoSpec, case: dict) -> SimulationData:
         sample_interval=dt,
         generator="orcapost demo",
     )
+
+
+#: The demo riser's pipe: 12.75 in outside diameter, 1 in wall (m).
+RISER_OUTER_RADIUS = 0.161925
+RISER_INNER_RADIUS = RISER_OUTER_RADIUS - 0.0254
+RADII = {"inner": RISER_INNER_RADIUS, "outer": RISER_OUTER_RADIUS,
+         "mid": 0.5 * (RISER_INNER_RADIUS + RISER_OUTER_RADIUS)}
+
+
+def wall_stress(tension: np.ndarray, moment: np.ndarray, radial: str,
+                theta: float) -> np.ndarray:
+    """Axial wall stress (kPa) of the demo riser at a wall point: T/A + M r cos(theta) / I,
+    bending in the theta = 0 plane (tension kN, moment kN.m)."""
+    ro, ri = RISER_OUTER_RADIUS, RISER_INNER_RADIUS
+    area = math.pi * (ro**2 - ri**2)
+    inertia = math.pi / 4 * (ro**4 - ri**4)
+    return tension / area + moment * RADII[radial] * math.cos(math.radians(theta)) / inertia
+
+
+def point_motion(motions: dict[str, np.ndarray], dofs: tuple[str, ...],
+                 point: tuple[float, float, float]) -> tuple[np.ndarray, ...]:
+    """Global X, Y, Z (m) of a vessel point (vessel axes, m) for small rotations: the point
+    plus translation plus rotation x point (roll, pitch, yaw in degrees; heading 0)."""
+    surge, sway, heave, roll, pitch, yaw = (motions[d].astype(np.float64) for d in dofs)
+    roll, pitch, yaw = np.radians(roll), np.radians(pitch), np.radians(yaw)
+    px, py, pz = point
+    return (px + surge + pitch * pz - yaw * py,
+            py + sway + yaw * px - roll * pz,
+            pz + heave + roll * py - pitch * px)
+
+
+def _add_positions(spec: DemoSpec, objects: list[ObjectData], motions: dict[str, np.ndarray],
+                   tension: np.ndarray, moment: np.ndarray, static: tuple) -> None:
+    """The riser's wall stress at wall points and the vessel's position at its crane tip."""
+    riser = next(o for o in objects if o.name == spec.riser)
+    static_t, static_m = static
+    riser.variables.append(LineVariable(
+        spec.wall_stress, "kPa",
+        wall_stress(tension, moment, "inner", 0.0).astype(np.float32),
+        static=wall_stress(static_t, static_m, "inner", 0.0),
+        points=[PointSeries({"radial": radial, "theta": float(theta)},
+                            wall_stress(tension, moment, radial, theta).astype(np.float32),
+                            wall_stress(static_t, static_m, radial, theta))
+                for radial, theta in spec.wall_points]))
+    vessel = next(o for o in objects if o.name == spec.vessel)
+    origin = point_motion(motions, spec.dofs, (0.0, 0.0, 0.0))[2]
+    tip = point_motion(motions, spec.dofs, spec.crane_tip)[2]
+    vessel.variables.append(TimeVariable(
+        "Z", "m", origin.astype(np.float32), static=0.0,
+        points=[PointSeries({"point": [float(v) for v in spec.crane_tip]},
+                            tip.astype(np.float32), float(spec.crane_tip[2]))]))
 
 
 def write_campaign(directory: Path, spec: DemoSpec, files: int | None = None,

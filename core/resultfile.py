@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 from orcapost.archive.model import Stage
 from orcapost.errors import ResultFileError
+from orcapost.schemas.positions import describe_qualifiers
 from orcapost.schemas.vocabulary import Period, Position
 
 T = TypeVar("T")
@@ -142,6 +143,27 @@ class ResultFile(ABC):
     def raw_static(self, obj: str, var: str) -> float | np.ndarray | None:
         """Static-state value (scalar, or per node for line variables), None if not stored."""
 
+    def raw_point_values(self, obj: str, var: str, at: Mapping[str, Any]) -> np.ndarray:
+        """All samples of a time-domain variable at a point (``at``: a position's
+        :meth:`~orcapost.schemas.positions.Position.qualifiers`, e.g. ``{"point": [x, y, z]}``).
+
+        Sources that carry per-point series override this; by default there are none.
+        """
+        raise ResultFileError(f"{obj} / {var} at {', '.join(describe_qualifiers(dict(at)))} "
+                              "is not in this file")
+
+    def raw_line_point_values(self, obj: str, var: str, at: Mapping[str, Any]
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """Node arc lengths and all samples of a line variable at a wall point (or other
+        qualifier, ``at``), like :meth:`raw_line_values`. None by default."""
+        raise ResultFileError(f"{obj} / {var} at {', '.join(describe_qualifiers(dict(at)))} "
+                              "is not in this file")
+
+    def raw_point_static(self, obj: str, var: str, at: Mapping[str, Any]
+                         ) -> float | np.ndarray | None:
+        """The static-state value at a point, as :meth:`raw_static`; None if not stored."""
+        return None
+
     def model_data(self, object: str, name: str, index: int | None = None):  # noqa: A002
         """A model data item (OrcaFlex ``model[object].GetData(name, index)``).
 
@@ -223,20 +245,14 @@ class ResultFile(ABC):
             raise ResultFileError("static state is a single value: use the static extractor")
         window = self.period_slice(period)
         times = self.sample_times()[window]
+        at = position_qualifiers(obj, var, info, position)
         if not info.along_line:
-            if position is not None and position.kind not in ("end_a", "end_b"):
-                raise ResultFileError(
-                    f"{obj} / {var} is not a line variable: position {position.describe()} "
-                    "does not apply"
-                )
-            values = self.raw_time_values(obj, var)[window]
+            values = (self.raw_point_values(obj, var, at) if at
+                      else self.raw_time_values(obj, var))[window]
         else:
-            if position is None:
-                raise ResultFileError(
-                    f"{obj} / {var} is a line variable: give a position (End A, End B, "
-                    "Touchdown, arc_length or node)"
-                )
-            arcs, grid = self.raw_line_values(obj, var)
+            assert position is not None
+            arcs, grid = (self.raw_line_point_values(obj, var, at) if at
+                          else self.raw_line_values(obj, var))
             values = self._at_position(obj, arcs, grid, position, window)
         bounds = (float(times[0]), float(times[-1]))
         return Series(time=times, values=values, units=info.units, period=bounds)
@@ -269,14 +285,16 @@ class ResultFile(ABC):
     def static_value(self, obj: str, var: str, position: Position | None) -> float:
         """The static-state value, at a position for line variables."""
         info = self._variable(obj, var)
-        static = self.raw_static(obj, var)
+        at = position_qualifiers(obj, var, info, position)
+        static = self.raw_point_static(obj, var, at) if at else self.raw_static(obj, var)
         if static is None:
-            raise ResultFileError(f"{obj} / {var} has no static-state value in this file")
+            where = f" at {position.describe()}" if at and position is not None else ""
+            raise ResultFileError(f"{obj} / {var} has no static-state value{where} in this file")
         if not info.along_line:
             return float(static)
-        if position is None:
-            raise ResultFileError(f"{obj} / {var} is a line variable: give a position")
-        arcs, _ = self.raw_line_values(obj, var)
+        assert position is not None
+        arcs, _ = (self.raw_line_point_values(obj, var, at) if at
+                   else self.raw_line_values(obj, var))
         values = np.asarray(static, dtype=np.float64)[np.newaxis, :]
         if position.kind == "touchdown":
             raise ResultFileError("Touchdown has no static value here: use an arc length")
@@ -318,6 +336,31 @@ class ResultFile(ABC):
                 raise ResultFileError(f"{obj} has no touchdown point in this file")
             return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
         raise ResultFileError(f"position {position.describe()} is not supported")
+
+
+def position_qualifiers(obj: str, var: str, info: VariableInfo,
+                        position: Position | None) -> dict[str, Any]:
+    """The qualifiers (``at``) of a position for one variable, or a per-file error when the
+    position does not apply to it: a line variable needs a line point; any other variable takes
+    End A/End B (no-ops, as OrcaFlex ignores them there), a point, a support, a winch
+    connection or external-result text, but not a pipe-wall point."""
+    if info.along_line:
+        if position is None or not position.is_line_point():
+            given = f" ({position.describe()} is not one)" if position is not None else ""
+            raise ResultFileError(
+                f"{obj} / {var} is a line variable: give a line position (End A, End B, "
+                f"Touchdown, arc_length or node){given}"
+            )
+        return position.qualifiers()
+    if position is None:
+        return {}
+    if position.is_line_point() and (position.kind not in ("end_a", "end_b")
+                                     or position.qualifiers()):
+        raise ResultFileError(
+            f"{obj} / {var} is not a line variable: position {position.describe()} "
+            "does not apply"
+        )
+    return position.qualifiers()
 
 
 def specified_bounds(period: Period, first: float, reached: float, state: str

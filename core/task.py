@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from orcapost import pywarnings
 from orcapost.criteria import criteria_cells
+from orcapost.derived_file import DerivedChannels, with_derived
 from orcapost.errors import ResultFileError
 from orcapost.filtering import filtered_file
 from orcapost.fingerprints import file_identity
@@ -65,6 +66,8 @@ class Plan:
     source_options: dict[str, Any] = field(default_factory=dict)
     #: The plugin that registered each extractor kind, to name in a bad output's reason.
     extractor_plugins: dict[str, str] = field(default_factory=dict)
+    #: The config's derived channels (``derived:``), added to every file opened.
+    derived: DerivedChannels | None = None
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,8 +88,10 @@ class Plan:
         shrinkers = [opt.shrink for opt in optimizers if opt.shrinks_values()]
         source_options = {entry.name: entry for entry in config_model.inputs.sources}
         plugins = {entry.name: entry.plugin for entry in registry.all("extractor")}
+        derived = DerivedChannels(getattr(config_model, "derived", None) or {})
         return cls(spec=spec, pm=pm, groups=groups, shrinkers=shrinkers,
-                   source_options=source_options, extractor_plugins=plugins)
+                   source_options=source_options, extractor_plugins=plugins,
+                   derived=derived or None)
 
     def shrink(self, value: Any) -> Any:
         """``value`` through the memory optimizers that make kept values smaller."""
@@ -298,7 +303,7 @@ class FileTask:
         result.identity = file_identity(path)  # before the open: the file as it is read
         result.opened_at = time.time()
         try:
-            return source.open(path)
+            return with_derived(source.open(path), self.plan.derived)
         except Exception as exc:  # every open problem becomes a failure row
             self._failed(result, "open", _reason(exc), started)
             result.failures[-1].traceback = _unforeseen(exc)

@@ -22,14 +22,17 @@ from orcapost.defaults import (
     DEFAULT_THREAD_POLICY,
 )
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.derived import DERIVED_DESCRIPTION, DerivedChannel, check_derived
 from orcapost.schemas.filters import SeriesFilter
 from orcapost.schemas.report import ReportConfig
 from orcapost.schemas.vocabulary import WHOLE_SIMULATION, Period, PeriodField, PositionField
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ByteSize,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -175,8 +178,9 @@ class SeriesColumn(SampledColumn):
     object: str = Field(min_length=1, description="Object name or glob pattern (Line*).")
     variable: str = Field(min_length=1, description="Variable name or glob pattern.")
     position: PositionField | None = Field(
-        default=None, description="End A, End B, Touchdown, {arc_length: S} or {node: N}."
-    )
+        default=None, description="End A, End B, Touchdown, {arc_length: S} or {node: N} "
+        "(with radial: inner|outer|mid, theta: deg, clearance_line, blade), {point: [x, y, z]}, "
+        "{support: N}, {winch_connection: N}, {external_result_text: TEXT} (docs/config.md).")
     period: PeriodField = Field(
         default=WHOLE_SIMULATION,
         description="whole simulation, latest wave, static state, {stage: N} or [t0, t1].",
@@ -535,6 +539,10 @@ def build_config_model(registry) -> type[StrictModel]:
         )),
         "outputs": (outputs, Field(default_factory=dict, validate_default=True)),
         **campaign_fields,
+        "derived": (Annotated[dict[str, Annotated[DerivedChannel, WithJsonSchema(
+            {"anyOf": [{"type": "string", "description": "the expression alone"},
+                       DerivedChannel.model_json_schema()]})]], AfterValidator(check_derived)],
+                    Field(default_factory=dict, description=DERIVED_DESCRIPTION)),
     }
     # pydantic types __validators__ as plain callables; a decorated validator is the
     # descriptor proxy that create_model expects at run time.

@@ -3,7 +3,9 @@
 Both accept the spellings engineers write in YAML and normalise them to one frozen value:
 
 - Position: ``End A``, ``End B``, ``Touchdown``, ``{arc_length: 120.0}``, ``{node: 12}``
-  (1-based, as OrcaFlex numbers nodes). Omitted for objects that have no position (a vessel).
+  (1-based, as OrcaFlex numbers nodes), pipe-wall points, vessel points and the rest of
+  OrcaFlex's ``ObjectExtra`` (defined in :mod:`orcapost.schemas.positions`). Omitted for objects
+  that have no position (a vessel at its origin).
 - Period: ``whole simulation``, ``latest wave``, ``static state``, ``{stage: N}``,
   ``{specified: [t0, t1]}`` or just ``[t0, t1]``.
 """
@@ -15,6 +17,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from orcapost.schemas.base import StrictModel
+from orcapost.schemas.positions import POSITION_SCHEMA, Position
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 
@@ -23,76 +26,11 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text).lower()
 
 
-_POSITION_WORDS = {"enda": "end_a", "endb": "end_b", "touchdown": "touchdown"}
 _PERIOD_WORDS = {
     "wholesimulation": "whole_simulation",
     "latestwave": "latest_wave",
     "staticstate": "static_state",
 }
-
-
-class Position(BaseModel):
-    """Where along an object a result is taken."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["end_a", "end_b", "touchdown", "arc_length", "node"]
-    value: float | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse(cls, data: Any) -> Any:
-        if isinstance(data, Position):
-            return data
-        if isinstance(data, str):
-            kind = _POSITION_WORDS.get(_squash(data))
-            if kind is None:
-                raise ValueError(
-                    f"unknown position {data!r}: use End A, End B, Touchdown, "
-                    "{arc_length: S} or {node: N}"
-                )
-            return {"kind": kind}
-        if isinstance(data, dict) and len(data) == 1 and "kind" not in data:
-            (key, value), = data.items()
-            key = _squash(str(key))
-            if key == "arclength":
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ValueError("arc_length takes a number (metres from End A)")
-                return {"kind": "arc_length", "value": float(value)}
-            if key in ("node", "nodenum"):
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ValueError("node takes a whole number >= 1 (OrcaFlex numbers from 1)")
-                return {"kind": "node", "value": value}
-            raise ValueError(f"unknown position key {key!r}: use arc_length or node")
-        if isinstance(data, dict):
-            return data
-        raise ValueError("a position is End A, End B, Touchdown, {arc_length: S} or {node: N}")
-
-    @model_validator(mode="after")
-    def _complete(self) -> Position:
-        # The explicit form ({kind: node, value: N}, what model_dump gives) skips _parse's
-        # checks: the same rules here, so a position is never missing the number it needs.
-        if self.kind == "arc_length" and self.value is None:
-            raise ValueError("an arc_length position needs its arc length (value)")
-        if self.kind == "node":
-            if self.value is None:
-                raise ValueError("a node position needs its node number (value)")
-            if not float(self.value).is_integer() or self.value < 1:
-                raise ValueError("node takes a whole number >= 1 (OrcaFlex numbers from 1)")
-        return self
-
-    def number(self) -> float:
-        """The arc length (m) of an arc_length position, the node number of a node position."""
-        if self.value is None:
-            raise ValueError(f"a {self.kind} position has no number")
-        return self.value
-
-    def describe(self) -> str:
-        if self.kind == "arc_length":
-            return f"arc length {self.value:g}"
-        if self.kind == "node":
-            return f"node {int(self.number())}"
-        return {"end_a": "End A", "end_b": "End B", "touchdown": "Touchdown"}[self.kind]
 
 
 class Period(BaseModel):
@@ -191,15 +129,6 @@ class Period(BaseModel):
         return self.kind.replace("_", " ")
 
 
-_POSITION_SCHEMA = {
-    "anyOf": [
-        {"enum": ["End A", "End B", "Touchdown"]},
-        {"type": "object", "properties": {"arc_length": {"type": "number"}},
-         "required": ["arc_length"], "additionalProperties": False},
-        {"type": "object", "properties": {"node": {"type": "integer", "minimum": 1}},
-         "required": ["node"], "additionalProperties": False},
-    ]
-}
 _PERIOD_SCHEMA = {
     "anyOf": [
         {"enum": ["whole simulation", "latest wave", "static state"]},
@@ -214,7 +143,7 @@ _PERIOD_SCHEMA = {
 }
 
 #: Field types for config models: they validate as above and publish a YAML-friendly JSON Schema.
-PositionField = Annotated[Position, WithJsonSchema(_POSITION_SCHEMA)]
+PositionField = Annotated[Position, WithJsonSchema(POSITION_SCHEMA)]
 PeriodField = Annotated[Period, WithJsonSchema(_PERIOD_SCHEMA)]
 
 WHOLE_SIMULATION = Period(kind="whole_simulation")

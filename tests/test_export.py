@@ -51,7 +51,7 @@ def test_export_then_extract_gives_the_numbers_extracted_through_the_api(
     archives = sorted(out.glob("*.arrow"))
     assert [a.stem for a in archives] == sorted(s.stem for s in sims.glob("*.sim"))
     summary = pacsv.read_csv(out / "export.csv").to_pydict()
-    assert summary["status"] == ["ok"] * 4 and summary["archive variables"] == [16] * 4
+    assert summary["status"] == ["ok"] * 4 and summary["archive variables"] == [18] * 4
 
     config = statistics_config(sims, tmp_path / "via-api")
     config["inputs"]["patterns"] = ["*.sim"]

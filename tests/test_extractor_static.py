@@ -37,7 +37,8 @@ def test_an_arc_length_interpolates_linearly(campaign):
 def test_globs_expand_and_time_variables_need_no_position(campaign):
     path = first_archive(campaign)
     out = extract(StaticExtractor, path, object="FPSO", variable="*", label="{variable} static")
-    assert out["Heave static"] == 0.0 and len(out) == 6
+    # The six motions and Z (the vessel origin's vertical position, beside its crane-tip point).
+    assert out["Heave static"] == 0.0 and len(out) == 7
     lines = extract(StaticExtractor, path, object="Mooring*", variable="Effective Tension",
                     position="End B")
     _, top = _static(path, "Mooring2", "Effective Tension")

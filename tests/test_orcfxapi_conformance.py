@@ -392,8 +392,35 @@ def test_the_checks_see_what_the_plugin_uses(real):
     assert {"Model", "DLLError", "oeEndA", "oeEndB", "oeTouchdown", "oeArcLength", "oeNodeNum",
             "pnWholeSimulation", "pnLatestWave", "pnStaticState", "SpecifiedPeriod",
             "arSpecifiedArclengths", "GetMultipleTimeHistories",
-            "TimeHistorySpecification"} <= used
+            "TimeHistorySpecification", "oeLine", "oeSupport", "oeWinch", "ObjectExtra",
+            "RadialPos", "LinePoint", "oeEnvironment"} <= used
     assert used <= real.names
+
+
+def test_every_position_field_is_a_real_object_extra_field(real):
+    """Each config position key maps to an ObjectExtra field of the real module (its ctypes
+    _fields_), and to an ObjectExtraField member; radial positions and line points to members
+    of the real RadialPos and LinePoint enums; the rigid-body factories to real names."""
+    from orcapost.plugins.sources import orcaflex_vocabulary as vocabulary
+
+    fields = real.classes["ObjectExtra"].attributes
+    members = real.classes["ObjectExtraField"].members
+    for key, name in vocabulary.OBJECT_EXTRA_FIELDS.items():
+        assert name in fields, (key, name)
+        # ArcLength and NodeNum are parts of the LinePoint field (ObjectExtraField.LinePoint).
+        assert name in members or name in ("ArcLength", "NodeNum"), (key, name)
+    assert set(vocabulary.RADIAL_POS.values()) <= set(real.classes["RadialPos"].members)
+    assert set(vocabulary.LINE_POINT.values()) <= set(real.classes["LinePoint"].members)
+    assert set(vocabulary.RIGID_BODY_TYPES.values()) <= real.names
+    # oeLine takes the keywords the plugin passes, by these names.
+    args = real.function("oeLine")
+    assert args is not None
+    assert {"LinePoint", "NodeNum", "ArcLength", "RadialPos", "Theta", "ClearanceLineName",
+            "ExternalResultText"} <= {a.arg for a in args.args}
+    # The checker would see a wrong field name set on an ObjectExtra.
+    wrong = "def f(api):\n    extra = api.oeLine()\n    extra.BladeIndx = 2\n"
+    double = read_api(DOUBLE.read_text(encoding="utf-8"))
+    assert any("BladeIndx" in p for p in check_plugin(wrong, real, double))
 
 
 def test_checker_reports_wrong_names(real):

@@ -11,10 +11,18 @@ from orcapost.archive.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     HEADER_KEY,
+    READABLE_VERSIONS,
     TIME_COLUMN,
     ArchiveFormatError,
 )
-from orcapost.archive.model import LineVariable, ObjectData, SimulationData, Stage, TimeVariable
+from orcapost.archive.model import (
+    LineVariable,
+    ObjectData,
+    PointSeries,
+    SimulationData,
+    Stage,
+    TimeVariable,
+)
 
 #: Names whose modules import pyarrow (~0.15 s): loaded when first used (PEP 562), so a plugin
 #: that only names the archive's suffix or stages does not pay for it.
@@ -24,12 +32,14 @@ __all__ = [
     "ARCHIVE_SUFFIX",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "HEADER_KEY",
     "TIME_COLUMN",
     "Archive",
     "ArchiveFormatError",
     "LineVariable",
     "ObjectData",
+    "PointSeries",
     "SimulationData",
     "Stage",
     "TimeVariable",

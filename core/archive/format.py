@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 FORMAT_NAME = "orcapost-archive"
-#: Bumped on any change a version-1 reader could misread. Readers reject other versions.
-FORMAT_VERSION = 1
+#: Bumped on any change an older reader could misread. Version 2 added per-point series
+#: (a variable's ``points``: pipe-wall points, vessel points, ...), which a version-1 reader
+#: would silently not see.
+FORMAT_VERSION = 2
+#: The versions this reader reads (version 1 is version 2 without per-point series).
+READABLE_VERSIONS = (1, 2)
 #: Schema-level metadata key that holds the JSON header.
 HEADER_KEY = b"orcapost.archive"
 #: The file suffix the archive source claims.

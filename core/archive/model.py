@@ -26,6 +26,18 @@ class Stage:
 
 
 @dataclass
+class PointSeries:
+    """A variable's record at one point of its object (format version 2): ``at`` is the point's
+    key, a position's qualifiers (``{"radial": "outer", "theta": 90.0}`` for a pipe-wall point of
+    a line, ``{"point": [x, y, z]}`` for a vessel point, ...); ``values`` has the variable's
+    shape, (samples,) or (samples, nodes)."""
+
+    at: Mapping[str, object]
+    values: np.ndarray
+    static: float | np.ndarray | None = None
+
+
+@dataclass
 class TimeVariable:
     """A variable with one value per sample time (vessel motion, line-end tension, ...)."""
 
@@ -33,6 +45,8 @@ class TimeVariable:
     units: str
     values: np.ndarray
     static: float | None = None
+    #: The variable at other points of the object (a vessel's crane tip, ...).
+    points: list[PointSeries] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +57,8 @@ class LineVariable:
     units: str
     values: np.ndarray
     static: np.ndarray | None = None
+    #: The variable at pipe-wall points (or other qualifiers), along the line like ``values``.
+    points: list[PointSeries] = field(default_factory=list)
 
 
 @dataclass

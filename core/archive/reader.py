@@ -23,8 +23,8 @@ import numpy as np
 import pyarrow as pa
 from orcapost.archive.format import (
     FORMAT_NAME,
-    FORMAT_VERSION,
     HEADER_KEY,
+    READABLE_VERSIONS,
     TIME_COLUMN,
     ArchiveFormatError,
 )
@@ -71,10 +71,11 @@ class Archive:
             if self.header.get("format") != FORMAT_NAME:
                 raise ArchiveFormatError(f"format is {self.header.get('format')!r}, not {FORMAT_NAME!r}")
             version = self.header.get("version")
-            if version != FORMAT_VERSION:
+            if version not in READABLE_VERSIONS:
                 raise ArchiveFormatError(
-                    f"archive format version {version!r}; this orcapost reads version "
-                    f"{FORMAT_VERSION} (upgrade orcapost, or re-export the file)"
+                    f"archive format version {version!r}; this orcapost reads versions "
+                    f"{', '.join(map(str, READABLE_VERSIONS))} (upgrade orcapost, or re-export "
+                    "the file)"
                 )
             # Every later read trusts the header: a key missing or of the wrong type, or a
             # column it names that the file lacks, is refused now, in words.

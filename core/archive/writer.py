@@ -39,6 +39,45 @@ def _static_json(static):
     return [float(v) for v in np.asarray(static).ravel()]
 
 
+def _point_key(at, what: str) -> dict:
+    """A point's ``at`` key as the header stores it (JSON: numbers, strings, a point list)."""
+    if not at:
+        raise ValueError(f"{what}: a point series needs its point (at), the plain record is "
+                         "the variable's own column")
+    try:
+        return json.loads(json.dumps(dict(at)))
+    except TypeError as exc:
+        raise ValueError(f"{what}: a point's key must be numbers and strings ({exc})") from None
+
+
+def _add_column(fields: list, arrays: list, seen: set, obj, var, values, name: str,
+                what: str, n: int) -> dict:
+    """Append one variable column (time-domain or line) and return its header keys."""
+    values = _float_array(values, what)
+    if name in seen:
+        raise ValueError(f"{what}: variable given twice")
+    seen.add(name)
+    meta = {b"units": var.units.encode(), b"object": obj.name.encode(),
+            b"variable": var.name.encode()}
+    value_type = pa.from_numpy_dtype(values.dtype)
+    if isinstance(var, LineVariable):
+        if obj.arc_lengths is None:
+            raise ValueError(f"{what}: a line variable needs the object's arc lengths")
+        nodes = len(obj.arc_lengths)
+        if values.shape != (n, nodes):
+            raise ValueError(f"{what}: shape {values.shape}, expected ({n}, {nodes})")
+        child = pa.array(values.reshape(-1))
+        arrays.append(pa.FixedSizeListArray.from_arrays(child, nodes))
+        fields.append(pa.field(name, pa.list_(pa.field("node", value_type, False), nodes),
+                               nullable=False, metadata=meta))
+    else:
+        if values.shape != (n,):
+            raise ValueError(f"{what}: shape {values.shape}, expected ({n},)")
+        arrays.append(pa.array(values))
+        fields.append(pa.field(name, value_type, nullable=False, metadata=meta))
+    return {"column": name, "nonfinite": _nonfinite(values)}
+
+
 def write_archive(path: Path | str, sim: SimulationData) -> Path:
     """Write ``sim`` to ``path`` atomically and return the path.
 
@@ -76,37 +115,24 @@ def write_archive(path: Path | str, sim: SimulationData) -> Path:
             obj_header["touchdown_nonfinite"] = _nonfinite(td)
         for var in obj.variables:
             what = f"{obj.name} / {var.name}"
-            values = _float_array(var.values, what)
             name = _column_name(obj.name, var.name)
-            if name in seen_columns:
-                raise ValueError(f"{what}: variable given twice")
-            seen_columns.add(name)
-            meta = {b"units": var.units.encode(), b"object": obj.name.encode(),
-                    b"variable": var.name.encode()}
-            value_type = pa.from_numpy_dtype(values.dtype)
-            if isinstance(var, LineVariable):
-                if obj.arc_lengths is None:
-                    raise ValueError(f"{what}: a line variable needs the object's arc lengths")
-                nodes = len(obj.arc_lengths)
-                if values.shape != (n, nodes):
-                    raise ValueError(f"{what}: shape {values.shape}, expected ({n}, {nodes})")
-                child = pa.array(values.reshape(-1))
-                arrays.append(pa.FixedSizeListArray.from_arrays(child, nodes))
-                fields.append(pa.field(name, pa.list_(pa.field("node", value_type, False), nodes),
-                                       nullable=False, metadata=meta))
-            else:
-                if values.shape != (n,):
-                    raise ValueError(f"{what}: shape {values.shape}, expected ({n},)")
-                arrays.append(pa.array(values))
-                fields.append(pa.field(name, value_type, nullable=False, metadata=meta))
-            obj_header["variables"].append({
-                "name": var.name,
-                "units": var.units,
-                "along_line": isinstance(var, LineVariable),
-                "column": name,
-                "static": _static_json(var.static),
-                "nonfinite": _nonfinite(values),
-            })
+            entry = {"name": var.name, "units": var.units,
+                     "along_line": isinstance(var, LineVariable)}
+            added = _add_column(fields, arrays, seen_columns, obj, var, var.values, name, what, n)
+            entry.update(column=added["column"], static=_static_json(var.static),
+                         nonfinite=added["nonfinite"])
+            points = []
+            for series in var.points:
+                at = _point_key(series.at, what)
+                label = json.dumps(at, sort_keys=True, separators=(",", ":"))
+                added = _add_column(fields, arrays, seen_columns, obj, var, series.values,
+                                    f"{name}@{label}", f"{what} at {label}", n)
+                points.append({"at": at, "column": added["column"],
+                               "static": _static_json(series.static),
+                               "nonfinite": added["nonfinite"]})
+            if points:
+                entry["points"] = points
+            obj_header["variables"].append(entry)
         objects_header.append(obj_header)
 
     header = {

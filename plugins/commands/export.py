@@ -54,21 +54,41 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
     return files
 
 
-def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]]:
-    """The (object, variable) patterns and model data items a post-processing config uses."""
-    from orcapost.api import load_config
+def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict], list[dict]]:
+    """The (object, variable) patterns, model data items and per-point series (positions
+    with qualifiers: wall points, vessel points, ...) a post-processing config uses."""
+    from orcapost.api import Position, load_config
 
     loaded = load_config(config, pm.registry)
+    derived = {name: channel.parsed().variables
+               for name, channel in (getattr(loaded.model, "derived", None) or {}).items()}
+
+    def reads(var: str, seen: tuple[str, ...] = ()) -> list[str]:
+        """The file's own variables behind a name: a derived channel's, recursively."""
+        if var not in derived or var in seen:
+            return [var]
+        return [leaf for used in derived[var] for leaf in reads(used, (*seen, var))]
+
     pairs: list[list[str]] = []
     data: list[dict] = []
+    points: list[dict] = []
     for group in loaded.model.results.values():
         for column in group.columns:
             obj = getattr(column, "object", None)
-            variables = [getattr(column, "variable", None),
-                         *(getattr(column, "linked", None) or [])]
+            named = [getattr(column, "variable", None), *(getattr(column, "linked", None) or [])]
+            # A derived channel is exported as the variables it reads (computed again after).
+            variables = [leaf for var in named
+                         for leaf in (reads(var) if isinstance(var, str) else [var])]
+            position = getattr(column, "position", None)
             for var in variables:
                 if isinstance(obj, str) and isinstance(var, str) and [obj, var] not in pairs:
                     pairs.append([obj, var])
+                if (isinstance(obj, str) and isinstance(var, str)
+                        and isinstance(position, Position) and position.qualifiers()):
+                    point = {"object": obj, "variable": var,
+                             "position": position.model_dump(exclude_none=True)}
+                    if point not in points:
+                        points.append(point)
             for item in getattr(column, "data", None) or []:
                 if hasattr(item, "object") and hasattr(item, "name"):
                     data.append({"object": item.object, "name": item.name,
@@ -76,16 +96,16 @@ def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]
     if not pairs and not data:
         raise OrcapostError(f"{config} names no object and variable to export",
                             hint="use --objects/--variables instead")
-    return pairs, data
+    return pairs, data, points
 
 
 def export_config(files: list[Path], output: Path, *, objects, variables, pairs, data,
                   precision: str, threads: int | None, executor: str | None,
-                  orcaflex: dict | None = None) -> dict:
+                  orcaflex: dict | None = None, points: list | None = None) -> dict:
     """The in-memory config of an export run."""
     column = {"label": "archive", "kind": "export", "directory": str(output),
               "objects": list(objects) or ["*"], "variables": list(variables) or ["*"],
-              "pairs": pairs, "precision": precision, "data": data}
+              "pairs": pairs, "precision": precision, "data": data, "points": points or []}
     engine: dict = {}
     if threads is not None:
         engine["thread_policy"] = {"name": "fixed", "threads": threads}
@@ -131,7 +151,8 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
     """Convert result files (.sim, and any other readable type) to portable archives in OUTPUT.
 
     INPUTS are files, folders (their .sim files) or glob patterns. Line variables keep their
-    arc lengths; static state, stages, latest wave, simulation state and model metadata (wave
+    arc lengths; the points a --config's positions name (pipe-wall points, vessel points, ...)
+    are exported as per-point series; static state, stages, latest wave, simulation state and model metadata (wave
     height, period and direction, vessel headings) are carried.
     """
     from orcapost.api import run_config, validate_data
@@ -145,15 +166,16 @@ def export(ctx, inputs, output, objects, variables, config, precision, threads, 
     files = expand_inputs(inputs)
     pairs: list = []
     data: list = []
+    points: list = []
     if config is not None:
         if objects or variables:
             raise OrcapostError("--config and --objects/--variables both choose what to export",
                                 hint="use one or the other")
-        pairs, data = selection_from_config(pm, config)
+        pairs, data, points = selection_from_config(pm, config)
     output = output.resolve()
     settings = export_config(files, output, objects=objects, variables=variables, pairs=pairs,
                              data=data, precision=precision, threads=threads, executor=executor,
-                             orcaflex=orcaflex)
+                             orcaflex=orcaflex, points=points)
     loaded = validate_data(settings, pm.registry, source="orcapost export",
                            base_directory=Path.cwd())
     ctx.exit(run_config(pm, loaded, progress=progress, quiet=quiet, no_progress=no_progress))

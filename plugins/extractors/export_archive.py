@@ -21,20 +21,33 @@ from orcapost.api import (
     ColumnOptions,
     DataItem,
     Extractor,
+    PositionField,
     ResultFile,
     ResultFileError,
+    StrictModel,
     __version__,
     hookimpl,
+    is_default_point,
     plain,
+    same_point,
 )
 from orcapost.archive import (
     ARCHIVE_SUFFIX,
     LineVariable,
     ObjectData,
+    PointSeries,
     SimulationData,
     TimeVariable,
 )
 from pydantic import Field
+
+
+class ExportPoint(StrictModel):
+    """A variable at a point to export: object and variable (globs) and the position."""
+
+    object: str = Field(min_length=1, description="Object name or glob.")
+    variable: str = Field(min_length=1, description="Variable name or glob.")
+    position: PositionField = Field(description="The position (its qualifiers are the point).")
 
 
 class ExportColumn(ColumnOptions):
@@ -52,6 +65,11 @@ class ExportColumn(ColumnOptions):
         "them; float32 halves the size.")
     data: list[DataItem] = Field(default_factory=list,
                                       description="Model data items added to the load case.")
+    points: list[ExportPoint] = Field(
+        default_factory=list,
+        description="Per-point series to export beside each variable's own record (pipe-wall "
+        "points, vessel points, ...; orcapost export --config fills it from a config's "
+        "positions). Points the source already holds (an archive's) are always exported.")
 
     def output_names(self) -> list[str]:
         return [self.label, *(f"{self.label} {what}" for what in ("objects", "variables",
@@ -102,15 +120,18 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
         for name in names:
             var = info.variables[name]
             static = file.raw_static(info.name, name)
+            points = point_series(file, column, info.name, name, var.along_line, dtype)
             if var.along_line:
                 arcs, grid = file.raw_line_values(info.name, name)
                 variables.append(LineVariable(name, var.units, np.asarray(grid, dtype=dtype),
                                               None if static is None
-                                              else np.asarray(static, dtype=np.float64)))
+                                              else np.asarray(static, dtype=np.float64),
+                                              points=points))
             else:
                 values = file.raw_time_values(info.name, name)
                 variables.append(TimeVariable(name, var.units, np.asarray(values, dtype=dtype),
-                                              None if static is None else float(static)))
+                                              None if static is None else float(static),
+                                              points=points))
         if not variables:
             continue
         objects.append(ObjectData(
@@ -127,6 +148,32 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
         latest_wave=file.latest_wave(), state=file.state(), sample_interval=interval,
         generator=generator,
     )
+
+
+def point_series(file: ResultFile, column: ExportColumn, obj: str, var: str, along_line: bool,
+                 dtype: np.dtype) -> list[PointSeries]:
+    """The variable at the points the file holds and the column asks for (each once; OrcaFlex's
+    default point is the variable's own record, never a point series)."""
+    held = getattr(file, "points", None)  # sources that know their points (archives)
+    wanted = [dict(at) for at in (held(obj, var) if callable(held) else [])]
+    for point in column.points:
+        if fnmatch.fnmatchcase(obj, point.object) and fnmatch.fnmatchcase(var, point.variable):
+            wanted.append(point.position.qualifiers())
+    out: list[PointSeries] = []
+    for at in wanted:
+        if not at or is_default_point(at, along_line) or any(same_point(at, dict(p.at))
+                                                             for p in out):
+            continue
+        if along_line:
+            values = file.raw_line_point_values(obj, var, at)[1]
+        else:
+            values = file.raw_point_values(obj, var, at)
+        static = file.raw_point_static(obj, var, at)
+        out.append(PointSeries(at, np.asarray(values, dtype=dtype),
+                               None if static is None else
+                               (np.asarray(static, dtype=np.float64) if along_line
+                                else float(static))))
+    return out
 
 
 def _header_value(value):

@@ -7,7 +7,9 @@ for are never read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from orcapost import archive as archive_format
@@ -20,7 +22,10 @@ from orcapost.api import (
     Stage,
     StrictModel,
     VariableInfo,
+    describe_qualifiers,
     hookimpl,
+    is_default_point,
+    same_point,
 )
 from orcapost.plugins.sources.orcaflex_vocabulary import LOAD_CASE_KEYS
 from pydantic import Field
@@ -52,6 +57,8 @@ class ArchiveResultFile(ResultFile):
         self._static: dict[tuple[str, str], object] = {}
         self._arcs: dict[str, np.ndarray] = {}
         self._touchdown: dict[str, str] = {}
+        #: Per-point series (format version 2): (object, variable) -> [(at, column, static)].
+        self._points: dict[tuple[str, str], list[tuple[dict, str, Any]]] = {}
         for obj in self.archive.objects:
             variables = {}
             for var in obj["variables"]:
@@ -59,6 +66,8 @@ class ArchiveResultFile(ResultFile):
                                                       bool(var["along_line"]))
                 self._columns[(obj["name"], var["name"])] = var["column"]
                 self._static[(obj["name"], var["name"])] = var.get("static")
+                self._points[(obj["name"], var["name"])] = [
+                    (dict(p["at"]), p["column"], p.get("static")) for p in var.get("points") or ()]
             if obj.get("arc_lengths") is not None:
                 self._arcs[obj["name"]] = np.asarray(obj["arc_lengths"], dtype=np.float64)
             if obj.get("touchdown_column"):
@@ -101,6 +110,38 @@ class ArchiveResultFile(ResultFile):
     def raw_line_values(self, obj: str, var: str):
         return self._arcs[obj], self._column(self._columns[(obj, var)])
 
+    def _point(self, obj: str, var: str, at: Mapping[str, Any]) -> tuple[str, Any]:
+        """The column and static value of a variable at a point, or an error listing the
+        points the file holds."""
+        points = self._points.get((obj, var), [])
+        for key, column, static in points:
+            if same_point(key, dict(at)):
+                return column, static
+        if is_default_point(dict(at), self._catalogue[obj].variables[var].along_line):
+            # OrcaFlex's default ObjectExtra is what the variable's own column holds.
+            return self._columns[(obj, var)], self._static.get((obj, var))
+        held = "; ".join(", ".join(describe_qualifiers(key)) for key, _, _ in points)
+        raise ResultFileError(
+            f"{obj} / {var} at {', '.join(describe_qualifiers(dict(at)))} is not in this "
+            f"archive (points held: {held or 'none'}): export it with the point, e.g. "
+            "`orcapost export --config` of a config that uses it")
+
+    def raw_point_values(self, obj: str, var: str, at: Mapping[str, Any]) -> np.ndarray:
+        return self._column(self._point(obj, var, at)[0])
+
+    def raw_line_point_values(self, obj: str, var: str, at: Mapping[str, Any]):
+        return self._arcs[obj], self._column(self._point(obj, var, at)[0])
+
+    def raw_point_static(self, obj: str, var: str, at: Mapping[str, Any]):
+        static = self._point(obj, var, at)[1]
+        if isinstance(static, list):
+            return np.asarray(static, dtype=np.float64)
+        return static
+
+    def points(self, obj: str, var: str) -> list[dict]:
+        """The ``at`` keys of the per-point series a variable has in this file."""
+        return [dict(key) for key, _, _ in self._points.get((obj, var), [])]
+
     def raw_touchdown(self, obj: str):
         column = self._touchdown.get(obj)
         return self._column(column) if column else None
@@ -127,6 +168,8 @@ class ArchiveResultFile(ResultFile):
         if name == NONFINITE_DATA and object in self._catalogue:
             entry = next(o for o in self.archive.objects if o["name"] == object)
             counts = [v.get("nonfinite") for v in entry["variables"]]
+            counts += [p.get("nonfinite") for v in entry["variables"]
+                       for p in v.get("points") or ()]
             if entry.get("touchdown_column"):
                 counts.append(entry.get("touchdown_nonfinite"))
             if any(c is None for c in counts):

@@ -45,6 +45,8 @@ from orcapost.api import (
     VariableInfo,
     hookimpl,
     plain,
+    position_at,
+    position_qualifiers,
     specified_bounds,
 )
 from orcapost.plugins.sources.orcaflex_vocabulary import (
@@ -383,6 +385,33 @@ class OrcaFlexResultFile(ResultFile):
         extras = [self.api.oeArcLength(float(s)) for s in arcs]
         return arcs, self.multiple(obj, var, extras, self._everything())
 
+    def _extras_at(self, obj: str, at: dict, arcs: np.ndarray | None) -> list:
+        """ObjectExtras of a point key: one per node arc length for a line variable."""
+        api, kind = self.api, self.catalogue()[obj].type
+        if arcs is None:
+            return [object_extra(api, position_at(at), kind)]
+        return [object_extra(api, position_at(at, Position(kind="arc_length", value=float(s))),
+                             kind) for s in arcs]
+
+    def raw_point_values(self, obj: str, var: str, at) -> np.ndarray:
+        return self.multiple(obj, var, self._extras_at(obj, dict(at), None),
+                             self._everything())[:, 0]
+
+    def raw_line_point_values(self, obj: str, var: str, at) -> tuple[np.ndarray, np.ndarray]:
+        arcs = self._node_arcs(obj)
+        return arcs, self.multiple(obj, var, self._extras_at(obj, dict(at), arcs),
+                                   self._everything())
+
+    def raw_point_static(self, obj: str, var: str, at):
+        info = self._variable(obj, var)
+        arcs = self._node_arcs(obj) if info.along_line else None
+        try:
+            values = self.multiple(obj, var, self._extras_at(obj, dict(at), arcs),
+                                   self.api.pnStaticState)[0]
+        except ResultFileError:
+            return None
+        return values if info.along_line else float(values[0])
+
     def raw_touchdown(self, obj: str) -> np.ndarray | None:
         try:
             return self.multiple(obj, ARC_LENGTH_VARIABLE, [self.api.oeTouchdown],
@@ -429,15 +458,9 @@ class OrcaFlexResultFile(ResultFile):
 
     # -- the public ResultFile methods, resolved by OrcFxAPI ----------------------------------
     def _extra(self, obj: str, info: VariableInfo, position: Position | None):
-        if position is not None and not info.along_line and position.kind not in ("end_a",
-                                                                                 "end_b"):
-            raise ResultFileError(f"{obj} / {info.name} is not a line variable: position "
-                                  f"{position.describe()} does not apply")
-        if info.along_line:
-            if position is None:
-                raise ResultFileError(f"{obj} / {info.name} is a line variable: give a position "
-                                      "(End A, End B, Touchdown, arc_length or node)")
-            return object_extra(self.api, position)
+        at = position_qualifiers(obj, info.name, info, position)  # a per-file error if wrong
+        if info.along_line or at:
+            return object_extra(self.api, position, self.catalogue()[obj].type)
         point = self.options.points.get(obj)
         if point is not None:
             return point_extra(self.api, self.catalogue()[obj].type, point)

@@ -15,7 +15,12 @@ relies on it:
 - periods: whole simulation (from stage 1 to the time reached), latest wave, static state, stage
   numbers (0 is the build-up) and specified periods, both ends included;
 - positions: End A, End B, Touchdown, arc length (linear between nodes) and node number;
-  "Arc Length" at Touchdown is the touchdown point's arc length.
+  "Arc Length" at Touchdown is the touchdown point's arc length;
+- the rest of ObjectExtra (RadialPos/Theta, RigidBodyPos/EnvironmentPos, ClearanceLineName,
+  SupportIndex/SupportedLineName, WinchConnectionPoint, BladeIndex, ExternalResultText) picks the
+  archive's per-point series with that key (format version 2); OrcaFlex's default (inner wall at
+  theta 0, the body's origin) is the variable's own column; anything else is an
+  InvalidObjectExtra error, as the DLL gives for a point it has no result at.
 
 Test controls (not part of the API, so private): ``_controls``.
 """
@@ -33,6 +38,7 @@ from orcapost.archive import Archive
 from orcapost.resultfile import (
     _interpolate_rows,  # OrcaFlex interpolates linearly, as orcapost does
 )
+from orcapost.schemas.positions import describe_qualifiers, is_default_point, same_point
 
 # ---------------------------------------------------------------------------------------------
 # Test controls
@@ -141,6 +147,11 @@ class RadialPos(enum.IntEnum):
     Mid = 2
 
 
+rpInner = 0
+rpOuter = 1
+rpMid = 2
+
+
 class ResultType(enum.IntEnum):
     TimeHistory = 0
     RangeGraph = 1
@@ -227,6 +238,14 @@ class ObjectExtra:
         self.NodeNum = 0
         self.ArcLength = 0.0
         self.RigidBodyPos = [0.0, 0.0, 0.0]
+        self.RadialPos = RadialPos.Inner
+        self.Theta = 0.0
+        self.ClearanceLineName = None
+        self.ExternalResultText = None
+        self.SupportIndex = 0
+        self.SupportedLineName = None
+        self.WinchConnectionPoint = 0
+        self.BladeIndex = 0
         for key, value in kwargs.items():
             setattr(self, key, value)
 
@@ -261,7 +280,17 @@ def oeLine(
     ClearanceLineName: str | None = None,
     ExternalResultText: str | None = None,
 ) -> ObjectExtra:
-    return ObjectExtra(LinePoint=LinePoint, NodeNum=NodeNum, ArcLength=ArcLength)
+    return ObjectExtra(LinePoint=LinePoint, NodeNum=NodeNum, ArcLength=ArcLength,
+                       RadialPos=RadialPos, Theta=Theta, ClearanceLineName=ClearanceLineName,
+                       ExternalResultText=ExternalResultText)
+
+
+def oeSupport(SupportIndex: int, SupportedLineName: str | None = None) -> ObjectExtra:
+    return ObjectExtra(SupportIndex=SupportIndex, SupportedLineName=SupportedLineName)
+
+
+def oeWinch(WinchConnectionPoint: int) -> ObjectExtra:
+    return ObjectExtra(WinchConnectionPoint=WinchConnectionPoint)
 
 
 def oeNodeNum(NodeNum: int) -> ObjectExtra:
@@ -339,11 +368,23 @@ class _Store:
                            "The model was created on a different thread and has not been "
                            "attached to this one.")
 
-    def column(self, obj: str, var: str) -> numpy.ndarray:
+    def variable(self, obj: str, var: str, at: dict | None = None) -> dict:
+        """The header entry of a variable, or of its per-point series at ``at``."""
         for entry in self.objects[obj]["variables"]:
-            if entry["name"] == var:
-                return numpy.asarray(self.archive.column(entry["column"]), dtype=numpy.float64)
+            if entry["name"] != var:
+                continue
+            if not at or is_default_point(at, bool(entry["along_line"])):
+                return entry
+            for point in entry.get("points") or ():
+                if same_point(point["at"], at):
+                    return point
+            raise DLLError(StatusCode.InvalidObjectExtra,
+                           f"No result for '{var}' at {', '.join(describe_qualifiers(at))}.")
         raise DLLError(StatusCode.UnrecognisedVarName, f"Unrecognised variable name '{var}'")
+
+    def column(self, obj: str, var: str, at: dict | None = None) -> numpy.ndarray:
+        entry = self.variable(obj, var, at)
+        return numpy.asarray(self.archive.column(entry["column"]), dtype=numpy.float64)
 
     def window(self, period) -> slice:
         number = period.PeriodNum if isinstance(period, Period) else int(period)
@@ -465,7 +506,7 @@ class OrcaFlexObject(DataObject):
             return numpy.array([self._static(varNames, objectExtra)], dtype=numpy.float64)
         window = self._store.window(period)
         if self.type != ObjectType.Line:
-            return self._store.column(self.name, varNames)[window].copy()
+            return self._store.column(self.name, varNames, self._at(objectExtra))[window].copy()
         if objectExtra is None:
             raise DLLError(StatusCode.InvalidObjectExtra, "A line result needs a position.")
         arcs = self._arcs()
@@ -473,8 +514,8 @@ class OrcaFlexObject(DataObject):
             if objectExtra.LinePoint == LinePoint.Touchdown:
                 return self._touchdown()[window].copy()
             return numpy.full(window.stop - window.start, self._arc_of(objectExtra, arcs))
-        grid = self._store.column(self.name, varNames)[window]
-        return self._at(objectExtra, arcs, grid, window)
+        grid = self._store.column(self.name, varNames, self._at(objectExtra))[window]
+        return self._at_point(objectExtra, arcs, grid, window)
 
     def StaticResult(self, varNames, objectExtra: ObjectExtra | None = None):
         return self.TimeHistory(varNames, PeriodNum.StaticState, objectExtra)[0]
@@ -503,7 +544,33 @@ class OrcaFlexObject(DataObject):
                            f"Arc length {extra.ArcLength} is outside the line.")
         return float(extra.ArcLength)
 
-    def _at(self, extra: ObjectExtra, arcs, grid, window: slice) -> numpy.ndarray:
+    def _at(self, extra: ObjectExtra | None) -> dict:
+        """The archive's per-point key of an ObjectExtra for this object."""
+        if extra is None:
+            return {}
+        at: dict[str, Any] = {}
+        if self.type == ObjectType.Line:
+            at["radial"] = RadialPos(extra.RadialPos).name.lower()
+            at["theta"] = float(extra.Theta)
+            if extra.ClearanceLineName:
+                at["clearance_line"] = extra.ClearanceLineName
+            if extra.BladeIndex:
+                at["blade"] = int(extra.BladeIndex)
+        elif extra.SupportIndex:
+            at["support"] = int(extra.SupportIndex)
+            if extra.SupportedLineName:
+                at["supported_line"] = extra.SupportedLineName
+        elif extra.WinchConnectionPoint:
+            at["winch_connection"] = int(extra.WinchConnectionPoint)
+        else:
+            position = (extra.EnvironmentPos if self.type == ObjectType.Environment
+                        else extra.RigidBodyPos)
+            at["point"] = [float(v) for v in position]
+        if extra.ExternalResultText:
+            at["external_result_text"] = extra.ExternalResultText
+        return at
+
+    def _at_point(self, extra: ObjectExtra, arcs, grid, window: slice) -> numpy.ndarray:
         if extra.LinePoint == LinePoint.EndA:
             return grid[:, 0].copy()
         if extra.LinePoint == LinePoint.EndB:
@@ -518,12 +585,7 @@ class OrcaFlexObject(DataObject):
         return _interpolate_rows(arcs, grid, s)
 
     def _static(self, var: str, extra: ObjectExtra | None) -> float:
-        for entry in self._entry()["variables"]:
-            if entry["name"] == var:
-                static = entry.get("static")
-                break
-        else:
-            raise DLLError(StatusCode.UnrecognisedVarName, f"Unrecognised variable name '{var}'")
+        static = self._store.variable(self.name, var, self._at(extra)).get("static")
         if static is None:
             raise DLLError(StatusCode.ValueNotAvailable, f"{var} has no static value.")
         if not isinstance(static, list):
@@ -532,7 +594,7 @@ class OrcaFlexObject(DataObject):
             raise DLLError(StatusCode.InvalidObjectExtra, "Give a line position.")
         arcs = self._arcs()
         row = numpy.asarray(static, dtype=numpy.float64)[numpy.newaxis, :]
-        return float(self._at(extra, arcs, row, slice(0, 1))[0])
+        return float(self._at_point(extra, arcs, row, slice(0, 1))[0])
 
 
 class OrcaFlexRangeGraphObject(OrcaFlexObject):

@@ -55,6 +55,8 @@ def as_float64(sim: SimulationData) -> SimulationData:
     for obj in sim.objects:
         for var in obj.variables:
             var.values = np.asarray(var.values, dtype=np.float64)
+            for point in var.points:
+                point.values = np.asarray(point.values, dtype=np.float64)
         if obj.touchdown is not None:
             obj.touchdown = np.asarray(obj.touchdown, dtype=np.float64)
     return sim
@@ -66,6 +68,8 @@ def truncated(sim: SimulationData, fraction: float, state: str) -> SimulationDat
     for obj in sim.objects:
         for var in obj.variables:
             var.values = var.values[:keep]
+            for point in var.points:
+                point.values = point.values[:keep]
         if obj.touchdown is not None:
             obj.touchdown = obj.touchdown[:keep]
     elevation = next(v.values for o in sim.objects for v in o.variables if v.name == "Elevation")
