@@ -564,6 +564,7 @@ class Engine:
                 self._collect(run, future)
             self._time_out(run)
         context.in_flight = len(run.running)
+        context.workers = self.executor.metrics()  # as the run ends (a restart at the end)
         if run.stop is not None and run.stop.requested is not None:
             # The files in flight are given up: _shutdown cancels what has not started.
             run.interrupted = True

@@ -79,7 +79,7 @@ CASES = {
     "another format": (_set(lambda h: h.update(format="other")),
                        "format is 'other', not 'orcapost-archive'"),
     "another version": (_set(lambda h: h.update(version=7)),
-                        "archive format version 7; this orcapost reads version 1"),
+                        "archive format version 7; this orcapost reads versions 1, 2"),
     "no objects": (_set(lambda h: h.pop("objects")),
                    f"archive header has no 'objects' entry{INCOMPATIBLE}"),
     "objects not a list": (_set(lambda h: h.update(objects={"Vessel1": {}})),

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 from orcapost.archive import HEADER_KEY
 from orcapost.demo import DemoSpec, write_campaign
@@ -92,7 +93,7 @@ def test_the_error_says_the_column():
 
 def _config(directory, out, derived, columns):
     return {"version": 2, "inputs": {"directory": str(directory)},
-            "outputs": {"directory": str(out), "formats": ["csv"]},
+            "outputs": {"directory": str(out), "formats": ["csv", "parquet"]},
             "derived": derived, "results": {"g": {"columns": columns}}}
 
 
@@ -172,7 +173,9 @@ def test_every_extractor_reads_a_derived_channel_as_a_variable(demo, run_cli, wr
     out = tmp_path / "out"
     result = run_cli("run", write_config(_config(directory, out, DERIVED, columns)), "--quiet")
     assert result.exit_code == 1  # the two refused columns are failure rows
-    rows = {r["file"]: r for r in pacsv.read_csv(out / "g.csv").to_pylist()}
+    # Parquet holds each cell as computed (a CSV cell is its shortest text at the stored
+    # precision: float32 values read back as the nearest float64 of that text).
+    rows = {r["file"]: r for r in pq.read_table(out / "g.parquet").to_pylist()}
     failures = pacsv.read_csv(out / "failures.csv").to_pylist()
     assert {f["column"] for f in failures} == {"missing", "not mooring"}
     assert all("FPSO has no variable 'Foo'" in f["reason"] for f in failures

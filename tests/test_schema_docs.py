@@ -161,7 +161,7 @@ def test_the_plugin_example_of_the_docs_runs(tmp_path):
     exec(compile(_plugin_example(), "docs/plugins.md", "exec"), module.__dict__)
     pm = get_plugin_manager(entry_points=False)
     pm.register(module, name="orcapost_exceedance_doc")
-    entry = next(e for e in pm.registry.all("extractor") if e.name == "exceedance")
+    entry = next(e for e in pm.registry.all("extractor") if e.name == "threshold")
     (path,) = write_campaign(tmp_path, DemoSpec(file_size=60_000), files=1)
     from orcapost.plugins.sources.archive import ArchiveSource
 
