@@ -260,3 +260,23 @@ def test_a_legacy_job_with_vessel_and_wall_points_runs_on_the_demo_campaign(
                                                          rel=1e-3)
     series = next(results.glob("*_crane.csv")).read_text(encoding="utf-8").splitlines()
     assert series[0] == "time,crane_tip_Z"
+
+
+def test_linked_statistics_take_the_wall_point_and_report_what_they_drop(pm):
+    data = copy.deepcopy(JOB)
+    data["orcaflex"]["postprocess"] = {"visualization": {"flag": False},
+                                       "linked_statistics": {"flag": True}}
+    data.pop("summary_settings")
+    data["linked_statistics_settings"] = {"groups": [{"Label": "l", "Columns": [
+        {"ObjectName": "Riser", "Variable": ["ZZ Stress", "Effective Tension"],
+         "ArcLength": [10], "RadialPos": "Outer", "Theta": 90, "SupportIndex": 1,
+         "ObjectType": "line", "Label": "wall"}]}]}
+    migration = migrate(data)
+    validate_data(migration.data, pm.registry)
+    out = migration.data["results"]["l"]["columns"][1]
+    assert out["kind"] == "linked_statistics"
+    assert out["position"] == {"arc_length": 10, "radial": "outer", "theta": 90}
+    # The notes of a linked column reach the report (they were lost before).
+    assert any("SupportIndex: never read" in d for d in migration.dropped)
+    assert any("ObjectType: never read" in d for d in migration.dropped)
+    assert any("RadialPos/Theta read as the wall point" in n for n in migration.notes)
