@@ -280,3 +280,22 @@ def test_linked_statistics_take_the_wall_point_and_report_what_they_drop(pm):
     assert any("SupportIndex: never read" in d for d in migration.dropped)
     assert any("ObjectType: never read" in d for d in migration.dropped)
     assert any("RadialPos/Theta read as the wall point" in n for n in migration.notes)
+
+
+def test_the_real_umbilical_job_s_support_columns_become_supports(pm):
+    # tests/legacy_corpus/post_bm.yml (SOURCES.txt) is refused as it is: its summary group has
+    # `Columns: []` (the columns sit in the master). With them in the group, as the job meant,
+    # its two SupportIndex columns migrate to supports and the rest as before.
+    from pathlib import Path
+
+    data = yaml.safe_load((Path(__file__).parent / "legacy_corpus" / "post_bm.yml")
+                          .read_text(encoding="utf-8"))
+    master = data.pop("summary_settings_master")["groups"][0]
+    data["summary_settings"]["groups"][0]["Columns"] = master["Columns"]
+    migration = migrate(data)
+    validate_data(migration.data, pm.registry)
+    (group,) = migration.data["results"].values()
+    by_label = {c["label"]: c for c in group["columns"] if "label" in c}
+    assert by_label["Umbilical Clearance at Moonpool"]["position"] == {"support": 1}
+    assert by_label["Umbilical Contact Force"]["position"] == {"support": 1}
+    assert by_label["Umb_along_layspan_Tension_Max"]["position"] == "End B"
