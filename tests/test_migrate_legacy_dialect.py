@@ -157,13 +157,6 @@ def test_object_type_and_the_vessel_origin_are_dropped_with_the_reason():
     assert any("Position [0, 0, 0]: the vessel origin" in d for d in migration.dropped)
 
 
-@pytest.mark.parametrize(("key", "value"), [("Position", [10, 0, 5]), ("RadialPos", "Outer"),
-                                            ("Theta", 90)])
-def test_points_other_than_the_origin_are_refused_as_pending(key, value):
-    message = refusal(column(**{key: value}))
-    assert f"{key} has no orcapost equivalent" in message and "pending" in message
-
-
 def test_linked_statistics_keep_both_halves():
     data = job(orcaflex={"postprocess": {"visualization": {"flag": False},
                                          "linked_statistics": {"flag": True}}},

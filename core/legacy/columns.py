@@ -6,6 +6,8 @@ Command mapping (docs/migration.md):
 - ``TimeHistory`` -> ``statistics`` (``objectExtra`` -> position, ``Statistic_Type`` ->
   statistic); at ``SimulationPeriod: StaticState`` -> ``static`` (a static state has one value).
 - ``StaticResult`` -> ``static``.   ``GetData`` -> ``metadata`` with ``data: [{object, name, index}]``.
+- ``Position``, ``RadialPos``/``Theta``, ``Location``, ``SupportIndex``, ``NodeNum`` -> the
+  column's ``position`` (:mod:`orcapost.legacy.points`).
 
 Problems are collected as (key path, message) pairs so every one is reported at once.
 """
@@ -16,6 +18,8 @@ import difflib
 import math
 import re
 from typing import Any
+
+from orcapost.legacy import points
 
 Issues = list[tuple[tuple, str]]
 
@@ -32,15 +36,6 @@ COLUMN_KEYS = ("Command", "ObjectName", "Variable", "Statistic_Type", "Simulatio
 #: Legacy column keys that change values and that orcapost has no equivalent for (yet).
 UNSUPPORTED_KEYS = {
     "transform": "a transform (scale/offset) of the value; apply it to the output table instead",
-    "Position": "a vessel point other than the vessel origin (orcaflex_objects."
-                "get_objectExtra_vessel: oeVessel(x, y, z)); vessel points are pending in "
-                "orcapost, which reads vessel results at the origin",
-    "SupportIndex": "a support's results; not available in orcapost",
-    "RadialPos": "a point in the pipe wall (orcaflex_objects.get_objectExtra_rigid_pipe); pipe-"
-                 "wall positions are pending in orcapost",
-    "Theta": "a point in the pipe wall (orcaflex_objects.get_objectExtra_rigid_pipe); pipe-wall "
-             "positions are pending in orcapost",
-    "Location": "an environment point; not available in orcapost",
 }
 #: Column keys of the legacy dialect that the legacy code never read: dropped, with the reason.
 NEVER_READ_KEYS = {
@@ -158,8 +153,8 @@ def normalise(column: Any, path: tuple, issues: Issues, notes: list[str]) -> tup
     - ``ArcLength: End A`` / ``End B`` / ``Touchdown`` text (orcaflex_objects.
       get_ArcLengthObject reads the text as a line end) -> ``objectExtra: [End A]``.
     - ``Position: [0, 0, 0]``, the vessel origin the legacy tool used when Position was
-      absent (orcaflex_objects.get_objectExtra_vessel) -> dropped; other points stay, and
-      are refused by :func:`check_keys`.
+      absent (orcaflex_objects.get_objectExtra_vessel) -> dropped; other points stay, for
+      :mod:`orcapost.legacy.points`.
     - ``ObjectType`` (never read) -> dropped.
 
     Returns the new column and, for each key it now has, the original key it came from.
@@ -274,7 +269,9 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         return None, {}
     before = len(issues)
     column, renamed = normalise(column, path, issues, notes)
+    column, point_keys = points.take(column)
     check_keys(column, path, issues, COLUMN_KEYS)
+    point_origin: str | None = None
     name = command(column, path, issues, default_command)
     label = _name(column, "Label", path, issues, "the output column's name")
     obj = _name(column, "ObjectName", path, issues, "one object name")
@@ -286,6 +283,7 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         # The label names the data item, so the output column is exactly the legacy Label.
         item = _get_data(column, obj, path, issues)
         out = {"kind": "metadata", "data": [dict(item, label=label)]}
+        points.position(point_keys, None, None, "GetData", path, issues, notes)
         for key in ("Statistic_Type", "SimulationPeriod", "ArcLength", "objectExtra"):
             if column.get(key) not in (None, []):
                 # opp_summary.get_input_data reads the object and the data name only.
@@ -296,6 +294,8 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         when = period(column.get("SimulationPeriod"), path + ("SimulationPeriod",), issues)
         where = position(column, path, issues)
         given, arcs = arc_length(column, path, issues)
+        if name == "Range Graph":
+            points.position(point_keys, None, variable, name, path, issues, notes)
         if name == "Range Graph" and where is not None:
             # A range graph "at End A" (objectExtra, or version-0 ArcLength text): the legacy
             # tool passed the end as the arc-length range, one point of the line. Its extreme
@@ -336,6 +336,8 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
                                "ArcLength as [s]"))
             if where is None and given and not isinstance(arcs, list):
                 where = {"arc_length": arcs}
+            where, point_origin = points.position(point_keys, where, variable, name, path,
+                                                  issues, notes)
             static = name == "StaticResult" or when == "static state"
             if static:
                 out.update(kind="static", object=obj, variable=variable)
@@ -355,6 +357,8 @@ def translate(column: Any, path: tuple, issues: Issues, notes: list[str],
         keys["position"] = "ArcLength"  # the point came from ArcLength [s]
     origin = {key: renamed.get(keys[key], keys[key]) for key in out
               if key in keys and keys[key] in column}
+    if point_origin is not None and "position" in out:
+        origin["position"] = point_origin
     return out, origin
 
 

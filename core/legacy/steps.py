@@ -728,7 +728,7 @@ def _rainflow_bins(post, issues, notes, dropped, consumed) -> int | None:
 
 def _translate(column, path, special, issues, notes):
     if special == "linked":
-        return _linked(column, path, issues)
+        return _linked(column, path, issues, notes)
     default = "Range Graph" if special == "envelope" else None
     if special == "time_history" and isinstance(column, dict):
         column = dict(column)  # a time series has no statistic: any one passes translation
@@ -751,7 +751,7 @@ def _translate(column, path, special, issues, notes):
     return translated, keys
 
 
-def _linked(column, path, issues):
+def _linked(column, path, issues, notes):
     """A linked-statistics column: Variable [primary, linked...]."""
     if not isinstance(column, dict):
         issues.append((path, f"a column is a mapping, not {column!r}"))
@@ -764,7 +764,7 @@ def _linked(column, path, issues):
         return None, {}
     single = dict(column, Variable=variables[0], Command="TimeHistory")
     single.setdefault("Statistic_Type", "Max")
-    translated, keys = legacy_columns.translate(single, path, issues, [])
+    translated, keys = legacy_columns.translate(single, path, issues, notes)
     if translated is None or translated["kind"] != "statistics":
         if translated is not None:
             issues.append((path, "linked statistics need a time period, not StaticState"))

@@ -6,16 +6,19 @@ evenly spaced samples, the fraction of the time the level is exceeded), and the 
 samples above it. Levels are given (``levels: [..]``) or ``levels: N`` evenly spaced from the
 series' minimum to its maximum (both included). Written as the table ``<label> exceedance``
 (``object``, ``variable``, ``level``, ``exceedance_probability``, ``samples_above``,
-``samples``). Conventions: docs/extractors/exceedance.md.
+``samples``). Units: ``level`` in the variable's unit (when every series of the table has the
+same one), the probability and the counts ``-``. Conventions: docs/extractors/exceedance.md.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
     Extractor,
     SampleGuard,
     SeriesColumn,
+    common_unit,
     extra_table,
     hookimpl,
     table_title,
@@ -65,9 +68,11 @@ class ExceedanceExtractor(Extractor):
         table: dict[str, list] = {"object": [], "variable": [], "level": [],
                                   "exceedance_probability": [], "samples_above": [],
                                   "samples": []}
+        level_units: list[str | None] = []
         guard = SampleGuard(column)
         for target, _name in self.named_targets(file, column):
             obj, var = target.obj.name, target.var.name
+            level_units.append(target.var.units)
             series = file.time_history(obj, var, column.position, column.period)
             _, values = guard.series(f"{obj} / {var}", series.time, series.values)
             grid, above = exceedance(values, column.levels)
@@ -79,7 +84,9 @@ class ExceedanceExtractor(Extractor):
             table["samples_above"].extend(above.tolist())
             table["samples"].extend([n] * grid.size)
         title = table_title(column, "exceedance")
-        return guard.report({title: extra_table(title, table)})
+        units = {"level": common_unit(level_units), "exceedance_probability": DIMENSIONLESS,
+                 "samples_above": DIMENSIONLESS, "samples": DIMENSIONLESS}
+        return guard.report({title: extra_table(title, table, units=units)})
 
 
 @hookimpl

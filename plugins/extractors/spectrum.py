@@ -11,6 +11,11 @@ For each matched series (object, variable, at the column's position, over its pe
   / m1`` (mean period, s) and ``tp = 1 / f_peak`` (the frequency of the largest PSD ordinate,
   the zero frequency excluded).
 
+Units (:func:`spectral_units`): with f in Hz, ``m_n`` is in unit²·Hzⁿ (m0 unit², m1 unit²·Hz,
+m2 unit²·Hz², m4 unit²·Hz⁴), hs in the variable's unit, tz, tm01 and tp in s; the PSD table's
+``frequency`` in Hz and ``psd`` in unit²/Hz. A variable without a known unit leaves the
+unit-dependent outputs without one (never a guessed unit).
+
 Defaults and conventions: docs/extractors/spectrum.md.
 """
 
@@ -21,19 +26,63 @@ from typing import Literal
 
 import numpy as np
 from orcapost.api import (
+    DIMENSIONLESS,
+    SECONDS,
     Extractor,
     ResultFileError,
     SampleGuard,
     SeriesColumn,
+    common_unit,
     extra_table,
     hookimpl,
     series_names,
     table_title,
+    with_units,
 )
 from pydantic import Field
 
 SPECTRAL_OUTPUTS = ("m0", "m1", "m2", "m4", "hs", "tz", "tm01", "tp")
 SpectralOutput = Literal["m0", "m1", "m2", "m4", "hs", "tz", "tm01", "tp"]
+HERTZ = "Hz"
+_SUPERSCRIPT = {1: "", 2: "²", 4: "⁴"}
+
+
+def squared(unit: str | None) -> str | None:
+    """``unit`` squared in the project's unit text (``kN`` -> ``kN²``, ``kN.m`` -> ``(kN.m)²``,
+    ``-`` stays ``-``); None when the unit is unknown."""
+    if not unit:
+        return None
+    if unit == DIMENSIONLESS:
+        return DIMENSIONLESS
+    # A compound unit (kN.m, m/s, kN·s) is bracketed, so the square applies to all of it.
+    return f"{unit}²" if unit.isalpha() else f"({unit})²"
+
+
+def moment_unit(unit: str | None, order: int) -> str | None:
+    """The unit of ``m_order = integral f^order S(f) df`` (f in Hz, S in unit²/Hz):
+    unit²·Hz^order."""
+    if order == 0:
+        return squared(unit)
+    hertz = f"{HERTZ}{_SUPERSCRIPT[order]}"
+    base = squared(unit)
+    if base is None:
+        return None
+    return hertz if base == DIMENSIONLESS else f"{base}·{hertz}"
+
+
+def psd_unit(unit: str | None) -> str | None:
+    """The unit of a one-sided density PSD of a variable in ``unit``: unit²/Hz."""
+    base = squared(unit)
+    if base is None:
+        return None
+    return f"1/{HERTZ}" if base == DIMENSIONLESS else f"{base}/{HERTZ}"
+
+
+def spectral_units(unit: str | None) -> dict[str, str | None]:
+    """Output -> unit of every spectral output of a variable in ``unit``."""
+    units: dict[str, str | None] = {f"m{k}": moment_unit(unit, k) for k in (0, 1, 2, 4)}
+    units.update(hs=unit or None, tz=SECONDS, tm01=SECONDS, tp=SECONDS)
+    return units
 
 
 def _default_outputs() -> list[SpectralOutput]:
@@ -130,10 +179,13 @@ class SpectrumExtractor(Extractor):
 
     def extract(self, file, column: SpectrumColumn) -> dict:
         out: dict = {}
+        units: dict[str, str | None] = {}
+        psd_units: list[str | None] = []
         table: dict[str, list] = {"object": [], "variable": [], "frequency": [], "psd": []}
         guard = SampleGuard(column)
         for target, names in self.named_statistics(file, column, column.outputs):
             obj, var = target.obj.name, target.var.name
+            unit_of = spectral_units(target.var.units)
             series = file.time_history(obj, var, column.position, column.period)
             time, values = guard.series(f"{obj} / {var}", series.time, series.values)
             try:
@@ -142,6 +194,8 @@ class SpectrumExtractor(Extractor):
                 raise ResultFileError(f"{obj} / {var}: {exc}") from None
             for name, value in spectral_values(freq, psd, column.outputs).items():
                 out[names[name]] = value
+                units[names[name]] = unit_of[name]
+            psd_units.append(psd_unit(target.var.units))
             if column.table:
                 table["object"].extend([obj] * freq.size)
                 table["variable"].extend([var] * freq.size)
@@ -149,8 +203,10 @@ class SpectrumExtractor(Extractor):
                 table["psd"].extend(psd.tolist())
         if column.table:
             title = table_title(column, "psd")
-            out[title] = extra_table(title, table)
-        return guard.report(out)
+            # One unit for the psd column only when every series in it has the same one.
+            out[title] = extra_table(title, table, units={
+                "frequency": HERTZ, "psd": common_unit(psd_units)})
+        return with_units(guard.report(out), units)
 
 
 @hookimpl
