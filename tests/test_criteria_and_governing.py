@@ -524,3 +524,26 @@ def test_resume_joins_the_load_case_table_as_it_is_now(pm, campaign, tmp_path):
     assert _report(out)["result_set"]["unchanged"] is False
     probabilities = sorted({r["probability"] for r in _table(out, "riser")})
     assert probabilities == pytest.approx([0.15, 0.2, 0.3, 0.4])
+
+
+def test_governing_spread_and_lifetime_del_outputs_carry_their_own_units(run):
+    """Every output of a reduction took its value column's unit: a governing row's file name,
+    heading and arc length were 'kN', an exceedance count 'kN', probability covered 'kN.m'."""
+    from orcapost.units import table_units
+
+    out, _, _ = run
+    gov = table_units(pq.read_table(out / "gov.parquet"))
+    for reduction in ("env max max", "env max argmax", "env min argmin", "top max argmax"):
+        for key in ("file", "heading", "Hs", "seed", "probability", "wind"):
+            assert f"{reduction} {key}" not in gov, (reduction, key)
+    for reduction in ("env max max", "env max argmax", "env min argmin"):
+        assert gov[f"{reduction} arc length"] == "m"
+    assert gov["env max max"] == gov["top max argmax value"] == gov["env min argmin value"] \
+        == "kN"
+    assert gov["top max std"] == gov["top max p90"] == gov["top max mean+2std"] == "kN"
+    assert gov[f"top max exceedances >{ALLOWABLE:g}"] == "-"
+    assert gov[f"top max exceedance fraction >{ALLOWABLE:g}"] == "-"
+    for name in ("life_p", "life_w"):
+        life = table_units(pq.read_table(out / f"{name}.parquet"))
+        assert life["del lifetime DEL m3"] == "kN.m"
+        assert life["del probability covered"] == "-"

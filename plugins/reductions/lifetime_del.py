@@ -13,7 +13,7 @@ docs/campaign-tables.md#lifetime_del.
 
 from __future__ import annotations
 
-from orcapost.api import Reduction, hookimpl
+from orcapost.api import DIMENSIONLESS, Reduction, hookimpl
 from orcapost.plugins.reductions._common import finite
 from orcapost.plugins.reductions._weighting import WeightOptions, load_cases
 from pydantic import Field
@@ -28,6 +28,10 @@ class LifetimeDelReduction(Reduction):
 
     name = "lifetime_del"
     Options = LifetimeDelOptions
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        # The DEL is in its column's unit; the probability covered is a fraction of the life.
+        return DIMENSIONLESS if suffix == "probability covered" else unit
 
     def reduce(self, column, values, rows):
         m = self.options.m

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, hookimpl
+from orcapost.api import DIMENSIONLESS, Reduction, ReductionOptions, hookimpl
 from orcapost.plugins.reductions._common import finite
 from pydantic import Field, field_validator
 
@@ -87,6 +87,9 @@ class ExceedancesReduction(Reduction):
 
     name = "exceedances"
     Options = ExceedancesOptions
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        return DIMENSIONLESS  # a count and a fraction
 
     def reduce(self, column, values, rows):
         kept = finite(values)
