@@ -68,6 +68,18 @@ def _checked_names(column: Any, values: Mapping[str, Any]) -> Iterator[str]:
             yield name
 
 
+def unjudged(column: Any, values: Mapping[str, Any]) -> list[str]:
+    """The values the criterion selects that are no number to judge: empty (None), NaN or
+    infinite. They are neither passed nor breached, so the file and column count as not
+    checked (the verdict is then ``incomplete``, never ``pass``)."""
+    patterns = list(getattr(column, "check", None) or ["*"])
+    derived = {f"{name} {suffix}" for name in values for suffix in OUTPUTS}
+    return [name for name, value in values.items()
+            if name not in derived and not name.endswith(COMPANIONS)
+            and (value is None or (isinstance(value, float) and not math.isfinite(value)))
+            and any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns)]
+
+
 def check_value(column: Any, value: float) -> tuple[str, float, float | None, bool]:
     """(side, bound, utilisation, passed) of one value against the column's criterion."""
     if column.allowable is not None:
@@ -240,9 +252,13 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
                 if not has_criterion(column):
                     continue
                 written = names[index] if index < len(names) else None
-                found = checks(column, {n: values.get(n) for n in written or ()})
-                if not found:
+                cells = {n: values.get(n) for n in written or ()}
+                found = checks(column, cells)
+                if not found or unjudged(column, cells):
+                    # No value, or one that is no number (NaN, empty): not checked, so the
+                    # verdict cannot be pass.
                     unchecked += 1
+                if not found:
                     continue
                 for check in found:
                     checked += 1

@@ -547,3 +547,29 @@ def test_governing_spread_and_lifetime_del_outputs_carry_their_own_units(run):
         life = table_units(pq.read_table(out / f"{name}.parquet"))
         assert life["del lifetime DEL m3"] == "kN.m"
         assert life["del probability covered"] == "-"
+
+
+def test_a_checked_value_that_is_no_number_leaves_the_verdict_incomplete_not_pass(pm):
+    """A NaN (or infinite) value among a column's checked values was silently skipped: with
+    another value of the column checked, the pair counted as checked and the verdict said
+    pass although one value was never compared with the allowable."""
+    from orcapost.criteria import verdict
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["max", "min"], "allowable": 900.0}]}},
+    })
+    def result(name, low):
+        return FileResult(path=f"/c/{name}", size=1, outputs={"g": [["T max", "T min"]]},
+                          values={"g": {"T max": 100.0, "T min": low}})
+
+    for low in (math.nan, math.inf, None):
+        found = verdict(model, [result("a.sim", 50.0), result("b.sim", low)], lambda r: {})
+        report = found.report()
+        assert report["verdict"] == "incomplete", low
+        assert (report["checked"], report["unchecked"], report["breaches"]) == (3, 1, 0)
+    found = verdict(model, [result("a.sim", 50.0)], lambda r: {})
+    assert found.report()["verdict"] == "pass" and found.unchecked == 0
