@@ -34,8 +34,10 @@ class LoadCaseTable:
     rows: list[dict[str, Any]]
 
 
-def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
-    """Read a ``.csv`` or ``.xlsx`` load-case table; :class:`OrcapostError` says what is wrong."""
+def read_load_cases(path: Path, sheet: str | None = None,
+                    file_column: str | None = None) -> LoadCaseTable:
+    """Read a ``.csv`` or ``.xlsx`` load-case table; :class:`OrcapostError` says what is wrong.
+    ``file_column`` (the column of file names when joining by file name) is read as text."""
     path = Path(path)
     if not path.is_file():
         raise OrcapostError(f"load-case table {path} does not exist",
@@ -43,7 +45,7 @@ def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
                             "config file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        columns, rows = _read_csv(path)
+        columns, rows = _read_csv(path, file_column)
     elif suffix in (".xlsx", ".xlsm"):
         columns, rows = _read_xlsx(path, sheet)
     else:
@@ -61,15 +63,27 @@ def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
     return LoadCaseTable(path, columns, rows)
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+def _read_csv(path: Path, file_column: str | None = None
+              ) -> tuple[list[str], list[dict[str, Any]]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     try:
         table = pacsv.read_csv(path)
+        # Header cells trimmed as the xlsx reader trims them ("file, p" names "p").
+        names = [name.strip() for name in table.column_names]
+        if file_column is not None and file_column in names:
+            raw = table.column_names[names.index(file_column)]
+            if not pa.types.is_string(table.schema.field(raw).type):
+                # File names are text: inferred as numbers, run 0001 would read as 1.
+                table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                    column_types={raw: pa.string()}))
     except (pa.ArrowInvalid, OSError) as exc:
         raise OrcapostError(f"load-case table {path} is no readable CSV: {exc}") from None
-    return list(table.column_names), table.to_pylist()
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise OrcapostError(f"load-case table {path}: column {twice[0]!r} appears twice")
+    return names, table.rename_columns(names).to_pylist()
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], list[dict[str, Any]]]:
@@ -188,6 +202,6 @@ def table_of(spec: Any, base: Path | None = None) -> LoadCaseTable:
     path = Path(spec.path)
     if not path.is_absolute() and base is not None:
         path = base / path
-    table = read_load_cases(path, spec.sheet)
+    table = read_load_cases(path, spec.sheet, None if spec.keys else spec.file_column)
     check_join(table, spec.keys, spec.file_column)
     return table

@@ -573,3 +573,20 @@ def test_a_checked_value_that_is_no_number_leaves_the_verdict_incomplete_not_pas
         assert (report["checked"], report["unchecked"], report["breaches"]) == (3, 1, 0)
     found = verdict(model, [result("a.sim", 50.0)], lambda r: {})
     assert found.report()["verdict"] == "pass" and found.unchecked == 0
+
+
+def test_a_csv_load_case_table_keeps_file_names_as_text_and_trims_its_header(tmp_path):
+    """pyarrow inferred a file column of run numbers as integers (0001 became 1, so no file
+    joined), and a header written 'file, p' kept ' p' (the xlsx reader trims its header)."""
+    from orcapost.load_cases import check_join, join, read_load_cases
+
+    path = tmp_path / "cases.csv"
+    path.write_text("file, p ,Hs\n0001,0.25,2\n0002,0.75,4\n", encoding="utf-8")
+    table = read_load_cases(path, file_column="file")
+    assert table.columns == ["file", "p", "Hs"]
+    check_join(table, None, "file")
+    joined, why = join(table, None, "file", "0002.sim", {})
+    assert why is None and joined == {"p": 0.75, "Hs": 4}
+    # Joined by keys, the file column is an ordinary column: its numbers stay numbers.
+    path.write_text("run,Hs\n0001,2\n", encoding="utf-8")
+    assert read_load_cases(path).rows == [{"run": 1, "Hs": 2}]
