@@ -590,3 +590,47 @@ def test_a_csv_load_case_table_keeps_file_names_as_text_and_trims_its_header(tmp
     # Joined by keys, the file column is an ordinary column: its numbers stay numbers.
     path.write_text("run,Hs\n0001,2\n", encoding="utf-8")
     assert read_load_cases(path).rows == [{"run": 1, "Hs": 2}]
+
+
+def test_load_case_joins_look_rows_up_and_match_every_row_the_rules_match(monkeypatch):
+    """The join scanned every row of the table for every file (3,000 files and rows: 15 s by
+    keys, 31 s by file name); rows are looked up now, and the rows found are exactly those the
+    rules (numbers as numbers, text as text, patterns, names or stems, case ignored) match."""
+    import itertools
+
+    from orcapost import load_cases
+    from orcapost.load_cases import LoadCaseTable, _name_matches, _same, join
+
+    cells = [2, 2.0, "2", "2.0", True, 1, 0, -0.0, None, "x", math.nan, "nan", 10**17]
+    table = LoadCaseTable(Path("t.csv"), ["a", "b"],
+                          [{"a": a, "b": b} for a, b in itertools.product(cells, ["y", 1])])
+    for a, b in itertools.product(cells, ["y", 1.0, "1"]):
+        load_case = {"a": a, "b": b}
+        want = [i for i, row in enumerate(table.rows)
+                if _same(row["a"], a) and _same(row["b"], b)]
+        _, why = join(table, ["a", "b"], "file", "f.sim", load_case)
+        assert (why is None) == (len(want) == 1), (a, b, want, why)
+        if len(want) > 1:
+            assert f"{len(want)} rows" in why
+    names = ["LC001_H000.sim", "lc001_h000", "LC00[1-2]_*", "*", "*.SIM", "LC0?1_H000.sim",
+             "LC001", "LC001_H0*0.sim", "[!L]*", "", None, 7]
+    table = LoadCaseTable(Path("t.csv"), ["file"], [{"file": n} for n in names])
+    for file_name in ("LC001_H000.sim", "lc002_x.sim", "7.sim", "B.sim", "LC001"):
+        want = [i for i, row in enumerate(table.rows) if _name_matches(row["file"], file_name)]
+        _, why = join(table, None, "file", file_name, {})
+        assert (why is None) == (len(want) == 1), file_name
+        if len(want) > 1:
+            shown = ", ".join(str(i + 2) for i in want[:5])
+            assert f"table rows {shown}" in why, (file_name, why)
+    # Rows compared per join: a few, not the whole table (they were n per file: n^2).
+    n = 400
+    table = LoadCaseTable(Path("t.csv"), ["file", "Hs", "p"],
+                          [{"file": f"LC{i:05d}_*", "Hs": float(i), "p": 1 / n} for i in range(n)])
+    compared = []
+    monkeypatch.setattr(load_cases, "_same", lambda a, b: compared.append(1) or _same(a, b))
+    monkeypatch.setattr(load_cases, "_name_matches",
+                        lambda p, name: compared.append(1) or _name_matches(p, name))
+    for i in range(n):
+        assert join(table, ["Hs"], "file", "f", {"Hs": i})[1] is None
+        assert join(table, None, "file", f"LC{i:05d}_a.sim", {})[1] is None
+    assert len(compared) <= 2 * n * 4
