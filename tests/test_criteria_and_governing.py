@@ -634,3 +634,21 @@ def test_load_case_joins_look_rows_up_and_match_every_row_the_rules_match(monkey
         assert join(table, ["Hs"], "file", "f", {"Hs": i})[1] is None
         assert join(table, None, "file", f"LC{i:05d}_a.sim", {})[1] is None
     assert len(compared) <= 2 * n * 4
+
+
+def test_quantile_and_gumbel_columns_are_named_by_their_probability_in_full():
+    """'p{100 q:g}' kept six digits: quantile 0.9999995 was named p99.9999, and 0.1234567 and
+    0.1234568 were both p12.3457, the second overwriting the first."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.gumbel import GumbelOptions, GumbelReduction
+    from orcapost.plugins.reductions.spread import QuantileOptions, QuantileReduction
+
+    values = np.arange(1.0, 101.0)
+    rows = pa.table({"x": values})
+    quantile = QuantileReduction(QuantileOptions(
+        columns=["x"], quantile=[0.9, 0.9999995, 0.1234567, 0.1234568]))
+    got = quantile.reduce("x", values, rows)
+    assert list(got) == ["p90", "p99.99995", "p12.34567", "p12.34568"]
+    assert got["p12.34568"] == pytest.approx(np.quantile(values, 0.1234568), rel=1e-15)
+    gumbel = GumbelReduction(GumbelOptions(columns=["x"], probabilities=[0.9, 0.9999995]))
+    assert {"gumbel p90", "gumbel p99.99995"} <= set(gumbel.reduce("x", values, rows))

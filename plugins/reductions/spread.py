@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 from orcapost.api import DIMENSIONLESS, Reduction, ReductionOptions, hookimpl
-from orcapost.plugins.reductions._common import finite
+from orcapost.plugins.reductions._common import finite, percent
 from pydantic import Field, field_validator
 
 
@@ -55,7 +55,7 @@ class QuantileReduction(Reduction):
         kept = finite(values)
         qs = self.options.quantile if isinstance(self.options.quantile, list) \
             else [self.options.quantile]
-        return {f"p{100 * q:g}": float(np.quantile(kept, q)) if kept.size else None for q in qs}
+        return {f"p{percent(q)}": float(np.quantile(kept, q)) if kept.size else None for q in qs}
 
 
 class MeanPlusKStdOptions(StdOptions):
