@@ -652,3 +652,32 @@ def test_quantile_and_gumbel_columns_are_named_by_their_probability_in_full():
     assert got["p12.34568"] == pytest.approx(np.quantile(values, 0.1234568), rel=1e-15)
     gumbel = GumbelReduction(GumbelOptions(columns=["x"], probabilities=[0.9, 0.9999995]))
     assert {"gumbel p90", "gumbel p99.99995"} <= set(gumbel.reduce("x", values, rows))
+
+
+def test_verdict_load_case_columns_named_like_its_own_are_kept_and_renamed(pm):
+    """A load-case column named like a verdict column ('side', 'file') was dropped from the
+    verdict table, overwrote the file name in the run report's governing row, and the report's
+    breach rows named every load-case key 'lc:<key>'."""
+    from orcapost.criteria import verdict, verdict_table
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["max"], "allowable": 900.0}]}},
+    })
+    result = FileResult(path="/c/a.sim", size=1, outputs={"g": [["T max"]]},
+                        values={"g": {"T max": 1000.0}})
+    case = {"Hs": 2.0, "side": "port", "file": "scatter row 3"}
+    found = verdict(model, [result], lambda r: case)
+    table = verdict_table(found).to_pylist()
+    assert table == [{"file": "a.sim", "Hs": 2.0, "side_2": "port", "file_2": "scatter row 3",
+                      "group": "g", "column": "T", "output": "T max", "arc_length": None,
+                      "value": 1000.0, "side": "abs", "allowable": 900.0,
+                      "utilisation": pytest.approx(1000 / 900)}]
+    report = found.report()
+    (row,) = report["breach_rows"]
+    assert {k: row[k] for k in table[0]} == table[0]
+    assert report["governing"]["file"] == "a.sim" and report["governing"]["side_2"] == "port"
+    assert report["governing"]["side"] == "abs" and not any(k.startswith("lc:") for k in row)
