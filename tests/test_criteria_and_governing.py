@@ -681,3 +681,28 @@ def test_verdict_load_case_columns_named_like_its_own_are_kept_and_renamed(pm):
     assert {k: row[k] for k in table[0]} == table[0]
     assert report["governing"]["file"] == "a.sim" and report["governing"]["side_2"] == "port"
     assert report["governing"]["side"] == "abs" and not any(k.startswith("lc:") for k in row)
+
+
+def test_a_lifetime_no_load_case_of_which_has_a_probability_is_empty_not_zero():
+    """An occurrence list that matches no row (Hs 2.5 against 2.0 and 6.0) left every load
+    case out, and lifetime_del wrote a lifetime DEL of 0.0 (lifetime_damage a damage of 0.0):
+    a number for a life nothing covered."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.lifetime_damage import LifetimeDamageReduction
+    from orcapost.plugins.reductions.lifetime_del import LifetimeDelReduction
+
+    rows = pa.table({"Hs": [2.0, 6.0], "p": [None, None]})
+    values = np.array([10.0, 20.0])
+    nothing = {"occurrence": [{"where": {"Hs": 2.5}, "probability": 1.0}]}
+    for options in (nothing, {"probability": "p"}):
+        life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, **options))
+        assert life.reduce("del", values, rows) == {"lifetime DEL m3": None,
+                                                    "probability covered": 0.0}
+        damage = LifetimeDamageReduction(LifetimeDamageReduction.Options(duration=10, **options))
+        assert damage.reduce("d", values, rows) == {"lifetime damage": None,
+                                                    "life years": None,
+                                                    "probability covered": 0.0}
+    # A load case of probability 0 is covered: its zero is a computed one.
+    rows = pa.table({"Hs": [2.0, 6.0], "p": [0.0, 0.0]})
+    life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, probability="p"))
+    assert life.reduce("del", values, rows)["lifetime DEL m3"] == 0.0

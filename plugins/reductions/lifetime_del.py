@@ -36,9 +36,11 @@ class LifetimeDelReduction(Reduction):
     def reduce(self, column, values, rows):
         m = self.options.m
         total = weighted = 0.0
+        covered = 0  # load cases with a probability: none leaves the DEL empty, not 0
         for indices, p in load_cases(self.options, rows, self.name):
             if p is None:
                 continue
+            covered += 1
             seeds = finite(values[indices])
             if seeds.size == 0:
                 raise ValueError(f"lifetime_del: {column} has no value for a load case of "
@@ -47,7 +49,8 @@ class LifetimeDelReduction(Reduction):
                 raise ValueError(f"lifetime_del: {column} has a negative DEL: not a DEL column")
             weighted += p * float((seeds ** m).mean())
             total += p
-        return {f"lifetime DEL m{m:g}": weighted ** (1.0 / m), "probability covered": total}
+        return {f"lifetime DEL m{m:g}": weighted ** (1.0 / m) if covered else None,
+                "probability covered": total}
 
 
 @hookimpl
