@@ -706,3 +706,27 @@ def test_a_lifetime_no_load_case_of_which_has_a_probability_is_empty_not_zero():
     rows = pa.table({"Hs": [2.0, 6.0], "p": [0.0, 0.0]})
     life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, probability="p"))
     assert life.reduce("del", values, rows)["lifetime DEL m3"] == 0.0
+
+
+def test_the_seeds_of_a_load_case_must_agree_on_its_probability_and_wind_speed():
+    """A load case's probability (or wind speed) was read from its first row only: seeds that
+    disagree (0.1 and 0.3, or 6 and 10 m/s, with load_case naming too few keys) were weighted
+    by the first, silently."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.lifetime_del import LifetimeDelReduction
+
+    values = np.array([10.0, 20.0, 30.0])
+    rows = pa.table({"Hs": [2.0, 2.0, 6.0], "p": [0.1, 0.3, 0.6], "wind": [6.0, 10.0, 14.0]})
+    life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, probability="p",
+                                                             load_case=["Hs"]))
+    with pytest.raises(ValueError, match=r"Hs = 2.*'p'.*0\.1.*0\.3"):
+        life.reduce("del", values, rows)
+    wind = LifetimeDelReduction(LifetimeDelReduction.Options(
+        m=3, weibull={"column": "wind", "iec_class": "I"}, load_case=["Hs"]))
+    with pytest.raises(ValueError, match=r"Hs = 2.*'wind'.*6.*10"):
+        wind.reduce("del", values, rows)
+    # Seeds that agree (an empty cell beside a value is no disagreement) are one load case.
+    rows = pa.table({"Hs": [2.0, 2.0, 6.0], "p": [0.4, None, 0.6]})
+    got = life.reduce("del", values, rows)
+    assert got["lifetime DEL m3"] == pytest.approx(
+        (0.4 * (10.0**3 + 20.0**3) / 2 + 0.6 * 30.0**3) ** (1 / 3))
