@@ -730,3 +730,25 @@ def test_the_seeds_of_a_load_case_must_agree_on_its_probability_and_wind_speed()
     got = life.reduce("del", values, rows)
     assert got["lifetime DEL m3"] == pytest.approx(
         (0.4 * (10.0**3 + 20.0**3) / 2 + 0.6 * 30.0**3) ** (1 / 3))
+
+
+def test_exceedance_and_mean_plus_k_std_columns_name_their_threshold_and_k_in_full():
+    """':g' named a threshold of 1234567.5 N '>1.23457e+06' (a threshold not counted
+    against) and k = 1.6448536 'mean+1.64485std'."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.spread import (
+        ExceedancesOptions,
+        ExceedancesReduction,
+        MeanPlusKStdOptions,
+        MeanPlusKStdReduction,
+    )
+
+    values = np.array([1234567.0, 1234568.0, 1234569.0])
+    rows = pa.table({"x": values})
+    over = ExceedancesReduction(ExceedancesOptions(columns=["x"], threshold=1234567.5))
+    assert over.reduce("x", values, rows) == {"exceedances >1234567.5": 2,
+                                               "exceedance fraction >1234567.5": 2 / 3}
+    k = MeanPlusKStdReduction(MeanPlusKStdOptions(columns=["x"], k=1.6448536))
+    assert list(k.reduce("x", values, rows)) == ["mean+1.6448536std"]
+    assert list(MeanPlusKStdReduction(MeanPlusKStdOptions(columns=["x"], k=-2)).reduce(
+        "x", values, rows)) == ["mean-2std"]

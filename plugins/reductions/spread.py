@@ -73,7 +73,7 @@ class MeanPlusKStdReduction(Reduction):
         kept = finite(values)
         std = _std(kept, self.options.ddof)
         value = float(kept.mean()) + self.options.k * std if std is not None else None
-        return {f"mean{self.options.k:+g}std": value}
+        return {f"mean{self.options.k:+.10g}std": value}  # k in full, as a quantile's p
 
 
 class ExceedancesOptions(ReductionOptions):
@@ -97,8 +97,9 @@ class ExceedancesReduction(Reduction):
         over = kept > t if self.options.side == "above" else kept < t
         sign = ">" if self.options.side == "above" else "<"
         count = int(np.count_nonzero(over))
-        return {f"exceedances {sign}{t:g}": count,
-                f"exceedance fraction {sign}{t:g}": count / kept.size if kept.size else None}
+        # The threshold in full (':g' named 1234567.5 '1.23457e+06', another threshold).
+        return {f"exceedances {sign}{t:.10g}": count,
+                f"exceedance fraction {sign}{t:.10g}": count / kept.size if kept.size else None}
 
 
 @hookimpl
