@@ -243,7 +243,7 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
     rows: list[dict[str, Any]] = []
     keys: list[str] = []
     checked = unchecked = 0
-    governing: tuple[float, dict[str, Any]] | None = None
+    governing: tuple[tuple[bool, float], dict[str, Any]] | None = None
     for result in results:
         load_case = load_case_of(result)
         for group, spec in config.results.items():
@@ -268,9 +268,14 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
                            "arc_length": check.arc_length, "value": check.value,
                            "side": check.side, "allowable": check.bound,
                            "utilisation": check.utilisation, "pass": check.passed}
-                    if check.utilisation is not None and (
-                            governing is None or check.utilisation > governing[0]):
-                        governing = (check.utilisation, row)
+                    # A breach governs over any pass; among breaches, one whose utilisation
+                    # is not defined (a value at or below 0 against a positive minimum: a
+                    # riser in compression) is the worst; else the largest utilisation.
+                    rank = (not check.passed, math.inf if check.utilisation is None
+                            else check.utilisation)
+                    if (check.utilisation is not None or not check.passed) and (
+                            governing is None or rank > governing[0]):
+                        governing = (rank, row)
                     if not check.passed:
                         for key in load_case:
                             if key not in keys:

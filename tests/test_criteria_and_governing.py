@@ -752,3 +752,37 @@ def test_exceedance_and_mean_plus_k_std_columns_name_their_threshold_and_k_in_fu
     assert list(k.reduce("x", values, rows)) == ["mean+1.6448536std"]
     assert list(MeanPlusKStdReduction(MeanPlusKStdOptions(columns=["x"], k=-2)).reduce(
         "x", values, rows)) == ["mean-2std"]
+
+
+def test_a_breach_without_a_utilisation_governs_over_passing_values(pm):
+    """The governing row was the largest utilisation: a riser in compression (-5 kN against a
+    minimum of 50 kN, a utilisation not defined) breached, and the run's governing case was a
+    passing file at 0.89."""
+    from orcapost.cli import _verdict_line
+    from orcapost.criteria import verdict
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["min"], "limits": {"min": 50.0, "max": 900.0}}]}},
+    })
+
+    def result(name, value):
+        return FileResult(path=f"/c/{name}", size=1, outputs={"g": [["T min"]]},
+                          values={"g": {"T min": value}})
+
+    found = verdict(model, [result("a.sim", 800.0), result("b.sim", -5.0),
+                            result("c.sim", 40.0)], lambda r: {})
+    report = found.report()
+    assert report["breaches"] == 2
+    assert report["governing"]["file"] == "b.sim" and report["governing"]["utilisation"] is None
+    line = _verdict_line(report)
+    assert "governing: T min = -5 in b.sim, utilisation not defined" in line
+    # Among breaches with a utilisation, and among passing values, the largest governs.
+    found = verdict(model, [result("a.sim", 800.0), result("c.sim", 40.0),
+                            result("d.sim", 45.0)], lambda r: {})
+    assert found.governing["file"] == "c.sim"
+    assert verdict(model, [result("a.sim", 800.0), result("e.sim", 100.0)],
+                   lambda r: {}).governing["file"] == "a.sim"
