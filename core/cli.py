@@ -180,8 +180,10 @@ def _verdict_line(criteria: dict) -> str:
     if governing:
         where = (f" at {governing['arc_length']:g} m"
                  if governing.get("arc_length") is not None else "")
+        utilisation = governing.get("utilisation")
         line += (f"; governing: {governing['output']} = {governing['value']:.6g}{where} in "
-                 f"{governing['file']}, utilisation {governing['utilisation']:.3f}")
+                 f"{governing['file']}, utilisation "
+                 + ("not defined" if utilisation is None else f"{utilisation:.3f}"))
     return line + (" (verdict table: every breach)" if criteria["breaches"] else "")
 
 

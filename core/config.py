@@ -319,7 +319,8 @@ def _read_load_cases(model, base: Path, source: str, text: str | None) -> None:
 
     path = Path(spec.path).expanduser()
     try:
-        table = read_load_cases(path if path.is_absolute() else base / path, spec.sheet)
+        table = read_load_cases(path if path.is_absolute() else base / path, spec.sheet,
+                                None if spec.keys else spec.file_column)
         check_join(table, spec.keys, spec.file_column)
     except OrcapostError as exc:
         keys = ("inputs", "load_cases")

@@ -68,6 +68,18 @@ def _checked_names(column: Any, values: Mapping[str, Any]) -> Iterator[str]:
             yield name
 
 
+def unjudged(column: Any, values: Mapping[str, Any]) -> list[str]:
+    """The values the criterion selects that are no number to judge: empty (None), NaN or
+    infinite. They are neither passed nor breached, so the file and column count as not
+    checked (the verdict is then ``incomplete``, never ``pass``)."""
+    patterns = list(getattr(column, "check", None) or ["*"])
+    derived = {f"{name} {suffix}" for name in values for suffix in OUTPUTS}
+    return [name for name, value in values.items()
+            if name not in derived and not name.endswith(COMPANIONS)
+            and (value is None or (isinstance(value, float) and not math.isfinite(value)))
+            and any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns)]
+
+
 def check_value(column: Any, value: float) -> tuple[str, float, float | None, bool]:
     """(side, bound, utilisation, passed) of one value against the column's criterion."""
     if column.allowable is not None:
@@ -215,12 +227,13 @@ class Verdict:
     governing: dict[str, Any] | None = None
 
     def report(self, limit: int = 1000) -> dict[str, Any]:
-        """The run report's ``criteria`` section."""
+        """The run report's ``criteria`` section (breach rows named as the verdict table's)."""
+        names = load_case_names(self.load_case_keys)
         return {"verdict": "fail" if self.rows else ("pass" if not self.unchecked
                                                      else "incomplete"),
                 "checked": self.checked, "breaches": len(self.rows),
                 "unchecked": self.unchecked, "governing": self.governing,
-                "breach_rows": self.rows[:limit],
+                "breach_rows": [_public(row, names) for row in self.rows[:limit]],
                 "breach_rows_truncated": max(0, len(self.rows) - limit)}
 
 
@@ -230,7 +243,7 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
     rows: list[dict[str, Any]] = []
     keys: list[str] = []
     checked = unchecked = 0
-    governing: tuple[float, dict[str, Any]] | None = None
+    governing: tuple[tuple[bool, float], dict[str, Any]] | None = None
     for result in results:
         load_case = load_case_of(result)
         for group, spec in config.results.items():
@@ -240,9 +253,13 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
                 if not has_criterion(column):
                     continue
                 written = names[index] if index < len(names) else None
-                found = checks(column, {n: values.get(n) for n in written or ()})
-                if not found:
+                cells = {n: values.get(n) for n in written or ()}
+                found = checks(column, cells)
+                if not found or unjudged(column, cells):
+                    # No value, or one that is no number (NaN, empty): not checked, so the
+                    # verdict cannot be pass.
                     unchecked += 1
+                if not found:
                     continue
                 for check in found:
                     checked += 1
@@ -251,25 +268,58 @@ def verdict(config: Any, results: list, load_case_of) -> Verdict:
                            "arc_length": check.arc_length, "value": check.value,
                            "side": check.side, "allowable": check.bound,
                            "utilisation": check.utilisation, "pass": check.passed}
-                    if check.utilisation is not None and (
-                            governing is None or check.utilisation > governing[0]):
-                        governing = (check.utilisation, row)
+                    # A breach governs over any pass; among breaches, one whose utilisation
+                    # is not defined (a value at or below 0 against a positive minimum: a
+                    # riser in compression) is the worst; else the largest utilisation.
+                    rank = (not check.passed, math.inf if check.utilisation is None
+                            else check.utilisation)
+                    if (check.utilisation is not None or not check.passed) and (
+                            governing is None or rank > governing[0]):
+                        governing = (rank, row)
                     if not check.passed:
                         for key in load_case:
                             if key not in keys:
                                 keys.append(key)
                         rows.append(row)
-    return Verdict(rows, keys, checked, unchecked,
-                   _public(governing[1], list(governing[1])) if governing else None)
-
-
-def _public(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    return {(k[3:] if k.startswith("lc:") else k): row.get(k) for k in keys}
+    top = None
+    if governing is not None:
+        top = _public(governing[1], load_case_names(
+            [k[3:] for k in governing[1] if k.startswith("lc:")]))
+    return Verdict(rows, keys, checked, unchecked, top)
 
 
 #: The verdict table's columns, around the load-case keys (after ``file``).
 VERDICT_COLUMNS = ("group", "column", "output", "arc_length", "value", "side", "allowable",
                    "utilisation")
+#: The names a load-case key cannot have in a verdict row (it is renamed ``<key>_2``).
+_RESERVED = ("file", *VERDICT_COLUMNS, "pass")
+
+
+def load_case_names(keys: list[str]) -> dict[str, str]:
+    """Each load-case key's name in verdict rows: itself, or ``<key>_2`` (``_3``, ...) for a
+    key named like a verdict column (a load-case ``side`` or ``file``), as group tables rename
+    a clashing column: both are kept."""
+    taken = {*_RESERVED, *keys}
+    names: dict[str, str] = {}
+    for key in keys:
+        name, n = key, 2
+        if key in _RESERVED:
+            while (name := f"{key}_{n}") in taken:
+                n += 1
+        taken.add(name)
+        names[key] = name
+    return names
+
+
+def _public(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A verdict row as the run report shows it: load-case keys by their verdict names."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith("lc:"):
+            out[names.get(key[3:], key[3:])] = value
+        else:
+            out[key] = value
+    return out
 
 
 def verdict_table(found: Verdict):
@@ -277,11 +327,10 @@ def verdict_table(found: Verdict):
     import pyarrow as pa
     from orcapost.tables import column_array
 
-    lc = [k for k in found.load_case_keys if k not in ("file", *VERDICT_COLUMNS)]
     columns: dict[str, pa.Array] = {
         "file": pa.array([r["file"] for r in found.rows], type=pa.string())}
-    for key in lc:
-        columns[key] = column_array([r.get(f"lc:{key}") for r in found.rows])
+    for key, name in load_case_names(found.load_case_keys).items():
+        columns[name] = column_array([r.get(f"lc:{key}") for r in found.rows])
     types = {"group": pa.string(), "column": pa.string(), "output": pa.string(),
              "arc_length": pa.float64(), "value": pa.float64(), "side": pa.string(),
              "allowable": pa.float64(), "utilisation": pa.float64()}

@@ -8,7 +8,8 @@ validated settings give the same fingerprint in every process and on every machi
 - the **versions**: orcapost's, and each entry-point plugin's distribution version;
 - a **column** fingerprint per result column: the column's validated options (label, kind and
   every option, defaults included), its extractor's plugin and version, orcapost's version, and
-  the config-level settings that change every cell (the memory optimizers that shrink values);
+  the config-level settings that change every cell (the memory optimizers that shrink values,
+  the ``derived:`` channels);
 - a **reader** fingerprint per file suffix: the source that reads those files, its plugin and
   version, and its options (``inputs.sources``);
 - a **file identity**: size, modification time in nanoseconds, and a hash of the file's first
@@ -75,7 +76,8 @@ def versions(pm) -> dict[str, Any]:
 
 def cell_settings(model: Any) -> dict[str, Any]:
     """Config-level settings that change every cell, folded into each column's fingerprint:
-    the memory optimizers that shrink values (``single_precision`` stores arrays as float32)."""
+    the memory optimizers that shrink values (``single_precision`` stores arrays as float32)
+    and the ``derived:`` channels (any column may read one)."""
     from orcapost.schemas.config import options_of
 
     shrinking = []
@@ -83,7 +85,13 @@ def cell_settings(model: Any) -> dict[str, Any]:
         component = getattr(type(spec), "component", None)
         if component is not None and component.shrinks_values():
             shrinking.append({"name": spec.name, **_dump_options(options_of(spec))})
-    return {"shrink": shrinking}
+    settings: dict[str, Any] = {"shrink": shrinking}
+    derived = getattr(model, "derived", None)
+    if derived:
+        # A column reads a derived channel as a variable: a changed expression, unit or
+        # objects changes its cells (left out when there are none: fingerprints as before).
+        settings["derived"] = {name: _dump(channel) for name, channel in derived.items()}
+    return settings
 
 
 def _dump_options(options: dict[str, Any]) -> dict[str, Any]:

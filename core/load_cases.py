@@ -18,7 +18,7 @@ This module reads the table once per run (pyarrow for CSV, openpyxl for ``.xlsx`
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,14 @@ class LoadCaseTable:
     path: Path
     columns: list[str]
     rows: list[dict[str, Any]]
+    #: Row indices by match token, per join rule (:func:`_candidates`), built on first join.
+    _index: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
-    """Read a ``.csv`` or ``.xlsx`` load-case table; :class:`OrcapostError` says what is wrong."""
+def read_load_cases(path: Path, sheet: str | None = None,
+                    file_column: str | None = None) -> LoadCaseTable:
+    """Read a ``.csv`` or ``.xlsx`` load-case table; :class:`OrcapostError` says what is wrong.
+    ``file_column`` (the column of file names when joining by file name) is read as text."""
     path = Path(path)
     if not path.is_file():
         raise OrcapostError(f"load-case table {path} does not exist",
@@ -43,7 +47,7 @@ def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
                             "config file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        columns, rows = _read_csv(path)
+        columns, rows = _read_csv(path, file_column)
     elif suffix in (".xlsx", ".xlsm"):
         columns, rows = _read_xlsx(path, sheet)
     else:
@@ -61,15 +65,27 @@ def read_load_cases(path: Path, sheet: str | None = None) -> LoadCaseTable:
     return LoadCaseTable(path, columns, rows)
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+def _read_csv(path: Path, file_column: str | None = None
+              ) -> tuple[list[str], list[dict[str, Any]]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     try:
         table = pacsv.read_csv(path)
+        # Header cells trimmed as the xlsx reader trims them ("file, p" names "p").
+        names = [name.strip() for name in table.column_names]
+        if file_column is not None and file_column in names:
+            raw = table.column_names[names.index(file_column)]
+            if not pa.types.is_string(table.schema.field(raw).type):
+                # File names are text: inferred as numbers, run 0001 would read as 1.
+                table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                    column_types={raw: pa.string()}))
     except (pa.ArrowInvalid, OSError) as exc:
         raise OrcapostError(f"load-case table {path} is no readable CSV: {exc}") from None
-    return list(table.column_names), table.to_pylist()
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise OrcapostError(f"load-case table {path}: column {twice[0]!r} appears twice")
+    return names, table.rename_columns(names).to_pylist()
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], list[dict[str, Any]]]:
@@ -135,9 +151,75 @@ def _name_matches(pattern: Any, name: str) -> bool:
         return False
     text = str(pattern).casefold()
     folded = name.casefold()
-    if any(c in text for c in "*?["):
+    if any(c in text for c in _WILDCARDS):
         return fnmatch.fnmatchcase(folded, text)
     return text in (folded, Path(folded).stem)
+
+
+_WILDCARDS = "*?["
+
+
+def _tokens(value: Any) -> list[tuple[str, Any]]:
+    """Tokens two values share whenever :func:`_same` holds (they may share one when it does
+    not: a join checks each candidate with :func:`_same`)."""
+    if value is None:
+        return []
+    out: list[tuple[str, Any]] = [("s", str(value))]
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and value != value):
+        out.append(("n", float(value)))
+    return out
+
+
+def _key_index(table: LoadCaseTable, key: str) -> dict[tuple[str, Any], list[int]]:
+    index = table._index.get(("key", key))
+    if index is None:
+        index = {}
+        for i, row in enumerate(table.rows):
+            for token in _tokens(row.get(key)):
+                index.setdefault(token, []).append(i)
+        table._index[("key", key)] = index
+    return index
+
+
+def _name_index(table: LoadCaseTable, file_column: str
+                ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Rows by their cell (casefolded) for plain names, and by the text before the first
+    wildcard for patterns: a pattern can only match a name that starts with that text."""
+    found = table._index.get(("name", file_column))
+    if found is None:
+        plain: dict[str, list[int]] = {}
+        patterns: dict[str, list[int]] = {}
+        for i, row in enumerate(table.rows):
+            cell = row.get(file_column)
+            if cell is None:
+                continue
+            text = str(cell).casefold()
+            cut = min((text.index(c) for c in _WILDCARDS if c in text), default=None)
+            if cut is None:
+                plain.setdefault(text, []).append(i)
+            else:
+                patterns.setdefault(text[:cut], []).append(i)
+        found = table._index[("name", file_column)] = (plain, patterns)
+    return found
+
+
+def _candidates(table: LoadCaseTable, on: list[str] | None, file_column: str,
+                file_name: str, load_case: dict[str, Any]) -> list[int]:
+    """The rows that may join the file (every row that does, in table order): looked up, so a
+    table of thousands of rows joins thousands of files in time linear in both."""
+    if on:
+        found: set[int] | None = None
+        for key in on:
+            index = _key_index(table, key)
+            rows = {i for token in _tokens(load_case[key]) for i in index.get(token, ())}
+            found = rows if found is None else found & rows
+        return sorted(found or ())
+    plain, patterns = _name_index(table, file_column)
+    folded = file_name.casefold()
+    rows = set(plain.get(folded, ())) | set(plain.get(Path(folded).stem, ()))
+    for cut in range(len(folded) + 1):
+        rows.update(patterns.get(folded[:cut], ()))
+    return sorted(rows)
 
 
 def join(table: LoadCaseTable, on: list[str] | None, file_column: str, file_name: str,
@@ -150,12 +232,12 @@ def join(table: LoadCaseTable, on: list[str] | None, file_column: str, file_name
             return dict(load_case), (
                 f"the file has no load-case value {absent[0]!r} to join the load-case table "
                 f"{table.path.name} by (its keys: {', '.join(load_case) or 'none'})")
-        matches = [i for i, row in enumerate(table.rows)
-                   if all(_same(row.get(key), load_case[key]) for key in on)]
+        matches = [i for i in _candidates(table, on, file_column, file_name, load_case)
+                   if all(_same(table.rows[i].get(key), load_case[key]) for key in on)]
         rule = "with " + ", ".join(f"{key} = {load_case[key]!r}" for key in on)
     else:
-        matches = [i for i, row in enumerate(table.rows)
-                   if _name_matches(row.get(file_column), file_name)]
+        matches = [i for i in _candidates(table, on, file_column, file_name, load_case)
+                   if _name_matches(table.rows[i].get(file_column), file_name)]
         rule = f"whose {file_column!r} matches {file_name!r}"
     if len(matches) != 1:
         what = "no row" if not matches else (
@@ -188,6 +270,6 @@ def table_of(spec: Any, base: Path | None = None) -> LoadCaseTable:
     path = Path(spec.path)
     if not path.is_absolute() and base is not None:
         path = base / path
-    table = read_load_cases(path, spec.sheet)
+    table = read_load_cases(path, spec.sheet, None if spec.keys else spec.file_column)
     check_join(table, spec.keys, spec.file_column)
     return table

@@ -276,6 +276,7 @@ class RunTables:
         stacked.update({column: [] for column in load_case})
         names: dict[str, str] = {}  # the table's own column -> its name here
         units: dict[str, str] = {}
+        disagree: set[str] = set()  # columns whose files give two units: they claim none
         filled = 0
         for row, case in zip(rows, cases, strict=True):
             keys = key if isinstance(key, tuple) else (key,)
@@ -297,12 +298,13 @@ class RunTables:
                     stacked[names[name]] = [None] * filled
                 stacked[names[name]].extend(cells)
                 unit = table_units.get(name)
-                if unit:
-                    units.setdefault(names[name], unit)
+                if unit and units.setdefault(names[name], unit) != unit:
+                    disagree.add(names[name])
             filled += length
             for column_cells in stacked.values():  # a column a file did not have stays empty
                 column_cells.extend([None] * (filled - len(column_cells)))
-        return with_field_units(pa_table(stacked), units)
+        return with_field_units(pa_table(stacked), {name: unit for name, unit in units.items()
+                                                    if name not in disagree})
 
     # -- campaign tables ------------------------------------------------------------------
     def campaign_tables(self) -> dict[str, pa.Table]:
@@ -366,9 +368,19 @@ class RunTables:
         # The value columns in the order they first appear: a dict, so that a table of
         # thousands of columns is built in time linear in its cells (a list's `in` made it
         # quadratic in the columns).
+        cells = [r.values.get(group, {}) for r in rows]  # each file's values, looked up once
+        # Each value's unit: the one its files give; files that disagree (a model in kN,
+        # another in kips) leave the column without one: it never claims a unit some of its
+        # values do not have.
+        first_unit: dict[str, str] = {}
+        disagree: set[str] = set()
+        for r in rows:
+            for key, unit in (r.units.get(group) or {}).items():
+                if unit and first_unit.setdefault(key, unit) != unit:
+                    disagree.add(key)
         seen: dict[str, None] = {}
-        for result in rows:
-            for key, value in result.values.get(group, {}).items():
+        for values in cells:
+            for key, value in values.items():
                 if key not in seen and not is_extra_table(value):
                     seen[key] = None
         value_keys = list(seen)
@@ -387,11 +399,10 @@ class RunTables:
         units: dict[str, str] = dict(LEADING_UNITS)
         for key in value_keys:
             name = _unique(key, columns)
-            columns[name] = [r.values.get(group, {}).get(key) for r in rows]
+            columns[name] = [values.get(key) for values in cells]
             value_columns[name] = key
-            unit = next((u for r in rows if (u := r.units.get(group, {}).get(key))), None)
-            if unit:
-                units[name] = unit
+            if key in first_unit and key not in disagree:
+                units[name] = first_unit[key]
         return with_field_units(pa_table(columns), units), value_columns
 
     def failures_table(self) -> pa.Table | None:

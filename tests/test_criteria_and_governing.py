@@ -524,3 +524,265 @@ def test_resume_joins_the_load_case_table_as_it_is_now(pm, campaign, tmp_path):
     assert _report(out)["result_set"]["unchanged"] is False
     probabilities = sorted({r["probability"] for r in _table(out, "riser")})
     assert probabilities == pytest.approx([0.15, 0.2, 0.3, 0.4])
+
+
+def test_governing_spread_and_lifetime_del_outputs_carry_their_own_units(run):
+    """Every output of a reduction took its value column's unit: a governing row's file name,
+    heading and arc length were 'kN', an exceedance count 'kN', probability covered 'kN.m'."""
+    from orcapost.units import table_units
+
+    out, _, _ = run
+    gov = table_units(pq.read_table(out / "gov.parquet"))
+    for reduction in ("env max max", "env max argmax", "env min argmin", "top max argmax"):
+        for key in ("file", "heading", "Hs", "seed", "probability", "wind"):
+            assert f"{reduction} {key}" not in gov, (reduction, key)
+    for reduction in ("env max max", "env max argmax", "env min argmin"):
+        assert gov[f"{reduction} arc length"] == "m"
+    assert gov["env max max"] == gov["top max argmax value"] == gov["env min argmin value"] \
+        == "kN"
+    assert gov["top max std"] == gov["top max p90"] == gov["top max mean+2std"] == "kN"
+    assert gov[f"top max exceedances >{ALLOWABLE:g}"] == "-"
+    assert gov[f"top max exceedance fraction >{ALLOWABLE:g}"] == "-"
+    for name in ("life_p", "life_w"):
+        life = table_units(pq.read_table(out / f"{name}.parquet"))
+        assert life["del lifetime DEL m3"] == "kN.m"
+        assert life["del probability covered"] == "-"
+
+
+def test_a_checked_value_that_is_no_number_leaves_the_verdict_incomplete_not_pass(pm):
+    """A NaN (or infinite) value among a column's checked values was silently skipped: with
+    another value of the column checked, the pair counted as checked and the verdict said
+    pass although one value was never compared with the allowable."""
+    from orcapost.criteria import verdict
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["max", "min"], "allowable": 900.0}]}},
+    })
+    def result(name, low):
+        return FileResult(path=f"/c/{name}", size=1, outputs={"g": [["T max", "T min"]]},
+                          values={"g": {"T max": 100.0, "T min": low}})
+
+    for low in (math.nan, math.inf, None):
+        found = verdict(model, [result("a.sim", 50.0), result("b.sim", low)], lambda r: {})
+        report = found.report()
+        assert report["verdict"] == "incomplete", low
+        assert (report["checked"], report["unchecked"], report["breaches"]) == (3, 1, 0)
+    found = verdict(model, [result("a.sim", 50.0)], lambda r: {})
+    assert found.report()["verdict"] == "pass" and found.unchecked == 0
+
+
+def test_a_csv_load_case_table_keeps_file_names_as_text_and_trims_its_header(tmp_path):
+    """pyarrow inferred a file column of run numbers as integers (0001 became 1, so no file
+    joined), and a header written 'file, p' kept ' p' (the xlsx reader trims its header)."""
+    from orcapost.load_cases import check_join, join, read_load_cases
+
+    path = tmp_path / "cases.csv"
+    path.write_text("file, p ,Hs\n0001,0.25,2\n0002,0.75,4\n", encoding="utf-8")
+    table = read_load_cases(path, file_column="file")
+    assert table.columns == ["file", "p", "Hs"]
+    check_join(table, None, "file")
+    joined, why = join(table, None, "file", "0002.sim", {})
+    assert why is None and joined == {"p": 0.75, "Hs": 4}
+    # Joined by keys, the file column is an ordinary column: its numbers stay numbers.
+    path.write_text("run,Hs\n0001,2\n", encoding="utf-8")
+    assert read_load_cases(path).rows == [{"run": 1, "Hs": 2}]
+
+
+def test_load_case_joins_look_rows_up_and_match_every_row_the_rules_match(monkeypatch):
+    """The join scanned every row of the table for every file (3,000 files and rows: 15 s by
+    keys, 31 s by file name); rows are looked up now, and the rows found are exactly those the
+    rules (numbers as numbers, text as text, patterns, names or stems, case ignored) match."""
+    import itertools
+
+    from orcapost import load_cases
+    from orcapost.load_cases import LoadCaseTable, _name_matches, _same, join
+
+    cells = [2, 2.0, "2", "2.0", True, 1, 0, -0.0, None, "x", math.nan, "nan", 10**17]
+    table = LoadCaseTable(Path("t.csv"), ["a", "b"],
+                          [{"a": a, "b": b} for a, b in itertools.product(cells, ["y", 1])])
+    for a, b in itertools.product(cells, ["y", 1.0, "1"]):
+        load_case = {"a": a, "b": b}
+        want = [i for i, row in enumerate(table.rows)
+                if _same(row["a"], a) and _same(row["b"], b)]
+        _, why = join(table, ["a", "b"], "file", "f.sim", load_case)
+        assert (why is None) == (len(want) == 1), (a, b, want, why)
+        if len(want) > 1:
+            assert f"{len(want)} rows" in why
+    names = ["LC001_H000.sim", "lc001_h000", "LC00[1-2]_*", "*", "*.SIM", "LC0?1_H000.sim",
+             "LC001", "LC001_H0*0.sim", "[!L]*", "", None, 7]
+    table = LoadCaseTable(Path("t.csv"), ["file"], [{"file": n} for n in names])
+    for file_name in ("LC001_H000.sim", "lc002_x.sim", "7.sim", "B.sim", "LC001"):
+        want = [i for i, row in enumerate(table.rows) if _name_matches(row["file"], file_name)]
+        _, why = join(table, None, "file", file_name, {})
+        assert (why is None) == (len(want) == 1), file_name
+        if len(want) > 1:
+            shown = ", ".join(str(i + 2) for i in want[:5])
+            assert f"table rows {shown}" in why, (file_name, why)
+    # Rows compared per join: a few, not the whole table (they were n per file: n^2).
+    n = 400
+    table = LoadCaseTable(Path("t.csv"), ["file", "Hs", "p"],
+                          [{"file": f"LC{i:05d}_*", "Hs": float(i), "p": 1 / n} for i in range(n)])
+    compared = []
+    monkeypatch.setattr(load_cases, "_same", lambda a, b: compared.append(1) or _same(a, b))
+    monkeypatch.setattr(load_cases, "_name_matches",
+                        lambda p, name: compared.append(1) or _name_matches(p, name))
+    for i in range(n):
+        assert join(table, ["Hs"], "file", "f", {"Hs": i})[1] is None
+        assert join(table, None, "file", f"LC{i:05d}_a.sim", {})[1] is None
+    assert len(compared) <= 2 * n * 4
+
+
+def test_quantile_and_gumbel_columns_are_named_by_their_probability_in_full():
+    """'p{100 q:g}' kept six digits: quantile 0.9999995 was named p99.9999, and 0.1234567 and
+    0.1234568 were both p12.3457, the second overwriting the first."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.gumbel import GumbelOptions, GumbelReduction
+    from orcapost.plugins.reductions.spread import QuantileOptions, QuantileReduction
+
+    values = np.arange(1.0, 101.0)
+    rows = pa.table({"x": values})
+    quantile = QuantileReduction(QuantileOptions(
+        columns=["x"], quantile=[0.9, 0.9999995, 0.1234567, 0.1234568]))
+    got = quantile.reduce("x", values, rows)
+    assert list(got) == ["p90", "p99.99995", "p12.34567", "p12.34568"]
+    assert got["p12.34568"] == pytest.approx(np.quantile(values, 0.1234568), rel=1e-15)
+    gumbel = GumbelReduction(GumbelOptions(columns=["x"], probabilities=[0.9, 0.9999995]))
+    assert {"gumbel p90", "gumbel p99.99995"} <= set(gumbel.reduce("x", values, rows))
+
+
+def test_verdict_load_case_columns_named_like_its_own_are_kept_and_renamed(pm):
+    """A load-case column named like a verdict column ('side', 'file') was dropped from the
+    verdict table, overwrote the file name in the run report's governing row, and the report's
+    breach rows named every load-case key 'lc:<key>'."""
+    from orcapost.criteria import verdict, verdict_table
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["max"], "allowable": 900.0}]}},
+    })
+    result = FileResult(path="/c/a.sim", size=1, outputs={"g": [["T max"]]},
+                        values={"g": {"T max": 1000.0}})
+    case = {"Hs": 2.0, "side": "port", "file": "scatter row 3"}
+    found = verdict(model, [result], lambda r: case)
+    table = verdict_table(found).to_pylist()
+    assert table == [{"file": "a.sim", "Hs": 2.0, "side_2": "port", "file_2": "scatter row 3",
+                      "group": "g", "column": "T", "output": "T max", "arc_length": None,
+                      "value": 1000.0, "side": "abs", "allowable": 900.0,
+                      "utilisation": pytest.approx(1000 / 900)}]
+    report = found.report()
+    (row,) = report["breach_rows"]
+    assert {k: row[k] for k in table[0]} == table[0]
+    assert report["governing"]["file"] == "a.sim" and report["governing"]["side_2"] == "port"
+    assert report["governing"]["side"] == "abs" and not any(k.startswith("lc:") for k in row)
+
+
+def test_a_lifetime_no_load_case_of_which_has_a_probability_is_empty_not_zero():
+    """An occurrence list that matches no row (Hs 2.5 against 2.0 and 6.0) left every load
+    case out, and lifetime_del wrote a lifetime DEL of 0.0 (lifetime_damage a damage of 0.0):
+    a number for a life nothing covered."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.lifetime_damage import LifetimeDamageReduction
+    from orcapost.plugins.reductions.lifetime_del import LifetimeDelReduction
+
+    rows = pa.table({"Hs": [2.0, 6.0], "p": [None, None]})
+    values = np.array([10.0, 20.0])
+    nothing = {"occurrence": [{"where": {"Hs": 2.5}, "probability": 1.0}]}
+    for options in (nothing, {"probability": "p"}):
+        life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, **options))
+        assert life.reduce("del", values, rows) == {"lifetime DEL m3": None,
+                                                    "probability covered": 0.0}
+        damage = LifetimeDamageReduction(LifetimeDamageReduction.Options(duration=10, **options))
+        assert damage.reduce("d", values, rows) == {"lifetime damage": None,
+                                                    "life years": None,
+                                                    "probability covered": 0.0}
+    # A load case of probability 0 is covered: its zero is a computed one.
+    rows = pa.table({"Hs": [2.0, 6.0], "p": [0.0, 0.0]})
+    life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, probability="p"))
+    assert life.reduce("del", values, rows)["lifetime DEL m3"] == 0.0
+
+
+def test_the_seeds_of_a_load_case_must_agree_on_its_probability_and_wind_speed():
+    """A load case's probability (or wind speed) was read from its first row only: seeds that
+    disagree (0.1 and 0.3, or 6 and 10 m/s, with load_case naming too few keys) were weighted
+    by the first, silently."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.lifetime_del import LifetimeDelReduction
+
+    values = np.array([10.0, 20.0, 30.0])
+    rows = pa.table({"Hs": [2.0, 2.0, 6.0], "p": [0.1, 0.3, 0.6], "wind": [6.0, 10.0, 14.0]})
+    life = LifetimeDelReduction(LifetimeDelReduction.Options(m=3, probability="p",
+                                                             load_case=["Hs"]))
+    with pytest.raises(ValueError, match=r"Hs = 2.*'p'.*0\.1.*0\.3"):
+        life.reduce("del", values, rows)
+    wind = LifetimeDelReduction(LifetimeDelReduction.Options(
+        m=3, weibull={"column": "wind", "iec_class": "I"}, load_case=["Hs"]))
+    with pytest.raises(ValueError, match=r"Hs = 2.*'wind'.*6.*10"):
+        wind.reduce("del", values, rows)
+    # Seeds that agree (an empty cell beside a value is no disagreement) are one load case.
+    rows = pa.table({"Hs": [2.0, 2.0, 6.0], "p": [0.4, None, 0.6]})
+    got = life.reduce("del", values, rows)
+    assert got["lifetime DEL m3"] == pytest.approx(
+        (0.4 * (10.0**3 + 20.0**3) / 2 + 0.6 * 30.0**3) ** (1 / 3))
+
+
+def test_exceedance_and_mean_plus_k_std_columns_name_their_threshold_and_k_in_full():
+    """':g' named a threshold of 1234567.5 N '>1.23457e+06' (a threshold not counted
+    against) and k = 1.6448536 'mean+1.64485std'."""
+    import pyarrow as pa
+    from orcapost.plugins.reductions.spread import (
+        ExceedancesOptions,
+        ExceedancesReduction,
+        MeanPlusKStdOptions,
+        MeanPlusKStdReduction,
+    )
+
+    values = np.array([1234567.0, 1234568.0, 1234569.0])
+    rows = pa.table({"x": values})
+    over = ExceedancesReduction(ExceedancesOptions(columns=["x"], threshold=1234567.5))
+    assert over.reduce("x", values, rows) == {"exceedances >1234567.5": 2,
+                                               "exceedance fraction >1234567.5": 2 / 3}
+    k = MeanPlusKStdReduction(MeanPlusKStdOptions(columns=["x"], k=1.6448536))
+    assert list(k.reduce("x", values, rows)) == ["mean+1.6448536std"]
+    assert list(MeanPlusKStdReduction(MeanPlusKStdOptions(columns=["x"], k=-2)).reduce(
+        "x", values, rows)) == ["mean-2std"]
+
+
+def test_a_breach_without_a_utilisation_governs_over_passing_values(pm):
+    """The governing row was the largest utilisation: a riser in compression (-5 kN against a
+    minimum of 50 kN, a utilisation not defined) breached, and the run's governing case was a
+    passing file at 0.89."""
+    from orcapost.cli import _verdict_line
+    from orcapost.criteria import verdict
+    from orcapost.results import FileResult
+
+    model = pm.registry.config_model().model_validate({
+        "version": 2, "inputs": {"directory": "."},
+        "results": {"g": {"columns": [{
+            "label": "T", "kind": "statistics", "object": "Riser", "variable": "Effective Tension",
+            "statistics": ["min"], "limits": {"min": 50.0, "max": 900.0}}]}},
+    })
+
+    def result(name, value):
+        return FileResult(path=f"/c/{name}", size=1, outputs={"g": [["T min"]]},
+                          values={"g": {"T min": value}})
+
+    found = verdict(model, [result("a.sim", 800.0), result("b.sim", -5.0),
+                            result("c.sim", 40.0)], lambda r: {})
+    report = found.report()
+    assert report["breaches"] == 2
+    assert report["governing"]["file"] == "b.sim" and report["governing"]["utilisation"] is None
+    line = _verdict_line(report)
+    assert "governing: T min = -5 in b.sim, utilisation not defined" in line
+    # Among breaches with a utilisation, and among passing values, the largest governs.
+    found = verdict(model, [result("a.sim", 800.0), result("c.sim", 40.0),
+                            result("d.sim", 45.0)], lambda r: {})
+    assert found.governing["file"] == "c.sim"
+    assert verdict(model, [result("a.sim", 800.0), result("e.sim", 100.0)],
+                   lambda r: {}).governing["file"] == "a.sim"

@@ -134,3 +134,17 @@ def test_without_xlsxwriter_the_run_stops_before_any_file_with_what_to_install(
     with pytest.raises(OrcapostError, match="needs the xlsxwriter package"):
         _run(tmp_path, 1, ["csv", "xlsx"])
     assert not (tmp_path / "results" / "orcapost-journal.jsonl").exists()
+
+
+def test_a_shortened_sheet_name_never_ends_with_an_apostrophe(tmp_path):
+    """Cut to 31 characters, a table name with an apostrophe at the cut made a sheet name
+    ending in one, which Excel (and xlsxwriter: InvalidWorksheetName) refuses: the sink
+    failed."""
+    taken: set[str] = set()
+    names = [sheet_name("a" * 30 + "'b", taken), sheet_name("a" * 30 + "'c", taken)]
+    assert all(not n.endswith("'") and len(n) <= 31 for n in names)
+    assert len({n.casefold() for n in names}) == 2
+    sink = XlsxSink()
+    sink.write_workbook(tmp_path / "t.xlsx", [("a" * 30 + "'b", pa.table({"x": [1.0]})),
+                                              ("a" * 30 + "'c", pa.table({"x": [2.0]}))])
+    assert len(openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames) == 2

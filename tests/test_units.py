@@ -209,3 +209,32 @@ def test_shape_figures_have_no_unit_and_the_integral_is_unit_seconds():
     assert statistic_unit("kurtosis", "kN") == "-"
     assert statistic_unit("integrated", "kN") == "kN·s"
     assert statistic_unit("integrated", "-") == "s"
+
+
+def test_a_column_whose_files_disagree_on_its_unit_claims_none():
+    """Files of two unit systems (an SI model in kN, a US one in kips) wrote one column: the
+    table took the first file's unit, so the column said kN over rows in kips."""
+    from orcapost.results import FileResult
+    from orcapost.tables import RunTables, extra_table
+    from orcapost.units import table_units
+
+    def result(name, unit, value):
+        history = extra_table("history", {"time": [0.0, 1.0], "T": [value, value]},
+                              units={"time": "s", "T": unit})
+        return FileResult(path=f"/c/{name}", size=1,
+                          values={"g": {"T max": value, "T time": 3.0, "T history": history}},
+                          units={"g": {"T max": unit, "T time": "s"}})
+
+    tables = RunTables(["g"])
+    for r in (result("a.sim", "kN", 500.0), result("b.sim", "kips", 112.0),
+              FileResult(path="/c/c.sim", size=1, status="failed")):
+        tables.add(r)
+    units = table_units(tables.table("g"))
+    assert "T max" not in units and units["T time"] == "s"
+    long = table_units(tables.table("g_history"))
+    assert "T" not in long and long["time"] == "s"
+    agreeing = RunTables(["g"])
+    for r in (result("a.sim", "kN", 500.0), result("b.sim", "kN", 498.0)):
+        agreeing.add(r)
+    assert table_units(agreeing.table("g"))["T max"] == "kN"
+    assert table_units(agreeing.table("g_history"))["T"] == "kN"

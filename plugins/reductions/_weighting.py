@@ -136,6 +136,13 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+def _speed(value: Any) -> float | None:
+    """A wind-speed cell as a number (None: empty, text or not finite)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def load_cases(options: WeightOptions, rows: pa.Table, kind: str
                ) -> list[tuple[list[int], float | None]]:
     """The load cases of ``rows``: each one's row indices (its seeds) and probability (None:
@@ -149,27 +156,41 @@ def load_cases(options: WeightOptions, rows: pa.Table, kind: str
     for i in range(rows.num_rows):
         case = tuple(table[k][i] for k in keys) if keys else (i,)
         cases.setdefault(case, []).append(i)
+    named = options.probability or options.hours or (
+        options.weibull.column if options.weibull is not None else None)
+    cells = rows.column(named).to_pylist() if named is not None else []
+    # Each load case's one value of the named column: its seeds must agree (an empty cell is
+    # no value); read from the first row alone, seeds that disagree were weighted silently.
+    values: list[Any] = []
+    for case, indices in cases.items():
+        found = list(dict.fromkeys(cells[j] for j in indices if cells[j] is not None)) \
+            if named is not None else []
+        if len(found) > 1:
+            where = ", ".join(f"{k} = {v!r}" for k, v in zip(keys, case, strict=True)) \
+                if keys else f"row {indices[0]}"
+            raise ValueError(
+                f"{kind}: the rows of the load case {where} give {named!r} {found[0]!r} and "
+                f"{found[1]!r}: name every column that tells load cases apart in load_case")
+        values.append(found[0] if found else None)
     bins: dict[float, float] = {}
     sharing: dict[float, int] = {}
     if options.weibull is not None:
-        speeds = float_values(rows.column(options.weibull.column))
-        bins = options.weibull.bin_probabilities(speeds)
-        for indices in cases.values():
-            speed = speeds[indices[0]]
-            if math.isfinite(speed):
-                sharing[float(speed)] = sharing.get(float(speed), 0) + 1
+        bins = options.weibull.bin_probabilities(
+            float_values(rows.column(options.weibull.column)))
+        for value in values:
+            if (speed := _speed(value)) is not None:
+                sharing[speed] = sharing.get(speed, 0) + 1
     out = []
-    for indices in cases.values():
+    for indices, value in zip(cases.values(), values, strict=True):
         i = indices[0]
         p: float | None
         if options.probability is not None or options.hours is not None:
-            value = rows.column(options.probability or options.hours)[i].as_py()
             p = None if value is None else float(value)
             if p is not None and options.hours is not None:
                 p /= HOURS_PER_YEAR
         elif options.weibull is not None:
-            speed = rows.column(options.weibull.column)[i].as_py()
-            p = None if speed is None else bins[float(speed)] / sharing[float(speed)]
+            found_speed = _speed(value)
+            p = None if found_speed is None else bins[found_speed] / sharing[found_speed]
         else:
             p = next((e.probability for e in options.occurrence
                       if all(k in rows.column_names and _same(rows.column(k)[i].as_py(), v)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, governing, hookimpl
+from orcapost.api import METRES, Reduction, ReductionOptions, governing, hookimpl
 from orcapost.plugins.reductions._common import finite
 from pydantic import Field
 
@@ -35,6 +35,13 @@ class ExtremeOptions(ReductionOptions):
 class _ExtremeReduction(_FiniteReduction):
     Options = ExtremeOptions
     pick: ClassVar[Callable[[np.ndarray], Any]]
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        # The value has its column's unit, where it is along the line metres; the file name
+        # and the load-case keys are no quantity of the column.
+        if suffix == self.name:
+            return unit
+        return METRES if suffix == f"{self.name} arc length" else None
 
     def reduce(self, column, values, rows):
         out = super().reduce(column, values, rows)

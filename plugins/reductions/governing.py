@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, governing, hookimpl
+from orcapost.api import METRES, Reduction, ReductionOptions, governing, hookimpl
 from pydantic import Field
 
 
@@ -23,6 +23,13 @@ class GoverningOptions(ReductionOptions):
 class _Governing(Reduction):
     Options = GoverningOptions
     pick: ClassVar[Any]
+
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        # The value has its column's unit, where it is along the line metres; the file name
+        # and the load-case keys are no quantity of the column.
+        if suffix == f"{self.name} value":
+            return unit
+        return METRES if suffix == f"{self.name} arc length" else None
 
     def reduce(self, column, values, rows):
         kept = np.flatnonzero(np.isfinite(values))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 from orcapost.api import DIMENSIONLESS, Reduction, ReductionOptions, hookimpl
 from orcapost.numerics.extremes import fit_gumbel
-from orcapost.plugins.reductions._common import finite
+from orcapost.plugins.reductions._common import finite, percent
 from pydantic import Field, field_validator
 
 
@@ -46,7 +46,7 @@ class GumbelReduction(Reduction):
         out["gumbel loc"] = fit.loc if fit else None
         out["gumbel scale"] = fit.scale if fit else None
         for p in self.options.probabilities:
-            out[f"gumbel p{100 * p:g}"] = fit.extreme(p) if fit else None
+            out[f"gumbel p{percent(p)}"] = fit.extreme(p) if fit else None
         return out
 
 

@@ -60,15 +60,19 @@ class LifetimeDamageReduction(Reduction):
         # Damage per second of each file, averaged over a load case's seeds, times the life.
         rates = values / durations
         damage = total = 0.0
+        covered = 0  # load cases with a probability: none leaves the damage empty, not 0
         for indices, p in cases:
             if p is None:
                 continue
+            covered += 1
             seeds = finite(rates[indices])
             if seeds.size == 0:
                 raise ValueError(f"lifetime_damage: {column} has no value for a load case of "
                                  f"probability {p}")
             damage += p * float(seeds.mean()) * o.lifetime_years * SECONDS_PER_YEAR
             total += p
+        if not covered:
+            return {"lifetime damage": None, "life years": None, "probability covered": total}
         return {"lifetime damage": damage,
                 "life years": o.lifetime_years / damage if damage > 0 else math.inf,
                 "probability covered": total}

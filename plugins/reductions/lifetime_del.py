@@ -13,7 +13,7 @@ docs/campaign-tables.md#lifetime_del.
 
 from __future__ import annotations
 
-from orcapost.api import Reduction, hookimpl
+from orcapost.api import DIMENSIONLESS, Reduction, hookimpl
 from orcapost.plugins.reductions._common import finite
 from orcapost.plugins.reductions._weighting import WeightOptions, load_cases
 from pydantic import Field
@@ -29,12 +29,18 @@ class LifetimeDelReduction(Reduction):
     name = "lifetime_del"
     Options = LifetimeDelOptions
 
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        # The DEL is in its column's unit; the probability covered is a fraction of the life.
+        return DIMENSIONLESS if suffix == "probability covered" else unit
+
     def reduce(self, column, values, rows):
         m = self.options.m
         total = weighted = 0.0
+        covered = 0  # load cases with a probability: none leaves the DEL empty, not 0
         for indices, p in load_cases(self.options, rows, self.name):
             if p is None:
                 continue
+            covered += 1
             seeds = finite(values[indices])
             if seeds.size == 0:
                 raise ValueError(f"lifetime_del: {column} has no value for a load case of "
@@ -43,7 +49,8 @@ class LifetimeDelReduction(Reduction):
                 raise ValueError(f"lifetime_del: {column} has a negative DEL: not a DEL column")
             weighted += p * float((seeds ** m).mean())
             total += p
-        return {f"lifetime DEL m{m:g}": weighted ** (1.0 / m), "probability covered": total}
+        return {f"lifetime DEL m{m:g}": weighted ** (1.0 / m) if covered else None,
+                "probability covered": total}
 
 
 @hookimpl

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from orcapost.api import Reduction, ReductionOptions, hookimpl
-from orcapost.plugins.reductions._common import finite
+from orcapost.api import DIMENSIONLESS, Reduction, ReductionOptions, hookimpl
+from orcapost.plugins.reductions._common import finite, percent
 from pydantic import Field, field_validator
 
 
@@ -55,7 +55,7 @@ class QuantileReduction(Reduction):
         kept = finite(values)
         qs = self.options.quantile if isinstance(self.options.quantile, list) \
             else [self.options.quantile]
-        return {f"p{100 * q:g}": float(np.quantile(kept, q)) if kept.size else None for q in qs}
+        return {f"p{percent(q)}": float(np.quantile(kept, q)) if kept.size else None for q in qs}
 
 
 class MeanPlusKStdOptions(StdOptions):
@@ -73,7 +73,7 @@ class MeanPlusKStdReduction(Reduction):
         kept = finite(values)
         std = _std(kept, self.options.ddof)
         value = float(kept.mean()) + self.options.k * std if std is not None else None
-        return {f"mean{self.options.k:+g}std": value}
+        return {f"mean{self.options.k:+.10g}std": value}  # k in full, as a quantile's p
 
 
 class ExceedancesOptions(ReductionOptions):
@@ -88,14 +88,18 @@ class ExceedancesReduction(Reduction):
     name = "exceedances"
     Options = ExceedancesOptions
 
+    def unit(self, suffix: str, unit: str | None) -> str | None:
+        return DIMENSIONLESS  # a count and a fraction
+
     def reduce(self, column, values, rows):
         kept = finite(values)
         t = self.options.threshold
         over = kept > t if self.options.side == "above" else kept < t
         sign = ">" if self.options.side == "above" else "<"
         count = int(np.count_nonzero(over))
-        return {f"exceedances {sign}{t:g}": count,
-                f"exceedance fraction {sign}{t:g}": count / kept.size if kept.size else None}
+        # The threshold in full (':g' named 1234567.5 '1.23457e+06', another threshold).
+        return {f"exceedances {sign}{t:.10g}": count,
+                f"exceedance fraction {sign}{t:.10g}": count / kept.size if kept.size else None}
 
 
 @hookimpl

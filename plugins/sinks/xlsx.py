@@ -70,7 +70,8 @@ def sheet_name(name: str, taken: set[str]) -> str:
     base = _FORBIDDEN.sub("_", name).strip("'") or "table"
     if base.casefold() == "history":  # reserved by Excel
         base = f"{base}_"
-    candidate, n = base[:MAX_SHEET_NAME], 2
+    # Cut to Excel's length, a name must not end with an apostrophe either.
+    candidate, n = base[:MAX_SHEET_NAME].rstrip("'"), 2
     while candidate.casefold() in taken:
         suffix = f"~{n}"
         candidate, n = base[:MAX_SHEET_NAME - len(suffix)] + suffix, n + 1
