@@ -38,9 +38,13 @@ class DerivedChannel(StrictModel):
     @classmethod
     def _parses(cls, text: str) -> str:
         try:
-            parse(text)
+            expression = parse(text)
         except ExpressionError as exc:
             raise ValueError(str(exc)) from None
+        if not expression.variables:
+            # A constant would be a variable of every object that no column could read.
+            raise ValueError("the expression reads no variable: a derived channel is computed "
+                             "from an object's variables (e.g. 'Effective Tension' / 1000)")
         return text
 
     def parsed(self) -> Expression:

@@ -266,3 +266,37 @@ def test_derived_channels_run_in_worker_processes(demo, run_cli, write_config, t
         results[executor] = pacsv.read_csv(tmp_path / executor / "g.csv").to_pydict()
     assert results["processes"]["offset"] == results["threads"]["offset"]
     assert len(results["threads"]["offset"]) == len(paths)
+
+
+# -- what the language must refuse before anything is read (review) ------------------------------
+
+@pytest.mark.parametrize("text", [
+    "1" + "0" * 400 + " * a",  # an integer literal float() cannot convert (was OverflowError)
+    "1e400 * a",  # a float literal that is already inf
+])
+def test_a_number_beyond_float64_is_refused_not_an_overflow_at_evaluation(text):
+    with pytest.raises(ExpressionError, match="beyond float64's range"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "+".join(["a"] * 3000),  # Python's parser raised RecursionError (a traceback)
+    "-" * 3000 + "a",
+    "+".join(["a"] * 500),  # parsed, then checking/evaluating it recursed 500 deep
+    "sqrt(" * 60 + "abs(" * 60 + "a" + ")" * 120,
+])
+def test_a_deeply_nested_expression_is_refused_in_words(text):
+    with pytest.raises(ExpressionError, match="nested more than 100 levels"):
+        parse(text)
+    assert parse("+".join(["a"] * 90)).evaluate({"a": np.ones(2)}).tolist() == [90.0, 90.0]
+
+
+def test_a_derived_channel_reading_no_variable_is_a_validate_error(run_cli, write_config,
+                                                                    tmp_path):
+    # It would be a variable of every object that every read of it fails ("reads no
+    # variable"), so a `variable: "*"` column failed every file.
+    column = [{"label": "a", "kind": "statistics", "object": "FPSO", "variable": "Heave"}]
+    config = _config(tmp_path, tmp_path / "o", {"two pi": "2 * pi"}, column)
+    result = run_cli("validate", write_config(config))
+    assert result.exit_code == 2, result.output
+    assert "derived" in result.output and "reads no variable" in result.output
