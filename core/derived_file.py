@@ -242,14 +242,43 @@ class DerivedResultFile(ResultFile):
     def raw_touchdown(self, obj: str):
         return self.inner.raw_touchdown(obj)
 
+    # A derived channel at a point (export's per-point series): the expression over what the
+    # variables it reads are at that point, as for the plain records above.
     def raw_point_values(self, obj: str, var: str, at):
-        return self.inner.raw_point_values(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_point_values(obj, var, at)
+        return self._evaluate(obj, var, lambda name: self.inner.raw_point_values(obj, name, at))
 
     def raw_line_point_values(self, obj: str, var: str, at):
-        return self.inner.raw_line_point_values(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_line_point_values(obj, var, at)
+        arcs: list[np.ndarray] = []
+
+        def fetch(name: str) -> np.ndarray:
+            if self.inner.catalogue()[obj].variables[name].along_line:
+                at_arcs, grid = self.inner.raw_line_point_values(obj, name, at)
+                arcs.append(at_arcs)
+                return np.asarray(grid, dtype=np.float64)
+            return np.asarray(self.inner.raw_time_values(obj, name))[:, np.newaxis]
+
+        values = self._evaluate(obj, var, fetch)
+        return arcs[0], values
 
     def raw_point_static(self, obj: str, var: str, at):
-        return self.inner.raw_point_static(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_point_static(obj, var, at)
+        statics = {}
+        along = self.catalogue()[obj].variables[var].along_line
+        for name in self._leaves(obj, var):
+            # A line channel's point is a wall point: a variable of the object not along the
+            # line is read as its own record there, as raw_line_point_values reads it.
+            own = along and not self.inner.catalogue()[obj].variables[name].along_line
+            static = (self.inner.raw_static(obj, name) if own
+                      else self.inner.raw_point_static(obj, name, at))
+            if static is None:
+                return None
+            statics[name] = np.asarray(static, dtype=np.float64)
+        return self._evaluate(obj, var, statics.__getitem__)
 
     def period_bounds(self, period):
         return self.inner.period_bounds(period)

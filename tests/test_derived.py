@@ -300,3 +300,22 @@ def test_a_derived_channel_reading_no_variable_is_a_validate_error(run_cli, writ
     result = run_cli("validate", write_config(config))
     assert result.exit_code == 2, result.output
     assert "derived" in result.output and "reads no variable" in result.output
+
+
+def test_a_derived_channel_at_a_point_is_the_expression_at_that_point(demo):
+    # export's per-point series of a derived channel (an export column's points with a
+    # variable glob) asked the wrapped file for the channel and raised KeyError.
+    from orcapost.derived_file import DerivedChannels, with_derived
+    from orcapost.schemas.derived import DerivedChannel
+
+    _, paths = demo
+    channels = DerivedChannels({"MPa": DerivedChannel.model_validate("'ZZ Stress' / 1000")})
+    outer = {"radial": "outer", "theta": 0.0}
+    with with_derived(ArchiveResultFile(paths[0]), channels) as file:
+        arcs, grid = file.raw_line_point_values("Riser", "MPa", outer)
+        own_arcs, stress = file.raw_line_point_values("Riser", "ZZ Stress", outer)
+        np.testing.assert_array_equal(arcs, own_arcs)
+        np.testing.assert_allclose(grid, np.asarray(stress, np.float64) / 1000, rtol=1e-15)
+        np.testing.assert_allclose(file.raw_point_static("Riser", "MPa", outer),
+                                   np.asarray(file.raw_point_static("Riser", "ZZ Stress",
+                                                                    outer)) / 1000)
