@@ -157,3 +157,43 @@ def test_a_label_equal_to_a_load_case_key_keeps_its_name(run_cli, write_config, 
     assert result.exit_code == 0, result.output
     assert _read(tmp_path / "out" / "job_vessel.csv")[0][-1] == "Hs"
     assert "Hs_2" in _read(tmp_path / "out" / "vessel.csv")[0]
+
+
+def test_linked_statistics_layout_keeps_variable_names_and_expands_linked_patterns(
+        run_cli, write_config, campaign, tmp_path):
+    # The legacy headers are ValueAtMin_<variable>: the variable's own name, even when it holds
+    # "Max" (OrcaFlex's "Max von Mises Stress"; "Min" replaced it). A linked pattern is the
+    # variables it matched, one LinkedValueAt column each (was one empty "..._Sur*" column).
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "derived": {"Max Offset": "hypot(Surge, Sway)"},
+        "results": {"linked": {"columns": [
+            {"label": "offset", "kind": "linked_statistics", "object": "FPSO",
+             "variable": "Max Offset", "linked": ["Heave", "Sw*"],
+             "statistics": ["max", "min"]}]}},
+        "outputs": {"directory": str(out), "formats": ["parquet", {"name": "legacy_csv",
+                                                                    "decimals": None}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    table = _read(out / "job_linked.csv")
+    assert table[0] == ["fe_filename", "Label", "run_status", "statistic",
+                        "ValueAtMax_Max Offset", "TimeOfMax_Max Offset",
+                        "LinkedValueAtMax_Heave", "LinkedValueAtMax_Sway",
+                        "ValueAtMin_Max Offset", "TimeOfMin_Max Offset",
+                        "LinkedValueAtMin_Heave", "LinkedValueAtMin_Sway"]
+    import pyarrow.parquet as pq
+
+    rows = {r["path"]: r for r in pq.read_table(out / "linked.parquet").to_pylist()}
+    assert len(table) == 1 + len(rows)
+    for row in table[1:]:
+        plain = next(r for p, r in rows.items() if p.endswith(row[0].rsplit("/", 1)[-1]))
+        for header, name in zip(table[0][4:], ["offset max", "offset max time",
+                                               "offset max Heave", "offset max Sway",
+                                               "offset min", "offset min time",
+                                               "offset min Heave", "offset min Sway"],
+                                strict=True):
+            assert row[table[0].index(header)] != "", header
+            assert float(row[table[0].index(header)]) == pytest.approx(plain[name],
+                                                                       rel=1e-6), header

@@ -15,6 +15,7 @@ tables and ``failures.csv`` pass through the layout unchanged, under the same le
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import math
 import statistics as stats
@@ -29,6 +30,7 @@ from orcapost.api import (
     TableLayout,
     column_array,
     hookimpl,
+    is_pattern,
     safe_name,
 )
 from pydantic import Field
@@ -148,12 +150,12 @@ class LegacyLayout(TableLayout):
                 for stat, legacy in (("max", "Max"), ("min", "Min")):
                     if stat not in column.statistics:
                         continue
-                    cells = [(f"ValueAtMax_{column.variable}".replace("Max", legacy),
-                              f"{column.label} {stat}"),
-                             (f"TimeOfMax_{column.variable}".replace("Max", legacy),
+                    # The variable's own name after the prefix (it may hold "Max" itself).
+                    cells = [(f"ValueAt{legacy}_{column.variable}", f"{column.label} {stat}"),
+                             (f"TimeOf{legacy}_{column.variable}",
                               f"{column.label} {stat} time")]
                     cells += [(f"LinkedValueAt{legacy}_{other}", f"{column.label} {stat} {other}")
-                              for other in column.linked]
+                              for other in self._linked_names(column, stat, values)]
                     for legacy_name, output in cells:
                         name = by_label.get(output)
                         value = table[name][index].as_py() if name is not None else None
@@ -162,6 +164,20 @@ class LegacyLayout(TableLayout):
                 rows.append(row)
         return pa.Table.from_arrays([column_array([row.get(name) for row in rows])
                                      for name in names], names=list(names))
+
+    @staticmethod
+    def _linked_names(column, stat: str, values: dict[str, str]) -> list[str]:
+        """The linked variables of a column: a name as given, a pattern as the variables it
+        matched (known from the outputs: ``<label> <stat> <variable>``), in table order."""
+        prefix = f"{column.label} {stat} "
+        matched = [label[len(prefix):] for label in values.values()
+                   if label.startswith(prefix) and label != f"{prefix}time"]
+        out: list[str] = []
+        for given in column.linked:
+            names = ([name for name in matched if fnmatch.fnmatchcase(name, given)]
+                     if is_pattern(given) else [given])
+            out += [name for name in names if name not in out]
+        return out
 
     def legacy_table(self, table: pa.Table, values: dict[str, str],
                      time_names: Sequence[str]) -> pa.Table:
