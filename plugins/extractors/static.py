@@ -65,9 +65,9 @@ class StaticExtractor(Extractor):
                 if column.missing == "skip":
                     continue
                 raise
-            if not math.isfinite(value):  # a NaN static state is a failed solve, not a number
-                if column.missing == "skip":
-                    continue
+            # A NaN static state is a failed solve, not a number, nor a missing value:
+            # missing: skip does not hide it (docs/extractors/static.md).
+            if not math.isfinite(value):
                 raise ResultFileError(
                     f"{target.obj.name} / {target.var.name}: the static value is {value}")
             out[name] = value
