@@ -36,7 +36,7 @@ class StaticColumn(ColumnOptions):
         default=None, description="End A, End B, {arc_length: S} or {node: N} (line variables).")
     types: list[str] = Field(
         default_factory=list, description="Only objects of these OrcaFlex types (Line, "
-        "Vessel, 6D buoy, ...); empty: every type.")
+        "Vessel, 6D Buoy, ...: the typeName, as spelt); empty: every type.")
     exclude_types: list[str] = Field(
         default_factory=list, description="Leave out objects of these OrcaFlex types.")
     missing: Literal["fail", "skip"] = Field(
