@@ -197,3 +197,28 @@ def test_linked_statistics_layout_keeps_variable_names_and_expands_linked_patter
             assert row[table[0].index(header)] != "", header
             assert float(row[table[0].index(header)]) == pytest.approx(plain[name],
                                                                        rel=1e-6), header
+
+
+def test_linked_statistics_layout_has_the_statistics_rows_asked_for(run_cli, write_config,
+                                                                      campaign, tmp_path):
+    # docs/migration.md: the legacy rows under a linked-statistics table come from the sink's
+    # statistics option; the linked layout ignored it.
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "results": {"linked": {"columns": [
+            {"label": "heave", "kind": "linked_statistics", "object": "FPSO",
+             "variable": "Heave", "linked": ["Surge"], "statistics": ["max"]}]}},
+        "outputs": {"directory": str(out), "formats": [{"name": "legacy_csv", "decimals": None,
+                                                        "statistics": ["max", "mean"]}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    table = _read(out / "job_linked.csv")
+    files, extra = table[1:-2], table[-2:]
+    assert len(files) == len(list(campaign.glob("*.arrow")))
+    assert [row[:2] for row in extra] == [["Maximum", "Maximum"], ["Mean", "Mean"]]
+    for index in range(4, len(table[0])):
+        values = [float(row[index]) for row in files]
+        assert float(extra[0][index]) == max(values)
+        assert float(extra[1][index]) == pytest.approx(float(np.mean(values)), rel=1e-12)

@@ -162,6 +162,18 @@ class LegacyLayout(TableLayout):
                         row[legacy_name] = _round(value, decimals)
                         names.setdefault(legacy_name)
                 rows.append(row)
+        # The statistics rows under the files, as legacy_table writes them (docs/migration.md
+        # sends the legacy add_basic_statistics_to_df rows here): each value column's
+        # min/max/mean/std over the file rows.
+        leading = ("fe_filename", "Label", "run_status", "statistic")
+        files = list(rows)
+        for stat in self.options.statistics:
+            row = {"fe_filename": ROW_NAMES[stat], "Label": ROW_NAMES[stat]}
+            for name in names:
+                if name not in leading:
+                    numbers = [r.get(name) for r in files if _numeric(r.get(name))]
+                    row[name] = _round(_aggregate(stat, numbers), decimals)
+            rows.append(row)
         return pa.Table.from_arrays([column_array([row.get(name) for row in rows])
                                      for name in names], names=list(names))
 
