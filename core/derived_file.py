@@ -101,8 +101,11 @@ class DerivedResultFile(ResultFile):
         along = False
         for var in self.channels.expressions[name].variables:
             known = variables.get(var) or info.variables.get(var)
-            if known is None and var in self.channels.expressions and var not in seen:
+            if (known is None and var in self.channels.expressions and var not in seen
+                    and (info.name, var) not in self._missing):
                 known = self._derive_info(info, var, variables, [*seen, name])
+                if known is not None:  # each channel found once, not once per path to it
+                    variables[var] = known
             if known is None:
                 self._missing[(info.name, name)] = (
                     f"{info.name} has no variable {var!r} (variables: "
@@ -123,12 +126,21 @@ class DerivedResultFile(ResultFile):
             raise ResultFileError(f"derived channel {var!r} is not available for {obj}: {why}")
         return self.channels.expressions[var]
 
-    def _evaluate(self, obj: str, var: str, fetch: Callable[[str], Any]) -> Any:
-        """The derived variable from what ``fetch(name)`` gives for each name it reads."""
+    def _evaluate(self, obj: str, var: str, fetch: Callable[[str], Any],
+                  memo: dict[str, Any] | None = None) -> Any:
+        """The derived variable from what ``fetch(name)`` gives for each name it reads.
+
+        ``memo`` holds what one evaluation has read and computed, so a variable or channel
+        several others use is read and evaluated once (not once per path to it)."""
+        memo = {} if memo is None else memo
         expression = self._expression(obj, var)
         assert expression is not None
-        values = {name: (self._evaluate(obj, name, fetch) if self._is_derived(obj, name)
-                         else fetch(name)) for name in expression.variables}
+        values = {}
+        for name in expression.variables:
+            if name not in memo:
+                memo[name] = (self._evaluate(obj, name, fetch, memo)
+                              if self._is_derived(obj, name) else fetch(name))
+            values[name] = memo[name]
         return expression.evaluate(values)
 
     def _is_derived(self, obj: str, var: str) -> bool:
@@ -216,11 +228,18 @@ class DerivedResultFile(ResultFile):
     def _leaves(self, obj: str, var: str) -> list[str]:
         """The file's own variables a derived one reads, through other derived ones."""
         out: list[str] = []
-        for name in self.channels.expressions[var].variables:
-            if self._is_derived(obj, name):
-                out += [n for n in self._leaves(obj, name) if n not in out]
-            elif name not in out:
-                out.append(name)
+        seen: set[str] = set()
+
+        def walk(channel: str) -> None:  # each channel walked once
+            for name in self.channels.expressions[channel].variables:
+                if not self._is_derived(obj, name):
+                    if name not in out:
+                        out.append(name)
+                elif name not in seen:
+                    seen.add(name)
+                    walk(name)
+
+        walk(var)
         return out
 
     # -- everything else is the wrapped file's -------------------------------------------------

@@ -319,3 +319,55 @@ def test_a_derived_channel_at_a_point_is_the_expression_at_that_point(demo):
         np.testing.assert_allclose(file.raw_point_static("Riser", "MPa", outer),
                                    np.asarray(file.raw_point_static("Riser", "ZZ Stress",
                                                                     outer)) / 1000)
+
+
+def _chain(n: int) -> dict:
+    """c0 = Heave, c1 = Surge, c_i = c_(i-1) + c_(i-2): every channel reads the two before."""
+    chain = {"c0": "Heave", "c1": "Surge"}
+    chain.update({f"c{i}": f"c{i - 1} + c{i - 2}" for i in range(2, n)})
+    return chain
+
+
+def test_channels_sharing_channels_are_checked_in_linear_time():
+    # The cycle check walked every path: 2**(n/1.44) of them, minutes at n = 34.
+    import threading
+
+    from orcapost.schemas.derived import DerivedChannel, check_derived
+
+    channels = {k: DerivedChannel.model_validate(v) for k, v in _chain(34).items()}
+    worker = threading.Thread(target=check_derived, args=(channels,), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "check_derived walks every path"
+    channels["c0"] = DerivedChannel.model_validate("c33")
+    with pytest.raises(ValueError, match=r"uses itself \(c0 -> c33 -> c31 -> c29"):
+        check_derived(channels)
+
+
+def test_channels_sharing_channels_read_each_variable_once(demo, monkeypatch):
+    # A channel several others use was evaluated, and its variables read, once per path to
+    # it (Fibonacci(n) reads here).
+    from orcapost.derived_file import DerivedChannels, with_derived
+    from orcapost.schemas.derived import DerivedChannel
+
+    _, paths = demo
+    channels = DerivedChannels({k: DerivedChannel.model_validate(v)
+                                for k, v in _chain(16).items()})
+    reads: list[str] = []
+    original = ArchiveResultFile.time_history
+
+    def counted(self, obj, var, position, period):
+        reads.append(var)
+        return original(self, obj, var, position, period)
+
+    monkeypatch.setattr(ArchiveResultFile, "time_history", counted)
+    with with_derived(ArchiveResultFile(paths[0]), channels) as file:
+        assert "c15" in file.catalogue()["FPSO"].variables
+        series = file.time_history("FPSO", "c15", None, WHOLE).values
+        assert sorted(reads) == ["Heave", "Surge"]
+        heave = original(file.inner, "FPSO", "Heave", None, WHOLE).values.astype(np.float64)
+        surge = original(file.inner, "FPSO", "Surge", None, WHOLE).values.astype(np.float64)
+        # c_i = F(i) * Surge + F(i-1) * Heave (F the Fibonacci numbers, F(1) = F(2) = 1)
+        np.testing.assert_allclose(series, 610 * surge + 377 * heave, rtol=1e-12, atol=1e-9)
+        assert file.raw_static("FPSO", "c15") == pytest.approx(
+            610 * file.raw_static("FPSO", "Surge") + 377 * file.raw_static("FPSO", "Heave"))
