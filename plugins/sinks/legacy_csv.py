@@ -171,7 +171,7 @@ class LegacyLayout(TableLayout):
             row = {"fe_filename": ROW_NAMES[stat], "Label": ROW_NAMES[stat]}
             for name in names:
                 if name not in leading:
-                    numbers = [r.get(name) for r in files if _numeric(r.get(name))]
+                    numbers = [float(r[name]) for r in files if _numeric(r.get(name))]
                     row[name] = _round(_aggregate(stat, numbers), decimals)
             rows.append(row)
         return pa.Table.from_arrays([column_array([row.get(name) for row in rows])
