@@ -222,3 +222,35 @@ def test_linked_statistics_layout_has_the_statistics_rows_asked_for(run_cli, wri
         values = [float(row[index]) for row in files]
         assert float(extra[0][index]) == max(values)
         assert float(extra[1][index]) == pytest.approx(float(np.mean(values)), rel=1e-12)
+
+
+def test_time_series_files_read_the_load_case_keys_once_per_build(run_cli, write_config,
+                                                                   campaign, tmp_path,
+                                                                   monkeypatch):
+    # Each per-file time-series table gathered every file's load-case keys: files x files
+    # load-case look-ups, quadratic in the campaign.
+    from orcapost.tables import RunTables
+
+    calls = []
+    original = RunTables.load_case
+
+    def counted(self, result):
+        calls.append(result.path)
+        return original(self, result)
+
+    monkeypatch.setattr(RunTables, "load_case", counted)
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "results": {"motions": {"columns": [
+            {"label": "heave", "kind": "time_history", "object": "FPSO", "variable": "Heave",
+             "period": "latest wave", "table": "motions"}]}},
+        "outputs": {"directory": str(out), "formats": [{"name": "legacy_csv",
+                                                        "time_series": ["motions"]}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    files = sorted(campaign.glob("*.arrow"))
+    written = _read(out / f"{files[0].stem}_motions.csv")
+    assert written[0] == ["time", "heave"] and len(written) > 2
+    assert len(calls) <= 4 * len(files), len(calls)

@@ -76,6 +76,8 @@ class LegacyLayout(TableLayout):
 
     def __init__(self, options: LegacyCsvOptions) -> None:
         self.options = options
+        self._keys: set[str] = set()
+        self._keys_stamp: tuple | None = None
 
     def key(self) -> str:
         return f"{self.name}:{json.dumps(self.options.model_dump(mode='json'), sort_keys=True)}"
@@ -100,7 +102,7 @@ class LegacyLayout(TableLayout):
         if self._time_series_file(table) is not None:
             # The legacy time-series file holds the series alone (time first): the load-case
             # columns orcapost's per-file tables lead with are not in it.
-            keys = {key for result in tables.results for key in tables.load_case(result)}
+            keys = self._load_case_keys(tables)
             leading = 0
             while leading < data.num_columns and data.column_names[leading] in keys:
                 leading += 1
@@ -115,6 +117,16 @@ class LegacyLayout(TableLayout):
         if linked and all(c.kind in (LINKED_KIND, TIMES_KIND) for c in spec.columns):
             return self.linked_table(plain, values, linked)
         return self.legacy_table(plain, values, times)
+
+    def _load_case_keys(self, tables: Any) -> set[str]:
+        """Every load-case key of the run's files, gathered once per set of results (each
+        time-series table gathering them made files x files look-ups)."""
+        results = tables.results
+        stamp = (id(tables), len(results), id(results[-1]) if results else None)
+        if self._keys_stamp != stamp:
+            self._keys = {key for result in results for key in tables.load_case(result)}
+            self._keys_stamp = stamp
+        return self._keys
 
     def _decimals(self, specific: int | None) -> int | None:
         return specific if specific is not None else self.options.decimals
