@@ -81,7 +81,10 @@ def parse(text: str) -> Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExpressionError(f"not a valid expression: {exc.msg}", exc.offset) from None
+        # Python gives offset 0 when the text ends too early ("a +"): no column then.
+        where = exc.offset or None
+        msg = exc.msg if where is not None else f"{exc.msg}: it ends too early"
+        raise ExpressionError(f"not a valid expression: {msg}", where) from None
     except (RecursionError, MemoryError):
         # Python's parser gives up on a very long chain (a+a+...+a, ------a) with these.
         raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep "

@@ -371,3 +371,12 @@ def test_channels_sharing_channels_read_each_variable_once(demo, monkeypatch):
         np.testing.assert_allclose(series, 610 * surge + 377 * heave, rtol=1e-12, atol=1e-9)
         assert file.raw_static("FPSO", "c15") == pytest.approx(
             610 * file.raw_static("FPSO", "Surge") + 377 * file.raw_static("FPSO", "Heave"))
+
+
+def test_an_expression_that_ends_too_early_names_no_column_0():
+    # Columns are 1-based; Python's offset 0 ("a +") was reported as "at column 0".
+    with pytest.raises(ExpressionError, match="ends too early") as caught:
+        parse("a +")
+    assert "column 0" not in str(caught.value)
+    with pytest.raises(ExpressionError, match=r"at column 3"):
+        parse("a b")
