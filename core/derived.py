@@ -11,6 +11,7 @@ numpy on float64 arrays; nothing is ever passed to ``eval``.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -33,6 +34,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int | None]] = {
     "max": (np.maximum, None),
 }
 CONSTANTS = {"pi": float(np.pi)}
+#: The deepest nesting accepted (operators and calls within one another): far more than any
+#: formula needs, far less than Python's recursion limit.
+MAX_DEPTH = 100
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
     ast.Pow: np.power,
@@ -77,9 +81,16 @@ def parse(text: str) -> Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExpressionError(f"not a valid expression: {exc.msg}", exc.offset) from None
+        # Python gives offset 0 when the text ends too early ("a +"): no column then.
+        where = exc.offset or None
+        msg = exc.msg if where is not None else f"{exc.msg}: it ends too early"
+        raise ExpressionError(f"not a valid expression: {msg}", where) from None
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on a very long chain (a+a+...+a, ------a) with these.
+        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep "
+                              "(split it into derived channels)") from None
     names: list[str] = []
-    _check(tree, names)
+    _check(tree, names, 0)
     return Expression(text, tree, tuple(dict.fromkeys(names)))
 
 
@@ -87,7 +98,13 @@ def _column(node: ast.AST) -> int:
     return getattr(node, "col_offset", 0) + 1
 
 
-def _check(node: ast.AST, names: list[str]) -> None:
+def _check(node: ast.AST, names: list[str], depth: int) -> None:
+    # Checking and evaluating recurse through the tree: a bound on its depth keeps both far
+    # from Python's recursion limit wherever they run (a worker's stack is already deep).
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep "
+                              "(split it into derived channels)", _column(node))
+    depth += 1
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or node.value is None:
             raise ExpressionError(f"{node.value!r} is not a number", _column(node))
@@ -98,6 +115,13 @@ def _check(node: ast.AST, names: list[str]) -> None:
             return
         if not isinstance(node.value, (int, float)):
             raise ExpressionError(f"{node.value!r} is not a real number", _column(node))
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:  # an integer literal beyond float64 (float() refuses it)
+            finite = False
+        if not finite:
+            raise ExpressionError("a number beyond float64's range (about 1.8e308)",
+                                  _column(node))
         return
     if isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
@@ -111,14 +135,14 @@ def _check(node: ast.AST, names: list[str]) -> None:
             word = _OPERATOR_WORDS.get(type(node.op), type(node.op).__name__)
             raise ExpressionError(f"operator {word} is not allowed (use + - * / **)",
                                   _column(node))
-        _check(node.left, names)
-        _check(node.right, names)
+        _check(node.left, names, depth)
+        _check(node.right, names, depth)
         return
     if isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARY:
             word = _OPERATOR_WORDS.get(type(node.op), type(node.op).__name__)
             raise ExpressionError(f"operator {word} is not allowed", _column(node))
-        _check(node.operand, names)
+        _check(node.operand, names, depth)
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
@@ -141,7 +165,7 @@ def _check(node: ast.AST, names: list[str]) -> None:
             raise ExpressionError(f"{name}() takes {arity} argument{'s' * (arity != 1)}, "
                                   f"not {count}", _column(node))
         for arg in node.args:
-            _check(arg, names)
+            _check(arg, names, depth)
         return
     what = {ast.Attribute: "attributes (a.b)", ast.Subscript: "subscripts (a[i])",
             ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.IfExp: "if/else",

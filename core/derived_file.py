@@ -101,8 +101,11 @@ class DerivedResultFile(ResultFile):
         along = False
         for var in self.channels.expressions[name].variables:
             known = variables.get(var) or info.variables.get(var)
-            if known is None and var in self.channels.expressions and var not in seen:
+            if (known is None and var in self.channels.expressions and var not in seen
+                    and (info.name, var) not in self._missing):
                 known = self._derive_info(info, var, variables, [*seen, name])
+                if known is not None:  # each channel found once, not once per path to it
+                    variables[var] = known
             if known is None:
                 self._missing[(info.name, name)] = (
                     f"{info.name} has no variable {var!r} (variables: "
@@ -123,12 +126,21 @@ class DerivedResultFile(ResultFile):
             raise ResultFileError(f"derived channel {var!r} is not available for {obj}: {why}")
         return self.channels.expressions[var]
 
-    def _evaluate(self, obj: str, var: str, fetch: Callable[[str], Any]) -> Any:
-        """The derived variable from what ``fetch(name)`` gives for each name it reads."""
+    def _evaluate(self, obj: str, var: str, fetch: Callable[[str], Any],
+                  memo: dict[str, Any] | None = None) -> Any:
+        """The derived variable from what ``fetch(name)`` gives for each name it reads.
+
+        ``memo`` holds what one evaluation has read and computed, so a variable or channel
+        several others use is read and evaluated once (not once per path to it)."""
+        memo = {} if memo is None else memo
         expression = self._expression(obj, var)
         assert expression is not None
-        values = {name: (self._evaluate(obj, name, fetch) if self._is_derived(obj, name)
-                         else fetch(name)) for name in expression.variables}
+        values = {}
+        for name in expression.variables:
+            if name not in memo:
+                memo[name] = (self._evaluate(obj, name, fetch, memo)
+                              if self._is_derived(obj, name) else fetch(name))
+            values[name] = memo[name]
         return expression.evaluate(values)
 
     def _is_derived(self, obj: str, var: str) -> bool:
@@ -216,11 +228,18 @@ class DerivedResultFile(ResultFile):
     def _leaves(self, obj: str, var: str) -> list[str]:
         """The file's own variables a derived one reads, through other derived ones."""
         out: list[str] = []
-        for name in self.channels.expressions[var].variables:
-            if self._is_derived(obj, name):
-                out += [n for n in self._leaves(obj, name) if n not in out]
-            elif name not in out:
-                out.append(name)
+        seen: set[str] = set()
+
+        def walk(channel: str) -> None:  # each channel walked once
+            for name in self.channels.expressions[channel].variables:
+                if not self._is_derived(obj, name):
+                    if name not in out:
+                        out.append(name)
+                elif name not in seen:
+                    seen.add(name)
+                    walk(name)
+
+        walk(var)
         return out
 
     # -- everything else is the wrapped file's -------------------------------------------------
@@ -242,14 +261,43 @@ class DerivedResultFile(ResultFile):
     def raw_touchdown(self, obj: str):
         return self.inner.raw_touchdown(obj)
 
+    # A derived channel at a point (export's per-point series): the expression over what the
+    # variables it reads are at that point, as for the plain records above.
     def raw_point_values(self, obj: str, var: str, at):
-        return self.inner.raw_point_values(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_point_values(obj, var, at)
+        return self._evaluate(obj, var, lambda name: self.inner.raw_point_values(obj, name, at))
 
     def raw_line_point_values(self, obj: str, var: str, at):
-        return self.inner.raw_line_point_values(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_line_point_values(obj, var, at)
+        arcs: list[np.ndarray] = []
+
+        def fetch(name: str) -> np.ndarray:
+            if self.inner.catalogue()[obj].variables[name].along_line:
+                at_arcs, grid = self.inner.raw_line_point_values(obj, name, at)
+                arcs.append(at_arcs)
+                return np.asarray(grid, dtype=np.float64)
+            return np.asarray(self.inner.raw_time_values(obj, name))[:, np.newaxis]
+
+        values = self._evaluate(obj, var, fetch)
+        return arcs[0], values
 
     def raw_point_static(self, obj: str, var: str, at):
-        return self.inner.raw_point_static(obj, var, at)
+        if not self._is_derived(obj, var):
+            return self.inner.raw_point_static(obj, var, at)
+        statics = {}
+        along = self.catalogue()[obj].variables[var].along_line
+        for name in self._leaves(obj, var):
+            # A line channel's point is a wall point: a variable of the object not along the
+            # line is read as its own record there, as raw_line_point_values reads it.
+            own = along and not self.inner.catalogue()[obj].variables[name].along_line
+            static = (self.inner.raw_static(obj, name) if own
+                      else self.inner.raw_point_static(obj, name, at))
+            if static is None:
+                return None
+            statics[name] = np.asarray(static, dtype=np.float64)
+        return self._evaluate(obj, var, statics.__getitem__)
 
     def period_bounds(self, period):
         return self.inner.period_bounds(period)

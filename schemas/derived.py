@@ -38,9 +38,13 @@ class DerivedChannel(StrictModel):
     @classmethod
     def _parses(cls, text: str) -> str:
         try:
-            parse(text)
+            expression = parse(text)
         except ExpressionError as exc:
             raise ValueError(str(exc)) from None
+        if not expression.variables:
+            # A constant would be a variable of every object that no column could read.
+            raise ValueError("the expression reads no variable: a derived channel is computed "
+                             "from an object's variables (e.g. 'Effective Tension' / 1000)")
         return text
 
     def parsed(self) -> Expression:
@@ -54,21 +58,30 @@ def check_derived(channels: dict[str, DerivedChannel]) -> dict[str, DerivedChann
             raise ValueError("a derived channel needs a name")
     uses = {name: set(channel.parsed().variables) & set(channels)
             for name, channel in channels.items()}
+    # Depth-first, each channel finished once: linear in the channels and their uses (walking
+    # every path was exponential in a chain where each channel reads the two before it).
+    done: set[str] = set()
     for start in channels:
-        path = [start]
-        stack = [(start, iter(sorted(uses[start])))]
+        if start in done:
+            continue
+        path, on_path = [start], {start}
+        stack = [iter(sorted(uses[start]))]
         while stack:
-            _, children = stack[-1]
-            child = next(children, None)
+            child = next(stack[-1], None)
             if child is None:
                 stack.pop()
-                path.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
                 continue
-            if child == start or child in path:
+            if child in on_path:
                 cycle = " -> ".join([*path[path.index(child):], child])
                 raise ValueError(f"derived channel {child!r} uses itself ({cycle})")
+            if child in done:
+                continue
             path.append(child)
-            stack.append((child, iter(sorted(uses[child]))))
+            on_path.add(child)
+            stack.append(iter(sorted(uses[child])))
     return channels
 
 

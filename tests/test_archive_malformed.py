@@ -14,6 +14,7 @@ from orcapost.archive import (
     HEADER_KEY,
     LineVariable,
     ObjectData,
+    PointSeries,
     SimulationData,
     Stage,
     TimeVariable,
@@ -33,8 +34,12 @@ def _simulation() -> SimulationData:
     return SimulationData(
         time=time, stages=[Stage(0, -2.5, 0.0), Stage(1, 0.0, 20.0)],
         objects=[
-            ObjectData("Vessel1", "Vessel", [TimeVariable("Heave", "m", np.sin(time))]),
-            ObjectData("Line1", "Line", [LineVariable("Effective Tension", "kN", grid)],
+            ObjectData("Vessel1", "Vessel", [TimeVariable(
+                "Heave", "m", np.sin(time),
+                points=[PointSeries({"point": [5.0, 0.0, 2.0]}, np.cos(time))])]),
+            ObjectData("Line1", "Line", [LineVariable(
+                "Effective Tension", "kN", grid,
+                points=[PointSeries({"radial": "outer", "theta": 90.0}, grid * 2)])],
                        arc_lengths=nodes, touchdown=np.full(time.size, 17.5)),
         ],
         load_case={"Hs": 2.5}, latest_wave=(4.0, 9.5))
@@ -133,6 +138,24 @@ CASES = {
     "touchdown column missing": (_drop("Line1/#touchdown"),
                                  "lists 'Line1''s touchdown in column 'Line1/#touchdown', which "
                                  "the file does not hold"),
+    # Version 2's per-point series (unchecked, they were a KeyError or a wrong-shape read).
+    "points not a list": (
+        _set(lambda h: h["objects"][0]["variables"][0].update(points={"at": {}})),
+        "variable 'Heave': 'points' is an object, not a list"),
+    "point without at": (
+        _set(lambda h: h["objects"][0]["variables"][0]["points"][0].pop("at")),
+        "variable 'Heave' point 0 has no 'at' entry"),
+    "point at empty": (
+        _set(lambda h: h["objects"][0]["variables"][0]["points"][0].update(at={})),
+        "variable 'Heave' point 0: 'at' is empty"),
+    "point column missing": (
+        _drop('Vessel1/Heave@{"point":[5.0,0.0,2.0]}'),
+        "in column 'Vessel1/Heave@{\"point\":[5.0,0.0,2.0]}', which the file does not hold"),
+    "point column of another shape": (
+        _set(lambda h: _line(h)["variables"][0]["points"][0].update(
+            column="Vessel1/Heave")),
+        "column 'Vessel1/Heave' ('Line1' / 'Effective Tension' at {'radial': 'outer', "
+        "'theta': 90.0}) is double, not a fixed-size list of 4 floats"),
     "time missing": (_drop("time"), "lists the sample times in column 'time', which the file "
                                     "does not hold"),
     "time float32": (_retype_time, "column 'time' (the sample times) is float, not float64"),

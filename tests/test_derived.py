@@ -266,3 +266,117 @@ def test_derived_channels_run_in_worker_processes(demo, run_cli, write_config, t
         results[executor] = pacsv.read_csv(tmp_path / executor / "g.csv").to_pydict()
     assert results["processes"]["offset"] == results["threads"]["offset"]
     assert len(results["threads"]["offset"]) == len(paths)
+
+
+# -- what the language must refuse before anything is read (review) ------------------------------
+
+@pytest.mark.parametrize("text", [
+    "1" + "0" * 400 + " * a",  # an integer literal float() cannot convert (was OverflowError)
+    "1e400 * a",  # a float literal that is already inf
+])
+def test_a_number_beyond_float64_is_refused_not_an_overflow_at_evaluation(text):
+    with pytest.raises(ExpressionError, match="beyond float64's range"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "+".join(["a"] * 3000),  # Python's parser raised RecursionError (a traceback)
+    "-" * 3000 + "a",
+    "+".join(["a"] * 500),  # parsed, then checking/evaluating it recursed 500 deep
+    "sqrt(" * 60 + "abs(" * 60 + "a" + ")" * 120,
+])
+def test_a_deeply_nested_expression_is_refused_in_words(text):
+    with pytest.raises(ExpressionError, match="nested more than 100 levels"):
+        parse(text)
+    assert parse("+".join(["a"] * 90)).evaluate({"a": np.ones(2)}).tolist() == [90.0, 90.0]
+
+
+def test_a_derived_channel_reading_no_variable_is_a_validate_error(run_cli, write_config,
+                                                                    tmp_path):
+    # It would be a variable of every object that every read of it fails ("reads no
+    # variable"), so a `variable: "*"` column failed every file.
+    column = [{"label": "a", "kind": "statistics", "object": "FPSO", "variable": "Heave"}]
+    config = _config(tmp_path, tmp_path / "o", {"two pi": "2 * pi"}, column)
+    result = run_cli("validate", write_config(config))
+    assert result.exit_code == 2, result.output
+    assert "derived" in result.output and "reads no variable" in result.output
+
+
+def test_a_derived_channel_at_a_point_is_the_expression_at_that_point(demo):
+    # export's per-point series of a derived channel (an export column's points with a
+    # variable glob) asked the wrapped file for the channel and raised KeyError.
+    from orcapost.derived_file import DerivedChannels, with_derived
+    from orcapost.schemas.derived import DerivedChannel
+
+    _, paths = demo
+    channels = DerivedChannels({"MPa": DerivedChannel.model_validate("'ZZ Stress' / 1000")})
+    outer = {"radial": "outer", "theta": 0.0}
+    with with_derived(ArchiveResultFile(paths[0]), channels) as file:
+        arcs, grid = file.raw_line_point_values("Riser", "MPa", outer)
+        own_arcs, stress = file.raw_line_point_values("Riser", "ZZ Stress", outer)
+        np.testing.assert_array_equal(arcs, own_arcs)
+        np.testing.assert_allclose(grid, np.asarray(stress, np.float64) / 1000, rtol=1e-15)
+        np.testing.assert_allclose(file.raw_point_static("Riser", "MPa", outer),
+                                   np.asarray(file.raw_point_static("Riser", "ZZ Stress",
+                                                                    outer)) / 1000)
+
+
+def _chain(n: int) -> dict:
+    """c0 = Heave, c1 = Surge, c_i = c_(i-1) + c_(i-2): every channel reads the two before."""
+    chain = {"c0": "Heave", "c1": "Surge"}
+    chain.update({f"c{i}": f"c{i - 1} + c{i - 2}" for i in range(2, n)})
+    return chain
+
+
+def test_channels_sharing_channels_are_checked_in_linear_time():
+    # The cycle check walked every path: 2**(n/1.44) of them, minutes at n = 34.
+    import threading
+
+    from orcapost.schemas.derived import DerivedChannel, check_derived
+
+    channels = {k: DerivedChannel.model_validate(v) for k, v in _chain(34).items()}
+    worker = threading.Thread(target=check_derived, args=(channels,), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "check_derived walks every path"
+    channels["c0"] = DerivedChannel.model_validate("c33")
+    with pytest.raises(ValueError, match=r"uses itself \(c0 -> c33 -> c31 -> c29"):
+        check_derived(channels)
+
+
+def test_channels_sharing_channels_read_each_variable_once(demo, monkeypatch):
+    # A channel several others use was evaluated, and its variables read, once per path to
+    # it (Fibonacci(n) reads here).
+    from orcapost.derived_file import DerivedChannels, with_derived
+    from orcapost.schemas.derived import DerivedChannel
+
+    _, paths = demo
+    channels = DerivedChannels({k: DerivedChannel.model_validate(v)
+                                for k, v in _chain(16).items()})
+    reads: list[str] = []
+    original = ArchiveResultFile.time_history
+
+    def counted(self, obj, var, position, period):
+        reads.append(var)
+        return original(self, obj, var, position, period)
+
+    monkeypatch.setattr(ArchiveResultFile, "time_history", counted)
+    with with_derived(ArchiveResultFile(paths[0]), channels) as file:
+        assert "c15" in file.catalogue()["FPSO"].variables
+        series = file.time_history("FPSO", "c15", None, WHOLE).values
+        assert sorted(reads) == ["Heave", "Surge"]
+        heave = original(file.inner, "FPSO", "Heave", None, WHOLE).values.astype(np.float64)
+        surge = original(file.inner, "FPSO", "Surge", None, WHOLE).values.astype(np.float64)
+        # c_i = F(i) * Surge + F(i-1) * Heave (F the Fibonacci numbers, F(1) = F(2) = 1)
+        np.testing.assert_allclose(series, 610 * surge + 377 * heave, rtol=1e-12, atol=1e-9)
+        assert file.raw_static("FPSO", "c15") == pytest.approx(
+            610 * file.raw_static("FPSO", "Surge") + 377 * file.raw_static("FPSO", "Heave"))
+
+
+def test_an_expression_that_ends_too_early_names_no_column_0():
+    # Columns are 1-based; Python's offset 0 ("a +") was reported as "at column 0".
+    with pytest.raises(ExpressionError, match="ends too early") as caught:
+        parse("a +")
+    assert "column 0" not in str(caught.value)
+    with pytest.raises(ExpressionError, match=r"at column 3"):
+        parse("a b")

@@ -74,3 +74,19 @@ def test_a_missing_variable_fails_the_file_unless_skip(campaign):
     out = extract(StaticExtractor, path, object="FPSO", variable=["Heave", "No such variable"],
                   missing="skip", label="{variable}")
     assert out == {"Heave": 0.0}
+
+
+def test_a_nan_static_value_fails_even_with_missing_skip(campaign):
+    # missing: skip is for a variable that has no static value; a NaN one is a failed solve
+    # (docs/extractors/static.md), and skipping it left the cell out with no reason.
+    from orcapost.derived_file import DerivedChannels, with_derived
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+    from orcapost.schemas.derived import DerivedChannel
+
+    channels = DerivedChannels({"Bad": DerivedChannel.model_validate("sqrt(Heave - 1)")})
+    options = StaticExtractor.Options.model_validate(
+        {"label": "{variable}", "object": "FPSO", "variable": ["Heave", "Bad"],
+         "missing": "skip"})
+    with with_derived(ArchiveResultFile(first_archive(campaign)), channels) as file:
+        with pytest.raises(ResultFileError, match="FPSO / Bad: the static value is nan"):
+            StaticExtractor(options).extract(file, options)

@@ -71,3 +71,15 @@ def test_tables_are_written_per_file_and_long_beside_the_group_table(campaign, t
             expected = np.array(archive.column("Riser/Effective Tension"))[whole(archive), 0]
         assert per_file.column("top").to_pylist() == expected.tolist()
     assert TABLE_MARKER not in " ".join(pq.read_table(out / "th.parquet").column_names)
+
+
+def test_a_table_name_with_a_long_layout_is_refused():
+    # table names per-file tables; with layout: long it was silently ignored.
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="table names a per-file table"):
+        TimeHistoryExtractor.Options.model_validate(
+            {"label": "x", "object": "FPSO", "variable": "Heave", "layout": "long",
+             "table": "motions"})
+    TimeHistoryExtractor.Options.model_validate(
+        {"label": "x", "object": "FPSO", "variable": "Heave", "table": "motions"})

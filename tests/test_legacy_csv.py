@@ -157,3 +157,100 @@ def test_a_label_equal_to_a_load_case_key_keeps_its_name(run_cli, write_config, 
     assert result.exit_code == 0, result.output
     assert _read(tmp_path / "out" / "job_vessel.csv")[0][-1] == "Hs"
     assert "Hs_2" in _read(tmp_path / "out" / "vessel.csv")[0]
+
+
+def test_linked_statistics_layout_keeps_variable_names_and_expands_linked_patterns(
+        run_cli, write_config, campaign, tmp_path):
+    # The legacy headers are ValueAtMin_<variable>: the variable's own name, even when it holds
+    # "Max" (OrcaFlex's "Max von Mises Stress"; "Min" replaced it). A linked pattern is the
+    # variables it matched, one LinkedValueAt column each (was one empty "..._Sur*" column).
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "derived": {"Max Offset": "hypot(Surge, Sway)"},
+        "results": {"linked": {"columns": [
+            {"label": "offset", "kind": "linked_statistics", "object": "FPSO",
+             "variable": "Max Offset", "linked": ["Heave", "Sw*"],
+             "statistics": ["max", "min"]}]}},
+        "outputs": {"directory": str(out), "formats": ["parquet", {"name": "legacy_csv",
+                                                                    "decimals": None}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    table = _read(out / "job_linked.csv")
+    assert table[0] == ["fe_filename", "Label", "run_status", "statistic",
+                        "ValueAtMax_Max Offset", "TimeOfMax_Max Offset",
+                        "LinkedValueAtMax_Heave", "LinkedValueAtMax_Sway",
+                        "ValueAtMin_Max Offset", "TimeOfMin_Max Offset",
+                        "LinkedValueAtMin_Heave", "LinkedValueAtMin_Sway"]
+    import pyarrow.parquet as pq
+
+    rows = {r["path"]: r for r in pq.read_table(out / "linked.parquet").to_pylist()}
+    assert len(table) == 1 + len(rows)
+    for row in table[1:]:
+        plain = next(r for p, r in rows.items() if p.endswith(row[0].rsplit("/", 1)[-1]))
+        for header, name in zip(table[0][4:], ["offset max", "offset max time",
+                                               "offset max Heave", "offset max Sway",
+                                               "offset min", "offset min time",
+                                               "offset min Heave", "offset min Sway"],
+                                strict=True):
+            assert row[table[0].index(header)] != "", header
+            assert float(row[table[0].index(header)]) == pytest.approx(plain[name],
+                                                                       rel=1e-6), header
+
+
+def test_linked_statistics_layout_has_the_statistics_rows_asked_for(run_cli, write_config,
+                                                                      campaign, tmp_path):
+    # docs/migration.md: the legacy rows under a linked-statistics table come from the sink's
+    # statistics option; the linked layout ignored it.
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "results": {"linked": {"columns": [
+            {"label": "heave", "kind": "linked_statistics", "object": "FPSO",
+             "variable": "Heave", "linked": ["Surge"], "statistics": ["max"]}]}},
+        "outputs": {"directory": str(out), "formats": [{"name": "legacy_csv", "decimals": None,
+                                                        "statistics": ["max", "mean"]}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    table = _read(out / "job_linked.csv")
+    files, extra = table[1:-2], table[-2:]
+    assert len(files) == len(list(campaign.glob("*.arrow")))
+    assert [row[:2] for row in extra] == [["Maximum", "Maximum"], ["Mean", "Mean"]]
+    for index in range(4, len(table[0])):
+        values = [float(row[index]) for row in files]
+        assert float(extra[0][index]) == max(values)
+        assert float(extra[1][index]) == pytest.approx(float(np.mean(values)), rel=1e-12)
+
+
+def test_time_series_files_read_the_load_case_keys_once_per_build(run_cli, write_config,
+                                                                   campaign, tmp_path,
+                                                                   monkeypatch):
+    # Each per-file time-series table gathered every file's load-case keys: files x files
+    # load-case look-ups, quadratic in the campaign.
+    from orcapost.tables import RunTables
+
+    calls = []
+    original = RunTables.load_case
+
+    def counted(self, result):
+        calls.append(result.path)
+        return original(self, result)
+
+    monkeypatch.setattr(RunTables, "load_case", counted)
+    out = tmp_path / "out"
+    config = {
+        "version": 2, "inputs": {"directory": str(campaign)},
+        "results": {"motions": {"columns": [
+            {"label": "heave", "kind": "time_history", "object": "FPSO", "variable": "Heave",
+             "period": "latest wave", "table": "motions"}]}},
+        "outputs": {"directory": str(out), "formats": [{"name": "legacy_csv",
+                                                        "time_series": ["motions"]}]},
+    }
+    result = run_cli("run", write_config(config, "job.yml"), "--quiet")
+    assert result.exit_code == 0, result.output
+    files = sorted(campaign.glob("*.arrow"))
+    written = _read(out / f"{files[0].stem}_motions.csv")
+    assert written[0] == ["time", "heave"] and len(written) > 2
+    assert len(calls) <= 4 * len(files), len(calls)

@@ -317,3 +317,31 @@ def test_export_carries_the_points_a_config_uses(double, tmp_path, run_cli, writ
     assert result.exit_code == 0, result.output
     with ArchiveResultFile(again / exported.name) as file:
         assert file.points("FPSO", "Z") == [{"point": TIP}]
+
+
+def test_export_points_of_variable_globs_go_only_where_they_apply(double, tmp_path):
+    # An export column's points name globs: a wall point matched a vessel variable too (the
+    # OrcaFlex source raised pydantic's ValidationError, a traceback) and a body point a line
+    # variable. Each variable gets the points that apply to it.
+    from orcapost.plugins.extractors.export_archive import ExportColumn, simulation_data
+
+    case = SPEC.load_cases()[0]
+    archive, sim = write_pair(tmp_path, SPEC, case)
+    column = ExportColumn.model_validate({
+        "label": "a", "directory": str(tmp_path / "o"), "objects": ["FPSO", "Riser"],
+        "variables": ["Z*"], "points": [
+            {"object": "*", "variable": "Z*", "position": {"node": 2, "radial": "outer"}},
+            {"object": "*", "variable": "Z*", "position": {"point": TIP}}]})
+    with OrcaFlexResultFile(sim, OrcaFlexOptions(), api=double) as file:
+        data = simulation_data(file, column, "test")
+    points = {(o.name, v.name): [dict(p.at) for p in v.points]
+              for o in data.objects for v in o.variables}
+    assert points == {("FPSO", "Z"): [{"point": TIP}],
+                      ("Riser", "ZZ Stress"): [{"radial": "outer", "theta": 0.0}]}
+    with ArchiveResultFile(archive) as reference:
+        want = reference.raw_point_values("FPSO", "Z", {"point": TIP})
+    (fpso,) = [o for o in data.objects if o.name == "FPSO"]
+    np.testing.assert_allclose(fpso.variables[0].points[0].values, want, rtol=1e-12)
+    with OrcaFlexResultFile(sim, OrcaFlexOptions(), api=double) as file, pytest.raises(
+            ResultFileError, match="does not apply"):
+        file.raw_point_values("FPSO", "Z", {"radial": "outer", "theta": 0.0})

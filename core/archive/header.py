@@ -149,11 +149,26 @@ class _Checker:
                     return bool(pa.types.is_fixed_size_list(t) and t.list_size == n
                                 and _is_float_type(t.value_type))
 
-                self.column(column, what, one_float_per_node,
-                            f"a fixed-size list of {nodes} floats (one per arc length)")
+                fits: Callable[[pa.DataType], bool] = one_float_per_node
+                expected = f"a fixed-size list of {nodes} floats (one per arc length)"
             else:
-                self.column(column, what, _is_float_type, "float32 or float64")
+                fits, expected = _is_float_type, "float32 or float64"
+            self.column(column, what, fits, expected)
             self.entry(var, "nonfinite", int, var_where, optional=True)
+            # Version 2's per-point series: each read like the variable's own column.
+            points = self.entry(var, "points", list, var_where, optional=True)
+            for k, point in enumerate(points or ()):
+                point_where = f"{var_where} point {k}"
+                if not isinstance(point, dict):
+                    raise ArchiveFormatError(f"archive header{point_where} is {_kind(point)}, "
+                                             f"not an object {{at, column}}: {NOT_THIS_FORMAT}")
+                at = self.entry(point, "at", dict, point_where)
+                if not at:
+                    raise ArchiveFormatError(f"archive header{point_where}: 'at' is empty (a "
+                                             f"point series needs its point): {NOT_THIS_FORMAT}")
+                point_column = self.entry(point, "column", str, point_where)
+                self.column(point_column, f"{what} at {at}", fits, expected)
+                self.entry(point, "nonfinite", int, point_where, optional=True)
 
 
 def check_header(header: Any, schema: pa.Schema) -> None:
@@ -246,6 +261,13 @@ def _sound(header: dict, schema: pa.Schema) -> bool:
                 nonfinite = var.get("nonfinite")
                 if nonfinite is not None and type(nonfinite) is not int:
                     return False
+                for point in var.get("points") or ():
+                    if type(point) is not dict or type(point["at"]) is not dict or \
+                            not point["at"] or _column_type(schema, point["column"]) != data_type:
+                        return False
+                    count = point.get("nonfinite")
+                    if count is not None and type(count) is not int:
+                        return False
     except (KeyError, TypeError):
         return False
     return True

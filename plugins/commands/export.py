@@ -63,11 +63,17 @@ def selection_from_config(pm, config: Path) -> tuple[list[list[str]], list[dict]
     derived = {name: channel.parsed().variables
                for name, channel in (getattr(loaded.model, "derived", None) or {}).items()}
 
+    leaves: dict[str, list[str]] = {}
+
     def reads(var: str, seen: tuple[str, ...] = ()) -> list[str]:
-        """The file's own variables behind a name: a derived channel's, recursively."""
+        """The file's own variables behind a name: a derived channel's, recursively (each
+        channel's once: listing them per path grew exponentially with shared channels)."""
         if var not in derived or var in seen:
             return [var]
-        return [leaf for used in derived[var] for leaf in reads(used, (*seen, var))]
+        if var not in leaves:
+            found = [leaf for used in derived[var] for leaf in reads(used, (*seen, var))]
+            leaves[var] = list(dict.fromkeys(found))
+        return leaves[var]
 
     pairs: list[list[str]] = []
     data: list[dict] = []

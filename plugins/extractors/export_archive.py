@@ -150,6 +150,11 @@ def simulation_data(file: ResultFile, column: ExportColumn, generator: str) -> S
     )
 
 
+#: ``at`` keys only a line variable takes, and those only other variables take.
+_LINE_KEYS = ("radial", "theta", "clearance_line", "blade")
+_BODY_KEYS = ("point", "support", "winch_connection")
+
+
 def point_series(file: ResultFile, column: ExportColumn, obj: str, var: str, along_line: bool,
                  dtype: np.dtype) -> list[PointSeries]:
     """The variable at the points the file holds and the column asks for (each once; OrcaFlex's
@@ -163,6 +168,10 @@ def point_series(file: ResultFile, column: ExportColumn, obj: str, var: str, alo
     for at in wanted:
         if not at or is_default_point(at, along_line) or any(same_point(at, dict(p.at))
                                                              for p in out):
+            continue
+        if any(key in at for key in (_BODY_KEYS if along_line else _LINE_KEYS)):
+            # A glob pair's point that does not apply to this variable (a wall point of a
+            # vessel's, a body point of a line's): no such series, as for a column's position.
             continue
         if along_line:
             values = file.raw_line_point_values(obj, var, at)[1]

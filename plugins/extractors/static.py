@@ -36,7 +36,7 @@ class StaticColumn(ColumnOptions):
         default=None, description="End A, End B, {arc_length: S} or {node: N} (line variables).")
     types: list[str] = Field(
         default_factory=list, description="Only objects of these OrcaFlex types (Line, "
-        "Vessel, 6D buoy, ...); empty: every type.")
+        "Vessel, 6D Buoy, ...: the typeName, as spelt); empty: every type.")
     exclude_types: list[str] = Field(
         default_factory=list, description="Leave out objects of these OrcaFlex types.")
     missing: Literal["fail", "skip"] = Field(
@@ -65,9 +65,9 @@ class StaticExtractor(Extractor):
                 if column.missing == "skip":
                     continue
                 raise
-            if not math.isfinite(value):  # a NaN static state is a failed solve, not a number
-                if column.missing == "skip":
-                    continue
+            # A NaN static state is a failed solve, not a number, nor a missing value:
+            # missing: skip does not hide it (docs/extractors/static.md).
+            if not math.isfinite(value):
                 raise ResultFileError(
                     f"{target.obj.name} / {target.var.name}: the static value is {value}")
             out[name] = value

@@ -24,7 +24,7 @@ from orcapost.api import (
     table_title,
     with_units,
 )
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class TimeHistoryColumn(SeriesColumn):
@@ -37,6 +37,14 @@ class TimeHistoryColumn(SeriesColumn):
         default=None, min_length=1, description="Name of the per-file table (default: "
         "'<label> time history'); the columns of a group that give one name share one table "
         "per file: time, then each column's series (the legacy time-series files).")
+
+    @model_validator(mode="after")
+    def _table_is_per_file(self) -> TimeHistoryColumn:
+        if self.table is not None and self.layout != "per_file":
+            # It names per-file tables only: a long table would silently ignore it.
+            raise ValueError("table names a per-file table: give layout: per_file with it, "
+                             "or leave table out (a long table is '<label> time history')")
+        return self
 
     def output_names(self) -> list[str]:
         return [table_title(self, "time history"), table_title(self, "samples"),

@@ -15,6 +15,7 @@ tables and ``failures.csv`` pass through the layout unchanged, under the same le
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import math
 import statistics as stats
@@ -29,6 +30,7 @@ from orcapost.api import (
     TableLayout,
     column_array,
     hookimpl,
+    is_pattern,
     safe_name,
 )
 from pydantic import Field
@@ -74,6 +76,8 @@ class LegacyLayout(TableLayout):
 
     def __init__(self, options: LegacyCsvOptions) -> None:
         self.options = options
+        self._keys: set[str] = set()
+        self._keys_stamp: tuple | None = None
 
     def key(self) -> str:
         return f"{self.name}:{json.dumps(self.options.model_dump(mode='json'), sort_keys=True)}"
@@ -98,7 +102,7 @@ class LegacyLayout(TableLayout):
         if self._time_series_file(table) is not None:
             # The legacy time-series file holds the series alone (time first): the load-case
             # columns orcapost's per-file tables lead with are not in it.
-            keys = {key for result in tables.results for key in tables.load_case(result)}
+            keys = self._load_case_keys(tables)
             leading = 0
             while leading < data.num_columns and data.column_names[leading] in keys:
                 leading += 1
@@ -113,6 +117,16 @@ class LegacyLayout(TableLayout):
         if linked and all(c.kind in (LINKED_KIND, TIMES_KIND) for c in spec.columns):
             return self.linked_table(plain, values, linked)
         return self.legacy_table(plain, values, times)
+
+    def _load_case_keys(self, tables: Any) -> set[str]:
+        """Every load-case key of the run's files, gathered once per set of results (each
+        time-series table gathering them made files x files look-ups)."""
+        results = tables.results
+        stamp = (id(tables), len(results), id(results[-1]) if results else None)
+        if self._keys_stamp != stamp:
+            self._keys = {key for result in results for key in tables.load_case(result)}
+            self._keys_stamp = stamp
+        return self._keys
 
     def _decimals(self, specific: int | None) -> int | None:
         return specific if specific is not None else self.options.decimals
@@ -148,20 +162,46 @@ class LegacyLayout(TableLayout):
                 for stat, legacy in (("max", "Max"), ("min", "Min")):
                     if stat not in column.statistics:
                         continue
-                    cells = [(f"ValueAtMax_{column.variable}".replace("Max", legacy),
-                              f"{column.label} {stat}"),
-                             (f"TimeOfMax_{column.variable}".replace("Max", legacy),
+                    # The variable's own name after the prefix (it may hold "Max" itself).
+                    cells = [(f"ValueAt{legacy}_{column.variable}", f"{column.label} {stat}"),
+                             (f"TimeOf{legacy}_{column.variable}",
                               f"{column.label} {stat} time")]
                     cells += [(f"LinkedValueAt{legacy}_{other}", f"{column.label} {stat} {other}")
-                              for other in column.linked]
+                              for other in self._linked_names(column, stat, values)]
                     for legacy_name, output in cells:
                         name = by_label.get(output)
                         value = table[name][index].as_py() if name is not None else None
                         row[legacy_name] = _round(value, decimals)
                         names.setdefault(legacy_name)
                 rows.append(row)
+        # The statistics rows under the files, as legacy_table writes them (docs/migration.md
+        # sends the legacy add_basic_statistics_to_df rows here): each value column's
+        # min/max/mean/std over the file rows.
+        leading = ("fe_filename", "Label", "run_status", "statistic")
+        files = list(rows)
+        for stat in self.options.statistics:
+            row = {"fe_filename": ROW_NAMES[stat], "Label": ROW_NAMES[stat]}
+            for name in names:
+                if name not in leading:
+                    numbers = [float(r[name]) for r in files if _numeric(r.get(name))]
+                    row[name] = _round(_aggregate(stat, numbers), decimals)
+            rows.append(row)
         return pa.Table.from_arrays([column_array([row.get(name) for row in rows])
                                      for name in names], names=list(names))
+
+    @staticmethod
+    def _linked_names(column, stat: str, values: dict[str, str]) -> list[str]:
+        """The linked variables of a column: a name as given, a pattern as the variables it
+        matched (known from the outputs: ``<label> <stat> <variable>``), in table order."""
+        prefix = f"{column.label} {stat} "
+        matched = [label[len(prefix):] for label in values.values()
+                   if label.startswith(prefix) and label != f"{prefix}time"]
+        out: list[str] = []
+        for given in column.linked:
+            names = ([name for name in matched if fnmatch.fnmatchcase(name, given)]
+                     if is_pattern(given) else [given])
+            out += [name for name in names if name not in out]
+        return out
 
     def legacy_table(self, table: pa.Table, values: dict[str, str],
                      time_names: Sequence[str]) -> pa.Table:

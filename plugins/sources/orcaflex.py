@@ -388,10 +388,15 @@ class OrcaFlexResultFile(ResultFile):
     def _extras_at(self, obj: str, at: dict, arcs: np.ndarray | None) -> list:
         """ObjectExtras of a point key: one per node arc length for a line variable."""
         api, kind = self.api, self.catalogue()[obj].type
-        if arcs is None:
-            return [object_extra(api, position_at(at), kind)]
-        return [object_extra(api, position_at(at, Position(kind="arc_length", value=float(s))),
-                             kind) for s in arcs]
+        try:
+            if arcs is None:
+                return [object_extra(api, position_at(at), kind)]
+            return [object_extra(api, position_at(at, Position(kind="arc_length",
+                                                               value=float(s))), kind)
+                    for s in arcs]
+        except ValueError as exc:  # a point key that does not apply (pydantic's words)
+            raise ResultFileError(f"{obj}: point {at} does not apply here "
+                                  f"({str(exc).splitlines()[-1].strip()})") from None
 
     def raw_point_values(self, obj: str, var: str, at) -> np.ndarray:
         return self.multiple(obj, var, self._extras_at(obj, dict(at), None),
