@@ -179,3 +179,23 @@ def test_the_rich_summary_says_where_the_warnings_are_too():
                                warnings=3))
     assert "3 warnings while files were read (from numpy, scipy or an extractor's checks): " \
         "listed by file and column in the run report" in out.getvalue()
+
+
+def test_a_user_s_own_always_filter_survives_a_run(monkeypatch):
+    # The user's own `simplefilter("always")` is the very tuple the hook puts first: the run's
+    # end removed it (and moved one further down to the front, then removed it), so after a
+    # run the user's process no longer showed every warning as they asked.
+    monkeypatch.setattr(pywarnings, "_permanent", False)
+    monkeypatch.setattr(pywarnings, "_users", 0)
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        with pywarnings.installed():
+            pass
+        assert warnings.filters == before
+        warnings.simplefilter("ignore", DeprecationWarning)  # the user's always now second
+        before = list(warnings.filters)
+        with pywarnings.installed():
+            assert warnings.filters[0][0] == "always"
+        assert warnings.filters == before
