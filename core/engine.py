@@ -456,14 +456,14 @@ class Engine:
         """Start the pool and check its workers before anything is written: each loads the
         same plugins and validates the config (a probe task; a missing plugin or another
         version is a clear error naming the worker), and reports its own memory."""
-        from orcapost.workers import check_probes, expectations, probe_worker
+        from orcapost.workers import check_probes, expectations, probe_worker, run_probe
 
         run.executor = self._new_pool(run.context)
         if self.executor_factory is not None:
             return
         task = functools.partial(probe_worker, run.spec, expectations(self.pm, run.plan))
         try:
-            check_probes(self.executor.name, self.executor.probe(run.executor, task))
+            check_probes(self.executor.name, run_probe(self.executor, run.executor, task))
         except BaseException:
             run.executor.shutdown(wait=False, cancel_futures=True)
             run.executor = None

@@ -525,3 +525,21 @@ def test_a_file_timing_out_on_dask_fails_alone_and_the_others_run_once(exec_pm, 
     assert len(reasons) == 1 and "its dask worker tcp://" in reasons[0], reasons
     assert "was restarted" in reasons[0] and engine.report["workers"]["restarted_workers"] == 1
     assert time.perf_counter() - began < 60  # not the hung file's 120 s
+
+
+def test_a_worker_check_that_cannot_finish_is_a_clear_error(pm, campaign, tmp_path,
+                                                              monkeypatch):
+    """A probe that times out (a worker process that takes too long to start) or whose worker
+    dies was an internal error (exit 3, 'please report it'): it is the machine's answer, named
+    with the executor and what to do (exit 2), and nothing is written."""
+    from orcapost.plugins.executors import processes
+
+    monkeypatch.setattr(processes, "PROBE_TIMEOUT", 0.001)  # no spawned worker starts so fast
+    config = statistics_config(campaign, tmp_path / "out", executor={"name": "processes",
+                                                                     "max_workers": 1})
+    with pytest.raises(OrcapostError) as caught:
+        Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    message = str(caught.value)
+    assert "processes executor" in message and "TimeoutError" in message
+    assert caught.value.exit_code == 2
+    assert not (tmp_path / "out" / "lines.csv").exists()
