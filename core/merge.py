@@ -7,8 +7,9 @@ the shards are checked (each refusal an :class:`~orcapost.errors.OrcapostError`,
 the shards or files):
 
 - every folder is a shard's (it holds a shard record) and its last run completed: a shard that
-  ended partial (interrupted, files missing) is refused, naming it, until ``--resume`` completes
-  it;
+  ended partial (interrupted, files missing), or whose journal changed after its last complete
+  run (a later run that died before its run report), is refused, naming it, until ``--resume``
+  completes it;
 - they share one shard fingerprint (the validated config without where and how fast it ran),
   orcapost's version and the plugins' versions, and one campaign (the same discovered files);
   and this orcapost validates their config to the same fingerprint;
@@ -106,6 +107,15 @@ def _check_complete(shard: _Shard) -> None:
             or report.get("config_fingerprint") != shard.record.get("fingerprint")):
         raise OrcapostError(f"shard {shard.name}: its run report is not that of a complete run "
                             "of this shard", hint=_resume_hint(shard))
+    from orcapost.outputs import journal_state
+
+    if result_set.get("journal") != journal_state(shard.directory):
+        # The journal moved on after the complete run (a later run of the shard that died
+        # before its run report, or one still running): its entries are no set the shard
+        # published.
+        raise OrcapostError(f"shard {shard.name}: its journal changed after its last complete "
+                            "run (a later run of it did not finish, or is running)",
+                            hint=_resume_hint(shard))
 
 
 def _check_together(found: list[_Shard]) -> None:

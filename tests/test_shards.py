@@ -273,3 +273,32 @@ def test_a_shard_without_files_runs_and_says_so(campaign, tmp_path, run_cli):
     assert record["files"] == [] and record["campaign"]["files"] == len(names)
     report = json.loads((out / RUN_REPORT_NAME).read_text())
     assert report["summary"]["files"] == 0 and report["result_set"]["complete"] is True
+
+
+def test_a_shard_whose_journal_moved_on_after_its_complete_run_is_refused(campaign, tmp_path,
+                                                                        run_cli):
+    """A shard's later run that died before its run report (killed, the node lost): the record
+    and journal are the new run's, the report still the last complete run's. The merge took
+    the journal's entries -- a set no run of the shard ever published -- as complete."""
+    import os
+
+    own = tmp_path / "campaign"
+    shutil.copytree(campaign, own)
+    config = _demo_config(own, tmp_path)
+    folders = [tmp_path / f"s{index}" for index in range(2)]
+    for index, folder in enumerate(folders):
+        assert run_cli("run", config, "--shard", f"{index}/2", "--output", folder,
+                       "-q").exit_code == 0
+    report = (folders[1] / RUN_REPORT_NAME).read_bytes()
+    name = json.loads((folders[1] / SHARD_RECORD_NAME).read_text())["files"][0]
+    changed = own / name
+    stat = changed.stat()
+    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert run_cli("run", config, "--shard", "1/2", "--output", folders[1], "--resume",
+                   "-q").exit_code == 0
+    (folders[1] / RUN_REPORT_NAME).write_bytes(report)  # as if it died before the report
+    result = run_cli("merge", *folders, "--output", tmp_path / "m")
+    assert result.exit_code == 2, result.output
+    assert f"shard {folders[1].resolve()} (1/2)" in result.output
+    assert "journal" in result.output and "--resume" in result.output
+    assert not (tmp_path / "m").exists()
