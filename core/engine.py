@@ -465,6 +465,7 @@ class Engine:
         try:
             check_probes(self.executor.name, run_probe(self.executor, run.executor, task))
         except BaseException:
+            kill_workers(run.executor)  # a worker that did not answer: never waited for at exit
             run.executor.shutdown(wait=False, cancel_futures=True)
             run.executor = None
             raise

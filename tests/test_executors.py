@@ -532,13 +532,24 @@ def test_a_worker_check_that_cannot_finish_is_a_clear_error(pm, campaign, tmp_pa
     """A probe that times out (a worker process that takes too long to start) or whose worker
     dies was an internal error (exit 3, 'please report it'): it is the machine's answer, named
     with the executor and what to do (exit 2), and nothing is written."""
+    import psutil
     from orcapost.plugins.executors import processes
+
+    def workers() -> set[int]:
+        return {child.pid for child in psutil.Process().children(recursive=True)
+                if "spawn_main" in " ".join(child.cmdline())}
 
     monkeypatch.setattr(processes, "PROBE_TIMEOUT", 0.001)  # no spawned worker starts so fast
     config = statistics_config(campaign, tmp_path / "out", executor={"name": "processes",
                                                                      "max_workers": 1})
+    before = workers()
     with pytest.raises(OrcapostError) as caught:
         Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    # The worker that did not answer is killed, not left to finish (a hung one would hold the
+    # command at exit, which waits for a pool's processes).
+    started = [psutil.Process(pid) for pid in workers() - before]
+    _gone, alive = psutil.wait_procs(started, timeout=1.0)
+    assert not alive
     message = str(caught.value)
     assert "processes executor" in message and "TimeoutError" in message
     assert caught.value.exit_code == 2
