@@ -282,7 +282,8 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
             failed=sum(r.status == STATUS_FAILED for r in results),
             partial=sum(r.status not in (STATUS_OK, STATUS_FAILED) for r in results),
             bytes=context.bytes_done, elapsed=0.0,
-            failures=[f for r in results for f in r.failures])
+            failures=[f for r in results for f in r.failures],
+            warnings=sum(w["count"] for r in results for w in r.warnings))
         summary.result_set = {"complete": True, "directory": str(output),
                               "files": len(results), "missing": []}
         written = write_tables(tables, sinks, context, complete=True)

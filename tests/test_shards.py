@@ -14,6 +14,7 @@ import yaml
 from orcapost import hookimpl
 from orcapost.names import JOURNAL_NAME, PARTIAL_FOLDER, RUN_REPORT_NAME, SHARD_RECORD_NAME
 from orcapost.results import FileInfo
+from orcapost.schemas.config import ColumnOptions
 from orcapost.shards import Shard, parse_shard, relative_name, select, shard_of
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -302,3 +303,50 @@ def test_a_shard_whose_journal_moved_on_after_its_complete_run_is_refused(campai
     assert f"shard {folders[1].resolve()} (1/2)" in result.output
     assert "journal" in result.output and "--resume" in result.output
     assert not (tmp_path / "m").exists()
+
+
+class _WarnsColumn(ColumnOptions):
+    pass
+
+
+def _warns_plugin():
+    import warnings
+
+    from orcapost.components import Extractor
+
+    class Warns(Extractor):
+        name = "warns_in_shards"
+        Options = _WarnsColumn
+
+        def extract(self, file, column):
+            warnings.warn("a column's doubt", UserWarning, stacklevel=1)
+            return {column.label: 1.0}
+
+    class Plugin:
+        @hookimpl
+        def orcapost_register_extractors(self, register):
+            register(Warns)
+
+    return Plugin()
+
+
+def test_the_merged_report_counts_the_shards_warnings(pm, campaign, tmp_path, run_cli):
+    """The merged run report listed every file's warnings but its summary counted none (0),
+    unlike a single run's over the campaign."""
+    from helpers import statistics_config
+
+    pm.register(_warns_plugin(), name="warns-in-shards")
+    data = statistics_config(campaign, tmp_path / "full")
+    data["results"]["extra"] = {"columns": [{"label": "w", "kind": "warns_in_shards"}]}
+    config = tmp_path / "warns.yml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert run_cli("run", config, "-q").exit_code == 0
+    folders = [tmp_path / f"s{index}" for index in range(2)]
+    for index, folder in enumerate(folders):
+        assert run_cli("run", config, "--shard", f"{index}/2", "--output", folder,
+                       "-q").exit_code == 0
+    assert run_cli("merge", *folders, "--output", tmp_path / "m", "-q").exit_code == 0
+    full = json.loads((tmp_path / "full" / RUN_REPORT_NAME).read_text())
+    merged = json.loads((tmp_path / "m" / RUN_REPORT_NAME).read_text())
+    assert len(merged["warnings"]) == len(full["warnings"]) == 8
+    assert merged["summary"]["warnings"] == full["summary"]["warnings"] == 8
