@@ -261,7 +261,12 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
                          config_stem=record["config"].get("stem"),
                          config_source=record["config"].get("source"))
     sinks = [pm.registry.create("sink", s) for s in model.outputs.formats]
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission: the machine's answer
+        raise OrcapostError(
+            f"the output folder {output} cannot be created: {exc.strerror or exc}",
+            hint="choose another --output, a folder you may write to") from None
     lock = RunLock(output, f"orcapost merge of {len(found)} shards")
     for warning in lock.acquire():
         if warn is not None:

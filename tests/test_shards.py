@@ -350,3 +350,14 @@ def test_the_merged_report_counts_the_shards_warnings(pm, campaign, tmp_path, ru
     merged = json.loads((tmp_path / "m" / RUN_REPORT_NAME).read_text())
     assert len(merged["warnings"]) == len(full["warnings"]) == 8
     assert merged["summary"]["warnings"] == full["summary"]["warnings"] == 8
+
+
+def test_a_merge_output_that_cannot_be_made_is_a_clear_error(shards, run_cli, tmp_path):
+    """--output naming a file (or a folder without permission) was an internal error, exit 3
+    ('please report it'): it is the machine's answer, exit 2 naming the folder."""
+    _config, _full, folders = shards
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run_cli("merge", *folders, "--output", taken / "merged")
+    assert result.exit_code == 2, result.output
+    assert f"{taken / 'merged'}" in result.output and "cannot be created" in result.output
