@@ -450,6 +450,19 @@ def test_dask_licences_one_never_opens_two_files_at_once(exec_pm, campaign, tmp_
     rows = _report(tmp_path / "one")["files"]
     assert len({row["process"] for row in rows}) == 2  # both workers ran files
     assert _overlaps(rows) == 0
+    # The run's semaphore is gone from the cluster when the run ends: a long-lived cluster
+    # kept one on its scheduler, and one (with its lease-refresh timer) on each worker, for
+    # every run with licences.
+    held = cluster.scheduler.extensions["semaphores"].max_leases
+    assert not [name for name in held if name.startswith("orcapost-licences-")]
+
+    def cached() -> int:
+        from orcapost.plugins.executors import dask as executor
+
+        return len(executor._SEMAPHORES)
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        assert set(client.run(cached).values()) == {0}
 
 
 @pytest.mark.slow
