@@ -109,10 +109,13 @@ def _check_complete(shard: _Shard) -> None:
                             "of this shard", hint=_resume_hint(shard))
     from orcapost.outputs import journal_state
 
-    if result_set.get("journal") != journal_state(shard.directory):
+    recorded, now = result_set.get("journal") or {}, journal_state(shard.directory) or {}
+    if recorded.get("size") is None or recorded.get("size") != now.get("size"):
         # The journal moved on after the complete run (a later run of the shard that died
         # before its run report, or one still running): its entries are no set the shard
-        # published.
+        # published. Its size says so (a later run adds at least its run header, or starts
+        # the journal again); its mtime is not compared: where the file system sets a
+        # file's time as its handle closes, it can be later than the report's reading.
         raise OrcapostError(f"shard {shard.name}: its journal changed after its last complete "
                             "run (a later run of it did not finish, or is running)",
                             hint=_resume_hint(shard))
