@@ -99,10 +99,10 @@ def run_probe(executor: Any, pool: Any, task: Callable[[], dict[str, Any]]
     except OrcapostError:
         raise
     except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise OrcapostError(
             f"the {executor.name} executor's workers could not be checked before the run "
-            f"(a worker did not start or answer in time): {type(exc).__name__}: {exc}; "
-            "nothing was written",
+            f"(a worker did not start or answer in time): {what}; nothing was written",
             hint="check that a worker can start on this machine (memory, the environment's "
                  "packages, spawn: the main module guarded by if __name__ == '__main__'), "
                  "then run again",
