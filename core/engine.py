@@ -379,6 +379,7 @@ class Engine:
             (directory / SHARD_RECORD_NAME).unlink(missing_ok=True)
             return
         assert run.fingerprints is not None and run.inputs_directory is not None
+        shards.check_output(directory, self.shard)  # another shard's or a whole run's set
         shards.write_record(directory, shards.shard_record(
             self.shard, self.loaded, run.fingerprints.versions, run.inputs_directory,
             run.campaign, run.context.files))

@@ -361,3 +361,27 @@ def test_a_merge_output_that_cannot_be_made_is_a_clear_error(shards, run_cli, tm
     result = run_cli("merge", *folders, "--output", taken / "merged")
     assert result.exit_code == 2, result.output
     assert f"{taken / 'merged'}" in result.output and "cannot be created" in result.output
+
+
+def test_a_shard_run_into_another_shard_s_or_a_whole_run_s_folder_is_refused(shards, run_cli):
+    """An array job giving every shard one --output: shard 1's run replaced shard 0's tables
+    with its own rows (and, without --resume, restarted its journal), so shard 0's results were
+    lost; into a whole run's folder it replaced the campaign's tables with one shard's rows
+    beside the old campaign tables. Refused before anything is written."""
+    config, full, folders = shards
+    before = {name: path.read_bytes() for name, path in _tables(folders[0]).items()}
+    journal = (folders[0] / JOURNAL_NAME).read_bytes()
+    result = run_cli("run", config, "--shard", "1/3", "--output", folders[0], "-q")
+    assert result.exit_code == 2, result.output
+    assert "shard 0/3" in result.output and "--output" in result.output
+    assert {name: path.read_bytes() for name, path in _tables(folders[0]).items()} == before
+    assert (folders[0] / JOURNAL_NAME).read_bytes() == journal
+    assert json.loads((folders[0] / SHARD_RECORD_NAME).read_text())["shard"] == "0/3"
+    whole = {name: path.read_bytes() for name, path in _tables(full).items()}
+    result = run_cli("run", config, "--shard", "1/3", "--output", full, "-q")
+    assert result.exit_code == 2, result.output
+    assert "whole campaign" in result.output
+    assert {name: path.read_bytes() for name, path in _tables(full).items()} == whole
+    # The same shard again, and --resume, run as before.
+    assert run_cli("run", config, "--shard", "0/3", "--output", folders[0], "--resume",
+                   "-q").exit_code == 0
