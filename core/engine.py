@@ -291,6 +291,8 @@ class Engine:
             for warning in lock.acquire():
                 self.warn(warning)
             try:
+                if self.shard is not None:  # another shard's or a whole run's set: refused
+                    shards.check_output(run.context.output_directory, self.shard)
                 self._start_workers(run)  # a worker that cannot run the config: nothing written
                 # Python warnings of the files go into the run report, per file and column.
                 with pywarnings.installed():
@@ -379,7 +381,6 @@ class Engine:
             (directory / SHARD_RECORD_NAME).unlink(missing_ok=True)
             return
         assert run.fingerprints is not None and run.inputs_directory is not None
-        shards.check_output(directory, self.shard)  # another shard's or a whole run's set
         shards.write_record(directory, shards.shard_record(
             self.shard, self.loaded, run.fingerprints.versions, run.inputs_directory,
             run.campaign, run.context.files))
