@@ -291,6 +291,8 @@ class Engine:
             for warning in lock.acquire():
                 self.warn(warning)
             try:
+                if self.shard is not None:  # another shard's or a whole run's set: refused
+                    shards.check_output(run.context.output_directory, self.shard)
                 self._start_workers(run)  # a worker that cannot run the config: nothing written
                 # Python warnings of the files go into the run report, per file and column.
                 with pywarnings.installed():
@@ -456,15 +458,16 @@ class Engine:
         """Start the pool and check its workers before anything is written: each loads the
         same plugins and validates the config (a probe task; a missing plugin or another
         version is a clear error naming the worker), and reports its own memory."""
-        from orcapost.workers import check_probes, expectations, probe_worker
+        from orcapost.workers import check_probes, expectations, probe_worker, run_probe
 
         run.executor = self._new_pool(run.context)
         if self.executor_factory is not None:
             return
         task = functools.partial(probe_worker, run.spec, expectations(self.pm, run.plan))
         try:
-            check_probes(self.executor.name, self.executor.probe(run.executor, task))
+            check_probes(self.executor.name, run_probe(self.executor, run.executor, task))
         except BaseException:
+            kill_workers(run.executor)  # a worker that did not answer: never waited for at exit
             run.executor.shutdown(wait=False, cancel_futures=True)
             run.executor = None
             raise

@@ -7,8 +7,9 @@ the shards are checked (each refusal an :class:`~orcapost.errors.OrcapostError`,
 the shards or files):
 
 - every folder is a shard's (it holds a shard record) and its last run completed: a shard that
-  ended partial (interrupted, files missing) is refused, naming it, until ``--resume`` completes
-  it;
+  ended partial (interrupted, files missing), or whose journal changed after its last complete
+  run (a later run that died before its run report), is refused, naming it, until ``--resume``
+  completes it;
 - they share one shard fingerprint (the validated config without where and how fast it ran),
   orcapost's version and the plugins' versions, and one campaign (the same discovered files);
   and this orcapost validates their config to the same fingerprint;
@@ -106,6 +107,18 @@ def _check_complete(shard: _Shard) -> None:
             or report.get("config_fingerprint") != shard.record.get("fingerprint")):
         raise OrcapostError(f"shard {shard.name}: its run report is not that of a complete run "
                             "of this shard", hint=_resume_hint(shard))
+    from orcapost.outputs import journal_state
+
+    recorded, now = result_set.get("journal") or {}, journal_state(shard.directory) or {}
+    if recorded.get("size") is None or recorded.get("size") != now.get("size"):
+        # The journal moved on after the complete run (a later run of the shard that died
+        # before its run report, or one still running): its entries are no set the shard
+        # published. Its size says so (a later run adds at least its run header, or starts
+        # the journal again); its mtime is not compared: where the file system sets a
+        # file's time as its handle closes, it can be later than the report's reading.
+        raise OrcapostError(f"shard {shard.name}: its journal changed after its last complete "
+                            "run (a later run of it did not finish, or is running)",
+                            hint=_resume_hint(shard))
 
 
 def _check_together(found: list[_Shard]) -> None:
@@ -251,7 +264,12 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
                          config_stem=record["config"].get("stem"),
                          config_source=record["config"].get("source"))
     sinks = [pm.registry.create("sink", s) for s in model.outputs.formats]
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission: the machine's answer
+        raise OrcapostError(
+            f"the output folder {output} cannot be created: {exc.strerror or exc}",
+            hint="choose another --output, a folder you may write to") from None
     lock = RunLock(output, f"orcapost merge of {len(found)} shards")
     for warning in lock.acquire():
         if warn is not None:
@@ -272,7 +290,8 @@ def merge_shards(pm, directories: Sequence[Path], output: Path, *,
             failed=sum(r.status == STATUS_FAILED for r in results),
             partial=sum(r.status not in (STATUS_OK, STATUS_FAILED) for r in results),
             bytes=context.bytes_done, elapsed=0.0,
-            failures=[f for r in results for f in r.failures])
+            failures=[f for r in results for f in r.failures],
+            warnings=sum(w["count"] for r in results for w in r.warnings))
         summary.result_set = {"complete": True, "directory": str(output),
                               "files": len(results), "missing": []}
         written = write_tables(tables, sinks, context, complete=True)

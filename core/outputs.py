@@ -194,6 +194,11 @@ def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunF
                 or report.get("failures") or len(rows) != len(files)
                 or journal is None or journal != journal_state(directory)):
             return None
+        # The set's warnings stay in its report: its numbers were computed with them.
+        warned: dict[str, list[dict[str, Any]]] = {}
+        for warning in report.get("warnings") or ():
+            rest = dict(warning)
+            warned.setdefault(str(rest.pop("file")), []).append(rest)
         results: dict[str, FileResult] = {}
         for file in files:
             row = rows.get(str(file.path))
@@ -202,7 +207,8 @@ def unchanged_set(directory: Path, files: Sequence[FileInfo], fingerprints: RunF
                 return None
             results[str(file.path)] = FileResult(
                 path=str(file.path), size=file.size, status=row["status"], identity=identity,
-                worker=row.get("worker") or "", reused=int(row.get("cells") or 0))
+                worker=row.get("worker") or "", reused=int(row.get("cells") or 0),
+                warnings=warned.get(str(file.path), []))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if result_set_fingerprint(fingerprints, results.values()) != recorded:

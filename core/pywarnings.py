@@ -42,6 +42,10 @@ _users = 0
 _previous: Callable[..., Any] | None = None
 #: Installed for the life of the process (:func:`ensure_installed`), never uninstalled.
 _permanent = False
+#: Where the filters held an ``always`` filter of their own (the user's) when the first
+#: :func:`install` came (None: they held none): the hook's is that very tuple, so the last
+#: :func:`uninstall` puts the user's back where it was instead of removing it.
+_own_always: int | None = None
 
 
 class FileWarnings:
@@ -102,16 +106,19 @@ def _hook(first: bool = True) -> None:
 
 def install() -> None:
     """Install the hook (counted: every :func:`install` wants one :func:`uninstall`)."""
-    global _users
+    global _users, _own_always
     with _lock:
         _users += 1
+        if _users == 1 and not _permanent:
+            filters = warnings.filters
+            _own_always = filters.index(_ALWAYS) if _ALWAYS in filters else None
         _hook()
 
 
 def uninstall() -> None:
     """Undo one :func:`install`; the last puts the previous ``showwarning`` and filters back
     (unless :func:`ensure_installed` made the hook this process's for good)."""
-    global _users, _previous
+    global _users, _previous, _own_always
     with _lock:
         _users = max(0, _users - 1)
         if _users or _permanent:
@@ -119,9 +126,14 @@ def uninstall() -> None:
         if warnings.showwarning is _show and _previous is not None:
             warnings.showwarning = _previous
         _previous = None
+        own, _own_always = _own_always, None
         filters: list[Any] = warnings.filters  # type: ignore[assignment]  # a list at run time
+        if own == 0 and filters[:1] == [_ALWAYS]:
+            return  # the user's own always filter was first: the hook added none
         with contextlib.suppress(ValueError):
             filters.remove(_ALWAYS)
+            if own is not None:  # filterwarnings moved the user's to the front: put it back
+                filters.insert(min(own, len(filters)), _ALWAYS)
             _filters_changed()
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from orcapost.atomic import atomic_open
 from orcapost.errors import OrcapostError
 from orcapost.fingerprints import digest
-from orcapost.names import SHARD_RECORD_NAME
+from orcapost.names import RUN_REPORT_NAME, SHARD_RECORD_NAME
 from orcapost.results import FileInfo
 
 #: The shard record's format.
@@ -128,6 +128,40 @@ def shard_record(shard: Shard, loaded: Any, versions: dict[str, Any], inputs_dir
         "config": {"data": loaded.data, "source": loaded.source, "stem": loaded.stem,
                    "base_directory": str(loaded.base_directory)},
     }
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_output(directory: Path, shard: Shard) -> None:
+    """Refuse a shard's run into a folder that holds another shard's results (an array job that
+    gave every shard one ``--output``: each shard would replace the one before) or the complete
+    set of a run over the whole campaign (merged or not: its tables would be replaced by one
+    shard's rows). Called before anything of the run is written."""
+    directory = Path(directory)
+    hint = ("give each shard an --output of its own (e.g. --output "
+            "results/shard-$SLURM_ARRAY_TASK_ID), then `orcapost merge` them")
+    record = _json(directory / SHARD_RECORD_NAME) if (directory / SHARD_RECORD_NAME).is_file() \
+        else None
+    if record is not None:
+        other = record.get("shard")
+        if isinstance(other, str) and other != str(shard):
+            raise OrcapostError(f"{directory} holds the results of shard {other}: the run of "
+                                f"shard {shard} would replace them; nothing was written",
+                                hint=hint)
+        return
+    report = _json(directory / RUN_REPORT_NAME) if (directory / RUN_REPORT_NAME).is_file() \
+        else None
+    if report is not None and report.get("shard") is None and \
+            (report.get("result_set") or {}).get("complete"):
+        raise OrcapostError(f"{directory} holds the complete result set of a run over the whole "
+                            f"campaign: the run of shard {shard} would replace its tables with "
+                            "one shard's rows; nothing was written", hint=hint)
 
 
 def write_record(directory: Path, record: dict[str, Any]) -> Path:

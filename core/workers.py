@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from orcapost.errors import OrcapostError
@@ -87,3 +87,23 @@ def check_probes(executor: str, probes: Mapping[str, Any]) -> None:
             hint="install the same orcapost and plugins (same versions) on every worker, or "
                  "start the workers from the coordinator's environment (docs/distributed.md)",
         )
+
+
+def run_probe(executor: Any, pool: Any, task: Callable[[], dict[str, Any]]
+              ) -> Mapping[str, Any]:
+    """``executor.probe(pool, task)``; a probe that cannot finish at all (it timed out, the
+    worker process died as it started, the pool broke) is one clear error naming the
+    executor, not an internal error: the machine's answer, like a worker that lacks a plugin."""
+    try:
+        return executor.probe(pool, task)
+    except OrcapostError:
+        raise
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise OrcapostError(
+            f"the {executor.name} executor's workers could not be checked before the run "
+            f"(a worker did not start or answer in time): {what}; nothing was written",
+            hint="check that a worker can start on this machine (memory, the environment's "
+                 "packages, spawn: the main module guarded by if __name__ == '__main__'), "
+                 "then run again",
+        ) from None

@@ -450,6 +450,19 @@ def test_dask_licences_one_never_opens_two_files_at_once(exec_pm, campaign, tmp_
     rows = _report(tmp_path / "one")["files"]
     assert len({row["process"] for row in rows}) == 2  # both workers ran files
     assert _overlaps(rows) == 0
+    # The run's semaphore is gone from the cluster when the run ends: a long-lived cluster
+    # kept one on its scheduler, and one (with its lease-refresh timer) on each worker, for
+    # every run with licences.
+    held = cluster.scheduler.extensions["semaphores"].max_leases
+    assert not [name for name in held if name.startswith("orcapost-licences-")]
+
+    def cached() -> int:
+        from orcapost.plugins.executors import dask as executor
+
+        return len(executor._SEMAPHORES)
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        assert set(client.run(cached).values()) == {0}
 
 
 @pytest.mark.slow
@@ -525,3 +538,32 @@ def test_a_file_timing_out_on_dask_fails_alone_and_the_others_run_once(exec_pm, 
     assert len(reasons) == 1 and "its dask worker tcp://" in reasons[0], reasons
     assert "was restarted" in reasons[0] and engine.report["workers"]["restarted_workers"] == 1
     assert time.perf_counter() - began < 60  # not the hung file's 120 s
+
+
+def test_a_worker_check_that_cannot_finish_is_a_clear_error(pm, campaign, tmp_path,
+                                                              monkeypatch):
+    """A probe that times out (a worker process that takes too long to start) or whose worker
+    dies was an internal error (exit 3, 'please report it'): it is the machine's answer, named
+    with the executor and what to do (exit 2), and nothing is written."""
+    import psutil
+    from orcapost.plugins.executors import processes
+
+    def workers() -> set[int]:
+        return {child.pid for child in psutil.Process().children(recursive=True)
+                if "spawn_main" in " ".join(child.cmdline())}
+
+    monkeypatch.setattr(processes, "PROBE_TIMEOUT", 0.001)  # no spawned worker starts so fast
+    config = statistics_config(campaign, tmp_path / "out", executor={"name": "processes",
+                                                                     "max_workers": 1})
+    before = workers()
+    with pytest.raises(OrcapostError) as caught:
+        Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run()
+    # The worker that did not answer is killed, not left to finish (a hung one would hold the
+    # command at exit, which waits for a pool's processes).
+    started = [psutil.Process(pid) for pid in workers() - before]
+    _gone, alive = psutil.wait_procs(started, timeout=1.0)
+    assert not alive
+    message = str(caught.value)
+    assert "processes executor" in message and "TimeoutError" in message
+    assert caught.value.exit_code == 2
+    assert not (tmp_path / "out" / "lines.csv").exists()

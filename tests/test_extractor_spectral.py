@@ -187,3 +187,26 @@ def test_a_run_filters_the_series_of_a_filtered_column(pm, campaign, tmp_path):
     row = rows[path.name]
     assert row["lf"] == pytest.approx(signal.sosfiltfilt(sos, x[:, -1]).max(), rel=1e-9)
     assert row["raw"] == pytest.approx(x[:, -1].max(), rel=1e-6)
+
+
+def test_skewness_swaps_no_process_wide_warning_state(monkeypatch):
+    """Files run on several threads at once: skewness ignored scipy's precision-loss warning
+    with warnings.catch_warnings, which swaps the process's filter list (not thread-safe before
+    Python 3.14): meanwhile every other thread's RuntimeWarning was ignored (missing from the
+    run report), and two such blocks interleaved left ``ignore RuntimeWarning`` in place for
+    the rest of the run. A constant series is caught before scipy is asked."""
+    import warnings
+
+    from orcapost.plugins.extractors import statistics as module
+    from scipy import stats
+
+    def swapped(*args, **kwargs):
+        raise AssertionError("warnings.catch_warnings swaps process-wide state")
+
+    monkeypatch.setattr(warnings, "catch_warnings", swapped)
+    ramp = np.linspace(0.0, 1.0, 101) ** 2
+    assert module._shape(ramp, "skewness") == pytest.approx(stats.skew(ramp, bias=True))
+    for name in ("skewness", "kurtosis"):
+        with pytest.raises(ResultFileError, match=f"{name} is undefined: the series is "
+                                                  "constant"):
+            module._shape(np.full(50, 3.5), name)

@@ -179,3 +179,42 @@ def test_the_rich_summary_says_where_the_warnings_are_too():
                                warnings=3))
     assert "3 warnings while files were read (from numpy, scipy or an extractor's checks): " \
         "listed by file and column in the run report" in out.getvalue()
+
+
+def test_a_user_s_own_always_filter_survives_a_run(monkeypatch):
+    # The user's own `simplefilter("always")` is the very tuple the hook puts first: the run's
+    # end removed it (and moved one further down to the front, then removed it), so after a
+    # run the user's process no longer showed every warning as they asked.
+    monkeypatch.setattr(pywarnings, "_permanent", False)
+    monkeypatch.setattr(pywarnings, "_users", 0)
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        with pywarnings.installed():
+            pass
+        assert warnings.filters == before
+        warnings.simplefilter("ignore", DeprecationWarning)  # the user's always now second
+        before = list(warnings.filters)
+        with pywarnings.installed():
+            assert warnings.filters[0][0] == "always"
+        assert warnings.filters == before
+
+
+def test_an_unchanged_resume_keeps_the_set_s_warnings_in_its_report(warns_site, campaign,
+                                                                    tmp_path):
+    """The confirmed set is the same set: its run report still names the warnings its numbers
+    were computed with (the fast path rebuilt the report from rows without them: 0 warnings)."""
+    out = tmp_path / "out"
+    assert _run(warns_site, campaign, out, "threads", "--quiet").returncode == 0
+    first = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+    for _ in range(2):  # and the next confirming run, from the confirmed set's report
+        done = _run(warns_site, campaign, out, "threads", "--quiet", "--resume")
+        assert done.returncode == 0, done.stderr
+        again = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        assert again["result_set"]["unchanged"] is True
+        def rows(report):
+            return sorted(json.dumps(row, sort_keys=True) for row in report["warnings"])
+
+        assert rows(again) == rows(first)  # in file order now, not in the order files ended
+        assert again["summary"]["warnings"] == first["summary"]["warnings"] > 0

@@ -14,6 +14,7 @@ import yaml
 from orcapost import hookimpl
 from orcapost.names import JOURNAL_NAME, PARTIAL_FOLDER, RUN_REPORT_NAME, SHARD_RECORD_NAME
 from orcapost.results import FileInfo
+from orcapost.schemas.config import ColumnOptions
 from orcapost.shards import Shard, parse_shard, relative_name, select, shard_of
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -273,3 +274,114 @@ def test_a_shard_without_files_runs_and_says_so(campaign, tmp_path, run_cli):
     assert record["files"] == [] and record["campaign"]["files"] == len(names)
     report = json.loads((out / RUN_REPORT_NAME).read_text())
     assert report["summary"]["files"] == 0 and report["result_set"]["complete"] is True
+
+
+def test_a_shard_whose_journal_moved_on_after_its_complete_run_is_refused(campaign, tmp_path,
+                                                                        run_cli):
+    """A shard's later run that died before its run report (killed, the node lost): the record
+    and journal are the new run's, the report still the last complete run's. The merge took
+    the journal's entries -- a set no run of the shard ever published -- as complete."""
+    import os
+
+    own = tmp_path / "campaign"
+    shutil.copytree(campaign, own)
+    config = _demo_config(own, tmp_path)
+    folders = [tmp_path / f"s{index}" for index in range(2)]
+    for index, folder in enumerate(folders):
+        assert run_cli("run", config, "--shard", f"{index}/2", "--output", folder,
+                       "-q").exit_code == 0
+    report = (folders[1] / RUN_REPORT_NAME).read_bytes()
+    name = json.loads((folders[1] / SHARD_RECORD_NAME).read_text())["files"][0]
+    changed = own / name
+    stat = changed.stat()
+    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert run_cli("run", config, "--shard", "1/2", "--output", folders[1], "--resume",
+                   "-q").exit_code == 0
+    (folders[1] / RUN_REPORT_NAME).write_bytes(report)  # as if it died before the report
+    result = run_cli("merge", *folders, "--output", tmp_path / "m")
+    assert result.exit_code == 2, result.output
+    assert f"shard {folders[1].resolve()} (1/2)" in result.output
+    assert "journal" in result.output and "--resume" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+class _WarnsColumn(ColumnOptions):
+    pass
+
+
+def _warns_plugin():
+    import warnings
+
+    from orcapost.components import Extractor
+
+    class Warns(Extractor):
+        name = "warns_in_shards"
+        Options = _WarnsColumn
+
+        def extract(self, file, column):
+            warnings.warn("a column's doubt", UserWarning, stacklevel=1)
+            return {column.label: 1.0}
+
+    class Plugin:
+        @hookimpl
+        def orcapost_register_extractors(self, register):
+            register(Warns)
+
+    return Plugin()
+
+
+def test_the_merged_report_counts_the_shards_warnings(pm, campaign, tmp_path, run_cli):
+    """The merged run report listed every file's warnings but its summary counted none (0),
+    unlike a single run's over the campaign."""
+    from helpers import statistics_config
+
+    pm.register(_warns_plugin(), name="warns-in-shards")
+    data = statistics_config(campaign, tmp_path / "full")
+    data["results"]["extra"] = {"columns": [{"label": "w", "kind": "warns_in_shards"}]}
+    config = tmp_path / "warns.yml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert run_cli("run", config, "-q").exit_code == 0
+    folders = [tmp_path / f"s{index}" for index in range(2)]
+    for index, folder in enumerate(folders):
+        assert run_cli("run", config, "--shard", f"{index}/2", "--output", folder,
+                       "-q").exit_code == 0
+    assert run_cli("merge", *folders, "--output", tmp_path / "m", "-q").exit_code == 0
+    full = json.loads((tmp_path / "full" / RUN_REPORT_NAME).read_text())
+    merged = json.loads((tmp_path / "m" / RUN_REPORT_NAME).read_text())
+    assert len(merged["warnings"]) == len(full["warnings"]) == 8
+    assert merged["summary"]["warnings"] == full["summary"]["warnings"] == 8
+
+
+def test_a_merge_output_that_cannot_be_made_is_a_clear_error(shards, run_cli, tmp_path):
+    """--output naming a file (or a folder without permission) was an internal error, exit 3
+    ('please report it'): it is the machine's answer, exit 2 naming the folder."""
+    _config, _full, folders = shards
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run_cli("merge", *folders, "--output", taken / "merged")
+    assert result.exit_code == 2, result.output
+    assert f"{taken / 'merged'}" in result.output and "cannot be created" in result.output
+
+
+def test_a_shard_run_into_another_shard_s_or_a_whole_run_s_folder_is_refused(shards, run_cli):
+    """An array job giving every shard one --output: shard 1's run replaced shard 0's tables
+    with its own rows (and, without --resume, restarted its journal), so shard 0's results were
+    lost; into a whole run's folder it replaced the campaign's tables with one shard's rows
+    beside the old campaign tables. Refused before anything is written."""
+    config, full, folders = shards
+    before = {name: path.read_bytes() for name, path in _tables(folders[0]).items()}
+    journal = (folders[0] / JOURNAL_NAME).read_bytes()
+    result = run_cli("run", config, "--shard", "1/3", "--output", folders[0], "-q")
+    assert result.exit_code == 2, result.output
+    assert "shard 0/3" in result.output and "--output" in result.output
+    assert {name: path.read_bytes() for name, path in _tables(folders[0]).items()} == before
+    assert (folders[0] / JOURNAL_NAME).read_bytes() == journal
+    assert json.loads((folders[0] / SHARD_RECORD_NAME).read_text())["shard"] == "0/3"
+    whole = {name: path.read_bytes() for name, path in _tables(full).items()}
+    result = run_cli("run", config, "--shard", "1/3", "--output", full, "-q")
+    assert result.exit_code == 2, result.output
+    assert "whole campaign" in result.output
+    assert {name: path.read_bytes() for name, path in _tables(full).items()} == whole
+    # The same shard again, and --resume, run as before.
+    assert run_cli("run", config, "--shard", "0/3", "--output", folders[0], "--resume",
+                   "-q").exit_code == 0

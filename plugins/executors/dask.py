@@ -123,6 +123,25 @@ def _semaphore(name: str, leases: int):
         return semaphore
 
 
+def _forget_licence(name: str) -> bool:
+    """Run on a worker as the run ends: drop the run's semaphore from the worker's cache and
+    stop its lease-refresh timer (a long-lived worker kept one of each run for ever)."""
+    with _SEMAPHORES_LOCK:
+        semaphore = _SEMAPHORES.pop(name, None)
+    callback = getattr(semaphore, "refresh_callback", None)
+    if callback is not None:
+        callback.stop()
+    return semaphore is not None
+
+
+def _close_licence(name: str, dask_scheduler=None) -> None:
+    """Run on the scheduler as the run ends: the run's semaphore is removed (its name is the
+    run's own: no other run holds it)."""
+    extension = dask_scheduler.extensions.get("semaphores")
+    if extension is not None:
+        extension.close(name=name)
+
+
 def run_licensed(licence: tuple[str, int] | None, fn, *args):
     """Run on a worker: ``fn(*args)``, each file of it holding one of the run's licences
     (the :func:`orcapost_process_file` wrapper below takes it)."""
@@ -343,6 +362,14 @@ class DaskExecutor(Executor):
     def close(self) -> None:
         client, cluster = self.client, self._cluster
         self.client = self._cluster = None
+        licence, self._licence = self._licence, None
+        if client is not None and licence is not None:
+            # The run's semaphore, on the scheduler and cached on each worker: a cluster that
+            # outlives the run would keep them for ever.
+            with contextlib.suppress(Exception):
+                client.run(_forget_licence, licence[0])
+            with contextlib.suppress(Exception):
+                client.run_on_scheduler(_close_licence, licence[0])
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()

@@ -23,7 +23,6 @@ Conventions (docs/extractors/statistics.md):
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Annotated
 
 import numpy as np
@@ -164,8 +163,14 @@ def _shape(x: np.ndarray, name: str) -> float:
     from scipy import stats
 
     values = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's precision-loss warning
+    # A constant series is refused before scipy is asked (it would warn of precision loss and
+    # give NaN). No warnings.catch_warnings here: it swaps the process's filters, which other
+    # threads' files share (not thread-safe before Python 3.14). A nearly constant series'
+    # precision-loss warning ("results may be unreliable") goes into the run report with its
+    # file and column, as every warning does.
+    if values.size and np.all(values == values[0]):
+        raise ResultFileError(f"{name} is undefined: the series is constant over the period")
+    with np.errstate(all="ignore"):  # numpy's error state is per thread
         value = float(stats.skew(values, bias=True) if name == "skewness"
                       else stats.kurtosis(values, fisher=True, bias=True))
     if not np.isfinite(value):
