@@ -23,7 +23,6 @@ Conventions (docs/extractors/statistics.md):
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Annotated
 
 import numpy as np
@@ -164,8 +163,13 @@ def _shape(x: np.ndarray, name: str) -> float:
     from scipy import stats
 
     values = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's precision-loss warning
+    if values.size and _minimum(values) == _maximum(values):
+        raise ResultFileError(f"{name} is undefined: the series is constant over the period")
+    # No warnings.catch_warnings here: it swaps the process-wide filters, which other worker
+    # threads share (it left "ignore RuntimeWarning" in place for the rest of a run; see
+    # orcapost.pywarnings). scipy's precision-loss warning for a nearly constant series is
+    # about this value: it goes to the run report with the file and column.
+    with np.errstate(all="ignore"):  # numpy's error state is per thread
         value = float(stats.skew(values, bias=True) if name == "skewness"
                       else stats.kurtosis(values, fisher=True, bias=True))
     if not np.isfinite(value):
