@@ -3,6 +3,8 @@ Parquet field metadata (and a CSV units row), load-case keys, defaults, caps."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -151,3 +153,20 @@ def test_the_summary_lists_failures_warnings_and_plugin_errors():
     assert "not an archive &lt;bad&gt;" in text  # escaped, never markup
     assert "Warnings while files were read (1)" in text and "vessel/Heave MPM" in text
     assert "Plugin errors (1)" in text and 'class="card bad"' in text
+
+
+def test_many_warnings_stay_folded_above_the_figures():
+    # The demo campaign's 24 files raise 176 warnings (Rayleigh extrapolation): listed in full,
+    # the table pushed the first figure 19,000 px down the page. The rows are folded (a closed
+    # <details>, no script) under a line counting them by category; failures stay open.
+    from orcapost.plugins.commands.report_html.page import summary_html
+
+    warned = [{"file": f"/c/LC{i}.sim", "group": "vessel", "column": "Heave MPM",
+               "category": "RayleighAssumptionWarning" if i % 3 else "RuntimeWarning",
+               "message": "doubtful", "count": 1} for i in range(30)]
+    text = summary_html({"summary": {"files": 30, "ok": 30}, "warnings": warned})
+    folded = re.search(r"<details[^>]*>\s*<summary>(.*?)</summary>(.*?)</details>", text, re.S)
+    assert folded and "open" not in text[folded.start():folded.start() + 30]
+    assert "RayleighAssumptionWarning 20" in folded.group(1)
+    assert "RuntimeWarning 10" in folded.group(1)
+    assert folded.group(2).count("<tr>") == 31  # header and every warning, inside the fold
