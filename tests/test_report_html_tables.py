@@ -15,7 +15,11 @@ pytest.importorskip("matplotlib", reason="the HTML report needs the report extra
 
 from orcapost.plugins.commands.report_html import draw, plan  # noqa: E402
 from orcapost.plugins.commands.report_html.figures import to_svg  # noqa: E402
-from orcapost.plugins.commands.report_html.tables import load_case_keys, read_tables  # noqa: E402
+from orcapost.plugins.commands.report_html.tables import (  # noqa: E402
+    Table,
+    load_case_keys,
+    read_tables,
+)
 
 
 def _group(files: int = 12) -> dict:
@@ -170,3 +174,21 @@ def test_many_warnings_stay_folded_above_the_figures():
     assert "RayleighAssumptionWarning 20" in folded.group(1)
     assert "RuntimeWarning 10" in folded.group(1)
     assert folded.group(2).count("<tr>") == 31  # header and every warning, inside the fold
+
+
+def test_an_axis_reads_its_values_without_a_hidden_offset():
+    # Two seeds' maxima 834.866 and 834.871 kN: matplotlib's default labelled the axis 0.066 ..
+    # 0.073 with '+8.348e2' in a corner, which reads as 0.07 kN. Every tick is the value itself.
+    from orcapost.plugins.commands.report_html.probability import probability_figure
+    from orcapost.schemas.report import ProbabilityPlot
+
+    table = Table("riser", {"file": np.array(["a", "b", "c"], dtype=object),
+                            "Hs": np.array([8.0, 8.0, 8.0]),
+                            "top max": np.array([834.866, 834.871, 834.869])}, {"top max": "kN"},
+                  kind="group")
+    figure = probability_figure(table, ProbabilityPlot(group="riser", column="top max"), ["Hs"])
+    figure.figure.canvas.draw()
+    axis = figure.figure.axes[0].xaxis
+    assert axis.get_major_formatter().get_offset() == ""
+    labels = [t.get_text().replace("\u2212", "-") for t in axis.get_ticklabels() if t.get_text()]
+    assert labels and all(834.8 < float(text) < 834.9 for text in labels), labels
