@@ -124,3 +124,13 @@ def test_range_mean_matrix_is_numpy_histogram2d_of_the_cycles(campaign):
 def test_bad_wind_options_are_config_errors(options, message):
     with pytest.raises(ValidationError, match=message):
         FatigueExtractor.Options(label="x", object="A", variable="B", **options)
+
+
+def test_range_mean_matrix_carries_its_units(campaign):
+    # Ranges and means are in the variable's unit, as the range histogram's ranges are: the
+    # matrix table had no units at all.
+    out = extract(FatigueExtractor, first_archive(campaign), object="FPSO", variable="Heave",
+                  outputs=["cycles"], matrix={"range_bins": 4, "mean_bins": 3})
+    assert out["x range-mean matrix"].get("units") == {
+        "arc_length": "m", "range_low": "m", "range_high": "m", "mean_low": "m",
+        "mean_high": "m", "cycles": "-"}

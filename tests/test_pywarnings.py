@@ -13,6 +13,7 @@ import threading
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from orcapost import pywarnings
@@ -218,3 +219,49 @@ def test_an_unchanged_resume_keeps_the_set_s_warnings_in_its_report(warns_site, 
 
         assert rows(again) == rows(first)  # in file order now, not in the order files ended
         assert again["summary"]["warnings"] == first["summary"]["warnings"] > 0
+
+
+def test_worker_thread_code_leaves_the_process_wide_filters_alone(tmp_path, monkeypatch):
+    # warnings.catch_warnings swaps the process-wide filter list and puts back, on exit, the list
+    # it saw on entry. Two file tasks on two threads whose blocks overlap (skewness on one, an
+    # OpenFAST text file on the other: B enters, A enters, B leaves, A leaves) made A put back
+    # B's "ignore RuntimeWarning" for good: every later numpy/scipy RuntimeWarning of the run
+    # vanished from the run report. Neither may touch the filters.
+    from orcapost.formats import openfast
+    from orcapost.plugins.extractors import statistics
+    from scipy import stats
+
+    path = tmp_path / "empty.out"
+    path.write_text("\nheader\n\nTime\tA\n(s)\t(kN)\n", encoding="utf-8")
+    inside, go = threading.Event(), threading.Event()
+    real_skew, real_loadtxt = stats.skew, np.loadtxt
+
+    def slow_skew(*args, **kwargs):
+        inside.set()
+        go.wait(10)
+        return real_skew(*args, **kwargs)
+
+    def loadtxt_after_skewness(*args, **kwargs):
+        go.set()
+        worker.join(10)
+        return real_loadtxt(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "skew", slow_skew)
+    # From a process whose hook is not installed for good (a task run outside an engine
+    # earlier in the session makes it so): the run's end puts the filters back as they were.
+    monkeypatch.setattr(pywarnings, "_permanent", False)
+    monkeypatch.setattr(pywarnings, "_users", 0)
+    before = list(warnings.filters)
+    worker = threading.Thread(target=statistics.compute_statistics,
+                              args=(np.arange(20.0), np.arange(20.0) ** 2, ["skewness"]))
+    with pywarnings.installed():
+        worker.start()
+        assert inside.wait(10)
+        monkeypatch.setattr(openfast.np, "loadtxt", loadtxt_after_skewness)
+        openfast.read_text(path)
+        monkeypatch.setattr(openfast.np, "loadtxt", real_loadtxt)
+        worker.join(10)
+        with pywarnings.collecting() as caught:
+            warnings.warn("after both", RuntimeWarning, stacklevel=1)
+        assert [r["message"] for r in caught.rows()] == ["after both"]
+    assert warnings.filters == before

@@ -285,3 +285,18 @@ def test_a_figure_that_fails_is_named_with_its_reason_and_the_rest_are_drawn(
     assert "Not drawn (failed): heatmap of riser: ValueError: cannot draw this heat map" in text
     kinds = {f["id"].split("-")[0] for f in _figures(text).figures}
     assert "heatmap" not in kinds and {"envelope", "probability", "timeline"} <= kinds
+
+
+def test_time_histories_are_the_series_not_the_load_case_columns(commands, results):
+    # A long time-history table leads with its file's load case (load_case, heading, Hs, Tp,
+    # gamma, seed): constants of each file, which the report drew as "time histories" of their
+    # own, one figure each, pushing the real series down the page.
+    out, _ = results
+    assert commands("report", out, "--html").exit_code == 0
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(out / "vessel_Heave_time_history.parquet").names
+    assert {"heading", "seed"} <= set(names)  # the table does lead with the load case
+    ids = [f["id"] for f in _figures((out / "report.html").read_text(encoding="utf-8")).figures
+           if f["id"].startswith("timehistory")]
+    assert ids == ["timehistory-vessel-heave-time-history-heave"], ids

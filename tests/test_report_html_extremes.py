@@ -77,3 +77,12 @@ def test_the_report_draws_the_fit_against_the_data_of_the_most_extreme_file(tmp_
     x, y = curve.get_xdata(), curve.get_ydata()
     np.testing.assert_allclose(y, (1 + 0.1 * (x - 1.8) / 0.5) ** (-1 / 0.1), rtol=1e-12)
     assert "B" in figure.caption and "gpd" in figure.caption
+
+
+def test_the_sample_table_carries_the_series_unit(campaign):
+    # The values, the scale, loc and threshold are in the series' unit (the shape has none): the
+    # table carried no units, so the report's fit figure had a level axis without its unit.
+    out = extract(ExtremesExtractor, first_archive(campaign), object="FPSO", variable="Heave",
+                  method="weibull", threshold_quantile=0.8, sample_output=True)
+    assert out[SAMPLE].get("units") == {"value": "m", "scale": "m", "loc": "m",
+                                        "threshold": "m", "shape": "-"}

@@ -3,6 +3,8 @@ Parquet field metadata (and a CSV units row), load-case keys, defaults, caps."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,7 +15,11 @@ pytest.importorskip("matplotlib", reason="the HTML report needs the report extra
 
 from orcapost.plugins.commands.report_html import draw, plan  # noqa: E402
 from orcapost.plugins.commands.report_html.figures import to_svg  # noqa: E402
-from orcapost.plugins.commands.report_html.tables import load_case_keys, read_tables  # noqa: E402
+from orcapost.plugins.commands.report_html.tables import (  # noqa: E402
+    Table,
+    load_case_keys,
+    read_tables,
+)
 
 
 def _group(files: int = 12) -> dict:
@@ -151,3 +157,38 @@ def test_the_summary_lists_failures_warnings_and_plugin_errors():
     assert "not an archive &lt;bad&gt;" in text  # escaped, never markup
     assert "Warnings while files were read (1)" in text and "vessel/Heave MPM" in text
     assert "Plugin errors (1)" in text and 'class="card bad"' in text
+
+
+def test_many_warnings_stay_folded_above_the_figures():
+    # The demo campaign's 24 files raise 176 warnings (Rayleigh extrapolation): listed in full,
+    # the table pushed the first figure 19,000 px down the page. The rows are folded (a closed
+    # <details>, no script) under a line counting them by category; failures stay open.
+    from orcapost.plugins.commands.report_html.page import summary_html
+
+    warned = [{"file": f"/c/LC{i}.sim", "group": "vessel", "column": "Heave MPM",
+               "category": "RayleighAssumptionWarning" if i % 3 else "RuntimeWarning",
+               "message": "doubtful", "count": 1} for i in range(30)]
+    text = summary_html({"summary": {"files": 30, "ok": 30}, "warnings": warned})
+    folded = re.search(r"<details[^>]*>\s*<summary>(.*?)</summary>(.*?)</details>", text, re.S)
+    assert folded and "open" not in text[folded.start():folded.start() + 30]
+    assert "RayleighAssumptionWarning 20" in folded.group(1)
+    assert "RuntimeWarning 10" in folded.group(1)
+    assert folded.group(2).count("<tr>") == 31  # header and every warning, inside the fold
+
+
+def test_an_axis_reads_its_values_without_a_hidden_offset():
+    # Two seeds' maxima 834.866 and 834.871 kN: matplotlib's default labelled the axis 0.066 ..
+    # 0.073 with '+8.348e2' in a corner, which reads as 0.07 kN. Every tick is the value itself.
+    from orcapost.plugins.commands.report_html.probability import probability_figure
+    from orcapost.schemas.report import ProbabilityPlot
+
+    table = Table("riser", {"file": np.array(["a", "b", "c"], dtype=object),
+                            "Hs": np.array([8.0, 8.0, 8.0]),
+                            "top max": np.array([834.866, 834.871, 834.869])}, {"top max": "kN"},
+                  kind="group")
+    figure = probability_figure(table, ProbabilityPlot(group="riser", column="top max"), ["Hs"])
+    figure.figure.canvas.draw()
+    axis = figure.figure.axes[0].xaxis
+    assert axis.get_major_formatter().get_offset() == ""
+    labels = [t.get_text().replace("\u2212", "-") for t in axis.get_ticklabels() if t.get_text()]
+    assert labels and all(834.8 < float(text) < 834.9 for text in labels), labels

@@ -259,9 +259,13 @@ def read_text(path: PathLike, channels: Sequence[str] | None = None) -> OpenFAST
     encoding = _text_encoding(path)
     names, units, description, data_start = _scan_text_header(path, encoding)
     n_cols = len(names)
-    with warnings.catch_warnings():
-        # An empty data block is valid (a run that stopped at once); loadtxt warns about it.
-        warnings.filterwarnings("ignore", message=".*input contained no data.*")
+    # An empty data block is valid (a run that stopped at once). loadtxt warns about one, and
+    # silencing that with warnings.catch_warnings is not an option: it swaps the process-wide
+    # filters and, on worker threads reading other files, puts back another thread's filters
+    # for good (tests/test_pywarnings.py). So an empty block is found first, not read.
+    if not _data_follows(path, encoding, data_start):
+        block = np.empty((0, n_cols))
+    else:
         try:
             block = np.loadtxt(
                 path,
@@ -511,6 +515,16 @@ def _text_encoding(path: Path) -> str:
     if bom.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # some Windows tools re-save .out files as UTF-16
     return "latin-1"
+
+
+def _data_follows(path: Path, encoding: str, data_start: int) -> bool:
+    """Whether a non-blank line follows the ``data_start`` header lines (loadtxt skips blank
+    lines, so a block of blank lines is empty to it too); reads up to the first such line."""
+    with path.open("r", encoding=encoding, newline=None) as f:
+        for number, line in enumerate(f):
+            if number >= data_start and line.strip():
+                return True
+    return False
 
 
 def _scan_text_header(path: Path, encoding: str) -> tuple[list[str], list[str], str, int]:

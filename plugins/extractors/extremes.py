@@ -32,6 +32,7 @@ from orcapost.api import (
     ResultFileError,
     SampleGuard,
     SeriesColumn,
+    common_unit,
     extra_table,
     hookimpl,
     sample_interval,
@@ -122,6 +123,7 @@ class ExtremesExtractor(Extractor):
         units: dict[str, str] = {}
         guard = SampleGuard(column)
         sample: dict[str, list] = {name: [] for name in SAMPLE_COLUMNS}
+        sample_units: list[str] = []
         for target, base in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
@@ -140,6 +142,7 @@ class ExtremesExtractor(Extractor):
                 out[name] = value
                 units[name] = DETAIL_UNITS.get(key, target.var.units)
             if column.sample_output and fitted:
+                sample_units.append(target.var.units)
                 n = len(fitted["value"])
                 sample["object"] += [target.obj.name] * n
                 sample["variable"] += [target.var.name] * n
@@ -150,7 +153,12 @@ class ExtremesExtractor(Extractor):
                     sample[name] += [fitted.get(name, math.nan)] * n
         if column.sample_output:
             title = table_title(column, "extremes sample")
-            out[title] = extra_table(title, sample)
+            # The values and the fit's scale, loc and threshold are in the series' unit (one
+            # column holds every matched series: a unit only when they share it).
+            unit = common_unit(sample_units)
+            out[title] = extra_table(title, sample, units={
+                "value": unit, "scale": unit, "loc": unit, "threshold": unit,
+                "shape": DIMENSIONLESS})
         return with_units(guard.report(out), units)
 
 

@@ -283,7 +283,10 @@ class FatigueExtractor(Extractor):
                 "cycles": DIMENSIONLESS})
         if column.matrix is not None:
             title = table_title(column, "range-mean matrix")
-            out[title] = extra_table(title, matrix)
+            ranges = common_unit(histogram_units)  # ranges and means: the variable's unit
+            out[title] = extra_table(title, matrix, units={
+                "arc_length": METRES, "range_low": ranges, "range_high": ranges,
+                "mean_low": ranges, "mean_high": ranges, "cycles": DIMENSIONLESS})
         return with_units(guard.report(out), units)
 
 

@@ -163,13 +163,12 @@ def _shape(x: np.ndarray, name: str) -> float:
     from scipy import stats
 
     values = np.asarray(x, dtype=np.float64)
-    # A constant series is refused before scipy is asked (it would warn of precision loss and
-    # give NaN). No warnings.catch_warnings here: it swaps the process's filters, which other
-    # threads' files share (not thread-safe before Python 3.14). A nearly constant series'
-    # precision-loss warning ("results may be unreliable") goes into the run report with its
-    # file and column, as every warning does.
-    if values.size and np.all(values == values[0]):
+    if values.size and _minimum(values) == _maximum(values):
         raise ResultFileError(f"{name} is undefined: the series is constant over the period")
+    # No warnings.catch_warnings here: it swaps the process-wide filters, which other worker
+    # threads share (it left "ignore RuntimeWarning" in place for the rest of a run; see
+    # orcapost.pywarnings). scipy's precision-loss warning for a nearly constant series is
+    # about this value: it goes to the run report with the file and column.
     with np.errstate(all="ignore"):  # numpy's error state is per thread
         value = float(stats.skew(values, bias=True) if name == "skewness"
                       else stats.kurtosis(values, fisher=True, bias=True))

@@ -50,7 +50,7 @@ def _figures_of(kind: str, table: Table, entry: Any, planned: Plan, options: Rep
     if kind == "rainflow":
         drawn = rainflow_figure(table, entry)
         return [drawn] if drawn is not None else []
-    return time_history_figures(table, entry)
+    return time_history_figures(table, entry, planned.keys)
 
 
 def _group_of(table: str, groups: list[str]) -> str:

@@ -6,18 +6,29 @@ build-up: that span is shaded and labelled. Whole-simulation periods start at 0 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from orcapost.plugins.commands.report_html.figures import Figure, axis_label, pyplot, slug
-from orcapost.plugins.commands.report_html.tables import Table
+from orcapost.plugins.commands.report_html.tables import FILE_COLUMNS, KNOWN_KEYS, Table
 
 _COLOURS = ("#1f4e8c", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085")
 
 
-def time_history_figures(table: Table, options) -> list[Figure]:
+def series_columns(table: Table, keys: Sequence[str] = ()) -> list[str]:
+    """The series of a long time-history table: its numeric columns after ``time``. The
+    columns between ``file`` and ``time`` are the file's load case (load_case, heading, Hs,
+    seed...), which per-file tables lead with: constants of a file, not time histories."""
+    names = list(table.columns)
+    after = names[names.index("time") + 1:] if "time" in names else names
+    skip = {"file", "time", *FILE_COLUMNS, *KNOWN_KEYS, *keys}
+    return [c for c in after if c not in skip and table.is_numeric(c)]
+
+
+def time_history_figures(table: Table, options, keys: Sequence[str] = ()) -> list[Figure]:
     files = table.columns["file"]
     time = table.numeric("time")
-    series = options.columns or [c for c in table.columns
-                                 if c not in ("file", "time") and table.is_numeric(c)]
+    series = options.columns or series_columns(table, keys)
     plt = pyplot()
     figures = []
     for name in [s for s in series if s in table.columns]:
