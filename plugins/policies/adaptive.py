@@ -72,13 +72,13 @@ class AdaptiveOptions(StrictModel):
                              description="Never fewer files at once than this.")
     step: int = Field(default=1, ge=1, le=64,
                       description="A probe is at least this many files from home.")
-    sigmas: float = Field(default=2.0, ge=0.0, le=10.0,
+    sigmas: float = Field(default=3.0, ge=0.0, le=10.0,
                           description="A level must beat another by this many standard "
                                       "errors of the difference to count as better.")
     noise: float = Field(default=0.10, ge=0.0, le=1.0,
                          description="Prior relative window-to-window noise, until repeated "
                                      "windows measure it.")
-    tolerance: float = Field(default=0.03, ge=0.0, le=0.5,
+    tolerance: float = Field(default=0.05, ge=0.0, le=0.5,
                              description="A relative gain smaller than this is never worth a "
                                          "move, however quiet the machine.")
     repeats: int = Field(default=2, ge=1, le=20,
