@@ -153,6 +153,7 @@ class AdaptivePolicy(ThreadPolicy):
         self._top = self.options.max_threads
         self._settle = 0
         self._window_start: float | None = None
+        self._home_seconds = 0.0
         self._bytes = 0
         self._files = 0
 
@@ -202,7 +203,12 @@ class AdaptivePolicy(ThreadPolicy):
         self._bytes += result.size
         elapsed = now - self._window_start
         enough = max(self.options.min_files, round(self.options.generations * self.level))
-        if self._files < enough or elapsed < self.options.min_seconds:
+        # A shared machine's noise comes in spells of time: a probe's window lasts as long as
+        # home's last one, so both average over as much of it (and compare at equal noise).
+        shortest = self.options.min_seconds
+        if self.phase == PROBE:
+            shortest = max(shortest, self._home_seconds)
+        if self._files < enough or elapsed < shortest:
             return None
         if len(context.queued) < self.level:
             return None  # the tail of the run: fewer workers busy whatever the policy says
@@ -211,6 +217,8 @@ class AdaptivePolicy(ThreadPolicy):
         rate = bytes_rate if self._bytes else files_rate
         self._unit = "MB/s" if self._bytes else "files/s"
         self.samples.setdefault(self.level, []).append(rate)
+        if self.phase != PROBE:
+            self._home_seconds = elapsed
         self.measurement = {"bytes_per_second": round(bytes_rate, 1),
                             "files_per_second": round(files_rate, 3),
                             "window_files": self._files, "window_seconds": round(elapsed, 4),
