@@ -26,8 +26,10 @@ measured over ``repeats`` windows, then its neighbours are probed at a relative 
 first ``home / factor`` (halving comes first: a window at a high concurrency costs the most time
 exactly when the storage is slow there), then ``home * factor``, each at least ``step`` files
 away. A probe is measured for up to ``repeats`` windows (it is abandoned after one if it is
-already significantly worse); if it is significantly better it becomes home and the climb goes
-on in that direction at the same step; if not, the policy goes home. With neither neighbour
+already significantly worse, and measured for up to three times as long if it is ahead by
+more than ``tolerance`` without being significantly better); if it is significantly better it
+becomes home and the climb goes on in that direction at the same step; if not, the policy
+goes home. With neither neighbour
 better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
 policy has **converged** and stays home. A level already measured is compared, not re-run.
 
@@ -61,6 +63,9 @@ CONVERGED = "converged"
 PRIOR_WEIGHT = 2.0
 #: The first step of the climb (x2, /2): the "slow start".
 FIRST_FACTOR = 2.0
+#: A probe ahead by more than ``tolerance`` but not significantly is measured for up to this
+#: many times ``repeats`` windows before it is given up.
+PROMISING_REPEATS = 3
 
 
 class AdaptiveOptions(StrictModel):
@@ -375,6 +380,11 @@ class AdaptivePolicy(ThreadPolicy):
         elif self.better(probe, self.home):
             self._move_home(probe, "probe")
             return self._next_probe()  # the probe's windows measured the new home
+        elif (self._gain(probe, self.home) > self.options.tolerance
+              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats):
+            # Promising but not proven: a probe nearly as good as home costs little to
+            # measure longer, and more windows shrink the standard error.
+            return None
         else:
             verdict = "no better"
         self._tried.add(self._direction)
