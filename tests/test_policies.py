@@ -411,3 +411,20 @@ def test_pooled_noise_is_the_relative_residual_spread_shrunk_to_the_prior():
     assert pooled_noise({5: [0.9, 1.1]}, 0.1) == pytest.approx((0.04 / 3) ** 0.5)
     # Relative: the same spread at ten times the rate is the same noise.
     assert pooled_noise({5: [9.0, 11.0]}, 0.0) == pytest.approx(pooled_noise({5: [0.9, 1.1]}, 0.0))
+
+
+@pytest.mark.parametrize("promising", [1, 3])
+def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
+    # 12 % more above 15: two windows each cannot prove it against the prior noise; measuring
+    # the promising probe longer does (and without the extension the policy stays at 15).
+    from orcapost.plugins.policies import adaptive
+
+    monkeypatch.setattr(adaptive, "PROMISING_REPEATS", promising)
+    policy = AdaptivePolicy()
+    levels, _ = _drive_noisy(policy, lambda level: 100.0 * (1.12 if level > 15 else 1.0),
+                             files=3000, seed=3, noise=0.02)
+    assert levels[:3] == [15, 7, 30]  # halving does not pay; doubling is the promising probe
+    if promising == 1:
+        assert levels[3] == 15, levels  # given up after two windows: back home
+    else:
+        assert levels[3] != 15 and policy.home > 15, levels  # proven: 30 is home, climb on
