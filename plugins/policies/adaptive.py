@@ -58,6 +58,7 @@ from pydantic import Field, model_validator
 HOME = "home"
 PROBE = "probe"
 CONVERGED = "converged"
+CONFIRM = "confirm"
 
 #: The prior noise counts as this many windows' worth of residual degrees of freedom.
 PRIOR_WEIGHT = 2.0
@@ -66,6 +67,10 @@ FIRST_FACTOR = 2.0
 #: A probe ahead by more than ``tolerance`` but not significantly is measured for up to this
 #: many times ``repeats`` windows before it is given up.
 PROMISING_REPEATS = 3
+#: A probe better than home by less than this (relative) is confirmed against home's windows
+#: measured after it before it becomes home: a quieter spell of a shared machine during the
+#: probe looks like a better level. A larger gain is not drift.
+CONFIRM_BELOW = 0.5
 
 
 class AdaptiveOptions(StrictModel):
@@ -159,6 +164,8 @@ class AdaptivePolicy(ThreadPolicy):
         self._settle = 0
         self._window_start: float | None = None
         self._home_seconds = 0.0
+        self._candidate = 0
+        self._home_before = 0
         self._bytes = 0
         self._files = 0
 
@@ -292,6 +299,8 @@ class AdaptivePolicy(ThreadPolicy):
     def _decide(self, rate: float) -> int | None:
         if self.phase == PROBE:
             return self._after_probe()
+        if self.phase == CONFIRM:
+            return self._after_confirm()
         stop, fall = self._fall()
         if stop:
             return fall
@@ -378,6 +387,13 @@ class AdaptivePolicy(ThreadPolicy):
         elif len(self.samples[probe]) < self.options.repeats:
             return None  # not decided yet: measure another window
         elif self.better(probe, self.home):
+            if self._gain(probe, self.home) < CONFIRM_BELOW:
+                self._candidate = probe
+                self._home_before = len(self.samples[self.home])
+                self.phase = CONFIRM
+                self.reason = (f"{self._stage}: {self._rate_text(probe)} looks better than "
+                               f"{self._rate_text(self.home)}: confirm against home")
+                return self.home
             self._move_home(probe, "probe")
             return self._next_probe()  # the probe's windows measured the new home
         elif (self._gain(probe, self.home) > self.options.tolerance
@@ -402,6 +418,32 @@ class AdaptivePolicy(ThreadPolicy):
             return other
         self.reason = f"{said}: back to {self.home}"
         return self.home
+
+    def _after_confirm(self) -> int | None:
+        """Home re-measured after a probe that looked better: move only if the probe beats
+        these later windows too (drift of the machine would not)."""
+        after = self.samples[self.home][self._home_before:]
+        if len(after) < self.options.repeats:
+            return None
+        probe = self._candidate
+        rates = self.samples[probe]
+        gain = fmean(rates) / fmean(after) - 1.0 if fmean(after) > 0 else 0.0
+        se = self.sigma * math.sqrt(1.0 / len(rates) + 1.0 / len(after))
+        if gain > max(self.options.sigmas * se, self.options.tolerance) and \
+                self.better(probe, self.home):
+            self._move_home(probe, "confirmed")
+            return probe
+        self._tried.add(self._direction)
+        self._direction = -self._direction
+        self.phase = HOME
+        self._fresh = len(after)
+        said = (f"{self._stage}: {probe} not confirmed ({self._rate_text(probe)} against "
+                f"{self._rate_text(self.home)})")
+        self.reason = said
+        following = self._next_probe()
+        if following is not None or self.phase == CONVERGED:
+            self.reason = f"{said}; {self.reason}"
+        return following
 
     def _move_home(self, level: int, how: str) -> None:
         old = self.home
