@@ -69,8 +69,15 @@ def run(pm, config: dict) -> dict:
     started = time.perf_counter()
     summary = engine.run()
     elapsed = time.perf_counter() - started
-    assert summary.ok == summary.files, summary.failures[:3]
     levels = [d["to"] for d in engine.report["decisions"]]
+    if summary.ok != summary.files or summary.interrupted:
+        # A run that did not do every file has no comparable time: kept out of the medians,
+        # and said so (a failure is a row with a reason).
+        reason = (f"stopped by {summary.stopped_by}" if summary.interrupted else
+                  f"{summary.files - summary.ok} of {summary.files} files not ok: "
+                  f"{[f.reason for f in summary.failures[:3]]}")
+        return {"elapsed": elapsed, "files_per_second": None, "levels": levels,
+                "excluded": reason}
     return {"elapsed": elapsed, "files_per_second": summary.files / elapsed, "levels": levels}
 
 
@@ -135,11 +142,14 @@ def main() -> None:
         for round_index in range(args.repeat):
             for index, (label, policy) in enumerate(settings):
                 out = Path(tmp) / f"out-{round_index}-{index}"
-                runs[label].append(run(pm, make_config(campaign, out, policy)))
-                last = runs[label][-1]
+                last = run(pm, make_config(campaign, out, policy))
                 print(f"  round {round_index + 1}: {label:10s} {last['elapsed']:6.2f} s"
                       + (f"  final {last['levels'][-1]}" if label.startswith("adaptive")
-                         else ""), flush=True)
+                         else "")
+                      + (f"  EXCLUDED: {last['excluded']}" if "excluded" in last else ""),
+                      flush=True)
+                if "excluded" not in last:
+                    runs[label].append(last)
 
     medians = {label: statistics.median(r["files_per_second"] for r in measured)
                for label, measured in runs.items()}
