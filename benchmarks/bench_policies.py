@@ -70,6 +70,7 @@ def run(pm, config: dict) -> dict:
     summary = engine.run()
     elapsed = time.perf_counter() - started
     levels = [d["to"] for d in engine.report["decisions"]]
+    last_reason = engine.report["decisions"][-1].get("reason")
     if summary.ok != summary.files or summary.interrupted:
         # A run that did not do every file has no comparable time: kept out of the medians,
         # and said so (a failure is a row with a reason).
@@ -78,7 +79,8 @@ def run(pm, config: dict) -> dict:
                   f"{[f.reason for f in summary.failures[:3]]}")
         return {"elapsed": elapsed, "files_per_second": None, "levels": levels,
                 "excluded": reason}
-    return {"elapsed": elapsed, "files_per_second": summary.files / elapsed, "levels": levels}
+    return {"elapsed": elapsed, "files_per_second": summary.files / elapsed, "levels": levels,
+            "last_reason": last_reason}
 
 
 def write_real_campaign(directory: Path, files: int, size: int) -> None:
@@ -146,7 +148,9 @@ def main() -> None:
                 print(f"  round {round_index + 1}: {label:10s} {last['elapsed']:6.2f} s"
                       + (f"  final {last['levels'][-1]}" if label.startswith("adaptive")
                          else "")
-                      + (f"  EXCLUDED: {last['excluded']}" if "excluded" in last else ""),
+                      + (f"  EXCLUDED: {last['excluded']}" if "excluded" in last else "")
+                      + (f"  ({last.get('last_reason')})" if label.startswith("adaptive")
+                         else ""),
                       flush=True)
                 if "excluded" not in last:
                     runs[label].append(last)

@@ -35,7 +35,7 @@ policy has **converged** and stays home. A level already measured is compared, n
 
 **Re-probe and back-off.** Converged, it stays home for ``hold`` windows, then probes the
 smallest step's neighbours again (conditions change during a long run). If throughput at home
-falls by more than ``drop`` in two windows running (the share got slower, other jobs started),
+falls by more than ``drop`` and more than ``sigmas`` times the noise in two windows running (the share got slower, other jobs started),
 concurrency is multiplied by ``backoff`` and the climb starts again from a step of 2.
 
 Assumptions: throughput is a unimodal function of concurrency (rises to a knee, then flat or
@@ -327,8 +327,12 @@ class AdaptivePolicy(ThreadPolicy):
         rates = self.samples.get(self.home, [])
         if len(rates) < 3:
             return False, None
-        reference = fmean(rates[:-2] if self._falling else rates[:-1])
-        if rates[-1] >= reference * (1 - self.options.drop):
+        earlier = rates[:-2] if self._falling else rates[:-1]
+        reference = fmean(earlier)
+        # A fall must exceed ``drop`` and the noise: on a busy machine spells of 25 % are
+        # common, and halving on each walked real runs down to 1 worker.
+        noise = self.options.sigmas * self.sigma * math.sqrt(1.0 + 1.0 / len(earlier))
+        if rates[-1] >= reference * (1 - max(self.options.drop, noise)):
             self._falling = False
             return False, None
         if not self._falling:
