@@ -1,42 +1,76 @@
 """The ``adaptive`` thread policy: finds the best concurrency by measuring throughput.
 
-Nobody knows in advance where a disk or a network share stops scaling, so the policy measures it.
-Throughput is measured in windows: after a change, the files that were already running finish
-first (they ran under the old setting); a window then runs from one completion to the completion
-that brings at least ``min_files`` files and ``generations`` times as many files as are running,
-over at least ``min_seconds``. Files started together finish in waves, so a window measured from
-a fixed instant would count a wave's wait but not its files; completion to completion it does
-not. Bytes per second decide (files per second when the files are empty); both are logged.
+Nobody knows in advance where a disk or a network share stops scaling, so the policy measures
+it -- and, on a shared machine, measures how noisy its own measurements are, so that it moves
+only on a difference the noise cannot explain.
 
-- **Slow start**: from ``start`` (the ``fixed`` default, 15: switching to ``adaptive`` never
-  starts worse off), halve while each halving raises throughput by more than ``tolerance``; if the
-  very first halving does not, double instead, while doubling raises it. Halving is tried first
-  because a window at a high concurrency costs the most time exactly when the storage is slow
-  there (a window spans more files).
-- **Hill climbing**: then go back to the best level measured ("home") and probe one ``step``
-  above it and one below; a probe that beats home by more than ``tolerance`` becomes home and
-  the climb goes on in that direction; one that does not sends the policy back home.
-- **Hold**: with both neighbours no better, stay home for ``hold`` windows, then probe again.
-- **Back-off**: if throughput at home falls by more than ``drop`` in two windows running (the
-  storage got slower, other jobs started), multiply the concurrency by ``backoff`` and climb
-  again from there.
+**Windows.** After a change, the files that were already running finish first (they ran under
+the old setting). A window then runs from one completion to the completion that brings at least
+``min_files`` files and ``generations`` times as many files as are running, over at least
+``min_seconds``. Files started together finish in waves, so a window measured from a fixed
+instant would count a wave's wait but not its files; completion to completion it does not.
+Bytes per second decide (files per second when the files are empty).
 
-Never above ``max_threads`` (nor the run's ceiling), never below ``min_threads`` (>= 1); ``start``
-is clamped between them. Every
-change is logged in the run report with its reason and the measurement behind it. No decision is
-taken at the tail of a run, when fewer files are queued than are running.
+**Noise.** Each level keeps the rates of its windows. The relative window-to-window noise
+``sigma`` is pooled over every level with repeated windows (the residuals of each window from
+its level's mean), starting from the prior ``noise`` counted as two windows' worth of evidence,
+so that two lucky windows cannot make the policy trust a 1 % difference.
+
+**Significance.** A level beats another only if its mean rate is higher by more than
+``sigmas`` standard errors of the difference, ``sigma * sqrt(1/n_a + 1/n_b)``, and by more
+than ``tolerance`` (a gain too small to be worth a move). A level is worse once it is lower by
+the same margin. Neither: the policy stays where it is (hysteresis: ties keep home).
+
+**Climb.** Home is the level in use (at first ``start``, the ``fixed`` default, 15). Home is
+measured over ``repeats`` windows, then its neighbours are probed at a relative step ``factor``:
+first ``home / factor`` (halving comes first: a window at a high concurrency costs the most time
+exactly when the storage is slow there), then ``home * factor``, each at least ``step`` files
+away. A probe is measured for up to ``repeats`` windows (it is abandoned after one if it is
+already significantly worse, and measured for up to three times as long if it is ahead by
+more than ``tolerance`` without being significantly better); if it is significantly better it
+becomes home and the climb goes on in that direction at the same step; if not, the policy
+goes home. With neither neighbour
+better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
+policy has **converged** and stays home. A level already measured is compared, not re-run.
+
+**Re-probe and back-off.** Converged, it stays home for ``hold`` windows, then probes the
+smallest step's neighbours again (conditions change during a long run). If throughput at home
+falls by more than ``drop`` and more than ``sigmas`` times the noise in two windows running (the share got slower, other jobs started),
+concurrency is multiplied by ``backoff`` and the climb starts again from a step of 2.
+
+Assumptions: throughput is a unimodal function of concurrency (rises to a knee, then flat or
+falling), it changes slowly compared with a window, and windows at one level are independent
+samples. Never above ``max_threads`` (nor the run's ceiling or the executor's slots), never
+below ``min_threads`` (>= 1). Every change is logged in the run report with its reason and the
+measurement behind it. No decision is taken at the tail of a run, when fewer files are queued
+than are running.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from statistics import fmean
 
 from orcapost.api import DEFAULT_THREADS, Decision, StrictModel, ThreadPolicy, hookimpl
 from pydantic import Field, model_validator
 
-SLOW_START = "slow start"
-PROBE = "probe"
 HOME = "home"
+PROBE = "probe"
+CONVERGED = "converged"
+CONFIRM = "confirm"
+
+#: The prior noise counts as this many windows' worth of residual degrees of freedom.
+PRIOR_WEIGHT = 2.0
+#: The first step of the climb (x2, /2): the "slow start".
+FIRST_FACTOR = 2.0
+#: A probe ahead by more than ``tolerance`` but not significantly is measured for up to this
+#: many times ``repeats`` windows before it is given up.
+PROMISING_REPEATS = 3
+#: A probe better than home by less than this (relative) is confirmed against home's windows
+#: measured after it before it becomes home: a quieter spell of a shared machine during the
+#: probe looks like a better level. A larger gain is not drift.
+CONFIRM_BELOW = 0.5
 
 
 class AdaptiveOptions(StrictModel):
@@ -46,20 +80,34 @@ class AdaptiveOptions(StrictModel):
                              description="Never more files at once than this.")
     min_threads: int = Field(default=1, ge=1, le=1024,
                              description="Never fewer files at once than this.")
-    step: int = Field(default=2, ge=1, le=64, description="Additive probe step.")
+    step: int = Field(default=1, ge=1, le=64,
+                      description="A probe is at least this many files from home.")
+    sigmas: float = Field(default=3.0, ge=0.0, le=10.0,
+                          description="A level must beat another by this many standard "
+                                      "errors of the difference to count as better.")
+    noise: float = Field(default=0.10, ge=0.0, le=1.0,
+                         description="Prior relative window-to-window noise, until repeated "
+                                     "windows measure it.")
     tolerance: float = Field(default=0.05, ge=0.0, le=0.5,
-                             description="A relative throughput change smaller than this is noise.")
+                             description="A relative gain smaller than this is never worth a "
+                                         "move, however quiet the machine.")
+    repeats: int = Field(default=2, ge=1, le=20,
+                         description="Windows measured at a level before it is compared.")
+    min_step: float = Field(default=0.15, gt=0.0, le=1.0,
+                            description="The relative step below which the climb has "
+                                        "converged.")
     drop: float = Field(default=0.25, gt=0.0, lt=1.0,
-                        description="A fall at the same level larger than this triggers back-off.")
+                        description="A fall at home larger than this, two windows running, "
+                                    "triggers back-off.")
     backoff: float = Field(default=0.5, gt=0.0, lt=1.0,
                            description="Multiplicative decrease on back-off.")
-    min_seconds: float = Field(default=0.1, ge=0.0, description="Shortest measurement window.")
+    min_seconds: float = Field(default=0.25, ge=0.0, description="Shortest measurement window.")
     min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
     generations: float = Field(default=2.0, ge=0.5, le=20.0,
-                               description="A hill-climbing window also spans this many "
-                                           "files per file running (slow start: one).")
-    hold: int = Field(default=8, ge=1,
-                      description="Windows spent at the best level before probing again.")
+                               description="A window also spans this many files per file "
+                                           "running.")
+    hold: int = Field(default=40, ge=1,
+                      description="Windows at home, once converged, before probing again.")
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -69,8 +117,28 @@ class AdaptiveOptions(StrictModel):
         return self
 
 
+def pooled_noise(samples: dict[int, list[float]], prior: float,
+                 prior_weight: float = PRIOR_WEIGHT) -> float:
+    """Relative window-to-window noise pooled over levels, shrunk towards ``prior``.
+
+    Each level with n > 1 windows gives n - 1 degrees of freedom of squared relative
+    residuals; the prior counts as ``prior_weight`` of them.
+    """
+    squares = prior_weight * prior * prior
+    dof = prior_weight
+    for rates in samples.values():
+        if len(rates) < 2:
+            continue
+        mean = fmean(rates)
+        if mean <= 0:
+            continue
+        squares += sum((r / mean - 1.0) ** 2 for r in rates)
+        dof += len(rates) - 1
+    return math.sqrt(squares / dof) if dof > 0 else prior
+
+
 class AdaptivePolicy(ThreadPolicy):
-    """Measures throughput while running and climbs to the best concurrency (up to 30)."""
+    """Measures throughput and its noise while running; climbs to the best concurrency."""
 
     name = "adaptive"
     Options = AdaptiveOptions
@@ -82,29 +150,33 @@ class AdaptivePolicy(ThreadPolicy):
         self.reason: str | None = None
         self.measurement: dict | None = None
         self.level = self._start = self._clamp_options(self.options.start)
-        self.phase = SLOW_START
-        self.home: int | None = None
-        self.measured: dict[int, float] = {}
-        self._previous: float | None = None  # the last window's throughput (slow start)
-        self._direction = 1
-        # Slow start halves first: a window at a high level costs the most time exactly when
-        # the storage is slow there; if the first halving does not pay, it doubles instead.
-        self._slow_direction = -1
-        self._slow_switched = False
+        self.phase = HOME
+        self.home: int = self.level
+        #: Window rates per level since the last back-off (this "epoch").
+        self.samples: dict[int, list[float]] = {}
+        self.factor = FIRST_FACTOR
+        self._direction = -1  # halve first
         self._tried: set[int] = set()
+        self._fresh = 0  # home windows since the last probe came back
         self._held = 0
         self._falling = False
         self._top = self.options.max_threads
         self._settle = 0
         self._window_start: float | None = None
+        self._home_seconds = 0.0
+        self._candidate = 0
+        self._home_before = 0
         self._bytes = 0
         self._files = 0
 
     # -- the ThreadPolicy protocol -----------------------------------------------------------
     def initial(self, files) -> Decision:
-        self._top = max(1, min(self.options.max_threads, len(files) or 1))
-        self.level = self._start = max(self.options.min_threads,
-                                       min(self.options.start, self._top))
+        top = min(self.options.max_threads, len(files) or 1)
+        if self.capacity is not None and self.capacity.slots:
+            top = min(top, self.capacity.slots)  # the executor cannot run more at once
+        self._top = max(1, top)
+        self.level = self._start = self.home = max(self.options.min_threads,
+                                                   min(self.options.start, self._top))
         self.reason = f"start at {self.level}, measuring"
         # The first files carry the run's start-up (plan, pool, first opens): measuring from
         # the first wave of completions on keeps that out of the start level's figure.
@@ -122,6 +194,11 @@ class AdaptivePolicy(ThreadPolicy):
             return None
         return Decision(level, self.reason, dict(self.measurement or {}))
 
+    @property
+    def sigma(self) -> float:
+        """The relative window-to-window noise measured so far (with the prior)."""
+        return pooled_noise(self.samples, self.options.noise)
+
     def _next_level(self, context) -> int | None:
         self._top = max(1, min(self.options.max_threads, context.ceiling or self._top))
         now = self.clock()
@@ -137,20 +214,27 @@ class AdaptivePolicy(ThreadPolicy):
         self._files += 1
         self._bytes += result.size
         elapsed = now - self._window_start
-        # Slow start takes rough steps (x2, /2): one wave of files tells them apart; the
-        # finer hill climbing measures over ``generations`` waves.
-        waves = 1.0 if self.phase == SLOW_START else self.options.generations
-        enough = max(self.options.min_files, round(waves * self.level))
-        if self._files < enough or elapsed < self.options.min_seconds:
+        enough = max(self.options.min_files, round(self.options.generations * self.level))
+        # A shared machine's noise comes in spells of time: a probe's window lasts as long as
+        # home's last one, so both average over as much of it (and compare at equal noise).
+        shortest = self.options.min_seconds
+        if self.phase == PROBE:
+            shortest = max(shortest, self._home_seconds)
+        if self._files < enough or elapsed < shortest:
             return None
         if len(context.queued) < self.level:
             return None  # the tail of the run: fewer workers busy whatever the policy says
         bytes_rate = self._bytes / elapsed if elapsed > 0 else 0.0
         files_rate = self._files / elapsed if elapsed > 0 else 0.0
         rate = bytes_rate if self._bytes else files_rate
+        self._unit = "MB/s" if self._bytes else "files/s"
+        self.samples.setdefault(self.level, []).append(rate)
+        if self.phase != PROBE:
+            self._home_seconds = elapsed
         self.measurement = {"bytes_per_second": round(bytes_rate, 1),
                             "files_per_second": round(files_rate, 3),
-                            "window_files": self._files, "window_seconds": round(elapsed, 4)}
+                            "window_files": self._files, "window_seconds": round(elapsed, 4),
+                            "noise": round(self.sigma, 4)}
         new = self._decide(rate)
         if new is None or new == self.level:
             self._open_window(now)  # this completion ends one window and starts the next
@@ -160,7 +244,7 @@ class AdaptivePolicy(ThreadPolicy):
         self.level = new
         return new
 
-    # -- decisions ---------------------------------------------------------------------------
+    # -- measurement helpers -----------------------------------------------------------------
     def _open_window(self, now: float) -> None:
         self._window_start = now
         self._bytes = 0
@@ -172,97 +256,208 @@ class AdaptivePolicy(ThreadPolicy):
     def _clamp(self, level: int) -> int:
         return max(self.options.min_threads, min(self._top, level))
 
-    def _multiply(self, level: int) -> int:
-        if self._slow_direction > 0:
-            return self._clamp(level * 2)
-        return self._clamp(level // 2)
+    def _margin(self, a: int, b: int) -> float:
+        """The relative difference of means that counts between levels ``a`` and ``b``."""
+        na, nb = len(self.samples.get(a, ())), len(self.samples.get(b, ()))
+        if not na or not nb:
+            return math.inf
+        se = self.sigma * math.sqrt(1.0 / na + 1.0 / nb)
+        return max(self.options.sigmas * se, self.options.tolerance)
 
-    def _better(self, rate: float, than: float | None) -> bool:
-        return than is None or rate > than * (1 + self.options.tolerance)
+    def _gain(self, a: int, b: int) -> float:
+        """How much better ``a``'s mean rate is than ``b``'s (relative)."""
+        mean_b = fmean(self.samples[b])
+        return fmean(self.samples[a]) / mean_b - 1.0 if mean_b > 0 else 0.0
+
+    def better(self, a: int, b: int) -> bool:
+        """Is level ``a`` significantly faster than level ``b``?"""
+        return self._gain(a, b) > self._margin(a, b)
+
+    def worse(self, a: int, b: int) -> bool:
+        """Is level ``a`` significantly slower than level ``b``?"""
+        return -self._gain(a, b) > self._margin(a, b)
+
+    def _neighbour(self, direction: int) -> int:
+        home, step = self.home, self.options.step
+        if direction > 0:
+            return self._clamp(max(home + step, int(round(home * self.factor))))
+        return self._clamp(min(home - step, int(home / self.factor)))
+
+    def _rate_text(self, level: int) -> str:
+        rates = self.samples.get(level) or [0.0]
+        mean = fmean(rates)
+        value = f"{mean / 1e6:.1f} MB/s" if self._unit == "MB/s" else f"{mean:.2f} files/s"
+        return f"{value} at {level} ({len(rates)} window{'s' if len(rates) > 1 else ''})"
+
+    @property
+    def _stage(self) -> str:
+        return "slow start" if self.factor >= FIRST_FACTOR else f"climb x{self.factor:g}"
+
+    # -- decisions ---------------------------------------------------------------------------
+    _unit = "MB/s"
 
     def _decide(self, rate: float) -> int | None:
-        level = self.level
-        before = self.measured.get(level)
-        self.measured[level] = rate
-        mbs = f"{rate / 1e6:.1f} MB/s" if self._bytes else f"{rate:.2f} files/s"
-        if self.phase == SLOW_START:
-            step = self._multiply(level)
-            if self._better(rate, self._previous) and step != level:
-                self._previous = rate
-                verb = "double" if self._slow_direction > 0 else "halve"
-                self.reason = f"slow start: {mbs} at {level}, better: {verb}"
-                return step
-            start = self._start
-            if not self._slow_switched and max(self.measured, key=self.measured.__getitem__) == start:
-                # The first move from the start did not pay: try the other way.
-                self._slow_switched = True
-                self._slow_direction = -self._slow_direction
-                other = self._multiply(start)
-                if other != start:
-                    self._previous = self.measured[start]
-                    verb = "double" if self._slow_direction > 0 else "halve"
-                    self.reason = f"slow start: {mbs} at {level}, no better than {start}: {verb}"
-                    return other
-            self.home = max(self.measured, key=self.measured.__getitem__)
-            self.phase = HOME
-            self._tried = set()
-            self.reason = (f"slow start over: {mbs} at {level}; best so far at {self.home}")
-            return self._after_home() if self.home == level else self.home
         if self.phase == PROBE:
-            home_rate = self.measured.get(self.home) if self.home is not None else None
-            if self._better(rate, home_rate):
-                self.reason = f"probe {level} beats {self.home} ({mbs}): climb on"
-                self.home = level
-                self._tried = {-self._direction}
-                return self._after_home()
-            self._tried.add(self._direction)
-            self.phase = HOME
-            self.reason = f"probe {level} no better ({mbs}): back to {self.home}"
-            return self.home
-        # HOME: a fresh measurement of the best level. A fall must show in two windows running
-        # (one slow window is noise on a busy machine), then back off.
-        if before is not None and rate < before * (1 - self.options.drop):
-            if not self._falling:
-                self._falling = True
-                self.measured[level] = before  # compare the next window with the old figure
-                self.reason = f"throughput fell at {level} ({mbs}): measuring again"
+            return self._after_probe()
+        if self.phase == CONFIRM:
+            return self._after_confirm()
+        stop, fall = self._fall()
+        if stop:
+            return fall
+        self._fresh += 1
+        if self.phase == CONVERGED:
+            self._held += 1
+            if self._held < self.options.hold:
                 return None
-            self._falling = False
-            new = self._clamp(int(level * self.options.backoff))
-            self.reason = (f"throughput fell {100 * (1 - rate / before):.0f}% at {level} "
-                           f"({mbs}): back off to {new}")
-            self.measured = {}  # measured under other conditions
-            self.home = new
+            # Conditions change during a long run: look at the nearest neighbours again,
+            # against fresh figures (the old ones were measured under other conditions).
+            self._held = 0
+            self.samples = {self.home: self.samples.get(self.home, [])[-self.options.repeats:]}
+            self.factor = 1.0 + self.options.min_step
             self._tried = set()
             self.phase = HOME
-            return new
-        self._falling = False
-        return self._after_home()
+            self.reason = f"converged at {self.home} for {self.options.hold} windows: re-probe"
+        if len(self.samples.get(self.home, ())) < self.options.repeats or self._fresh < 1:
+            return None
+        return self._next_probe()
 
-    def _after_home(self) -> int | None:
+    def _fall(self) -> tuple[bool, int | None]:
+        """Back-off when home's last two windows fell by more than ``drop``: (whether this
+        window's decision is taken here, the new level or None)."""
+        rates = self.samples.get(self.home, [])
+        if len(rates) < 3:
+            return False, None
+        earlier = rates[:-2] if self._falling else rates[:-1]
+        reference = fmean(earlier)
+        # A fall must exceed ``drop`` and the noise: on a busy machine spells of 25 % are
+        # common, and halving on each walked real runs down to 1 worker.
+        noise = self.options.sigmas * self.sigma * math.sqrt(1.0 + 1.0 / len(earlier))
+        if rates[-1] >= reference * (1 - max(self.options.drop, noise)):
+            self._falling = False
+            return False, None
+        if not self._falling:
+            self._falling = True  # one slow window is noise on a busy machine
+            self.reason = f"throughput fell at {self.home}: measuring again"
+            return True, None
+        self._falling = False
+        new = self._clamp(int(self.home * self.options.backoff))
+        fell = 100 * (1 - fmean(rates[-2:]) / reference)
+        self.reason = (f"throughput fell {fell:.0f}% at {self.home} in two windows: "
+                       f"back off to {new}")
+        self.samples = {}  # measured under other conditions
+        self.home = new
+        self.factor = FIRST_FACTOR
+        self._tried = set()
+        self._fresh = 0
         self.phase = HOME
-        probe = self._next_probe()
-        if probe is not None:
-            return probe
-        self._held += 1
-        if self._held >= self.options.hold:  # conditions change: look around again
-            self._held = 0
-            self._tried = set()
-        return None
+        return True, new
 
     def _next_probe(self) -> int | None:
-        for direction in (self._direction, -self._direction):
-            if direction in self._tried:
-                continue
-            candidate = self._clamp(self.home + direction * self.options.step)
-            if candidate == self.home:
-                self._tried.add(direction)
-                continue
-            self._direction = direction
+        """The next neighbour to probe, or a step shrink, or convergence."""
+        while True:
+            for direction in (self._direction, -self._direction):
+                if direction in self._tried:
+                    continue
+                candidate = self._neighbour(direction)
+                if candidate == self.home:
+                    self._tried.add(direction)
+                    continue
+                self._direction = direction
+                if len(self.samples.get(candidate, ())) >= self.options.repeats:
+                    # Already measured in this epoch: compare without running it again.
+                    if self.better(candidate, self.home):
+                        self._move_home(candidate, "measured before")
+                        return candidate
+                    self._tried.add(direction)
+                    continue
+                self.phase = PROBE
+                self.reason = (f"{self._stage}: {self._rate_text(self.home)}, "
+                               f"noise {100 * self.sigma:.0f}%: probe {candidate}")
+                return candidate
+            # Neither neighbour is better at this step: shrink it.
+            self.factor = 1.0 + (self.factor - 1.0) / 2.0
+            self._tried = set()
+            if self.factor - 1.0 < self.options.min_step:
+                self.phase = CONVERGED
+                self._held = 0
+                self.reason = (f"converged at {self.home}: {self._rate_text(self.home)}, "
+                               f"noise {100 * self.sigma:.0f}%")
+                return None
+
+    def _after_probe(self) -> int | None:
+        probe = self.level
+        if self.worse(probe, self.home):
+            verdict = "worse"
+        elif len(self.samples[probe]) < self.options.repeats:
+            return None  # not decided yet: measure another window
+        elif self.better(probe, self.home):
+            if self._gain(probe, self.home) < CONFIRM_BELOW:
+                self._candidate = probe
+                self._home_before = len(self.samples[self.home])
+                self.phase = CONFIRM
+                self.reason = (f"{self._stage}: {self._rate_text(probe)} looks better than "
+                               f"{self._rate_text(self.home)}: confirm against home")
+                return self.home
+            self._move_home(probe, "probe")
+            return self._next_probe()  # the probe's windows measured the new home
+        elif (self._gain(probe, self.home) > self.options.tolerance
+              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats):
+            # Promising but not proven: a probe nearly as good as home costs little to
+            # measure longer, and more windows shrink the standard error.
+            return None
+        else:
+            verdict = "no better"
+        self._tried.add(self._direction)
+        self._direction = -self._direction
+        self.phase = HOME
+        self._fresh = 0
+        said = (f"{self._stage}: probe {verdict} ({self._rate_text(probe)} against "
+                f"{self._rate_text(self.home)})")
+        other = self._neighbour(self._direction)
+        if (self._direction not in self._tried and other not in (self.home, probe)
+                and len(self.samples.get(other, ())) < self.options.repeats):
+            # Home was measured just before this probe: try the other side straight away.
             self.phase = PROBE
-            self.reason = (self.reason or "") + f"; probe {candidate}"
-            return candidate
-        return None
+            self.reason = f"{said}: probe {other}"
+            return other
+        self.reason = f"{said}: back to {self.home}"
+        return self.home
+
+    def _after_confirm(self) -> int | None:
+        """Home re-measured after a probe that looked better: move only if the probe beats
+        these later windows too (drift of the machine would not)."""
+        after = self.samples[self.home][self._home_before:]
+        if len(after) < self.options.repeats:
+            return None
+        probe = self._candidate
+        rates = self.samples[probe]
+        gain = fmean(rates) / fmean(after) - 1.0 if fmean(after) > 0 else 0.0
+        se = self.sigma * math.sqrt(1.0 / len(rates) + 1.0 / len(after))
+        if gain > max(self.options.sigmas * se, self.options.tolerance) and \
+                self.better(probe, self.home):
+            self._move_home(probe, "confirmed")
+            return probe
+        self._tried.add(self._direction)
+        self._direction = -self._direction
+        self.phase = HOME
+        self._fresh = len(after)
+        said = (f"{self._stage}: {probe} not confirmed ({self._rate_text(probe)} against "
+                f"{self._rate_text(self.home)})")
+        self.reason = said
+        following = self._next_probe()
+        if following is not None or self.phase == CONVERGED:
+            self.reason = f"{said}; {self.reason}"
+        return following
+
+    def _move_home(self, level: int, how: str) -> None:
+        old = self.home
+        self.reason = (f"{self._stage}: {self._rate_text(level)} beats "
+                       f"{self._rate_text(old)} ({how}), noise {100 * self.sigma:.0f}%: "
+                       f"home {level}")
+        self.home = level
+        self.phase = HOME
+        self._fresh = 1  # the probe's windows are fresh figures of the new home
+        self._tried = {-self._direction}  # the old home, just beaten, is that way
 
 
 @hookimpl

@@ -1,9 +1,11 @@
 """A SIMULATED storage for testing and benchmarking thread policies: ``.contention`` files.
 
-This is not a result format anyone produces. It models what the measurement behind orcapost's
-defaults showed -- a disk or share that scales with concurrent readers up to a point (the
-*knee*) and then gets slower as readers fight over it -- so that policies can be tested and
-compared reproducibly, on any machine, without multi-GB files.
+This is not a result format anyone produces. It models an ASSUMPTION -- a disk or share that
+scales with concurrent readers up to a point (the *knee*) and then gets slower as readers fight
+over it -- so that policies can be tested and compared reproducibly, on any machine, without
+multi-GB files. The seed's own figure (2 files of 4.8 GB in all, 30 threads 1.176 x the time of
+15) cannot show such a knee: with 2 files at most 2 were in flight under either setting.
+``degradation`` 0.176 is that ratio read as if it were contention (the seed's calibration).
 
 A ``.contention`` file is one JSON header line followed by zero padding up to the size it
 simulates (written sparse where the file system allows, so a "20 MB" file takes a few KB of
