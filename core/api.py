@@ -137,6 +137,7 @@ _SOURCES: dict[str, str] = {
     "WORKER_THREAD_PREFIX": "orcapost.engine",
     "WINDOWS_PROCESS_LIMIT": "orcapost.engine",
     "make_executor": "orcapost.engine",
+    "HybridPool": "orcapost.hybrid",
     "kill_workers": "orcapost.engine",
     "discover": "orcapost.discovery",
     "available_memory": "orcapost.monitor",
@@ -193,6 +194,7 @@ if TYPE_CHECKING:
     from orcapost.engine import Engine as Engine
     from orcapost.engine import kill_workers as kill_workers
     from orcapost.engine import make_executor as make_executor
+    from orcapost.hybrid import HybridPool as HybridPool
     from orcapost.errors import OrcapostError as OrcapostError
     from orcapost.errors import PluginError as PluginError
     from orcapost.errors import ResultFileError as ResultFileError
