@@ -32,8 +32,10 @@ class HybridPool(Executor):
     """``threads`` worker threads here and ``processes`` worker processes (spawn).
 
     Files go to a free worker process once the processes are ready (:meth:`processes_ready`),
-    else to a thread; the engine never submits more files than the pool's slots, so a worker
-    process never queues a file behind another."""
+    else to a free thread of this process's share (``threads - processes``), else to a worker
+    process still starting (the file waits behind its probe); the engine never submits more
+    files than the pool's slots, so a worker process never queues a file behind another
+    file. When the probe refuses the processes, every later file runs on threads."""
 
     def __init__(self, threads: int, processes: int, thread_name_prefix: str) -> None:
         if sys.platform == "win32":
@@ -46,7 +48,10 @@ class HybridPool(Executor):
                                 mp_context=multiprocessing.get_context("spawn"))
             if self.processes else None)
         self._lock = threading.Lock()
-        self._busy = 0  # files running on worker processes now
+        self._busy = 0  # files running on (or queued for) worker processes now
+        self._thread_busy = 0  # files running on threads here now
+        #: Files on threads here while worker processes take files: the rest of the slots.
+        self.thread_share = max(1, threads - self.processes)
         self._ready = False
         #: Files run on worker processes and on threads (for the run report).
         self.counts = {"processes": 0, "threads": 0}
@@ -86,13 +91,21 @@ class HybridPool(Executor):
     # -- the Executor interface -------------------------------------------------------------
     def submit(self, fn, /, *args, **kwargs) -> Future:
         with self._lock:
-            to_process = (self._pool is not None and self._ready
-                          and self._busy < self.processes)
+            usable = self._pool is not None and self.refused is None
+            # A file waits for a worker process still starting (queued behind its probe)
+            # rather than join a busy thread here: two CPU-bound files on threads of one
+            # process take as long as one after the other.
+            to_process = usable and self._busy < self.processes and (
+                self._ready or self._thread_busy >= self.thread_share)
             if to_process:
                 self._busy += 1
+            else:
+                self._thread_busy += 1
         if not to_process:
             self.counts["threads"] += 1
-            return self._threads.submit(fn, *args, **kwargs)
+            future = self._threads.submit(fn, *args, **kwargs)
+            future.add_done_callback(self._thread_done)
+            return future
         assert self._pool is not None
         try:
             future = self._pool.submit(fn, *args, **kwargs)
@@ -102,6 +115,10 @@ class HybridPool(Executor):
         self.counts["processes"] += 1
         future.add_done_callback(self._release)
         return future
+
+    def _thread_done(self, _future: Future) -> None:
+        with self._lock:
+            self._thread_busy = max(0, self._thread_busy - 1)
 
     def _release(self, _future: Future | None) -> None:
         with self._lock:

@@ -25,6 +25,10 @@ from pydantic import Field
 #: CPU before its first file (spawn, imports, plugins, the plan, numba's kernels), about what
 #: 250 MB of demo archives take to post-process; below this the second core cannot pay it back.
 HYBRID_MIN_BYTES = 200_000_000
+#: Campaigns whose median file is at least this big keep threads: their per-file work is numpy
+#: on long arrays, which releases the GIL, and a worker process would only add its start-up
+#: and a copy of each file's pages (measured: 2 x 300 MB demo archives, threads 2 use both cores).
+LARGE_FILE_BYTES = 50_000_000
 #: What a worker process holds once it has run files (as the ``processes`` executor counts it).
 WORKER_MEMORY = 250_000_000
 #: Files whose source holds no GIL in its heavy calls, or whose processes would each take a
@@ -78,6 +82,10 @@ class ThreadsExecutor(Executor):
             if any(os.path.splitext(str(f.path))[1].lower() in THREADS_ONLY_SUFFIXES
                    for f in files):
                 return 0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the GIL)"
+            sizes = sorted(f.size for f in files)
+            if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
+                return 0, ("threads only: large files (numpy releases the GIL on their "
+                           "long arrays, so threads use every core)")
             if total < HYBRID_MIN_BYTES or len(files) < 2:
                 return 0, (f"threads only: {total / 1e6:.0f} MB in {len(files)} files is less "
                            "than a worker process's start-up pays back")
