@@ -194,7 +194,6 @@ if TYPE_CHECKING:
     from orcapost.engine import Engine as Engine
     from orcapost.engine import kill_workers as kill_workers
     from orcapost.engine import make_executor as make_executor
-    from orcapost.hybrid import HybridPool as HybridPool
     from orcapost.errors import OrcapostError as OrcapostError
     from orcapost.errors import PluginError as PluginError
     from orcapost.errors import ResultFileError as ResultFileError
@@ -205,6 +204,7 @@ if TYPE_CHECKING:
     from orcapost.extraction import targets as targets
     from orcapost.finite import SampleGuard as SampleGuard
     from orcapost.finite import all_finite as all_finite
+    from orcapost.hybrid import HybridPool as HybridPool
     from orcapost.markers import hookimpl as hookimpl
     from orcapost.merge import merge_shards as merge_shards
     from orcapost.monitor import available_memory as available_memory

@@ -114,7 +114,7 @@ def test_hybrid_tables_are_those_of_one_worker(pm, campaign, tmp_path):
     hybrid = _run(pm, campaign, tmp_path / "hybrid", {
         "thread_policy": {"name": "fixed", "threads": 15},
         "executor": {"name": "threads", "processes": 1}})
-    single = _run(pm, campaign, tmp_path / "single", {
+    _run(pm, campaign, tmp_path / "single", {
         "thread_policy": {"name": "fixed", "threads": 1}})
     assert hybrid["settings"]["ceiling"] <= max(2, hybrid["settings"]["capacity"]["cpu_count"])
     assert hybrid["settings"]["capacity"]["workers"] == 1

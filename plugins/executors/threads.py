@@ -21,10 +21,16 @@ from typing import Annotated, Any, Literal
 from orcapost.api import Capacity, Executor, StrictModel, hookimpl
 from pydantic import Field
 
-#: A campaign smaller than this runs on threads only: a worker process costs about a second of
-#: CPU before its first file (spawn, imports, plugins, the plan, numba's kernels), about what
-#: 250 MB of demo archives take to post-process; below this the second core cannot pay it back.
-HYBRID_MIN_BYTES = 200_000_000
+#: A worker process costs about a second of CPU before its first file (spawn, imports, plugins,
+#: the plan, numba's kernels). A campaign is worth one when its serial work, estimated at
+#: ``PER_FILE_SECONDS`` a file plus ``PER_MB_SECONDS`` a megabyte (the demo config on demo
+#: archives: 3 MB files take 10-14 ms each, 59 KB files about as long), is at least
+#: ``HYBRID_MIN_WORK`` seconds, and it holds at least ``HYBRID_MIN_BYTES`` (campaigns of tiny
+#: files are bounded by per-file overhead in the coordinator, which processes do not remove).
+PER_FILE_SECONDS = 0.010
+PER_MB_SECONDS = 0.001
+HYBRID_MIN_WORK = 2.0
+HYBRID_MIN_BYTES = 100_000_000
 #: Campaigns whose median file is at least this big keep threads: their per-file work is numpy
 #: on long arrays, which releases the GIL, and a worker process would only add its start-up
 #: and a copy of each file's pages (measured: 2 x 300 MB demo archives, threads 2 use both cores).
@@ -40,7 +46,8 @@ class ThreadsOptions(StrictModel):
     processes: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = Field(
         default="auto",
         description="Worker processes beside the threads. auto: one per core but one when the "
-                    "campaign is large enough (200 MB) and holds no .sim file, else none; 0: "
+                    "campaign is large enough (about 2 s of serial work and 100 MB), its "
+                    "median file under 50 MB, and it holds no .sim file, else none; 0: "
                     "threads only; N: that many (memory permitting). With worker processes "
                     "at most as many files run at once as there are cores.")
 
@@ -86,7 +93,8 @@ class ThreadsExecutor(Executor):
             if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
                 return 0, ("threads only: large files (numpy releases the GIL on their "
                            "long arrays, so threads use every core)")
-            if total < HYBRID_MIN_BYTES or len(files) < 2:
+            work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
+            if total < HYBRID_MIN_BYTES or work < HYBRID_MIN_WORK or len(files) < 2:
                 return 0, (f"threads only: {total / 1e6:.0f} MB in {len(files)} files is less "
                            "than a worker process's start-up pays back")
             wanted = cores - 1
