@@ -12,7 +12,9 @@ machine whose load changes during the benchmark changes both alike. Printed per 
 mode: the median wall time, the median CPU time of the process and its children (user +
 system: worker processes included; not measured on Windows, where it prints 0), the ratio of
 the medians (one worker / default: above 1, the default is faster), and whether every table
-(CSV and Parquet) has the same bytes in both modes.
+(CSV and Parquet) has the same bytes in both modes. After each campaign it prints how many
+cores the machine gave just then: two busy pure-Python processes against one (2.0 on an idle
+2-core machine; on a shared machine the default's gain is bounded by it).
 
 The machine this runs on may be shared: ratios within one run of this script are what count,
 not the absolute seconds.
@@ -75,6 +77,28 @@ def run_once(config: Path, extra: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
+#: A fixed amount of pure-Python work (about 0.3 s on an idle core).
+SPIN = "s = 0\nfor i in range(6_000_000): s += i"
+
+
+def cores_available(rounds: int = 3) -> float:
+    """How many cores this machine gives now: the work two busy processes do together in the
+    time one takes, over the work of one (2.0 on an idle 2-core machine, about 1.0 when other
+    work leaves one core's worth). Medians of ``rounds`` interleaved measurements."""
+    ratios = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", SPIN], check=True)
+        one = time.perf_counter() - began
+        began = time.perf_counter()
+        pair = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(2)]
+        for process in pair:
+            process.wait()
+        two = time.perf_counter() - began
+        ratios.append(2 * one / two)
+    return statistics.median(ratios)
+
+
 def digest(output: Path) -> str:
     sha = hashlib.sha256()
     for path in sorted(output.iterdir()):
@@ -114,6 +138,7 @@ def main() -> None:
                     times[name].append(run_once(configs[name], extra))
                     digests[name].add(digest(root / f"results-{item.strip()}-"
                                                    f"{[m for m, _ in MODES].index(name)}"))
+            available = cores_available()
             medians = {name: (statistics.median(w for w, _ in runs),
                               statistics.median(c for _, c in runs))
                        for name, runs in times.items()}
@@ -125,6 +150,8 @@ def main() -> None:
                       f"{(f'{ratio:.2f}x' if name == 'default' else ''):>19} "
                       f"{('yes' if same else 'NO') if name == 'default' else '':>16}",
                       flush=True)
+            print(f"{'':<12} cores available just after (2 busy processes / 1): "
+                  f"{available:.2f}", flush=True)
 
 
 if __name__ == "__main__":
