@@ -52,6 +52,7 @@ def test_auto_runs_a_large_cpu_bound_campaign_on_cores_many_workers(pm, two_core
     (_files(20, 3 * MB), "less than a worker process's start-up pays back"),
     (_files(4, 300 * MB), "large files"),
     (_files(200, 3 * MB, ".sim"), ".sim"),
+    ([], "no files"),  # a shard without files of its own
 ])
 def test_auto_keeps_threads_only_where_processes_cannot_pay(pm, two_cores, files, why):
     executor = _executor(pm)

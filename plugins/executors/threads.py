@@ -84,6 +84,8 @@ class ThreadsExecutor(Executor):
                        f"({', '.join(sorted(local))}) would be missing in a worker process")
         if wanted == "auto":
             total = sum(f.size for f in files)
+            if not files:  # a shard with no files of its own: nothing to run
+                return 0, "threads only: no files"
             if cores < 2:
                 return 0, "threads only: one core"
             if any(os.path.splitext(str(f.path))[1].lower() in THREADS_ONLY_SUFFIXES
