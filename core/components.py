@@ -275,6 +275,12 @@ class Executor(Component[OptionsT]):
     Results come back as plain picklable data; the coordinator alone writes outputs.
     """
 
+    def fit(self, files: list[FileInfo], pm: Any) -> None:  # noqa: B027 - optional
+        """Called before :meth:`open` with the run's files (after the I/O scheduler ordered
+        them) and the plugin manager: an executor may size its workers by the campaign (the
+        ``threads`` executor starts worker processes only for large CPU-bound campaigns).
+        Default: nothing."""
+
     @abstractmethod
     def open(self) -> Capacity:
         """Prepare for a run (e.g. connect to a cluster, start a local one); return the

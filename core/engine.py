@@ -152,6 +152,10 @@ def kill_workers(executor: Executor) -> None:
     """Kill the worker processes of a process pool (a stuck file's, or after an interruption:
     Python would otherwise wait for their files at exit). Other executors are left alone."""
     if not isinstance(executor, ProcessPoolExecutor):
+        own = getattr(executor, "kill_workers", None)  # a pool with processes of its own
+        if own is not None:
+            with contextlib.suppress(Exception):
+                own()
         return
     kill = getattr(executor, "kill_workers", None)  # Python 3.14
     if kill is not None:
@@ -435,6 +439,7 @@ class Engine:
     def _open_executor(self, files: list[FileInfo]) -> Capacity:
         """The executor's capacity, given to the policy and the memory optimizers: they size
         the run by the workers, not by the coordinator's machine."""
+        self.executor.fit(files, self.pm)
         capacity = self.executor.open()
         self._cpu_count = capacity.cpu_count
         self.policy.bind(capacity)
@@ -815,6 +820,9 @@ class Engine:
                 kill_workers(pool)
             else:
                 self._abandoned += 1
+                # A hybrid pool's worker processes may run the stuck file: killed, their
+                # other files run again alone (a thread cannot be stopped).
+                kill_workers(pool)
             if pool is run.executor:
                 run.executor = self._replace(pool, run.context, (
                     f"a file took longer than engine.file_timeout ({self.file_timeout:g} s): "

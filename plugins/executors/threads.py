@@ -1,26 +1,117 @@
-"""The ``threads`` executor (the default): worker threads of the coordinator's process.
+"""The ``threads`` executor (the default): worker threads of the coordinator's process and, with
+``processes: auto`` or ``N``, worker processes beside them for CPU-bound campaigns.
 
-numpy, pyarrow and OrcFxAPI release the GIL in their heavy calls, so threads scale for
-post-processing; they share the process's memory, so a worker costs nothing of its own and
-admission counts only the files' memory. Slots: as many as the thread policy asks.
+Per-file work on archives and OpenFAST files is mostly short numpy calls that hold the GIL, so
+threads of one process use one core whatever their number (docs/engine.md, "Threads and worker
+processes"). With ``processes: auto`` (opt-in: on the shared 2-core machine it measured 7-13 %
+slower than one thread, docs/benchmarks.md) a large enough campaign of such files runs
+on a hybrid pool (``orcapost.api.HybridPool``): files start at once on a thread here while
+``cores - 1`` worker processes spawn; once their probe answered, each new file goes to a free
+worker process first. At most as many files run at once as there are cores (CPU-bound work
+gains nothing from more). Small campaigns, OrcaFlex ``.sim`` files (OrcFxAPI releases the GIL,
+and each process would hold a licence of its own) and runs with plugins registered only in this
+process (a spawned worker would not have them) keep threads only, as many as the policy asks.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import Annotated, Any, Literal
 
 from orcapost.api import Capacity, Executor, StrictModel, hookimpl
+from pydantic import Field
+
+#: A worker process costs about a second of CPU before its first file (spawn, imports, plugins,
+#: the plan, numba's kernels). A campaign is worth one when its serial work, estimated at
+#: ``PER_FILE_SECONDS`` a file plus ``PER_MB_SECONDS`` a megabyte (the demo config on demo
+#: archives: 3 MB files take 10-14 ms each, 59 KB files about as long), is at least
+#: ``HYBRID_MIN_WORK`` seconds, and it holds at least ``HYBRID_MIN_BYTES`` (campaigns of tiny
+#: files are bounded by per-file overhead in the coordinator, which processes do not remove).
+PER_FILE_SECONDS = 0.010
+PER_MB_SECONDS = 0.001
+HYBRID_MIN_WORK = 2.0
+HYBRID_MIN_BYTES = 100_000_000
+#: Campaigns whose median file is at least this big keep threads: their per-file work is numpy
+#: on long arrays, which releases the GIL, and a worker process would only add its start-up
+#: and a copy of each file's pages (measured: 2 x 300 MB demo archives, threads 2 use both cores).
+LARGE_FILE_BYTES = 50_000_000
+#: What a worker process holds once it has run files (as the ``processes`` executor counts it).
+WORKER_MEMORY = 250_000_000
+#: Files whose source holds no GIL in its heavy calls, or whose processes would each take a
+#: licence: OrcaFlex simulations stay on threads.
+THREADS_ONLY_SUFFIXES = frozenset({".sim"})
 
 
 class ThreadsOptions(StrictModel):
-    """No options: the thread policy says how many files run at once."""
+    processes: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = Field(
+        default=0,
+        description="Worker processes beside the threads. 0 (default): threads only; auto: one "
+                    "per core but one when the "
+                    "campaign is large enough (about 2 s of serial work and 100 MB), its "
+                    "median file under 50 MB, and it holds no .sim file, else none; "
+                    "N: that many (memory permitting). With worker processes "
+                    "at most as many files run at once as there are cores.")
 
 
 class ThreadsExecutor(Executor):
-    """Worker threads in this process (default): as many as the thread policy asks."""
+    """Worker threads in this process (default), with worker processes beside them for large
+    CPU-bound campaigns (``processes: auto``)."""
 
     name = "threads"
     Options = ThreadsOptions
+
+    def __init__(self, options=None) -> None:
+        super().__init__(options)
+        #: Worker processes this run uses beside the threads (0: threads only), and why.
+        self.processes = 0
+        self.reason = "threads only"
+        self._pool: Any = None
+
+    def fit(self, files, pm) -> None:
+        """Choose the worker processes for this run's files (before :meth:`open`)."""
+        self.processes, self.reason = self._choose(files, pm)
+
+    def _choose(self, files, pm) -> tuple[int, str]:
+        from orcapost.api import available_memory
+
+        wanted = self.options.processes
+        cores = os.cpu_count() or 1
+        if wanted == 0:
+            return 0, "threads only (processes: 0)"
+        local = [name for name, _ in pm.list_name_plugin()
+                 if name not in pm.distributions and not name.startswith("orcapost.")]
+        if local:
+            return 0, ("threads only: plugins registered only in this process "
+                       f"({', '.join(sorted(local))}) would be missing in a worker process")
+        if wanted == "auto":
+            total = sum(f.size for f in files)
+            if not files:  # a shard with no files of its own: nothing to run
+                return 0, "threads only: no files"
+            if cores < 2:
+                return 0, "threads only: one core"
+            if any(os.path.splitext(str(f.path))[1].lower() in THREADS_ONLY_SUFFIXES
+                   for f in files):
+                return 0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the GIL)"
+            sizes = sorted(f.size for f in files)
+            if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
+                return 0, ("threads only: large files (numpy releases the GIL on their "
+                           "long arrays, so threads use every core)")
+            work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
+            if total < HYBRID_MIN_BYTES or work < HYBRID_MIN_WORK or len(files) < 2:
+                return 0, (f"threads only: {total / 1e6:.0f} MB in {len(files)} files is less "
+                           "than a worker process's start-up pays back")
+            wanted = cores - 1
+        fit = max(0, available_memory() // WORKER_MEMORY)
+        processes = min(int(wanted), fit, max(0, len(files) - 1))
+        if sys.platform == "win32":
+            from orcapost.api import WINDOWS_PROCESS_LIMIT
+
+            processes = min(processes, WINDOWS_PROCESS_LIMIT)
+        if processes <= 0:
+            return 0, "threads only: no memory for a worker process"
+        return processes, (f"{processes} worker process(es) beside the threads: CPU-bound "
+                           "work holds the GIL, at most one file per core at once")
 
     def open(self) -> Capacity:
         return self.capacity()
@@ -28,14 +119,54 @@ class ThreadsExecutor(Executor):
     def capacity(self) -> Capacity:
         from orcapost.api import available_memory
 
-        return Capacity(slots=None, workers=None, cpu_count=os.cpu_count() or 1,
-                        memory_total=available_memory(), separate_processes=False,
-                        worker_memory=0, local=True)
+        cores = os.cpu_count() or 1
+        if not self.processes:
+            return Capacity(slots=None, workers=None, cpu_count=cores,
+                            memory_total=available_memory(), separate_processes=False,
+                            worker_memory=0, local=True)
+        # One file per core at once: the processes' and this process's own threads.
+        slots = max(cores, self.processes + 1)
+        return Capacity(slots=slots, workers=self.processes, cpu_count=cores,
+                        memory_total=available_memory(), separate_processes=True,
+                        worker_memory=WORKER_MEMORY, local=True)
 
     def start(self, workers: int):
-        from orcapost.api import make_executor
+        from orcapost.api import WORKER_THREAD_PREFIX, HybridPool, make_executor
 
-        return make_executor("threads", workers)
+        if not self.processes or workers < 2:
+            self._pool = None
+            return make_executor("threads", workers)
+        self._pool = HybridPool(threads=workers, processes=min(self.processes, workers - 1),
+                                thread_name_prefix=WORKER_THREAD_PREFIX)
+        return self._pool
+
+    def probe(self, pool, task):
+        """Threads share this process's plugins: nothing to check. Worker processes beside
+        them run the probe as they spawn, without holding the run up: files run on threads
+        until a worker process answered, and stay there if it cannot run the config."""
+        warm_up = getattr(pool, "warm_up", None)
+        if warm_up is not None:
+            warm_up(task, _accept)
+        return {}
+
+    def metrics(self):
+        pool = self._pool
+        if pool is None:
+            return {}
+        figures: dict[str, Any] = {"worker_processes": pool.worker_processes(),
+                                   "files_on_processes": pool.counts["processes"],
+                                   "files_on_threads": pool.counts["threads"]}
+        if pool.refused:
+            figures["processes_refused"] = pool.refused
+        return figures
+
+    def close(self) -> None:
+        self._pool = None
+
+
+def _accept(probe: dict[str, Any]) -> str | None:
+    problems = probe.get("problems") if isinstance(probe, dict) else None
+    return "; ".join(problems) if problems else None
 
 
 @hookimpl

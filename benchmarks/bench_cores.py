@@ -1,0 +1,165 @@
+"""Benchmark: does the default use every core? The default engine against ``--threads 1``.
+
+Run: ``python benchmarks/bench_cores.py [--campaigns 200x3MB,400x3MB,2x1GB] [--runs 5]
+[--data DIR]``
+
+For each campaign (demo archives from ``orcapost.demo``, written once into ``--data``, default
+a temporary folder) the shipped demo config (``configs/demo.yml``, inputs and outputs pointed at
+the campaign) runs as a **whole process** (``python -m orcapost run CONFIG -q``: imports,
+plugins, discovery, files, tables, report), alternately with the default engine (threads only),
+the hybrid (``engine.executor: {name: threads, processes: auto}``: worker processes beside the
+threads) and ``--threads 1``, ``--runs`` times each, interleaved, so a
+machine whose load changes during the benchmark changes both alike. Printed per campaign and
+mode: the median wall time, the median CPU time of the process and its children (user +
+system: worker processes included; not measured on Windows, where it prints 0), the ratio of
+the medians (one worker / the mode: above 1, the mode is faster), and whether every table
+(CSV and Parquet) has the same bytes in every mode. After each campaign it prints how many
+cores the machine gave just then: two busy pure-Python processes against one (2.0 on an idle
+2-core machine; on a shared machine the default's gain is bounded by it).
+
+The machine this runs on may be shared: ratios within one run of this script are what count,
+not the absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from orcapost.demo import DemoSpec, write_campaign
+from pydantic import ByteSize, TypeAdapter
+
+SIZE = TypeAdapter(ByteSize)
+#: (name, command-line options, engine.executor of the config or None for the shipped one).
+MODES = (("default", [], None),
+         ("hybrid", [], {"name": "threads", "processes": "auto"}),
+         ("--threads 1", ["--threads", "1"], None))
+
+
+def campaign(root: Path, files: int, size: int) -> Path:
+    directory = root / f"campaign-{files}x{size}"
+    if not directory.is_dir() or len(list(directory.glob("*.arrow"))) != files:
+        write_campaign(directory, DemoSpec(file_size=size), files=files)
+    return directory
+
+
+def config_for(inputs: Path, output: Path, executor: dict | None = None) -> Path:
+    import orcapost.configs
+
+    config = yaml.safe_load((Path(orcapost.configs.__file__).parent / "demo.yml")
+                            .read_text(encoding="utf-8"))
+    config["inputs"]["directory"] = str(inputs)
+    config["outputs"]["directory"] = str(output)
+    if executor is not None:
+        config["engine"]["executor"] = executor
+    path = output.parent / f"{output.name}.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def run_once(config: Path, extra: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole-process run."""
+    cpu, wall = children_cpu(), time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "orcapost", "run", str(config), "-q", *extra],
+                          capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
+    if done.returncode != 0:
+        raise SystemExit(f"orcapost run {' '.join(extra)} failed ({done.returncode}):\n"
+                         f"{done.stderr[-2000:]}")
+    return wall, cpu
+
+
+#: A fixed amount of pure-Python work (about 0.3 s on an idle core).
+SPIN = "s = 0\nfor i in range(6_000_000): s += i"
+
+
+def cores_available(rounds: int = 3) -> float:
+    """How many cores this machine gives now: the work two busy processes do together in the
+    time one takes, over the work of one (2.0 on an idle 2-core machine, about 1.0 when other
+    work leaves one core's worth). Medians of ``rounds`` interleaved measurements."""
+    ratios = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", SPIN], check=True)
+        one = time.perf_counter() - began
+        began = time.perf_counter()
+        pair = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(2)]
+        for process in pair:
+            process.wait()
+        two = time.perf_counter() - began
+        ratios.append(2 * one / two)
+    return statistics.median(ratios)
+
+
+def digest(output: Path) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(output.iterdir()):
+        if path.suffix in (".csv", ".parquet"):
+            sha.update(path.name.encode())
+            sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", default="200x3MB,400x3MB,2x1GB",
+                        help="comma-separated FILESxSIZE")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=None)
+    args = parser.parse_args()
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.node()}: "
+          f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+          f"{platform.python_version()}; load average "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg()) if hasattr(os, 'getloadavg') else '?'}")
+    print(f"demo config, whole process, medians of {args.runs} interleaved runs")
+    print(f"{'campaign':<12} {'mode':<12} {'wall s':>7} {'CPU s':>7} {'1 worker / default':>19} "
+          f"{'tables identical':>16}")
+    with tempfile.TemporaryDirectory(prefix="orcapost-bench-cores-") as tmp:
+        root = args.data or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        for item in args.campaigns.split(","):
+            files_text, size_text = item.strip().lower().split("x", 1)
+            files, size = int(files_text), int(SIZE.validate_python(size_text.upper()))
+            inputs = campaign(root, files, size)
+            times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in MODES}
+            digests: dict[str, set[str]] = {name: set() for name, _, _ in MODES}
+            configs = {name: config_for(inputs, root / f"results-{item.strip()}-{index}", executor)
+                       for index, (name, _, executor) in enumerate(MODES)}
+            names = [m for m, _, _ in MODES]
+            for _ in range(args.runs):
+                for name, extra, _executor in MODES:
+                    times[name].append(run_once(configs[name], extra))
+                    digests[name].add(digest(root / f"results-{item.strip()}-"
+                                                   f"{names.index(name)}"))
+            available = cores_available()
+            medians = {name: (statistics.median(w for w, _ in runs),
+                              statistics.median(c for _, c in runs))
+                       for name, runs in times.items()}
+            same = len(set.union(*digests.values())) == 1
+            one = medians["--threads 1"][0]
+            for name, _, _ in MODES:
+                wall, cpu = medians[name]
+                ratio = f"{one / wall:.2f}x" if name != "--threads 1" else ""
+                print(f"{item.strip():<12} {name:<12} {wall:>7.2f} {cpu:>7.2f} {ratio:>19} "
+                      f"{('yes' if same else 'NO') if name == 'default' else '':>16}",
+                      flush=True)
+            print(f"{'':<12} cores available just after (2 busy processes / 1): "
+                  f"{available:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The ``threads`` executor with worker processes beside its threads (the hybrid pool, opt-in):
+which campaigns get worker processes (``processes: auto``), at most one file per core at once,
+the same tables as one worker, and a probe that refuses the processes keeps every file on
+threads."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from helpers import statistics_config
+from orcapost.config import validate_data
+from orcapost.engine import Engine
+from orcapost.hybrid import HybridPool
+from orcapost.plugins.executors import threads as threads_executor
+from orcapost.plugins.policies.fixed import FixedOptions, FixedPolicy
+from orcapost.results import FileInfo
+from orcapost.run_report import RUN_REPORT_NAME
+
+MB = 1_000_000
+
+
+def _executor(pm, **options):
+    """A threads executor with ``processes: auto`` unless the test says otherwise."""
+    options = {"processes": "auto", **options}
+    return threads_executor.ThreadsExecutor(threads_executor.ThreadsOptions(**options))
+
+
+def _files(count: int, size: int, suffix: str = ".arrow") -> list[FileInfo]:
+    return [FileInfo(path=Path(f"f{i:04d}{suffix}"), size=size) for i in range(count)]
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 2)
+
+
+def test_auto_runs_a_large_cpu_bound_campaign_on_cores_many_workers(pm, two_cores):
+    """200 x 3 MB archives on 2 cores: one worker process beside the threads, and the run's
+    capacity holds at most 2 files at once (the fixed policy's 15 is capped by it)."""
+    executor = _executor(pm)
+    executor.fit(_files(200, 3 * MB), pm)
+    capacity = executor.open()
+    assert executor.processes == 1
+    assert capacity.slots == 2 and capacity.workers == 1 and capacity.separate_processes
+    policy = FixedPolicy(FixedOptions(threads=15))
+    policy.bind(capacity)
+    assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 2
+
+
+@pytest.mark.parametrize(("files", "why"), [
+    (_files(20, 3 * MB), "less than a worker process's start-up pays back"),
+    (_files(4, 300 * MB), "large files"),
+    (_files(200, 3 * MB, ".sim"), ".sim"),
+    ([], "no files"),  # a shard without files of its own
+])
+def test_auto_keeps_threads_only_where_processes_cannot_pay(pm, two_cores, files, why):
+    executor = _executor(pm)
+    executor.fit(files, pm)
+    assert executor.processes == 0 and why in executor.reason
+    assert executor.open().slots is None  # threads: as many as the policy asks
+
+
+def test_no_worker_processes_with_plugins_only_this_process_has(pm, two_cores):
+    class Local:
+        pass
+
+    pm.register(Local(), name="test.local-plugin")
+    executor = _executor(pm)
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.processes == 0 and "test.local-plugin" in executor.reason
+
+
+def test_the_default_is_threads_only_even_on_a_large_cpu_bound_campaign(pm, two_cores):
+    """Measured on the shared 2-core machine (docs/benchmarks.md, bench_cores.py), worker
+    processes beside the threads were 7-13 % slower than one thread: they stay opt-in until an
+    idle machine shows them faster."""
+    executor = threads_executor.ThreadsExecutor(threads_executor.ThreadsOptions())
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.options.processes == 0 and executor.processes == 0
+
+
+def test_processes_zero_is_threads_only(pm, two_cores):
+    executor = _executor(pm, processes=0)
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.processes == 0
+
+
+def test_a_refused_probe_keeps_every_file_on_threads():
+    """Routing without spawning: a thread pool stands in for the worker processes."""
+    pool = HybridPool(threads=2, processes=0, thread_name_prefix="orcapost-worker")
+    stand_in = ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.processes, pool._pool = 1, stand_in  # type: ignore[assignment]
+        accepted: Future = Future()
+        accepted.set_result({"problems": []})
+        pool._answered(accepted, threads_executor._accept)
+        assert pool.processes_ready()
+        assert pool.submit(lambda: 1).result() == 1 and pool.counts["processes"] == 1
+        refused: Future = Future()
+        refused.set_result({"problems": ["orcapost 0.0 is installed there"]})
+        pool._answered(refused, threads_executor._accept)
+        assert not pool.processes_ready() and "orcapost 0.0" in (pool.refused or "")
+        assert pool.submit(lambda: 2).result() == 2
+        assert pool.counts == {"processes": 1, "threads": 1}
+    finally:
+        pool.shutdown()
+
+
+def _run(pm, campaign: Path, output: Path, engine: dict) -> dict:
+    loaded = validate_data(statistics_config(campaign, output, **engine), pm.registry)
+    Engine(pm, loaded, reporter=pm.registry.get("reporter", "silent").cls()).run()
+    return json.loads((output / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+
+
+def _tables(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())
+            if path.suffix in (".csv", ".parquet")}
+
+
+def test_hybrid_tables_are_those_of_one_worker(pm, campaign, tmp_path):
+    """A worker process beside the threads (one spawned process): files run on both, at most
+    2 at once, and every table has the bytes of a ``--threads 1`` run."""
+    hybrid = _run(pm, campaign, tmp_path / "hybrid", {
+        "thread_policy": {"name": "fixed", "threads": 15},
+        "executor": {"name": "threads", "processes": 1}})
+    _run(pm, campaign, tmp_path / "single", {
+        "thread_policy": {"name": "fixed", "threads": 1}})
+    assert hybrid["settings"]["ceiling"] <= max(2, hybrid["settings"]["capacity"]["cpu_count"])
+    assert hybrid["settings"]["capacity"]["workers"] == 1
+    assert hybrid["workers"]["files_on_processes"] >= 1  # a file waited for the process
+    assert len({row["process"] for row in hybrid["files"]}) == 2
+    assert _tables(tmp_path / "hybrid") == _tables(tmp_path / "single")
