@@ -213,6 +213,10 @@ class _Run:
     inputs_directory: Path | None = None
     #: An unchanged --resume: the published set is confirmed, nothing runs.
     confirmed: bool = False
+    #: The run's journal writer, flushed once per task (one write per batch of files), and
+    #: the guard that records its failure as the journal's own.
+    journal: JournalWriter | None = None
+    guard: RunHookGuard | None = None
 
 
 class Engine:
@@ -337,6 +341,7 @@ class Engine:
         self.plugin_errors = guard.errors
         listeners = self._listeners(run.context, run.fingerprints, guard.errors)
         report: RunReportWriter = listeners[REPORT_PLUGIN]
+        run.journal, run.guard = listeners[JOURNAL_PLUGIN], guard
         if confirmed is not None:
             # An unchanged --resume: the published set stands, no journal line is written.
             listeners[TABLES_PLUGIN].confirmed = confirmed
@@ -563,6 +568,7 @@ class Engine:
             for future in done:
                 self._collect(run, future)
             self._time_out(run)
+            self._flush_journal(run)  # what the time-outs failed
         context.in_flight = len(run.running)
         context.workers = self.executor.metrics()  # as the run ends (a restart at the end)
         if run.stop is not None and run.stop.requested is not None:
@@ -591,6 +597,21 @@ class Engine:
             return
         for result in results:
             self._handle(run.context, result)
+        self._flush_journal(run)
+
+    @staticmethod
+    def _flush_journal(run: _Run) -> None:
+        """Write the journal lines of the files just handled, in one write: a run killed
+        outright loses at most the batch in flight (docs/resume.md). A failure (a full disk)
+        is the journal's own, recorded as if its hook had raised."""
+        if run.journal is None:
+            return
+        try:
+            run.journal.flush()
+        except Exception as exc:
+            if run.guard is None:
+                raise
+            run.guard.record(JOURNAL_PLUGIN, "orcapost_file_done", exc)
 
     def _heartbeat(self, run: _Run) -> None:
         now = time.perf_counter()
