@@ -53,9 +53,9 @@ from orcapost import pywarnings, shards
 from orcapost.components import Capacity, Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
+from orcapost.dispatch import direct_caller
 from orcapost.errors import OrcapostError
 from orcapost.fingerprints import RunFingerprints
-from orcapost.dispatch import direct_caller
 from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
