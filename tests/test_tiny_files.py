@@ -178,7 +178,7 @@ def test_the_direct_caller_calls_in_pluggys_order_with_pluggys_arguments(pm):
 
     names = sorted(DIRECT_LISTENERS)
     for name, (tag, options) in zip(names, [("first", {"tryfirst": True}), ("plain", {}),
-                                            ("last", {"trylast": True}), ("plain2", {})]):
+                                            ("last", {"trylast": True}), ("plain2", {})], strict=True):
         pm.register(listener(tag, **options), name=name)
     caller = dispatch.direct_caller(pm, "orcapost_file_done", DIRECT_LISTENERS)
     assert getattr(caller, "direct", False)
