@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+_PLUGGY_LOOP: Any
 try:  # pluggy's own call loop: anything else installed means someone traces the calls
     from pluggy._callers import _multicall as _PLUGGY_LOOP
 except ImportError:  # another pluggy layout: always dispatch through pluggy
