@@ -53,6 +53,7 @@ from orcapost import pywarnings, shards
 from orcapost.components import Capacity, Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
+from orcapost.dispatch import direct_caller
 from orcapost.errors import OrcapostError
 from orcapost.fingerprints import RunFingerprints
 from orcapost.hookguard import RunHookGuard
@@ -188,6 +189,8 @@ REPORT_PLUGIN = "orcapost.run.report"
 #: The listeners whose failure leaves the run's outputs incomplete (exit code 3); the
 #: reporter only shows progress, so its failure is a warning like any plugin's.
 OWN_LISTENERS = frozenset({JOURNAL_PLUGIN, TABLES_PLUGIN, REPORT_PLUGIN})
+#: Listeners whose per-file hooks the engine may call directly (orcapost.dispatch).
+DIRECT_LISTENERS = OWN_LISTENERS | {REPORTER_PLUGIN}
 
 
 def _warn(text: str) -> None:
@@ -217,6 +220,13 @@ class _Run:
     inputs_directory: Path | None = None
     #: An unchanged --resume: the published set is confirmed, nothing runs.
     confirmed: bool = False
+    #: The run's journal writer, flushed once per task (one write per batch of files), and
+    #: the guard that records its failure as the journal's own.
+    journal: JournalWriter | None = None
+    guard: RunHookGuard | None = None
+    #: How the per-file hooks are called this run (pluggy's callers, or direct loops).
+    file_started: Callable[..., Any] | None = None
+    file_done: Callable[..., Any] | None = None
 
 
 class Engine:
@@ -279,6 +289,8 @@ class Engine:
         self._deadlines: dict[Future, float] = {}
         #: Worker threads given up on in the last run (a file that timed out under threads).
         self._abandoned = 0
+        #: The run in progress (its per-file hook callers), None between runs.
+        self._run_now: _Run | None = None
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -343,6 +355,7 @@ class Engine:
         self.plugin_errors = guard.errors
         listeners = self._listeners(run.context, run.fingerprints, guard.errors)
         report: RunReportWriter = listeners[REPORT_PLUGIN]
+        run.journal, run.guard = listeners[JOURNAL_PLUGIN], guard
         if confirmed is not None:
             # An unchanged --resume: the published set stands, no journal line is written.
             listeners[TABLES_PLUGIN].confirmed = confirmed
@@ -353,8 +366,15 @@ class Engine:
             for name, listener in listeners.items():
                 self.pm.register(listener, name=name)
             self.pm.run_active = True
+            self._run_now = run
             with guard, StopSignals() as stop:
                 run.stop = stop
+                # Looked at once per run (the set is fixed while it is active): only the
+                # engine's listeners have the per-file hooks -> called without pluggy's
+                # dispatch (orcapost.dispatch); any other plugin gets pluggy as always.
+                run.file_started = direct_caller(self.pm, "orcapost_file_started",
+                                                 DIRECT_LISTENERS)
+                run.file_done = direct_caller(self.pm, "orcapost_file_done", DIRECT_LISTENERS)
                 try:
                     self.pm.hook.orcapost_run_start(context=run.context)
                     self._replay(run)
@@ -369,6 +389,7 @@ class Engine:
                     summary = self._shutdown(run)
                     report.rewrite_if_changed(run.context)
         finally:
+            self._run_now = None  # its direct callers hold the guarded functions
             self.pm.run_active = False
             for name, listener in listeners.items():
                 if self.pm.get_plugin(name) is listener:  # never a plugin holding the name
@@ -571,6 +592,7 @@ class Engine:
             for future in done:
                 self._collect(run, future)
             self._time_out(run)
+            self._flush_journal(run)  # what the time-outs failed
         context.in_flight = len(run.running)
         context.workers = self.executor.metrics()  # as the run ends (a restart at the end)
         if run.stop is not None and run.stop.requested is not None:
@@ -599,6 +621,21 @@ class Engine:
             return
         for result in results:
             self._handle(run.context, result)
+        self._flush_journal(run)
+
+    @staticmethod
+    def _flush_journal(run: _Run) -> None:
+        """Write the journal lines of the files just handled, in one write: a run killed
+        outright loses at most the batch in flight (docs/resume.md). A failure (a full disk)
+        is the journal's own, recorded as if its hook had raised."""
+        if run.journal is None:
+            return
+        try:
+            run.journal.flush()
+        except Exception as exc:
+            if run.guard is None:
+                raise
+            run.guard.record(JOURNAL_PLUGIN, "orcapost_file_done", exc)
 
     def _heartbeat(self, run: _Run) -> None:
         now = time.perf_counter()
@@ -733,8 +770,9 @@ class Engine:
         if self.file_timeout is not None:
             # A batch of small files has a timeout per file it holds.
             self._deadlines[future] = time.monotonic() + self.file_timeout * len(batch)
+        file_started = self._run_now.file_started if self._run_now is not None else None
         for file in batch:
-            self.pm.hook.orcapost_file_started(context=context, file=file)
+            (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)
 
     def _worker_died(self, batch: list[FileInfo], exc: BaseException) -> list[FileResult]:
         """A task ended without results: its worker died (a killed or crashed process takes
@@ -858,7 +896,9 @@ class Engine:
         if result.status != STATUS_OK:
             context.failed += 1
         context.results.append(result)
-        self.pm.hook.orcapost_file_done(context=context, result=result, replayed=replayed)
+        file_done = self._run_now.file_done if self._run_now is not None else None
+        (file_done or self.pm.hook.orcapost_file_done)(context=context, result=result,
+                                                       replayed=replayed)
         if not replayed:
             # Every listener's share (journal, tables, reporter, plugins): the coordinator's
             # time per file, which is what a run of many small files is bounded by.

@@ -1,7 +1,15 @@
 """An append-only journal of file results, so a crash or an interruption loses nothing.
 
-Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line and
-flushed at once. ``orcapost run --resume`` reads it back and reuses what is still valid.
+Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line.
+``orcapost run --resume`` reads it back and reuses what is still valid.
+
+Lines are written **once per batch**, not once per file: :meth:`Journal.append` encodes the
+line and keeps it; :meth:`Journal.flush` writes every kept line in one write and flushes it to
+the operating system. The engine flushes after each task's results (a batch of small files is
+one task) and before it waits for the next task, and :class:`JournalWriter` flushes by itself
+every :data:`FLUSH_LINES` lines. A run killed outright (SIGKILL, power cut) therefore loses at
+most the lines of the batch in flight: those files are not in the journal, so ``--resume``
+runs them again; every line written is whole (a line cut short is ignored when read back).
 
 The journal holds two kinds of lines:
 
@@ -92,6 +100,8 @@ class Journal:
         self._handle: Any = None
         self._run: str | None = None
         self._columns: dict[str, list[str]] = {}
+        #: Lines encoded by :meth:`append`, not yet written (:meth:`flush` writes them).
+        self._pending: list[str] = []
 
     def _lines(self) -> Iterator[dict]:
         """Every line of the journal that is a JSON object, in the order written (a line cut
@@ -180,6 +190,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a" if keep else "w", encoding="utf-8")
         self._run = uuid.uuid4().hex
+        self._pending = []
         self._columns = fingerprints.columns if fingerprints is not None else {}
         header = {"journal": JOURNAL_FORMAT, "run": self._run}
         if fingerprints is not None:
@@ -208,12 +219,25 @@ class Journal:
         entry = {"run": self._run, "identity": identity, "result": data, "cells": cells}
         if other:
             entry["other"] = other
-        self._handle.write(json.dumps(entry, default=_json_value) + "\n")
+        self._pending.append(json.dumps(entry, default=_json_value) + "\n")
+
+    @property
+    def pending(self) -> int:
+        """Lines appended and not yet written."""
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Write every appended line, in one write, and hand it to the operating system (a
+        crash of this process then loses none of them)."""
+        if not self._pending or self._handle is None:
+            return
+        lines, self._pending = self._pending, []
+        self._handle.write("".join(lines))
         self._handle.flush()
 
     def close(self) -> None:
         if self._handle is not None:
-            self._handle.flush()
+            self.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
@@ -321,9 +345,14 @@ def _json_value(value):
     return str(value)
 
 
+#: The journal writer flushes by itself once this many lines are kept (the engine flushes
+#: after every task, so this only bounds a task of many files, e.g. a replay).
+FLUSH_LINES = 256
+
+
 class JournalWriter:
     """Run listener: the run's fingerprints, then every file's result into the journal as it
-    arrives."""
+    arrives, written once per batch (:meth:`flush`, called by the engine after each task)."""
 
     def __init__(self, directory: Path, *, keep: bool,
                  fingerprints: RunFingerprints | None = None) -> None:
@@ -343,6 +372,14 @@ class JournalWriter:
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:
         if not replayed:
             self.journal.append(result)
+            if self.journal.pending >= FLUSH_LINES:
+                self.journal.flush()
+
+    def flush(self) -> None:
+        """Write the lines of the files handed on since the last flush (the engine calls it
+        once per task's results: one write per batch, not per file)."""
+        if self.journal.is_open:
+            self.journal.flush()
 
     @hookimpl
     def orcapost_run_finish(self, summary: RunSummary) -> None:

@@ -331,10 +331,10 @@ class FileTask:
                 with pywarnings.in_column(group_name, column.label):
                     # A column's `filter` hands the extractor filtered series
                     # (orcapost.filtering).
+                    origin = _Origin(self, extractor, column, group_name)
                     out, units = _split_units(
-                        extractor.extract(filtered_file(opened, column), column),
-                        self._origin(extractor, column, group_name))
-                out = checked_outputs(out, column, self._origin(extractor, column, group_name))
+                        extractor.extract(filtered_file(opened, column), column), origin)
+                out = checked_outputs(out, column, origin)
                 out.update(criteria_cells(column, out))  # utilisation / pass beside each value
                 _check_writers(out, index, columns, writers)
             except Exception as exc:  # one column's problem never loses the others
@@ -362,6 +362,19 @@ class FileTask:
         result.failures.append(Failure(file=result.path, stage=stage, reason=reason))
         result.timings["total"] = time.perf_counter() - started
         return result
+
+
+class _Origin:
+    """Which extractor (and plugin), group and column a bad output came from: worded only when
+    a reason needs it (it was worded twice per column and file, needed or not)."""
+
+    __slots__ = ("task", "extractor", "column", "group")
+
+    def __init__(self, task: FileTask, extractor: Any, column: Any, group: str) -> None:
+        self.task, self.extractor, self.column, self.group = task, extractor, column, group
+
+    def __str__(self) -> str:
+        return self.task._origin(self.extractor, self.column, self.group)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -413,7 +426,7 @@ class BadOutput(ResultFileError):
     """An extractor returned something that is no cell value: that column fails for the file."""
 
 
-def checked_outputs(out: Any, column: Any, origin: str) -> dict[str, Any]:
+def checked_outputs(out: Any, column: Any, origin: object) -> dict[str, Any]:
     """An extractor's outputs, checked at the worker boundary (docs/plugins.md#what-an-extractor-returns).
 
     Returns ``{name: value}`` with numpy scalars made Python ones; raises :class:`BadOutput`,
@@ -434,7 +447,7 @@ def checked_outputs(out: Any, column: Any, origin: str) -> dict[str, Any]:
     return checked
 
 
-def _cell(name: str, value: Any, origin: str, omit: bool) -> Any:
+def _cell(name: str, value: Any, origin: object, omit: bool) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -501,7 +514,7 @@ def _kind(value: Any) -> str:
            f"{type(value).__qualname__}"
 
 
-def _split_units(out: Any, origin: str) -> tuple[Any, dict[str, str]]:
+def _split_units(out: Any, origin: object) -> tuple[Any, dict[str, str]]:
     """An extractor's outputs and the units it gave them (:func:`orcapost.units.with_units`);
     a malformed units entry fails the column like any bad output."""
     try:

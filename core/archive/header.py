@@ -198,9 +198,23 @@ def _column_type(schema: pa.Schema, name: Any) -> pa.DataType | None:
     return schema.field(index).type if index >= 0 else None
 
 
+def check_header_known_layout(header: Any, schema: pa.Schema) -> None:
+    """:func:`check_header` for a header whose ``objects`` equal those of a header that passed
+    it against an equal schema (the reader's layout cache): only the rest is checked here; a
+    doubt sends the whole header through :func:`check_header` (which words the problem)."""
+    if not isinstance(header, dict) or not _sound_top(header, schema):
+        check_header(header, schema)
+
+
 def _sound(header: dict, schema: pa.Schema) -> bool:
     """Whether ``header`` is certainly sound: everything :class:`_Checker` checks, in one
     pass without building a message. False means "look closer", never "refused"."""
+    return _sound_top(header, schema) and _sound_objects(header, schema)
+
+
+def _sound_top(header: dict, schema: pa.Schema) -> bool:
+    """:func:`_sound` for everything but the objects: stages, state, wave, load case, model
+    data, the time column."""
     try:
         stages = header["stages"]
         if type(stages) is not list or not stages:
@@ -224,6 +238,14 @@ def _sound(header: dict, schema: pa.Schema) -> bool:
         time_type = _column_type(schema, TIME_COLUMN)
         if time_type is None or time_type.id != _FLOAT64_ID:
             return False
+    except (KeyError, TypeError):
+        return False
+    return True
+
+
+def _sound_objects(header: dict, schema: pa.Schema) -> bool:
+    """:func:`_sound` for the objects: names, variables, columns and their types."""
+    try:
         objects = header["objects"]
         if type(objects) is not list:
             return False

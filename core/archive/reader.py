@@ -11,13 +11,27 @@ are views into that memory: a column read costs a parse of the file's footer, wh
 file costs more than reading all of it.
 ``memory_map=True`` maps the file and hands out zero-copy views instead (docs/sources.md): use it
 only for files nothing writes to while a run reads them.
+
+Files of one campaign mostly share their **layout**: the same objects, variables, columns and
+column types, with other data (load case, stages, values). The reader keeps the last
+:data:`LAYOUTS_KEPT` layouts it checked (:class:`Layout`: the header's ``objects`` and the
+schema without its metadata); a file whose ``objects`` compare equal to a kept layout's and
+whose schema equals its schema skips the objects' part of the header check, and hands the
+layout on (:attr:`Archive.layout`) so a source can reuse what it built from it (the archive
+source's catalogue). Equal means equal as parsed JSON (every name, unit, column, arc length,
+static value and NaN count), so a file whose layout differs in anything is checked and
+described afresh; only a header that passed the whole check is kept.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,11 +42,57 @@ from orcapost.archive.format import (
     TIME_COLUMN,
     ArchiveFormatError,
 )
-from orcapost.archive.header import check_header
+from orcapost.archive.header import check_header, check_header_known_layout
 from orcapost.archive.model import Stage
 
 #: Files up to this size are read whole at open (one read) instead of column by column.
 WHOLE_READ_BYTES = 8_000_000
+
+#: How many layouts the reader keeps (a campaign mostly has one; a few model variants at most).
+LAYOUTS_KEPT = 8
+
+
+@dataclass
+class Layout:
+    """The layout a checked header described: its ``objects`` and the schema (without its
+    metadata). ``derived``: what readers of the layout built from it, by their own key (the
+    archive source's catalogue), shared by every file of the layout."""
+
+    objects: list
+    schema: pa.Schema
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, objects: Any, schema: pa.Schema) -> bool:
+        return objects == self.objects and schema.equals(self.schema, check_metadata=False)
+
+
+#: The kept layouts, the latest first (replaced whole, so a reading thread sees one list).
+_LAYOUTS: list[Layout] = []
+_LAYOUTS_LOCK = threading.Lock()
+
+
+def _known_layout(objects: Any, schema: pa.Schema) -> Layout | None:
+    for layout in _LAYOUTS:
+        if layout.matches(objects, schema):
+            return layout
+    return None
+
+
+def _keep_layout(objects: list, schema: pa.Schema) -> Layout:
+    global _LAYOUTS
+    # A copy: the file's own header may be changed by whoever holds it, the layout may not.
+    layout = Layout(copy.deepcopy(objects), schema.remove_metadata())
+    with _LAYOUTS_LOCK:
+        _LAYOUTS = [layout, *_LAYOUTS[:LAYOUTS_KEPT - 1]]
+    return layout
+
+
+def forget_layouts() -> None:
+    """Drop every kept layout (tests; a long-lived process that reads other campaigns need
+    not: the cache holds at most :data:`LAYOUTS_KEPT`)."""
+    global _LAYOUTS
+    with _LAYOUTS_LOCK:
+        _LAYOUTS = []
 
 
 class Archive:
@@ -78,9 +138,18 @@ class Archive:
                     "the file)"
                 )
             # Every later read trusts the header: a key missing or of the wrong type, or a
-            # column it names that the file lacks, is refused now, in words.
-            check_header(self.header, self._reader.schema)
-            self._schema = self._reader.schema
+            # column it names that the file lacks, is refused now, in words. A layout checked
+            # before (equal objects, equal schema) needs only the rest checked.
+            schema = self._reader.schema
+            known = _known_layout(self.header.get("objects"), schema)
+            if known is not None:
+                check_header_known_layout(self.header, schema)
+            else:
+                check_header(self.header, schema)
+                known = _keep_layout(self.header["objects"], schema)
+            #: The file's layout, shared with every file of the campaign that has it.
+            self.layout: Layout = known
+            self._schema = schema
             self._batches: list[pa.RecordBatch] | None = None
             self._cache: dict[str, np.ndarray] = {}
         except BaseException:

@@ -44,6 +44,44 @@ class ArchiveOptions(StrictModel):
         "it is mapped kills the whole run (SIGBUS) instead of failing that file.")
 
 
+#: The key of the archive source's description in a layout's ``derived``.
+_DESCRIBED = "orcapost.plugins.sources.archive"
+
+
+def _describe(header_objects: list[dict]) -> tuple:
+    """What a file of this layout is: its catalogue, and by (object, variable) its column,
+    static value and per-point series; by object its arc lengths and touchdown column. The
+    same for every file of the layout (shared: nothing here is changed once built)."""
+    objects = []
+    columns: dict[tuple[str, str], str] = {}
+    static: dict[tuple[str, str], object] = {}
+    arcs: dict[str, np.ndarray] = {}
+    touchdown: dict[str, str] = {}
+    #: Per-point series (format version 2): (object, variable) -> [(at, column, static)].
+    points: dict[tuple[str, str], list[tuple[dict, str, Any]]] = {}
+    for obj in header_objects:
+        variables = {}
+        for var in obj["variables"]:
+            variables[var["name"]] = VariableInfo(var["name"], var["units"],
+                                                  bool(var["along_line"]))
+            columns[(obj["name"], var["name"])] = var["column"]
+            static[(obj["name"], var["name"])] = var.get("static")
+            points[(obj["name"], var["name"])] = [
+                (dict(p["at"]), p["column"], p.get("static")) for p in var.get("points") or ()]
+        if obj.get("arc_lengths") is not None:
+            arc = np.asarray(obj["arc_lengths"], dtype=np.float64)
+            arc.flags.writeable = False  # shared by the files of the layout
+            arcs[obj["name"]] = arc
+        if obj.get("touchdown_column"):
+            touchdown[obj["name"]] = obj["touchdown_column"]
+        objects.append(ObjectInfo(
+            obj["name"], obj["type"], variables,
+            node_count=len(obj.get("arc_lengths") or ()),
+            has_touchdown=obj["name"] in touchdown,
+        ))
+    return Catalogue(objects), columns, static, arcs, touchdown, points
+
+
 class ArchiveResultFile(ResultFile):
     def __init__(self, path: Path, memory_map: bool = False) -> None:
         super().__init__(path)
@@ -52,32 +90,17 @@ class ArchiveResultFile(ResultFile):
             self.archive = archive_format.Archive(path, memory_map=memory_map)
         except archive_format.ArchiveFormatError as exc:
             raise ResultFileError(f"not a readable orcapost archive: {exc}", "open") from None
-        objects = []
-        self._columns: dict[tuple[str, str], str] = {}
-        self._static: dict[tuple[str, str], object] = {}
-        self._arcs: dict[str, np.ndarray] = {}
-        self._touchdown: dict[str, str] = {}
-        #: Per-point series (format version 2): (object, variable) -> [(at, column, static)].
-        self._points: dict[tuple[str, str], list[tuple[dict, str, Any]]] = {}
-        for obj in self.archive.objects:
-            variables = {}
-            for var in obj["variables"]:
-                variables[var["name"]] = VariableInfo(var["name"], var["units"],
-                                                      bool(var["along_line"]))
-                self._columns[(obj["name"], var["name"])] = var["column"]
-                self._static[(obj["name"], var["name"])] = var.get("static")
-                self._points[(obj["name"], var["name"])] = [
-                    (dict(p["at"]), p["column"], p.get("static")) for p in var.get("points") or ()]
-            if obj.get("arc_lengths") is not None:
-                self._arcs[obj["name"]] = np.asarray(obj["arc_lengths"], dtype=np.float64)
-            if obj.get("touchdown_column"):
-                self._touchdown[obj["name"]] = obj["touchdown_column"]
-            objects.append(ObjectInfo(
-                obj["name"], obj["type"], variables,
-                node_count=len(obj.get("arc_lengths") or ()),
-                has_touchdown=obj["name"] in self._touchdown,
-            ))
-        self._catalogue = Catalogue(objects)
+        # Described once per layout (orcapost.archive.Layout): the files of a campaign mostly
+        # share one, and their catalogue is the same.
+        described = self.archive.layout.derived.get(_DESCRIBED)
+        if described is None:
+            described = self.archive.layout.derived[_DESCRIBED] = _describe(self.archive.objects)
+        (self._catalogue, self._columns, self._static, self._arcs, self._touchdown,
+         self._points) = described
+        if any(value is not None for value in self._static.values()) or any(self._points.values()):
+            # Static values are data: this file's own, as its header writes them (equal to the
+            # layout's, but 1 and 1.0 compare equal and print differently).
+            _, _, self._static, _, _, self._points = _describe(self.archive.objects)
 
     def catalogue(self) -> Catalogue:
         return self._catalogue
