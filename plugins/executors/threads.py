@@ -1,10 +1,10 @@
-"""The ``threads`` executor (the default): worker threads of the coordinator's process and, with
-``processes: auto`` or ``N``, worker processes beside them for CPU-bound campaigns.
+"""The ``threads`` executor (the default): worker threads of the coordinator's process, with
+worker processes beside them when the campaign is CPU-bound work worth their start-up.
 
 Per-file work on archives and OpenFAST files is mostly short numpy calls that hold the GIL, so
 threads of one process use one core whatever their number (docs/engine.md, "Threads and worker
-processes"). With ``processes: auto`` (opt-in: on the shared 2-core machine it measured 7-13 %
-slower than one thread, docs/benchmarks.md) a large enough campaign of such files runs
+processes"). With ``processes: auto`` (the default: on an idle 2-core machine 1.00-1.16x one
+worker where 15 threads alone were 0.56-0.65x, docs/benchmarks.md) a large enough campaign of such files runs
 on a hybrid pool (``orcapost.api.HybridPool``): files start at once on a thread here while
 ``cores - 1`` worker processes spawn; once their probe answered, each new file goes to a free
 worker process first. At most as many files run at once as there are cores (CPU-bound work
@@ -45,12 +45,12 @@ THREADS_ONLY_SUFFIXES = frozenset({".sim"})
 
 class ThreadsOptions(StrictModel):
     processes: Annotated[int, Field(ge=0, le=1024)] | Literal["auto"] = Field(
-        default=0,
-        description="Worker processes beside the threads. 0 (default): threads only; auto: one "
-                    "per core but one when the "
+        default="auto",
+        description="Worker processes beside the threads. auto (default): one per core but "
+                    "one when the "
                     "campaign is large enough (about 2 s of serial work and 100 MB), its "
-                    "median file under 50 MB, and it holds no .sim file, else none; "
-                    "N: that many (memory permitting). With worker processes "
+                    "median file under 50 MB, and it holds no .sim file, else none; 0: "
+                    "threads only; N: that many (memory permitting). With worker processes "
                     "at most as many files run at once as there are cores.")
 
 
