@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from orcapost.api import ReductionOptions, StrictModel, float_values
+from orcapost.plugins.reductions._common import finite
 from pydantic import Field, model_validator
 
 if TYPE_CHECKING:
@@ -199,3 +200,23 @@ def load_cases(options: WeightOptions, rows: pa.Table, kind: str
             raise ValueError(f"{kind}: a load case has probability {p}; it must be >= 0")
         out.append((indices, p))
     return out
+
+
+def weighted_seed_mean(options: WeightOptions, rows: pa.Table, kind: str, column: str,
+                       values: np.ndarray) -> tuple[float | None, float]:
+    """``sum_i p_i * mean over the seeds of load case i of values``, and ``sum_i p_i``: the
+    weighting lifetime_damage (damage rates) and lifetime_del (DEL^m) share. The sum is None
+    when no load case has a probability (an empty cell, not 0); a load case with a probability
+    but no finite value is an error naming the column."""
+    weighted = total = 0.0
+    covered = False
+    for indices, p in load_cases(options, rows, kind):
+        if p is None:
+            continue
+        covered = True
+        seeds = finite(values[indices])
+        if seeds.size == 0:
+            raise ValueError(f"{kind}: {column} has no value for a load case of probability {p}")
+        weighted += p * float(seeds.mean())
+        total += p
+    return (weighted if covered else None), total

@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 from orcapost.api import Reduction, float_values, hookimpl
-from orcapost.plugins.reductions._common import finite
-from orcapost.plugins.reductions._weighting import Occurrence, WeightOptions, load_cases
+from orcapost.plugins.reductions._weighting import Occurrence, WeightOptions, weighted_seed_mean
 from pydantic import Field, model_validator
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600.0
@@ -50,7 +49,6 @@ class LifetimeDamageReduction(Reduction):
         o = self.options
         if isinstance(o.duration, str) and o.duration not in rows.column_names:
             raise ValueError(f"lifetime_damage: no metadata column {o.duration!r}")
-        cases = load_cases(o, rows, self.name)
         if isinstance(o.duration, str):
             durations = float_values(rows.column(o.duration))
         else:
@@ -58,21 +56,10 @@ class LifetimeDamageReduction(Reduction):
         if np.any(durations[np.isfinite(durations)] <= 0):
             raise ValueError(f"lifetime_damage: {o.duration} has a duration <= 0")
         # Damage per second of each file, averaged over a load case's seeds, times the life.
-        rates = values / durations
-        damage = total = 0.0
-        covered = 0  # load cases with a probability: none leaves the damage empty, not 0
-        for indices, p in cases:
-            if p is None:
-                continue
-            covered += 1
-            seeds = finite(rates[indices])
-            if seeds.size == 0:
-                raise ValueError(f"lifetime_damage: {column} has no value for a load case of "
-                                 f"probability {p}")
-            damage += p * float(seeds.mean()) * o.lifetime_years * SECONDS_PER_YEAR
-            total += p
-        if not covered:
+        rate, total = weighted_seed_mean(o, rows, self.name, column, values / durations)
+        if rate is None:
             return {"lifetime damage": None, "life years": None, "probability covered": total}
+        damage = rate * o.lifetime_years * SECONDS_PER_YEAR
         return {"lifetime damage": damage,
                 "life years": o.lifetime_years / damage if damage > 0 else math.inf,
                 "probability covered": total}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from orcapost.api import DIMENSIONLESS, Reduction, hookimpl
 from orcapost.plugins.reductions._common import finite
-from orcapost.plugins.reductions._weighting import WeightOptions, load_cases
+from orcapost.plugins.reductions._weighting import WeightOptions, weighted_seed_mean
 from pydantic import Field
 
 
@@ -35,21 +35,11 @@ class LifetimeDelReduction(Reduction):
 
     def reduce(self, column, values, rows):
         m = self.options.m
-        total = weighted = 0.0
-        covered = 0  # load cases with a probability: none leaves the DEL empty, not 0
-        for indices, p in load_cases(self.options, rows, self.name):
-            if p is None:
-                continue
-            covered += 1
-            seeds = finite(values[indices])
-            if seeds.size == 0:
-                raise ValueError(f"lifetime_del: {column} has no value for a load case of "
-                                 f"probability {p}")
-            if (seeds < 0).any():
-                raise ValueError(f"lifetime_del: {column} has a negative DEL: not a DEL column")
-            weighted += p * float((seeds ** m).mean())
-            total += p
-        return {f"lifetime DEL m{m:g}": weighted ** (1.0 / m) if covered else None,
+        if (finite(values) < 0).any():
+            raise ValueError(f"lifetime_del: {column} has a negative DEL: not a DEL column")
+        # Seeds are averaged in damage (DEL^m), not in DEL.
+        damage, total = weighted_seed_mean(self.options, rows, self.name, column, values ** m)
+        return {f"lifetime DEL m{m:g}": damage ** (1.0 / m) if damage is not None else None,
                 "probability covered": total}
 
 
