@@ -103,9 +103,9 @@ class Journal:
         #: Lines encoded by :meth:`append`, not yet written (:meth:`flush` writes them).
         self._pending: list[str] = []
 
-    def _lines(self) -> Iterator[dict]:
-        """Every line of the journal that is a JSON object, in the order written (a line cut
-        short by a crash left out)."""
+    def _lines(self) -> Iterator[tuple[dict, str]]:
+        """Every line of the journal that is a JSON object, with its text as written, in the
+        order written (a line cut short by a crash left out)."""
         with open(self.path, encoding="utf-8") as handle:
             for line in handle:
                 try:
@@ -113,13 +113,13 @@ class Journal:
                 except ValueError:
                     continue  # a line cut short by a crash
                 if isinstance(entry, dict):
-                    yield entry
+                    yield entry, line
 
     def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
         """Run headers by id, and the last entry of each of ``paths``."""
         headers: dict[str, dict] = {}
         last: dict[str, dict] = {}
-        for entry in self._lines():
+        for entry, _line in self._lines():
             if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
                 headers[entry["run"]] = entry
                 continue
@@ -135,20 +135,13 @@ class Journal:
         last: dict[str, tuple[dict, str]] = {}
         if not self.path.is_file():
             return headers, last
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by a crash
-                if not isinstance(entry, dict):
-                    continue
-                if entry.get("journal") == JOURNAL_FORMAT and isinstance(entry.get("run"), str):
-                    headers[entry["run"]] = (entry, line)
-                    continue
-                path = (entry.get("result") or {}).get("path")
-                if isinstance(path, str):
-                    last[path] = (entry, line)
+        for entry, line in self._lines():
+            if entry.get("journal") == JOURNAL_FORMAT and isinstance(entry.get("run"), str):
+                headers[entry["run"]] = (entry, line)
+                continue
+            path = (entry.get("result") or {}).get("path")
+            if isinstance(path, str):
+                last[path] = (entry, line)
         return headers, last
 
     def journaled_paths(self) -> list[str]:
@@ -156,7 +149,7 @@ class Journal:
         cut short by a crash left out)."""
         if not self.path.is_file():
             return []
-        paths = ((entry.get("result") or {}).get("path") for entry in self._lines())
+        paths = ((entry.get("result") or {}).get("path") for entry, _line in self._lines())
         return [path for path in paths if path is not None]
 
     def reusable(self, files: list[FileInfo], fingerprints: RunFingerprints,
