@@ -80,16 +80,22 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
     def add(kind: str, table: Table, entry: Any) -> None:
         plan.entries.append((kind, table, entry))
 
-    if options.envelopes is None:
-        for table in tables.values():
-            if table.kind == "envelope":
-                add("envelope", table, _default("envelopes", table=table.name))
-    else:
-        for envelope_entry in options.envelopes:
-            table = _table(tables, envelope_entry.table, "envelope", "envelopes")
-            for stat in envelope_entry.statistics:
-                _column(table, stat, "envelopes")
-            add("envelope", table, envelope_entry)
+    def per_table(figure: str, option: str, kind: str, columns: Any) -> None:
+        """A figure drawn from one table: one per table of ``kind`` by default, else one per
+        entry of ``options.<option>``, its table and ``columns(entry)`` checked."""
+        entries = getattr(options, option)
+        if entries is None:
+            for table in tables.values():
+                if table.kind == kind:
+                    add(figure, table, _default(option, table=table.name))
+            return
+        for entry in entries:
+            table = _table(tables, entry.table, kind, option)
+            for name in columns(entry):
+                _column(table, name, option)
+            add(figure, table, entry)
+
+    per_table("envelope", "envelopes", "envelope", lambda entry: entry.statistics)
 
     if options.heatmaps is None:
         for table in groups:
@@ -119,32 +125,10 @@ def plan_figures(tables: dict[str, Table], options: ReportConfig) -> Plan:
                 _column(table, key, "probability")
             add("probability", table, chance)
 
-    if options.fits is None:
-        for table in tables.values():
-            if table.kind == "extremes_sample":
-                add("fit", table, _default("fits", table=table.name))
-    else:
-        for fit in options.fits:
-            add("fit", _table(tables, fit.table, "extremes_sample", "fits"), fit)
-
-    if options.rainflow is None:
-        for table in tables.values():
-            if table.kind == "histogram":
-                add("rainflow", table, _default("rainflow", table=table.name))
-    else:
-        for flow in options.rainflow:
-            add("rainflow", _table(tables, flow.table, "histogram", "rainflow"), flow)
-
-    if options.time_histories is None:
-        for table in tables.values():
-            if table.kind == "time_history":
-                add("time_history", table, _default("time_histories", table=table.name))
-    else:
-        for history in options.time_histories:
-            table = _table(tables, history.table, "time_history", "time_histories")
-            for name in history.columns or ():
-                _column(table, name, "time_histories")
-            add("time_history", table, history)
+    per_table("fit", "fits", "extremes_sample", lambda entry: ())
+    per_table("rainflow", "rainflow", "histogram", lambda entry: ())
+    per_table("time_history", "time_histories", "time_history",
+              lambda entry: entry.columns or ())
 
     if len(plan.entries) > options.max_figures:
         plan.left_out = [f"{kind} of {table.name}"
