@@ -74,6 +74,7 @@ _SOURCES: dict[str, str] = {
     # Errors.
     "OrcapostError": "orcapost.errors",
     "ResultFileError": "orcapost.errors",
+    "NotInFile": "orcapost.errors",
     "PluginError": "orcapost.errors",
     # Naming an extractor's outputs and tables.
     "Target": "orcapost.extraction",
@@ -194,6 +195,7 @@ if TYPE_CHECKING:
     from orcapost.engine import Engine as Engine
     from orcapost.engine import kill_workers as kill_workers
     from orcapost.engine import make_executor as make_executor
+    from orcapost.errors import NotInFile as NotInFile
     from orcapost.errors import OrcapostError as OrcapostError
     from orcapost.errors import PluginError as PluginError
     from orcapost.errors import ResultFileError as ResultFileError

@@ -36,3 +36,10 @@ class ResultFileError(Exception):
     def __init__(self, message: str, stage: str = "extract") -> None:
         super().__init__(message)
         self.stage = stage
+
+
+class NotInFile(ResultFileError):
+    """The file has no such value: a variable without a static state, a pattern that matches
+    no variable of an object. Sources raise it (and only it) for that, so that a column's
+    ``missing: skip`` leaves out what is absent without hiding what is broken: a read error,
+    a failed solve or a bad position is any other :class:`ResultFileError` and still fails."""

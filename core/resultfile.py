@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from orcapost.archive.model import Stage
-from orcapost.errors import ResultFileError
+from orcapost.errors import NotInFile, ResultFileError
 from orcapost.schemas.positions import describe_qualifiers
 from orcapost.schemas.vocabulary import Period, Position
 
@@ -85,7 +85,7 @@ class Catalogue:
             return [found]
         names = self._match(pattern, list(by_name))
         if not names:
-            raise ResultFileError(f"{what} {pattern!r} matches nothing {where} "
+            raise NotInFile(f"{what} {pattern!r} matches nothing {where} "
                                   f"({what}s: {', '.join(by_name) or 'none'})")
         return [by_name[name] for name in names]
 
@@ -289,7 +289,7 @@ class ResultFile(ABC):
         static = self.raw_point_static(obj, var, at) if at else self.raw_static(obj, var)
         if static is None:
             where = f" at {position.describe()}" if at and position is not None else ""
-            raise ResultFileError(f"{obj} / {var} has no static-state value{where} in this file")
+            raise NotInFile(f"{obj} / {var} has no static-state value{where} in this file")
         if not info.along_line:
             return float(static)
         assert position is not None

@@ -90,3 +90,60 @@ def test_a_nan_static_value_fails_even_with_missing_skip(campaign):
     with with_derived(ArchiveResultFile(first_archive(campaign)), channels) as file:
         with pytest.raises(ResultFileError, match="FPSO / Bad: the static value is nan"):
             StaticExtractor(options).extract(file, options)
+
+
+def test_missing_skip_leaves_out_only_what_the_file_lacks(campaign):
+    # missing: skip once swallowed every ResultFileError: a read error while taking one
+    # variable's static value left its cell out with no failure row. Only NotInFile ("the file
+    # has no such value") is skipped now; any other problem still fails the column.
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+
+    class Unreadable(ArchiveResultFile):
+        def static_value(self, obj, var, position):
+            if var == "Heave":
+                raise ResultFileError("FPSO / Heave: the archive's static block is truncated")
+            return super().static_value(obj, var, position)
+
+    options = StaticExtractor.Options.model_validate(
+        {"label": "{variable}", "object": "FPSO", "variable": ["Heave", "Surge"],
+         "missing": "skip"})
+    with Unreadable(first_archive(campaign)) as file:
+        with pytest.raises(ResultFileError, match="static block is truncated"):
+            StaticExtractor(options).extract(file, options)
+
+
+def test_orcfxapi_value_not_available_is_not_in_file_and_other_dll_errors_are_not():
+    # The OrcaFlex source maps OrcFxAPI's stValueNotAvailable (59) to NotInFile, so
+    # missing: skip may leave it out; another DLL error stays a plain ResultFileError.
+    from orcapost.errors import NotInFile
+    from orcapost.plugins.sources.orcaflex import VALUE_NOT_AVAILABLE, OrcaFlexResultFile
+
+    class DLLError(Exception):
+        def __init__(self, status):
+            super().__init__("no value")
+            self.status = status
+
+    class Target:
+        def __init__(self, status):
+            self.status = status
+
+        def StaticResult(self, var, extra):
+            raise DLLError(self.status)
+
+    def opened(status):
+        file = OrcaFlexResultFile.__new__(OrcaFlexResultFile)
+        import threading
+        import types
+
+        file.thread = threading.get_ident()
+        file.api = types.SimpleNamespace(DLLError=DLLError)
+        file._variable = lambda obj, var: types.SimpleNamespace(along_line=False)
+        file._extra = lambda obj, info, position: None
+        file._object = lambda name: Target(status)
+        return file
+
+    with pytest.raises(NotInFile):
+        opened(VALUE_NOT_AVAILABLE).static_value("FPSO", "Heave", None)
+    with pytest.raises(ResultFileError) as caught:
+        opened(23).static_value("FPSO", "Heave", None)
+    assert not isinstance(caught.value, NotInFile)

@@ -17,6 +17,7 @@ from typing import Literal
 from orcapost.api import (
     ColumnOptions,
     Extractor,
+    NotInFile,
     PositionField,
     ResultFileError,
     Target,
@@ -61,7 +62,7 @@ class StaticExtractor(Extractor):
         for target, name in self._named(file, column):
             try:
                 value = file.static_value(target.obj.name, target.var.name, column.position)
-            except ResultFileError:
+            except NotInFile:  # absent; any other problem (a read error) still fails
                 if column.missing == "skip":
                     continue
                 raise
@@ -87,7 +88,7 @@ class StaticExtractor(Extractor):
             for pattern in patterns:
                 try:
                     variables = catalogue.variables(obj, pattern)
-                except ResultFileError:
+                except NotInFile:
                     if column.missing == "skip":
                         continue
                     raise

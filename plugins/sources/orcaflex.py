@@ -32,6 +32,7 @@ from orcapost.api import (
     ARC_LENGTH_VARIABLE,
     TIME_TOLERANCE,
     Catalogue,
+    NotInFile,
     ObjectInfo,
     OrcapostError,
     Period,
@@ -91,6 +92,18 @@ def load_orcfxapi():
         why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise OrcaFlexUnavailable(UNAVAILABLE_MESSAGE.format(why=why),
                                   hint=UNAVAILABLE_HINT) from None
+
+
+#: OrcFxAPI's StatusCode.ValueNotAvailable (stValueNotAvailable): the DLL has no such value.
+VALUE_NOT_AVAILABLE = 59
+
+
+def _status_of(exc: BaseException | None) -> int | None:
+    status = getattr(exc, "status", None)
+    try:
+        return None if status is None else int(status)
+    except (TypeError, ValueError):
+        return None
 
 
 def dll_message(exc: BaseException) -> str:
@@ -547,8 +560,15 @@ class OrcaFlexResultFile(ResultFile):
             raise ResultFileError("Touchdown has no static value here: use an arc length")
         extra = self._extra(obj, info, position)
         target = self._object(obj)
-        with self._dll(f"{obj} / {var} static state"):
-            return float(target.StaticResult(var, extra))
+        try:
+            with self._dll(f"{obj} / {var} static state"):
+                return float(target.StaticResult(var, extra))
+        except ResultFileError as exc:
+            # OrcFxAPI's own "no such value" (stValueNotAvailable): absent, which a column's
+            # missing: skip may leave out; every other DLL error stays a failure.
+            if _status_of(exc.__context__) == VALUE_NOT_AVAILABLE:
+                raise NotInFile(str(exc)) from None
+            raise
 
 
 class OrcaFlexSource(Source):
