@@ -57,6 +57,10 @@ class Source(Component[OptionsT]):
     """Opens result files of the types listed in ``suffixes`` (lower case, with the dot)."""
 
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: True: the files this source opens give their own identity
+    #: (:meth:`~orcapost.resultfile.ResultFile.read_identity`, from the bytes the source read),
+    #: so the task does not open and hash each file a second time before opening it.
+    identifies_files: ClassVar[bool] = False
 
     @abstractmethod
     def open(self, path: Path) -> ResultFile:

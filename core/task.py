@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import threading
 import time
 import uuid
@@ -246,7 +247,7 @@ class FileTask:
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
         before = _stat(path)  # the file as it is opened, compared with it after close
-        opened = self._open(path, result, started)
+        opened = self._open(path, result, started, before)
         if opened is None:
             return result
         result.timings["open"] = time.perf_counter() - started
@@ -284,8 +285,10 @@ class FileTask:
         result.status = status_of(result)
         return result
 
-    def _open(self, path: Path, result: FileResult, started: float) -> Any:
-        """The opened file, or None with ``result`` failed at stage "open" (with the reason)."""
+    def _open(self, path: Path, result: FileResult, started: float,
+              before: os.stat_result | None) -> Any:
+        """The opened file, or None with ``result`` failed at stage "open" (with the reason).
+        ``before``: the file's stat just taken (None: no such file)."""
         if self.file.reason is not None:  # found, but not readable: never opened (a FIFO blocks)
             self._failed(result, "open", self.file.reason, started)
             return None
@@ -297,14 +300,27 @@ class FileTask:
                 f"(readable: {', '.join(known)})"
             ), started)
             return None
-        if not path.is_file():
+        if before is None or not stat.S_ISREG(before.st_mode):  # what path.is_file() said
             self._failed(result, "open", "file not found", started)
             return None
-        result.identity = file_identity(path)  # before the open: the file as it is read
+        # The identity of the file as it is read: from the source's own open and bytes when
+        # it gives one (no second open, stat and read of each file), else hashed here first.
+        identifies = getattr(source, "identifies_files", False)
+        if not identifies:
+            result.identity = file_identity(path)  # before the open: the file as it is read
         result.opened_at = time.time()
         try:
-            return with_derived(source.open(path), self.plan.derived)
+            raw = source.open(path)
+            if identifies:
+                try:
+                    result.identity = raw.read_identity() or file_identity(path)
+                except BaseException:
+                    raw.close()
+                    raise
+            return with_derived(raw, self.plan.derived)
         except Exception as exc:  # every open problem becomes a failure row
+            if identifies and result.identity is None:  # as when hashed before the open
+                result.identity = file_identity(path)
             self._failed(result, "open", _reason(exc), started)
             result.failures[-1].traceback = _unforeseen(exc)
             return None

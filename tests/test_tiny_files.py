@@ -1,6 +1,7 @@
 """Bounded overhead on tiny files (issue 17.4): journal lines written once per task, per-file
-hooks called without pluggy's dispatch when only the engine's listeners have them, and archives
-of one layout checked and described once -- each without changing what a run computes."""
+hooks called without pluggy's dispatch when only the engine's listeners have them, archives
+of one layout checked and described once, and an archive's identity taken from the reader's own
+read -- each without changing what a run computes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from helpers import statistics_config
 from orcapost import dispatch, hookimpl
 from orcapost import engine as engine_module
+from orcapost import task as task_module
 from orcapost.archive import (
     HEADER_KEY,
     ArchiveFormatError,
@@ -30,6 +32,7 @@ from orcapost.archive import (
 from orcapost.archive import reader as archive_reader
 from orcapost.config import validate_data
 from orcapost.engine import DIRECT_LISTENERS, Engine
+from orcapost.fingerprints import HEAD_TAIL_BYTES, file_identity
 from orcapost.journal import JOURNAL_NAME, Journal
 from orcapost.plugins.sources.archive import ArchiveSource
 
@@ -279,3 +282,90 @@ def test_a_campaign_of_one_layout_gives_the_same_tables_without_the_cache(
     assert _run(pm, statistics_config(campaign, uncached)).exit_code == 0
     assert _rows(cached) == _rows(uncached)
     assert os.path.exists(cached / JOURNAL_NAME)
+
+
+# -- file identity from the reader's own read -------------------------------------------------
+
+
+def _big_archive(path: Path, samples: int) -> Path:
+    time = np.arange(samples, dtype=np.float64) * 0.1
+    sim = SimulationData(
+        time=time, stages=[Stage(0, 0.0, 0.0), Stage(1, 0.0, float(time[-1]))],
+        objects=[ObjectData("Vessel1", "Vessel", [
+            TimeVariable("Heave", "m", np.random.default_rng(3).standard_normal(samples))])],
+        load_case={"case": 1})
+    write_archive(path, sim)
+    return path
+
+
+@pytest.mark.parametrize("samples, whole, mapped", [
+    (40, True, False),  # smaller than the hashed head: one read, no tail
+    (30_000, True, False),  # head and tail of the bytes read whole
+    (30_000, False, False),  # read column by column: head and tail read through the open file
+    (30_000, False, True),  # memory-mapped
+])
+def test_an_archive_gives_the_identity_file_identity_gives(tmp_path, monkeypatch, samples, whole,
+                                                          mapped):
+    path = _big_archive(tmp_path / "a.arrow", samples)
+    if not whole:
+        monkeypatch.setattr(archive_reader, "WHOLE_READ_BYTES", 0)
+    archive = archive_reader.Archive(path, memory_map=mapped)
+    try:
+        assert (archive._data is not None) == whole
+        assert archive.identity() == file_identity(path)
+    finally:
+        archive.close()
+    assert (path.stat().st_size > HEAD_TAIL_BYTES) == (samples > 40)
+
+
+def _identities(pm, campaign: Path, out: Path, code: int = 0) -> dict[str, dict]:
+    seen: dict[str, dict] = {}
+
+    class Listener:
+        @hookimpl
+        def orcapost_file_done(self, result, replayed):
+            seen[Path(result.path).name] = result.identity
+
+    pm.register(Listener(), name="identities")
+    assert _run(pm, statistics_config(campaign, out)).exit_code == code
+    return seen
+
+
+def test_a_task_takes_an_archives_identity_from_its_read_not_a_second_open(
+        pm, campaign, tmp_path, monkeypatch):
+    def refused(path):
+        raise AssertionError(f"{path} opened again for its identity")
+
+    monkeypatch.setattr(task_module, "file_identity", refused)
+    seen = _identities(pm, campaign, tmp_path / "out")
+    assert seen == {p.name: file_identity(p) for p in campaign.glob("*.arrow")}
+
+
+def test_a_source_that_gives_no_identity_has_each_file_hashed_before_its_open(
+        pm, campaign, tmp_path, monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(ArchiveSource, "identifies_files", False)
+    hashed, opened = task_module.file_identity, ArchiveSource.open
+
+    def hashing(path):
+        order.append(f"hash {Path(path).name}")
+        return hashed(path)
+
+    def opening(self, path):
+        order.append(f"open {Path(path).name}")
+        return opened(self, path)
+
+    monkeypatch.setattr(task_module, "file_identity", hashing)
+    monkeypatch.setattr(ArchiveSource, "open", opening)
+    seen = _identities(pm, campaign, tmp_path / "out")
+    assert seen == {p.name: file_identity(p) for p in campaign.glob("*.arrow")}
+    for name in seen:  # once each, before its open (files run on two threads at once)
+        assert order.count(f"hash {name}") == 1
+        assert order.index(f"hash {name}") < order.index(f"open {name}")
+
+
+def test_an_archive_that_fails_to_open_keeps_its_identity(pm, campaign_copy, tmp_path):
+    broken = sorted(campaign_copy.glob("*.arrow"))[0]
+    broken.write_bytes(b"not an archive" * 100)
+    seen = _identities(pm, campaign_copy, tmp_path / "out", code=1)
+    assert seen[broken.name] == file_identity(broken) and seen[broken.name] is not None

@@ -106,8 +106,11 @@ class Archive:
         #: Whether the columns are views of one buffer (mapped, or a small file read whole).
         self._whole = memory_map
         try:
+            #: The file as it was opened (``os.fstat`` of the open file): its identity's.
+            self.stat = os.fstat(self._file.fileno())
             #: The size the file had when it was opened (what a change is measured against).
-            self.size = os.fstat(self._file.fileno()).st_size
+            self.size = self.stat.st_size
+            self._data: pa.Buffer | None = None
             if not memory_map and self.size <= WHOLE_READ_BYTES:
                 self._read_whole()
             try:
@@ -203,7 +206,32 @@ class Archive:
             raise ArchiveFormatError(f"the file changed while it was read: it is now "
                                      f"{len(data)} bytes, was {self.size}")
         self._file = pa.BufferReader(data)
+        self._data = data
         self._whole = True
+
+    def identity(self) -> dict[str, Any]:
+        """The file's identity (:func:`orcapost.fingerprints.file_identity`'s value) for the
+        file as this archive opened it: its ``fstat`` at the open, and the hash of the bytes
+        read -- those read at the open for a small file (no second open or read), else its
+        first and last 64 KB read now through this open file."""
+        from orcapost.fingerprints import (
+            HEAD_TAIL_BYTES,
+            identity_of,
+            identity_of_contents,
+            tail_offset,
+        )
+
+        if self._data is not None:
+            return identity_of_contents(self.stat, self._data)
+        try:
+            head = self._file.read_at(min(HEAD_TAIL_BYTES, self.size), 0)
+            tail = (self._file.read_at(min(HEAD_TAIL_BYTES, self.size - tail_offset(self.size)),
+                                       tail_offset(self.size))
+                    if self.size > HEAD_TAIL_BYTES else None)
+        except (pa.ArrowException, OSError) as exc:
+            raise ArchiveFormatError(f"the file cannot be read ({type(exc).__name__}: "
+                                     f"{exc})") from None
+        return identity_of(self.stat, head, tail)
 
     def _read_column(self, index: int) -> list[np.ndarray]:
         if self._whole:
@@ -236,6 +264,7 @@ class Archive:
         # mapped file locked until then).
         self._cache.clear()
         self._batches = None
+        self._data = None
         self._file.close()
 
     def __enter__(self) -> Archive:
