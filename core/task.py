@@ -71,6 +71,7 @@ class Plan:
     derived: DerivedChannels | None = None
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _process_file: Any = None
 
     @classmethod
     def build(cls, pm, config_model, spec: PlanSpec, optimizers=None) -> Plan:
@@ -99,6 +100,16 @@ class Plan:
         for shrink in self.shrinkers:
             value = shrink(value)
         return value
+
+    def process_file(self) -> Any:
+        """How this plan's files call ``orcapost_process_file(task)``: the built-in directly
+        when nothing else implements it, else pluggy (:func:`orcapost.dispatch.process_file_caller`).
+        Chosen at the first file: the plugins are fixed while a run is active."""
+        if self._process_file is None:
+            from orcapost.dispatch import process_file_caller
+
+            self._process_file = process_file_caller(self.pm)
+        return self._process_file
 
     def source(self, suffix: str):
         """The source instance for a suffix (one per plan, shared by workers: stateless)."""
@@ -164,7 +175,7 @@ def run_file(spec: PlanSpec, file: FileInfo, reused: Reused | None = None) -> Fi
     plan = _plan_for(spec)
     task = FileTask(file=file, plan=plan, reused=reused)
     try:
-        return plan.pm.hook.orcapost_process_file(task=task)
+        return plan.process_file()(task)
     except Exception as exc:
         plugin = _raising_plugin(plan.pm.hook.orcapost_process_file, exc)
         result = FileResult(path=str(file.path), size=file.size, status=STATUS_FAILED,

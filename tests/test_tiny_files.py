@@ -369,3 +369,80 @@ def test_an_archive_that_fails_to_open_keeps_its_identity(pm, campaign_copy, tmp
     broken.write_bytes(b"not an archive" * 100)
     seen = _identities(pm, campaign_copy, tmp_path / "out", code=1)
     assert seen[broken.name] == file_identity(broken) and seen[broken.name] is not None
+
+
+# -- orcapost_process_file: the built-in called directly when nothing else implements it ------
+
+
+@pytest.fixture
+def process_callers(monkeypatch):
+    """The ``orcapost_process_file`` callers the runs' plans chose."""
+    chosen: list = []
+    original = dispatch.process_file_caller
+
+    def recording(pm):
+        caller = original(pm)
+        chosen.append(caller)
+        return caller
+
+    monkeypatch.setattr(dispatch, "process_file_caller", recording)
+    return chosen
+
+
+def test_process_file_skips_pluggy_when_only_the_built_in_implements_it(
+        pm, campaign, tmp_path, process_callers):
+    fresh = tmp_path / "out"
+    assert _run(pm, statistics_config(campaign, fresh)).exit_code == 0
+    assert process_callers and all(getattr(c, "direct", False) for c in process_callers)
+
+
+def test_a_third_party_process_file_is_still_dispatched_for_every_file(
+        pm, campaign, tmp_path, process_callers):
+    seen: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def orcapost_process_file(self, task):
+            seen.append(Path(task.file.path).name)
+            result = yield
+            result.timings["wrapped"] = 1.0
+            return result
+
+    pm.register(Wrapper(), name="third-party-wrapper")
+    out = tmp_path / "out"
+    assert _run(pm, statistics_config(campaign, out)).exit_code == 0
+    assert process_callers and not any(getattr(c, "direct", False) for c in process_callers)
+    assert sorted(seen) == sorted(p.name for p in campaign.glob("*.arrow"))
+
+
+def test_a_built_in_wrapper_with_work_to_do_is_dispatched(pm, campaign, tmp_path, monkeypatch):
+    from orcapost.plugins.executors import dask as dask_executor
+
+    wrapper = dask_executor.orcapost_process_file
+    busy: list[bool] = []
+    monkeypatch.setattr(wrapper, "idle", lambda: bool(busy))  # idle only after the first file
+    caller = dispatch.process_file_caller(pm)
+    assert getattr(caller, "direct", False)
+    through: list[object] = []
+    hook_type = type(pm.hook.orcapost_process_file)
+    real_call = hook_type.__call__
+
+    def spy(self, *args, **kwargs):
+        if "task" in kwargs:
+            through.append(kwargs["task"])
+        return real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(hook_type, "__call__", spy)
+
+    class Task:
+        def __init__(self) -> None:
+            self.file = None
+
+        def execute(self):
+            return "executed"
+
+    first, second = Task(), Task()
+    assert caller(first) == "executed"  # the wrapper is not idle: through pluggy
+    busy.append(True)
+    assert caller(second) == "executed"  # idle: the built-in directly
+    assert through == [first]
