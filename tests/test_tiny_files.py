@@ -446,3 +446,39 @@ def test_a_built_in_wrapper_with_work_to_do_is_dispatched(pm, campaign, tmp_path
     busy.append(True)
     assert caller(second) == "executed"  # idle: the built-in directly
     assert through == [first]
+
+
+# -- a column's targets and names worked out once per catalogue --------------------------------
+
+
+def test_a_columns_names_are_worked_out_once_per_catalogue(tmp_path, fresh_layouts, monkeypatch):
+    from orcapost.components import Extractor
+    from orcapost.plugins.extractors.statistics import StatisticsColumn, StatisticsExtractor
+
+    column = StatisticsColumn(label="heave", object="Vessel1",
+                              variable="*", statistics=["min", "max"])
+    extractor = StatisticsExtractor(column)
+    worked: list[int] = []
+    original = Extractor._named_statistics
+
+    def counted(self, file, column, statistics):
+        worked.append(1)
+        return original(self, file, column, statistics)
+
+    monkeypatch.setattr(Extractor, "_named_statistics", counted)
+    a = _open(_archive(tmp_path / "a.arrow", 1))
+    b = _open(_archive(tmp_path / "b.arrow", 2))
+    c = _open(_archive(tmp_path / "c.arrow", 3, name="Sway"))  # another layout
+    try:
+        first = extractor.named_statistics(a, column, column.statistics)
+        assert extractor.named_statistics(b, column, column.statistics) == first
+        assert len(worked) == 1  # b shares a's catalogue
+        assert extractor.named_statistics(b, column, ["max"]) != first  # other statistics
+        other = extractor.named_statistics(c, column, column.statistics)
+        assert len(worked) == 3
+        assert [target.var.name for target, _ in other] == ["Sway"]
+        assert [names for _, names in first] == [{"min": "heave min", "max": "heave max"}]
+        assert extractor.extract(b, column) == StatisticsExtractor(column).extract(b, column)
+    finally:
+        for opened in (a, b, c):
+            opened.close()
