@@ -482,3 +482,39 @@ def test_a_columns_names_are_worked_out_once_per_catalogue(tmp_path, fresh_layou
     finally:
         for opened in (a, b, c):
             opened.close()
+
+
+class _OsSaying:
+    """``os`` for the reader, with ``fstat`` giving another size (the file changed between its
+    ``fstat`` and its read)."""
+
+    def __init__(self, delta: int) -> None:
+        self.delta = delta
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def fstat(self, fd):
+        real = os.fstat(fd)
+        fields = list(real)
+        fields[6] = real.st_size + self.delta  # st_size
+        return os.stat_result(fields)
+
+
+@pytest.mark.parametrize("delta", [10, -10])
+def test_a_small_file_read_whole_is_checked_against_its_size(tmp_path, monkeypatch, delta):
+    path = _archive(tmp_path / "a.arrow", 1)
+    size = path.stat().st_size
+    monkeypatch.setattr(archive_reader, "os", _OsSaying(delta))
+    # Shorter than its fstat said (truncated): the bytes read; longer (grown): at least one
+    # byte more than it said (this fake fstat still says the old size).
+    now = size if delta > 0 else size + delta + 1
+    with pytest.raises(ArchiveFormatError, match=f"it is now {now} bytes, was {size + delta}"):
+        archive_reader.Archive(path)
+
+
+def test_a_folder_is_no_archive(tmp_path):
+    folder = tmp_path / "a.arrow"
+    folder.mkdir()
+    with pytest.raises(OSError, match="not a file"):
+        archive_reader.Archive(folder)
