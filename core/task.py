@@ -214,16 +214,22 @@ MEASURE_MEMORY_BYTES = 1_000_000
 
 
 _HOST: str | None = None
+#: ``(pid, "host:pid")`` of the process that last asked (a forked child asks again).
+_PROCESS: tuple[int, str] | None = None
 
 
 def _process_name() -> str:
-    """``host:pid`` of this worker process (the host looked up once per process)."""
-    global _HOST
+    """``host:pid`` of this worker process (worked out once per process)."""
+    global _HOST, _PROCESS
+    pid = os.getpid()
+    if _PROCESS is not None and _PROCESS[0] == pid:
+        return _PROCESS[1]
     if _HOST is None:
         import socket
 
         _HOST = socket.gethostname()
-    return f"{_HOST}:{os.getpid()}"
+    _PROCESS = (pid, f"{_HOST}:{pid}")
+    return _PROCESS[1]
 
 
 def _rss() -> int:
