@@ -57,6 +57,10 @@ class Source(Component[OptionsT]):
     """Opens result files of the types listed in ``suffixes`` (lower case, with the dot)."""
 
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: True: the files this source opens give their own identity
+    #: (:meth:`~orcapost.resultfile.ResultFile.read_identity`, from the bytes the source read),
+    #: so the task does not open and hash each file a second time before opening it.
+    identifies_files: ClassVar[bool] = False
 
     @abstractmethod
     def open(self, path: Path) -> ResultFile:
@@ -97,7 +101,24 @@ class Extractor(Component[OptionsT]):
         with several outputs per target: the statistic fills ``{statistic}``, or is appended
         when more than one is given (a repeat counts) and the label has no placeholder for it.
         Every name is distinct over all targets and statistics (or this raises
-        ``ResultFileError``)."""
+        ``ResultFileError``).
+
+        The answer depends only on the file's catalogue, the column and the statistics: files
+        that share one catalogue object (the archive source's files of one layout) get the
+        answer worked out for the last of them (kept per extractor instance, one entry)."""
+        catalogue = file.catalogue()
+        wanted_key = tuple(statistics)
+        kept = self.__dict__.get("_named_kept")
+        if (kept is not None and kept[0] is catalogue and kept[1] is column
+                and kept[2] == wanted_key):
+            return list(kept[3])
+        named = self._named_statistics(file, column, statistics)
+        # Replaced whole (one tuple): threads sharing the extractor see one entry or another.
+        self.__dict__["_named_kept"] = (catalogue, column, wanted_key, tuple(named))
+        return named
+
+    def _named_statistics(self, file: ResultFile, column: Any, statistics: Sequence[str]
+                          ) -> list[tuple[Target, dict[str, str]]]:
         from orcapost.errors import ResultFileError
         from orcapost.extraction import namer_for, targets
 

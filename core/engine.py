@@ -519,7 +519,8 @@ class Engine:
         were. Then the output folder is made (the lock goes in it)."""
         by_suffix: dict[str, list[FileInfo]] = {}
         for file in run.context.files:
-            by_suffix.setdefault(Path(file.path).suffix.lower(), []).append(file)
+            path = file.path if isinstance(file.path, Path) else Path(file.path)
+            by_suffix.setdefault(path.suffix.lower(), []).append(file)
         for suffix, matching in by_suffix.items():
             source = run.plan.source(suffix)
             if source is not None:

@@ -14,7 +14,9 @@ validated settings give the same fingerprint in every process and on every machi
   version, and its options (``inputs.sources``);
 - a **file identity**: size, modification time in nanoseconds, and a hash of the file's first
   and last 64 KB -- a cheap content check that catches a file rewritten with the same size and
-  time stamp as well as a touched one.
+  time stamp as well as a touched one. A source that reads the file itself (the archive
+  source) gives the identity of the very bytes it read, from its own open and ``fstat``
+  (:func:`identity_of`): the same value, without a second open and read of the file.
 
 Output-side settings (formats, naming, the output folder, campaign tables) are in no column or
 reader fingerprint: they never change a cell (campaign tables are recomputed from cells).
@@ -121,15 +123,44 @@ def file_identity(path: Path | str) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
-            hasher = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:".encode())
-            hasher.update(handle.read(HEAD_TAIL_BYTES))
+            head = handle.read(HEAD_TAIL_BYTES)
+            tail = None
             if stat.st_size > HEAD_TAIL_BYTES:
-                handle.seek(max(HEAD_TAIL_BYTES, stat.st_size - HEAD_TAIL_BYTES))
-                hasher.update(handle.read(HEAD_TAIL_BYTES))
+                handle.seek(tail_offset(stat.st_size))
+                tail = handle.read(HEAD_TAIL_BYTES)
     except OSError:
         return None
+    return identity_of(stat, head, tail)
+
+
+def tail_offset(size: int) -> int:
+    """Where the identity's hash of the file's end starts in a file of ``size`` bytes (only
+    read when ``size`` exceeds :data:`HEAD_TAIL_BYTES`: never overlapping the head)."""
+    return max(HEAD_TAIL_BYTES, size - HEAD_TAIL_BYTES)
+
+
+def identity_of(stat: os.stat_result, head: Any, tail: Any = None) -> dict[str, Any]:
+    """The identity of a file whose ``os.fstat`` is ``stat``, from the bytes read at its start
+    (``head``: up to :data:`HEAD_TAIL_BYTES`) and, when it is bigger, at its end (``tail``: up
+    to as many from :func:`tail_offset`). Any buffer (bytes, memoryview, a pyarrow buffer): a
+    source that read the file itself hands its own bytes, and the identity is the one
+    :func:`file_identity` gives, without opening and reading the file a second time."""
+    hasher = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:".encode())
+    hasher.update(head)
+    if tail is not None:
+        hasher.update(tail)
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
             "check": hasher.hexdigest()[:32]}
+
+
+def identity_of_contents(stat: os.stat_result, data: Any) -> dict[str, Any]:
+    """:func:`identity_of` a file read whole into ``data`` (every one of its ``st_size``
+    bytes, checked by the caller)."""
+    view = memoryview(data)
+    size = stat.st_size
+    tail = view[tail_offset(size):tail_offset(size) + HEAD_TAIL_BYTES] \
+        if size > HEAD_TAIL_BYTES else None
+    return identity_of(stat, view[:HEAD_TAIL_BYTES], tail)
 
 
 @dataclass

@@ -24,7 +24,6 @@ from orcapost.legacy.detect import (
     kind_of,
     what_it_is,
 )
-from orcapost.legacy.steps import LEGACY_STEPS
 from orcapost.migration_step import (
     LegacyBaseConfig,
     MigrationIssues,
@@ -38,7 +37,8 @@ from orcapost.migration_step import (
 # What callers of the migration driver have always imported from here.
 __all__ = [
     "KIND_BASE", "KIND_NOT_CONFIG", "KIND_RESULTS", "RESULTS_DUMP", "kind_of",
-    "DETECTORS", "STEPS", "LegacyBaseConfig", "Migration", "MigrationIssues", "MigrationOptions",
+    "STEPS",  # noqa: F822 - loaded at first use by the module's __getattr__
+    "DETECTORS", "LegacyBaseConfig", "Migration", "MigrationIssues", "MigrationOptions",
     "MigrationStep", "NotAConfig", "NotPostProcessing", "StepResult", "detect_version", "migrate", "origin_of",
 ]
 
@@ -84,8 +84,25 @@ def steps_by_version(steps: Iterable[MigrationStep]) -> dict[int, MigrationStep]
     return out
 
 
-#: Steps by the version they read.
-STEPS: dict[int, MigrationStep] = steps_by_version(LEGACY_STEPS)
+_STEPS: dict[int, MigrationStep] | None = None
+
+
+def _steps() -> dict[int, MigrationStep]:
+    """Steps by the version they read (:data:`STEPS`), loaded with the first config that needs
+    one: a current config needs none, and the legacy dialect's steps cost ~30 ms to import at
+    every start-up."""
+    global _STEPS
+    if _STEPS is None:
+        from orcapost.legacy.steps import LEGACY_STEPS
+
+        _STEPS = steps_by_version(LEGACY_STEPS)
+    return _STEPS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STEPS":  # steps by the version they read, loaded at first use
+        return _steps()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Functions that recognise an unversioned config's dialect; each returns a version or None.
 DETECTORS: list[Callable[[dict[str, Any]], int | None]] = [detect_legacy]
@@ -129,7 +146,7 @@ def migrate(data: dict[str, Any], source: str = "<config>",
         return result
     current = copy.deepcopy(data)
     while version != CONFIG_VERSION:
-        step = STEPS.get(version)
+        step = _steps().get(version)
         if step is None:
             raise OrcapostError(
                 f"{source}: no migration from config version {version}",

@@ -179,6 +179,13 @@ class ResultFile(ABC):
         archive. None by default."""
         return {}
 
+    def read_identity(self) -> dict[str, Any] | None:
+        """The identity of the file as this object read it (the value of
+        :func:`orcapost.fingerprints.file_identity`, from the source's own open and bytes),
+        or None (the default): the task then hashes the file itself before opening it.
+        Only called when the source's class sets ``identifies_files`` (docs/plugins.md)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional for sources that hold nothing open
         """Release the file. Called on the thread that opened it."""
 

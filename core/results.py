@@ -6,6 +6,7 @@ returns is plain picklable data: dataclasses of str, int, float, bool, None, lis
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,7 +94,9 @@ class FileResult:
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        # The path's last part, as Path(path).name gives it, without building a Path per call
+        # (every result's name is asked for by its listeners).
+        return os.path.basename(self.path)
 
     @property
     def ok(self) -> bool:

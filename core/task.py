@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import threading
 import time
 import uuid
@@ -70,6 +71,7 @@ class Plan:
     derived: DerivedChannels | None = None
     _sources: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _process_file: Any = None
 
     @classmethod
     def build(cls, pm, config_model, spec: PlanSpec, optimizers=None) -> Plan:
@@ -98,6 +100,16 @@ class Plan:
         for shrink in self.shrinkers:
             value = shrink(value)
         return value
+
+    def process_file(self) -> Any:
+        """How this plan's files call ``orcapost_process_file(task)``: the built-in directly
+        when nothing else implements it, else pluggy (:func:`orcapost.dispatch.process_file_caller`).
+        Chosen at the first file: the plugins are fixed while a run is active."""
+        if self._process_file is None:
+            from orcapost.dispatch import process_file_caller
+
+            self._process_file = process_file_caller(self.pm)
+        return self._process_file
 
     def source(self, suffix: str):
         """The source instance for a suffix (one per plan, shared by workers: stateless)."""
@@ -163,7 +175,7 @@ def run_file(spec: PlanSpec, file: FileInfo, reused: Reused | None = None) -> Fi
     plan = _plan_for(spec)
     task = FileTask(file=file, plan=plan, reused=reused)
     try:
-        return plan.pm.hook.orcapost_process_file(task=task)
+        return plan.process_file()(task)
     except Exception as exc:
         plugin = _raising_plugin(plan.pm.hook.orcapost_process_file, exc)
         result = FileResult(path=str(file.path), size=file.size, status=STATUS_FAILED,
@@ -202,16 +214,22 @@ MEASURE_MEMORY_BYTES = 1_000_000
 
 
 _HOST: str | None = None
+#: ``(pid, "host:pid")`` of the process that last asked (a forked child asks again).
+_PROCESS: tuple[int, str] | None = None
 
 
 def _process_name() -> str:
-    """``host:pid`` of this worker process (the host looked up once per process)."""
-    global _HOST
+    """``host:pid`` of this worker process (worked out once per process)."""
+    global _HOST, _PROCESS
+    pid = os.getpid()
+    if _PROCESS is not None and _PROCESS[0] == pid:
+        return _PROCESS[1]
     if _HOST is None:
         import socket
 
         _HOST = socket.gethostname()
-    return f"{_HOST}:{os.getpid()}"
+    _PROCESS = (pid, f"{_HOST}:{pid}")
+    return _PROCESS[1]
 
 
 def _rss() -> int:
@@ -246,7 +264,7 @@ class FileTask:
         started = time.perf_counter()
         rss_before = _rss() if self.file.size >= MEASURE_MEMORY_BYTES else None
         before = _stat(path)  # the file as it is opened, compared with it after close
-        opened = self._open(path, result, started)
+        opened = self._open(path, result, started, before)
         if opened is None:
             return result
         result.timings["open"] = time.perf_counter() - started
@@ -284,8 +302,10 @@ class FileTask:
         result.status = status_of(result)
         return result
 
-    def _open(self, path: Path, result: FileResult, started: float) -> Any:
-        """The opened file, or None with ``result`` failed at stage "open" (with the reason)."""
+    def _open(self, path: Path, result: FileResult, started: float,
+              before: os.stat_result | None) -> Any:
+        """The opened file, or None with ``result`` failed at stage "open" (with the reason).
+        ``before``: the file's stat just taken (None: no such file)."""
         if self.file.reason is not None:  # found, but not readable: never opened (a FIFO blocks)
             self._failed(result, "open", self.file.reason, started)
             return None
@@ -297,14 +317,27 @@ class FileTask:
                 f"(readable: {', '.join(known)})"
             ), started)
             return None
-        if not path.is_file():
+        if before is None or not stat.S_ISREG(before.st_mode):  # what path.is_file() said
             self._failed(result, "open", "file not found", started)
             return None
-        result.identity = file_identity(path)  # before the open: the file as it is read
+        # The identity of the file as it is read: from the source's own open and bytes when
+        # it gives one (no second open, stat and read of each file), else hashed here first.
+        identifies = getattr(source, "identifies_files", False)
+        if not identifies:
+            result.identity = file_identity(path)  # before the open: the file as it is read
         result.opened_at = time.time()
         try:
-            return with_derived(source.open(path), self.plan.derived)
+            raw = source.open(path)
+            if identifies:
+                try:
+                    result.identity = raw.read_identity() or file_identity(path)
+                except BaseException:
+                    raw.close()
+                    raise
+            return with_derived(raw, self.plan.derived)
         except Exception as exc:  # every open problem becomes a failure row
+            if identifies and result.identity is None:  # as when hashed before the open
+                result.identity = file_identity(path)
             self._failed(result, "open", _reason(exc), started)
             result.failures[-1].traceback = _unforeseen(exc)
             return None

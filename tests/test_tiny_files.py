@@ -1,6 +1,7 @@
 """Bounded overhead on tiny files (issue 17.4): journal lines written once per task, per-file
-hooks called without pluggy's dispatch when only the engine's listeners have them, and archives
-of one layout checked and described once -- each without changing what a run computes."""
+hooks called without pluggy's dispatch when only the engine's listeners have them, archives
+of one layout checked and described once, and an archive's identity taken from the reader's own
+read -- each without changing what a run computes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from helpers import statistics_config
 from orcapost import dispatch, hookimpl
 from orcapost import engine as engine_module
+from orcapost import task as task_module
 from orcapost.archive import (
     HEADER_KEY,
     ArchiveFormatError,
@@ -30,6 +32,7 @@ from orcapost.archive import (
 from orcapost.archive import reader as archive_reader
 from orcapost.config import validate_data
 from orcapost.engine import DIRECT_LISTENERS, Engine
+from orcapost.fingerprints import HEAD_TAIL_BYTES, file_identity
 from orcapost.journal import JOURNAL_NAME, Journal
 from orcapost.plugins.sources.archive import ArchiveSource
 
@@ -279,3 +282,239 @@ def test_a_campaign_of_one_layout_gives_the_same_tables_without_the_cache(
     assert _run(pm, statistics_config(campaign, uncached)).exit_code == 0
     assert _rows(cached) == _rows(uncached)
     assert os.path.exists(cached / JOURNAL_NAME)
+
+
+# -- file identity from the reader's own read -------------------------------------------------
+
+
+def _big_archive(path: Path, samples: int) -> Path:
+    time = np.arange(samples, dtype=np.float64) * 0.1
+    sim = SimulationData(
+        time=time, stages=[Stage(0, 0.0, 0.0), Stage(1, 0.0, float(time[-1]))],
+        objects=[ObjectData("Vessel1", "Vessel", [
+            TimeVariable("Heave", "m", np.random.default_rng(3).standard_normal(samples))])],
+        load_case={"case": 1})
+    write_archive(path, sim)
+    return path
+
+
+@pytest.mark.parametrize("samples, whole, mapped", [
+    (40, True, False),  # smaller than the hashed head: one read, no tail
+    (30_000, True, False),  # head and tail of the bytes read whole
+    (30_000, False, False),  # read column by column: head and tail read through the open file
+    (30_000, False, True),  # memory-mapped
+])
+def test_an_archive_gives_the_identity_file_identity_gives(tmp_path, monkeypatch, samples, whole,
+                                                          mapped):
+    path = _big_archive(tmp_path / "a.arrow", samples)
+    if not whole:
+        monkeypatch.setattr(archive_reader, "WHOLE_READ_BYTES", 0)
+    archive = archive_reader.Archive(path, memory_map=mapped)
+    try:
+        assert (archive._data is not None) == whole
+        assert archive.identity() == file_identity(path)
+    finally:
+        archive.close()
+    assert (path.stat().st_size > HEAD_TAIL_BYTES) == (samples > 40)
+
+
+def _identities(pm, campaign: Path, out: Path, code: int = 0) -> dict[str, dict]:
+    seen: dict[str, dict] = {}
+
+    class Listener:
+        @hookimpl
+        def orcapost_file_done(self, result, replayed):
+            seen[Path(result.path).name] = result.identity
+
+    pm.register(Listener(), name="identities")
+    assert _run(pm, statistics_config(campaign, out)).exit_code == code
+    return seen
+
+
+def test_a_task_takes_an_archives_identity_from_its_read_not_a_second_open(
+        pm, campaign, tmp_path, monkeypatch):
+    def refused(path):
+        raise AssertionError(f"{path} opened again for its identity")
+
+    monkeypatch.setattr(task_module, "file_identity", refused)
+    seen = _identities(pm, campaign, tmp_path / "out")
+    assert seen == {p.name: file_identity(p) for p in campaign.glob("*.arrow")}
+
+
+def test_a_source_that_gives_no_identity_has_each_file_hashed_before_its_open(
+        pm, campaign, tmp_path, monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(ArchiveSource, "identifies_files", False)
+    hashed, opened = task_module.file_identity, ArchiveSource.open
+
+    def hashing(path):
+        order.append(f"hash {Path(path).name}")
+        return hashed(path)
+
+    def opening(self, path):
+        order.append(f"open {Path(path).name}")
+        return opened(self, path)
+
+    monkeypatch.setattr(task_module, "file_identity", hashing)
+    monkeypatch.setattr(ArchiveSource, "open", opening)
+    seen = _identities(pm, campaign, tmp_path / "out")
+    assert seen == {p.name: file_identity(p) for p in campaign.glob("*.arrow")}
+    for name in seen:  # once each, before its open (files run on two threads at once)
+        assert order.count(f"hash {name}") == 1
+        assert order.index(f"hash {name}") < order.index(f"open {name}")
+
+
+def test_an_archive_that_fails_to_open_keeps_its_identity(pm, campaign_copy, tmp_path):
+    broken = sorted(campaign_copy.glob("*.arrow"))[0]
+    broken.write_bytes(b"not an archive" * 100)
+    seen = _identities(pm, campaign_copy, tmp_path / "out", code=1)
+    assert seen[broken.name] == file_identity(broken) and seen[broken.name] is not None
+
+
+# -- orcapost_process_file: the built-in called directly when nothing else implements it ------
+
+
+@pytest.fixture
+def process_callers(monkeypatch):
+    """The ``orcapost_process_file`` callers the runs' plans chose."""
+    chosen: list = []
+    original = dispatch.process_file_caller
+
+    def recording(pm):
+        caller = original(pm)
+        chosen.append(caller)
+        return caller
+
+    monkeypatch.setattr(dispatch, "process_file_caller", recording)
+    return chosen
+
+
+def test_process_file_skips_pluggy_when_only_the_built_in_implements_it(
+        pm, campaign, tmp_path, process_callers):
+    fresh = tmp_path / "out"
+    assert _run(pm, statistics_config(campaign, fresh)).exit_code == 0
+    assert process_callers and all(getattr(c, "direct", False) for c in process_callers)
+
+
+def test_a_third_party_process_file_is_still_dispatched_for_every_file(
+        pm, campaign, tmp_path, process_callers):
+    seen: list[str] = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def orcapost_process_file(self, task):
+            seen.append(Path(task.file.path).name)
+            result = yield
+            result.timings["wrapped"] = 1.0
+            return result
+
+    pm.register(Wrapper(), name="third-party-wrapper")
+    out = tmp_path / "out"
+    assert _run(pm, statistics_config(campaign, out)).exit_code == 0
+    assert process_callers and not any(getattr(c, "direct", False) for c in process_callers)
+    assert sorted(seen) == sorted(p.name for p in campaign.glob("*.arrow"))
+
+
+def test_a_built_in_wrapper_with_work_to_do_is_dispatched(pm, campaign, tmp_path, monkeypatch):
+    from orcapost.plugins.executors import dask as dask_executor
+
+    wrapper = dask_executor.orcapost_process_file
+    busy: list[bool] = []
+    monkeypatch.setattr(wrapper, "idle", lambda: bool(busy))  # idle only after the first file
+    caller = dispatch.process_file_caller(pm)
+    assert getattr(caller, "direct", False)
+    through: list[object] = []
+    hook_type = type(pm.hook.orcapost_process_file)
+    real_call = hook_type.__call__
+
+    def spy(self, *args, **kwargs):
+        if "task" in kwargs:
+            through.append(kwargs["task"])
+        return real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(hook_type, "__call__", spy)
+
+    class Task:
+        def __init__(self) -> None:
+            self.file = None
+
+        def execute(self):
+            return "executed"
+
+    first, second = Task(), Task()
+    assert caller(first) == "executed"  # the wrapper is not idle: through pluggy
+    busy.append(True)
+    assert caller(second) == "executed"  # idle: the built-in directly
+    assert through == [first]
+
+
+# -- a column's targets and names worked out once per catalogue --------------------------------
+
+
+def test_a_columns_names_are_worked_out_once_per_catalogue(tmp_path, fresh_layouts, monkeypatch):
+    from orcapost.components import Extractor
+    from orcapost.plugins.extractors.statistics import StatisticsColumn, StatisticsExtractor
+
+    column = StatisticsColumn(label="heave", object="Vessel1",
+                              variable="*", statistics=["min", "max"])
+    extractor = StatisticsExtractor(column)
+    worked: list[int] = []
+    original = Extractor._named_statistics
+
+    def counted(self, file, column, statistics):
+        worked.append(1)
+        return original(self, file, column, statistics)
+
+    monkeypatch.setattr(Extractor, "_named_statistics", counted)
+    a = _open(_archive(tmp_path / "a.arrow", 1))
+    b = _open(_archive(tmp_path / "b.arrow", 2))
+    c = _open(_archive(tmp_path / "c.arrow", 3, name="Sway"))  # another layout
+    try:
+        first = extractor.named_statistics(a, column, column.statistics)
+        assert extractor.named_statistics(b, column, column.statistics) == first
+        assert len(worked) == 1  # b shares a's catalogue
+        assert extractor.named_statistics(b, column, ["max"]) != first  # other statistics
+        other = extractor.named_statistics(c, column, column.statistics)
+        assert len(worked) == 3
+        assert [target.var.name for target, _ in other] == ["Sway"]
+        assert [names for _, names in first] == [{"min": "heave min", "max": "heave max"}]
+        assert extractor.extract(b, column) == StatisticsExtractor(column).extract(b, column)
+    finally:
+        for opened in (a, b, c):
+            opened.close()
+
+
+class _OsSaying:
+    """``os`` for the reader, with ``fstat`` giving another size (the file changed between its
+    ``fstat`` and its read)."""
+
+    def __init__(self, delta: int) -> None:
+        self.delta = delta
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def fstat(self, fd):
+        real = os.fstat(fd)
+        fields = list(real)
+        fields[6] = real.st_size + self.delta  # st_size
+        return os.stat_result(fields)
+
+
+@pytest.mark.parametrize("delta", [10, -10])
+def test_a_small_file_read_whole_is_checked_against_its_size(tmp_path, monkeypatch, delta):
+    path = _archive(tmp_path / "a.arrow", 1)
+    size = path.stat().st_size
+    monkeypatch.setattr(archive_reader, "os", _OsSaying(delta))
+    # Shorter than its fstat said (truncated): the bytes read; longer (grown): at least one
+    # byte more than it said (this fake fstat still says the old size).
+    now = size if delta > 0 else size + delta + 1
+    with pytest.raises(ArchiveFormatError, match=f"it is now {now} bytes, was {size + delta}"):
+        archive_reader.Archive(path)
+
+
+def test_a_folder_is_no_archive(tmp_path):
+    folder = tmp_path / "a.arrow"
+    folder.mkdir()
+    with pytest.raises(OSError, match="not a file"):
+        archive_reader.Archive(folder)

@@ -31,6 +31,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import numpy as np
@@ -99,17 +100,26 @@ class Archive:
     """An opened archive. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, memory_map: bool = False) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self.memory_map = memory_map
-        self._file: pa.NativeFile = (pa.memory_map(str(self.path), "r") if memory_map
-                                     else pa.OSFile(str(self.path), "r"))
+        self._data: pa.Buffer | None = None
         #: Whether the columns are views of one buffer (mapped, or a small file read whole).
         self._whole = memory_map
+        self._file: pa.NativeFile
+        if memory_map:
+            self._file = pa.memory_map(str(self.path), "r")
+        else:
+            # A small file is read whole through the OS (one open, fstat and read: pyarrow's
+            # OSFile costs more than the read itself on a 10 KB file); a larger one is opened
+            # for reads of its columns (pread).
+            stat, whole = self._read_small()
+            self._file = (pa.BufferReader(whole) if whole is not None
+                          else pa.OSFile(str(self.path), "r"))
         try:
+            #: The file as it was opened (``os.fstat`` of the open file): its identity's.
+            self.stat = stat if self._data is not None else os.fstat(self._file.fileno())
             #: The size the file had when it was opened (what a change is measured against).
-            self.size = os.fstat(self._file.fileno()).st_size
-            if not memory_map and self.size <= WHOLE_READ_BYTES:
-                self._read_whole()
+            self.size = self.stat.st_size
             try:
                 self._reader = pa.ipc.open_file(self._file)
             except pa.ArrowInvalid as exc:
@@ -190,20 +200,63 @@ class Archive:
         self._cache[name] = array
         return array
 
-    def _read_whole(self) -> None:
-        """Read the whole (small) file into memory now: its columns are views of that buffer."""
+    def _read_small(self) -> tuple[os.stat_result, pa.Buffer | None]:
+        """The ``fstat`` of the file and, when it is at most :data:`WHOLE_READ_BYTES`, the
+        whole file read now (its columns are then views of that buffer); None for a larger
+        file, left unread."""
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
-            data = self._file.read()
+            stat = os.fstat(fd)
+            if not S_ISREG(stat.st_mode):
+                raise IsADirectoryError(f"Expected file path, but {self.path} is not a file")
+            if stat.st_size > WHOLE_READ_BYTES:
+                return stat, None
+            size = stat.st_size
+            try:
+                # One byte more than the size: a file grown since the fstat is seen.
+                data = os.read(fd, size + 1)
+                while 0 < len(data) <= size:  # a short read: on to the end of the file
+                    more = os.read(fd, size + 1 - len(data))
+                    if not more:
+                        break
+                    data += more
+                # Grown: at least the bytes read, more if the file says so now.
+                now = len(data) if len(data) <= size else max(len(data), os.fstat(fd).st_size)
+            except OSError as exc:
+                raise ArchiveFormatError(f"the file cannot be read ({type(exc).__name__}: "
+                                         f"{exc})") from None
+        finally:
+            os.close(fd)
+        if now != size:
+            raise ArchiveFormatError(f"the file changed while it was read: it is now "
+                                     f"{now} bytes, was {size}")
+        self._data = pa.py_buffer(data)
+        self._whole = True
+        return stat, self._data
+
+    def identity(self) -> dict[str, Any]:
+        """The file's identity (:func:`orcapost.fingerprints.file_identity`'s value) for the
+        file as this archive opened it: its ``fstat`` at the open, and the hash of the bytes
+        read -- those read at the open for a small file (no second open or read), else its
+        first and last 64 KB read now through this open file."""
+        from orcapost.fingerprints import (
+            HEAD_TAIL_BYTES,
+            identity_of,
+            identity_of_contents,
+            tail_offset,
+        )
+
+        if self._data is not None:
+            return identity_of_contents(self.stat, self._data)
+        try:
+            head = self._file.read_at(min(HEAD_TAIL_BYTES, self.size), 0)
+            tail = (self._file.read_at(min(HEAD_TAIL_BYTES, self.size - tail_offset(self.size)),
+                                       tail_offset(self.size))
+                    if self.size > HEAD_TAIL_BYTES else None)
         except (pa.ArrowException, OSError) as exc:
             raise ArchiveFormatError(f"the file cannot be read ({type(exc).__name__}: "
                                      f"{exc})") from None
-        finally:
-            self._file.close()
-        if len(data) != self.size:
-            raise ArchiveFormatError(f"the file changed while it was read: it is now "
-                                     f"{len(data)} bytes, was {self.size}")
-        self._file = pa.BufferReader(data)
-        self._whole = True
+        return identity_of(self.stat, head, tail)
 
     def _read_column(self, index: int) -> list[np.ndarray]:
         if self._whole:
@@ -236,6 +289,7 @@ class Archive:
         # mapped file locked until then).
         self._cache.clear()
         self._batches = None
+        self._data = None
         self._file.close()
 
     def __enter__(self) -> Archive:

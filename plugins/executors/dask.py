@@ -167,6 +167,15 @@ def orcapost_process_file(task):
         semaphore.release()
 
 
+def _no_licence() -> bool:
+    """Whether the wrapper above has nothing to do for this worker's file (no licence held):
+    the engine then calls the built-in directly, without pluggy (orcapost.dispatch)."""
+    return getattr(_LICENCE, "spec", None) is None
+
+
+orcapost_process_file.idle = _no_licence  # type: ignore[attr-defined]
+
+
 class DaskPool(cf.Executor):
     """A ``concurrent.futures`` executor over a Dask client (as ``Client.get_executor``), with
     the run's licences on every task, the standard ``shutdown(cancel_futures=)``, and the Dask

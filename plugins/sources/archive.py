@@ -105,6 +105,13 @@ class ArchiveResultFile(ResultFile):
     def catalogue(self) -> Catalogue:
         return self._catalogue
 
+    def read_identity(self) -> dict[str, Any]:
+        # From the reader's own open and whole-file read: no second open, stat and read.
+        try:
+            return self.archive.identity()
+        except archive_format.ArchiveFormatError as exc:
+            raise ResultFileError(str(exc), "open") from None
+
     def load_case(self) -> dict:
         return dict(self.archive.header.get("load_case") or {})
 
@@ -231,6 +238,7 @@ class ArchiveSource(Source[ArchiveOptions]):
     name = "archive"
     suffixes = (archive_format.ARCHIVE_SUFFIX,)
     Options = ArchiveOptions
+    identifies_files = True  # its files' identity comes from the bytes the reader read
 
     def open(self, path: Path) -> ResultFile:
         return ArchiveResultFile(path, memory_map=self.options.memory_map)
