@@ -423,11 +423,14 @@ def _unpack_int16(packed: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> 
     bad = ~np.isfinite(scale64) | (scale64 == 0.0) | ~np.isfinite(offset64)
     scale64[bad] = 1.0
     offset64[bad] = 0.0
-    data = packed.astype(np.float64)
-    data -= offset64
-    data /= scale64
-    data[:, bad] = np.nan
-    return data
+    # Decoded channel by channel in memory (each channel's samples contiguous): the same
+    # values, element for element, in the layout a reduction over a channel runs fastest and
+    # sums pairwise (ResultFile.time_history_block); returned as the (time, channel) view.
+    data = packed.T.astype(np.float64, order="C")
+    data -= offset64[:, np.newaxis]
+    data /= scale64[:, np.newaxis]
+    data[bad, :] = np.nan
+    return data.T
 
 
 def _sniff_byteorder(head: bytes) -> Literal["<", ">"] | None:
