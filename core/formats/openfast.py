@@ -43,6 +43,7 @@ the references differ are in ``docs/formats-openfast.md``.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import struct
 import warnings
@@ -489,15 +490,22 @@ def _read_binary_header(f: BinaryIO, path: Path, size: int) -> dict:
     hdr["description"] = _decode_ascii(take(len_desc, "DescStr"))
     names_raw = take((n_ch + 1) * len_name, "ChanName")
     units_raw = take((n_ch + 1) * len_name, "ChanUnit")
-    hdr["names"] = [
-        _decode_ascii(names_raw[i : i + len_name]) for i in range(0, len(names_raw), len_name)
-    ]
-    hdr["units"] = [
-        _strip_parens(_decode_ascii(units_raw[i : i + len_name]))
-        for i in range(0, len(units_raw), len_name)
-    ]
+    hdr["names"], hdr["units"] = (list(part) for part in _names_units(names_raw, units_raw,
+                                                                      len_name))
     hdr["n_ch"], hdr["nt"], hdr["len_name"] = n_ch, nt, len_name
     return hdr
+
+
+@functools.lru_cache(maxsize=16)
+def _names_units(names_raw: bytes, units_raw: bytes, len_name: int
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The channel names and units of a header's fixed-width fields, decoded once per header:
+    a campaign's files share them (decoding is most of a wide file's header)."""
+    names = tuple(_decode_ascii(names_raw[i : i + len_name])
+                  for i in range(0, len(names_raw), len_name))
+    units = tuple(_strip_parens(_decode_ascii(units_raw[i : i + len_name]))
+                  for i in range(0, len(units_raw), len_name))
+    return names, units
 
 
 def _decode_ascii(raw: bytes) -> str:

@@ -207,46 +207,66 @@ def block_statistics(values: np.ndarray, wanted: list[str], ddof: int = 0
     warnings.
     """
     count = values.shape[1]
-    if values.dtype == np.float64:
-        wide = values if values.strides[1] == values.itemsize else np.ascontiguousarray(values)
-    elif values.dtype == np.float32 and count <= np.getbufsize():
-        wide = values.astype(np.float64)
-    else:
+    if not (values.dtype == np.float64
+            or (values.dtype == np.float32 and count <= np.getbufsize())):
         return None
     results = np.full((values.shape[0], len(wanted)), np.nan)
+    exact = np.empty(values.shape[0], dtype=bool)
+    # A few hundred kB of rows at a time: the temporaries (percentile's copy, the deviations)
+    # stay in the cache and in the allocator's heap; whole-block temporaries of a wide file
+    # (megabytes each) were fresh pages every file, and their page faults cost more than the
+    # arithmetic.
+    step = max(1, BLOCK_BYTES // max(1, 8 * count))
     with np.errstate(all="ignore"):  # per thread; a row that needs numpy's warnings is redone
-        total = _sum(wide, axis=1)
-        mean = total / count
-        lo = hi = None
-        if any(name in ("min", "max", "abs_max", "range") for name in wanted):
-            lo, hi = _minimum(values, axis=1), _maximum(values, axis=1)
-        percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
-        if percentiles:
-            found = np.percentile(values, [float(wanted[j][1:]) for j in percentiles], axis=1)
-            for k, j in enumerate(percentiles):
-                results[:, j] = found[k]
-        for j, name in enumerate(wanted):
-            if name == "min":
-                results[:, j] = lo
-            elif name == "max":
-                results[:, j] = hi
-            elif name == "abs_max":
-                results[:, j] = np.maximum(np.abs(lo), np.abs(hi))
-            elif name == "range":  # in float64, as Python floats subtract
-                results[:, j] = np.subtract(hi, lo, dtype=np.float64)
-            elif name == "mean":
-                results[:, j] = mean
-            elif name == "std":
-                deviations = np.subtract(wide, mean[:, np.newaxis])
-                np.multiply(deviations, deviations, out=deviations)
-                results[:, j] = np.sqrt(_sum(deviations, axis=1) / max(count - ddof, 0))
-            elif name == "rms":
-                results[:, j] = np.sqrt(_sum(np.square(wide), axis=1) / count)
-        exact = np.isfinite(total)
-        block = [j for j, name in enumerate(wanted) if is_block_statistic(name)]
-        if block:
-            exact &= np.isfinite(results[:, block]).all(axis=1)
+        for first in range(0, values.shape[0], step):
+            rows = slice(first, first + step)
+            _block_rows(values[rows], wanted, ddof, results[rows], exact[rows])
     return results, exact
+
+
+#: Bytes of samples :func:`block_statistics` works on at a time.
+BLOCK_BYTES = 256 * 1024
+
+
+def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.ndarray,
+                exact: np.ndarray) -> None:
+    """:func:`block_statistics` of some rows, into ``results`` and ``exact`` (views)."""
+    count = values.shape[1]
+    if values.dtype == np.float64:
+        wide = values if values.strides[1] == values.itemsize else np.ascontiguousarray(values)
+    else:  # float32, summed in float64 (see block_statistics)
+        wide = values.astype(np.float64)
+    total = _sum(wide, axis=1)
+    mean = total / count
+    lo = hi = None
+    if any(name in ("min", "max", "abs_max", "range") for name in wanted):
+        lo, hi = _minimum(values, axis=1), _maximum(values, axis=1)
+    percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
+    if percentiles:
+        found = np.percentile(values, [float(wanted[j][1:]) for j in percentiles], axis=1)
+        for k, j in enumerate(percentiles):
+            results[:, j] = found[k]
+    for j, name in enumerate(wanted):
+        if name == "min":
+            results[:, j] = lo
+        elif name == "max":
+            results[:, j] = hi
+        elif name == "abs_max":
+            results[:, j] = np.maximum(np.abs(lo), np.abs(hi))
+        elif name == "range":  # in float64, as Python floats subtract
+            results[:, j] = np.subtract(hi, lo, dtype=np.float64)
+        elif name == "mean":
+            results[:, j] = mean
+        elif name == "std":
+            deviations = np.subtract(wide, mean[:, np.newaxis])
+            np.multiply(deviations, deviations, out=deviations)
+            results[:, j] = np.sqrt(_sum(deviations, axis=1) / max(count - ddof, 0))
+        elif name == "rms":
+            results[:, j] = np.sqrt(_sum(np.square(wide), axis=1) / count)
+    exact[:] = np.isfinite(total)
+    block = [j for j, name in enumerate(wanted) if is_block_statistic(name)]
+    if block:
+        exact &= np.isfinite(results[:, block]).all(axis=1)
 
 
 class _Layout:

@@ -13,6 +13,7 @@ and there are no line variables.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,17 @@ from orcapost.api import (
 OBJECT_NAME = "OpenFAST"
 #: Channel whose zero-up-crossings give the latest wave.
 WAVE_ELEVATION = "Wave1Elev"
+
+
+@functools.lru_cache(maxsize=16)
+def _catalogue(channels: tuple[str, ...], units: tuple[str, ...]
+               ) -> tuple[Catalogue, dict[str, int]]:
+    """The catalogue of a file with these channels, and each channel's column: built once per
+    channel list, as a campaign's files share theirs (read-only, shared by their files)."""
+    variables = {name: VariableInfo(name, unit) for name, unit in
+                 zip(channels, units, strict=True)}
+    columns = {name: index for index, name in enumerate(channels)}
+    return Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)]), columns
 
 
 class OpenFASTResultFile(ResultFile):
@@ -62,10 +74,7 @@ class OpenFASTResultFile(ResultFile):
                 f"{path}: channels {', '.join(sorted(set(dropped)))} appear more than once with "
                 "identical values and units; each is kept once"), stacklevel=2)
         self.output = out
-        self._columns = {name: index for index, name in enumerate(out.channels)}
-        variables = {name: VariableInfo(name, unit) for name, unit in
-                     zip(out.channels, out.units, strict=True)}
-        self._catalogue = Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)])
+        self._catalogue, self._columns = _catalogue(tuple(out.channels), tuple(out.units))
         self._rows: np.ndarray | None = None
 
     def catalogue(self) -> Catalogue:
@@ -108,7 +117,7 @@ class OpenFASTResultFile(ResultFile):
         channels are consecutive, else one gathered copy)."""
         try:
             catalogue = self.catalogue()
-            if period.kind == "static_state" or obj not in catalogue:
+            if not variables or period.kind == "static_state" or obj not in catalogue:
                 raise ResultFileError(obj)
             infos = [catalogue[obj].variables[var] for var in variables]
             if any(position_qualifiers(obj, info.name, info, position) for info in infos):
