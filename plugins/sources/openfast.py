@@ -119,8 +119,11 @@ class OpenFASTResultFile(ResultFile):
             catalogue = self.catalogue()
             if not variables or period.kind == "static_state" or obj not in catalogue:
                 raise ResultFileError(obj)
-            infos = [catalogue[obj].variables[var] for var in variables]
-            if any(position_qualifiers(obj, info.name, info, position) for info in infos):
+            known = catalogue[obj].variables
+            infos = [known[var] for var in variables]
+            # OpenFAST channels are no line variables: no position (the usual) means none.
+            if position is not None and any(position_qualifiers(obj, info.name, info, position)
+                                            for info in infos):
                 raise ResultFileError(obj)  # per-point series: none in an OpenFAST file
             window = self.period_slice(period)
         except (ResultFileError, KeyError):
