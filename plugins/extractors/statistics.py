@@ -241,7 +241,7 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
         wide = values.astype(np.float64, order="C")  # order would keep a column layout
     total = _sum(wide, axis=1)
     mean = total / count
-    lo = hi = None
+    lo = hi = total  # read only when an extreme is wanted, then computed here
     if any(name in ("min", "max", "abs_max", "range") for name in wanted):
         lo, hi = _minimum(values, axis=1), _maximum(values, axis=1)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
