@@ -277,7 +277,7 @@ class _Layout:
     its patterns match, with their units): worked out once, reused by every file that has the
     same channels."""
 
-    __slots__ = ("found", "names", "flat", "units")
+    __slots__ = ("found", "names", "flat", "units", "runs")
 
     def __init__(self, extractor: Extractor, file, column: StatisticsColumn,
                  found: list[Target], wanted: list[str]) -> None:
@@ -288,6 +288,15 @@ class _Layout:
         self.flat = [name for names in self.names for name in names]
         self.units = {name: statistic_unit(statistic, target.var.units)
                       for (target, names) in named for statistic, name in names.items()}
+        #: Each run of targets of one object, read as one block: (first, stop, variables).
+        self.runs: list[tuple[int, int, list[str]]] = []
+        first = 0
+        while first < len(found):
+            stop = first + 1
+            while stop < len(found) and found[stop].obj.name == found[first].obj.name:
+                stop += 1
+            self.runs.append((first, stop, [t.var.name for t in found[first:stop]]))
+            first = stop
 
 
 class StatisticsExtractor(Extractor):
@@ -315,16 +324,10 @@ class StatisticsExtractor(Extractor):
         else:
             layout = self._layout(file, column, list(targets(file, column)), wanted)
             self._last = (catalogue, column, layout)
-        found = layout.found
         out: dict = {}
-        first = 0
-        while first < len(found):  # each run of targets of one object is read as one block
-            obj = found[first].obj.name
-            stop = first + 1
-            while stop < len(found) and found[stop].obj.name == obj:
-                stop += 1
-            self._extract_block(file, column, guard, layout, wanted, first, stop, out)
-            first = stop
+        for first, stop, variables in layout.runs:  # the targets of one object: one block
+            self._extract_block(file, column, guard, layout, wanted, first, stop, variables,
+                                out)
         return with_units(guard.report(out), layout.units)
 
     def _layout(self, file, column: StatisticsColumn, found: list[Target],
@@ -341,14 +344,13 @@ class StatisticsExtractor(Extractor):
 
     def _extract_block(self, file, column: StatisticsColumn, guard: SampleGuard,
                        layout: _Layout, wanted: list[str], first: int, stop: int,
-                       out: dict) -> None:
+                       variables: list[str], out: dict) -> None:
         """Targets ``first:stop`` (one object) into ``out``, in target order: a target's
         problem raises as it did when each target was read and computed alone."""
         run = layout.found[first:stop]
         obj = run[0].obj.name
         try:
-            block = file.time_history_block(obj, [t.var.name for t in run], column.position,
-                                            column.period)
+            block = file.time_history_block(obj, variables, column.position, column.period)
         except Exception:  # the first failing target says why, in its own words
             block = None
         computed = None if block is None else block_statistics(block.values, wanted,
@@ -358,8 +360,9 @@ class StatisticsExtractor(Extractor):
                 self._one(file, column, guard, layout, wanted, first + i, target, block, i, out)
             return
         results, exact = computed
-        own = [i for i, dtype in enumerate(block.dtypes) if dtype != block.values.dtype]
-        exact[own] = False  # rows promoted to the block's dtype: each in its own dtype
+        if set(block.dtypes) != {block.values.dtype}:  # rows promoted to the block's dtype:
+            own = [i for i, dtype in enumerate(block.dtypes) if dtype != block.values.dtype]
+            exact[own] = False  # each in its own dtype
         per_row = [name for name in wanted if not is_block_statistic(name)]
         if not per_row and exact.all():  # the usual case: no Python per output
             width = len(wanted)
