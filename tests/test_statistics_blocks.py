@@ -331,9 +331,13 @@ def test_openfast_blocks_are_its_channels_time_histories(tmp_path, file_id):
     assert str(info.value) == str(alone.value)
 
 
-def test_packed_openfast_channels_are_decoded_into_contiguous_rows(tmp_path):
-    out = openfast.read(_openfast_file(tmp_path, openfast.FileFmtID.WITH_TIME))
+@pytest.mark.parametrize("file_id", list(openfast.FileFmtID))
+def test_binary_openfast_channels_are_read_into_contiguous_rows(tmp_path, file_id):
+    path = _openfast_file(tmp_path, file_id)
+    out = openfast.read(path)
     assert out.data.shape == (301, 9) and out.data[:, 3].flags.c_contiguous
+    file = OpenFASTResultFile(path)
+    assert np.shares_memory(file.channel_rows(), file.output.data)  # no second copy
 
 
 def test_a_filtered_columns_block_is_filtered(tmp_path):

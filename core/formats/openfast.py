@@ -344,7 +344,9 @@ def read_binary(path: PathLike, channels: Sequence[str] | None = None) -> OpenFA
         time = hdr["time_start"] + hdr["time_increment"] * np.arange(nt, dtype=np.float64)
 
     if fid == FileFmtID.NO_COMPRESS_WITHOUT_TIME:
-        data = packed[:, cols].astype(np.float64, copy=False)  # native float64: no copy
+        # Channel by channel in memory, as _unpack_int16 decodes: one native float64 copy
+        # (the time-major file layout is not kept; ResultFile.time_history_block reads rows).
+        data = packed[:, cols].T.astype(np.float64, order="C").T
         col_scale = col_offset = None
     else:
         col_scale, col_offset = hdr["col_scale"][cols], hdr["col_offset"][cols]
