@@ -61,6 +61,8 @@ _SOURCES: dict[str, str] = {
     "ObjectInfo": "orcapost.resultfile",
     "VariableInfo": "orcapost.resultfile",
     "Series": "orcapost.resultfile",
+    "SeriesBlock": "orcapost.resultfile",
+    "stack_series": "orcapost.resultfile",
     "Stage": "orcapost.archive.model",
     "TIME_TOLERANCE": "orcapost.resultfile",
     "ARC_LENGTH_VARIABLE": "orcapost.resultfile",
@@ -221,11 +223,13 @@ if TYPE_CHECKING:
     from orcapost.resultfile import ObjectInfo as ObjectInfo
     from orcapost.resultfile import ResultFile as ResultFile
     from orcapost.resultfile import Series as Series
+    from orcapost.resultfile import SeriesBlock as SeriesBlock
     from orcapost.resultfile import VariableInfo as VariableInfo
     from orcapost.resultfile import latest_wave as latest_wave
     from orcapost.resultfile import position_qualifiers as position_qualifiers
     from orcapost.resultfile import sample_interval as sample_interval
     from orcapost.resultfile import specified_bounds as specified_bounds
+    from orcapost.resultfile import stack_series as stack_series
     from orcapost.results import STATUS_FAILED as STATUS_FAILED
     from orcapost.results import STATUS_OK as STATUS_OK
     from orcapost.results import STATUS_PARTIAL as STATUS_PARTIAL

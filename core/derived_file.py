@@ -14,13 +14,20 @@ Thread affinity: the wrapper is created, used and closed with the file it wraps,
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from orcapost.derived import Expression
 from orcapost.errors import ResultFileError
-from orcapost.resultfile import Catalogue, ObjectInfo, ResultFile, Series, VariableInfo
+from orcapost.resultfile import (
+    Catalogue,
+    ObjectInfo,
+    ResultFile,
+    Series,
+    SeriesBlock,
+    VariableInfo,
+)
 
 
 class DerivedChannels:
@@ -170,6 +177,13 @@ class DerivedResultFile(ResultFile):
         values = np.broadcast_to(values, first[0].time.shape).copy()
         return Series(time=first[0].time, values=values, units=self.channels.units[var],
                       period=first[0].period)
+
+    def time_history_block(self, obj: str, variables: Sequence[str], position,
+                           period) -> SeriesBlock:
+        # The file's own variables only: the source's own block (no copy per variable).
+        if not any(self._is_derived(obj, var) for var in variables):
+            return self.inner.time_history_block(obj, variables, position, period)
+        return super().time_history_block(obj, variables, position, period)
 
     def static_value(self, obj: str, var: str, position) -> float:
         if not self._is_derived(obj, var):

@@ -77,6 +77,13 @@ class FilteredFile:
         values = apply_filter(self._spec, series.time, series.values, f"{obj} / {var}: ")
         return dataclasses.replace(series, values=values)
 
+    def time_history_block(self, obj: str, variables: Any, position: Any, period: Any) -> Any:
+        # Each variable filtered, as time_history gives it (never the file's raw block).
+        from orcapost.resultfile import stack_series
+
+        return stack_series(list(variables), [self.time_history(obj, var, position, period)
+                                              for var in variables])
+
     def range_values(self, obj: str, var: str, period: Any,
                      arc_range: Any = None) -> tuple[np.ndarray, np.ndarray]:
         arcs, grid = self._file.range_values(obj, var, period, arc_range)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,6 +97,27 @@ class Series:
     time: np.ndarray
     values: np.ndarray
     units: str
+    period: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SeriesBlock:
+    """Several variables' time histories over one period, as rows of one 2-D array
+    (:meth:`ResultFile.time_history_block`).
+
+    ``values[i]`` holds the samples of ``variables[i]`` at ``time`` and has unit stride (each
+    row contiguous in memory), so a reduction along ``axis=1`` runs over each row as numpy runs
+    it over a 1-D series. ``dtypes[i]`` is the dtype the variable's own series has
+    (:meth:`ResultFile.time_history`): ``values`` has their common type, so a float32 row in a
+    block promoted to float64 gives back its own samples exactly with ``astype(dtypes[i])``.
+    The arrays may be views into the file's memory: treat them as read-only.
+    """
+
+    time: np.ndarray
+    values: np.ndarray
+    variables: tuple[str, ...]
+    units: tuple[str, ...]
+    dtypes: tuple[np.dtype, ...]
     period: tuple[float, float]
 
 
@@ -264,6 +285,21 @@ class ResultFile(ABC):
         bounds = (float(times[0]), float(times[-1]))
         return Series(time=times, values=values, units=info.units, period=bounds)
 
+    def time_history_block(
+        self, obj: str, variables: Sequence[str], position: Position | None, period: Period
+    ) -> SeriesBlock:
+        """Many variables of one object at a position over a period, in one call: what
+        :meth:`time_history` gives for each, as the rows of a :class:`SeriesBlock`.
+
+        This default stacks :meth:`time_history` calls, so every source supports it unchanged
+        (and a problem with one variable raises as :meth:`time_history` does for it). A source
+        that stores variables side by side (OpenFAST channels, archive columns) overrides it to
+        hand out its own storage without a copy per variable; the values must be those
+        :meth:`time_history` returns, sample for sample.
+        """
+        series = [self.time_history(obj, var, position, period) for var in variables]
+        return stack_series(list(variables), series)
+
     def range_values(
         self, obj: str, var: str, period: Period,
         arc_range: tuple[float, float] | float | None = None,
@@ -343,6 +379,22 @@ class ResultFile(ABC):
                 raise ResultFileError(f"{obj} has no touchdown point in this file")
             return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
         raise ResultFileError(f"position {position.describe()} is not supported")
+
+
+def stack_series(variables: list[str], series: list[Series]) -> SeriesBlock:
+    """The :class:`SeriesBlock` of several :class:`Series` over one period (same sample times)."""
+    if not series:
+        raise ResultFileError("a block of time histories needs at least one variable")
+    first = series[0]
+    for var, one in zip(variables, series, strict=True):
+        if one.time.shape != first.time.shape:
+            raise ResultFileError(f"{var}: its samples do not share the sample times of "
+                                  f"{variables[0]} ({one.time.shape[0]} against "
+                                  f"{first.time.shape[0]})")
+    values = np.stack([one.values for one in series])  # C-contiguous rows (a copy)
+    return SeriesBlock(time=first.time, values=values, variables=tuple(variables),
+                       units=tuple(one.units for one in series),
+                       dtypes=tuple(one.values.dtype for one in series), period=first.period)
 
 
 def position_qualifiers(obj: str, var: str, info: VariableInfo,

@@ -30,7 +30,11 @@ BYTES = "B"
 def with_units(values: dict[str, Any], units: Mapping[str, str | None]) -> dict[str, Any]:
     """``values`` (an extractor's outputs) carrying the unit of each output in ``units``
     (output name -> unit; an empty or None unit is left out: unknown). Returns ``values``."""
-    known = {name: str(unit) for name, unit in units.items() if unit and name in values}
+    if (type(units) is dict and {str}.issuperset(map(type, units.values()))
+            and "" not in units.values() and values.keys() >= units.keys()):
+        known = dict(units)  # every unit a non-empty string of an output: checked in C
+    else:
+        known = {name: str(unit) for name, unit in units.items() if unit and name in values}
     if known:
         values[UNITS_MARKER] = known
     return values
@@ -42,11 +46,15 @@ def split_units(out: Any) -> tuple[Any, dict[str, str]]:
     if not isinstance(out, Mapping) or UNITS_MARKER not in out:
         return out, {}
     units = out[UNITS_MARKER]
-    values = {name: value for name, value in out.items() if name != UNITS_MARKER}
-    if not isinstance(units, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in units.items()):
+    values = dict(out)
+    del values[UNITS_MARKER]
+    if not isinstance(units, Mapping) or not (
+            {str}.issuperset(map(type, units)) and {str}.issuperset(map(type, units.values()))
+            or all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())):
         raise ValueError(f"its units ({UNITS_MARKER}) are not a mapping of output names to "
                          "unit strings (use orcapost.api.with_units)")
+    if type(units) is dict and values.keys() >= units.keys():
+        return values, dict(units)
     return values, {name: unit for name, unit in units.items() if name in values}
 
 

@@ -43,6 +43,7 @@ the references differ are in ``docs/formats-openfast.md``.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import struct
 import warnings
@@ -343,7 +344,9 @@ def read_binary(path: PathLike, channels: Sequence[str] | None = None) -> OpenFA
         time = hdr["time_start"] + hdr["time_increment"] * np.arange(nt, dtype=np.float64)
 
     if fid == FileFmtID.NO_COMPRESS_WITHOUT_TIME:
-        data = packed[:, cols].astype(np.float64, copy=False)  # native float64: no copy
+        # Channel by channel in memory, as _unpack_int16 decodes: one native float64 copy
+        # (the time-major file layout is not kept; ResultFile.time_history_block reads rows).
+        data = packed[:, cols].T.astype(np.float64, order="C").T
         col_scale = col_offset = None
     else:
         col_scale, col_offset = hdr["col_scale"][cols], hdr["col_offset"][cols]
@@ -423,11 +426,14 @@ def _unpack_int16(packed: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> 
     bad = ~np.isfinite(scale64) | (scale64 == 0.0) | ~np.isfinite(offset64)
     scale64[bad] = 1.0
     offset64[bad] = 0.0
-    data = packed.astype(np.float64)
-    data -= offset64
-    data /= scale64
-    data[:, bad] = np.nan
-    return data
+    # Decoded channel by channel in memory (each channel's samples contiguous): the same
+    # values, element for element, in the layout a reduction over a channel runs fastest and
+    # sums pairwise (ResultFile.time_history_block); returned as the (time, channel) view.
+    data = packed.T.astype(np.float64, order="C")
+    data -= offset64[:, np.newaxis]
+    data /= scale64[:, np.newaxis]
+    data[bad, :] = np.nan
+    return data.T
 
 
 def _sniff_byteorder(head: bytes) -> Literal["<", ">"] | None:
@@ -486,15 +492,22 @@ def _read_binary_header(f: BinaryIO, path: Path, size: int) -> dict:
     hdr["description"] = _decode_ascii(take(len_desc, "DescStr"))
     names_raw = take((n_ch + 1) * len_name, "ChanName")
     units_raw = take((n_ch + 1) * len_name, "ChanUnit")
-    hdr["names"] = [
-        _decode_ascii(names_raw[i : i + len_name]) for i in range(0, len(names_raw), len_name)
-    ]
-    hdr["units"] = [
-        _strip_parens(_decode_ascii(units_raw[i : i + len_name]))
-        for i in range(0, len(units_raw), len_name)
-    ]
+    hdr["names"], hdr["units"] = (list(part) for part in _names_units(names_raw, units_raw,
+                                                                      len_name))
     hdr["n_ch"], hdr["nt"], hdr["len_name"] = n_ch, nt, len_name
     return hdr
+
+
+@functools.lru_cache(maxsize=16)
+def _names_units(names_raw: bytes, units_raw: bytes, len_name: int
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The channel names and units of a header's fixed-width fields, decoded once per header:
+    a campaign's files share them (decoding is most of a wide file's header)."""
+    names = tuple(_decode_ascii(names_raw[i : i + len_name])
+                  for i in range(0, len(names_raw), len_name))
+    units = tuple(_strip_parens(_decode_ascii(units_raw[i : i + len_name]))
+                  for i in range(0, len(units_raw), len_name))
+    return names, units
 
 
 def _decode_ascii(raw: bytes) -> str:

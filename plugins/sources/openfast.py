@@ -13,7 +13,9 @@ and there are no line variables.
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,17 +24,30 @@ from orcapost.api import (
     ObjectInfo,
     ResultFile,
     ResultFileError,
+    SeriesBlock,
     Source,
     Stage,
     VariableInfo,
     hookimpl,
     latest_wave,
+    position_qualifiers,
 )
 
 #: The one object of an OpenFAST file.
 OBJECT_NAME = "OpenFAST"
 #: Channel whose zero-up-crossings give the latest wave.
 WAVE_ELEVATION = "Wave1Elev"
+
+
+@functools.lru_cache(maxsize=16)
+def _catalogue(channels: tuple[str, ...], units: tuple[str, ...]
+               ) -> tuple[Catalogue, dict[str, int]]:
+    """The catalogue of a file with these channels, and each channel's column: built once per
+    channel list, as a campaign's files share theirs (read-only, shared by their files)."""
+    variables = {name: VariableInfo(name, unit) for name, unit in
+                 zip(channels, units, strict=True)}
+    columns = {name: index for index, name in enumerate(channels)}
+    return Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)]), columns
 
 
 class OpenFASTResultFile(ResultFile):
@@ -59,10 +74,8 @@ class OpenFASTResultFile(ResultFile):
                 f"{path}: channels {', '.join(sorted(set(dropped)))} appear more than once with "
                 "identical values and units; each is kept once"), stacklevel=2)
         self.output = out
-        self._columns = {name: index for index, name in enumerate(out.channels)}
-        variables = {name: VariableInfo(name, unit) for name, unit in
-                     zip(out.channels, out.units, strict=True)}
-        self._catalogue = Catalogue([ObjectInfo(OBJECT_NAME, "OpenFAST", variables)])
+        self._catalogue, self._columns = _catalogue(tuple(out.channels), tuple(out.units))
+        self._rows: np.ndarray | None = None
 
     def catalogue(self) -> Catalogue:
         return self._catalogue
@@ -88,6 +101,46 @@ class OpenFASTResultFile(ResultFile):
 
     def raw_time_values(self, obj: str, var: str) -> np.ndarray:
         return self.output.data[:, self._columns[var]]
+
+    def channel_rows(self) -> np.ndarray:
+        """Every channel's samples as one row each, (channels, samples), rows contiguous: a
+        view of the decoded data when it is stored channel by channel (packed binary files),
+        else one transposed copy, made once per file."""
+        if self._rows is None:
+            rows = self.output.data.T
+            self._rows = rows if rows.flags.c_contiguous else np.ascontiguousarray(rows)
+        return self._rows
+
+    def time_history_block(self, obj: str, variables: Sequence[str], position,
+                           period) -> SeriesBlock:
+        """The channels' rows over the period, from :meth:`channel_rows` (a view when the
+        channels are consecutive, else one gathered copy)."""
+        try:
+            catalogue = self.catalogue()
+            if not variables or period.kind == "static_state" or obj not in catalogue:
+                raise ResultFileError(obj)
+            known = catalogue[obj].variables
+            infos = [known[var] for var in variables]
+            # OpenFAST channels are no line variables: no position (the usual) means none.
+            if position is not None and any(position_qualifiers(obj, info.name, info, position)
+                                            for info in infos):
+                raise ResultFileError(obj)  # per-point series: none in an OpenFAST file
+            window = self.period_slice(period)
+        except (ResultFileError, KeyError):
+            # Whatever time_history says of the first variable it fails, in its words.
+            return super().time_history_block(obj, variables, position, period)
+        columns = [self._columns[var] for var in variables]
+        rows = self.channel_rows()
+        first = columns[0] if columns else 0
+        if columns == list(range(first, first + len(columns))):
+            values = rows[first:first + len(columns), window]
+        else:
+            values = rows[columns, window]
+        times = self.sample_times()[window]
+        return SeriesBlock(time=times, values=values, variables=tuple(variables),
+                           units=tuple(info.units for info in infos),
+                           dtypes=(values.dtype,) * len(columns),
+                           period=(float(times[0]), float(times[-1])))
 
     def raw_line_values(self, obj: str, var: str):
         raise ResultFileError(f"{obj} / {var}: OpenFAST outputs have no line variables")
