@@ -57,6 +57,11 @@ class Source(Component[OptionsT]):
     """Opens result files of the types listed in ``suffixes`` (lower case, with the dot)."""
 
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: Whether an opened file may only be used by the thread that opened it (OrcaFlex models).
+    #: True unless a source says otherwise; a source that sets it False lets the engine split
+    #: one large file across several threads, each opening it itself (docs/engine.md,
+    #: "Few large files": orcapost.split).
+    thread_affinity: ClassVar[bool] = True
 
     @abstractmethod
     def open(self, path: Path) -> ResultFile:

@@ -230,6 +230,9 @@ class ArchiveSource(Source[ArchiveOptions]):
 
     name = "archive"
     suffixes = (archive_format.ARCHIVE_SUFFIX,)
+    #: An archive is plain bytes: several threads may each open the same one (a large file's
+    #: columns are then split across them, docs/engine.md).
+    thread_affinity = False
     Options = ArchiveOptions
 
     def open(self, path: Path) -> ResultFile:
