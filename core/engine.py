@@ -808,7 +808,7 @@ class Engine:
         """Submit ``parts`` parts of one file (orcapost.split); its result is merged when the
         last part is back (:meth:`_collect`)."""
         assert self._run_now is not None
-        split = SplitFile(file=file, claims=Claims(column_positions(self._run_now.plan)),
+        split = SplitFile(file=file, claims=Claims(column_positions(self._run_now.plan), parts),
                           parts=[None] * parts)
         futures = []
         try:

@@ -6,9 +6,10 @@ read by a source without thread affinity (``Source.thread_affinity = False``: ar
 files; never OrcaFlex ``.sim``, whose model belongs to the thread that loaded it), may be
 **split**: the engine submits several *parts* of it to worker threads of its own process. Each
 part opens the file itself (a source need not be thread-safe to have no affinity), then takes
-the config's columns one at a time, in config order, from a counter the parts share
-(:class:`Claims`): a part that is quicker takes more, so the parts end together whatever each
-column costs. Each column is extracted exactly as :meth:`orcapost.task.FileTask._extract_group`
+the config's columns one at a time from a share of them (:class:`Claims`: contiguous, so
+neighbouring columns that read the same series are mostly read by one part), and a part that
+is done takes columns from the back of another's share, so the parts end together whatever
+each column costs. Each column is extracted exactly as :meth:`orcapost.task.FileTask._extract_group`
 extracts it in a whole file, into cells of its own (:class:`ColumnCells`).
 
 :func:`merge_parts` then builds the one :class:`~orcapost.results.FileResult` an unsplit task
@@ -69,25 +70,37 @@ def part_count(file: FileInfo, *, free: int, cores: int, queued_bytes: int,
 
 
 class Claims:
-    """The columns of one split file, handed to its parts one at a time in config order."""
+    """The columns of one split file, handed to its parts one at a time.
 
-    def __init__(self, positions: list[tuple[int, int]]) -> None:
+    Each part starts with its own contiguous share of the columns (in config order) and takes
+    them from the front; a part whose share is done takes from the back of the share with
+    the most columns left. So each part's columns stay mostly contiguous -- neighbouring
+    columns mostly read the same series, which a part then reads once, not once per part --
+    and the parts still end together whatever each column costs."""
+
+    def __init__(self, positions: list[tuple[int, int]], parts: int) -> None:
         self.positions = positions
-        self._next = 0
+        bounds = [round(i * len(positions) / parts) for i in range(parts + 1)]
+        self._shares = [[bounds[i], bounds[i + 1]] for i in range(parts)]
         self._lock = threading.Lock()
         #: Which part took each position (position -> part index).
         self.taken_by: dict[int, int] = {}
 
-    def next_in(self, group: int, part: int) -> int | None:
-        """The next position, taken by ``part``, if it is a column of group ``group``; else
-        None (the columns of that group are all taken: the part moves on)."""
+    def take(self, part: int) -> int | None:
+        """The next position for ``part``, or None when every column is taken."""
         with self._lock:
-            if self._next < len(self.positions) and self.positions[self._next][0] == group:
-                position = self._next
-                self._next += 1
-                self.taken_by[position] = part
-                return position
-            return None
+            share = self._shares[part]
+            if share[0] < share[1]:
+                position = share[0]
+                share[0] += 1
+            else:
+                largest = max(self._shares, key=lambda s: s[1] - s[0])
+                if largest[1] <= largest[0]:
+                    return None
+                largest[1] -= 1
+                position = largest[1]
+            self.taken_by[position] = part
+            return position
 
 
 @dataclass
@@ -117,8 +130,8 @@ class PartResult:
 
 
 class _PartTask(FileTask):
-    """A :class:`FileTask` that extracts, of each group, only the columns it takes from the
-    shared :class:`Claims`, each into cells of its own."""
+    """A :class:`FileTask` that extracts only the columns it takes from the shared
+    :class:`Claims`, each into cells of its own."""
 
     def __init__(self, file: FileInfo, plan: Plan, claims: Claims, part: int) -> None:
         super().__init__(file=file, plan=plan)
@@ -126,7 +139,7 @@ class _PartTask(FileTask):
         self.part = part
         self.cells: dict[int, ColumnCells] = {}
         self.opened = False
-        self._group_index = {name: index for index, (name, _) in enumerate(plan.groups)}
+        self._done = False
 
     def _open(self, path, result, started):
         opened = super()._open(path, result, started)
@@ -134,16 +147,22 @@ class _PartTask(FileTask):
         return opened
 
     def _extract_group(self, opened, result, group_name, columns, kept) -> None:
-        group = self._group_index[group_name]
-        while (position := self.claims.next_in(group, self.part)) is not None:
-            index = self.claims.positions[position][1]
+        # Called once per group by FileTask._execute; the first call extracts every column
+        # this part takes, of any group (a part may take a column of an earlier group from
+        # the back of another part's share), the later calls have nothing left to do.
+        if self._done:
+            return
+        self._done = True
+        while (position := self.claims.take(self.part)) is not None:
+            group, index = self.claims.positions[position]
+            name, group_columns = self.plan.groups[group]
             # The column alone, exactly as in a whole file's group (the writers check, which
             # spans the group, is merge_parts').
             alone = FileResult(path=result.path, size=result.size)
-            FileTask._extract_group(self, opened, alone, group_name, [columns[index]], {})
+            FileTask._extract_group(self, opened, alone, name, [group_columns[index]], {})
             self.cells[position] = ColumnCells(
-                values=alone.values.get(group_name, {}), outputs=alone.outputs[group_name][0],
-                units=alone.units.get(group_name, {}), failures=alone.failures)
+                values=alone.values.get(name, {}), outputs=alone.outputs[name][0],
+                units=alone.units.get(name, {}), failures=alone.failures)
 
 
 def run_part(spec: PlanSpec, file: FileInfo, claims: Claims, part: int) -> list[PartResult]:
