@@ -277,6 +277,9 @@ class Engine:
         self.warn = warn
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
         self.file_timeout: float | None = engine.file_timeout
+        #: Whether a large file of a source without thread affinity may be split by column
+        #: across free worker threads (``engine.split_files``, orcapost.split).
+        self.split_files: bool = getattr(engine, "split_files", True)
         self.monitor: Monitor | None = None
         #: Plugin hook implementations that raised during the last run
         #: (:class:`orcapost.hookguard.PluginError`), also in the run report.
@@ -475,7 +478,7 @@ class Engine:
         """Workers for the parts of split files: on a campaign with a file that may be split
         (at least SPLIT_MIN_BYTES, a source without thread affinity, threads of this process)
         as many as the policy asks and the cores run, even with fewer files; else 0."""
-        if capacity.separate_processes or not capacity.local:
+        if not self.split_files or capacity.separate_processes or not capacity.local:
             return 0
         cores = capacity.cpu_count or os.cpu_count() or 1
         if cores < 2 or not any(file.size >= SPLIT_MIN_BYTES for file in files):
@@ -776,8 +779,7 @@ class Engine:
             if index == 0:
                 self._extend_batch(batch, pending, min(context.concurrency, small_limit),
                                    in_flight)
-            parts = self._parts_for(first, context, executor, running, pending) \
-                if len(batch) == 1 else 1
+            parts = self._parts_for(first, context, executor, running) if len(batch) == 1 else 1
             if parts > 1:
                 self._start_split(context, executor, spec, running, first, parts, pending)
                 continue
@@ -785,12 +787,12 @@ class Engine:
         if pending:
             self.scheduler.read_ahead(pending, context)
 
-    def _parts_for(self, file: FileInfo, context: RunContext, executor, running,
-                   pending) -> int:
+    def _parts_for(self, file: FileInfo, context: RunContext, executor, running) -> int:
         """How many parts ``file`` runs in now (1: whole; orcapost.split.part_count): only a
         large file of a source without thread affinity, with no cells reused, on threads of
         this process with more than one of them free."""
-        if file.size < SPLIT_MIN_BYTES or not isinstance(executor, ThreadPoolExecutor):
+        if (not self.split_files or file.size < SPLIT_MIN_BYTES
+                or not isinstance(executor, ThreadPoolExecutor)):
             return 1
         free = context.concurrency - len(running)
         if free < 2 or str(file.path) in self._reused or self._run_now is None:
@@ -800,7 +802,6 @@ class Engine:
         if source is None or has_thread_affinity(source):
             return 1
         return part_count(file, free=free, cores=self._cpu_count or os.cpu_count() or 1,
-                          queued_bytes=file.size + sum(f.size for f in pending),
                           columns=sum(len(columns) for _, columns in plan.groups))
 
     def _start_split(self, context: RunContext, executor, spec, running, file: FileInfo,

@@ -55,18 +55,16 @@ def column_positions(plan: Plan) -> list[tuple[int, int]]:
     return [(g, c) for g, (_, columns) in enumerate(plan.groups) for c in range(len(columns))]
 
 
-def part_count(file: FileInfo, *, free: int, cores: int, queued_bytes: int,
-               columns: int) -> int:
+def part_count(file: FileInfo, *, free: int, cores: int, columns: int) -> int:
     """How many parts ``file`` runs in: 1 (whole) unless it is at least
-    :data:`SPLIT_MIN_BYTES`, more than one worker is free, and it holds a large share of the
-    work still to start. Its share of the free workers is its share of the bytes not yet
-    started (``queued_bytes``: this file's and the queued files'), so two equal files on two
-    cores run whole, one each, and a lone file, or one much larger than the rest, takes every
-    free core; never more parts than cores, free workers or columns."""
+    :data:`SPLIT_MIN_BYTES` and more than one worker is free; then as many as the free
+    workers, the cores and its columns allow. So large files run one at a time over every
+    core rather than several at once, one core each: each file's columns are read into fresh
+    memory, and two 1 GB demo archives at once cost 2-3.5 s more kernel time than one after
+    the other, split or not (docs/engine.md, "Few large files")."""
     if file.size < SPLIT_MIN_BYTES or free < 2 or columns < 2:
         return 1
-    share = file.size / max(queued_bytes, file.size)
-    return max(1, min(free, cores, columns, round(share * min(free, cores))))
+    return max(1, min(free, cores, columns))
 
 
 class Claims:

@@ -236,29 +236,31 @@ def test_a_split_file_counts_once_for_admission(pm, campaign, tmp_path, write_co
 
     monkeypatch.setattr(Engine, "_admitted", admitted)
     config = statistics_config(inputs, tmp_path / "out")
+    del config["results"]["lines"]  # two columns: at most two parts
     config["engine"]["memory_optimizers"] = [{"name": "admission"}]
     summary, results = run(pm, write_config, config)
     assert summary.exit_code == 0, summary.failures
-    # 3 workers: the first file in two parts (half the bytes), the second whole beside them.
+    # 3 workers: the first file in two parts (its two columns), the second whole beside them.
     assert sorted(forced) == [0, 1]
     # The second file's admission saw the first once, not once per part.
     assert seen == [[sorted(inputs.iterdir())[0].name]]
 
 
-def test_part_count_follows_the_files_share_of_the_work():
+def test_part_count_takes_every_free_core_for_a_large_file():
     big = FileInfo(Path("big.arrow"), 1_000_000_000)
     small = split_module.SPLIT_MIN_BYTES - 1
-    # Two equal files on two cores: one core each, none split.
-    assert part_count(big, free=2, cores=2, queued_bytes=2 * big.size, columns=17) == 1
-    # A lone file (or the last one) takes every free core, never more than the cores.
-    assert part_count(big, free=2, cores=2, queued_bytes=big.size, columns=17) == 2
-    assert part_count(big, free=15, cores=4, queued_bytes=big.size, columns=17) == 4
-    # Much larger than the rest: split anyway; no more parts than columns or free workers.
-    assert part_count(big, free=2, cores=2, queued_bytes=big.size + 10**7, columns=17) == 2
-    assert part_count(big, free=4, cores=4, queued_bytes=big.size, columns=3) == 3
-    assert part_count(big, free=1, cores=4, queued_bytes=big.size, columns=17) == 1
-    assert part_count(FileInfo(Path("s.arrow"), small), free=4, cores=4,
-                      queued_bytes=small, columns=17) == 1
+    assert part_count(big, free=2, cores=2, columns=17) == 2
+    assert part_count(big, free=15, cores=4, columns=17) == 4  # never more than the cores
+    assert part_count(big, free=4, cores=4, columns=3) == 3  # nor than the columns
+    assert part_count(big, free=1, cores=4, columns=17) == 1  # one worker free: whole
+    assert part_count(FileInfo(Path("s.arrow"), small), free=4, cores=4, columns=17) == 1
+
+
+def test_split_files_false_runs_every_file_whole(pm, campaign, tmp_path, write_config, forced):
+    config = statistics_config(one_file(campaign, tmp_path), tmp_path / "out")
+    config["engine"]["split_files"] = False
+    summary, results = run(pm, write_config, config)
+    assert summary.exit_code == 0 and forced == [] and "+" not in results[0].worker
 
 
 def test_claims_hand_out_every_column_once_in_contiguous_shares():
