@@ -80,7 +80,7 @@ from orcapost.split import (
     Claims,
     SplitFile,
     column_positions,
-    has_thread_affinity,
+    may_split,
     merge_parts,
     part_count,
     run_part,
@@ -278,8 +278,9 @@ class Engine:
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
         self.file_timeout: float | None = engine.file_timeout
         #: Whether a large file of a source without thread affinity may be split by column
-        #: across free worker threads (``engine.split_files``, orcapost.split).
-        self.split_files: bool = getattr(engine, "split_files", True)
+        #: across free worker threads (``engine.split_files``: auto, true, false;
+        #: orcapost.split.may_split).
+        self.split_files: bool | str = getattr(engine, "split_files", "auto")
         self.monitor: Monitor | None = None
         #: Plugin hook implementations that raised during the last run
         #: (:class:`orcapost.hookguard.PluginError`), also in the run report.
@@ -306,6 +307,8 @@ class Engine:
         self._run_now: _Run | None = None
         #: The parts of split files in flight: each part's future -> (its file, part index).
         self._split_of: dict[Future, tuple[SplitFile, int]] = {}
+        #: The plan of the run being prepared (its sources say whether files may be split).
+        self._plan_for_split: Plan | None = None
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -447,6 +450,10 @@ class Engine:
         files = self.scheduler.order(files)
         executor_kind = self.executor.name
         capacity = self._open_executor(files)
+        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
+                        base_directory=str(self.loaded.base_directory))
+        plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
+        self._plan_for_split = plan
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         ceiling = max(ceiling, self._split_ceiling(files, capacity))
         if capacity.slots is not None:  # never more files at once than the workers take
@@ -468,9 +475,6 @@ class Engine:
             "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
             **decision.measurement,
         })
-        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
-                        base_directory=str(self.loaded.base_directory))
-        plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
         return _Run(context=context, spec=spec, plan=plan, previous={}, campaign=campaign,
                     inputs_directory=inputs_dir)
 
@@ -478,19 +482,16 @@ class Engine:
         """Workers for the parts of split files: on a campaign with a file that may be split
         (at least SPLIT_MIN_BYTES, a source without thread affinity, threads of this process)
         as many as the policy asks and the cores run, even with fewer files; else 0."""
-        if not self.split_files or capacity.separate_processes or not capacity.local:
+        if self.split_files is False or capacity.separate_processes or not capacity.local:
             return 0
         cores = capacity.cpu_count or os.cpu_count() or 1
         if cores < 2 or not any(file.size >= SPLIT_MIN_BYTES for file in files):
             return 0
-        registry = self.pm.registry
-        splittable = False
-        for suffix in {Path(file.path).suffix.lower() for file in files
-                       if file.size >= SPLIT_MIN_BYTES}:
-            entry = registry.source_for(suffix)
-            if entry is not None and not has_thread_affinity(entry.cls):
-                splittable = True
-        if not splittable:
+        plan = self._plan_for_split
+        suffixes = {Path(file.path).suffix.lower() for file in files
+                    if file.size >= SPLIT_MIN_BYTES}
+        if plan is None or not any(may_split(plan.source(suffix), self.split_files)
+                                   for suffix in suffixes):
             return 0
         return min(self.policy.ceiling(files), cores)
 
@@ -791,15 +792,14 @@ class Engine:
         """How many parts ``file`` runs in now (1: whole; orcapost.split.part_count): only a
         large file of a source without thread affinity, with no cells reused, on threads of
         this process with more than one of them free."""
-        if (not self.split_files or file.size < SPLIT_MIN_BYTES
+        if (self.split_files is False or file.size < SPLIT_MIN_BYTES
                 or not isinstance(executor, ThreadPoolExecutor)):
             return 1
         free = context.concurrency - len(running)
         if free < 2 or str(file.path) in self._reused or self._run_now is None:
             return 1
         plan = self._run_now.plan
-        source = plan.source(Path(file.path).suffix.lower())
-        if source is None or has_thread_affinity(source):
+        if not may_split(plan.source(Path(file.path).suffix.lower()), self.split_files):
             return 1
         return part_count(file, free=free, cores=self._cpu_count or os.cpu_count() or 1,
                           columns=sum(len(columns) for _, columns in plan.groups))

@@ -62,6 +62,9 @@ def demo_config(inputs: Path, outputs: Path) -> dict:
 
 
 def run(pm, write_config, config) -> tuple:
+    """``config`` run by the engine (``engine.split_files: true`` unless it says otherwise);
+    the summary and every file's result."""
+    config["engine"].setdefault("split_files", True)
     listener = Results()
     pm.register(listener, name="test.results")
     try:
@@ -244,6 +247,23 @@ def test_a_split_file_counts_once_for_admission(pm, campaign, tmp_path, write_co
     assert sorted(forced) == [0, 1]
     # The second file's admission saw the first once, not once per part.
     assert seen == [[sorted(inputs.iterdir())[0].name]]
+
+
+def test_auto_splits_only_files_the_parts_read_in_place(pm, campaign, tmp_path, write_config,
+                                                       forced):
+    inputs = one_file(campaign, tmp_path)
+    config = statistics_config(inputs, tmp_path / "read")
+    config["engine"]["split_files"] = "auto"
+    summary, _ = run(pm, write_config, config)
+    assert summary.exit_code == 0 and forced == []  # columns read into memory: whole
+    config["inputs"]["sources"] = [{"name": "archive", "memory_map": True}]
+    config["outputs"]["directory"] = str(tmp_path / "mapped")
+    summary, (result,) = run(pm, write_config, config)
+    assert summary.exit_code == 0 and sorted(forced) == [0, 1, 2]  # 3 threads, mapped: split
+    assert tables(tmp_path / "read") == tables(tmp_path / "mapped")
+    assert split_module.may_split(ArchiveSource(), True)
+    assert not split_module.may_split(ArchiveSource(), "auto")
+    assert not split_module.may_split(OrcaFlexSource.__new__(OrcaFlexSource), True)
 
 
 def test_part_count_takes_every_free_core_for_a_large_file():

@@ -235,6 +235,12 @@ class ArchiveSource(Source[ArchiveOptions]):
     thread_affinity = False
     Options = ArchiveOptions
 
+    @property
+    def reads_in_place(self) -> bool:
+        """Mapped files hand out views of the page cache: the parts of a split file share
+        them (``engine.split_files: auto`` splits only such files)."""
+        return bool(self.options.memory_map)
+
     def open(self, path: Path) -> ResultFile:
         return ArchiveResultFile(path, memory_map=self.options.memory_map)
 
