@@ -178,7 +178,7 @@ class _PartTask(FileTask):
             alone = FileResult(path=result.path, size=result.size)
             FileTask._extract_group(self, opened, alone, name, [group_columns[index]], {})
             self.cells[position] = ColumnCells(
-                values=alone.values.get(name, {}), outputs=alone.outputs[name][0],
+                values=alone.values.get(name, {}), outputs=alone.outputs[name][0] or [],
                 units=alone.units.get(name, {}), failures=alone.failures)
 
 
