@@ -290,3 +290,38 @@ def test_claims_hand_out_every_column_once_in_contiguous_shares():
     assert [claims.take(1) for _ in range(3)] == [4, 5, None]
     assert claims.take(0) is None
     assert claims.taken_by == {0: 0, 1: 0, 2: 0, 3: 0, 6: 0, 4: 1, 5: 1}
+
+
+def test_a_part_past_the_file_timeout_loses_only_its_own_columns(pm, campaign, tmp_path,
+                                                                 write_config, forced,
+                                                                 monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    inputs = one_file(campaign, tmp_path)
+    taken = threading.Event()
+    release = threading.Event()
+    real = split_module.run_part
+    lost = []
+
+    def stuck(spec, file, claims, part):
+        if part == 1:  # takes a column, then hangs past the timeout
+            lost.append(claims.take(part))
+            taken.set()
+            release.wait(20)
+            raise RuntimeError("released")
+        taken.wait(10)
+        return real(spec, file, claims, part)
+
+    monkeypatch.setattr(engine_module, "run_part", stuck)
+    config = statistics_config(inputs, tmp_path / "out")
+    config["engine"]["file_timeout"] = 1.0
+    try:
+        summary, (result,) = run(pm, write_config, config)
+    finally:
+        release.set()
+    plan_columns = [(g, c["label"]) for g, group in config["results"].items()
+                    for c in group["columns"]]
+    (failure,) = result.failures
+    assert (failure.group, failure.column) == plan_columns[lost[0]]
+    assert "part 2 of 2" in failure.reason and "engine.file_timeout" in failure.reason
+    assert result.status == "partial"
+    assert sum(len(v) for v in result.values.values()) > 0  # the other part's cells are kept
