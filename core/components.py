@@ -61,6 +61,11 @@ class Source(Component[OptionsT]):
     #: (:meth:`~orcapost.resultfile.ResultFile.read_identity`, from the bytes the source read),
     #: so the task does not open and hash each file a second time before opening it.
     identifies_files: ClassVar[bool] = False
+    #: Whether an opened file may only be used by the thread that opened it (OrcaFlex models).
+    #: True unless a source says otherwise; a source that sets it False lets the engine split
+    #: one large file across several threads, each opening it itself (docs/engine.md,
+    #: "Few large files": orcapost.split).
+    thread_affinity: ClassVar[bool] = True
 
     @abstractmethod
     def open(self, path: Path) -> ResultFile:

@@ -75,6 +75,16 @@ from orcapost.results import (
 from orcapost.run_report import RunReportWriter
 from orcapost.shards import Shard
 from orcapost.signals import StopSignals
+from orcapost.split import (
+    SPLIT_MIN_BYTES,
+    Claims,
+    SplitFile,
+    column_positions,
+    may_split,
+    merge_parts,
+    part_count,
+    run_part,
+)
 from orcapost.task import (
     Plan,
     PlanSpec,
@@ -267,6 +277,10 @@ class Engine:
         self.warn = warn
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
         self.file_timeout: float | None = engine.file_timeout
+        #: Whether a large file of a source without thread affinity may be split by column
+        #: across free worker threads (``engine.split_files``: auto, true, false;
+        #: orcapost.split.may_split).
+        self.split_files: bool | str = getattr(engine, "split_files", "auto")
         self.monitor: Monitor | None = None
         #: Plugin hook implementations that raised during the last run
         #: (:class:`orcapost.hookguard.PluginError`), also in the run report.
@@ -291,6 +305,10 @@ class Engine:
         self._abandoned = 0
         #: The run in progress (its per-file hook callers), None between runs.
         self._run_now: _Run | None = None
+        #: The parts of split files in flight: each part's future -> (its file, part index).
+        self._split_of: dict[Future, tuple[SplitFile, int]] = {}
+        #: The plan of the run being prepared (its sources say whether files may be split).
+        self._plan_for_split: Plan | None = None
 
     # -- the run, phase by phase ------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -416,6 +434,7 @@ class Engine:
         self._retried.clear()
         self._pool_of.clear()
         self._deadlines.clear()
+        self._split_of.clear()
         self._abandoned = 0
         inputs_dir, output_dir = output_directory_for(self.loaded)
         files = discover(self.model.inputs, inputs_dir)
@@ -431,7 +450,12 @@ class Engine:
         files = self.scheduler.order(files)
         executor_kind = self.executor.name
         capacity = self._open_executor(files)
+        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
+                        base_directory=str(self.loaded.base_directory))
+        plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
+        self._plan_for_split = plan
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
+        ceiling = max(ceiling, self._split_ceiling(files, capacity))
         if capacity.slots is not None:  # never more files at once than the workers take
             ceiling = min(ceiling, capacity.slots)
         ceiling = self._worker_limit(capacity, files, ceiling)
@@ -451,11 +475,25 @@ class Engine:
             "policy": self.policy.name, "reason": decision.reason or "initial concurrency",
             **decision.measurement,
         })
-        spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
-                        base_directory=str(self.loaded.base_directory))
-        plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
         return _Run(context=context, spec=spec, plan=plan, previous={}, campaign=campaign,
                     inputs_directory=inputs_dir)
+
+    def _split_ceiling(self, files: list[FileInfo], capacity: Capacity) -> int:
+        """Workers for the parts of split files: on a campaign with a file that may be split
+        (at least SPLIT_MIN_BYTES, a source without thread affinity, threads of this process)
+        as many as the policy asks and the cores run, even with fewer files; else 0."""
+        if self.split_files is False or capacity.separate_processes or not capacity.local:
+            return 0
+        cores = capacity.cpu_count or os.cpu_count() or 1
+        if cores < 2 or not any(file.size >= SPLIT_MIN_BYTES for file in files):
+            return 0
+        plan = self._plan_for_split
+        suffixes = {Path(file.path).suffix.lower() for file in files
+                    if file.size >= SPLIT_MIN_BYTES}
+        if plan is None or not any(may_split(plan.source(suffix), self.split_files)
+                                   for suffix in suffixes):
+            return 0
+        return min(self.policy.ceiling(files), cores)
 
     def _open_executor(self, files: list[FileInfo]) -> Capacity:
         """The executor's capacity, given to the policy and the memory optimizers: they size
@@ -610,6 +648,15 @@ class Engine:
         batch = run.running.pop(future)
         pool = self._pool_of.pop(future, None)
         self._deadlines.pop(future, None)
+        split = self._split_of.pop(future, None)
+        if split is not None:  # one part of a split file
+            try:
+                outcome = future.result()[0]
+            except Exception as exc:  # only this part's columns are lost
+                outcome = f"{type(exc).__name__}: {exc or 'no message'}"
+            self._part_done(run, *split, outcome)
+            self._flush_journal(run)
+            return
         try:
             results = future.result()
         except Exception as exc:  # the worker died (e.g. a process killed)
@@ -718,7 +765,8 @@ class Engine:
                             self._quarantine)
             return
         while pending and len(running) < context.concurrency:
-            in_flight = [file for batch in running.values() for file in batch]
+            # Each file once: a split file's parts are one file to admission and scheduling.
+            in_flight = list(dict.fromkeys(file for batch in running.values() for file in batch))
             index = self._next(context, pending, in_flight)
             if index is None:
                 break
@@ -733,9 +781,65 @@ class Engine:
             if index == 0:
                 self._extend_batch(batch, pending, min(context.concurrency, small_limit),
                                    in_flight)
+            parts = self._parts_for(first, context, executor, running) if len(batch) == 1 else 1
+            if parts > 1:
+                self._start_split(context, executor, spec, running, first, parts, pending)
+                continue
             self._start(context, executor, spec, running, batch, pending)
         if pending:
             self.scheduler.read_ahead(pending, context)
+
+    def _parts_for(self, file: FileInfo, context: RunContext, executor, running) -> int:
+        """How many parts ``file`` runs in now (1: whole; orcapost.split.part_count): only a
+        large file of a source without thread affinity, with no cells reused, on threads of
+        this process with more than one of them free."""
+        if (self.split_files is False or file.size < SPLIT_MIN_BYTES
+                or not isinstance(executor, ThreadPoolExecutor)):
+            return 1
+        free = context.concurrency - len(running)
+        if free < 2 or str(file.path) in self._reused or self._run_now is None:
+            return 1
+        plan = self._run_now.plan
+        if not may_split(plan.source(Path(file.path).suffix.lower()), self.split_files):
+            return 1
+        return part_count(file, free=free, cores=self._cpu_count or os.cpu_count() or 1,
+                          columns=sum(len(columns) for _, columns in plan.groups))
+
+    def _start_split(self, context: RunContext, executor, spec, running, file: FileInfo,
+                     parts: int, queue: deque) -> None:
+        """Submit ``parts`` parts of one file (orcapost.split); its result is merged when the
+        last part is back (:meth:`_collect`)."""
+        assert self._run_now is not None
+        split = SplitFile(file=file, claims=Claims(column_positions(self._run_now.plan), parts),
+                          parts=[None] * parts)
+        futures = []
+        try:
+            for part in range(parts):
+                futures.append(executor.submit(run_part, spec, file, split.claims, part))
+        except BaseException:
+            if not futures:
+                queue.appendleft(file)  # not started: nothing is lost
+                raise
+            # Some parts started: the others are failed parts, their columns failure rows.
+            for part in range(len(futures), parts):
+                split.parts[part] = "the worker pool refused this part"
+        self._submitted_at[str(file.path)] = time.time()
+        for part, future in enumerate(futures):
+            running[future] = [file]
+            self._pool_of[future] = executor
+            self._split_of[future] = (split, part)
+            if self.file_timeout is not None:
+                self._deadlines[future] = time.monotonic() + self.file_timeout
+        file_started = self._run_now.file_started
+        (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)
+
+    def _part_done(self, run: _Run, split: SplitFile, part: int, outcome) -> None:
+        """One part of a split file is back (its result, or why it failed); the last one
+        hands the merged result on."""
+        split.parts[part] = outcome
+        if split.done:
+            self._handle(run.context, merge_parts(run.plan, split.file, split.claims,
+                                                  split.parts))  # type: ignore[arg-type]
 
     def _extend_batch(self, batch, pending, concurrency, in_flight) -> None:
         """Add small files to a small file's task, keeping every worker busy to the end."""
@@ -846,7 +950,12 @@ class Engine:
                     freed.append(done)
             if pool is not None and pool not in pools:
                 pools.append(pool)
-            if len(batch) == 1:
+            split = self._split_of.pop(future, None)
+            if split is not None:  # one part: its columns fail, the other parts' stay
+                self._part_done(run, *split, (
+                    f"took longer than engine.file_timeout ({self.file_timeout:g} s); "
+                    "the part was given up"))
+            elif len(batch) == 1:
                 self._handle(run.context, self._timed_out(batch[0]))
             else:
                 for file in batch:

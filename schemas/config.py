@@ -497,6 +497,14 @@ def build_config_model(registry) -> type[StrictModel]:
             description="Seconds a file may take (a batch of small files: this per file); a "
             "file taking longer fails with stage timeout and the run goes on. null: no limit.",
         )),
+        "split_files": (Literal["auto"] | bool, Field(
+            default="auto",
+            description="Split a large file (64 MB or more) of a source without thread "
+            "affinity (archives, OpenFAST; never OrcaFlex .sim) by column across the free "
+            "worker threads, one large file at a time over the cores. auto (default): only "
+            "where the parts read the file in place (archives with memory_map: true); true: "
+            "every such file; false: every file runs whole on one worker.",
+        )),
     }
     engine_fields["memory_optimizers"] = (
         _list_of(optimizer) if optimizer is not None else list[Any],

@@ -237,8 +237,17 @@ class ArchiveSource(Source[ArchiveOptions]):
 
     name = "archive"
     suffixes = (archive_format.ARCHIVE_SUFFIX,)
+    #: An archive is plain bytes: several threads may each open the same one (a large file's
+    #: columns are then split across them, docs/engine.md).
+    thread_affinity = False
     Options = ArchiveOptions
     identifies_files = True  # its files' identity comes from the bytes the reader read
+
+    @property
+    def reads_in_place(self) -> bool:
+        """Mapped files hand out views of the page cache: the parts of a split file share
+        them (``engine.split_files: auto`` splits only such files)."""
+        return bool(self.options.memory_map)
 
     def open(self, path: Path) -> ResultFile:
         return ArchiveResultFile(path, memory_map=self.options.memory_map)

@@ -157,6 +157,9 @@ class OpenFASTSource(Source):
 
     name = "openfast"
     suffixes = (".out", ".outb")
+    #: A parsed OpenFAST file is plain arrays: a large one may be split across threads, each
+    #: opening (and decoding) it itself (docs/engine.md).
+    thread_affinity = False
 
     def open(self, path: Path) -> ResultFile:
         return OpenFASTResultFile(path)

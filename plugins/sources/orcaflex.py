@@ -577,6 +577,9 @@ class OrcaFlexSource(Source):
     name = "orcaflex"
     suffixes = (SIM_SUFFIX,)
     Options = OrcaFlexOptions
+    #: An OrcFxAPI model may only be used by the thread that loaded it: a .sim file is never
+    #: split across threads, one model per thread (docs/engine.md, "Few large files").
+    thread_affinity = True
 
     def __init__(self, options: OrcaFlexOptions | None = None) -> None:
         super().__init__(options if options is not None else options_from_environment())
