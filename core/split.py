@@ -158,8 +158,8 @@ class _PartTask(FileTask):
         self.opened = False
         self._done = False
 
-    def _open(self, path, result, started):
-        opened = super()._open(path, result, started)
+    def _open(self, path, result, started, before):
+        opened = super()._open(path, result, started, before)
         self.opened = opened is not None
         return opened
 
