@@ -23,9 +23,13 @@ the same margin. Neither: the policy stays where it is (hysteresis: ties keep ho
 
 **Climb.** Home is the level in use (at first ``start``, the ``fixed`` default, 15). Home is
 measured over ``repeats`` windows, then its neighbours are probed at a relative step ``factor``:
-first ``home / factor`` (halving comes first: a window at a high concurrency costs the most time
-exactly when the storage is slow there), then ``home * factor``, each at least ``step`` files
-away. A probe is measured for up to ``repeats`` windows (it is abandoned after one if it is
+first ``home * factor`` (up comes first), then below home, each at least ``step`` files away.
+The step down is a quarter of the step up (``home / (1 + (factor - 1) / 4)``: 12 from 15 at the
+first step) until a step down has paid, then the full step: below a knee throughput is
+proportional to concurrency, so a probe at ``home / 2`` costs half of the throughput for as long
+as it runs -- on the contention model at the seed's calibration, probing 7, 10 and 12 from 15
+cost more than all the probes above (30 is 90 % of 15 there, 7 is 47 %) -- while a small step
+down is cheap and, if contention makes fewer readers faster, shows it as well. A probe is measured for up to ``repeats`` windows (it is abandoned after one if it is
 already significantly worse, and measured for up to three times as long if it is ahead by
 more than ``tolerance`` without being significantly better); if it is significantly better it
 becomes home and the climb goes on in that direction at the same step; if not, the policy
@@ -64,6 +68,8 @@ CONFIRM = "confirm"
 PRIOR_WEIGHT = 2.0
 #: The first step of the climb (x2, /2): the "slow start".
 FIRST_FACTOR = 2.0
+#: Until a step down has paid, a step down is this share of the step up (see **Climb**).
+DOWN_SHARE = 0.25
 #: A probe ahead by more than ``tolerance`` but not significantly is measured for up to this
 #: many times ``repeats`` windows before it is given up.
 PROMISING_REPEATS = 3
@@ -155,7 +161,8 @@ class AdaptivePolicy(ThreadPolicy):
         #: Window rates per level since the last back-off (this "epoch").
         self.samples: dict[int, list[float]] = {}
         self.factor = FIRST_FACTOR
-        self._direction = -1  # halve first
+        self._direction = 1  # up first: below a knee, a step down costs its whole share
+        self._descending = False  # a step down has paid: step down by the full factor
         self._tried: set[int] = set()
         self._fresh = 0  # home windows since the last probe came back
         self._held = 0
@@ -281,7 +288,8 @@ class AdaptivePolicy(ThreadPolicy):
         home, step = self.home, self.options.step
         if direction > 0:
             return self._clamp(max(home + step, int(round(home * self.factor))))
-        return self._clamp(min(home - step, int(home / self.factor)))
+        factor = self.factor if self._descending else 1.0 + DOWN_SHARE * (self.factor - 1.0)
+        return self._clamp(min(home - step, int(home / factor)))
 
     def _rate_text(self, level: int) -> str:
         rates = self.samples.get(level) or [0.0]
@@ -454,6 +462,7 @@ class AdaptivePolicy(ThreadPolicy):
         self.reason = (f"{self._stage}: {self._rate_text(level)} beats "
                        f"{self._rate_text(old)} ({how}), noise {100 * self.sigma:.0f}%: "
                        f"home {level}")
+        self._descending = level < old
         self.home = level
         self.phase = HOME
         self._fresh = 1  # the probe's windows are fresh figures of the new home
