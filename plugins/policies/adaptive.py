@@ -109,7 +109,7 @@ class AdaptiveOptions(StrictModel):
                            description="Multiplicative decrease on back-off.")
     min_seconds: float = Field(default=0.25, ge=0.0, description="Shortest measurement window.")
     min_files: int = Field(default=4, ge=1, description="Fewest files in a measurement window.")
-    generations: float = Field(default=2.0, ge=0.5, le=20.0,
+    generations: float = Field(default=4.0, ge=0.5, le=20.0,
                                description="A window also spans this many files per file "
                                            "running.")
     hold: int = Field(default=40, ge=1,
@@ -408,7 +408,7 @@ class AdaptivePolicy(ThreadPolicy):
                 return self.home
             self._move_home(probe, "probe")
             return self._next_probe()  # the probe's windows measured the new home
-        elif (self._gain(probe, self.home) > self.options.tolerance
+        elif (self._gain(probe, self.home) > 0.0
               and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats):
             # Promising but not proven: a probe nearly as good as home costs little to
             # measure longer, and more windows shrink the standard error.
@@ -420,7 +420,7 @@ class AdaptivePolicy(ThreadPolicy):
         self.phase = HOME
         self._fresh = 0
         said = (f"{self._stage}: probe {verdict} ({self._rate_text(probe)} against "
-                f"{self._rate_text(self.home)})")
+                f"{self._rate_text(self.home)})") + self._skip_below(probe)
         other = self._neighbour(self._direction)
         if (self._direction not in self._tried and other not in (self.home, probe)
                 and len(self.samples.get(other, ())) < self.options.repeats):
@@ -430,6 +430,19 @@ class AdaptivePolicy(ThreadPolicy):
             return other
         self.reason = f"{said}: back to {self.home}"
         return self.home
+
+    def _skip_below(self, probe: int) -> str:
+        """After a probe above home that was not behind it: no probe below at this step.
+
+        Throughput has one peak (the assumption): were the best level below home, throughput
+        would fall from there through home to the probe, so a probe above that is not behind
+        home says nothing below beats it -- and below a knee a probe costs its whole share of
+        throughput for as long as it runs. Returns the words added to the reason."""
+        if probe <= self.home or self._gain(probe, self.home) < 0.0 or -1 in self._tried:
+            return ""
+        self._tried.add(-1)
+        self._direction = 1  # the next, smaller step probes above first again
+        return f"; {probe} is not behind {self.home}: nothing below to probe"
 
     def _after_confirm(self) -> int | None:
         """Home re-measured after a probe that looked better: move only if the probe beats
@@ -450,7 +463,7 @@ class AdaptivePolicy(ThreadPolicy):
         self.phase = HOME
         self._fresh = len(after)
         said = (f"{self._stage}: {probe} not confirmed ({self._rate_text(probe)} against "
-                f"{self._rate_text(self.home)})")
+                f"{self._rate_text(self.home)})") + self._skip_below(probe)
         self.reason = said
         following = self._next_probe()
         if following is not None or self.phase == CONVERGED:
