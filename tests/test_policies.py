@@ -401,6 +401,19 @@ def test_adaptive_from_a_cold_start_under_noise_finds_the_knee(seed):
     assert achieved >= 0.85 * max(rate(level) for level in range(1, 31))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_adaptive_with_two_slots_rarely_probes_one(seed):
+    # The hybrid executor gives 2 slots: home is 2, every step down lands on 1 (half the
+    # throughput on a CPU-bound campaign). A level once found no better is compared at the
+    # smaller steps, not run again, and a re-probe that finds nothing doubles the wait for
+    # the next: probed 7 times in a run before (2 -> 1 -> 2 -> 1 ...).
+    policy = AdaptivePolicy(AdaptivePolicy.Options(max_threads=2))
+    levels, _ = _drive_noisy(policy, lambda level: 50.0 * level / 2 if level < 2 else 50.0,
+                             files=3000, seed=seed)
+    assert levels[0] == 2 and policy.home == 2, levels
+    assert levels.count(1) <= 4, levels  # the climb, then re-probes at 20, 40, 80 windows
+
+
 def test_adaptive_stops_probing_once_converged():
     policy = AdaptivePolicy(AdaptivePolicy.Options(hold=10**6))  # never re-probe
     levels, _ = _drive_noisy(policy, _knee_store(), files=6000, seed=7)

@@ -40,7 +40,8 @@ better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``mi
 policy has **converged** and stays home. A level already measured is compared, not re-run.
 
 **Re-probe and back-off.** Converged, it stays home for ``hold`` windows, then probes the
-smallest step's neighbours again (conditions change during a long run). If throughput at home
+smallest step's neighbours again (conditions change during a long run); each re-probe that
+finds nothing better doubles the wait before the next. If throughput at home
 falls by more than ``drop`` and more than ``sigmas`` times the noise in two windows running (the share got slower, other jobs started),
 concurrency is multiplied by ``backoff`` and the climb starts again from a step of 2.
 
@@ -168,6 +169,11 @@ class AdaptivePolicy(ThreadPolicy):
         self._tried: set[int] = set()
         self._fresh = 0  # home windows since the last probe came back
         self._held = 0
+        self._hold = self.options.hold  # windows converged before a re-probe (doubles)
+        self._reprobed: int | None = None  # the home the last re-probe started from
+        #: Levels probed and not better since the last back-off or re-probe: a smaller step
+        #: that lands on one again (from 2, every step down is 1) compares, not re-runs it.
+        self._rejected: set[int] = set()
         self._falling = False
         self._top = self.options.max_threads
         self._settle = 0
@@ -317,16 +323,18 @@ class AdaptivePolicy(ThreadPolicy):
         self._fresh += 1
         if self.phase == CONVERGED:
             self._held += 1
-            if self._held < self.options.hold:
+            if self._held < self._hold:
                 return None
             # Conditions change during a long run: look at the nearest neighbours again,
             # against fresh figures (the old ones were measured under other conditions).
             self._held = 0
+            self._reprobed = self.home
+            self._rejected = set()
             self.samples = {self.home: self.samples.get(self.home, [])[-self.options.repeats:]}
             self.factor = 1.0 + self.options.min_step
             self._tried = set()
             self.phase = HOME
-            self.reason = f"converged at {self.home} for {self.options.hold} windows: re-probe"
+            self.reason = f"converged at {self.home} for {self._hold} windows: re-probe"
         if len(self.samples.get(self.home, ())) < self.options.repeats or self._fresh < 1:
             return None
         return self._next_probe()
@@ -355,6 +363,8 @@ class AdaptivePolicy(ThreadPolicy):
         self.reason = (f"throughput fell {fell:.0f}% at {self.home} in two windows: "
                        f"back off to {new}")
         self.samples = {}  # measured under other conditions
+        self._hold = self.options.hold
+        self._rejected = set()
         self.home = new
         self.factor = FIRST_FACTOR
         self._tried = set()
@@ -373,6 +383,9 @@ class AdaptivePolicy(ThreadPolicy):
                     self._tried.add(direction)
                     continue
                 self._direction = direction
+                if candidate in self._rejected:
+                    self._tried.add(direction)
+                    continue
                 if len(self.samples.get(candidate, ())) >= self.options.repeats:
                     # Already measured in this epoch: compare without running it again.
                     if self.better(candidate, self.home):
@@ -390,6 +403,12 @@ class AdaptivePolicy(ThreadPolicy):
             if self.factor - 1.0 < self.options.min_step:
                 self.phase = CONVERGED
                 self._held = 0
+                if self._reprobed == self.home:
+                    # A re-probe that found nothing better: wait twice as long for the next.
+                    # With 2 files in flight (a hybrid executor's slots) a window is 8 files,
+                    # and a re-probe every 20 windows probed 1 -- half the throughput -- ten
+                    # times a run.
+                    self._hold *= 2
                 self.reason = (f"converged at {self.home}: {self._rate_text(self.home)}, "
                                f"noise {100 * self.sigma:.0f}%")
                 return None
@@ -417,6 +436,7 @@ class AdaptivePolicy(ThreadPolicy):
             return None
         else:
             verdict = "no better"
+        self._rejected.add(probe)
         self._tried.add(self._direction)
         self._direction = -self._direction
         self.phase = HOME
@@ -462,6 +482,7 @@ class AdaptivePolicy(ThreadPolicy):
         if gain > self.options.tolerance and self.better(probe, self.home):
             self._move_home(probe, "confirmed")
             return probe
+        self._rejected.add(probe)
         self._tried.add(self._direction)
         self._direction = -self._direction
         self.phase = HOME
@@ -480,6 +501,7 @@ class AdaptivePolicy(ThreadPolicy):
                        f"{self._rate_text(old)} ({how}), noise {100 * self.sigma:.0f}%: "
                        f"home {level}")
         self._descending = level < old
+        self._hold = self.options.hold  # a new home: re-probe at the first cadence again
         self.home = level
         self.phase = HOME
         self._fresh = 1  # the probe's windows are fresh figures of the new home
