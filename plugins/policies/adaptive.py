@@ -116,7 +116,8 @@ class AdaptiveOptions(StrictModel):
                                description="A window also spans this many files per file "
                                            "running.")
     hold: int = Field(default=20, ge=1,
-                      description="Windows at home, once converged, before probing again.")
+                      description="Windows at home, once converged, before probing again "
+                                  "(doubled after each re-probe that finds nothing better).")
 
     @model_validator(mode="after")
     def _bounds(self):
