@@ -47,7 +47,11 @@ def contention_config(campaign: Path, output: Path, policy: dict) -> dict:
     return {
         "version": 2,
         "inputs": {"directory": str(campaign), "patterns": ["*.contention"]},
-        "engine": {"thread_policy": policy},
+        # The model counts its readers per process and the opt-in ``contention`` source is
+        # registered in this one: threads only (``processes: 0``). The default hybrid's worker
+        # processes do not know the source, and every file they took failed.
+        "engine": {"thread_policy": policy,
+                   "executor": {"name": "threads", "processes": 0}},
         "results": {"s": {"columns": [{"label": "signal", "kind": "statistics",
                                        "object": "Store", "variable": "Signal",
                                        "statistics": ["max", "std"]}]}},

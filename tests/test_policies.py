@@ -169,14 +169,26 @@ def test_adaptive_climbs_to_the_knee_without_being_told_it():
 def test_adaptive_halves_when_the_knee_is_far_below_its_start():
     policy = AdaptivePolicy()
     levels = _drive(policy, SimulatedStore(knee=3), files=3000)
-    assert levels[:3] == [15, 7, 3]  # halve while it helps
+    # Up first (30 is worse), then a quarter step down (12, confirmed against home); once a
+    # step down has paid, the full step: halve while it helps.
+    assert levels[:7] == [15, 30, 12, 15, 12, 6, 3], levels
     assert 1 <= policy.home <= 4
+
+
+def test_adaptive_probes_below_home_by_a_small_step_first():
+    # Below the knee throughput is proportional to concurrency: the first probe below 15 is
+    # 12 (a fifth of the throughput at stake while it runs), not 7 (half of it).
+    policy = AdaptivePolicy()
+    levels = _drive(policy, SimulatedStore(knee=15, degradation=0.176), files=3000)
+    below = [level for level in levels if level < 15]
+    assert levels[:3] == [15, 30, 12], levels
+    assert min(below) >= 12, levels
 
 
 def test_adaptive_from_a_cold_start_climbs_to_the_knee():
     policy = AdaptivePolicy(AdaptivePolicy.Options(start=2))
     levels = _drive(policy, SimulatedStore(knee=15), files=3000)
-    assert levels[:5] == [2, 1, 4, 8, 16]  # halving did not pay: double
+    assert levels[:4] == [2, 4, 8, 16], levels  # up first, doubling while it pays
     assert 14 <= policy.home <= 18
 
 
@@ -389,6 +401,19 @@ def test_adaptive_from_a_cold_start_under_noise_finds_the_knee(seed):
     assert achieved >= 0.85 * max(rate(level) for level in range(1, 31))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_adaptive_with_two_slots_rarely_probes_one(seed):
+    # The hybrid executor gives 2 slots: home is 2, every step down lands on 1 (half the
+    # throughput on a CPU-bound campaign). A level once found no better is compared at the
+    # smaller steps, not run again, and a re-probe that finds nothing doubles the wait for
+    # the next: probed 7 times in a run before (2 -> 1 -> 2 -> 1 ...).
+    policy = AdaptivePolicy(AdaptivePolicy.Options(max_threads=2))
+    levels, _ = _drive_noisy(policy, lambda level: 50.0 * level / 2 if level < 2 else 50.0,
+                             files=3000, seed=seed)
+    assert levels[0] == 2 and policy.home == 2, levels
+    assert levels.count(1) <= 4, levels  # the climb, then re-probes at 20, 40, 80 windows
+
+
 def test_adaptive_stops_probing_once_converged():
     policy = AdaptivePolicy(AdaptivePolicy.Options(hold=10**6))  # never re-probe
     levels, _ = _drive_noisy(policy, _knee_store(), files=6000, seed=7)
@@ -433,9 +458,15 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
     policy.update = recording
     levels, _ = _drive_noisy(policy, lambda level: 100.0 * (1.12 if level > 15 else 1.0),
                              files=3000, seed=3, noise=0.02)
-    assert levels[:4] == [15, 7, 30, 15], levels  # halving does not pay; 30 is promising
+    assert levels[:2] == [15, 30], levels  # up first; 30 is promising
     if promising == 1:
-        assert "probe no better" in reasons[2], reasons[2]  # given up after two windows
+        assert "probe no better" in reasons[1], reasons[1]  # given up after two windows
     else:
-        assert "looks better" in reasons[2], reasons[2]  # proven: confirm against home
-    assert policy.home > 15, levels  # either way the climb gets above 15 in the end
+        assert "looks better" in reasons[1], reasons[1]  # proven: confirm against home
+    if promising == 1:
+        # Two windows each never prove 12 % against the prior noise, and a probe above that
+        # is not behind home rules out the probes below (whose windows used to measure the
+        # noise down): without the extension it stays home, on unproven evidence.
+        assert policy.home == 15, levels
+    else:
+        assert policy.home > 15, levels  # the extension proves the gain: the climb goes up

@@ -4,7 +4,9 @@ Conventions (kept identical to the ``rainflow`` package 3.2.0, which the tests c
 
 - The series is converted to float64 and must be 1-D and finite (NaN/inf raise ``ValueError``).
 - **Turning points.** The series is reduced to its reversals block by block (4096 samples), and
-  the ASTM stack loop (numba) counts each block's reversals as they are found. Equal consecutive values collapse (a plateau is one
+  the ASTM stack loop (numba) counts each block's reversals as they are found; a block without a
+  zero step is flagged in one vectorised pass (the same test, see ``_block_flags``), a block with
+  one goes through the plateau-aware loop. Equal consecutive values collapse (a plateau is one
   point): a reversal on a plateau is reported at the *last* sample of the plateau; a plateau
   that is not a reversal is dropped. The first and the last samples are always turning points
   (index ``0`` and ``n - 1``), whatever their value.
@@ -56,12 +58,48 @@ class Cycles(NamedTuple):
 # huge-page compaction), so the only large arrays a call touches are its outputs. 4096 samples
 # (64 KiB of scratch) measured best among 1024..16384.
 _BLOCK = 4096
+#: A block with fewer reversals than one in this many samples is compacted word by word (8
+#: samples at a time, skipping words without a reversal): smooth, oversampled series.
+_SPARSE = 8
+
+# Every block function indexes a *slice* of the series from 0: ``x[k + 1]`` with ``k`` from
+# ``range(lo, hi)`` makes numba emit a negative-index wraparound per access (it cannot prove
+# ``k >= 0``), which kept the turning-point loop at 1.5 ns a sample instead of 0.75 and stopped the
+# flag pass from being vectorised at all (1.4 against 0.35 ns a sample).
 
 
-def _block_turning_points(
+def _block_flags(x: np.ndarray, lo: int, hi: int, flags: np.ndarray) -> tuple[int, int, int]:
+    """One vectorised pass over samples ``lo .. hi-1`` (``1 <= lo``, ``hi <= n - 1``).
+
+    ``flags[k - lo]`` = ``d[k-1] * d[k] < 0`` with ``d[k] = x[k+1] - x[k]``: sample ``k`` is a
+    reversal by the package's test (``prev * step < 0``, ``prev`` the last non-zero step) whenever
+    ``d[k-1]`` is not zero, because ``prev`` is then ``d[k-1]`` itself, bit for bit. Returns the
+    number of flags, the number of zero steps ``d[lo-1] .. d[hi-2]`` (any: the flags are not used,
+    the block goes through :func:`_block_scalar`) and how many of ``x[lo+1] .. x[hi]`` are finite
+    (``v - v == 0`` is false for NaN and both infinities): the finiteness check costs no pass of
+    its own.
+    """
+    v = x[lo - 1:hi + 1]
+    rev = 0
+    zeros = 0
+    finite = 0
+    for j in range(hi - lo):
+        xa = v[j]
+        xb = v[j + 1]
+        xn = v[j + 2]
+        d0 = xb - xa
+        f = d0 * (xn - xb) < 0.0
+        flags[j] = f
+        rev += f
+        zeros += d0 == 0.0
+        finite += (xn - xn) == 0.0
+    return rev, zeros, finite
+
+
+def _block_scalar(
     x: np.ndarray, lo: int, hi: int, prev: float, bidx: np.ndarray, bval: np.ndarray
 ) -> tuple[int, float]:
-    """Reversals among samples ``lo .. hi-1`` of ``x`` (``hi <= n - 1``) into ``bidx``/``bval``.
+    """Reversals among samples ``lo .. hi-1`` into ``bidx``/``bval``, for blocks with plateaus.
 
     ``prev`` is the last non-zero step before ``lo`` (carried from block to block); returns the
     number of reversals written and the new ``prev``. Sample ``k`` is a reversal when the step out
@@ -73,15 +111,54 @@ def _block_turning_points(
     Branch-free on purpose: every candidate is written and the write position only advances on a
     reversal. White noise makes a branch here unpredictable (2/3 of samples are reversals).
     """
+    v = x[lo:hi + 1]
     m = 0
-    for k in range(lo, hi):
-        xk = x[k]
-        step = x[k + 1] - xk
-        bidx[m] = k
+    for k in range(hi - lo):
+        xk = v[k]
+        step = v[k + 1] - xk
+        bidx[m] = lo + k
         bval[m] = xk
         m += prev * step < 0.0
         prev = step if step != 0.0 else prev
     return m, prev
+
+
+def _block_dense(
+    x: np.ndarray, lo: int, hi: int, flags: np.ndarray, bidx: np.ndarray, bval: np.ndarray
+) -> int:
+    """The flagged samples of ``lo .. hi-1`` into ``bidx``/``bval``, branch-free (many flags)."""
+    v = x[lo:hi]
+    m = 0
+    for k in range(hi - lo):
+        bidx[m] = lo + k
+        bval[m] = v[k]
+        m += flags[k]
+    return m
+
+
+def _block_sparse(
+    x: np.ndarray, lo: int, hi: int, flags: np.ndarray, words: np.ndarray, bidx: np.ndarray,
+    bval: np.ndarray,
+) -> int:
+    """The flagged samples of ``lo .. hi-1``, skipping 8 samples at a time (few flags).
+
+    ``words`` is ``flags`` seen as uint64: a zero word has no reversal. On a smooth series the
+    branch is predictable (most words are zero), which the branch-free loop cannot exploit.
+    """
+    v = x[lo:hi]
+    size = hi - lo
+    full = (size + 7) // 8
+    for k in range(size, full * 8):
+        flags[k] = 0  # the last word of a short block: no stale flags
+    m = 0
+    for q in range(full):
+        if words[q] != 0:
+            for k in range(q * 8, q * 8 + 8):
+                if flags[k]:
+                    bidx[m] = lo + k
+                    bval[m] = v[k]
+                    m += 1
+    return m
 
 
 def _block_count(
@@ -95,50 +172,78 @@ def _block_count(
     end: np.ndarray,
     stack_v: np.ndarray,
     stack_i: np.ndarray,
-    state: np.ndarray,
+    fstate: np.ndarray,
+    istate: np.ndarray,
 ) -> None:
     """ASTM E1049-85 5.4.4 on the next ``count`` turning points; mirrors ``rainflow.extract_cycles``.
 
-    ``state`` = ``[bottom, top, cycles]`` carries the stack and the output position between
-    blocks. The newest point is compared before it is pushed (``X`` = its range to the top of
-    the stack, ``Y`` = the top range), which keeps the two values compared in registers. The
-    stack has a movable bottom: ASTM discards the *oldest* point when a half cycle contains the
-    starting point (a deque ``popleft``), and every point is pushed once, so nothing is copied.
+    The two newest points of the stack are kept in registers (``a`` the second, ``b`` the top,
+    ``y = |b - a|`` the top range), the older ones in ``stack_v``/``stack_i[:t]``; ``r`` is how
+    many of ``a``, ``b`` hold a point (0, 1, 2). ``fstate`` = ``[a, b, y]`` and ``istate`` =
+    ``[t, r, cycles, index of a, index of b]`` carry them between blocks. The newest point ``c``
+    is compared before it is pushed: ``X = |c - b|`` against ``Y = y``; ``X >= Y`` closes (a, b):
+    a half cycle when they are the whole stack (ASTM drops the starting point, the oldest), a full
+    cycle otherwise (both go; the next two come back from memory). Registers, not two loads and
+    two subtractions per comparison: 13 % less time on white noise.
     """
-    bottom = state[0]
-    top = state[1]
-    k = state[2]
+    a = fstate[0]
+    b = fstate[1]
+    y = fstate[2]
+    t = istate[0]
+    r = istate[1]
+    k = istate[2]
+    ia = istate[3]
+    ib = istate[4]
     for j in range(count):
         xc = values[j]
-        while top - bottom >= 2:
-            xa = stack_v[top - 2]
-            xb = stack_v[top - 1]
-            if abs(xc - xb) < abs(xb - xa):  # X < Y: read the next point
+        while r == 2:
+            if abs(xc - b) < y:  # X < Y: read the next point
                 break
-            if top - bottom == 2:
-                # Y contains the starting point: half cycle, drop the oldest point.
-                i1 = stack_i[bottom]
-                i2 = stack_i[bottom + 1]
-                bottom += 1
-                half = 0.5
-            else:
-                # Full cycle: drop the peak and the valley of Y.
-                i1 = stack_i[top - 2]
-                i2 = stack_i[top - 1]
-                top -= 2
-                half = 1.0
-            rng[k] = abs(xa - xb)
-            mean[k] = 0.5 * (xa + xb)
-            cnt[k] = half
-            start[k] = i1
-            end[k] = i2
+            rng[k] = y
+            mean[k] = 0.5 * (a + b)
+            start[k] = ia
+            end[k] = ib
+            if t >= 2:  # full cycle, two points below: they become a and b
+                cnt[k] = 1.0
+                t -= 2
+                a = stack_v[t]
+                ia = stack_i[t]
+                b = stack_v[t + 1]
+                ib = stack_i[t + 1]
+                y = abs(a - b)
+            elif t == 0:  # Y contains the starting point: half cycle, drop the oldest point
+                cnt[k] = 0.5
+                a = b
+                ia = ib
+                r = 1
+            else:  # full cycle, one point below
+                cnt[k] = 1.0
+                t = 0
+                b = stack_v[0]
+                ib = stack_i[0]
+                r = 1
             k += 1
-        stack_v[top] = xc
-        stack_i[top] = indices[j]
-        top += 1
-    state[0] = bottom
-    state[1] = top
-    state[2] = k
+        if r == 2:
+            stack_v[t] = a
+            stack_i[t] = ia
+            t += 1
+        if r >= 1:
+            a = b
+            ia = ib
+            y = abs(xc - b)
+            r = 2
+        else:
+            r = 1
+        b = xc
+        ib = indices[j]
+    fstate[0] = a
+    fstate[1] = b
+    fstate[2] = y
+    istate[0] = t
+    istate[1] = r
+    istate[2] = k
+    istate[3] = ia
+    istate[4] = ib
 
 
 def _count(
@@ -152,7 +257,8 @@ def _count(
     stack_i: np.ndarray,
     block: int,
 ) -> int:
-    """Rainflow-count ``x`` (``n >= 3``) into the output arrays; return the number of cycles.
+    """Rainflow-count ``x`` (``n >= 3``) into the output arrays; return the number of cycles, or
+    -1 if ``x`` holds a NaN or an infinity (checked on the way, block by block).
 
     Output capacity ``n - 1`` (each cycle removes at least one point from the stack for good),
     stack capacity ``n``: allocated by the caller with numpy but only touched as far as they are
@@ -160,40 +266,68 @@ def _count(
     always turning points; the residue is counted as half cycles, oldest first.
     """
     n = x.shape[0]
-    state = np.zeros(3, np.int64)
+    if not (x[0] - x[0] == 0.0 and x[1] - x[1] == 0.0):
+        return -1
+    fstate = np.zeros(3, np.float64)
+    istate = np.zeros(5, np.int64)
     bidx = np.empty(block, np.int64)
     bval = np.empty(block, np.float64)
+    flags = np.zeros((block + 7) // 8 * 8, np.uint8)
+    words = flags.view(np.uint64)
     bidx[0] = 0
     bval[0] = x[0]
-    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, state)
+    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
     prev = x[1] - x[0]
     lo = 1
     while lo < n - 1:
         hi = min(lo + block, n - 1)
-        m, prev = _block_turning_points(x, lo, hi, prev, bidx, bval)
-        _block_count(bval, bidx, m, rng, mean, cnt, start, end, stack_v, stack_i, state)
+        rev, zeros, finite = _block_flags(x, lo, hi, flags)
+        if finite != hi - lo:
+            return -1
+        if zeros > 0:
+            m, prev = _block_scalar(x, lo, hi, prev, bidx, bval)
+        else:
+            if rev * _SPARSE < hi - lo:
+                m = _block_sparse(x, lo, hi, flags, words, bidx, bval)
+            else:
+                m = _block_dense(x, lo, hi, flags, bidx, bval)
+            # No zero step in the block: the last step, or the one before it, is non-zero.
+            last = x[hi] - x[hi - 1]
+            prev = last if last != 0.0 else x[hi - 1] - x[hi - 2]
+        _block_count(bval, bidx, m, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
         lo = hi
     bidx[0] = n - 1
     bval[0] = x[n - 1]
-    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, state)
-    # Residue: the remaining ranges, oldest first, are half cycles.
-    bottom = state[0]
-    top = state[1]
-    k = state[2]
-    while top - bottom > 1:
-        x1 = stack_v[bottom]
-        x2 = stack_v[bottom + 1]
+    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
+    # Residue: the stack (memory, then a and b), oldest first; each range is a half cycle.
+    t = istate[0]
+    k = istate[2]
+    if istate[1] == 2:
+        stack_v[t] = fstate[0]
+        stack_i[t] = istate[3]
+        t += 1
+    stack_v[t] = fstate[1]
+    stack_i[t] = istate[4]
+    t += 1
+    for q in range(t - 1):
+        x1 = stack_v[q]
+        x2 = stack_v[q + 1]
         rng[k] = abs(x1 - x2)
         mean[k] = 0.5 * (x1 + x2)
         cnt[k] = 0.5
-        start[k] = stack_i[bottom]
-        end[k] = stack_i[bottom + 1]
-        bottom += 1
+        start[k] = stack_i[q]
+        end[k] = stack_i[q + 1]
         k += 1
     return k
 
 
-_count_kernel = CachedKernel(_count, helpers=(_block_turning_points, _block_count))
+_count_kernel = CachedKernel(
+    _count,
+    helpers=(_block_flags, _block_scalar, _block_dense, _block_sparse, _block_count),
+)
+
+
+_NOT_FINITE = "rainflow series contains NaN or inf"
 
 
 def _as_series(series: ArrayLike) -> np.ndarray:
@@ -201,7 +335,7 @@ def _as_series(series: ArrayLike) -> np.ndarray:
     if x.ndim != 1:
         raise ValueError(f"rainflow expects a 1-D series, got shape {x.shape}")
     if not np.isfinite(x).all():
-        raise ValueError("rainflow series contains NaN or inf")
+        raise ValueError(_NOT_FINITE)
     return x
 
 
@@ -261,12 +395,18 @@ def reversals(series: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 def extract_cycles(series: ArrayLike) -> Cycles:
     """Rainflow-count ``series`` (ASTM E1049-85 with half cycles); see the module conventions."""
-    return _extract_cycles(_as_series(series), _BLOCK)
+    x = np.asarray(series, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"rainflow expects a 1-D series, got shape {x.shape}")
+    return _extract_cycles(x, _BLOCK)
 
 
 def _extract_cycles(x: np.ndarray, block: int) -> Cycles:
+    """Count a 1-D float64 series; the kernel checks finiteness on the way (no pass of its own)."""
     n = x.size
     if n < 3:
+        if not np.isfinite(x).all():
+            raise ValueError(_NOT_FINITE)
         # 0 or 1 sample: no reversal; 2 samples: one reversal (rainflow 3.2.0), so no cycle.
         empty = np.empty(0, np.float64)
         none = np.empty(0, np.int64)
@@ -282,6 +422,8 @@ def _extract_cycles(x: np.ndarray, block: int) -> Cycles:
     k = _count_kernel(
         np.ascontiguousarray(x), *out, np.empty(n, np.float64), np.empty(n, np.int64), block
     )
+    if k < 0:
+        raise ValueError(_NOT_FINITE)
     ranges, means, counts, starts, ends = (a[:k] for a in out)
     return Cycles(ranges, means, counts, starts, ends)
 

@@ -115,6 +115,57 @@ def test_identical_across_block_boundaries(block: int) -> None:
             np.testing.assert_array_equal(g, r)
 
 
+# The package computes the overflowing steps with numpy scalars, which warn.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize("block", [1, 5, 8, 13, 64, 4096])
+def test_identical_on_smooth_series_and_mixed_blocks(block: int) -> None:
+    """A block without a zero step is flagged in one vectorised pass and, when its reversals
+    are sparse (a smooth, oversampled series), compacted 8 samples at a time; a block with a
+    plateau goes through the plateau-aware loop. Each path, and a switch between them at every
+    block boundary, counts exactly as the package."""
+    rng = np.random.default_rng(2000 + block)
+    t = np.arange(6000) * 0.1
+    smooth = np.sin(2 * np.pi * t / 10.0) + 0.3 * np.sin(2 * np.pi * t / 7.3 + 1.0)
+    mixed = smooth.copy()
+    for start in rng.integers(0, smooth.size - 20, size=25):  # plateaus here and there
+        mixed[start:start + rng.integers(2, 12)] = mixed[start]
+    series = (
+        smooth,
+        mixed,
+        np.round(smooth, 2),  # plateaus wherever the rounding hits
+        # Steps whose products underflow (no reversal for the package, though signs differ),
+        # and steps that overflow to infinity.
+        rng.normal(size=3000) * 1e-160,
+        np.array([1e308, -1e308] * 40 + [0.0, 1.0, -1e308, 1e308]),
+    )
+    for x in series:
+        got = rf._extract_cycles(np.ascontiguousarray(x, dtype=float), block)
+        ref = reference_cycles(x)
+        for g, r in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(g, r)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_rejects_a_non_finite_sample_anywhere(bad: float) -> None:
+    """Finiteness is checked inside the counting kernel, block by block: a NaN or an infinity
+    at the first, second, a block's first or last, or the final sample is refused all the
+    same (no cycles from a series that holds one)."""
+    rng = np.random.default_rng(5)
+    for n in (3, 4, 10, 4097, 9000):
+        for position in sorted({0, 1, 2, n // 2, min(4095, n - 1), min(4096, n - 1), n - 2,
+                                n - 1}):
+            x = rng.normal(size=n)
+            x[position] = bad
+            with pytest.raises(ValueError, match="NaN or inf"):
+                rf.extract_cycles(x)
+            for block in (1, 7):
+                with pytest.raises(ValueError, match="NaN or inf"):
+                    rf._extract_cycles(x, block)
+    for x in ([bad], [0.0, bad]):  # too short to count: still refused
+        with pytest.raises(ValueError, match="NaN or inf"):
+            rf.extract_cycles(x)
+
+
 def test_accepts_lists_and_integers() -> None:
     x = [0, 5, -3, 7, -7, 2, 1, 4]
     got = rf.extract_cycles(x)
