@@ -73,6 +73,18 @@ def test_no_worker_processes_with_plugins_only_this_process_has(pm, two_cores):
     assert executor.processes == 0 and "test.local-plugin" in executor.reason
 
 
+def test_an_opt_in_built_in_registered_here_keeps_threads_only(pm, two_cores):
+    # The opt-in contention source (orcapost.plugins.OPT_IN_PLUGINS) is registered only by who
+    # asks for it: a worker process does not have it, and every file it took failed. Its
+    # orcapost.* name once passed for a built-in every process loads.
+    from orcapost.plugins.sources import contention
+
+    pm.register(contention, contention.__name__)
+    executor = _executor(pm)
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.processes == 0 and contention.__name__ in executor.reason
+
+
 def test_the_default_runs_a_large_cpu_bound_campaign_beside_a_worker_process(pm, two_cores):
     """Measured on an idle 2-core machine (docs/benchmarks.md, bench_cores.py), 15 threads alone
     were 0.56-0.65x one worker on 3 MB demo files and the hybrid 1.00-1.16x: it is the default."""

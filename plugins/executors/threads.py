@@ -79,8 +79,12 @@ class ThreadsExecutor(Executor):
         cores = os.cpu_count() or 1
         if wanted == 0:
             return 0, "threads only (processes: 0)"
+        # Registered here and not by every process's plugin loading: a worker process would
+        # lack them. The run's own listeners (orcapost.journal, ...: the coordinator's) are
+        # exempt, not the built-in plugins registered on request (OPT_IN_PLUGINS).
         local = [name for name, _ in pm.list_name_plugin()
-                 if name not in pm.distributions and not name.startswith("orcapost.")]
+                 if name not in pm.distributions and (not name.startswith("orcapost.")
+                                                      or name.startswith("orcapost.plugins."))]
         if local:
             return 0, ("threads only: plugins registered only in this process "
                        f"({', '.join(sorted(local))}) would be missing in a worker process")
