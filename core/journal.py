@@ -32,7 +32,10 @@ done (not the results replayed from it) and closes it at ``orcapost_run_finish``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import itertools
 import json
 import os
 import uuid
@@ -69,8 +72,11 @@ def result_from_dict(data: dict) -> FileResult:
     return FileResult(**data, failures=failures)
 
 
-#: The journal format this module writes (older lines are ignored by ``--resume``).
-JOURNAL_FORMAT = 2
+#: The journal format this module writes: 3 packs each file's cells (see :func:`pack_cells`).
+JOURNAL_FORMAT = 3
+#: The formats ``--resume`` and ``orcapost merge`` read (older lines are ignored): 2 is the
+#: format of orcapost before the cells were packed, whose journals users have on disk.
+READABLE_FORMATS = (2, 3)
 
 
 @dataclass
@@ -120,7 +126,7 @@ class Journal:
         headers: dict[str, dict] = {}
         last: dict[str, dict] = {}
         for entry, _line in self._lines():
-            if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
+            if entry.get("journal") in READABLE_FORMATS and "run" in entry:
                 headers[entry["run"]] = entry
                 continue
             path = (entry.get("result") or {}).get("path")
@@ -136,7 +142,7 @@ class Journal:
         if not self.path.is_file():
             return headers, last
         for entry, line in self._lines():
-            if entry.get("journal") == JOURNAL_FORMAT and isinstance(entry.get("run"), str):
+            if entry.get("journal") in READABLE_FORMATS and isinstance(entry.get("run"), str):
                 headers[entry["run"]] = (entry, line)
                 continue
             path = (entry.get("result") or {}).get("path")
@@ -196,19 +202,23 @@ class Journal:
         values = data.pop("values")
         outputs = data.pop("outputs")
         identity = data.pop("identity")  # once, beside the result
-        cells: dict[str, list[dict[str, Any]]] = {}
+        units = data.get("units") or {}
+        cells: dict[str, dict[str, Any]] = {}
         other: dict[str, dict[str, Any]] = {}
         for group, group_values in values.items():
             names = outputs.get(group)
             if names is None or len(names) != len(self._columns.get(group, ())):
                 other[group] = group_values  # not produced column by column: never reused
                 continue
-            cells[group] = [{name: group_values[name] for name in column_names or ()
-                             if name in group_values} for column_names in names]
-            attributed = {name for column_names in names for name in column_names or ()}
-            rest = {k: v for k, v in group_values.items() if k not in attributed}
-            if rest:
-                other[group] = rest
+            cells[group], attributed = pack_cells(names, group_values, units.get(group))
+            if attributed != list(group_values):  # some value no column accounts for
+                known = set(attributed)
+                rest = {k: v for k, v in group_values.items() if k not in known}
+                if rest:
+                    other[group] = rest
+        if any("units" in packed for packed in cells.values()):
+            data["units"] = {group: group_units for group, group_units in units.items()
+                             if "units" not in cells.get(group, {})}
         entry = {"run": self._run, "identity": identity, "result": data, "cells": cells}
         if other:
             entry["other"] = other
@@ -241,6 +251,9 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     """What one journal entry still gives under the current fingerprints, or None."""
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
+    entry = unpacked(entry, header)
+    if entry is None:
+        return None  # cells that do not read back whole: computed again
     data = dict(entry["result"])
     identity = entry.get("identity")
     if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
@@ -303,6 +316,9 @@ def journaled_result(entry: dict, header: dict | None,
     (``orcapost merge``: the shards' config must be the merge's)."""
     if header is None:
         return None
+    entry = unpacked(entry, header)
+    if entry is None:
+        return None
     then = header.get("columns", {})
     journaled = entry.get("cells", {})
     values: dict[str, dict[str, Any]] = {}
@@ -324,6 +340,121 @@ def journaled_result(entry: dict, header: dict | None,
     result.identity = entry.get("identity")
     result.outputs = outputs
     return result
+
+
+#: Joins the output names (and units) of a packed group: a character no name holds (checked).
+_SEPARATOR = "\x00"
+
+
+def _joined(texts: list[str]) -> str | list[str]:
+    """``texts`` as one string, or as the list itself when one of them holds the separator."""
+    joined = _SEPARATOR.join(texts)
+    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else texts
+
+
+def _split(texts: str | list[str], count: int) -> list[str]:
+    if isinstance(texts, list):
+        return texts
+    if not isinstance(texts, str):
+        raise ValueError("packed names are no text")
+    return texts.split(_SEPARATOR) if count else []
+
+
+def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
+               ) -> tuple[dict[str, Any], list[str]]:
+    """One group's cells of one file as a journal entry holds them (format 3), and the output
+    names they account for.
+
+    Format 2 held a dict per column (output name -> value), so every float was written as
+    decimal text: on a file of thousands of cells its JSON cost a millisecond. Packed, the
+    cells are ``names`` (every output name, column after column, in one string), ``sizes``
+    (how many names each column has) and ``floats`` (every value as little-endian float64,
+    base64: a float reads back as exactly the same float); a value that is no float (an int,
+    text, None, an extra table) is in ``other`` as ``[index, value]`` and its float is 0.
+    ``units``: the group's units in the order of ``names`` when the file has one for each
+    and in that order (the usual case), else they stay in the result's ``units``."""
+    import numpy as np
+
+    flat: list[str] = list(itertools.chain.from_iterable(n for n in names if n))
+    if flat == list(values):
+        # The usual file: its values are its columns' names, column after column (a task
+        # makes them so), all taken in one step.
+        sizes = [len(column_names or ()) for column_names in names]
+        cells = list(values.values())
+    else:
+        flat, sizes = [], []
+        for column_names in names:
+            column = [name for name in column_names or () if name in values]
+            flat.extend(column)
+            sizes.append(len(column))
+        cells = list(map(values.__getitem__, flat))
+    float_types = (float, np.float64)
+    packed: dict[str, Any] = {"names": _joined(flat), "sizes": sizes}
+    if set(map(type, cells)) <= set(float_types):
+        floats = np.array(cells, dtype="<f8")
+    else:
+        floats = np.zeros(len(cells), dtype="<f8")
+        extra = []
+        for index, value in enumerate(cells):
+            if type(value) in float_types:
+                floats[index] = value
+            else:
+                extra.append([index, value])
+        packed["other"] = extra
+    packed["floats"] = base64.b64encode(floats.tobytes()).decode("ascii")
+    if units and len(units) == len(flat) and list(units) == flat:
+        packed["units"] = _joined(list(units.values()))
+    return packed, flat
+
+
+def unpack_cells(packed: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The cells of a group as :func:`pack_cells` packed them: a dict per column (output name
+    -> value), and the group's units when they were packed with them. Raises ``ValueError``
+    when the parts do not agree (an entry that does not read back whole is not used)."""
+    import numpy as np
+
+    sizes = packed["sizes"]
+    count = sum(sizes)
+    names = _split(packed["names"], count)
+    raw = base64.b64decode(packed["floats"], validate=True)
+    if len(names) != count or len(raw) != 8 * count:
+        raise ValueError("packed cells of inconsistent lengths")
+    values: list[Any] = np.frombuffer(raw, dtype="<f8").tolist()
+    for index, value in packed.get("other", ()):
+        values[index] = value
+    cells = []
+    start = 0
+    for size in sizes:
+        cells.append(dict(zip(names[start:start + size], values[start:start + size],
+                              strict=True)))
+        start += size
+    units = None
+    if "units" in packed:
+        unit_texts = _split(packed["units"], count)
+        if len(unit_texts) != count:
+            raise ValueError("packed units of inconsistent length")
+        units = dict(zip(names, unit_texts, strict=True))
+    return cells, units
+
+
+def unpacked(entry: dict, header: dict) -> dict | None:
+    """A file entry with its cells as format 2 held them (a dict per column) and its packed
+    units back in its result's ``units``: the entry itself for a format-2 run, None when the
+    packed cells do not read back whole."""
+    if header.get("journal") != 3:
+        return entry
+    try:
+        data = dict(entry["result"])
+        units = dict(data.get("units") or {})
+        cells = {}
+        for group, packed in entry.get("cells", {}).items():
+            cells[group], group_units = unpack_cells(packed)
+            if group_units is not None:
+                units[group] = group_units
+    except (KeyError, TypeError, ValueError, IndexError, binascii.Error):
+        return None
+    data["units"] = units
+    return {**entry, "result": data, "cells": cells}
 
 
 def _labels(header: dict, group: str) -> dict[int, str]:
