@@ -38,6 +38,7 @@ import dataclasses
 import itertools
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -469,14 +470,19 @@ def _json_value(value):
     return str(value)
 
 
-#: The journal writer flushes by itself once this many lines are kept (the engine flushes
-#: after every task, so this only bounds a task of many files, e.g. a replay).
+#: The journal writer writes its kept lines once this many are kept ...
 FLUSH_LINES = 256
+#: ... or once this long (seconds) has passed since its last write, whichever comes first; and
+#: always when the run finishes (also when it is interrupted or fails), before the tables and
+#: the run report are written. A run killed outright loses at most the files of this last
+#: stretch (docs/engine.md#resume): they are run again by ``--resume``.
+FLUSH_SECONDS = 0.5
 
 
 class JournalWriter:
     """Run listener: the run's fingerprints, then every file's result into the journal as it
-    arrives, written once per batch (:meth:`flush`, called by the engine after each task)."""
+    arrives, written in batches (:meth:`flush`: at most every :data:`FLUSH_LINES` files or
+    :data:`FLUSH_SECONDS`, and at the end)."""
 
     def __init__(self, directory: Path, *, keep: bool,
                  fingerprints: RunFingerprints | None = None) -> None:
@@ -486,26 +492,45 @@ class JournalWriter:
         #: False for an unchanged ``--resume`` (nothing to journal: the journal is left as
         #: it is, not even a run header is added).
         self.enabled = True
+        #: When the kept lines were last written (time.monotonic()).
+        self._written = 0.0
+        #: How many writes the run made (the run header's included).
+        self.writes = 0
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
         if self.enabled:
             self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
+            self._written = time.monotonic()
+            self.writes = 1
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:
         if not replayed:
             self.journal.append(result)
             if self.journal.pending >= FLUSH_LINES:
-                self.journal.flush()
+                self._write()
 
-    def flush(self) -> None:
-        """Write the lines of the files handed on since the last flush (the engine calls it
-        once per task's results: one write per batch, not per file)."""
-        if self.journal.is_open:
-            self.journal.flush()
+    def flush(self, force: bool = False) -> None:
+        """Write the lines of the files handed on since the last write when they are due
+        (:data:`FLUSH_LINES` of them, or :data:`FLUSH_SECONDS` since the last write), or
+        ``force``. The engine calls it after each task's results and at each heartbeat, so a
+        line waits at most about :data:`FLUSH_SECONDS` plus a heartbeat."""
+        if not self.journal.is_open or not self.journal.pending:
+            return
+        if (force or self.journal.pending >= FLUSH_LINES
+                or time.monotonic() - self._written >= FLUSH_SECONDS):
+            self._write()
 
-    @hookimpl
+    def _write(self) -> None:
+        self.journal.flush()
+        self._written = time.monotonic()
+        self.writes += 1
+
+    # First of the run's listeners: every kept line is written before the tables record the
+    # journal's state in the result set (an unchanged --resume compares it) and before the
+    # run report.
+    @hookimpl(tryfirst=True)
     def orcapost_run_finish(self, summary: RunSummary) -> None:
         if not self.journal.is_open:  # the run stopped before it started
             return
