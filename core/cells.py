@@ -197,12 +197,14 @@ class _FloatColumns:
                       if pa.types.is_floating(column.type)]
         columns = [table.column(i) for i in self.index]
         # A null reads as nan here (and is written as an empty cell, from ``valid``).
-        self.values = (np.vstack([np.asarray(c.to_numpy(), dtype=np.float64) for c in columns])
+        arrays = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in columns]
+        self.values = (np.vstack([np.asarray(a.to_numpy(zero_copy_only=False),
+                                             dtype=np.float64) for a in arrays])
                        if columns else np.empty((0, table.num_rows)))
         self.valid: np.ndarray | None = None
         if any(c.null_count for c in columns):
-            self.valid = np.vstack([np.asarray(c.is_valid().to_numpy(zero_copy_only=False),
-                                               dtype=bool) for c in columns])
+            self.valid = np.vstack([np.asarray(a.is_valid().to_numpy(zero_copy_only=False),
+                                               dtype=bool) for a in arrays])
         finite = np.isfinite(self.values)
         with np.errstate(over="ignore", invalid="ignore"):
             exact = self.values.astype(np.float32).astype(np.float64) == self.values
