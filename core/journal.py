@@ -218,7 +218,7 @@ class Journal:
                 other[group] = group_values  # not produced column by column: never reused
                 continue
             cells[group], attributed = pack_cells(names, group_values, units.get(group))
-            if attributed != list(group_values):  # some value no column accounts for
+            if attributed is not None:  # some value no column accounts for
                 known = set(attributed)
                 rest = {k: v for k, v in group_values.items() if k not in known}
                 if rest:
@@ -371,9 +371,9 @@ def _split(texts: str | list[str], count: int) -> list[str]:
 
 
 def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
-               ) -> tuple[dict[str, Any], list[str]]:
+               ) -> tuple[dict[str, Any], list[str] | None]:
     """One group's cells of one file as a journal entry holds them (format 3), and the output
-    names they account for.
+    names they account for (None: every value of ``values``, in its order).
 
     Format 2 held a dict per column (output name -> value), so every float was written as
     decimal text: on a file of thousands of cells its JSON cost a millisecond. Packed, the
@@ -384,7 +384,8 @@ def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
     ``units``: the group's units in the order of ``names`` when the file has one for each
     and in that order (the usual case), else they stay in the result's ``units``."""
     flat: list[str] = list(itertools.chain.from_iterable(n for n in names if n))
-    if flat == list(values):
+    every = flat == list(values)
+    if every:
         # The usual file: its values are its columns' names, column after column (a task
         # makes them so), all taken in one step.
         sizes = [len(column_names or ()) for column_names in names]
@@ -406,7 +407,7 @@ def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
     packed["floats"] = base64.b64encode(struct.pack(f"<{len(cells)}d", *cells)).decode("ascii")
     if units and len(units) == len(flat) and list(units) == flat:
         packed["units"] = _joined(list(units.values()))
-    return packed, flat
+    return packed, None if every else flat
 
 
 def unpack_cells(packed: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
