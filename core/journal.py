@@ -258,9 +258,10 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     """What one journal entry still gives under the current fingerprints, or None."""
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
-    entry = unpacked(entry, header)
-    if entry is None:
+    decoded = unpacked(entry, header)
+    if decoded is None:
         return None  # cells that do not read back whole: computed again
+    entry = decoded
     data = dict(entry["result"])
     identity = entry.get("identity")
     if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
@@ -323,9 +324,10 @@ def journaled_result(entry: dict, header: dict | None,
     (``orcapost merge``: the shards' config must be the merge's)."""
     if header is None:
         return None
-    entry = unpacked(entry, header)
-    if entry is None:
+    decoded = unpacked(entry, header)
+    if decoded is None:
         return None
+    entry = decoded
     then = header.get("columns", {})
     journaled = entry.get("cells", {})
     values: dict[str, dict[str, Any]] = {}

@@ -435,12 +435,12 @@ class RunTables:
             if key in first_unit and key not in disagree:
                 units[name] = first_unit[key]
         leading = pa_table({name: columns[name] for name in columns if name not in value_columns})
-        values = _value_arrays(cells, value_keys)
+        value_arrays = _value_arrays(cells, value_keys)
         table = leading
         if value_keys:
             import pyarrow as pa
 
-            table = pa.Table.from_arrays([*leading.columns, *values],
+            table = pa.Table.from_arrays([*leading.columns, *value_arrays],
                                          names=[*leading.column_names, *names])
         return with_field_units(table, units), value_columns
 
