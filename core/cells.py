@@ -76,21 +76,24 @@ def float_text_array(array: pa.Array, float32: bool | None = None) -> pa.Array:
     if float32 is None:
         float32 = stored_as_float32(np.asarray(array.fill_null(0).to_numpy(
             zero_copy_only=False)))
-    typed = array.cast(pa.float32() if float32 else pa.float64(), safe=False)
-    values = np.asarray(typed.fill_null(0).to_numpy(zero_copy_only=False))
+    kind = pa.float32() if float32 else pa.float64()
+    typed = array if array.type == kind else array.cast(kind, safe=False)
+    nulls = typed.null_count > 0  # without any, no array needs its nulls filled
+    values = np.asarray((typed.fill_null(0) if nulls else typed).to_numpy(zero_copy_only=False))
     low, high = POSITIONAL[float32]
     with np.errstate(invalid="ignore"):
-        magnitude = np.abs(values.astype(np.float64))
+        magnitude = np.abs(values if values.dtype == np.float64 else values.astype(np.float64))
         positional = (magnitude == 0) | ((magnitude >= low) & (magnitude < high))
     texts = pc.cast(typed, pa.string())
-    scientific = np.asarray(pc.match_substring(texts, "e").fill_null(False), dtype=bool)
-    fast = positional & ~scientific
+    scientific = pc.match_substring(texts, "e")
+    fast = positional & ~np.asarray(scientific.fill_null(False) if nulls else scientific,
+                                    dtype=bool)
     with np.errstate(invalid="ignore"):
         whole = fast & (values == np.trunc(values))  # Arrow writes 3 where Python writes 3.0
     if whole.any():
         texts = pc.replace_with_mask(texts, pa.array(whole), pc.binary_join_element_wise(
             pc.filter(texts, pa.array(whole)), ".0", ""))
-    slow = ~fast & np.asarray(typed.is_valid(), dtype=bool)
+    slow = ~fast & np.asarray(typed.is_valid(), dtype=bool) if nulls else ~fast
     if slow.any():
         texts = pc.replace_with_mask(texts, pa.array(slow), pa.array(
             _python_float_texts(values[slow], float32), type=pa.string()))

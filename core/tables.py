@@ -403,10 +403,14 @@ class RunTables:
         # The value columns in the order they first appear, extra tables left out: a dict, so
         # that a table of thousands of columns is built in time linear in its cells.
         seen: dict[str, None] = {}
+        merged: list[str] | None = None  # the keys of the last file merged into `seen`
         for index, values in enumerate(cells):
             tables = self._tables_of(index, group)
             if not tables:
-                seen.update(dict.fromkeys(values))
+                keys = list(values)
+                if keys != merged:  # a file with the keys of the one before adds none
+                    seen.update(dict.fromkeys(keys))
+                    merged = keys
                 continue
             skip = set(tables)
             for key in values:
