@@ -3,27 +3,32 @@
 Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line.
 ``orcapost run --resume`` reads it back and reuses what is still valid.
 
-Lines are written **once per batch**, not once per file: :meth:`Journal.append` encodes the
-line and keeps it; :meth:`Journal.flush` writes every kept line in one write and flushes it to
-the operating system. The engine flushes after each task's results (a batch of small files is
-one task) and before it waits for the next task, and :class:`JournalWriter` flushes by itself
-every :data:`FLUSH_LINES` lines. A run killed outright (SIGKILL, power cut) therefore loses at
-most the lines of the batch in flight: those files are not in the journal, so ``--resume``
-runs them again; every line written is whole (a line cut short is ignored when read back).
+Lines are written **in batches**, not once per file: :meth:`Journal.append` encodes the line
+and keeps it; :meth:`Journal.flush` writes every kept line in one write and flushes it to the
+operating system. :class:`JournalWriter` writes its kept lines once :data:`FLUSH_LINES` are
+kept or :data:`FLUSH_SECONDS` have passed since its last write (the engine asks after each
+task and at each heartbeat), and always when the run finishes, however it finishes, before the
+tables and the run report. A run killed outright (SIGKILL, power cut) therefore loses at most
+the lines of that last stretch and of the batch in flight: those files are not in the
+journal, so ``--resume`` runs them again; every line written is whole (a line cut short is
+ignored when read back).
 
 The journal holds two kinds of lines:
 
-- a **run header** (``{"journal": 2, "run": id, "config", "versions", "readers", "columns"}``)
+- a **run header** (``{"journal": 3, "run": id, "config", "versions", "readers", "columns"}``)
   at the start of every run: the run's fingerprints (:mod:`orcapost.fingerprints`), with one
   fingerprint per result column, per group in config order;
 - a **file entry** (``{"run": id, "identity", "result", "cells"}``) per processed file: the file's
   identity as the worker found it, its result without its values, and its cells stored *per
-  column* (``cells[group][i]``: output name -> value of the run's i-th column of the group), so
-  each output name is written once and a column's cells can be reused or dropped alone.
+  column*, packed (:func:`pack_cells`: each output name written once, the values as float64
+  bytes), so a column's cells can be reused or dropped alone.
 
-:meth:`Journal.reusable` finds, for each file, its last entry and reuses the cells of every
-column whose fingerprint is unchanged, if the file's identity and reader are unchanged and the
-column did not fail. Lines of an older journal format are never reused.
+Format 2 (orcapost before the cells were packed: ``cells[group][i]`` an object of output name
+-> value of the run's i-th column of the group) is still read (:data:`READABLE_FORMATS`,
+:func:`unpacked`). :meth:`Journal.reusable` finds, for each file, its last entry and reuses the
+cells of every column whose fingerprint is unchanged, if the file's identity and reader are
+unchanged and the column did not fail. Lines of an older journal format are never reused, nor
+is an entry whose packed cells do not read back whole.
 
 :class:`JournalWriter` is the run listener the engine registers for the length of a run: it opens
 the journal (and writes the run header) at ``orcapost_run_start``, appends each file as it is
