@@ -18,7 +18,7 @@ def _report() -> dict:
         "summary": {"files": 2, "elapsed": 0.5, "reused": {"files": 0, "cells": 3}},
         "decisions": [],
         "memory": {},
-        "workers": {1: "a", None: "b", True: "c", 2.5: "d"},
+        "workers": {3: "a", None: "b", True: "c", 2.5: "d"},
         "files": [{"file": "/c/a.sim", "size": 1, "total": 0.25, "status": "ok"},
                   {"file": "/c/\u00e9 \"b\".sim", "size": 2, "total": math.nan, "status": "ok"}],
         "failures": [],
