@@ -38,14 +38,65 @@ def float_texts(values: np.ndarray, valid: np.ndarray | None = None,
                 float32: bool | None = None) -> list[str | None]:
     """The text of each float in ``values`` (None where ``valid`` is false: an empty cell);
     ``float32``: the stored precision, when known for the whole column (a slice of it)."""
-    if stored_as_float32(values) if float32 is None else float32:
+    import pyarrow as pa
+
+    mask = None if valid is None else ~np.asarray(valid, dtype=bool)
+    array = pa.array(np.asarray(values), mask=mask)
+    return float_text_array(array, float32).to_pylist()
+
+
+def _python_float_texts(values: np.ndarray, float32: bool) -> list[str]:
+    """The text of each float, one value at a time (the definition the fast path follows)."""
+    if float32:
         # numpy's str of a float32 is its shortest round-trip repr, positional between 1e-4
-        # and 1e16 and scientific outside, as Python's repr of a float.
-        texts: list[str | None] = [str(v) for v in values.astype(np.float32)]
-    else:
-        texts = [repr(v) for v in values.astype(np.float64).tolist()]
-    if valid is not None:
-        return [t if ok else None for t, ok in zip(texts, valid.tolist(), strict=True)]
+        # and 1e6 and scientific outside, as Python's repr of a float between 1e-4 and 1e16.
+        return [str(v) for v in values.astype(np.float32)]
+    return [repr(v) for v in values.astype(np.float64).tolist()]
+
+
+#: The magnitudes written positionally (``0.00012``, ``123.5``, ``3.0``) rather than in
+#: scientific notation: Python's repr of a float64, numpy's str of a float32.
+POSITIONAL = {False: (1e-4, 1e16), True: (1e-4, 1e6)}
+
+
+def float_text_array(array: pa.Array, float32: bool | None = None) -> pa.Array:
+    """The text of each float of an Arrow float array as an Arrow string array (null where the
+    value is null), the same texts as :func:`_python_float_texts`, made column-wise.
+
+    Arrow's cast of a float to text writes the shortest digits that round-trip at the value's
+    precision (float32's for a float32 array), as Python and numpy do; only the notation
+    differs (``3`` for ``3.0``, ``1e+15`` for ``1000000000000000.0``, ``0.0000999`` for
+    ``9.99e-05``). So Arrow's text is taken where the value is written positionally and
+    Arrow's text is positional too, with ``.0`` added to a whole number; every other value
+    (scientific notation, nan, inf) is written by Python, one at a time: the few outside the
+    usual range."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if float32 is None:
+        float32 = stored_as_float32(np.asarray(array.fill_null(0).to_numpy(
+            zero_copy_only=False)))
+    kind = pa.float32() if float32 else pa.float64()
+    typed = array if array.type == kind else array.cast(kind, safe=False)
+    nulls = typed.null_count > 0  # without any, no array needs its nulls filled
+    values = np.asarray((typed.fill_null(0) if nulls else typed).to_numpy(zero_copy_only=False))
+    low, high = POSITIONAL[float32]
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(values if values.dtype == np.float64 else values.astype(np.float64))
+        positional = (magnitude == 0) | ((magnitude >= low) & (magnitude < high))
+    texts = pc.cast(typed, pa.string())
+    scientific = pc.match_substring(texts, "e")
+    fast = positional & ~np.asarray(scientific.fill_null(False) if nulls else scientific,
+                                    dtype=bool)
+    with np.errstate(invalid="ignore"):
+        whole = fast & (values == np.trunc(values))  # Arrow writes 3 where Python writes 3.0
+    if whole.any():
+        texts = pc.replace_with_mask(texts, pa.array(whole), pc.binary_join_element_wise(
+            pc.filter(texts, pa.array(whole)), ".0", ""))
+    slow = ~fast & np.asarray(typed.is_valid(), dtype=bool) if nulls else ~fast
+    if slow.any():
+        texts = pc.replace_with_mask(texts, pa.array(slow), pa.array(
+            _python_float_texts(values[slow], float32), type=pa.string()))
     return texts
 
 
@@ -66,24 +117,28 @@ def cell_texts(column: pa.ChunkedArray | pa.Array, float32: bool | None = None
     (strings, and types without a number's text); None is an empty cell. Floats as the module
     says (``float32``: the whole column's stored precision, for a slice of it), integers in
     decimal, booleans ``true``/``false`` (as Arrow's CSV writer)."""
+    texts, is_text = cell_text_array(column, float32)
+    return texts.to_pylist(), is_text
+
+
+def cell_text_array(column: pa.ChunkedArray | pa.Array, float32: bool | None = None
+                    ) -> tuple[pa.Array, bool]:
+    """:func:`cell_texts` as an Arrow string array (null: an empty cell), made column-wise."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     kind = array.type
-    valid = np.asarray(array.is_valid())
     if pa.types.is_floating(kind):
-        values = np.asarray(array.fill_null(0).to_numpy(zero_copy_only=False))
-        return float_texts(values, valid, float32), False
-    if pa.types.is_integer(kind):
-        return [None if v is None else str(v) for v in array.to_pylist()], False
-    if pa.types.is_boolean(kind):
-        return [None if v is None else ("true" if v else "false") for v in array.to_pylist()], False
+        return float_text_array(array, float32), False
     if pa.types.is_null(kind):
-        return [None] * len(array), False
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return pa.nulls(len(array), pa.string()), False
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        # Decimal integers and true/false: Arrow's text is Python's str (and Arrow's CSV's).
+        return pc.cast(array, pa.string()), False
+    if not pa.types.is_string(kind):
         array = pc.cast(array, pa.string())
-    return list(array.to_pylist()), True
+    return array, True
 
 
 def quoted(text: str) -> str:
@@ -100,19 +155,84 @@ def csv_chunks(table: pa.Table, delimiter: str = ",", header: list[Any] | None =
     """A CSV of ``table`` in pieces of text: the quoted column names and the rows of
     ``header`` (each a list of texts, one per column, e.g. the units), then the rows,
     ``chunk_rows`` at a time. A float column's stored precision is decided over the whole
-    column, so every chunk writes it alike."""
-    precision = [column_float32(column) for column in table.columns]
+    column, so every chunk writes it alike.
+
+    Cells are made in Arrow, rows joined in Arrow: no Python object per cell. The float
+    columns of one precision are formatted together, as one array (a wide table's columns
+    are short: one formatting call per column would cost more than the cells)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     lines = [delimiter.join(quoted(name) for name in table.column_names)]
     for row in header or []:
         lines.append(delimiter.join(quoted(str(text)) if text else "" for text in row))
     yield "\n".join(lines) + "\n"
+    if not table.num_columns:
+        return
+    floats = _FloatColumns(table)
     for start in range(0, table.num_rows, chunk_rows):
         part = table.slice(start, chunk_rows)
-        columns = [cell_texts(column, float32)
-                   for column, float32 in zip(part.columns, precision, strict=True)]
-        texts = [[("" if t is None else (quoted(t) if is_text else t)) for t in cells]
-                 for cells, is_text in columns]
-        yield "".join(delimiter.join(row) + "\n" for row in zip(*texts, strict=True))
+        columns: list[Any] = floats.texts(start, part.num_rows)
+        for index, column in enumerate(part.columns):
+            if columns[index] is not None:
+                continue
+            texts, is_text = cell_text_array(column)
+            if is_text:  # quoted, a quote doubled (null stays null: an empty cell)
+                texts = pc.binary_join_element_wise(
+                    '"', pc.replace_substring(texts, '"', '""'), '"', "")
+            columns[index] = texts
+        rows = pc.binary_join_element_wise(*columns, delimiter, null_handling="replace",
+                                           null_replacement="")
+        assert isinstance(rows, pa.Array)
+        yield "\n".join(rows.to_pylist()) + "\n"
+
+
+class _FloatColumns:
+    """A table's float columns as one matrix (a row per column), with each column's stored
+    precision decided over the whole column: their cells' texts are made a precision at a
+    time, for every column at once."""
+
+    def __init__(self, table: pa.Table) -> None:
+        import pyarrow as pa
+
+        self.width = table.num_columns
+        self.index = [i for i, column in enumerate(table.columns)
+                      if pa.types.is_floating(column.type)]
+        columns = [table.column(i) for i in self.index]
+        # A null reads as nan here (and is written as an empty cell, from ``valid``).
+        arrays = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in columns]
+        self.values = (np.vstack([np.asarray(a.to_numpy(zero_copy_only=False),
+                                             dtype=np.float64) for a in arrays])
+                       if columns else np.empty((0, table.num_rows)))
+        self.valid: np.ndarray | None = None
+        if any(c.null_count for c in columns):
+            self.valid = np.vstack([np.asarray(a.is_valid().to_numpy(zero_copy_only=False),
+                                               dtype=bool) for a in arrays])
+        finite = np.isfinite(self.values)
+        with np.errstate(over="ignore", invalid="ignore"):
+            exact = self.values.astype(np.float32).astype(np.float64) == self.values
+        self.float32 = np.all(exact | ~finite, axis=1)
+        for row, column in enumerate(columns):
+            if column.type == pa.float32() or column.type == pa.float16():
+                self.float32[row] = True
+
+    def texts(self, start: int, length: int) -> list[Any]:
+        """The texts of rows ``start`` to ``start + length``: a string array per float
+        column, None for every other column."""
+        import pyarrow as pa
+
+        out: list[Any] = [None] * self.width
+        for precision in (False, True):
+            rows = np.flatnonzero(self.float32 == precision)
+            if not rows.size:
+                continue
+            values = self.values[rows, start:start + length].ravel()
+            mask = (None if self.valid is None
+                    else ~self.valid[rows, start:start + length].ravel())
+            texts = float_text_array(pa.array(values, mask=mask), precision)
+            for n, row in enumerate(rows.tolist()):
+                out[self.index[row]] = texts.slice(n * length, length)
+        return out
 
 
 def csv_lines(table: pa.Table, delimiter: str = ",", header: list[Any] | None = None

@@ -3,27 +3,32 @@
 Each finished file is appended to ``<output>/orcapost-journal.jsonl`` as one JSON line.
 ``orcapost run --resume`` reads it back and reuses what is still valid.
 
-Lines are written **once per batch**, not once per file: :meth:`Journal.append` encodes the
-line and keeps it; :meth:`Journal.flush` writes every kept line in one write and flushes it to
-the operating system. The engine flushes after each task's results (a batch of small files is
-one task) and before it waits for the next task, and :class:`JournalWriter` flushes by itself
-every :data:`FLUSH_LINES` lines. A run killed outright (SIGKILL, power cut) therefore loses at
-most the lines of the batch in flight: those files are not in the journal, so ``--resume``
-runs them again; every line written is whole (a line cut short is ignored when read back).
+Lines are written **in batches**, not once per file: :meth:`Journal.append` encodes the line
+and keeps it; :meth:`Journal.flush` writes every kept line in one write and flushes it to the
+operating system. :class:`JournalWriter` writes its kept lines once :data:`FLUSH_LINES` are
+kept or :data:`FLUSH_SECONDS` have passed since its last write (the engine asks after each
+task and at each heartbeat), and always when the run finishes, however it finishes, before the
+tables and the run report. A run killed outright (SIGKILL, power cut) therefore loses at most
+the lines of that last stretch and of the batch in flight: those files are not in the
+journal, so ``--resume`` runs them again; every line written is whole (a line cut short is
+ignored when read back).
 
 The journal holds two kinds of lines:
 
-- a **run header** (``{"journal": 2, "run": id, "config", "versions", "readers", "columns"}``)
+- a **run header** (``{"journal": 3, "run": id, "config", "versions", "readers", "columns"}``)
   at the start of every run: the run's fingerprints (:mod:`orcapost.fingerprints`), with one
   fingerprint per result column, per group in config order;
 - a **file entry** (``{"run": id, "identity", "result", "cells"}``) per processed file: the file's
   identity as the worker found it, its result without its values, and its cells stored *per
-  column* (``cells[group][i]``: output name -> value of the run's i-th column of the group), so
-  each output name is written once and a column's cells can be reused or dropped alone.
+  column*, packed (:func:`pack_cells`: each output name written once, the values as float64
+  bytes), so a column's cells can be reused or dropped alone.
 
-:meth:`Journal.reusable` finds, for each file, its last entry and reuses the cells of every
-column whose fingerprint is unchanged, if the file's identity and reader are unchanged and the
-column did not fail. Lines of an older journal format are never reused.
+Format 2 (orcapost before the cells were packed: ``cells[group][i]`` an object of output name
+-> value of the run's i-th column of the group) is still read (:data:`READABLE_FORMATS`,
+:func:`unpacked`). :meth:`Journal.reusable` finds, for each file, its last entry and reuses the
+cells of every column whose fingerprint is unchanged, if the file's identity and reader are
+unchanged and the column did not fail. Lines of an older journal format are never reused, nor
+is an entry whose packed cells do not read back whole.
 
 :class:`JournalWriter` is the run listener the engine registers for the length of a run: it opens
 the journal (and writes the run header) at ``orcapost_run_start``, appends each file as it is
@@ -32,9 +37,14 @@ done (not the results replayed from it) and closes it at ``orcapost_run_finish``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import itertools
 import json
 import os
+import struct
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,12 +64,17 @@ from orcapost.results import (
     RunSummary,
 )
 
+#: A result's field names, looked up once (dataclasses.fields costs more than the copy).
+_RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(FileResult))
+
 
 def result_to_dict(result: FileResult) -> dict:
     # Shallow on purpose: a result's containers already hold plain data, and
     # dataclasses.asdict deep-copies every value (a third of the coordinator's time per file
     # on campaigns of small files).
-    data = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    names = (_RESULT_FIELDS if type(result) is FileResult
+             else tuple(f.name for f in dataclasses.fields(result)))
+    data = {name: getattr(result, name) for name in names}
     data["failures"] = [dataclasses.asdict(failure) for failure in result.failures]
     return data
 
@@ -69,8 +84,11 @@ def result_from_dict(data: dict) -> FileResult:
     return FileResult(**data, failures=failures)
 
 
-#: The journal format this module writes (older lines are ignored by ``--resume``).
-JOURNAL_FORMAT = 2
+#: The journal format this module writes: 3 packs each file's cells (see :func:`pack_cells`).
+JOURNAL_FORMAT = 3
+#: The formats ``--resume`` and ``orcapost merge`` read (older lines are ignored): 2 is the
+#: format of orcapost before the cells were packed, whose journals users have on disk.
+READABLE_FORMATS = (2, 3)
 
 
 @dataclass
@@ -120,7 +138,7 @@ class Journal:
         headers: dict[str, dict] = {}
         last: dict[str, dict] = {}
         for entry, _line in self._lines():
-            if entry.get("journal") == JOURNAL_FORMAT and "run" in entry:
+            if entry.get("journal") in READABLE_FORMATS and "run" in entry:
                 headers[entry["run"]] = entry
                 continue
             path = (entry.get("result") or {}).get("path")
@@ -136,7 +154,7 @@ class Journal:
         if not self.path.is_file():
             return headers, last
         for entry, line in self._lines():
-            if entry.get("journal") == JOURNAL_FORMAT and isinstance(entry.get("run"), str):
+            if entry.get("journal") in READABLE_FORMATS and isinstance(entry.get("run"), str):
                 headers[entry["run"]] = (entry, line)
                 continue
             path = (entry.get("result") or {}).get("path")
@@ -196,23 +214,27 @@ class Journal:
         values = data.pop("values")
         outputs = data.pop("outputs")
         identity = data.pop("identity")  # once, beside the result
-        cells: dict[str, list[dict[str, Any]]] = {}
+        units = data.get("units") or {}
+        cells: dict[str, dict[str, Any]] = {}
         other: dict[str, dict[str, Any]] = {}
         for group, group_values in values.items():
             names = outputs.get(group)
             if names is None or len(names) != len(self._columns.get(group, ())):
                 other[group] = group_values  # not produced column by column: never reused
                 continue
-            cells[group] = [{name: group_values[name] for name in column_names or ()
-                             if name in group_values} for column_names in names]
-            attributed = {name for column_names in names for name in column_names or ()}
-            rest = {k: v for k, v in group_values.items() if k not in attributed}
-            if rest:
-                other[group] = rest
+            cells[group], attributed = pack_cells(names, group_values, units.get(group))
+            if attributed is not None:  # some value no column accounts for
+                known = set(attributed)
+                rest = {k: v for k, v in group_values.items() if k not in known}
+                if rest:
+                    other[group] = rest
+        if any("units" in packed for packed in cells.values()):
+            data["units"] = {group: group_units for group, group_units in units.items()
+                             if "units" not in cells.get(group, {})}
         entry = {"run": self._run, "identity": identity, "result": data, "cells": cells}
         if other:
             entry["other"] = other
-        self._pending.append(json.dumps(entry, default=_json_value) + "\n")
+        self._pending.append(_ENCODER.encode(entry) + "\n")
 
     @property
     def pending(self) -> int:
@@ -241,6 +263,10 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     """What one journal entry still gives under the current fingerprints, or None."""
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
+    decoded = unpacked(entry, header)
+    if decoded is None:
+        return None  # cells that do not read back whole: computed again
+    entry = decoded
     data = dict(entry["result"])
     identity = entry.get("identity")
     if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
@@ -303,6 +329,10 @@ def journaled_result(entry: dict, header: dict | None,
     (``orcapost merge``: the shards' config must be the merge's)."""
     if header is None:
         return None
+    decoded = unpacked(entry, header)
+    if decoded is None:
+        return None
+    entry = decoded
     then = header.get("columns", {})
     journaled = entry.get("cells", {})
     values: dict[str, dict[str, Any]] = {}
@@ -326,6 +356,115 @@ def journaled_result(entry: dict, header: dict | None,
     return result
 
 
+#: The types of the values packed as float64 bytes: they read back as the same float (a
+#: numpy float64 as a float, as JSON gave it back).
+_FLOAT_TYPES = frozenset({float, np.float64})
+#: Joins the output names (and units) of a packed group: a character no name holds (checked).
+_SEPARATOR = "\x00"
+
+
+def _joined(texts: list[str]) -> str | list[str]:
+    """``texts`` as one string, or as the list itself when one of them holds the separator."""
+    joined = _SEPARATOR.join(texts)
+    return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else texts
+
+
+def _split(texts: str | list[str], count: int) -> list[str]:
+    if isinstance(texts, list):
+        return texts
+    if not isinstance(texts, str):
+        raise ValueError("packed names are no text")
+    return texts.split(_SEPARATOR) if count else []
+
+
+def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
+               ) -> tuple[dict[str, Any], list[str] | None]:
+    """One group's cells of one file as a journal entry holds them (format 3), and the output
+    names they account for (None: every value of ``values``, in its order).
+
+    Format 2 held a dict per column (output name -> value), so every float was written as
+    decimal text: on a file of thousands of cells its JSON cost a millisecond. Packed, the
+    cells are ``names`` (every output name, column after column, in one string), ``sizes``
+    (how many names each column has) and ``floats`` (every value as little-endian float64,
+    base64: a float reads back as exactly the same float); a value that is no float (an int,
+    text, None, an extra table) is in ``other`` as ``[index, value]`` and its float is 0.
+    ``units``: the group's units in the order of ``names`` when the file has one for each
+    and in that order (the usual case), else they stay in the result's ``units``."""
+    flat: list[str] = list(itertools.chain.from_iterable(n for n in names if n))
+    every = flat == list(values)
+    if every:
+        # The usual file: its values are its columns' names, column after column (a task
+        # makes them so), all taken in one step.
+        sizes = [len(column_names or ()) for column_names in names]
+        cells = list(values.values())
+    else:
+        flat, sizes = [], []
+        for column_names in names:
+            column = [name for name in column_names or () if name in values]
+            flat.extend(column)
+            sizes.append(len(column))
+            cells = list(map(values.__getitem__, flat))
+    packed: dict[str, Any] = {"names": _joined(flat), "sizes": sizes}
+    if not set(map(type, cells)) <= _FLOAT_TYPES:
+        extra = [[index, value] for index, value in enumerate(cells)
+                 if type(value) not in _FLOAT_TYPES]
+        cells = [0.0 if type(value) not in _FLOAT_TYPES else value for value in cells]
+        packed["other"] = extra
+    # struct, not numpy: as fast on thousands of cells, and much faster on a tiny file's few.
+    packed["floats"] = base64.b64encode(struct.pack(f"<{len(cells)}d", *cells)).decode("ascii")
+    if units and len(units) == len(flat) and list(units) == flat:
+        packed["units"] = _joined(list(units.values()))
+    return packed, None if every else flat
+
+
+def unpack_cells(packed: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The cells of a group as :func:`pack_cells` packed them: a dict per column (output name
+    -> value), and the group's units when they were packed with them. Raises ``ValueError``
+    when the parts do not agree (an entry that does not read back whole is not used)."""
+    sizes = packed["sizes"]
+    count = sum(sizes)
+    names = _split(packed["names"], count)
+    raw = base64.b64decode(packed["floats"], validate=True)
+    if len(names) != count or len(raw) != 8 * count:
+        raise ValueError("packed cells of inconsistent lengths")
+    values: list[Any] = list(struct.unpack(f"<{count}d", raw))
+    for index, value in packed.get("other", ()):
+        values[index] = value
+    cells = []
+    start = 0
+    for size in sizes:
+        cells.append(dict(zip(names[start:start + size], values[start:start + size],
+                              strict=True)))
+        start += size
+    units = None
+    if "units" in packed:
+        unit_texts = _split(packed["units"], count)
+        if len(unit_texts) != count:
+            raise ValueError("packed units of inconsistent length")
+        units = dict(zip(names, unit_texts, strict=True))
+    return cells, units
+
+
+def unpacked(entry: dict, header: dict) -> dict | None:
+    """A file entry with its cells as format 2 held them (a dict per column) and its packed
+    units back in its result's ``units``: the entry itself for a format-2 run, None when the
+    packed cells do not read back whole."""
+    if header.get("journal") != 3:
+        return entry
+    try:
+        data = dict(entry["result"])
+        units = dict(data.get("units") or {})
+        cells = {}
+        for group, packed in entry.get("cells", {}).items():
+            cells[group], group_units = unpack_cells(packed)
+            if group_units is not None:
+                units[group] = group_units
+    except (KeyError, TypeError, ValueError, IndexError, binascii.Error):
+        return None
+    data["units"] = units
+    return {**entry, "result": data, "cells": cells}
+
+
 def _labels(header: dict, group: str) -> dict[int, str]:
     """The journaled run's column labels of a group by index (failures name columns so)."""
     return dict(enumerate(header.get("labels", {}).get(group, ())))
@@ -338,14 +477,22 @@ def _json_value(value):
     return str(value)
 
 
-#: The journal writer flushes by itself once this many lines are kept (the engine flushes
-#: after every task, so this only bounds a task of many files, e.g. a replay).
+#: The encoder of file entries, made once (json.dumps makes one per call).
+_ENCODER = json.JSONEncoder(default=_json_value)
+
+#: The journal writer writes its kept lines once this many are kept ...
 FLUSH_LINES = 256
+#: ... or once this long (seconds) has passed since its last write, whichever comes first; and
+#: always when the run finishes (also when it is interrupted or fails), before the tables and
+#: the run report are written. A run killed outright loses at most the files of this last
+#: stretch (docs/engine.md#resume): they are run again by ``--resume``.
+FLUSH_SECONDS = 0.5
 
 
 class JournalWriter:
     """Run listener: the run's fingerprints, then every file's result into the journal as it
-    arrives, written once per batch (:meth:`flush`, called by the engine after each task)."""
+    arrives, written in batches (:meth:`flush`: at most every :data:`FLUSH_LINES` files or
+    :data:`FLUSH_SECONDS`, and at the end)."""
 
     def __init__(self, directory: Path, *, keep: bool,
                  fingerprints: RunFingerprints | None = None) -> None:
@@ -355,26 +502,45 @@ class JournalWriter:
         #: False for an unchanged ``--resume`` (nothing to journal: the journal is left as
         #: it is, not even a run header is added).
         self.enabled = True
+        #: When the kept lines were last written (time.monotonic()).
+        self._written = 0.0
+        #: How many writes the run made (the run header's included).
+        self.writes = 0
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
         if self.enabled:
             self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
+            self._written = time.monotonic()
+            self.writes = 1
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:
         if not replayed:
             self.journal.append(result)
             if self.journal.pending >= FLUSH_LINES:
-                self.journal.flush()
+                self._write()
 
-    def flush(self) -> None:
-        """Write the lines of the files handed on since the last flush (the engine calls it
-        once per task's results: one write per batch, not per file)."""
-        if self.journal.is_open:
-            self.journal.flush()
+    def flush(self, force: bool = False) -> None:
+        """Write the lines of the files handed on since the last write when they are due
+        (:data:`FLUSH_LINES` of them, or :data:`FLUSH_SECONDS` since the last write), or
+        ``force``. The engine calls it after each task's results and at each heartbeat, so a
+        line waits at most about :data:`FLUSH_SECONDS` plus a heartbeat."""
+        if not self.journal.is_open or not self.journal.pending:
+            return
+        if (force or self.journal.pending >= FLUSH_LINES
+                or time.monotonic() - self._written >= FLUSH_SECONDS):
+            self._write()
 
-    @hookimpl
+    def _write(self) -> None:
+        self.journal.flush()
+        self._written = time.monotonic()
+        self.writes += 1
+
+    # First of the run's listeners: every kept line is written before the tables record the
+    # journal's state in the result set (an unchanged --resume compares it) and before the
+    # run report.
+    @hookimpl(tryfirst=True)
     def orcapost_run_finish(self, summary: RunSummary) -> None:
         if not self.journal.is_open:  # the run stopped before it started
             return

@@ -157,10 +157,34 @@ def build_report(context, summary, monitor, plugin_errors=(), replayed: int = 0
     }
 
 
+def report_text(report: dict[str, Any]) -> str:
+    """The run report as JSON text: a line per top-level key, and a line per entry of each
+    top-level list or object (a file's row, a decision, a sample), each line encoded by
+    json's C encoder.
+
+    ``json.dump(indent=...)`` takes json's pure-Python encoder, value by value, and writes to
+    the file piece by piece: 0.3 s for a report of 5,000 files. This is as readable (a file's
+    row on one line) and one write."""
+    encode = json.JSONEncoder(default=str).encode
+    items = []
+    for key, value in report.items():
+        if isinstance(value, list) and value:
+            inner = ",\n  ".join(map(encode, value))
+            items.append(f" {encode(key)}: [\n  {inner}\n ]")
+        elif isinstance(value, dict) and value:
+            # Each entry as json encodes it in an object (a key that is no string included).
+            inner = ",\n  ".join(encode({k: v})[1:-1] for k, v in value.items())
+            items.append(f" {encode(key)}: {{\n  {inner}\n }}")
+        else:
+            items.append(f" {encode(key)}: {encode(value)}")
+    return "{\n" + ",\n".join(items) + "\n}\n"
+
+
 def write_report(directory: Path, report: dict[str, Any]) -> Path:
     path = Path(directory) / RUN_REPORT_NAME
+    text = report_text(report)
     with atomic_open(path, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=1, default=str)
+        handle.write(text)
     return path
 
 

@@ -17,6 +17,7 @@ when the tables are built, so a changed load-case table applies on ``--resume`` 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -107,6 +108,8 @@ class RunTables:
         self._laid_out: dict[tuple[str, str], pa.Table] = {}
         self._load_cases: dict[str, tuple[dict[str, Any], str | None]] | None = None
         self._verdict: Any = None
+        #: (result's index in :meth:`_ordered`, group) -> keys of its extra tables.
+        self._table_keys: dict[tuple[int, str], list[str]] = {}
 
     @classmethod
     def for_run(cls, context) -> RunTables:
@@ -176,10 +179,11 @@ class RunTables:
         groups = self._result_groups()
         for group in groups:
             claim(group, f"result group {group!r}")
-        for result in self._ordered():
+        for index, result in enumerate(self._ordered()):
             for group in groups:
-                for key, value in result.values.get(group, {}).items():
-                    if is_extra_table(value) and value["layout"] != "per_file":
+                for key in self._tables_of(index, group):
+                    value = result.values[group][key]
+                    if value["layout"] != "per_file":
                         claim(extra_table_name(group, value[TABLE_MARKER]),
                               f"the extra table {key!r} of group {group!r}", (group, key))
         for name, (group, key, owner) in self._extra_tables().items():
@@ -190,6 +194,21 @@ class RunTables:
             claim(table.name, f"campaign table {table.name!r}")
         if self.has_verdict():
             claim(VERDICT_TABLE, "the verdict table")
+
+    def _tables_of(self, index: int, group: str) -> list[str]:
+        """The keys of the extra tables among the values of group ``group`` of the
+        ``index``-th result of :meth:`_ordered`, found once: a file's values are looked at
+        one by one only when some value is a dict at all (a test of the values' types, made
+        in C), so that a table of thousands of columns is not scanned value by value by every
+        caller."""
+        key = (index, group)
+        if key not in self._table_keys:
+            values = self._ordered()[index].values.get(group, {})
+            types = set(map(type, values.values()))
+            self._table_keys[key] = (
+                [k for k, v in values.items() if is_extra_table(v)]
+                if any(issubclass(kind, dict) for kind in types) else [])
+        return self._table_keys[key]
 
     def is_result_group(self, name: str) -> bool:
         """Whether ``name`` is a result group's table (not an extra or campaign table)."""
@@ -238,12 +257,11 @@ class RunTables:
         Per-file tables of one file that several columns of a group name alike (a time history
         column's ``table``) are one table: the value key is then a tuple of their keys."""
         found: dict[str, tuple[str, Any, FileResult | None]] = {}
-        for result in self._ordered():
+        for index, result in enumerate(self._ordered()):
             for group in groups:
                 shared: dict[str, str] = {}  # this file's per-file tables by their base name
-                for key, value in result.values.get(group, {}).items():
-                    if not is_extra_table(value):
-                        continue
+                for key in self._tables_of(index, group):
+                    value = result.values[group][key]
                     base = extra_table_name(group, value[TABLE_MARKER])
                     if value["layout"] == "per_file":
                         if base in shared:
@@ -310,10 +328,11 @@ class RunTables:
     def campaign_tables(self) -> dict[str, pa.Table]:
         """The campaign tables, computed once after every file has been added."""
         if self._campaign_tables is None:
-            from orcapost.campaign import campaign_tables
+            self._campaign_tables = {}
+            if self.campaign:  # imported only for a run that has some
+                from orcapost.campaign import campaign_tables
 
-            self._campaign_tables = (campaign_tables(self.campaign, self.group_columns)
-                                     if self.campaign else {})
+                self._campaign_tables = campaign_tables(self.campaign, self.group_columns)
             self.builds.update(self._campaign_tables.keys())
         return self._campaign_tables
 
@@ -365,23 +384,37 @@ class RunTables:
         load_cases = [self.load_case(r) for r in rows]
         load_case_keys = _load_case_keys(load_cases)
         problems = self.load_case_problems()
-        # The value columns in the order they first appear: a dict, so that a table of
-        # thousands of columns is built in time linear in its cells (a list's `in` made it
-        # quadratic in the columns).
         cells = [r.values.get(group, {}) for r in rows]  # each file's values, looked up once
         # Each value's unit: the one its files give; files that disagree (a model in kN,
         # another in kips) leave the column without one: it never claims a unit some of its
-        # values do not have.
+        # values do not have. A file whose units are those of the file before it (the usual
+        # case) adds nothing: it is compared whole, not unit by unit.
         first_unit: dict[str, str] = {}
         disagree: set[str] = set()
+        previous: dict[str, str] | None = None
         for r in rows:
-            for key, unit in (r.units.get(group) or {}).items():
+            file_units = r.units.get(group) or {}
+            if file_units == previous:
+                continue
+            previous = file_units
+            for key, unit in file_units.items():
                 if unit and first_unit.setdefault(key, unit) != unit:
                     disagree.add(key)
+        # The value columns in the order they first appear, extra tables left out: a dict, so
+        # that a table of thousands of columns is built in time linear in its cells.
         seen: dict[str, None] = {}
-        for values in cells:
-            for key, value in values.items():
-                if key not in seen and not is_extra_table(value):
+        merged: list[str] | None = None  # the keys of the last file merged into `seen`
+        for index, values in enumerate(cells):
+            tables = self._tables_of(index, group)
+            if not tables:
+                keys = list(values)
+                if keys != merged:  # a file with the keys of the one before adds none
+                    seen.update(dict.fromkeys(keys))
+                    merged = keys
+                continue
+            skip = set(tables)
+            for key in values:
+                if key not in seen and key not in skip:
                     seen[key] = None
         value_keys = list(seen)
         columns: dict[str, list[Any]] = {
@@ -397,13 +430,23 @@ class RunTables:
             columns[_unique(key, columns)] = [lc.get(key) for lc in load_cases]
         value_columns: dict[str, str] = {}
         units: dict[str, str] = dict(LEADING_UNITS)
+        names = []
         for key in value_keys:
             name = _unique(key, columns)
-            columns[name] = [values.get(key) for values in cells]
+            columns[name] = []  # taken: a later key that clashes is renamed
+            names.append(name)
             value_columns[name] = key
             if key in first_unit and key not in disagree:
                 units[name] = first_unit[key]
-        return with_field_units(pa_table(columns), units), value_columns
+        leading = pa_table({name: columns[name] for name in columns if name not in value_columns})
+        value_arrays = _value_arrays(cells, value_keys)
+        table = leading
+        if value_keys:
+            import pyarrow as pa
+
+            table = pa.Table.from_arrays([*leading.columns, *value_arrays],
+                                         names=[*leading.column_names, *names])
+        return with_field_units(table, units), value_columns
 
     def failures_table(self) -> pa.Table | None:
         """One row per failure (file, stage, group, column, reason), or None when none; built
@@ -478,6 +521,37 @@ def _unique(name: str, existing: dict) -> str:
     while out in existing:
         out, n = f"{name}_{n}", n + 1
     return out
+
+
+def _value_arrays(cells: list[dict[str, Any]], keys: list[str]) -> list[pa.Array]:
+    """The value columns ``keys`` of a group table, an Arrow array each, from each file's
+    values (:func:`column_array` of the column's cells, a missing value an empty cell).
+
+    Built column-wise: each file's values are taken in one step when the file has exactly
+    the table's keys in its order (the usual case), the rows are transposed in C, and a
+    column of floats only (the usual column) becomes Arrow through numpy, not value by
+    value; any other column is made as :func:`column_array` makes it."""
+    import numpy as np
+    import pyarrow as pa
+
+    # The Python types of a column built straight from a numpy float64 array: Arrow's array
+    # of them is the array of the same numbers as a list (double, NaN a value, no null).
+    floats = {float, np.float64}
+    if not cells or not keys:
+        return [column_array([None] * len(cells)) for _ in keys]
+    rows = [list(values.values()) if len(values) == len(keys) and list(values) == keys
+            else [values.get(key) for key in keys] for values in cells]
+    kinds = set(map(type, itertools.chain.from_iterable(rows)))
+    if kinds <= floats:
+        matrix = np.array(rows, dtype=np.float64).T.copy()  # a column per row
+        return [pa.array(column) for column in matrix]
+    arrays = []
+    for column in zip(*rows, strict=True):
+        if set(map(type, column)) <= floats:
+            arrays.append(pa.array(np.array(column, dtype=np.float64)))
+        else:
+            arrays.append(column_array(list(column)))
+    return arrays
 
 
 def column_array(values: list[Any]) -> pa.Array:

@@ -304,7 +304,7 @@ def test_single_precision_writes_kept_time_histories_as_float32(pm, campaign, tm
     import pyarrow.parquet as pq
     from helpers import statistics_config
     from orcapost.engine import Engine
-    from orcapost.journal import JOURNAL_NAME
+    from orcapost.journal import JOURNAL_NAME, unpacked
 
     config = statistics_config(campaign, tmp_path / "out",
                                memory_optimizers=["single_precision"])
@@ -326,8 +326,11 @@ def test_single_precision_writes_kept_time_histories_as_float32(pm, campaign, tm
         assert floats and all(str(f.type) == "float" for f in floats), schema
     # Statistics stay exact doubles; the journal keeps the arrays as numbers.
     assert str(pq.read_schema(tmp_path / "out" / "g.parquet").field("heave max").type) == "double"
-    line = (tmp_path / "out" / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()[1]
-    values = {k: v for cells in json.loads(line)["cells"]["g"] for k, v in cells.items()}
+    header, line = (json.loads(text) for text in (tmp_path / "out" / JOURNAL_NAME).read_text(
+        encoding="utf-8").splitlines()[:2])
+    entry = unpacked(line, header)
+    assert entry is not None
+    values = {k: v for cells in entry["cells"]["g"] for k, v in cells.items()}
     tables = [v["columns"] for v in values.values() if isinstance(v, dict) and "columns" in v]
     assert tables and all(isinstance(x, float) for columns in tables
                           for column in columns.values() for x in column[:5])

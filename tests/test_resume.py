@@ -16,7 +16,7 @@ from orcapost import hookimpl
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.fingerprints import RunFingerprints, file_identity
-from orcapost.journal import JOURNAL_NAME
+from orcapost.journal import JOURNAL_NAME, unpacked
 from orcapost.plugins.extractors.extremes import ExtremesExtractor
 from orcapost.plugins.extractors.statistics import StatisticsExtractor
 from orcapost.task import Plan, PlanSpec
@@ -279,6 +279,9 @@ def test_the_journal_stores_each_output_name_once(pm, campaign, tmp_path):
                      (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()[:2])
     assert len(header["columns"]["vessel"]) == 3 and header["labels"]["vessel"][2] == "heave MPM"
     assert not {"values", "outputs", "identity"} & set(entry["result"])
+    # Packed (format 3): the names once, in one string; the floats as float64 bytes.
+    assert entry["cells"]["vessel"]["names"].count("heave max") == 1
+    entry = unpacked(entry, header)
     assert [sorted(cells) for cells in entry["cells"]["vessel"]][0] == [
         "heave abs_max", "heave max", "heave min", "heave rms"]
     assert entry["identity"] == file_identity(entry["result"]["path"])

@@ -27,11 +27,17 @@ class ParquetSink(Sink[ParquetOptions]):
     suffix = ".parquet"
 
     def write(self, name: str, table: pa.Table, directory: Path) -> Path:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         path = self.path_for(name, directory)
         codec = None if self.options.compression == "none" else self.options.compression
-        pq.write_table(table, str(path), compression=codec)
+        # Dictionary encoding for the columns that repeat values (text, integers, flags), not
+        # for float columns, whose values rarely repeat: trying it on every one of a wide
+        # table's columns took a third of the write. The table read back is the same.
+        encoded = [field.name for field in table.schema
+                   if not pa.types.is_floating(field.type)]
+        pq.write_table(table, str(path), compression=codec, use_dictionary=encoded)
         return path
 
 

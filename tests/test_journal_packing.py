@@ -1,0 +1,113 @@
+"""Journal format 3 packs each file's cells (orcapost.journal.pack_cells): they must read back
+exactly as written (types, NaN, -0.0, extra tables, units), a packed entry that does not read
+back whole must be computed again, and journals of format 2 (written before the cells were
+packed, on users' disks) must still be reused by --resume."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from orcapost.journal import JOURNAL_NAME, _json_value, pack_cells, unpack_cells, unpacked
+from orcapost.tables import extra_table
+from test_resume import _config, _fresh, _run, _tables, watch  # noqa: F401  (fixture)
+
+FILES = 8
+
+
+def _round_trip(names, values, units=None):
+    packed, flat = pack_cells(names, values, units)
+    cells, got_units = unpack_cells(json.loads(json.dumps(packed, default=_json_value)))
+    return packed, flat, cells, got_units
+
+
+def test_floats_read_back_bit_for_bit():
+    values = {"a": 0.1, "b": -0.0, "c": math.nan, "d": math.inf, "e": np.float64(1 / 3),
+              "f": 5e-324, "g": 1.7976931348623157e308}
+    packed, _, cells, _ = _round_trip([list(values)], values)
+    assert "other" not in packed  # every value a float: bytes only
+    got = cells[0]
+    assert list(got) == list(values)
+    assert all(type(v) is float for v in got.values())
+    assert [np.float64(v).tobytes() for v in got.values()] == [
+        np.float64(v).tobytes() for v in values.values()]
+
+
+def test_values_that_are_no_floats_keep_their_json_value():
+    table = extra_table("env", {"x": [1.0, 2.0]})
+    values = {"i": 3, "t": "text", "n": None, "flag": True, "tab": table, "x": 2.5,
+              "f32": np.float32(0.5)}
+    _, _, cells, _ = _round_trip([["i", "t"], ["n", "flag", "tab", "x", "f32"]], values)
+    assert cells == [{"i": 3, "t": "text"},
+                     {"n": None, "flag": True, "tab": table, "x": 2.5, "f32": 0.5}]
+    assert type(cells[0]["i"]) is int and type(cells[1]["flag"]) is bool
+
+
+def test_columns_names_and_units_in_any_order_or_shape():
+    values = {"b": 2.0, "a": 1.0, "odd\x00name": 3.0}  # not in column order; a NUL in a name
+    units = {"b": "kN", "a": "m", "odd\x00name": "s"}
+    packed, flat, cells, got_units = _round_trip([["a"], None, ["b", "missing"],
+                                                  ["odd\x00name"]], values, units)
+    assert cells == [{"a": 1.0}, {}, {"b": 2.0}, {"odd\x00name": 3.0}]
+    assert flat == ["a", "b", "odd\x00name"]
+    assert isinstance(packed["names"], list)  # the separator is in a name: kept as a list
+    assert "units" not in packed and got_units is None  # not in the names' order: left alone
+    packed, _, _, got_units = _round_trip([["a", "b"]], {"a": 1.0, "b": 2.0},
+                                          {"a": "m", "b": "kN"})
+    assert packed["units"] == "m\x00kN" and got_units == {"a": "m", "b": "kN"}
+
+
+def test_inconsistent_packed_cells_are_refused():
+    packed, _ = pack_cells([["a", "b"]], {"a": 1.0, "b": 2.0}, None)
+    with pytest.raises(ValueError):
+        unpack_cells({**packed, "floats": packed["floats"][:-4]})
+    with pytest.raises(ValueError):
+        unpack_cells({**packed, "sizes": [3]})
+    assert unpacked({"result": {}, "cells": {"g": {**packed, "floats": "@@"}}},
+                    {"journal": 3}) is None
+
+
+def _lines(out):
+    return [json.loads(line) for line in
+            (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_format_2_journal_is_reused_whole(pm, campaign, tmp_path, watch):  # noqa: F811
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    lines = _lines(out)
+    header = lines[0]
+    assert header["journal"] == 3
+    # The journal as orcapost wrote it before format 3: a dict per column, units in the result.
+    old = [{**header, "journal": 2}]
+    for entry in lines[1:]:
+        entry = unpacked(entry, header)
+        assert entry is not None
+        old.append(entry)
+    text = "".join(json.dumps(e) + "\n" for e in old)
+    assert '"names"' not in text
+    (out / JOURNAL_NAME).write_text(text, encoding="utf-8")
+    (out / "orcapost-run.json").unlink()  # not an unchanged set: the journal is read
+    watch.opened.clear()
+    engine = _run(pm, config, tmp_path, resume=True)
+    assert watch.opened == []
+    assert engine.report["summary"]["reused"]["files"] == FILES
+    assert _tables(out) == _fresh(pm, config, tmp_path)
+
+
+def test_a_damaged_packed_entry_is_computed_again(pm, campaign, tmp_path, watch):  # noqa: F811
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    lines = _lines(out)
+    lines[1]["cells"]["vessel"]["floats"] = lines[1]["cells"]["vessel"]["floats"][8:]
+    (out / JOURNAL_NAME).write_text("".join(json.dumps(e) + "\n" for e in lines),
+                                    encoding="utf-8")
+    (out / "orcapost-run.json").unlink()
+    watch.opened.clear()
+    _run(pm, config, tmp_path, resume=True)
+    assert len(watch.opened) == 1
+    assert _tables(out) == _fresh(pm, config, tmp_path)
