@@ -248,12 +248,17 @@ class Capacity:
     worker_memory: int = 0
     #: Whether the workers run on this machine (its memory readings are theirs).
     local: bool = True
+    #: Tasks a worker may hold waiting behind the one it runs (the slots count them): it
+    #: starts the next the moment one ends. A task's ``engine.file_timeout`` then also covers
+    #: the wait, so the engine allows it ``1 + queued`` times the timeout.
+    queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"slots": self.slots, "workers": self.workers, "cpu_count": self.cpu_count,
                 "memory_total": self.memory_total, "memory_per_worker": self.memory_per_worker,
                 "separate_processes": self.separate_processes,
-                "worker_memory": self.worker_memory, "local": self.local}
+                "worker_memory": self.worker_memory, "local": self.local,
+                "queued": self.queued}
 
 
 @dataclass(frozen=True)

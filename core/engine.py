@@ -768,8 +768,11 @@ class Engine:
         running[future] = batch
         self._pool_of[future] = executor
         if self.file_timeout is not None:
-            # A batch of small files has a timeout per file it holds.
-            self._deadlines[future] = time.monotonic() + self.file_timeout * len(batch)
+            # A batch of small files has a timeout per file it holds; a task that may wait
+            # behind another on its worker (Capacity.queued) has the other's too.
+            queued = context.capacity.queued if context.capacity is not None else 0
+            self._deadlines[future] = (time.monotonic()
+                                       + self.file_timeout * len(batch) * (1 + queued))
         file_started = self._run_now.file_started if self._run_now is not None else None
         for file in batch:
             (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)

@@ -39,15 +39,17 @@ def two_cores(monkeypatch):
 
 def test_auto_runs_a_large_cpu_bound_campaign_on_cores_many_workers(pm, two_cores):
     """200 x 3 MB archives on 2 cores: one worker process beside the threads, and the run's
-    capacity holds at most 2 files at once (the fixed policy's 15 is capped by it)."""
+    capacity holds at most 2 files running at once, each worker with one more waiting behind
+    it (the fixed policy's 15 is capped by it)."""
     executor = _executor(pm)
     executor.fit(_files(200, 3 * MB), pm)
     capacity = executor.open()
     assert executor.processes == 1
-    assert capacity.slots == 2 and capacity.workers == 1 and capacity.separate_processes
+    assert capacity.slots == 4 and capacity.queued == 1
+    assert capacity.workers == 1 and capacity.separate_processes
     policy = FixedPolicy(FixedOptions(threads=15))
     policy.bind(capacity)
-    assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 2
+    assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 4
 
 
 @pytest.mark.parametrize(("files", "why"), [
@@ -127,7 +129,8 @@ def test_hybrid_tables_are_those_of_one_worker(pm, campaign, tmp_path):
         "executor": {"name": "threads", "processes": 1}})
     _run(pm, campaign, tmp_path / "single", {
         "thread_policy": {"name": "fixed", "threads": 1}})
-    assert hybrid["settings"]["ceiling"] <= max(2, hybrid["settings"]["capacity"]["cpu_count"])
+    capacity = hybrid["settings"]["capacity"]
+    assert hybrid["settings"]["ceiling"] <= max(2, capacity["cpu_count"]) * (1 + capacity["queued"])
     assert hybrid["settings"]["capacity"]["workers"] == 1
     assert hybrid["workers"]["files_on_processes"] >= 1  # a file waited for the process
     assert len({row["process"] for row in hybrid["files"]}) == 2
