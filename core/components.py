@@ -417,6 +417,11 @@ class Reduction(Component[OptionsT]):
     patterns). ``reduce`` runs on the coordinating thread after every file is done.
     """
 
+    #: Modules ``reduce`` imports at first use (kept out of the plugin's import to keep it
+    #: cheap): while worker processes run files, the engine imports them in the background,
+    #: so the tables at the end do not wait for them (``orcapost.warmup``).
+    imports: ClassVar[tuple[str, ...]] = ()
+
     @abstractmethod
     def reduce(self, column: str, values: Any, rows: Any) -> dict[str, Any]:
         """Output suffix -> value for one value column over one group of rows.

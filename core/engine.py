@@ -310,6 +310,7 @@ class Engine:
                 if self.shard is not None:  # another shard's or a whole run's set: refused
                     shards.check_output(run.context.output_directory, self.shard)
                 self._start_workers(run)  # a worker that cannot run the config: nothing written
+                self._warm_tail(run)
                 # Python warnings of the files go into the run report, per file and column.
                 with pywarnings.installed():
                     summary = self._run_locked(run)
@@ -512,6 +513,21 @@ class Engine:
                     f"{ceiling} worker processes fit the memory budget")})
             context.ceiling = ceiling
             context.concurrency = min(context.concurrency, ceiling)
+
+    def _warm_tail(self, run: _Run) -> None:
+        """With worker processes beside the coordinator, import what the campaign tables will
+        import in the background once the first file is done (``orcapost.warmup``): the
+        tables then need not wait for it, and the worker processes take more files meanwhile.
+        Threads alone gain nothing (the import holds the GIL the files need)."""
+        capacity = run.context.capacity
+        if capacity is None or not capacity.separate_processes or not capacity.local:
+            return
+        from orcapost.warmup import tail_imports, warm_in_background
+
+        context = run.context
+        warm_in_background(tail_imports(self.model), ready=lambda: context.done > 0,
+                           stop=lambda: run.stop is not None and run.stop.requested is not None
+                           or context.done >= len(context.files))
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
