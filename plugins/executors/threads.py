@@ -75,6 +75,10 @@ class ThreadsExecutor(Executor):
     def fit(self, files, pm) -> None:
         """Choose the worker processes for this run's files (before :meth:`open`)."""
         self.processes, self.reason = self._choose(files, pm)
+        if not self.processes:
+            from orcapost.api import discard_prestarted
+
+            discard_prestarted()  # worker processes `orcapost run` started early: not wanted
 
     def _choose(self, files, pm) -> tuple[int, str]:
         from orcapost.api import available_memory
