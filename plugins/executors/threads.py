@@ -8,7 +8,10 @@ worker where 15 threads alone were 0.56-0.65x, docs/benchmarks.md) a large enoug
 on a hybrid pool (``orcapost.api.HybridPool``): files start at once on a thread here while
 ``cores - 1`` worker processes spawn; once their probe answered, each new file goes to a free
 worker process first. At most as many files run at once as there are cores (CPU-bound work
-gains nothing from more). Small campaigns, OrcaFlex ``.sim`` files (OrcFxAPI releases the GIL,
+gains nothing from more), each worker holding one more queued behind the one it runs, so that
+it starts the next without waiting for the coordinator. ``orcapost run`` spawns the worker
+processes as it starts (``orcapost.hybrid.prestart_processes``); the pool takes them over, and
+a run that chooses threads only kills them here. Small campaigns, OrcaFlex ``.sim`` files (OrcFxAPI releases the GIL,
 and each process would hold a licence of its own) and runs with plugins registered only in this
 process (a spawned worker would not have them) keep threads only, as many as the policy asks.
 """
