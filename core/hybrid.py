@@ -48,6 +48,15 @@ _prestart_lock = threading.Lock()
 _prestarted: ProcessPoolExecutor | None = None
 
 
+def quiet_worker() -> None:
+    """A worker process's initializer: Ctrl-C (a terminal sends it to the whole process group)
+    is the coordinator's to handle -- it stops the run and kills its worker processes; an idle
+    worker would otherwise die of it printing a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def warm_worker() -> int:
     """Run in a worker process started early: import what every file needs and load the
     plugins now, while the coordinator loads its own (the probe then only validates the config
@@ -87,7 +96,7 @@ def prestart_processes(count: int) -> bool:
     with _prestart_lock:
         if _prestarted is not None:
             return True
-        pool = ProcessPoolExecutor(max_workers=limit,
+        pool = ProcessPoolExecutor(max_workers=limit, initializer=quiet_worker,
                                    mp_context=multiprocessing.get_context("spawn"))
         try:
             for _ in range(min(count, limit)):
@@ -164,7 +173,7 @@ class HybridPool(Executor):
         # The worker processes ``orcapost run`` started early, if they fit; else new ones.
         self._pool: ProcessPoolExecutor | None = (
             (take_prestarted(self.processes)
-             or ProcessPoolExecutor(max_workers=self.processes,
+             or ProcessPoolExecutor(max_workers=self.processes, initializer=quiet_worker,
                                     mp_context=multiprocessing.get_context("spawn")))
             if self.processes else None)
         self._lock = threading.Lock()
