@@ -282,3 +282,30 @@ def test_the_gumbel_fits_import_is_warmed_while_files_run(pm, tmp_path):
     stopped.join(timeout=30)
     assert not stopped.is_alive()
     assert warm_in_background([], ready.is_set) is None
+
+
+@pytest.mark.parametrize(("queued", "allowed"), [(0, 10.0), (1, 20.0)])
+def test_a_task_that_may_wait_behind_another_has_the_others_timeout_too(
+        pm, campaign, tmp_path, queued, allowed):
+    """``engine.file_timeout`` counts from the submission: with a file queued behind the one a
+    worker runs (``Capacity.queued``), the task is allowed ``1 + queued`` timeouts."""
+    import time
+    from collections import deque
+    from types import SimpleNamespace
+
+    from orcapost.components import Capacity
+
+    class Holding:  # an executor that only holds its tasks
+        def submit(self, fn, *args):
+            return Future()
+
+    loaded = validate_data(statistics_config(campaign, tmp_path / "out", file_timeout=10.0),
+                           pm.registry)
+    engine = Engine(pm, loaded, reporter=pm.registry.get("reporter", "silent").cls())
+    context = SimpleNamespace(capacity=Capacity(slots=4, workers=1, cpu_count=2,
+                                                queued=queued))
+    running: dict = {}
+    before = time.monotonic()
+    engine._start(context, Holding(), None, running, [_files(1, 3 * MB)[0]], deque())
+    (future,) = running
+    assert allowed <= engine._deadlines[future] - before <= allowed + 5
