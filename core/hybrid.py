@@ -109,14 +109,15 @@ def prestart_processes(count: int) -> bool:
 
 
 def take_prestarted(processes: int) -> ProcessPoolExecutor | None:
-    """The early-started pool, if there is one that may run ``processes`` worker processes
-    (its own are then the run's); else None (an unfit one is killed)."""
+    """The early-started pool, if there is one of exactly ``processes`` worker processes (its
+    own are then the run's); else None (an unfit one is killed: a bigger pool would spawn more
+    processes than the run chose as queued files arrive)."""
     global _prestarted
     with _prestart_lock:
         pool, _prestarted = _prestarted, None
     if pool is None:
         return None
-    if processes <= 0 or pool._max_workers < processes:  # type: ignore[attr-defined]
+    if processes <= 0 or pool._max_workers != processes:  # type: ignore[attr-defined]
         _kill(pool)
         return None
     return pool
