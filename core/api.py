@@ -141,6 +141,7 @@ _SOURCES: dict[str, str] = {
     "WINDOWS_PROCESS_LIMIT": "orcapost.engine",
     "make_executor": "orcapost.engine",
     "HybridPool": "orcapost.hybrid",
+    "discard_prestarted": "orcapost.hybrid",
     "kill_workers": "orcapost.engine",
     "discover": "orcapost.discovery",
     "available_memory": "orcapost.monitor",
@@ -209,6 +210,7 @@ if TYPE_CHECKING:
     from orcapost.finite import SampleGuard as SampleGuard
     from orcapost.finite import all_finite as all_finite
     from orcapost.hybrid import HybridPool as HybridPool
+    from orcapost.hybrid import discard_prestarted as discard_prestarted
     from orcapost.markers import hookimpl as hookimpl
     from orcapost.merge import merge_shards as merge_shards
     from orcapost.monitor import available_memory as available_memory

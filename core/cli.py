@@ -459,8 +459,35 @@ def _demo_for_config(ctx, config, spec, campaign, files, no_run, threads, progre
     return run_config(pm, loaded, progress=progress, quiet=quiet)
 
 
+def _prestart(args: list[str]) -> None:
+    """``orcapost run``: spawn the worker processes the default engine may use beside its
+    threads now, before the plugins and the config are loaded, so their start-up runs on the
+    other cores meanwhile (docs/engine.md, "Threads and worker processes"). The run's pool
+    takes them over; a run that wants none kills them. Only the command line is read here:
+    ``--threads 1``, ``--executor processes`` or one core start none."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command != "run":
+        return
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        # A worker process importing an unguarded main module that calls main(): never a
+        # chain of spawns.
+        return
+    try:
+        with run.make_context("run", list(args[args.index("run") + 1:]),
+                              resilient_parsing=True) as ctx:
+            threads, executor = ctx.params.get("threads"), ctx.params.get("executor")
+    except (click.ClickException, click.exceptions.Exit):  # bad usage: run reports it
+        return
+    from orcapost.hybrid import prestart_count, prestart_processes
+
+    prestart_processes(prestart_count(threads, executor))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
+        _prestart(sys.argv[1:] if argv is None else list(argv))
         cli.main(args=argv, prog_name="orcapost", obj={})
     except SystemExit as done:
         _exit(done.code)
@@ -475,10 +502,19 @@ def main(argv: list[str] | None = None) -> None:
         _exit(EXIT_INTERNAL)
 
 
+def _discard_prestarted() -> None:
+    """Worker processes started early that no run took (threads only, an error first): killed,
+    never waited for at exit."""
+    hybrid = sys.modules.get("orcapost.hybrid")
+    if hybrid is not None:
+        hybrid.discard_prestarted()
+
+
 def _exit(code) -> None:
     """Exit with ``code``. Worker threads still busy (a file that timed out, or files in
     flight when a run was interrupted: every output is written by now) would keep the process
     alive until they end, which may be never: then exit without waiting for them."""
+    _discard_prestarted()
     engine = sys.modules.get("orcapost.engine")  # no engine imported: no worker threads
     if engine is not None and engine.busy_worker_threads(wait=0.5):
         if not isinstance(code, int):

@@ -274,12 +274,17 @@ class Capacity:
     worker_memory: int = 0
     #: Whether the workers run on this machine (its memory readings are theirs).
     local: bool = True
+    #: Tasks a worker may hold waiting behind the one it runs (the slots count them): it
+    #: starts the next the moment one ends. A task's ``engine.file_timeout`` then also covers
+    #: the wait, so the engine allows it ``1 + queued`` times the timeout.
+    queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"slots": self.slots, "workers": self.workers, "cpu_count": self.cpu_count,
                 "memory_total": self.memory_total, "memory_per_worker": self.memory_per_worker,
                 "separate_processes": self.separate_processes,
-                "worker_memory": self.worker_memory, "local": self.local}
+                "worker_memory": self.worker_memory, "local": self.local,
+                "queued": self.queued}
 
 
 @dataclass(frozen=True)
@@ -437,6 +442,11 @@ class Reduction(Component[OptionsT]):
     ``Options`` subclasses :class:`orcapost.schemas.config.ReductionOptions` (``columns``
     patterns). ``reduce`` runs on the coordinating thread after every file is done.
     """
+
+    #: Modules ``reduce`` imports at first use (kept out of the plugin's import to keep it
+    #: cheap): while worker processes run files, the engine imports them in the background,
+    #: so the tables at the end do not wait for them (``orcapost.warmup``).
+    imports: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def reduce(self, column: str, values: Any, rows: Any) -> dict[str, Any]:

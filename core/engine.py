@@ -328,6 +328,7 @@ class Engine:
                 if self.shard is not None:  # another shard's or a whole run's set: refused
                     shards.check_output(run.context.output_directory, self.shard)
                 self._start_workers(run)  # a worker that cannot run the config: nothing written
+                self._warm_tail(run)
                 # Python warnings of the files go into the run report, per file and column.
                 with pywarnings.installed():
                     summary = self._run_locked(run)
@@ -550,6 +551,21 @@ class Engine:
                     f"{ceiling} worker processes fit the memory budget")})
             context.ceiling = ceiling
             context.concurrency = min(context.concurrency, ceiling)
+
+    def _warm_tail(self, run: _Run) -> None:
+        """With worker processes beside the coordinator, import what the campaign tables will
+        import in the background once the first file is done (``orcapost.warmup``): the
+        tables then need not wait for it, and the worker processes take more files meanwhile.
+        Threads alone gain nothing (the import holds the GIL the files need)."""
+        capacity = run.context.capacity
+        if capacity is None or not capacity.separate_processes or not capacity.local:
+            return
+        from orcapost.warmup import tail_imports, warm_in_background
+
+        context = run.context
+        warm_in_background(tail_imports(self.model), ready=lambda: context.done > 0,
+                           stop=lambda: run.stop is not None and run.stop.requested is not None
+                           or context.done >= len(context.files))
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run
@@ -873,8 +889,11 @@ class Engine:
         running[future] = batch
         self._pool_of[future] = executor
         if self.file_timeout is not None:
-            # A batch of small files has a timeout per file it holds.
-            self._deadlines[future] = time.monotonic() + self.file_timeout * len(batch)
+            # A batch of small files has a timeout per file it holds; a task that may wait
+            # behind another on its worker (Capacity.queued) has the other's too.
+            queued = context.capacity.queued if context.capacity is not None else 0
+            self._deadlines[future] = (time.monotonic()
+                                       + self.file_timeout * len(batch) * (1 + queued))
         file_started = self._run_now.file_started if self._run_now is not None else None
         for file in batch:
             (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)

@@ -12,6 +12,13 @@ busy.
 
 Every file is still opened, extracted and closed by one thread: a thread of this pool, or a
 worker process's main thread (OrcaFlex thread affinity holds either way).
+
+The worker processes can be started earlier still: ``orcapost run`` calls
+:func:`prestart_processes` as soon as its command line is parsed, before the coordinator imports
+its plugins and loads the config, so a worker's spawn and imports (~0.5 s of CPU) run on another
+core while the coordinator does its own; the pool of the run then takes them over
+(:func:`take_prestarted`), and a run that wants no worker process kills them
+(:func:`discard_prestarted`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,117 @@ from typing import Any
 
 #: Windows cannot wait on more than 61 worker processes (WaitForMultipleObjects limit).
 _WINDOWS_PROCESS_LIMIT = 61
+#: Worker processes spawned before the run knows whether it wants them: at most this many (a
+#: pool takes more as it needs them; a wasted early start costs each one ~0.5 s of CPU).
+PRESTART_MAX = 3
+#: The GIL switch interval while worker processes run files beside a thread here (Python's
+#: default is 5 ms). A worker process's file comes back through this process's pool threads
+#: (the result read and set, then the engine's loop takes it and submits the next file), each
+#: waiting for the GIL that the file thread here holds: up to the interval each, so at 5 ms a
+#: worker process idled 4-12 ms between files of 10-30 ms. Only threads that wait for the GIL
+#: are switched to sooner; a file thread alone runs on as before.
+SWITCH_INTERVAL = 0.0005
+
+_prestart_lock = threading.Lock()
+_prestarted: ProcessPoolExecutor | None = None
+
+
+def quiet_worker() -> None:
+    """A worker process's initializer: Ctrl-C (a terminal sends it to the whole process group)
+    is the coordinator's to handle -- it stops the run and kills its worker processes; an idle
+    worker would otherwise die of it printing a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_worker() -> int:
+    """Run in a worker process started early: import what every file needs and load the
+    plugins now, while the coordinator loads its own (the probe then only validates the config
+    and builds the plan). Returns the worker's pid."""
+    import os
+
+    from orcapost.task import prepare_worker
+
+    prepare_worker()
+    return os.getpid()
+
+
+def prestart_count(threads: int | None, executor: str | None) -> int:
+    """Worker processes worth starting before ``orcapost run`` has loaded its config: none on
+    one core, with ``--threads 1`` (one worker, on a thread) or another executor than
+    ``threads``; else ``cores - 1``, at most :data:`PRESTART_MAX`."""
+    import os
+
+    cores = os.cpu_count() or 1
+    if cores < 2 or (threads is not None and threads < 2) or executor not in (None, "threads"):
+        return 0
+    return min(cores - 1, PRESTART_MAX)
+
+
+def prestart_processes(count: int) -> bool:
+    """Spawn ``count`` worker processes now (spawn, Windows-safe) and warm each
+    (:func:`warm_worker`), without waiting. The pool allows ``cores - 1`` processes, so a run
+    that wants more spawns the rest as it needs them. Returns whether a pool was started."""
+    global _prestarted
+    import os
+
+    if count <= 0:
+        return False
+    limit = max(count, (os.cpu_count() or 1) - 1)
+    if sys.platform == "win32":
+        limit = min(limit, _WINDOWS_PROCESS_LIMIT)
+    with _prestart_lock:
+        if _prestarted is not None:
+            return True
+        pool = ProcessPoolExecutor(max_workers=limit, initializer=quiet_worker,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            for _ in range(min(count, limit)):
+                pool.submit(warm_worker)
+        except Exception:  # a machine that cannot spawn now: the run starts its own later
+            _kill(pool)
+            return False
+        _prestarted = pool
+    return True
+
+
+def take_prestarted(processes: int) -> ProcessPoolExecutor | None:
+    """The early-started pool, if there is one of exactly ``processes`` worker processes (its
+    own are then the run's); else None (an unfit one is killed: a bigger pool would spawn more
+    processes than the run chose as queued files arrive)."""
+    global _prestarted
+    with _prestart_lock:
+        pool, _prestarted = _prestarted, None
+    if pool is None:
+        return None
+    if processes <= 0 or pool._max_workers != processes:  # type: ignore[attr-defined]
+        _kill(pool)
+        return None
+    return pool
+
+
+def discard_prestarted() -> None:
+    """Kill the early-started worker processes if no run took them (threads only, another
+    executor, an error before the run): never waited for at exit."""
+    global _prestarted
+    with _prestart_lock:
+        pool, _prestarted = _prestarted, None
+    if pool is not None:
+        _kill(pool)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        with contextlib.suppress(Exception):
+            kill()
+        return
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()  # TerminateProcess on Windows
 
 
 class HybridPool(Executor):
@@ -34,29 +152,43 @@ class HybridPool(Executor):
     Files go to a free worker process once the processes are ready (:meth:`processes_ready`),
     else to a free thread of this process's share (``threads - processes``), else to a worker
     process still starting (the file waits behind its probe); the engine never submits more
-    files than the pool's slots, so a worker process never queues a file behind another
-    file. When the probe refuses the processes, every later file runs on threads."""
+    files than the pool's slots. ``queued``: files each worker (process or thread here) may
+    hold waiting behind the one it runs (0: a worker never queues a file behind another), so
+    that it starts its next file the moment one ends, without waiting for the coordinator to
+    take the result and submit another. When the probe refuses the processes, every later file
+    runs on threads."""
 
-    def __init__(self, threads: int, processes: int, thread_name_prefix: str) -> None:
+    def __init__(self, threads: int, processes: int, thread_name_prefix: str,
+                 queued: int = 0) -> None:
         if sys.platform == "win32":
             processes = min(processes, _WINDOWS_PROCESS_LIMIT)
         self.processes = max(0, processes)
-        self._threads = ThreadPoolExecutor(max_workers=max(1, threads),
-                                           thread_name_prefix=thread_name_prefix)
+        self.queued = max(0, queued)
+        #: Files on threads here while worker processes take files: the rest of the workers.
+        self.thread_share = max(1, threads - self.processes)
+        # With files queued per worker, only the thread share runs files here: a queued file
+        # waits for its thread rather than share the GIL with it.
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.thread_share if self.queued else max(1, threads),
+            thread_name_prefix=thread_name_prefix)
+        # The worker processes ``orcapost run`` started early, if they fit; else new ones.
         self._pool: ProcessPoolExecutor | None = (
-            ProcessPoolExecutor(max_workers=self.processes,
-                                mp_context=multiprocessing.get_context("spawn"))
+            (take_prestarted(self.processes)
+             or ProcessPoolExecutor(max_workers=self.processes, initializer=quiet_worker,
+                                    mp_context=multiprocessing.get_context("spawn")))
             if self.processes else None)
         self._lock = threading.Lock()
         self._busy = 0  # files running on (or queued for) worker processes now
-        self._thread_busy = 0  # files running on threads here now
-        #: Files on threads here while worker processes take files: the rest of the slots.
-        self.thread_share = max(1, threads - self.processes)
+        self._thread_busy = 0  # files running on (or queued for) threads here now
         self._ready = False
         #: Files run on worker processes and on threads (for the run report).
         self.counts = {"processes": 0, "threads": 0}
         #: Why the worker processes are not used (their probe failed), if they are not.
         self.refused: str | None = None
+        self._switch_interval: float | None = None
+        if self._pool is not None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
 
     # -- readiness ------------------------------------------------------------------------
     def warm_up(self, task: Callable[[], dict[str, Any]],
@@ -92,11 +224,14 @@ class HybridPool(Executor):
     def submit(self, fn, /, *args, **kwargs) -> Future:
         with self._lock:
             usable = self._pool is not None and self.refused is None
-            # A file waits for a worker process still starting (queued behind its probe)
-            # rather than join a busy thread here: two CPU-bound files on threads of one
-            # process take as long as one after the other.
-            to_process = usable and self._busy < self.processes and (
-                self._ready or self._thread_busy >= self.thread_share)
+            # An idle worker first (a ready worker process, else the thread here), then a
+            # place in a worker's queue, a worker process's first (it may still be starting:
+            # the file waits behind its probe) -- never a second CPU-bound file running on a
+            # thread here, where two take as long as one after the other.
+            room = usable and self._busy < self.processes * (1 + self.queued)
+            to_process = room and (
+                (self._ready and self._busy < self.processes)
+                or self._thread_busy >= self.thread_share)
             if to_process:
                 self._busy += 1
             else:
@@ -127,7 +262,15 @@ class HybridPool(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+            with self._lock:
+                running = self._busy
+            # With no file left on them (the run's end), the worker processes' exit -- their
+            # interpreter's teardown, 0.1-0.3 s -- need not hold up the tables: they end while
+            # the coordinator writes them (the interpreter joins them at its own exit).
+            self._pool.shutdown(wait=wait and running > 0, cancel_futures=cancel_futures)
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     def kill_workers(self) -> None:
         """Kill the worker processes (a stuck file's, or after an interruption); threads

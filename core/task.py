@@ -145,6 +145,30 @@ def new_plan_key() -> str:
     return uuid.uuid4().hex
 
 
+#: The plugin manager a worker process started early loaded before its first plan
+#: (:func:`prepare_worker`); the first plan built there takes it.
+_PREPARED_PM: Any = None
+
+
+def prepare_worker() -> None:
+    """In a worker process started before the run's plan exists (``orcapost run`` spawns them
+    as it starts): import what a file needs and load the plugins now, so that the probe and the
+    first file only validate the config and build the plan."""
+    global _PREPARED_PM
+    from orcapost.pluginmanager import get_plugin_manager
+
+    with _PLANS_LOCK:
+        if _PREPARED_PM is None:
+            _PREPARED_PM = get_plugin_manager()
+
+
+def _prepared_plugin_manager() -> Any:
+    global _PREPARED_PM
+    with _PLANS_LOCK:
+        pm, _PREPARED_PM = _PREPARED_PM, None
+    return pm
+
+
 def _plan_for(spec: PlanSpec) -> Plan:
     with _PLANS_LOCK:
         plan = _PLANS.get(spec.key)
@@ -154,7 +178,7 @@ def _plan_for(spec: PlanSpec) -> Plan:
     from orcapost.config import validate_data
     from orcapost.pluginmanager import get_plugin_manager
 
-    pm = get_plugin_manager()
+    pm = _prepared_plugin_manager() or get_plugin_manager()
     loaded = validate_data(spec.config_data, pm.registry,
                            base_directory=Path(spec.base_directory))
     plan = Plan.build(pm, loaded.model, spec)

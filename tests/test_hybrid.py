@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import statistics_config
+from orcapost import hybrid
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.hybrid import HybridPool
@@ -39,15 +40,17 @@ def two_cores(monkeypatch):
 
 def test_auto_runs_a_large_cpu_bound_campaign_on_cores_many_workers(pm, two_cores):
     """200 x 3 MB archives on 2 cores: one worker process beside the threads, and the run's
-    capacity holds at most 2 files at once (the fixed policy's 15 is capped by it)."""
+    capacity holds at most 2 files running at once, each worker with one more waiting behind
+    it (the fixed policy's 15 is capped by it)."""
     executor = _executor(pm)
     executor.fit(_files(200, 3 * MB), pm)
     capacity = executor.open()
     assert executor.processes == 1
-    assert capacity.slots == 2 and capacity.workers == 1 and capacity.separate_processes
+    assert capacity.slots == 4 and capacity.queued == 1
+    assert capacity.workers == 1 and capacity.separate_processes
     policy = FixedPolicy(FixedOptions(threads=15))
     policy.bind(capacity)
-    assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 2
+    assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 4
 
 
 @pytest.mark.parametrize(("files", "why"), [
@@ -139,8 +142,183 @@ def test_hybrid_tables_are_those_of_one_worker(pm, campaign, tmp_path):
         "executor": {"name": "threads", "processes": 1}})
     _run(pm, campaign, tmp_path / "single", {
         "thread_policy": {"name": "fixed", "threads": 1}})
-    assert hybrid["settings"]["ceiling"] <= max(2, hybrid["settings"]["capacity"]["cpu_count"])
+    capacity = hybrid["settings"]["capacity"]
+    assert hybrid["settings"]["ceiling"] <= max(2, capacity["cpu_count"]) * (1 + capacity["queued"])
     assert hybrid["settings"]["capacity"]["workers"] == 1
     assert hybrid["workers"]["files_on_processes"] >= 1  # a file waited for the process
     assert len({row["process"] for row in hybrid["files"]}) == 2
     assert _tables(tmp_path / "hybrid") == _tables(tmp_path / "single")
+
+
+# -- worker processes started as `orcapost run` starts ------------------------------------
+
+
+@pytest.mark.parametrize(("threads", "executor", "cores", "expected"), [
+    (None, None, 2, 1),  # the default on 2 cores: one worker process, as the hybrid takes
+    (15, "threads", 8, hybrid.PRESTART_MAX),  # a pool spawns the rest as it needs them
+    (1, None, 2, 0),  # --threads 1: one worker, on a thread
+    (None, "processes", 2, 0),  # another executor starts its own
+    (None, None, 1, 0),  # one core
+])
+def test_prestart_count(monkeypatch, threads, executor, cores, expected):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert hybrid.prestart_count(threads, executor) == expected
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "c.yml"], [1]),
+    (["run", "c.yml", "--threads", "1"], [0]),
+    (["run", "--threads=4", "c.yml", "-q"], [1]),
+    (["run", "c.yml", "--executor", "processes"], [0]),
+    (["validate", "c.yml"], []),  # only `run` starts worker processes
+    (["--version"], []),
+])
+def test_run_starts_its_worker_processes_from_the_command_line(monkeypatch, args, expected):
+    """The command line alone decides, before the plugins or the config are loaded."""
+    from orcapost import cli
+
+    asked: list[int] = []
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(hybrid, "prestart_processes", asked.append)
+    cli._prestart(args)
+    assert asked == expected
+
+
+def test_a_prestarted_worker_process_is_taken_over_or_killed(monkeypatch):
+    """Spawned early, a worker process warms itself (plugins loaded) and the run's pool takes
+    it over; one that no run takes is killed, never waited for."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # a pool of cores - 1 = 1 process
+    assert hybrid.prestart_processes(1)
+    try:
+        assert hybrid.take_prestarted(2) is None  # not a pool of 2 processes: killed
+        assert hybrid.prestart_processes(1)
+        pool = hybrid.take_prestarted(1)
+        assert pool is not None and hybrid.take_prestarted(1) is None  # taken once
+        pid = pool.submit(hybrid.warm_worker).result(timeout=120)
+        assert pid in {p.pid for p in pool._processes.values()}
+        pool.shutdown()
+        assert hybrid.prestart_processes(1)
+        process = next(iter(hybrid._prestarted._processes.values()))  # type: ignore[union-attr]
+        hybrid.discard_prestarted()
+        process.join(timeout=30)
+        assert not process.is_alive() and hybrid._prestarted is None
+    finally:
+        hybrid.discard_prestarted()
+
+
+def test_the_prepared_plugin_manager_is_used_by_the_first_plan_only(monkeypatch):
+    from orcapost import task
+
+    monkeypatch.setattr(task, "_PREPARED_PM", None)
+    task.prepare_worker()
+    prepared = task._PREPARED_PM
+    assert prepared is not None and task._prepared_plugin_manager() is prepared
+    assert task._prepared_plugin_manager() is None
+
+
+# -- files queued behind a worker's running file ------------------------------------------
+
+
+def test_with_queued_files_a_thread_runs_one_file_at_a_time_and_processes_come_first():
+    """``queued=1``: an idle ready worker process first, then the idle thread, then the
+    workers' queues; the thread here never runs two files at once."""
+    import threading
+
+    pool = HybridPool(threads=2, processes=1, thread_name_prefix="orcapost-worker", queued=1)
+    assert pool._pool is not None
+    pool._pool.shutdown()  # never used: no process spawned
+    stand_in = ThreadPoolExecutor(max_workers=1)
+    release = threading.Event()
+    running: list[str] = []
+    try:
+        pool._pool = stand_in  # type: ignore[assignment]
+        accepted: Future = Future()
+        accepted.set_result({"problems": []})
+        pool._answered(accepted, threads_executor._accept)
+
+        def task(name):
+            running.append(name)
+            release.wait(30)
+            return name
+
+        futures = [pool.submit(task, f"f{i}") for i in range(4)]
+        assert pool.counts == {"processes": 2, "threads": 2}
+        for _ in range(200):
+            if len(running) == 2:
+                break
+            threading.Event().wait(0.01)
+        assert len(running) == 2  # one on the process stand-in, one on the thread
+        release.set()
+        assert [f.result(timeout=30) for f in futures] == ["f0", "f1", "f2", "f3"]
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_the_switch_interval_is_restored_when_the_pool_shuts_down():
+    import sys
+
+    before = sys.getswitchinterval()
+    pool = HybridPool(threads=2, processes=1, thread_name_prefix="orcapost-worker", queued=1)
+    try:
+        assert sys.getswitchinterval() == min(before, hybrid.SWITCH_INTERVAL)
+    finally:
+        pool.shutdown()
+    assert sys.getswitchinterval() == before
+
+
+# -- what the tables import, imported while files run --------------------------------------
+
+
+def test_the_gumbel_fits_import_is_warmed_while_files_run(pm, tmp_path):
+    import threading
+
+    from orcapost.warmup import tail_imports, warm_in_background
+
+    config = {"version": 2, "inputs": {"directory": str(tmp_path)},
+              "results": {"g": {"columns": [{"label": "x", "kind": "statistics",
+                                             "object": "A", "variable": "B",
+                                             "statistics": ["max"]}]}},
+              "campaign": [{"name": "t", "group": "g", "by": [], "reductions": [
+                  {"kind": "mean", "columns": ["x max"]},
+                  {"kind": "gumbel", "columns": ["x max"]}]}]}
+    model = validate_data(config, pm.registry).model
+    assert tail_imports(model) == ["scipy.optimize"]
+    ready = threading.Event()
+    thread = warm_in_background(["json", "no_such_module_here"], ready.is_set)
+    assert thread is not None and thread.is_alive()  # waits for the first file
+    ready.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()  # a module that cannot be imported is left alone
+    stopped = warm_in_background(["json"], ready=lambda: False, stop=lambda: True)
+    assert stopped is not None
+    stopped.join(timeout=30)
+    assert not stopped.is_alive()
+    assert warm_in_background([], ready.is_set) is None
+
+
+@pytest.mark.parametrize(("queued", "allowed"), [(0, 10.0), (1, 20.0)])
+def test_a_task_that_may_wait_behind_another_has_the_others_timeout_too(
+        pm, campaign, tmp_path, queued, allowed):
+    """``engine.file_timeout`` counts from the submission: with a file queued behind the one a
+    worker runs (``Capacity.queued``), the task is allowed ``1 + queued`` timeouts."""
+    import time
+    from collections import deque
+    from types import SimpleNamespace
+
+    from orcapost.components import Capacity
+
+    class Holding:  # an executor that only holds its tasks
+        def submit(self, fn, *args):
+            return Future()
+
+    loaded = validate_data(statistics_config(campaign, tmp_path / "out", file_timeout=10.0),
+                           pm.registry)
+    engine = Engine(pm, loaded, reporter=pm.registry.get("reporter", "silent").cls())
+    context = SimpleNamespace(capacity=Capacity(slots=4, workers=1, cpu_count=2,
+                                                queued=queued))
+    running: dict = {}
+    before = time.monotonic()
+    engine._start(context, Holding(), None, running, [_files(1, 3 * MB)[0]], deque())
+    (future,) = running
+    assert allowed <= engine._deadlines[future] - before <= allowed + 5

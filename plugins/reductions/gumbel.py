@@ -32,6 +32,7 @@ class GumbelReduction(Reduction):
 
     name = "gumbel"
     Options = GumbelOptions
+    imports = ("scipy.optimize",)  # the fit's, imported at its first call
 
     def unit(self, suffix: str, unit: str | None) -> str | None:
         return DIMENSIONLESS if suffix == "seeds" else unit
