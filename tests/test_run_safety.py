@@ -209,7 +209,10 @@ def test_a_second_run_into_the_folder_is_refused_and_sigterm_ends_the_first(
         slow_site, large, tmp_path, write_config):
     out, marks = tmp_path / "out", tmp_path / "marks"
     config = _config(write_config, large, out)
-    first = _start(slow_site, "run", config, "--no-progress", seconds=1, mark=marks)
+    # 3 s a file: the first run must outlast the second's start-up on a loaded machine (at 1 s
+    # its 8 files, 2 or more at once beside a worker process, were done before the second run
+    # looked at the lock, which it then rightly did not find).
+    first = _start(slow_site, "run", config, "--no-progress", seconds=3, mark=marks)
     try:
         _wait_for(lambda: (out / LOCK_NAME).exists() and marks.exists(), what="the first run")
         second = subprocess.run([sys.executable, "-m", "orcapost", "run", config, "--quiet"],
