@@ -123,7 +123,10 @@ def timed(command: list[str]) -> tuple[float, float, float]:
     import psutil
 
     t0 = time.perf_counter()
-    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Bytecode caching on, as after a pip install (PYTHONDONTWRITEBYTECODE makes every run
+    # compile orcapost's changed sources again).
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak, cpu = 0, {}
     while proc.poll() is None:
         try:

@@ -299,6 +299,12 @@ class _Layout:
             first = stop
 
 
+#: Fewer targets of one object than this are read and computed one by one, as before blocks:
+#: stacking one or two series and reducing them in chunks cost 130 us a column against ~40 us
+#: alone (5,000 tiny archives of 7 one-series columns: 4.6 s against 1.4 s of CPU).
+BLOCK_MIN_ROWS = 8
+
+
 class StatisticsExtractor(Extractor):
     """Summary statistics of a time history over a period (min, max, mean, std, percentiles)."""
 
@@ -349,6 +355,10 @@ class StatisticsExtractor(Extractor):
         problem raises as it did when each target was read and computed alone."""
         run = layout.found[first:stop]
         obj = run[0].obj.name
+        if stop - first < BLOCK_MIN_ROWS:  # a block of a few rows costs more than it saves
+            for i, target in enumerate(run):
+                self._one(file, column, guard, layout, wanted, first + i, target, None, i, out)
+            return
         try:
             block = file.time_history_block(obj, variables, column.position, column.period)
         except Exception:  # the first failing target says why, in its own words
