@@ -105,10 +105,12 @@ SMALL_FILE_BYTES = 2_000_000
 #: A batch holds at most this many files and this many bytes.
 BATCH_MAX_FILES = 32
 BATCH_MAX_BYTES = 8_000_000
-#: Batches of small files run at most one per core, whatever the policy's concurrency: a batch
-#: is CPU-bound (its files come from the page cache in microseconds), so more of them than cores
-#: only adds GIL hand-offs. Measured on 2 cores, 5000 files of 10 KB: 15 batches at once took
-#: 9.0 s, one per core 6.0 s (benchmarks/bench_core.py). Larger files keep the policy's count.
+#: Batches of small files run at most one per core of worker processes (one at a time on the
+#: threads of one process), whatever the policy's concurrency: a batch is CPU-bound (its files
+#: come from the page cache in microseconds), so more of them than cores only adds GIL
+#: hand-offs. Measured on 2 cores, 5000 files of 10 KB: 15 batches at once took 9.0 s, one per
+#: core 6.0 s (benchmarks/bench_core.py); on threads, one at a time less again (engine.py,
+#: _open_executor). Larger files keep the policy's count.
 SMALL_BATCHES_PER_CORE = 1
 
 
@@ -273,6 +275,8 @@ class Engine:
         #: Pools from this factory instead of the executor component (tests inject pools).
         self.executor_factory = executor_factory
         self._cpu_count: int | None = None
+        #: Batches of small files at once are one per core of these (None: this machine's).
+        self._batch_cores: int | None = None
         self.monitor_interval = monitor_interval
         self.warn = warn
         #: A file taking longer than this (seconds) fails with stage "timeout"; None: never.
@@ -502,6 +506,11 @@ class Engine:
         self.executor.fit(files, self.pm)
         capacity = self.executor.open()
         self._cpu_count = capacity.cpu_count
+        # Batches of small files are CPU-bound Python work: threads of one process share one
+        # GIL, so a second batch on another thread only adds hand-offs (5,000 tiny archives, 2
+        # cores: 2 batches at once 6.5 s of CPU for 5.7 s, one 4.2 s for 4.3 s). One batch per
+        # core only where the workers are processes of their own.
+        self._batch_cores = capacity.cpu_count if capacity.separate_processes else 1
         self.policy.bind(capacity)
         for optimizer in self.optimizers:
             optimizer.bind(self.executor)
@@ -787,7 +796,7 @@ class Engine:
             if index is None:
                 break
             first = pending[index]
-            small_limit = small_batch_limit(self._cpu_count)
+            small_limit = small_batch_limit(self._batch_cores)
             if first.size < SMALL_FILE_BYTES and running and sum(
                     1 for files in running.values() if files[0].size < SMALL_FILE_BYTES
             ) >= small_limit:
