@@ -27,7 +27,6 @@ on may be shared: ratios within one run are what count, not the absolute seconds
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -43,7 +42,7 @@ from orcapost.demo import DemoSpec, write_campaign
 from pydantic import ByteSize, TypeAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cores import cores_available  # noqa: E402 - the sibling benchmark's measure
+from bench_cores import cores_available, digest  # noqa: E402 - the sibling benchmark's
 
 SIZE = TypeAdapter(ByteSize)
 #: (name, command-line options, engine.split_files).
@@ -107,15 +106,6 @@ def run_once(config: Path, extra: list[str]) -> tuple[float, float, float]:
 def peak_rss(output: Path) -> float:
     report = json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
     return float(report["memory"]["peak_rss"] or 0)
-
-
-def digest(output: Path) -> str:
-    sha = hashlib.sha256()
-    for path in sorted(output.iterdir()):
-        if path.suffix in (".csv", ".parquet"):
-            sha.update(path.name.encode())
-            sha.update(path.read_bytes())
-    return sha.hexdigest()
 
 
 def main() -> None:
