@@ -72,7 +72,11 @@ def _run(pm, write_config, config, **kwargs):
 
 
 def test_each_file_is_opened_used_and_closed_on_one_thread(pm, campaign, tmp_path,
-                                                           write_config):
+                                                           write_config, monkeypatch):
+    import orcapost.engine as engine_module
+
+    # A task per file (small files' batches run one at a time on threads), so several workers.
+    monkeypatch.setattr(engine_module, "SMALL_FILE_BYTES", 0)
     pm.unregister(name="orcapost.plugins.sources.archive")
     pm.register(AffinePlugin(), name="affine")
     AffineFile.opened.clear()

@@ -41,6 +41,8 @@ def forced(monkeypatch):
     """Every file is large enough to split, on a machine of 4 cores; records the parts run."""
     monkeypatch.setattr(engine_module, "SPLIT_MIN_BYTES", 0)
     monkeypatch.setattr(split_module, "SPLIT_MIN_BYTES", 0)
+    # Not batched as small files (those run one batch at a time on threads): each a task.
+    monkeypatch.setattr(engine_module, "SMALL_FILE_BYTES", 0)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     parts: list[int] = []
     real = engine_module.run_part
