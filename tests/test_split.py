@@ -18,6 +18,7 @@ from orcapost import split as split_module
 from orcapost.components import Source
 from orcapost.config import load_config
 from orcapost.engine import Engine
+from orcapost.errors import ResultFileError
 from orcapost.plugins.sources.archive import ArchiveResultFile, ArchiveSource
 from orcapost.plugins.sources.openfast import OpenFASTSource
 from orcapost.plugins.sources.orcaflex import OrcaFlexSource
@@ -224,7 +225,7 @@ def test_orcaflex_sim_files_keep_one_model_per_thread(pm):
         suffixes = (".plain",)
 
         def open(self, path):
-            raise NotImplementedError
+            raise ResultFileError(f"{path}: never opened here", "open")
 
     assert has_thread_affinity(Plain) and has_thread_affinity(Plain())
 
