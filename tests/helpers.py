@@ -85,3 +85,19 @@ def whole(archive) -> object:
     time = archive.time
     start = archive.stages[1].start if len(archive.stages) > 1 else archive.stages[0].start
     return (time >= start - 1e-9) & (time <= time[-1] + 1e-9)
+
+
+def journal_writes(monkeypatch) -> list[int]:
+    """The lines each journal write puts on disk, in order, for the rest of the test."""
+    from orcapost.journal import Journal
+
+    written: list[int] = []
+    original = Journal.flush
+
+    def counted(self, *args, **kwargs):
+        if self.pending:
+            written.append(self.pending)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Journal, "flush", counted)
+    return written

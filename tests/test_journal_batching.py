@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import statistics_config
+from helpers import journal_writes, statistics_config
 from orcapost import hookimpl
 from orcapost import journal as journal_module
 from orcapost.config import validate_data
@@ -24,19 +24,6 @@ def _config(campaign, out):
     return statistics_config(campaign, out, thread_policy={"name": "fixed", "threads": 1})
 
 
-def _writes(monkeypatch) -> list[int]:
-    written: list[int] = []
-    original = Journal.flush
-
-    def counted(self):
-        if self.pending:
-            written.append(self.pending)
-        original(self)
-
-    monkeypatch.setattr(Journal, "flush", counted)
-    return written
-
-
 class _Opened:
     def __init__(self):
         self.paths: list[str] = []
@@ -51,7 +38,7 @@ def test_lines_kept_until_due_are_written_when_the_run_finishes(pm, campaign, tm
                                                                 monkeypatch):
     monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 3600.0)
     monkeypatch.setattr(journal_module, "FLUSH_LINES", 10_000)
-    written = _writes(monkeypatch)
+    written = journal_writes(monkeypatch)
     out = tmp_path / "out"
     config = validate_data(_config(campaign, out), pm.registry)
     assert Engine(pm, config).run().exit_code == 0
@@ -72,7 +59,7 @@ def test_an_interrupted_run_writes_every_finished_file_and_resumes_from_them(
         pm, campaign, tmp_path, monkeypatch):
     monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 3600.0)
     monkeypatch.setattr(journal_module, "FLUSH_LINES", 10_000)
-    written = _writes(monkeypatch)
+    written = journal_writes(monkeypatch)
 
     class Interrupt:
         @hookimpl
@@ -102,7 +89,7 @@ def test_an_interrupted_run_writes_every_finished_file_and_resumes_from_them(
 def test_lines_are_written_once_due(pm, campaign, tmp_path, monkeypatch):
     monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 3600.0)
     monkeypatch.setattr(journal_module, "FLUSH_LINES", 3)
-    written = _writes(monkeypatch)
+    written = journal_writes(monkeypatch)
     out = tmp_path / "out"
     assert Engine(pm, validate_data(_config(campaign, out), pm.registry)).run().exit_code == 0
     assert sum(written) == FILES and len(written) > 1 and all(n >= 3 for n in written[:-1])

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 import pytest
-from helpers import statistics_config
+from helpers import journal_writes, statistics_config
 from orcapost import dispatch, hookimpl
 from orcapost import engine as engine_module
 from orcapost import task as task_module
@@ -51,15 +51,7 @@ def _rows(out: Path) -> dict[str, list[dict]]:
 
 def test_the_journal_is_written_once_per_task_not_per_file(pm, campaign, tmp_path,
                                                             monkeypatch):
-    written: list[int] = []
-    original = Journal.flush
-
-    def counted(self):
-        if self.pending:
-            written.append(self.pending)
-        original(self)
-
-    monkeypatch.setattr(Journal, "flush", counted)
+    written = journal_writes(monkeypatch)
     out = tmp_path / "out"
     config = statistics_config(campaign, out, thread_policy={"name": "fixed", "threads": 1})
     assert _run(pm, config).exit_code == 0
