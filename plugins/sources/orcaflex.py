@@ -560,15 +560,16 @@ class OrcaFlexResultFile(ResultFile):
             raise ResultFileError("Touchdown has no static value here: use an arc length")
         extra = self._extra(obj, info, position)
         target = self._object(obj)
-        try:
-            with self._dll(f"{obj} / {var} static state"):
+        what = f"{obj} / {var} static state"
+        with self._dll(what):
+            try:
                 return float(target.StaticResult(var, extra))
-        except ResultFileError as exc:
-            # OrcFxAPI's own "no such value" (stValueNotAvailable): absent, which a column's
-            # missing: skip may leave out; every other DLL error stays a failure.
-            if _status_of(exc.__context__) == VALUE_NOT_AVAILABLE:
-                raise NotInFile(str(exc)) from None
-            raise
+            except self.api.DLLError as exc:
+                # OrcFxAPI's own "no such value" (stValueNotAvailable): absent, which a
+                # column's missing: skip may leave out; every other DLL error stays a failure.
+                if _status_of(exc) == VALUE_NOT_AVAILABLE:
+                    raise NotInFile(f"{what}: {dll_message(exc)}") from None
+                raise
 
 
 class OrcaFlexSource(Source):
