@@ -123,7 +123,7 @@ def compute_statistics(time: np.ndarray, x: np.ndarray, wanted: list[str], ddof:
     percentiles = [n for n in wanted if n.startswith("p")]
     if percentiles:
         qs = [float(n[1:]) for n in percentiles]
-        for name, value in zip(percentiles, np.percentile(x, qs), strict=True):
+        for name, value in zip(percentiles, exact_percentiles(x, qs), strict=True):
             out[name] = float(value)
     return {name: out[name] for name in wanted}
 
@@ -144,6 +144,57 @@ def statistic_unit(statistic: str, unit: str) -> str:
 _minimum = np.minimum.reduce
 _maximum = np.maximum.reduce
 _sum = np.add.reduce
+
+
+def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
+    """``np.percentile(values, qs, axis=-1)`` (its default, linear method), bit for bit,
+    without numpy's copy of the block, its move of the axis and the two extra positions it
+    partitions every row at.
+
+    numpy partitions each row at the order statistics each ``q`` reads (``prev = floor((n - 1)
+    q)`` and ``prev + 1``) and also at the first and last positions, only to find NaN there.
+    Here each row is partitioned at the order statistics alone, which are the same values, and
+    they go through numpy's own interpolation (``_lerp``), operation for operation. What a
+    different partition or the missing NaN check could change is left to numpy itself, row by
+    row: a row that is not finite (numpy's NaN rule, and its warnings), and a row with a ``-0.0``
+    whose order statistics are zero (the partitions may pick ``-0.0`` or ``0.0``).
+    """
+    count = values.shape[-1]
+    if count < 2 or values.dtype.kind != "f":
+        return np.percentile(values, qs, axis=-1)
+    quantiles = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
+    virtual = (count - 1) * quantiles  # numpy's "linear" virtual index
+    previous = np.floor(virtual).astype(np.intp)
+    following = previous + 1
+    top = virtual >= count - 1
+    previous[top] = following[top] = -1  # the maximum, as numpy takes it
+    gamma = (virtual - previous).reshape((-1,) + (1,) * (values.ndim - 1))
+    lows = [int(k) % count for k in previous]
+    highs = [int(k) % count for k in following]
+    part = np.partition(values, sorted(set(lows + highs)), axis=-1)
+    lower = np.stack([part[..., k] for k in lows])
+    upper = np.stack([part[..., k] for k in highs])
+    with np.errstate(all="ignore"):  # a row that could warn is numpy's below, with its warning
+        # numpy's _lerp, operation for operation.
+        diff = upper - lower
+        result = np.add(lower, diff * gamma)
+        np.subtract(upper, diff * (1 - gamma), out=result, where=gamma >= 0.5,
+                    casting="unsafe", dtype=result.dtype)
+    picked = np.concatenate([lower, upper])
+    redo = ~(np.isfinite(np.concatenate([picked, result])).all(axis=0)
+             & np.isfinite(_maximum(values, axis=-1)))  # a NaN anywhere in the row
+    zero = (picked == 0).any(axis=0) & ~redo
+    if values.ndim == 1:
+        if redo or (zero and ((values == 0) & np.signbit(values)).any()):
+            return np.percentile(values, qs, axis=-1)
+        return result
+    if zero.any():  # is it a zero whose sign a partition picks?
+        rows = values[zero]
+        redo[zero] = ((rows == 0) & np.signbit(rows)).any(axis=-1)
+    if redo.any():
+        result[:, redo] = np.percentile(values[redo], qs, axis=-1)
+    return result
+
 
 
 def _std(x: np.ndarray, mean: np.float64, ddof: int) -> float:
@@ -246,7 +297,7 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
         lo, hi = _minimum(values, axis=1), _maximum(values, axis=1)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
     if percentiles:
-        found = np.percentile(values, [float(wanted[j][1:]) for j in percentiles], axis=1)
+        found = exact_percentiles(values, [float(wanted[j][1:]) for j in percentiles])
         for k, j in enumerate(percentiles):
             results[:, j] = found[k]
     for j, name in enumerate(wanted):

@@ -1,0 +1,81 @@
+"""``p<q>`` statistics (exact_percentiles): numpy's ``np.percentile`` to the last bit, signed
+zeros, ties, NaN, infinities, float32 and the extreme quantiles included, with numpy's own
+warnings where numpy warns."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from orcapost.plugins.extractors.statistics import block_statistics, exact_percentiles
+
+QUANTILE_SETS = [[50.0], [99.0], [0.0], [100.0], [50.0, 99.0], [99.9, 0.1, 50.0],
+                 [100.0, 50.0], [25.0, 75.0, 100.0, 0.0], [33.3]]
+
+
+def _bits(a) -> bytes:
+    a = np.asarray(a)
+    return a.dtype.str.encode() + str(a.shape).encode() + a.tobytes()
+
+
+def _series(kind: str, rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    if kind == "normal":
+        return rng.standard_normal((rows, n))
+    if kind == "ties":
+        return rng.integers(-3, 4, (rows, n)).astype(float)
+    if kind == "signed zeros":
+        v = rng.integers(-2, 3, (rows, n)).astype(float)
+        zeros = v == 0
+        v[zeros] = rng.choice([0.0, -0.0], size=zeros.sum())
+        return v
+    if kind == "not finite":
+        v = rng.standard_normal((rows, n))
+        v.flat[rng.integers(0, v.size, 3)] = rng.choice([np.nan, np.inf, -np.inf], 3)
+        return v
+    if kind == "huge":  # differences of order statistics overflow
+        return rng.choice([-1.7e308, 1.7e308, 1.0], size=(rows, n))
+    return rng.standard_normal((rows, n)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "signed zeros", "not finite", "huge",
+                                  "float32"])
+def test_percentiles_are_numpys_bit_for_bit(kind):
+    rng = np.random.default_rng(len(kind))
+    for trial in range(300):
+        n = int(rng.integers(1, 40)) if trial % 3 else int(rng.integers(40, 2500))
+        values = _series(kind, rng, int(rng.integers(1, 6)), n)
+        qs = QUANTILE_SETS[trial % len(QUANTILE_SETS)]
+        with np.errstate(all="ignore"):
+            assert _bits(exact_percentiles(values, qs)) == _bits(np.percentile(values, qs, axis=1))
+            assert _bits(exact_percentiles(values[0], qs)) == _bits(np.percentile(values[0], qs))
+
+
+def test_a_negative_zero_median_is_numpys():
+    # numpy's interpolation turns an order statistic of -0.0 into 0.0 (a + 0.0): the row is
+    # numpy's own, whichever zero a partition picks.
+    x = np.array([-0.0, 1.0, -0.0, -1.0, 0.0])
+    assert _bits(exact_percentiles(x, [50.0])) == _bits(np.percentile(x, [50.0]))
+    assert str(exact_percentiles(x, [50.0])[0]) == str(np.percentile(x, 50.0))
+
+
+def test_numpys_warnings_are_kept():
+    x = np.array([-1.7e308, 1.7e308, 2.0, 3.0])  # the interpolation overflows
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = exact_percentiles(x, [40.0])
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        expected = np.percentile(x, [40.0])
+    assert _bits(got) == _bits(expected)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+def test_block_statistics_percentiles_equal_numpys_per_row():
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((40, 801))
+    values[3] = 0.0  # a constant channel, common in OpenFAST output
+    values[5, ::2] = -0.0
+    results, exact = block_statistics(values, ["p50", "p99", "max"])
+    for row in np.flatnonzero(exact):
+        assert _bits(results[row, :2]) == _bits(np.percentile(values[row], [50.0, 99.0]))
