@@ -556,7 +556,10 @@ def _end_process(code) -> None:
     if shutdown_threads is None or run_exit_handlers is None:
         sys.exit(code)
     status = _exit_status(code)
-    shutdown_threads()
+    try:
+        shutdown_threads()
+    except KeyboardInterrupt:  # Ctrl-C while a thread is waited for: stop waiting, quietly
+        status = EXIT_INTERRUPTED
     run_exit_handlers()
     _flush_and_exit(status)
 

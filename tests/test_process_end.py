@@ -83,3 +83,20 @@ def test_without_the_interpreters_hooks_the_usual_exit(monkeypatch):
     with pytest.raises(SystemExit) as exit:
         cli._end_process(3)
     assert exit.value.code == 3
+
+
+def test_ctrl_c_while_threads_are_waited_for_still_runs_the_handlers(monkeypatch):
+    import atexit
+    import threading
+
+    from orcapost import cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    steps: list[object] = []
+    monkeypatch.setattr(threading, "_shutdown", interrupted)
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: steps.append("atexit"))
+    monkeypatch.setattr(cli.os, "_exit", steps.append)
+    cli._end_process(0)
+    assert steps == ["atexit", cli.EXIT_INTERRUPTED]
