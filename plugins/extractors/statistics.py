@@ -196,7 +196,6 @@ def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     return result
 
 
-
 def _std(x: np.ndarray, mean: np.float64, ddof: int) -> float:
     # numpy's _var: deviations in float64, squared in place, summed, divided by n - ddof.
     deviations = np.subtract(x, np.asarray(mean, dtype=np.float64), dtype=np.float64)
