@@ -118,21 +118,12 @@ def child_campaign(config_path: str, formats: list[str]) -> dict:
 
 def child_wide(columns: int, files: int) -> dict:
     import pyarrow  # noqa: F401  (imported by any run before its tables: not timed here)
-    from orcapost.results import FileResult
-    from orcapost.tables import RunTables
+    sys.path.insert(0, str(HERE))
+    from bench_wide_tables import build_group_table, wide_run_tables
 
-    results = [FileResult(path=f"/campaign/LC{f:05d}.sim", size=1,
-                          load_case={"Hs": float(f % 7), "heading": float(f % 12)},
-                          values={"g": {f"c{j} max": 0.25 * j + f / 7 for j in range(columns)}},
-                          units={"g": {f"c{j} max": "kN" for j in range(columns)}})
-               for f in range(files)]
-    tables = RunTables(["g"])
-    for result in results:
-        tables.add(result)
+    tables = wide_run_tables(files, columns)
     started = time.process_time()
-    tables.check_names()
-    tables.groups()
-    table = tables.table("g")
+    table = build_group_table(tables)
     elapsed = time.process_time() - started
     assert table.num_rows == files
     return {"wide_table_s": elapsed}

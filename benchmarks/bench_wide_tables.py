@@ -20,24 +20,35 @@ from orcapost.results import FileResult
 from orcapost.tables import RunTables
 
 
+def wide_run_tables(files: int, columns: int) -> RunTables:
+    """The tables of a run of ``files`` results of one group with ``columns`` values each (a
+    load case of two keys per file), every result added, as after a run's last file."""
+    tables = RunTables(["g"])
+    for f in range(files):
+        tables.add(FileResult(path=f"/campaign/LC{f:05d}.sim", size=1,
+                              load_case={"Hs": float(f % 7), "heading": float(f % 12)},
+                              values={"g": {f"c{j} max": 0.25 * j + f for j in range(columns)}},
+                              units={"g": {f"c{j} max": "kN" for j in range(columns)}}))
+    return tables
+
+
+def build_group_table(tables: RunTables):
+    """What a run does with its tables before the sinks write them: names checked, tables
+    listed, the group table built."""
+    tables.check_names()
+    tables.groups()
+    return tables.table("g")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--columns", type=int, default=2000)
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--cases", type=int, default=3000)
     args = parser.parse_args()
-    results = [FileResult(path=f"/campaign/LC{f:05d}.sim", size=1,
-                          load_case={"Hs": float(f % 7), "heading": float(f % 12)},
-                          values={"g": {f"c{j} max": 0.25 * j + f for j in range(args.columns)}},
-                          units={"g": {f"c{j} max": "kN" for j in range(args.columns)}})
-               for f in range(args.files)]
-    tables = RunTables(["g"])
-    for result in results:
-        tables.add(result)
+    tables = wide_run_tables(args.files, args.columns)
     started = time.perf_counter()
-    tables.check_names()
-    tables.groups()
-    table = tables.table("g")
+    table = build_group_table(tables)
     print(f"group table {table.num_columns:,} columns x {table.num_rows:,} rows: "
           f"{time.perf_counter() - started:.2f} s")
     n = args.cases
