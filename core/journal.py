@@ -403,7 +403,7 @@ def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
             column = [name for name in column_names or () if name in values]
             flat.extend(column)
             sizes.append(len(column))
-            cells = list(map(values.__getitem__, flat))
+        cells = list(map(values.__getitem__, flat))
     packed: dict[str, Any] = {"names": _joined(flat), "sizes": sizes}
     if not set(map(type, cells)) <= _FLOAT_TYPES:
         extra = [[index, value] for index, value in enumerate(cells)

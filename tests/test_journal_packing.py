@@ -59,6 +59,13 @@ def test_columns_names_and_units_in_any_order_or_shape():
     assert packed["units"] == "m\x00kN" and got_units == {"a": "m", "b": "kN"}
 
 
+def test_a_group_of_no_columns_packs_no_cell_and_attributes_none():
+    # Its values are then the entry's "other", as in format 2 (this raised UnboundLocalError
+    # and the file's journal line was lost).
+    packed, flat, cells, _ = _round_trip([], {"x": 1.0}, None)
+    assert flat == [] and cells == [] and packed["sizes"] == []
+
+
 def test_inconsistent_packed_cells_are_refused():
     packed, _ = pack_cells([["a", "b"]], {"a": 1.0, "b": 2.0}, None)
     with pytest.raises(ValueError):
