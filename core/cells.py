@@ -100,17 +100,6 @@ def float_text_array(array: pa.Array, float32: bool | None = None) -> pa.Array:
     return texts
 
 
-def column_float32(column: pa.ChunkedArray | pa.Array) -> bool | None:
-    """Whether a float column is stored as float32 (every value is exactly one), None for a
-    column that is no float column."""
-    import pyarrow as pa
-
-    if not pa.types.is_floating(column.type):
-        return None
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    return stored_as_float32(np.asarray(array.fill_null(0).to_numpy(zero_copy_only=False)))
-
-
 def cell_texts(column: pa.ChunkedArray | pa.Array, float32: bool | None = None
                ) -> tuple[list[str | None], bool]:
     """The text of each cell of an Arrow column and whether the column is text to be quoted
@@ -148,6 +137,8 @@ def quoted(text: str) -> str:
 
 #: Rows formatted at a time by :func:`csv_chunks` (a long table never becomes one list of text).
 CHUNK_ROWS = 65_536
+#: At most this many cells formatted at a time: a wide table's chunks have fewer rows.
+CHUNK_CELLS = 4_194_304
 
 
 def csv_chunks(table: pa.Table, delimiter: str = ",", header: list[Any] | None = None,
@@ -169,7 +160,8 @@ def csv_chunks(table: pa.Table, delimiter: str = ",", header: list[Any] | None =
     yield "\n".join(lines) + "\n"
     if not table.num_columns:
         return
-    floats = _FloatColumns(table)
+    chunk_rows = max(1, min(chunk_rows, CHUNK_CELLS // table.num_columns))
+    floats = _FloatColumns(table, chunk_rows)
     for start in range(0, table.num_rows, chunk_rows):
         part = table.slice(start, chunk_rows)
         columns: list[Any] = floats.texts(start, part.num_rows)
@@ -188,33 +180,42 @@ def csv_chunks(table: pa.Table, delimiter: str = ",", header: list[Any] | None =
 
 
 class _FloatColumns:
-    """A table's float columns as one matrix (a row per column), with each column's stored
-    precision decided over the whole column: their cells' texts are made a precision at a
-    time, for every column at once."""
+    """A table's float columns, a chunk of rows at a time as one matrix (a row per column),
+    with each column's stored precision decided over the whole column: their cells' texts are
+    made a precision at a time, for every column at once. Only a chunk's values are ever
+    copied together (a table of at most :data:`CHUNK_CELLS` cells is one chunk, read once)."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, chunk_rows: int) -> None:
         import pyarrow as pa
 
         self.width = table.num_columns
         self.index = [i for i, column in enumerate(table.columns)
                       if pa.types.is_floating(column.type)]
-        columns = [table.column(i) for i in self.index]
-        # A null reads as nan here (and is written as an empty cell, from ``valid``).
-        arrays = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in columns]
-        self.values = (np.vstack([np.asarray(a.to_numpy(zero_copy_only=False),
-                                             dtype=np.float64) for a in arrays])
-                       if columns else np.empty((0, table.num_rows)))
-        self.valid: np.ndarray | None = None
-        if any(c.null_count for c in columns):
-            self.valid = np.vstack([np.asarray(a.is_valid().to_numpy(zero_copy_only=False),
-                                               dtype=bool) for a in arrays])
-        finite = np.isfinite(self.values)
-        with np.errstate(over="ignore", invalid="ignore"):
-            exact = self.values.astype(np.float32).astype(np.float64) == self.values
-        self.float32 = np.all(exact | ~finite, axis=1)
-        for row, column in enumerate(columns):
-            if column.type == pa.float32() or column.type == pa.float16():
-                self.float32[row] = True
+        self.arrays = [table.column(i).combine_chunks() for i in self.index]
+        self._last: tuple[int, np.ndarray, np.ndarray | None] | None = None
+        exact = np.ones(len(self.arrays), dtype=bool)
+        for start in range(0, table.num_rows, chunk_rows):
+            values, _ = self._chunk(start, chunk_rows)
+            with np.errstate(over="ignore", invalid="ignore"):
+                same = values.astype(np.float32).astype(np.float64) == values
+            exact &= np.all(same | ~np.isfinite(values), axis=1)
+        self.float32 = exact | np.array([array.type in (pa.float32(), pa.float16())
+                                         for array in self.arrays], dtype=bool)
+
+    def _chunk(self, start: int, length: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Rows ``start`` to ``start + length`` of every float column (a null reads as nan)
+        and, when there are nulls, which cells are valid."""
+        if self._last is not None and self._last[0] == start:
+            return self._last[1], self._last[2]
+        parts = [array.slice(start, length) for array in self.arrays]
+        values = (np.vstack([np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.float64)
+                             for part in parts])
+                  if parts else np.empty((0, 0)))
+        valid = (np.vstack([np.asarray(part.is_valid().to_numpy(zero_copy_only=False),
+                                       dtype=bool) for part in parts])
+                 if any(part.null_count for part in parts) else None)
+        self._last = (start, values, valid)
+        return values, valid
 
     def texts(self, start: int, length: int) -> list[Any]:
         """The texts of rows ``start`` to ``start + length``: a string array per float
@@ -222,14 +223,16 @@ class _FloatColumns:
         import pyarrow as pa
 
         out: list[Any] = [None] * self.width
+        if not self.arrays:
+            return out
+        values, valid = self._chunk(start, length)
+        length = values.shape[1]
         for precision in (False, True):
             rows = np.flatnonzero(self.float32 == precision)
             if not rows.size:
                 continue
-            values = self.values[rows, start:start + length].ravel()
-            mask = (None if self.valid is None
-                    else ~self.valid[rows, start:start + length].ravel())
-            texts = float_text_array(pa.array(values, mask=mask), precision)
+            mask = None if valid is None else ~valid[rows].ravel()
+            texts = float_text_array(pa.array(values[rows].ravel(), mask=mask), precision)
             for n, row in enumerate(rows.tolist()):
                 out[self.index[row]] = texts.slice(n * length, length)
         return out

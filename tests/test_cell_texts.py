@@ -64,3 +64,16 @@ def test_wide_table_csv_is_the_cell_by_cell_csv():
     lines = cells.csv_lines(table)
     assert lines[1:] == expected_rows
     assert "".join(cells.csv_chunks(table, chunk_rows=2)) == "".join(cells.csv_chunks(table))
+
+
+def test_a_wide_table_is_formatted_in_chunks_of_bounded_cells(monkeypatch):
+    # Only a chunk's values are copied together: a column's precision is still decided over
+    # the whole column. Its first row is exactly a float32 (0.1f), its last is not: the whole
+    # column is float64 text, so the first row is not written as float32's "0.1".
+    first = float(np.float32(0.1))
+    table = pa.table({"a": [first, 0.5, 0.3], "b": [first, 0.5, 0.25],
+                      "c": pa.array([1.5, None, 2.5])})
+    whole = "".join(cells.csv_chunks(table))
+    assert whole.splitlines()[1].split(",")[:2] == [repr(first), "0.1"]
+    monkeypatch.setattr(cells, "CHUNK_CELLS", 3)  # one row of 3 cells at a time
+    assert "".join(cells.csv_chunks(table)) == whole
