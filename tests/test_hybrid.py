@@ -54,6 +54,25 @@ def test_auto_runs_a_large_cpu_bound_campaign_on_cores_many_workers(pm, two_core
     assert min(policy.initial(_files(200, 3 * MB)), capacity.slots) == 4
 
 
+@pytest.mark.parametrize(("asked", "running", "processes"), [(4, 4, 3), (2, 2, 1), (30, 8, 7)])
+def test_files_asked_for_run_at_once_up_to_a_core_each(pm, monkeypatch, asked, running,
+                                                       processes):
+    """``--threads 4`` on 8 cores runs 4 files at once (3 worker processes and this process's
+    thread), not 2 with 2 more waiting; only files beyond one per core wait behind a worker."""
+    monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threads_executor.ThreadsExecutor, "_choose",
+                        lambda self, files, pm: (7, "test"))
+    monkeypatch.setattr("orcapost.hybrid.take_prestarted", lambda processes: None)
+    executor = _executor(pm)
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.open().slots == 16
+    pool = executor.start(asked)
+    try:
+        assert (pool.processes, pool.processes + pool.thread_share) == (processes, running)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 @pytest.mark.parametrize(("files", "why"), [
     (_files(20, 3 * MB), "less than a worker process's start-up pays back"),
     (_files(4, 300 * MB), "large files"),

@@ -141,10 +141,15 @@ class ThreadsExecutor(Executor):
                             worker_memory=0, local=True)
         # One file per core at once: the processes' and this process's own threads, each with
         # QUEUED_PER_WORKER more waiting behind it.
-        slots = max(cores, self.processes + 1) * (1 + QUEUED_PER_WORKER)
+        slots = self._running_limit() * (1 + QUEUED_PER_WORKER)
         return Capacity(slots=slots, workers=self.processes, cpu_count=cores,
                         memory_total=available_memory(), separate_processes=True,
                         worker_memory=WORKER_MEMORY, local=True, queued=QUEUED_PER_WORKER)
+
+    def _running_limit(self) -> int:
+        """Files running at once with worker processes: one per core, or one per worker process
+        and one on this process's threads if there are more processes than cores."""
+        return max(os.cpu_count() or 1, self.processes + 1)
 
     def start(self, workers: int):
         from orcapost.api import WORKER_THREAD_PREFIX, HybridPool, make_executor
@@ -155,7 +160,9 @@ class ThreadsExecutor(Executor):
             discard_prestarted()  # worker processes `orcapost run` started early: not wanted
             self._pool = None
             return make_executor("threads", workers)
-        running = max(2, workers // (1 + QUEUED_PER_WORKER))  # files running at once
+        # Files running at once: as many as the run asks for, up to one per core; only files
+        # in flight beyond those wait behind a worker (``--threads 4`` on 8 cores runs 4).
+        running = max(2, min(workers, self._running_limit()))
         self._pool = HybridPool(threads=running, processes=min(self.processes, running - 1),
                                 thread_name_prefix=WORKER_THREAD_PREFIX,
                                 queued=QUEUED_PER_WORKER)
