@@ -170,15 +170,9 @@ def kill_workers(executor: Executor) -> None:
             with contextlib.suppress(Exception):
                 own()
         return
-    kill = getattr(executor, "kill_workers", None)  # Python 3.14
-    if kill is not None:
-        with contextlib.suppress(Exception):
-            kill()
-        return
-    # Before 3.14 a pool has no public way to kill its workers: its own map of them.
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
-            process.kill()  # TerminateProcess on Windows
+    from orcapost.hybrid import kill_pool_processes
+
+    kill_pool_processes(executor)
 
 
 def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
@@ -535,6 +529,11 @@ class Engine:
         from orcapost.workers import check_probes, expectations, probe_worker, run_probe
 
         run.executor = self._new_pool(run.context)
+        # Worker processes `orcapost run` started early that the pool did not take over (another
+        # executor, threads only): not wanted by this run.
+        from orcapost.hybrid import discard_prestarted
+
+        discard_prestarted()
         if self.executor_factory is not None:
             return
         task = functools.partial(probe_worker, run.spec, expectations(self.pm, run.plan))
@@ -827,6 +826,10 @@ class Engine:
         plan = self._run_now.plan
         if not may_split(plan.source(Path(file.path).suffix.lower()), self.split_files):
             return 1
+        if not getattr(plan.process_file(), "direct", False):
+            # A plugin's orcapost_process_file (a wrapper, a retry) sees whole files: a part
+            # is no file, and a part's task cannot run twice.
+            return 1
         return part_count(file, free=free, cores=self._cpu_count or os.cpu_count() or 1,
                           columns=sum(len(columns) for _, columns in plan.groups))
 
@@ -838,16 +841,19 @@ class Engine:
         split = SplitFile(file=file, claims=Claims(column_positions(self._run_now.plan), parts),
                           parts=[None] * parts)
         futures = []
+        interrupted: BaseException | None = None
         try:
             for part in range(parts):
                 futures.append(executor.submit(run_part, spec, file, split.claims, part))
-        except BaseException:
+        except BaseException as exc:
             if not futures:
                 queue.appendleft(file)  # not started: nothing is lost
                 raise
             # Some parts started: the others are failed parts, their columns failure rows.
             for part in range(len(futures), parts):
                 split.parts[part] = "the worker pool refused this part"
+            if not isinstance(exc, Exception):  # Ctrl-C: once the started parts are tracked
+                interrupted = exc
         self._submitted_at[str(file.path)] = time.time()
         for part, future in enumerate(futures):
             running[future] = [file]
@@ -857,6 +863,8 @@ class Engine:
                 self._deadlines[future] = time.monotonic() + self.file_timeout
         file_started = self._run_now.file_started
         (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)
+        if interrupted is not None:
+            raise interrupted
 
     def _part_done(self, run: _Run, split: SplitFile, part: int, outcome) -> None:
         """One part of a split file is back (its result, or why it failed); the last one

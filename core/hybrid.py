@@ -134,13 +134,22 @@ def discard_prestarted() -> None:
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown clears it
     pool.shutdown(wait=False, cancel_futures=True)
+    kill_pool_processes(pool, processes)
+
+
+def kill_pool_processes(pool: ProcessPoolExecutor, processes: list | None = None) -> None:
+    """Kill a process pool's worker processes, never waiting for them: Python 3.14's
+    ``kill_workers``; before it, each process of the pool's own map (or ``processes``, taken
+    from it before a shutdown cleared it), as a pool has no public way to do it."""
     kill = getattr(pool, "kill_workers", None)  # Python 3.14
     if kill is not None:
         with contextlib.suppress(Exception):
             kill()
         return
+    if processes is None:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         with contextlib.suppress(Exception):
             process.kill()  # TerminateProcess on Windows
@@ -275,16 +284,8 @@ class HybridPool(Executor):
     def kill_workers(self) -> None:
         """Kill the worker processes (a stuck file's, or after an interruption); threads
         cannot be stopped and are left to end on their own."""
-        if self._pool is None:
-            return
-        kill = getattr(self._pool, "kill_workers", None)  # Python 3.14
-        if kill is not None:
-            with contextlib.suppress(Exception):
-                kill()
-            return
-        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                process.kill()  # TerminateProcess on Windows
+        if self._pool is not None:
+            kill_pool_processes(self._pool)
 
     def worker_processes(self) -> int:
         """Worker processes alive now."""

@@ -344,3 +344,16 @@ def test_a_task_that_may_wait_behind_another_has_the_others_timeout_too(
     engine._start(context, Holding(), None, running, [_files(1, 3 * MB)[0]], deque())
     (future,) = running
     assert allowed <= engine._deadlines[future] - before <= allowed + 5
+
+
+def test_prestarted_workers_a_run_of_another_executor_does_not_take_are_discarded(
+        pm, campaign, tmp_path, monkeypatch):
+    """`orcapost run` starts worker processes from its command line alone; a config whose
+    executor is not the threads one (processes, dask, an embedding's factory) never takes
+    them: the run discards them as its own pool starts, not at the process's exit."""
+    discarded: list[bool] = []
+    monkeypatch.setattr(hybrid, "discard_prestarted", lambda: discarded.append(True))
+    config = statistics_config(campaign, tmp_path / "out", executor="processes")
+    summary = Engine(pm, validate_data(config, pm.registry),
+                     executor_factory=lambda kind, workers: ThreadPoolExecutor(1)).run()
+    assert summary.exit_code == 0 and discarded

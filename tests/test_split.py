@@ -215,6 +215,27 @@ def test_a_source_with_thread_affinity_is_never_split(pm, campaign, tmp_path, wr
     assert AffineSource.touches and all(owner == me for owner, me in AffineSource.touches)
 
 
+class WholeFileWrapper:
+    """A third-party orcapost_process_file wrapper: it must see whole files."""
+
+    seen: list = []
+
+    @hookimpl(wrapper=True)
+    def orcapost_process_file(self, task):
+        WholeFileWrapper.seen.append(type(task).__name__)
+        return (yield)
+
+
+def test_a_file_is_never_split_when_a_plugin_implements_process_file(pm, campaign, tmp_path,
+                                                                     write_config, forced):
+    pm.register(WholeFileWrapper(), name="whole-file-wrapper")
+    WholeFileWrapper.seen.clear()
+    inputs = one_file(campaign, tmp_path)
+    summary, results = run(pm, write_config, demo_config(inputs, tmp_path / "out"))
+    assert summary.exit_code == 0, summary.failures
+    assert forced == [] and WholeFileWrapper.seen == ["FileTask"]  # the wrapper saw the file
+
+
 def test_orcaflex_sim_files_keep_one_model_per_thread(pm):
     assert has_thread_affinity(OrcaFlexSource) and OrcaFlexSource.thread_affinity is True
     assert has_thread_affinity(pm.registry.source_for(".sim").cls)

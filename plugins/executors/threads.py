@@ -155,10 +155,7 @@ class ThreadsExecutor(Executor):
         from orcapost.api import WORKER_THREAD_PREFIX, HybridPool, make_executor
 
         if not self.processes or workers < 2:
-            from orcapost.api import discard_prestarted
-
-            discard_prestarted()  # worker processes `orcapost run` started early: not wanted
-            self._pool = None
+            self._pool = None  # worker processes started early: the engine discards them
             return make_executor("threads", workers)
         # Files running at once: as many as the run asks for, up to one per core; only files
         # in flight beyond those wait behind a worker (``--threads 4`` on 8 cores runs 4).
