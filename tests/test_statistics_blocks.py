@@ -88,6 +88,21 @@ def test_a_block_gives_each_row_what_the_row_alone_gives_bit_for_bit(n, dtype, l
         _same(dict(zip(SIMPLE, results[i].tolist(), strict=True)), alone)
 
 
+@pytest.mark.parametrize(("dtype", "n"), [(np.float64, 8), (np.float64, 801),
+                                          (np.float64, 8193), (np.float32, 801),
+                                          (np.float32, 8192)])  # longer float32: per row
+def test_signed_zeros_in_a_column_layout_give_each_rows_own_extremes(dtype, n):
+    # min/max of a strided row may pick the other zero of -0.0 and 0.0 than the row alone
+    rng = np.random.default_rng(n)
+    values = np.asfortranarray(rng.choice([-0.0, 0.0], size=(6, n)).astype(dtype))
+    results, exact = block_statistics(values, ["min", "max", "p50"])
+    for i in range(values.shape[0]):
+        assert exact[i]
+        _same(dict(zip(["min", "max", "p50"], results[i].tolist(), strict=True)),
+              compute_statistics(np.arange(n) * 0.1, np.ascontiguousarray(values[i]),
+                                 ["min", "max", "p50"]))
+
+
 def test_the_rows_layout_matters_so_the_test_data_would_catch_a_wrong_one():
     # What block_statistics guards against: a block whose rows are not contiguous (an
     # F-ordered copy, what astype keeps of a column layout) is summed across rows, naively,

@@ -285,18 +285,19 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
                 exact: np.ndarray) -> None:
     """:func:`block_statistics` of some rows, into ``results`` and ``exact`` (views)."""
     count = values.shape[1]
-    if values.dtype == np.float64:
-        wide = values if values.strides[1] == values.itemsize else np.ascontiguousarray(values)
-    else:  # float32, summed in float64 (see block_statistics); rows contiguous, as "K"
-        wide = values.astype(np.float64, order="C")  # order would keep a column layout
+    # Rows of unit stride, as a 1-D series is: every reduction then visits a row as it visits
+    # the series (a column layout's min could pick the other zero of -0.0 and 0.0).
+    rows = values if values.strides[1] == values.itemsize else np.ascontiguousarray(values)
+    # float32 is summed in float64 (see block_statistics), from one exact copy.
+    wide = rows if rows.dtype == np.float64 else rows.astype(np.float64)
     total = _sum(wide, axis=1)
     mean = total / count
     lo = hi = total  # read only when an extreme is wanted, then computed here
     if any(name in ("min", "max", "abs_max", "range") for name in wanted):
-        lo, hi = _minimum(values, axis=1), _maximum(values, axis=1)
+        lo, hi = _minimum(rows, axis=1), _maximum(rows, axis=1)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
     if percentiles:
-        found = exact_percentiles(values, [float(wanted[j][1:]) for j in percentiles])
+        found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles])
         for k, j in enumerate(percentiles):
             results[:, j] = found[k]
     for j, name in enumerate(wanted):
