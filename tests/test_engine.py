@@ -251,30 +251,34 @@ def test_small_files_on_threads_of_one_process_run_one_batch_at_a_time(
     # Batches are CPU-bound Python: two on threads of one process only share its GIL. On 2
     # cores, 5,000 tiny archives took 6.6 s with a batch per core and 4.2 s one at a time.
     import threading
+    import time
 
     import orcapost.engine as engine_module
 
     monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 4)
-    lock, now, most = threading.Lock(), [0], [0]
+    lock, now, most, calls = threading.Lock(), [0], [0], []
     real = engine_module.run_files
 
     def counting(*args, **kwargs):
         with lock:
+            calls.append(1)
             now[0] += 1
             most[0] = max(most[0], now[0])
         try:
+            time.sleep(0.05)  # batches allowed at once would overlap here
             return real(*args, **kwargs)
         finally:
             with lock:
                 now[0] -= 1
 
     monkeypatch.setattr(engine_module, "run_files", counting)
+    monkeypatch.setattr(engine_module, "BATCH_MAX_FILES", 2)  # several batches, or it proves nothing
     config = statistics_config(campaign, tmp_path / "out",
                                thread_policy={"name": "fixed", "threads": 8})
     config["engine"]["executor"] = {"name": "threads", "processes": 0}
     summary = _run(pm, write_config, config)
     assert summary.exit_code == 0 and summary.ok == 8
-    assert most[0] == 1
+    assert len(calls) >= 4 and most[0] == 1
 
 
 def test_small_files_run_in_batches_at_most_one_per_core(pm, campaign, tmp_path, write_config,
