@@ -122,9 +122,9 @@ def child_wide(columns: int, files: int) -> dict:
     from bench_wide_tables import build_group_table, wide_run_tables
 
     tables = wide_run_tables(files, columns)
-    started = time.process_time()
+    started = time.thread_time()  # the coordinator thread's CPU, as the table's heading says
     table = build_group_table(tables)
-    elapsed = time.process_time() - started
+    elapsed = time.thread_time() - started
     assert table.num_rows == files
     return {"wide_table_s": elapsed}
 

@@ -41,6 +41,9 @@ import yaml
 from orcapost.demo import DemoSpec, write_campaign
 from pydantic import ByteSize, TypeAdapter
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import child_env  # noqa: E402  (beside this script)
+
 SIZE = TypeAdapter(ByteSize)
 LAST_LAUNCH = 0.0  # when the last run's process was launched (epoch seconds)
 #: (name, command-line options, engine.executor of the config or None for the shipped one).
@@ -77,10 +80,8 @@ def children_cpu() -> float:
     return times.children_user + times.children_system
 
 
-#: Bytecode caching on in the measured processes, as after a pip install: with
-#: PYTHONDONTWRITEBYTECODE set (some shells and CI images set it) every run compiles orcapost's
-#: changed sources again (~0.2 s in each process, worker processes too).
-CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+#: The measured processes' environment (bytecode caching on: bench_core.child_env).
+CHILD_ENV = child_env()
 
 
 def run_once(config: Path, extra: list[str]) -> tuple[float, float]:

@@ -46,6 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import child_env  # noqa: E402  (beside this script)
+
 STATS = {"min": "min", "max": "max", "mean": "mean", "std": "std", "median": "p50",
          "abs": "abs_max"}  # pCrunch name -> orcapost name
 DEL_CHANNELS = {"RootMyc1": 10.0, "RootMxc1": 10.0, "TwrBsMyt": 4.0, "TwrBsMxt": 4.0}
@@ -123,10 +126,8 @@ def timed(command: list[str]) -> tuple[float, float, float]:
     import psutil
 
     t0 = time.perf_counter()
-    # Bytecode caching on, as after a pip install (PYTHONDONTWRITEBYTECODE makes every run
-    # compile orcapost's changed sources again).
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        env=child_env())
     peak, cpu = 0, {}
     while proc.poll() is None:
         try:

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import child_env  # noqa: E402  (beside this script)
+
 REPO = Path(__file__).resolve().parents[1]
 
 #: What every command but --version pays: the command line and the plugin manager. The plugin
@@ -39,22 +42,12 @@ IMPORT_PROBE = ("import orcapost.cli\n"
                 "get_plugin_manager()\n")
 
 
-def _child_env() -> dict[str, str]:
-    """The environment of the measured commands: bytecode caching on, as after a pip install.
-
-    With PYTHONDONTWRITEBYTECODE set, every run compiles orcapost's sources again (~0.15 s on
-    the project's machine), which no installed orcapost pays.
-    """
-    return {key: value for key, value in os.environ.items()
-            if key != "PYTHONDONTWRITEBYTECODE"}
-
-
 def _run_once(argv: list[str]) -> tuple[float, float | None, int | None]:
     """Wall seconds, CPU seconds and peak RSS (bytes) of one run of ``argv`` (None where the
     platform cannot tell)."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO,
-                               env=_child_env())
+                               env=child_env())
     if hasattr(os, "wait4"):
         # wait4 reports this child's own rusage; RUSAGE_CHILDREN would be the max over all runs.
         _, status, usage = os.wait4(process.pid, 0)
@@ -89,7 +82,7 @@ def slowest_imports(top: int) -> tuple[list[tuple[int, int, str]], int]:
     """``(self µs, cumulative µs, module)`` rows of ``-X importtime`` for the probe, and the
     sum of the top-level imports' cumulative times (µs)."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORT_PROBE],
-                          capture_output=True, text=True, cwd=REPO, check=True, env=_child_env())
+                          capture_output=True, text=True, cwd=REPO, check=True, env=child_env())
     rows = []
     total = 0
     for line in done.stderr.splitlines():

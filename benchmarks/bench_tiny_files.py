@@ -88,20 +88,13 @@ def _journal_cpu(directory: Path) -> float:
     return spent[0]
 
 
-def _child_env() -> dict[str, str]:
-    """Bytecode caching on, as after a pip install (bench_startup.py's reason: with
-    PYTHONDONTWRITEBYTECODE set every run compiles orcapost's sources again, ~0.2 s)."""
-    return {key: value for key, value in os.environ.items()
-            if key != "PYTHONDONTWRITEBYTECODE"}
-
-
 def _bare(directory: Path) -> None:
     bench_core.run_script(directory, 1)
 
 
 def _timed(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=_child_env())
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=bench_core.child_env())
     return time.perf_counter() - started
 
 
@@ -145,7 +138,7 @@ def main() -> None:
             for py in pythons:
                 child = subprocess.run([py, script, "--one", "in-process", *common],
                                        check=True, capture_output=True, text=True,
-                                       env=_child_env())
+                                       env=bench_core.child_env())
                 measured = json.loads(child.stdout.strip().splitlines()[-1])
                 for key, value in measured.items():
                     figures[py][key].append(value)
