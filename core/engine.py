@@ -697,8 +697,9 @@ class Engine:
 
     @staticmethod
     def _flush_journal(run: _Run) -> None:
-        """Write the journal lines of the files just handled, in one write: a run killed
-        outright loses at most the batch in flight (docs/resume.md). A failure (a full disk)
+        """Write the journal lines of the files just handled when they are due (orcapost.journal:
+        256 lines, or half a second since the last write): a run killed outright loses at most
+        the files of about the last second (docs/engine.md, "Nothing computed is lost"). A failure (a full disk)
         is the journal's own, recorded as if its hook had raised."""
         if run.journal is None:
             return

@@ -449,7 +449,7 @@ def unpacked(entry: dict, header: dict) -> dict | None:
     """A file entry with its cells as format 2 held them (a dict per column) and its packed
     units back in its result's ``units``: the entry itself for a format-2 run, None when the
     packed cells do not read back whole."""
-    if header.get("journal") != 3:
+    if (header.get("journal") or 0) < 3:  # before packed cells
         return entry
     try:
         data = dict(entry["result"])
@@ -504,15 +504,12 @@ class JournalWriter:
         self.enabled = True
         #: When the kept lines were last written (time.monotonic()).
         self._written = 0.0
-        #: How many writes the run made (the run header's included).
-        self.writes = 0
 
     @hookimpl
     def orcapost_run_start(self, context: RunContext) -> None:
         if self.enabled:
             self.journal.start(keep=self.keep, fingerprints=self.fingerprints)
             self._written = time.monotonic()
-            self.writes = 1
 
     @hookimpl
     def orcapost_file_done(self, result: FileResult, replayed: bool) -> None:
@@ -535,7 +532,6 @@ class JournalWriter:
     def _write(self) -> None:
         self.journal.flush()
         self._written = time.monotonic()
-        self.writes += 1
 
     # First of the run's listeners: every kept line is written before the tables record the
     # journal's state in the result set (an unchanged --resume compares it) and before the
