@@ -790,8 +790,9 @@ class Engine:
                             self._quarantine)
             return
         while pending and len(running) < context.concurrency:
-            # Each file once: a split file's parts are one file to admission and scheduling.
-            in_flight = list(dict.fromkeys(file for batch in running.values() for file in batch))
+            in_flight = [file for batch in running.values() for file in batch]
+            if self._split_of:  # each file once: a split file's parts are one file
+                in_flight = list(dict.fromkeys(in_flight))
             index = self._next(context, pending, in_flight)
             if index is None:
                 break
