@@ -292,10 +292,10 @@ class ResultFile(ABC):
         :meth:`time_history` gives for each, as the rows of a :class:`SeriesBlock`.
 
         This default stacks :meth:`time_history` calls, so every source supports it unchanged
-        (and a problem with one variable raises as :meth:`time_history` does for it). A source
-        that stores variables side by side (OpenFAST channels, archive columns) overrides it to
-        hand out its own storage without a copy per variable; the values must be those
-        :meth:`time_history` returns, sample for sample.
+        (and a problem with one variable raises as :meth:`time_history` does for it), at the
+        cost of a copy of every series. A source that stores variables side by side (OpenFAST
+        channels) overrides it to hand out its own storage without a copy per variable; the
+        values must be those :meth:`time_history` returns, sample for sample.
         """
         series = [self.time_history(obj, var, position, period) for var in variables]
         return stack_series(list(variables), series)

@@ -406,3 +406,20 @@ def test_a_few_targets_are_computed_one_by_one_without_a_block(monkeypatch):
     column = StatisticsColumn(label="{variable} {statistic}", object="Vessel", variable="*",
                               statistics=SIMPLE)
     assert StatisticsExtractor(column).extract(file, column) == per_series(file, column)
+
+
+def test_a_block_larger_than_its_cap_is_computed_one_by_one(monkeypatch):
+    # A source without its own block stacks a copy of every series: long series are computed
+    # alone, from the source's own arrays (12 x 801 float64 = 77 kB, over a 64 kB cap here).
+    from orcapost.plugins.extractors import statistics as statistics_module
+
+    monkeypatch.setattr(statistics_module, "BLOCK_MAX_BYTES", 64 * 1024)
+    file = MemoryFile(_series(), blocks=True)
+    monkeypatch.setattr(MemoryFile, "time_history_block",
+                        lambda *a, **k: pytest.fail("a block over its cap"))
+    column = StatisticsColumn(label="{variable} {statistic}", object="Vessel", variable="*",
+                              statistics=SIMPLE)
+    assert StatisticsExtractor(column).extract(file, column) == per_series(file, column)
+    monkeypatch.setattr(statistics_module, "BLOCK_MAX_BYTES", 80 * 1024)  # fits: a block
+    with pytest.raises(pytest.fail.Exception, match="over its cap"):
+        StatisticsExtractor(column).extract(file, column)
