@@ -220,6 +220,8 @@ class _Run:
     #: The signal that stopped the run ("SIGINT", "SIGTERM", ...), if one did.
     stopped_by: str | None = None
     stop: StopSignals | None = None
+    #: Set once the run has ended, however it ended (a background warm-up then gives up).
+    ended: threading.Event = field(default_factory=threading.Event)
     last_beat: float = 0.0
     #: Every file discovered (a shard's run takes a share of them: ``context.files``).
     campaign: list[FileInfo] = field(default_factory=list)
@@ -331,6 +333,7 @@ class Engine:
                 with pywarnings.installed():
                     summary = self._run_locked(run)
             finally:
+                run.ended.set()
                 lock.release()
         finally:
             self._close_executor()
@@ -572,8 +575,8 @@ class Engine:
 
         context = run.context
         warm_in_background(tail_imports(self.model), ready=lambda: context.done > 0,
-                           stop=lambda: run.stop is not None and run.stop.requested is not None
-                           or context.done >= len(context.files))
+                           stop=lambda: run.ended.is_set() or context.done >= len(context.files)
+                           or run.stop is not None and run.stop.requested is not None)
 
     def _preflight(self, run: _Run) -> None:
         """A source that cannot read its files at all (OrcFxAPI off Windows) stops the run

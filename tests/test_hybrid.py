@@ -363,3 +363,27 @@ def test_prestarted_workers_a_run_of_another_executor_does_not_take_are_discarde
     summary = Engine(pm, validate_data(config, pm.registry),
                      executor_factory=lambda kind, workers: ThreadPoolExecutor(1)).run()
     assert summary.exit_code == 0 and discarded
+
+
+def test_the_tail_warm_up_ends_with_its_run_even_if_no_file_was_done(monkeypatch):
+    """A run that fails before its first file (or whose files all fail to be handed on) must
+    not leave the warm-up thread polling for the rest of the process."""
+    import threading
+    from types import SimpleNamespace
+
+    from orcapost import warmup
+
+    monkeypatch.setattr(warmup, "tail_imports", lambda model: ["colorsys"])
+    engine = Engine.__new__(Engine)
+    engine.model = None
+    run = SimpleNamespace(
+        context=SimpleNamespace(capacity=SimpleNamespace(separate_processes=True, local=True),
+                                done=0, files=[object()]),
+        stop=None, ended=threading.Event())
+    before = set(threading.enumerate())
+    engine._warm_tail(run)
+    (thread,) = [t for t in threading.enumerate()
+                 if t.name == "orcapost-warmup" and t not in before]
+    run.ended.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
