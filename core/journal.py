@@ -263,17 +263,19 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     """What one journal entry still gives under the current fingerprints, or None."""
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
+    # The cheap refusals first, on the entry as read (its cells are still packed).
+    raw = entry["result"]
+    identity = entry.get("identity")
+    if raw.get("status") == STATUS_FAILED or raw.get("size") != file.size or identity is None:
+        return None
+    suffix = Path(file.path).suffix.lower()
+    if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
+        return None
     decoded = unpacked(entry, header)
     if decoded is None:
         return None  # cells that do not read back whole: computed again
     entry = decoded
     data = dict(entry["result"])
-    identity = entry.get("identity")
-    if data.get("status") == STATUS_FAILED or data.get("size") != file.size or identity is None:
-        return None
-    suffix = Path(file.path).suffix.lower()
-    if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
-        return None
     failures = data.get("failures", [])
     if any(f.get("column") is None for f in failures):
         return None  # the file itself had a problem: run it again whole
