@@ -37,7 +37,6 @@ from orcapost.api import (
     Target,
     hookimpl,
     series_names,
-    targets,
     with_units,
 )
 from pydantic import AfterValidator, Field, WithJsonSchema
@@ -330,9 +329,8 @@ class _Layout:
 
     __slots__ = ("found", "names", "flat", "units", "runs")
 
-    def __init__(self, extractor: Extractor, file, column: StatisticsColumn,
-                 found: list[Target], wanted: list[str]) -> None:
-        named = extractor.named_statistics(file, column, column.statistics)
+    def __init__(self, named: list[tuple[Target, dict[str, str]]], wanted: list[str]) -> None:
+        found = [target for target, _ in named]
         self.found = found
         #: Per target, the output names in ``wanted`` order.
         self.names = [[names[statistic] for statistic in wanted] for _, names in named]
@@ -384,7 +382,8 @@ class StatisticsExtractor(Extractor):
         if last is not None and last[0] is catalogue and last[1] is column:
             layout = last[2]
         else:
-            layout = self._layout(file, column, list(targets(file, column)), wanted)
+            layout = self._layout(column, self.named_statistics(file, column, column.statistics),
+                                  wanted)
             self._last = (catalogue, column, layout)
         out: dict = {}
         for first, stop, variables in layout.runs:  # the targets of one object: one block
@@ -392,13 +391,13 @@ class StatisticsExtractor(Extractor):
                                 out)
         return with_units(guard.report(out), layout.units)
 
-    def _layout(self, file, column: StatisticsColumn, found: list[Target],
+    def _layout(self, column: StatisticsColumn, named: list[tuple[Target, dict[str, str]]],
                 wanted: list[str]) -> _Layout:
-        key = (id(column), tuple((t.obj.name, t.var.name, t.var.units) for t in found))
+        key = (id(column), tuple((t.obj.name, t.var.name, t.var.units) for t, _ in named))
         cached = self._layouts.get(key)
         if cached is not None and cached[0] is column:
             return cached[1]
-        layout = _Layout(self, file, column, found, wanted)
+        layout = _Layout(named, wanted)
         if len(self._layouts) >= 16:  # files of many layouts: keep the latest few
             self._layouts.clear()
         self._layouts[key] = (column, layout)
