@@ -9,6 +9,7 @@ dialect's (:mod:`orcapost.legacy.steps`), listed in :data:`STEPS`.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,19 +85,14 @@ def steps_by_version(steps: Iterable[MigrationStep]) -> dict[int, MigrationStep]
     return out
 
 
-_STEPS: dict[int, MigrationStep] | None = None
-
-
+@functools.cache
 def _steps() -> dict[int, MigrationStep]:
     """Steps by the version they read (:data:`STEPS`), loaded with the first config that needs
     one: a current config needs none, and the legacy dialect's steps cost ~30 ms to import at
     every start-up."""
-    global _STEPS
-    if _STEPS is None:
-        from orcapost.legacy.steps import LEGACY_STEPS
+    from orcapost.legacy.steps import LEGACY_STEPS
 
-        _STEPS = steps_by_version(LEGACY_STEPS)
-    return _STEPS
+    return steps_by_version(LEGACY_STEPS)
 
 
 def __getattr__(name: str) -> Any:

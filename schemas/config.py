@@ -503,7 +503,8 @@ def build_config_model(registry) -> type[StrictModel]:
             "affinity (archives, OpenFAST; never OrcaFlex .sim) by column across the free "
             "worker threads, one large file at a time over the cores. auto (default): only "
             "where the parts read the file in place (archives with memory_map: true); true: "
-            "every such file; false: every file runs whole on one worker.",
+            "every such file; false: every file runs whole on one worker. Never with worker "
+            "processes, nor while a plugin implements orcapost_process_file.",
         )),
     }
     engine_fields["memory_optimizers"] = (
