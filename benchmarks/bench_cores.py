@@ -125,16 +125,16 @@ def on_processes(output: Path, began: float) -> tuple[int, float | None]:
     first of them started (seconds after the process was launched; None: no worker process)."""
     import json
 
+    from orcapost.api import WORKER_THREAD_PREFIX
+
     report = json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
-    files = report.get("files", [])
-    by_process: dict[str, list[float]] = {}
-    for row in files:
-        by_process.setdefault(row.get("process", ""), []).append(row["opened_at"])
-    if len(by_process) < 2:
-        return 0, None
-    coordinator = min(by_process, key=lambda p: min(by_process[p]))  # the first to start
-    others = [t for p, times in by_process.items() if p != coordinator for t in times]
-    return len(others), min(others) - began
+    # The coordinator runs its files on its worker threads; a worker process on its own main
+    # thread (the worker processes now start with the command, so who opened a file first
+    # says nothing).
+    on_worker_processes = [row for row in report.get("files", [])
+                           if not str(row.get("worker", "")).startswith(WORKER_THREAD_PREFIX)]
+    opened = [row["opened_at"] for row in on_worker_processes if row.get("opened_at")]
+    return len(on_worker_processes), (min(opened) - began if opened else None)
 
 
 def digest(output: Path) -> str:
