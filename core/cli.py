@@ -466,7 +466,7 @@ def _prestart(args: list[str]) -> None:
     takes them over; a run that wants none kills them. Only the command line is read here:
     ``--threads 1``, ``--executor processes`` or one core start none."""
     command = next((arg for arg in args if not arg.startswith("-")), None)
-    if command != "run":
+    if command != "run" or "--help" in args:  # `run --help` runs nothing
         return
     import multiprocessing
 

@@ -192,6 +192,7 @@ def test_prestart_count(monkeypatch, threads, executor, cores, expected):
     (["run", "c.yml", "--executor", "processes"], [0]),
     (["validate", "c.yml"], []),  # only `run` starts worker processes
     (["--version"], []),
+    (["run", "--help"], []),  # runs nothing
 ])
 def test_run_starts_its_worker_processes_from_the_command_line(monkeypatch, args, expected):
     """The command line alone decides, before the plugins or the config are loaded."""
