@@ -4,14 +4,23 @@ warnings where numpy warns."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
+from orcapost.numerics import selection
 from orcapost.plugins.extractors.statistics import block_statistics, exact_percentiles
 
 QUANTILE_SETS = [[50.0], [99.0], [0.0], [100.0], [50.0, 99.0], [99.9, 0.1, 50.0],
                  [100.0, 50.0], [25.0, 75.0, 100.0, 0.0], [33.3]]
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def selecting(request, monkeypatch):
+    """Each test twice: order statistics by ``np.partition``, then by the compiled selection."""
+    monkeypatch.setattr(selection, "worth_compiling", lambda samples: request.param == "compiled")
+    return request.param
 
 
 def _bits(a) -> bytes:
@@ -40,7 +49,7 @@ def _series(kind: str, rng: np.random.Generator, rows: int, n: int) -> np.ndarra
 
 @pytest.mark.parametrize("kind", ["normal", "ties", "signed zeros", "not finite", "huge",
                                   "float32"])
-def test_percentiles_are_numpys_bit_for_bit(kind):
+def test_percentiles_are_numpys_bit_for_bit(kind, selecting):
     rng = np.random.default_rng(len(kind))
     for trial in range(300):
         n = int(rng.integers(1, 40)) if trial % 3 else int(rng.integers(40, 2500))
@@ -51,7 +60,7 @@ def test_percentiles_are_numpys_bit_for_bit(kind):
             assert _bits(exact_percentiles(values[0], qs)) == _bits(np.percentile(values[0], qs))
 
 
-def test_a_negative_zero_median_is_numpys():
+def test_a_negative_zero_median_is_numpys(selecting):
     # numpy's interpolation turns an order statistic of -0.0 into 0.0 (a + 0.0): the row is
     # numpy's own, whichever zero a partition picks.
     x = np.array([-0.0, 1.0, -0.0, -1.0, 0.0])
@@ -59,7 +68,7 @@ def test_a_negative_zero_median_is_numpys():
     assert str(exact_percentiles(x, [50.0])[0]) == str(np.percentile(x, 50.0))
 
 
-def test_numpys_warnings_are_kept():
+def test_numpys_warnings_are_kept(selecting):
     x = np.array([-1.7e308, 1.7e308, 2.0, 3.0])  # the interpolation overflows
     with warnings.catch_warnings(record=True) as ours:
         warnings.simplefilter("always")
@@ -71,7 +80,7 @@ def test_numpys_warnings_are_kept():
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
 
 
-def test_block_statistics_percentiles_equal_numpys_per_row():
+def test_block_statistics_percentiles_equal_numpys_per_row(selecting):
     rng = np.random.default_rng(7)
     values = rng.standard_normal((40, 801))
     values[3] = 0.0  # a constant channel, common in OpenFAST output
@@ -80,3 +89,69 @@ def test_block_statistics_percentiles_equal_numpys_per_row():
     assert exact.all()  # every row is finite: each is checked
     for row in range(values.shape[0]):
         assert _bits(results[row, :2]) == _bits(np.percentile(values[row], [50.0, 99.0]))
+
+
+def _rows(kind: str, rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    if kind == "quantized":  # OpenFAST's packed int16 channels: many ties, few thousand levels
+        return np.round(rng.standard_normal((rows, n)) * 300) / 7
+    if kind == "heavy tail":  # the range is one huge spike: the median's bucket is most samples
+        return np.exp(rng.standard_normal((rows, n)) * 30)
+    if kind == "few values":
+        return rng.integers(-2, 3, (rows, n)).astype(float)
+    if kind == "constant":
+        return np.full((rows, n), 3.25)
+    if kind == "subnormal range":
+        return 5e-324 * rng.integers(0, 3, (rows, n)).astype(float)
+    if kind == "huge":
+        return rng.choice([-1.7e308, 1.7e308, 1.0], size=(rows, n))
+    if kind == "float32":
+        return rng.standard_normal((rows, n)).astype(np.float32)
+    return rng.standard_normal((rows, n))
+
+
+@pytest.mark.parametrize("kind", ["normal", "quantized", "heavy tail", "few values", "constant",
+                                  "subnormal range", "huge", "float32"])
+def test_order_statistics_are_partitions_values(kind):
+    rng = np.random.default_rng(len(kind) + 100)
+    left_out = 0
+    for _ in range(60):
+        n = int(rng.integers(64, 7000))
+        values = _rows(kind, rng, int(rng.integers(1, 9)), n)
+        ranks = sorted({int(k) for k in rng.integers(0, n, int(rng.integers(1, 5)))} | {0})
+        found, ok = selection.order_statistics(values, ranks, values.min(axis=1),
+                                               values.max(axis=1))
+        assert found.dtype == values.dtype
+        expected = np.partition(values, ranks, axis=-1)[:, ranks]
+        assert _bits(found[ok]) == _bits(expected[ok])
+        left_out += int((~ok).sum())
+    if kind in ("normal", "quantized", "float32", "constant"):
+        assert left_out == 0  # what wide files hold is selected, not left to numpy
+    if kind in ("huge", "subnormal range"):
+        assert left_out > 0  # the range overflows or the scale does: numpy's rows
+
+
+def test_rows_left_out_are_finite_checked_not_guessed():
+    values = np.array([[1.0, np.nan] + [2.0] * 100, [np.inf] + [1.0] * 101,
+                       [float(i) for i in range(102)]])
+    with np.errstate(invalid="ignore"):
+        found, ok = selection.order_statistics(values, [50], np.minimum.reduce(values, axis=1),
+                                               np.maximum.reduce(values, axis=1))
+    assert ok.tolist() == [False, False, True]
+    assert found[2, 0] == 50.0
+
+
+def test_the_compiled_selection_waits_until_numpys_cost_its_start_up(monkeypatch):
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    monkeypatch.setattr(selection, "_selected", 0)
+    monkeypatch.setattr(selection, "SKI_RENTAL_SAMPLES", 1000)
+    assert not selection.worth_compiling(600)
+    assert not selection.worth_compiling(400)  # 1000 so far: not more than the start-up yet
+    assert selection.worth_compiling(1)
+
+
+def test_the_compiled_selection_is_used_at_once_when_numba_is_loaded(monkeypatch):
+    import numba  # noqa: F401 -- loaded, as after a fatigue column's first file
+
+    monkeypatch.setattr(selection, "_selected", 0)
+    assert selection.worth_compiling(1)
+    assert selection._selected == 0

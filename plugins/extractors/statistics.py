@@ -39,6 +39,7 @@ from orcapost.api import (
     series_names,
     with_units,
 )
+from orcapost.numerics import selection
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 PLAIN_STATISTICS = ("min", "max", "mean", "std", "abs_max", "rms", "range",
@@ -145,7 +146,8 @@ _maximum = np.maximum.reduce
 _sum = np.add.reduce
 
 
-def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
+def exact_percentiles(values: np.ndarray, qs: list[float], lo: np.ndarray | None = None,
+                      hi: np.ndarray | None = None) -> np.ndarray:
     """``np.percentile(values, qs, axis=-1)`` (its default, linear method), bit for bit,
     without numpy's copy of the block, its move of the axis and the two extra positions it
     partitions every row at.
@@ -156,7 +158,9 @@ def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     they go through numpy's own interpolation (``_lerp``), operation for operation. What a
     different partition or the missing NaN check could change is left to numpy itself, row by
     row: a row that is not finite (numpy's NaN rule, and its warnings), and a row with a ``-0.0``
-    whose order statistics are zero (the partitions may pick ``-0.0`` or ``0.0``).
+    whose order statistics are zero (the partitions may pick ``-0.0`` or ``0.0``). ``lo`` and
+    ``hi``: the rows' ``np.minimum.reduce`` and ``np.maximum.reduce`` along the last axis, when
+    the caller has them (else computed here).
     """
     count = values.shape[-1]
     if count < 2 or values.dtype.kind != "f":
@@ -170,9 +174,13 @@ def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     gamma = (virtual - previous).reshape((-1,) + (1,) * (values.ndim - 1))
     lows = [int(k) % count for k in previous]
     highs = [int(k) % count for k in following]
-    part = np.partition(values, sorted(set(lows + highs)), axis=-1)
-    lower = np.stack([part[..., k] for k in lows])
-    upper = np.stack([part[..., k] for k in highs])
+    ranks = sorted(set(lows + highs))
+    if hi is None:
+        hi = _maximum(values, axis=-1)
+    ranked = _ranked(values, ranks, lo, hi)
+    column = {k: ranked[..., i] for i, k in enumerate(ranks)}
+    lower = np.stack([column[k] for k in lows])
+    upper = np.stack([column[k] for k in highs])
     with np.errstate(all="ignore"):  # a row that could warn is numpy's below, with its warning
         # numpy's _lerp, operation for operation.
         diff = upper - lower
@@ -181,7 +189,7 @@ def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
                     casting="unsafe", dtype=result.dtype)
     picked = np.concatenate([lower, upper])
     redo = ~(np.isfinite(np.concatenate([picked, result])).all(axis=0)
-             & np.isfinite(_maximum(values, axis=-1)))  # a NaN anywhere in the row
+             & np.isfinite(hi))  # a NaN anywhere in the row (the maximum propagates it)
     zero = (picked == 0).any(axis=0) & ~redo
     if values.ndim == 1:
         if redo or (zero and ((values == 0) & np.signbit(values)).any()):
@@ -193,6 +201,29 @@ def exact_percentiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
     if redo.any():
         result[:, redo] = np.percentile(values[redo], qs, axis=-1)
     return result
+
+
+def _ranked(values: np.ndarray, ranks: list[int], lo: np.ndarray | None,
+            hi: np.ndarray) -> np.ndarray:
+    """The values of ``ranks`` (distinct, ascending) along the last axis: ``out[..., i]`` is what
+    ``np.partition(values, ranks, axis=-1)[..., ranks[i]]`` holds, up to the sign of a zero
+    (which :func:`exact_percentiles` leaves to numpy). Rows of unit stride go through the
+    compiled selection once it is worth its start-up (:mod:`orcapost.numerics.selection`), the
+    rows it leaves out and every other array through ``np.partition``."""
+    count = values.shape[-1]
+    if (values.ndim <= 2 and count >= selection.MIN_ROW_SAMPLES
+            and values.strides[-1] == values.itemsize
+            and selection.worth_compiling(values.size)):
+        rows = values.reshape(-1, count)
+        if lo is None:
+            lo = _minimum(rows, axis=1)
+        found, ok = selection.order_statistics(rows, ranks, np.reshape(lo, -1),
+                                               np.reshape(hi, -1))
+        if not ok.all():
+            left = ~ok
+            found[left] = np.partition(rows[left], ranks, axis=-1)[:, ranks]
+        return found.reshape(values.shape[:-1] + (len(ranks),))
+    return np.partition(values, ranks, axis=-1)[..., ranks]
 
 
 def _std(x: np.ndarray, mean: np.float64, ddof: int) -> float:
@@ -291,12 +322,12 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
     wide = rows if rows.dtype == np.float64 else rows.astype(np.float64)
     total = _sum(wide, axis=1)
     mean = total / count
-    lo = hi = total  # read only when an extreme is wanted, then computed here
+    lo = hi = None  # computed when an extreme or a percentile is wanted
     if any(name in ("min", "max", "abs_max", "range") for name in wanted):
         lo, hi = _minimum(rows, axis=1), _maximum(rows, axis=1)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
     if percentiles:
-        found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles])
+        found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles], lo, hi)
         for k, j in enumerate(percentiles):
             results[:, j] = found[k]
     for j, name in enumerate(wanted):
