@@ -140,9 +140,13 @@ def make_executor(kind: str, workers: int) -> Executor:
     (What the built-in ``threads`` and ``processes`` executors start; a test's
     ``executor_factory`` may replace it.)"""
     if kind == "processes":
+        from orcapost.hybrid import quiet_worker
+
         if sys.platform == "win32":
             workers = min(workers, WINDOWS_PROCESS_LIMIT)
-        return ProcessPoolExecutor(max_workers=workers,
+        # Ctrl-C reaches every process of the terminal's group: the coordinator stops the run
+        # and kills its workers; a worker left to it would print a KeyboardInterrupt traceback.
+        return ProcessPoolExecutor(max_workers=workers, initializer=quiet_worker,
                                    mp_context=multiprocessing.get_context("spawn"))
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=WORKER_THREAD_PREFIX)
 

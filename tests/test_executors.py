@@ -567,3 +567,22 @@ def test_a_worker_check_that_cannot_finish_is_a_clear_error(pm, campaign, tmp_pa
     assert "processes executor" in message and "TimeoutError" in message
     assert caught.value.exit_code == 2
     assert not (tmp_path / "out" / "lines.csv").exists()
+
+
+def _sigint_ignored() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_processes_workers_leave_ctrl_c_to_the_coordinator():
+    """A terminal's Ctrl-C reaches every process of its group: an idle worker of the
+    ``processes`` executor would die of it with a KeyboardInterrupt traceback (the hybrid pool's
+    workers already ignored it; the coordinator stops the run and kills its workers)."""
+    from orcapost.engine import make_executor
+
+    pool = make_executor("processes", 1)
+    try:
+        assert pool.submit(_sigint_ignored).result(timeout=120)
+    finally:
+        pool.shutdown()
