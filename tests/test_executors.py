@@ -586,3 +586,18 @@ def test_processes_workers_leave_ctrl_c_to_the_coordinator():
         assert pool.submit(_sigint_ignored).result(timeout=120)
     finally:
         pool.shutdown()
+
+
+@pytest.mark.slow
+def test_the_dask_executors_own_workers_leave_ctrl_c_to_the_coordinator():
+    """A terminal's Ctrl-C reaches the LocalCluster's worker processes too: they died of it with
+    a KeyboardInterrupt traceback each (and the scheduler warned of lost tasks) while the
+    coordinator was already stopping the run. The executor's preload makes them ignore it."""
+    from orcapost.plugins.executors.dask import DaskExecutor
+
+    executor = DaskExecutor(DaskExecutor.Options(n_workers=1, threads_per_worker=1))
+    executor.open()
+    try:
+        assert list(executor.client.run(_sigint_ignored).values()) == [True]
+    finally:
+        executor.close()

@@ -106,6 +106,19 @@ def _distributed():
     return distributed
 
 
+def dask_setup(worker=None) -> None:
+    """Dask's preload hook, run in each worker process of the LocalCluster this executor
+    starts: Ctrl-C is the coordinator's to handle. A terminal sends it to every process of its
+    group, and a worker left to it died with a KeyboardInterrupt traceback (and the scheduler
+    warned of the tasks it lost) while the coordinator was already stopping the run and
+    closing the cluster. Workers of a cluster started elsewhere are not in the terminal's group
+    and do not load this."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _set_allowed_failures(dask_scheduler=None, count: int = 0) -> int:
     """Run on the scheduler: how often a task may lose its worker before it fails."""
     previous = dask_scheduler.allowed_failures
@@ -260,7 +273,8 @@ class DaskExecutor(Executor):
                     self._cluster = distributed.LocalCluster(
                         n_workers=o.n_workers, threads_per_worker=o.threads_per_worker,
                         processes=True, dashboard_address=":0",  # any free port: never a clash
-                        memory_limit=int(o.memory_limit) if o.memory_limit else "auto")
+                        memory_limit=int(o.memory_limit) if o.memory_limit else "auto",
+                        preload=[__name__])  # dask_setup below, in each worker process
                 self.client = distributed.Client(self._cluster, set_as_default=False)
             self.client.wait_for_workers(1, timeout=o.connect_timeout)
             self.client.run_on_scheduler(_set_allowed_failures, count=o.allowed_failures)
