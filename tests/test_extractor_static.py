@@ -147,3 +147,11 @@ def test_orcfxapi_value_not_available_is_not_in_file_and_other_dll_errors_are_no
     with pytest.raises(ResultFileError) as caught:
         opened(23).static_value("FPSO", "Heave", None)
     assert not isinstance(caught.value, NotInFile)
+    # The same wherever the DLL is asked (a time history, a range graph): one translation.
+    with pytest.raises(NotInFile, match=r"FPSO / Heave time history: OrcFxAPI error 59 \(59\): no value"):
+        with opened(0)._dll("FPSO / Heave time history"):
+            raise DLLError(VALUE_NOT_AVAILABLE)
+    with pytest.raises(ResultFileError) as caught:
+        with opened(0)._dll("FPSO / Heave time history"):
+            raise DLLError(23)
+    assert not isinstance(caught.value, NotInFile)

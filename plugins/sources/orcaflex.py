@@ -226,6 +226,10 @@ class OrcaFlexResultFile(ResultFile):
         try:
             yield
         except self.api.DLLError as exc:
+            if _status_of(exc) == VALUE_NOT_AVAILABLE:
+                # OrcFxAPI's own "no such value" (stValueNotAvailable), whatever was asked:
+                # absent, which a column's `missing: skip` may leave out.
+                raise NotInFile(f"{what}: {dll_message(exc)}") from None
             raise ResultFileError(f"{what}: {dll_message(exc)}") from None
 
     def close(self) -> None:
@@ -562,14 +566,7 @@ class OrcaFlexResultFile(ResultFile):
         target = self._object(obj)
         what = f"{obj} / {var} static state"
         with self._dll(what):
-            try:
-                return float(target.StaticResult(var, extra))
-            except self.api.DLLError as exc:
-                # OrcFxAPI's own "no such value" (stValueNotAvailable): absent, which a
-                # column's missing: skip may leave out; every other DLL error stays a failure.
-                if _status_of(exc) == VALUE_NOT_AVAILABLE:
-                    raise NotInFile(f"{what}: {dll_message(exc)}") from None
-                raise
+            return float(target.StaticResult(var, extra))
 
 
 class OrcaFlexSource(Source):
