@@ -470,3 +470,16 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home == 15, levels
     else:
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
+
+
+def test_a_level_rejected_against_one_home_is_compared_with_the_next():
+    # 22 lost to home 15; home then moved down to 11 (conditions changed). The step up from 11
+    # lands on 22 again: its windows are compared with 11's, not skipped because 15 beat it.
+    policy = AdaptivePolicy()
+    policy.initial([None] * 1000)
+    policy.samples = {15: [100.0, 101.0, 99.0], 22: [90.0, 91.0], 11: [60.0, 61.0]}
+    policy._rejected = {22}
+    policy.home, policy.level, policy.factor = 11, 11, 2.0
+    policy._tried = set()
+    assert policy._next_probe() == 22
+    assert policy.home == 22 and "measured before" in policy.reason

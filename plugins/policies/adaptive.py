@@ -384,14 +384,15 @@ class AdaptivePolicy(ThreadPolicy):
                     self._tried.add(direction)
                     continue
                 self._direction = direction
-                if candidate in self._rejected:
-                    self._tried.add(direction)
-                    continue
                 if len(self.samples.get(candidate, ())) >= self.options.repeats:
-                    # Already measured in this epoch: compare without running it again.
+                    # Already measured in this epoch: compare without running it again (also
+                    # a level rejected against an earlier home: it may beat this one).
                     if self.better(candidate, self.home):
                         self._move_home(candidate, "measured before")
                         return candidate
+                    self._tried.add(direction)
+                    continue
+                if candidate in self._rejected:  # given up after one window: not again
                     self._tried.add(direction)
                     continue
                 self.phase = PROBE
