@@ -322,12 +322,13 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
     wide = rows if rows.dtype == np.float64 else rows.astype(np.float64)
     total = _sum(wide, axis=1)
     mean = total / count
-    lo = hi = None  # computed when an extreme or a percentile is wanted
-    if any(name in ("min", "max", "abs_max", "range") for name in wanted):
-        lo, hi = _minimum(rows, axis=1), _maximum(rows, axis=1)
+    extremes = any(name in ("min", "max", "abs_max", "range") for name in wanted)
+    # Computed only when an extreme is wanted (the percentiles use them then).
+    lo, hi = (_minimum(rows, axis=1), _maximum(rows, axis=1)) if extremes else (total, total)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
     if percentiles:
-        found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles], lo, hi)
+        found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles],
+                                  *((lo, hi) if extremes else (None, None)))
         for k, j in enumerate(percentiles):
             results[:, j] = found[k]
     for j, name in enumerate(wanted):
