@@ -155,3 +155,14 @@ def test_the_compiled_selection_is_used_at_once_when_numba_is_loaded(monkeypatch
     monkeypatch.setattr(selection, "_selected", 0)
     assert selection.worth_compiling(1)
     assert selection._selected == 0
+
+
+def test_bounds_that_are_not_the_rows_leave_it_out_and_bad_ranks_are_refused():
+    values = np.array([[0.0, 1.0, 2.0, 3.0] * 20, [5.0, np.nan] * 40, [1.0, 2.0] * 40])
+    # Too narrow, NaN inside the given bounds, the wrong way round: never read out of bounds.
+    lo, hi = np.array([0.5, 5.0, 2.0]), np.array([2.0, 5.0 + 1e-9, 1.0])
+    found, ok = selection.order_statistics(values, [40], lo, hi)
+    assert not ok.any()
+    for ranks in ([80], [-1], [3, 3], [5, 2]):
+        with pytest.raises(ValueError, match="ranks must be distinct, ascending"):
+            selection.order_statistics(values, ranks, lo, hi)

@@ -17,9 +17,10 @@ The value at rank ``k`` of a row is unique (a value, not a position), so it is t
 (``exact_percentiles``) leaves to numpy every row where that matters, as it already did.
 
 A row is left to the caller (``ok`` false) when it is not finite (its min or max is NaN or
-infinite: NaN propagates through both), when its range overflows, or when the buckets of its
-ranks hold more than a quarter of its samples (a row of few distinct values): sorting them
-would cost more than numpy's selection.
+infinite: NaN propagates through both), when its range overflows or is subnormal, when a
+sample lies outside the ``lo``/``hi`` given for it (never read or written out of bounds), or
+when the buckets of its ranks hold more than a quarter of its samples (a row of few distinct
+values): sorting them would cost more than numpy's selection.
 
 Numba's start-up (~0.5 s a process: importing it and loading its typing) is paid only where
 it pays back (:func:`worth_compiling`): at once when numba is already loaded (fatigue, range
@@ -80,7 +81,9 @@ def _select(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, ranks: np.ndarray,
     for i in range(m):
         a = np.float64(lo[i])
         span = np.float64(hi[i]) - a
-        if not (span - span == 0.0):  # NaN or an infinity in the row, or the range overflows
+        # NaN or an infinity in the row, or the range overflows (or bounds given the wrong
+        # way round).
+        if not (span - span == 0.0) or span < 0.0:
             ok[i] = False
             continue
         row = rows[i]
@@ -94,8 +97,16 @@ def _select(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, ranks: np.ndarray,
             ok[i] = False
             continue
         hist[:] = 0
+        inside = True
         for p in range(n):
-            hist[int((np.float64(row[p]) - a) * scale)] += 1
+            t = (np.float64(row[p]) - a) * scale
+            if not (t >= 0.0 and t < buckets):  # outside [lo, hi] (or NaN): not the row's bounds
+                inside = False
+                break
+            hist[int(t)] += 1
+        if not inside:
+            ok[i] = False
+            continue
         seen = 0
         j = 0
         for b in range(buckets):
@@ -141,6 +152,9 @@ def order_statistics(rows: np.ndarray, ranks: list[int], lo: np.ndarray, hi: np.
     ``lo``/``hi``: each row's min and max (``np.minimum.reduce`` and ``np.maximum.reduce``
     along the rows, which propagate NaN)."""
     m, n = rows.shape
+    if (any(not 0 <= r < n for r in ranks)
+            or any(a >= b for a, b in zip(ranks, ranks[1:], strict=False))):
+        raise ValueError(f"ranks must be distinct, ascending and in 0 .. {n - 1}: {ranks}")
     out = np.empty((m, len(ranks)), dtype=rows.dtype)
     ok = np.zeros(m, dtype=np.bool_)
     buckets = buckets_for(n)
