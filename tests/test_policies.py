@@ -472,14 +472,49 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
-def test_a_level_rejected_against_one_home_is_compared_with_the_next():
-    # 22 lost to home 15; home then moved down to 11 (conditions changed). The step up from 11
-    # lands on 22 again: its windows are compared with 11's, not skipped because 15 beat it.
+def test_a_level_rejected_against_an_earlier_home_is_compared_not_run_again():
+    # 22 lost to home 15 (4 % ahead: not significant); home then moved up to 19. A smaller
+    # step from 19 lands on 22 again: its windows are compared with 19's (it loses), it is
+    # not run again.
     policy = AdaptivePolicy()
     policy.initial([None] * 1000)
-    policy.samples = {15: [100.0, 101.0, 99.0], 22: [90.0, 91.0], 11: [60.0, 61.0]}
-    policy._rejected = {22}
-    policy.home, policy.level, policy.factor = 11, 11, 2.0
-    policy._tried = set()
-    assert policy._next_probe() == 22
-    assert policy.home == 22 and "measured before" in policy.reason
+    policy.samples = {15: [100.0, 101.0, 99.0], 22: [104.0, 104.0], 19: [112.0] * 4}
+    policy._rejected = {22: 15}
+    policy.home, policy.level, policy.factor = 19, 19, 1.16
+    policy._tried, policy._direction = set(), 1
+    assert policy._neighbour(1) == 22
+    following = policy._next_probe()
+    assert following != 22 and policy.home == 19
+    assert policy.phase != "probe" or policy.level != 22
+
+
+def test_a_level_its_home_did_not_confirm_is_not_taken_from_its_windows():
+    # 4 looked better than home 3 and was re-measured against it: home's later windows rose to
+    # within tolerance of it, so it is not confirmed. The next step lands on 4 again: over all
+    # of home's windows 4 still looks better, but the confirm's verdict stands (home 3).
+    from orcapost.plugins.policies.adaptive import CONFIRM
+
+    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=0.01))
+    policy.initial([None] * 1000)
+    policy.samples = {3: [100.0] * 6 + [104.0, 104.0], 4: [108.0, 108.0, 108.0]}
+    policy.home, policy.level, policy.factor = 3, 3, 1.5
+    policy._candidate, policy._home_before, policy.phase = 4, 6, CONFIRM
+    policy._direction, policy._tried, policy._rejected = 1, set(), {}
+    assert policy.better(4, 3)  # what a comparison from the windows alone would say
+    following = policy._after_confirm()
+    assert policy.home == 3 and following != 4, (following, policy.reason)
+
+
+def test_a_level_given_up_after_one_window_is_not_probed_again_from_the_other_side():
+    # Home 4: at x2, 8 and 3 were each given up after one window. At x1.5 the probe of 6 is
+    # worse: the other side is 3 again, which this home already gave up on: back home.
+    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=0.02))
+    policy.initial([None] * 1000)
+    policy.samples = {4: [100.0, 100.0, 100.0], 8: [60.0], 3: [70.0]}
+    policy._rejected = {8: 4, 3: 4}
+    policy.home, policy.factor = 4, 1.5
+    policy._tried, policy._direction, policy._fresh = set(), 1, 1
+    assert policy._next_probe() == 6
+    policy.level = 6
+    policy.samples[6] = [65.0]  # worse after one window
+    assert policy._after_probe() == 4, policy.reason

@@ -37,7 +37,8 @@ significantly better: not being behind, it costs nothing); if it is significantl
 becomes home and the climb goes on in that direction at the same step; if not, the policy
 goes home. With neither neighbour
 better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
-policy has **converged** and stays home. A level already measured is compared, not re-run.
+policy has **converged** and stays home. A level already measured is compared, not re-run
+(one the current home already beat is skipped).
 
 **Re-probe and back-off.** Converged, it stays home for ``hold`` windows, then probes the
 smallest step's neighbours again (conditions change during a long run); each re-probe that
@@ -172,9 +173,11 @@ class AdaptivePolicy(ThreadPolicy):
         self._held = 0
         self._hold = self.options.hold  # windows converged before a re-probe (doubles)
         self._reprobed: int | None = None  # the home the last re-probe started from
-        #: Levels probed and not better since the last back-off or re-probe: a smaller step
-        #: that lands on one again (from 2, every step down is 1) compares, not re-runs it.
-        self._rejected: set[int] = set()
+        #: Levels probed and not better since the last back-off or re-probe, each with the home
+        #: it lost to: a smaller step that lands on one again (from 2, every step down is 1)
+        #: is not run again against that home; against another home it is compared from its
+        #: windows (when it has enough of them).
+        self._rejected: dict[int, int] = {}
         self._falling = False
         self._top = self.options.max_threads
         self._settle = 0
@@ -330,7 +333,7 @@ class AdaptivePolicy(ThreadPolicy):
             # against fresh figures (the old ones were measured under other conditions).
             self._held = 0
             self._reprobed = self.home
-            self._rejected = set()
+            self._rejected = {}
             self.samples = {self.home: self.samples.get(self.home, [])[-self.options.repeats:]}
             self.factor = 1.0 + self.options.min_step
             self._tried = set()
@@ -365,7 +368,7 @@ class AdaptivePolicy(ThreadPolicy):
                        f"back off to {new}")
         self.samples = {}  # measured under other conditions
         self._hold = self.options.hold
-        self._rejected = set()
+        self._rejected = {}
         self.home = new
         self.factor = FIRST_FACTOR
         self._tried = set()
@@ -384,6 +387,10 @@ class AdaptivePolicy(ThreadPolicy):
                     self._tried.add(direction)
                     continue
                 self._direction = direction
+                lost_to = self._rejected.get(candidate)
+                if lost_to == self.home:  # this home beat it (or a confirm did): not again
+                    self._tried.add(direction)
+                    continue
                 if len(self.samples.get(candidate, ())) >= self.options.repeats:
                     # Already measured in this epoch: compare without running it again (also
                     # a level rejected against an earlier home: it may beat this one).
@@ -392,7 +399,7 @@ class AdaptivePolicy(ThreadPolicy):
                         return candidate
                     self._tried.add(direction)
                     continue
-                if candidate in self._rejected:  # given up after one window: not again
+                if lost_to is not None:  # given up after one window: not run again
                     self._tried.add(direction)
                     continue
                 self.phase = PROBE
@@ -438,7 +445,7 @@ class AdaptivePolicy(ThreadPolicy):
             return None
         else:
             verdict = "no better"
-        self._rejected.add(probe)
+        self._rejected[probe] = self.home
         self._tried.add(self._direction)
         self._direction = -self._direction
         self.phase = HOME
@@ -447,6 +454,7 @@ class AdaptivePolicy(ThreadPolicy):
                 f"{self._rate_text(self.home)})") + self._skip_below(probe)
         other = self._neighbour(self._direction)
         if (self._direction not in self._tried and other not in (self.home, probe)
+                and other not in self._rejected
                 and len(self.samples.get(other, ())) < self.options.repeats):
             # Home was measured just before this probe: try the other side straight away.
             self.phase = PROBE
@@ -484,7 +492,7 @@ class AdaptivePolicy(ThreadPolicy):
         if gain > self.options.tolerance and self.better(probe, self.home):
             self._move_home(probe, "confirmed")
             return probe
-        self._rejected.add(probe)
+        self._rejected[probe] = self.home
         self._tried.add(self._direction)
         self._direction = -self._direction
         self.phase = HOME
