@@ -593,11 +593,36 @@ def test_the_dask_executors_own_workers_leave_ctrl_c_to_the_coordinator():
     """A terminal's Ctrl-C reaches the LocalCluster's worker processes too: they died of it with
     a KeyboardInterrupt traceback each (and the scheduler warned of lost tasks) while the
     coordinator was already stopping the run. The executor's preload makes them ignore it."""
+    import dask
     from orcapost.plugins.executors.dask import DaskExecutor
 
-    executor = DaskExecutor(DaskExecutor.Options(n_workers=1, threads_per_worker=1))
-    executor.open()
+    # The user's own worker preload (Dask's config) still runs beside orcapost's.
+    user = "import os\nos.environ['ORCAPOST_TEST_PRELOAD'] = 'ran'\n"
+    with dask.config.set({"distributed.worker.preload": [user]}):
+        executor = DaskExecutor(DaskExecutor.Options(n_workers=1, threads_per_worker=1))
+        executor.open()
     try:
         assert list(executor.client.run(_sigint_ignored).values()) == [True]
+        assert list(executor.client.run(_user_preload_ran).values()) == ["ran"]
     finally:
         executor.close()
+
+
+def _user_preload_ran():
+    return os.environ.get("ORCAPOST_TEST_PRELOAD")
+
+
+def test_the_dask_preloads_keep_the_users_and_their_arguments_in_step():
+    import dask
+    from orcapost.plugins.executors import dask as dask_executor
+
+    ours = dask_executor.__name__
+    with dask.config.set({"distributed.worker.preload": [],
+                          "distributed.worker.preload-argv": []}):
+        assert dask_executor._worker_preloads(dask) == ([ours], [])
+    with dask.config.set({"distributed.worker.preload": "mine",
+                          "distributed.worker.preload-argv": ["--flag"]}):  # one list for all
+        assert dask_executor._worker_preloads(dask) == (["mine", ours], ["--flag"])
+    with dask.config.set({"distributed.worker.preload": ["a", "b"],
+                          "distributed.worker.preload-argv": [["--x"], []]}):  # one per preload
+        assert dask_executor._worker_preloads(dask) == (["a", "b", ours], [["--x"], [], []])

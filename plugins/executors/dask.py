@@ -119,6 +119,19 @@ def dask_setup(worker=None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _worker_preloads(dask) -> tuple[list[str], list]:
+    """The LocalCluster workers' preloads: the user's own (``distributed.worker.preload`` in
+    Dask's config: a worker given ``preload=`` reads no config) and this module's
+    :func:`dask_setup`, with ``preload-argv`` kept in step (a list per preload, or one list
+    for all)."""
+    user = dask.config.get("distributed.worker.preload", None) or []
+    user = [user] if isinstance(user, str) else list(user)
+    argv = list(dask.config.get("distributed.worker.preload-argv", None) or [])
+    if argv and not isinstance(argv[0], str):  # one argument list per preload: add ours
+        argv.append([])
+    return [*user, __name__], argv
+
+
 def _set_allowed_failures(dask_scheduler=None, count: int = 0) -> int:
     """Run on the scheduler: how often a task may lose its worker before it fails."""
     previous = dask_scheduler.allowed_failures
@@ -268,13 +281,14 @@ class DaskExecutor(Executor):
             else:
                 import dask
 
+                preload, preload_argv = _worker_preloads(dask)
                 with dask.config.set({"distributed.scheduler.allowed-failures":
                                       o.allowed_failures}):
                     self._cluster = distributed.LocalCluster(
                         n_workers=o.n_workers, threads_per_worker=o.threads_per_worker,
                         processes=True, dashboard_address=":0",  # any free port: never a clash
                         memory_limit=int(o.memory_limit) if o.memory_limit else "auto",
-                        preload=[__name__])  # dask_setup below, in each worker process
+                        preload=preload, preload_argv=preload_argv)
                 self.client = distributed.Client(self._cluster, set_as_default=False)
             self.client.wait_for_workers(1, timeout=o.connect_timeout)
             self.client.run_on_scheduler(_set_allowed_failures, count=o.allowed_failures)
