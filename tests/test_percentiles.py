@@ -118,11 +118,16 @@ def test_order_statistics_are_partitions_values(kind):
         n = int(rng.integers(64, 7000))
         values = _rows(kind, rng, int(rng.integers(1, 9)), n)
         ranks = sorted({int(k) for k in rng.integers(0, n, int(rng.integers(1, 5)))} | {0})
+        middle = n // 2  # adjacent ranks share a bucket: a median of an even count
+        ranks = sorted(set(ranks) | {middle - 1, middle})
         found, ok = selection.order_statistics(values, ranks, values.min(axis=1),
                                                values.max(axis=1))
         assert found.dtype == values.dtype
         expected = np.partition(values, ranks, axis=-1)[:, ranks]
-        assert _bits(found[ok]) == _bits(expected[ok])
+        # Bit for bit, but for the sign of a zero (which exact_percentiles leaves to numpy).
+        nonzero = expected[ok] != 0
+        assert np.array_equal(found[ok], expected[ok])
+        assert _bits(found[ok][nonzero]) == _bits(expected[ok][nonzero])
         left_out += int((~ok).sum())
     if kind in ("normal", "quantized", "float32", "constant"):
         assert left_out == 0  # what wide files hold is selected, not left to numpy
@@ -166,3 +171,38 @@ def test_bounds_that_are_not_the_rows_leave_it_out_and_bad_ranks_are_refused():
     for ranks in ([80], [-1], [3, 3], [5, 2]):
         with pytest.raises(ValueError, match="ranks must be distinct, ascending"):
             selection.order_statistics(values, ranks, lo, hi)
+
+
+def test_equal_bounds_of_a_row_that_is_not_constant_leave_it_out():
+    values = np.vstack([np.arange(80.0), np.full(80, 5.0)])
+    found, ok = selection.order_statistics(values, [40], np.array([5.0, 5.0]),
+                                           np.array([5.0, 5.0]))
+    assert ok.tolist() == [False, True] and found[1, 0] == 5.0
+
+
+def test_bounds_and_dtypes_order_statistics_cannot_use_are_refused():
+    values = np.arange(240.0).reshape(3, 80)
+    with pytest.raises(ValueError, match="one bound per row"):
+        selection.order_statistics(values, [40], np.array([0.0]), np.array([79.0]))
+    for dtype in (np.float16, ">f8", np.int64):
+        with pytest.raises(TypeError, match="native float32 or float64"):
+            selection.order_statistics(values.astype(dtype), [40], values.min(axis=1),
+                                       values.max(axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ">f8", ">f4"])
+def test_percentiles_of_other_float_dtypes_are_numpys(dtype, selecting):
+    # A plugin source may hand out big-endian or half-precision series: numpy's own path.
+    values = np.sin(np.arange(300.0)).astype(dtype)
+    assert _bits(exact_percentiles(values, [50.0, 99.0])) == _bits(
+        np.percentile(values, [50.0, 99.0]))
+    rows = np.vstack([values, values[::-1]])
+    assert _bits(exact_percentiles(rows, [50.0])) == _bits(np.percentile(rows, [50.0], axis=1))
+
+
+def test_rows_apart_in_memory_are_selected_exactly(selecting):
+    # Rows of unit stride but further apart than their length (every other row of a block).
+    block = np.random.default_rng(3).standard_normal((12, 500))
+    rows = block[::2]
+    assert _bits(exact_percentiles(rows, [50.0, 10.0])) == _bits(
+        np.percentile(rows, [50.0, 10.0], axis=1))

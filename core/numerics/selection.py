@@ -17,10 +17,12 @@ The value at rank ``k`` of a row is unique (a value, not a position), so it is t
 (``exact_percentiles``) leaves to numpy every row where that matters, as it already did.
 
 A row is left to the caller (``ok`` false) when it is not finite (its min or max is NaN or
-infinite: NaN propagates through both), when its range overflows or is subnormal, when a
-sample lies outside the ``lo``/``hi`` given for it (never read or written out of bounds), or
-when the buckets of its ranks hold more than a quarter of its samples (a row of few distinct
-values): sorting them would cost more than numpy's selection.
+infinite: NaN propagates through both), when its range overflows or is so small (below about
+1e-304) that ``(B - 1) / range`` does, when a sample lies outside the ``lo``/``hi`` given for
+it (or ``lo == hi`` and the row is not constant: bounds that are not the row's are never
+trusted, nor read or written past), or when the buckets of its ranks hold more than about a
+quarter of its samples (``n // 4 + 16``; a row of few distinct values): sorting them would
+cost more than numpy's selection.
 
 Numba's start-up (~0.5 s a process: importing it and loading its typing) is paid only where
 it pays back (:func:`worth_compiling`): at once when numba is already loaded (fatigue, range
@@ -45,7 +47,7 @@ SKI_RENTAL_SAMPLES = 100_000_000
 #: a block, and a short row's selection costs less than the kernel's two passes.
 MIN_ROW_SAMPLES = 64
 
-_selected = 0  # samples selected by numpy in this process (a race only delays the switch)
+_selected = 0  # samples selected by numpy in this process (under _lock)
 _lock = threading.Lock()
 
 
@@ -87,10 +89,15 @@ def _select(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, ranks: np.ndarray,
             ok[i] = False
             continue
         row = rows[i]
-        if span == 0.0:  # every sample equal (a zero's sign is the caller's)
+        if span == 0.0:  # every sample equal (a zero's sign is the caller's), if lo is the row's
+            constant = True
+            for p in range(n):
+                if row[p] != a:
+                    constant = False
+                    break
             for j in range(nk):
                 out[i, j] = row[0]
-            ok[i] = True
+            ok[i] = constant
             continue
         scale = (buckets - 1) / span
         if not (scale - scale == 0.0):  # a subnormal range
@@ -152,6 +159,11 @@ def order_statistics(rows: np.ndarray, ranks: list[int], lo: np.ndarray, hi: np.
     ``lo``/``hi``: each row's min and max (``np.minimum.reduce`` and ``np.maximum.reduce``
     along the rows, which propagate NaN)."""
     m, n = rows.shape
+    if rows.dtype.type not in (np.float32, np.float64) or not rows.dtype.isnative:
+        raise TypeError(f"rows must be native float32 or float64, not {rows.dtype}")
+    if np.shape(lo) != (m,) or np.shape(hi) != (m,):
+        raise ValueError(f"lo and hi must hold one bound per row ({m}), not {np.shape(lo)} "
+                         f"and {np.shape(hi)}")
     if (any(not 0 <= r < n for r in ranks)
             or any(a >= b for a, b in zip(ranks, ranks[1:], strict=False))):
         raise ValueError(f"ranks must be distinct, ascending and in 0 .. {n - 1}: {ranks}")

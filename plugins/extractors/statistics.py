@@ -154,11 +154,12 @@ def exact_percentiles(values: np.ndarray, qs: list[float], lo: np.ndarray | None
 
     numpy partitions each row at the order statistics each ``q`` reads (``prev = floor((n - 1)
     q)`` and ``prev + 1``) and also at the first and last positions, only to find NaN there.
-    Here each row is partitioned at the order statistics alone, which are the same values, and
-    they go through numpy's own interpolation (``_lerp``), operation for operation. What a
-    different partition or the missing NaN check could change is left to numpy itself, row by
-    row: a row that is not finite (numpy's NaN rule, and its warnings), and a row with a ``-0.0``
-    whose order statistics are zero (the partitions may pick ``-0.0`` or ``0.0``). ``lo`` and
+    Here only the order statistics themselves are selected (:func:`_ranked`: compiled, or
+    ``np.partition`` at those positions), which are the same values, and they go through
+    numpy's own interpolation (``_lerp``), operation for operation. What another selection or
+    the missing NaN check could change is left to numpy itself, row by row: a row that is not
+    finite (numpy's NaN rule, and its warnings), and a row with a ``-0.0`` whose order
+    statistics are zero (a selection may pick ``-0.0`` or ``0.0``). ``lo`` and
     ``hi``: the rows' ``np.minimum.reduce`` and ``np.maximum.reduce`` along the last axis, when
     the caller has them (else computed here).
     """
@@ -207,11 +208,13 @@ def _ranked(values: np.ndarray, ranks: list[int], lo: np.ndarray | None,
             hi: np.ndarray) -> np.ndarray:
     """The values of ``ranks`` (distinct, ascending) along the last axis: ``out[..., i]`` is what
     ``np.partition(values, ranks, axis=-1)[..., ranks[i]]`` holds, up to the sign of a zero
-    (which :func:`exact_percentiles` leaves to numpy). Rows of unit stride go through the
-    compiled selection once it is worth its start-up (:mod:`orcapost.numerics.selection`), the
-    rows it leaves out and every other array through ``np.partition``."""
+    (which :func:`exact_percentiles` leaves to numpy). 1-D or 2-D arrays of native float32 or
+    float64, 64 samples a row or more, of unit stride along the rows, go through the compiled
+    selection once it is worth its start-up (:mod:`orcapost.numerics.selection`); the rows it
+    leaves out and every other array go through ``np.partition``."""
     count = values.shape[-1]
     if (values.ndim <= 2 and count >= selection.MIN_ROW_SAMPLES
+            and values.dtype.type in (np.float32, np.float64) and values.dtype.isnative
             and values.strides[-1] == values.itemsize
             and selection.worth_compiling(values.size)):
         rows = values.reshape(-1, count)
