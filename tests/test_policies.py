@@ -481,7 +481,7 @@ def test_a_level_rejected_against_an_earlier_home_is_compared_not_run_again():
     policy.samples = {15: [100.0, 101.0, 99.0], 22: [104.0, 104.0], 19: [112.0] * 4}
     policy._rejected = {22: 15}
     policy.home, policy.level, policy.factor = 19, 19, 1.16
-    policy._tried, policy._direction = set(), 1
+    policy._tried, policy._direction, policy._queued = set(), 1, 10**6
     assert policy._neighbour(1) == 22
     following = policy._next_probe()
     assert following != 22 and policy.home == 19
@@ -500,6 +500,7 @@ def test_a_level_its_home_did_not_confirm_is_not_taken_from_its_windows():
     policy.home, policy.level, policy.factor = 3, 3, 1.5
     policy._candidate, policy._home_before, policy.phase = 4, 6, CONFIRM
     policy._direction, policy._tried, policy._rejected = 1, set(), {}
+    policy._queued = 10**6
     assert policy.better(4, 3)  # what a comparison from the windows alone would say
     following = policy._after_confirm()
     assert policy.home == 3 and following != 4, (following, policy.reason)
@@ -514,7 +515,36 @@ def test_a_level_given_up_after_one_window_is_not_probed_again_from_the_other_si
     policy._rejected = {8: 4, 3: 4}
     policy.home, policy.factor = 4, 1.5
     policy._tried, policy._direction, policy._fresh = set(), 1, 1
+    policy._queued = 10**6
     assert policy._next_probe() == 6
     policy.level = 6
     policy.samples[6] = [65.0]  # worse after one window
     assert policy._after_probe() == 4, policy.reason
+
+
+def test_adaptive_starts_no_probe_the_run_cannot_finish():
+    # 400 files: probes near the end would cost their share and decide nothing, and the run
+    # would end at a probe's level. None starts once too few files are queued to measure it.
+    policy = AdaptivePolicy()
+    store = SimulatedStore(knee=15, degradation=0.176)
+    now = [0.0]
+    policy.clock = lambda: now[0]
+    results, files = [], 400
+    context = SimpleNamespace(results=results, queued=range(files), ceiling=30, in_flight=0,
+                              concurrency=policy.initial([None] * files).concurrency)
+    started = []  # (files queued, level) of each probe started
+    for done in range(files):
+        now[0] += 1.0 / store.files_per_second(context.concurrency)
+        results.append(FileResult(path="x", size=store.size))
+        context.queued = range(files - done - 1)
+        context.in_flight = context.concurrency
+        before = context.concurrency
+        decision = policy.update(context)
+        if decision is not None:
+            context.concurrency = decision.concurrency
+            if policy.phase == "probe":
+                started.append((len(context.queued), before, decision.concurrency))
+    assert started  # it did probe while the run was long enough
+    for queued, running, level in started:
+        assert queued >= running + 2 * max(4, 4 * level) + level, (queued, running, level)
+    assert context.concurrency == policy.home  # the run ends at home, not in a probe

@@ -51,7 +51,7 @@ falling), it changes slowly compared with a window, and windows at one level are
 samples. Never above ``max_threads`` (nor the run's ceiling or the executor's slots), never
 below ``min_threads`` (>= 1). Every change is logged in the run report with its reason and the
 measurement behind it. No decision is taken at the tail of a run, when fewer files are queued
-than are running.
+than are running, and no probe starts that the files left cannot measure (``_can_measure``).
 """
 
 from __future__ import annotations
@@ -187,6 +187,8 @@ class AdaptivePolicy(ThreadPolicy):
         self._home_before = 0
         self._bytes = 0
         self._files = 0
+        #: Files queued at the last window's end (a probe needs enough of them to finish).
+        self._queued = 0
 
     # -- the ThreadPolicy protocol -----------------------------------------------------------
     def initial(self, files) -> Decision:
@@ -243,6 +245,7 @@ class AdaptivePolicy(ThreadPolicy):
             return None
         if len(context.queued) < self.level:
             return None  # the tail of the run: fewer workers busy whatever the policy says
+        self._queued = len(context.queued)
         bytes_rate = self._bytes / elapsed if elapsed > 0 else 0.0
         files_rate = self._files / elapsed if elapsed > 0 else 0.0
         rate = bytes_rate if self._bytes else files_rate
@@ -268,6 +271,15 @@ class AdaptivePolicy(ThreadPolicy):
         self._window_start = now
         self._bytes = 0
         self._files = 0
+
+    def _can_measure(self, level: int) -> bool:
+        """Whether enough files are queued to measure a probe at ``level``: the files running
+        now finish first, then ``repeats`` windows, before the tail (fewer files queued than
+        the probe runs at once: no decision is taken there). A probe the run cannot finish
+        costs its share of throughput and decides nothing (and would be the level the run
+        ends at)."""
+        window = max(self.options.min_files, round(self.options.generations * level))
+        return self._queued >= self.level + self.options.repeats * window + level
 
     def _clamp_options(self, level: int) -> int:
         return max(self.options.min_threads, min(self.options.max_threads, level))
@@ -379,6 +391,7 @@ class AdaptivePolicy(ThreadPolicy):
     def _next_probe(self) -> int | None:
         """The next neighbour to probe, or a step shrink, or convergence."""
         while True:
+            short = None  # a neighbour the files left cannot measure (tried again later)
             for direction in (self._direction, -self._direction):
                 if direction in self._tried:
                     continue
@@ -402,10 +415,17 @@ class AdaptivePolicy(ThreadPolicy):
                 if lost_to is not None:  # given up after one window: not run again
                     self._tried.add(direction)
                     continue
+                if not self._can_measure(candidate):
+                    short = candidate if short is None else short
+                    continue
                 self.phase = PROBE
                 self.reason = (f"{self._stage}: {self._rate_text(self.home)}, "
                                f"noise {100 * self.sigma:.0f}%: probe {candidate}")
                 return candidate
+            if short is not None:  # the run ends before a probe could be measured: stay
+                self.reason = (f"{self._stage}: too few files left to measure {short}: "
+                               f"stay at {self.home}")
+                return None
             # Neither neighbour is better at this step: shrink it.
             self.factor = 1.0 + (self.factor - 1.0) / 2.0
             self._tried = set()
@@ -454,7 +474,7 @@ class AdaptivePolicy(ThreadPolicy):
                 f"{self._rate_text(self.home)})") + self._skip_below(probe)
         other = self._neighbour(self._direction)
         if (self._direction not in self._tried and other not in (self.home, probe)
-                and other not in self._rejected
+                and other not in self._rejected and self._can_measure(other)
                 and len(self.samples.get(other, ())) < self.options.repeats):
             # Home was measured just before this probe: try the other side straight away.
             self.phase = PROBE
