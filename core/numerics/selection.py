@@ -1,12 +1,12 @@
 """Order statistics of many rows at once: the ``k``-th smallest values, exactly, without sorting.
 
-``np.partition`` copies each row and runs introselect on it (~4.6 ns a sample on OpenFAST
+``np.partition`` copies each row and runs introselect on it (~5 ns a sample on OpenFAST
 channels); the per-file ``p50`` of a wide OpenFAST file spent 40 % of its worker time there.
 :func:`order_statistics` reads each row twice and copies only a few samples (numba, cached):
 
 1. a histogram of the row over ``B`` equal-width buckets between its min and max, with the
-   bucket of a sample ``int((x - min) * (B - 1) / (max - min))`` computed in float64 --
-   monotonic in ``x`` (subtraction and scaling by a positive number round monotonically), so
+   bucket of a sample ``int((x - min) * s)``, ``s = (B - 1) / (max - min)``, computed in
+   float64 -- monotonic in ``x`` (subtraction and scaling by a positive number round monotonically), so
    the buckets are in value order and equal values share one;
 2. the cumulative counts say which bucket holds each wanted rank; a second pass copies the
    samples of those buckets only (a few dozen of thousands) and sorts them.
@@ -41,7 +41,7 @@ from orcapost.numerics._kernels import CachedKernel
 __all__ = ["order_statistics", "worth_compiling"]
 
 #: Samples numpy selects in about the time numba's start-up takes in a fresh process (~0.5 s at
-#: ~4.6 ns a sample): past this many, a process uses the compiled selection.
+#: ~5 ns a sample): past this many, a process uses the compiled selection.
 SKI_RENTAL_SAMPLES = 100_000_000
 #: Rows shorter than this are selected by numpy: its per-call overhead is shared by the rows of
 #: a block, and a short row's selection costs less than the kernel's two passes.

@@ -391,7 +391,7 @@ class AdaptivePolicy(ThreadPolicy):
     def _next_probe(self) -> int | None:
         """The next neighbour to probe, or a step shrink, or convergence."""
         while True:
-            short = None  # a neighbour the files left cannot measure (tried again later)
+            short = None  # a neighbour the files left cannot measure (asked again next window)
             for direction in (self._direction, -self._direction):
                 if direction in self._tried:
                     continue

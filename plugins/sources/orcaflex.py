@@ -228,7 +228,7 @@ class OrcaFlexResultFile(ResultFile):
         except self.api.DLLError as exc:
             if _status_of(exc) == VALUE_NOT_AVAILABLE:
                 # OrcFxAPI's own "no such value" (stValueNotAvailable), whatever was asked:
-                # absent, which a column's `missing: skip` may leave out.
+                # absent (which a static column's `missing: skip` leaves out).
                 raise NotInFile(f"{what}: {dll_message(exc)}") from None
             raise ResultFileError(f"{what}: {dll_message(exc)}") from None
 
