@@ -53,7 +53,7 @@ from orcapost import pywarnings, shards
 from orcapost.components import Capacity, Reporter, as_decision
 from orcapost.config import LoadedConfig
 from orcapost.discovery import discover
-from orcapost.dispatch import direct_caller
+from orcapost.dispatch import direct_caller, process_file_caller
 from orcapost.errors import OrcapostError
 from orcapost.fingerprints import RunFingerprints
 from orcapost.hookguard import RunHookGuard
@@ -496,10 +496,17 @@ class Engine:
         plan = self._plan_for_split
         suffixes = {Path(file.path).suffix.lower() for file in files
                     if file.size >= SPLIT_MIN_BYTES}
-        if plan is None or not any(may_split(plan.source(suffix), self.split_files)
-                                   for suffix in suffixes):
+        if plan is None or not any(self._splittable(plan, suffix) for suffix in suffixes):
             return 0
         return min(self.policy.ceiling(files), cores)
+
+    def _splittable(self, plan: Plan, suffix: str) -> bool:
+        """Whether a large file with ``suffix`` may run in parts in this run: its source allows
+        it (orcapost.split.may_split) and no plugin implements ``orcapost_process_file`` (a
+        wrapper, a retry sees whole files: a part is no file, and a part's task cannot run
+        twice)."""
+        return (may_split(plan.source(suffix), self.split_files)
+                and getattr(process_file_caller(self.pm), "direct", False))
 
     def _open_executor(self, files: list[FileInfo]) -> Capacity:
         """The executor's capacity, given to the policy and the memory optimizers: they size
@@ -833,11 +840,7 @@ class Engine:
         if free < 2 or str(file.path) in self._reused or self._run_now is None:
             return 1
         plan = self._run_now.plan
-        if not may_split(plan.source(Path(file.path).suffix.lower()), self.split_files):
-            return 1
-        if not getattr(plan.process_file(), "direct", False):
-            # A plugin's orcapost_process_file (a wrapper, a retry) sees whole files: a part
-            # is no file, and a part's task cannot run twice.
+        if not self._splittable(plan, Path(file.path).suffix.lower()):
             return 1
         return part_count(file, free=free, cores=self._cpu_count or os.cpu_count() or 1,
                           columns=sum(len(columns) for _, columns in plan.groups))

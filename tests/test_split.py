@@ -236,6 +236,27 @@ def test_a_file_is_never_split_when_a_plugin_implements_process_file(pm, campaig
     assert forced == [] and WholeFileWrapper.seen == ["FileTask"]  # the wrapper saw the file
 
 
+class Concurrency:
+    seen: list = []
+
+    @hookimpl
+    def orcapost_run_start(self, context):
+        Concurrency.seen.append(context.concurrency)
+
+
+def test_no_workers_are_asked_for_parts_that_a_process_file_plugin_rules_out(
+        pm, campaign, tmp_path, write_config, forced):
+    # One large file: its parts would run on every core, so the run asks for that many
+    # workers; with a plugin's orcapost_process_file it runs whole, on one.
+    inputs = one_file(campaign, tmp_path)
+    pm.register(Concurrency(), name="concurrency")
+    Concurrency.seen.clear()
+    run(pm, write_config, demo_config(inputs, tmp_path / "split"))
+    pm.register(WholeFileWrapper(), name="whole-file-wrapper")
+    run(pm, write_config, demo_config(inputs, tmp_path / "whole"))
+    assert Concurrency.seen == [4, 1] and sorted(forced) == [0, 1, 2, 3]
+
+
 def test_orcaflex_sim_files_keep_one_model_per_thread(pm):
     assert has_thread_affinity(OrcaFlexSource) and OrcaFlexSource.thread_affinity is True
     assert has_thread_affinity(pm.registry.source_for(".sim").cls)
