@@ -25,13 +25,15 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def stored_as_float32(values: np.ndarray) -> bool:
-    """Whether every finite value of a float array is exactly a float32."""
-    if values.dtype == np.float32:
+def stored_as_float32(values: np.ndarray, axis: int | None = None) -> Any:
+    """Whether every finite value of a float array is exactly a float32: one bool, or along
+    ``axis`` one per row (``axis=1``: each row of a matrix of columns)."""
+    if values.dtype == np.float32 and axis is None:
         return True
-    finite = values[np.isfinite(values)]
     with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.array_equal(finite.astype(np.float32).astype(np.float64), finite))
+        same = values.astype(np.float32).astype(np.float64) == values
+    exact = np.all(same | ~np.isfinite(values), axis=axis)
+    return bool(exact) if axis is None else exact
 
 
 def float_texts(values: np.ndarray, valid: np.ndarray | None = None,
@@ -196,9 +198,7 @@ class _FloatColumns:
         exact = np.ones(len(self.arrays), dtype=bool)
         for start in range(0, table.num_rows, chunk_rows):
             values, _ = self._chunk(start, chunk_rows)
-            with np.errstate(over="ignore", invalid="ignore"):
-                same = values.astype(np.float32).astype(np.float64) == values
-            exact &= np.all(same | ~np.isfinite(values), axis=1)
+            exact &= stored_as_float32(values, axis=1)
         self.float32 = exact | np.array([array.type in (pa.float32(), pa.float16())
                                          for array in self.arrays], dtype=bool)
 
