@@ -575,7 +575,21 @@ def _sigint_ignored() -> bool:
     return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
-def test_processes_workers_leave_ctrl_c_to_the_coordinator():
+@pytest.fixture
+def sigint_default():
+    """Ctrl-C handled as by default in this process: a test run that ignores SIGINT (nohup, a
+    background job) would hand that to its spawned workers, and the tests below would pass
+    whatever orcapost does."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_processes_workers_leave_ctrl_c_to_the_coordinator(sigint_default):
     """A terminal's Ctrl-C reaches every process of its group: an idle worker of the
     ``processes`` executor would die of it with a KeyboardInterrupt traceback (the hybrid pool's
     workers already ignored it; the coordinator stops the run and kills its workers)."""
@@ -589,7 +603,7 @@ def test_processes_workers_leave_ctrl_c_to_the_coordinator():
 
 
 @pytest.mark.slow
-def test_the_dask_executors_own_workers_leave_ctrl_c_to_the_coordinator():
+def test_the_dask_executors_own_workers_leave_ctrl_c_to_the_coordinator(sigint_default):
     """A terminal's Ctrl-C reaches the LocalCluster's worker processes too: they died of it with
     a KeyboardInterrupt traceback each (and the scheduler warned of lost tasks) while the
     coordinator was already stopping the run. The executor's preload makes them ignore it."""

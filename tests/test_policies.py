@@ -472,20 +472,23 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
-def test_a_level_rejected_against_an_earlier_home_is_compared_not_run_again():
-    # 22 lost to home 15 (4 % ahead: not significant); home then moved up to 19. A smaller
-    # step from 19 lands on 22 again: its windows are compared with 19's (it loses), it is
-    # not run again.
+@pytest.mark.parametrize(("windows", "wins"), [([104.0, 104.0], False), ([130.0, 130.0], True)])
+def test_a_level_rejected_against_an_earlier_home_is_compared_not_run_again(windows, wins):
+    # 22 lost to home 15; home then moved up to 19. A smaller step from 19 lands on 22 again:
+    # its windows are compared with 19's, without running it again -- it loses, or it wins.
     policy = AdaptivePolicy()
     policy.initial([None] * 1000)
-    policy.samples = {15: [100.0, 101.0, 99.0], 22: [104.0, 104.0], 19: [112.0] * 4}
+    policy.samples = {15: [100.0, 101.0, 99.0], 22: windows, 19: [112.0] * 4}
     policy._rejected = {22: 15}
     policy.home, policy.level, policy.factor = 19, 19, 1.16
     policy._tried, policy._direction, policy._queued = set(), 1, 10**6
     assert policy._neighbour(1) == 22
     following = policy._next_probe()
-    assert following != 22 and policy.home == 19
-    assert policy.phase != "probe" or policy.level != 22
+    if wins:  # home at once, from the windows it has: no probe
+        assert following == 22 and policy.home == 22 and policy.phase == "home"
+        assert "measured before" in policy.reason
+    else:  # not probed again (the policy may probe the other side)
+        assert following != 22 and policy.home == 19
 
 
 def test_a_level_its_home_did_not_confirm_is_not_taken_from_its_windows():
