@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import statistics_config
-from orcapost import hybrid
+from orcapost import hookimpl, hybrid
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.hybrid import HybridPool
@@ -293,7 +293,7 @@ def test_the_switch_interval_is_restored_when_the_pool_shuts_down():
 # -- what the tables import, imported while files run --------------------------------------
 
 
-def test_the_gumbel_fits_import_is_warmed_while_files_run(pm, tmp_path):
+def test_the_gumbel_fits_import_is_warmed_while_files_run(pm, tmp_path, monkeypatch):
     import threading
 
     from orcapost.warmup import tail_imports, warm_in_background
@@ -311,7 +311,7 @@ def test_the_gumbel_fits_import_is_warmed_while_files_run(pm, tmp_path):
     import sys
 
     later = "colorsys"  # imported by nothing here
-    sys.modules.pop(later, None)
+    monkeypatch.delitem(sys.modules, later, raising=False)
     thread = warm_in_background(["no_such_module_here", later], ready.is_set)
     assert thread is not None and thread.is_alive()  # waits for the first file
     assert later not in sys.modules
@@ -353,17 +353,32 @@ def test_a_task_that_may_wait_behind_another_has_the_others_timeout_too(
     assert allowed <= engine._deadlines[future] - before <= allowed + 5
 
 
-def test_prestarted_workers_a_run_of_another_executor_does_not_take_are_discarded(
+def test_prestarted_workers_a_run_does_not_take_are_discarded_as_its_pool_starts(
         pm, campaign, tmp_path, monkeypatch):
-    """`orcapost run` starts worker processes from its command line alone; a config whose
-    executor is not the threads one (processes, dask, an embedding's factory) never takes
-    them: the run discards them as its own pool starts, not at the process's exit."""
-    discarded: list[bool] = []
-    monkeypatch.setattr(hybrid, "discard_prestarted", lambda: discarded.append(True))
-    config = statistics_config(campaign, tmp_path / "out", executor="processes")
-    summary = Engine(pm, validate_data(config, pm.registry),
-                     executor_factory=lambda kind, workers: ThreadPoolExecutor(1)).run()
-    assert summary.exit_code == 0 and discarded
+    """`orcapost run` starts worker processes from its command line alone; a run whose pool
+    does not take them (another executor, an embedding's factory) discards them as its own pool
+    starts -- before its first file, not at the process's exit."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # a pool of cores - 1 = 1 process
+    seen: list = []
+
+    class AtStart:
+        @hookimpl
+        def orcapost_run_start(self, context):
+            seen.append(hybrid._prestarted)
+
+    assert hybrid.prestart_processes(1)
+    try:
+        process = next(iter(hybrid._prestarted._processes.values()))  # type: ignore[union-attr]
+        pm.register(AtStart(), name="at-start")
+        # The processes executor (its pool made by the factory): the threads executor would
+        # discard them itself when it chooses threads only.
+        config = statistics_config(campaign, tmp_path / "out", executor="processes")
+        summary = Engine(pm, validate_data(config, pm.registry),
+                         executor_factory=lambda kind, workers: ThreadPoolExecutor(1)).run()
+        assert summary.exit_code == 0 and seen == [None]
+        assert wait([process.sentinel], timeout=30), "the discarded worker process still runs"
+    finally:
+        hybrid.discard_prestarted()
 
 
 def test_the_tail_warm_up_ends_with_its_run_even_if_no_file_was_done(monkeypatch):
