@@ -63,19 +63,23 @@ def test_percentiles_are_numpys_bit_for_bit(kind, selecting):
 def test_a_negative_zero_median_is_numpys(selecting):
     # numpy's interpolation turns an order statistic of -0.0 into 0.0 (a + 0.0): the row is
     # numpy's own, whichever zero a partition picks.
-    x = np.array([-0.0, 1.0, -0.0, -1.0, 0.0])
-    assert _bits(exact_percentiles(x, [50.0])) == _bits(np.percentile(x, [50.0]))
-    assert str(exact_percentiles(x, [50.0])[0]) == str(np.percentile(x, 50.0))
+    for x in (np.array([-0.0, 1.0, -0.0, -1.0, 0.0]),  # numpy's path
+              np.array([-0.0, 1.0, -0.0, -1.0, 0.0] * 13)):  # long enough to be compiled
+        assert _bits(exact_percentiles(x, [50.0])) == _bits(np.percentile(x, [50.0]))
+        assert str(exact_percentiles(x, [50.0])[0]) == str(np.percentile(x, 50.0))
 
 
-def test_numpys_warnings_are_kept(selecting):
-    x = np.array([-1.7e308, 1.7e308, 2.0, 3.0])  # the interpolation overflows
+@pytest.mark.parametrize("x", [np.array([-1.7e308, 1.7e308, 2.0, 3.0]),
+                               np.array([-1.7e308] * 40 + [1.7e308] * 40)],  # compiled
+                         ids=["short", "long"])
+def test_numpys_warnings_are_kept(x, selecting):
+    # The interpolation between the order statistics overflows.
     with warnings.catch_warnings(record=True) as ours:
         warnings.simplefilter("always")
-        got = exact_percentiles(x, [40.0])
+        got = exact_percentiles(x, [40.0, 50.0])
     with warnings.catch_warnings(record=True) as theirs:
         warnings.simplefilter("always")
-        expected = np.percentile(x, [40.0])
+        expected = np.percentile(x, [40.0, 50.0])
     assert _bits(got) == _bits(expected)
     assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
 
@@ -117,9 +121,9 @@ def test_order_statistics_are_partitions_values(kind):
     for _ in range(60):
         n = int(rng.integers(64, 7000))
         values = _rows(kind, rng, int(rng.integers(1, 9)), n)
-        ranks = sorted({int(k) for k in rng.integers(0, n, int(rng.integers(1, 5)))} | {0})
         middle = n // 2  # adjacent ranks share a bucket: a median of an even count
-        ranks = sorted(set(ranks) | {middle - 1, middle})
+        ranks = sorted({int(k) for k in rng.integers(0, n, int(rng.integers(1, 5)))}
+                       | {0, middle - 1, middle})
         found, ok = selection.order_statistics(values, ranks, values.min(axis=1),
                                                values.max(axis=1))
         assert found.dtype == values.dtype
@@ -196,7 +200,7 @@ def test_percentiles_of_other_float_dtypes_are_numpys(dtype, selecting):
     values = np.sin(np.arange(300.0)).astype(dtype)
     assert _bits(exact_percentiles(values, [50.0, 99.0])) == _bits(
         np.percentile(values, [50.0, 99.0]))
-    rows = np.vstack([values, values[::-1]])
+    rows = np.vstack([values, values[::-1]]).astype(dtype)  # vstack makes them native
     assert _bits(exact_percentiles(rows, [50.0])) == _bits(np.percentile(rows, [50.0], axis=1))
 
 

@@ -153,12 +153,14 @@ def test_a_part_that_dies_loses_only_its_own_columns(pm, campaign, tmp_path, wri
             lost.append(claims.take(part))
             taken.set()
             raise RuntimeError("worker died")
-        assert taken.wait(30), "the other part never took its column"
+        waited.append(taken.wait(30))  # asserted below: a part's exception is a failure row
         return real(spec, file, claims, part)
 
+    waited: list[bool] = []
     monkeypatch.setattr(engine_module, "run_part", dying)
     config = statistics_config(inputs, tmp_path / "out")
     summary, (result,) = run(pm, write_config, config)
+    assert waited == [True], "the other part never took its column"
     plan_columns = [(g, c["label"]) for g, group in config["results"].items()
                     for c in group["columns"]]
     group, label = plan_columns[lost[0]]
@@ -226,16 +228,6 @@ class WholeFileWrapper:
         return (yield)
 
 
-def test_a_file_is_never_split_when_a_plugin_implements_process_file(pm, campaign, tmp_path,
-                                                                     write_config, forced):
-    pm.register(WholeFileWrapper(), name="whole-file-wrapper")
-    WholeFileWrapper.seen.clear()
-    inputs = one_file(campaign, tmp_path)
-    summary, results = run(pm, write_config, demo_config(inputs, tmp_path / "out"))
-    assert summary.exit_code == 0, summary.failures
-    assert forced == [] and WholeFileWrapper.seen == ["FileTask"]  # the wrapper saw the file
-
-
 class Concurrency:
     seen: list = []
 
@@ -244,17 +236,22 @@ class Concurrency:
         Concurrency.seen.append(context.concurrency)
 
 
-def test_no_workers_are_asked_for_parts_that_a_process_file_plugin_rules_out(
+def test_a_file_is_never_split_when_a_plugin_implements_process_file(
         pm, campaign, tmp_path, write_config, forced):
     # One large file: its parts would run on every core, so the run asks for that many
-    # workers; with a plugin's orcapost_process_file it runs whole, on one.
+    # workers. With a plugin's orcapost_process_file (it must see whole files) it runs whole,
+    # on one worker.
     inputs = one_file(campaign, tmp_path)
     pm.register(Concurrency(), name="concurrency")
     Concurrency.seen.clear()
     run(pm, write_config, demo_config(inputs, tmp_path / "split"))
+    assert sorted(forced) == [0, 1, 2, 3]  # split: four parts
     pm.register(WholeFileWrapper(), name="whole-file-wrapper")
-    run(pm, write_config, demo_config(inputs, tmp_path / "whole"))
-    assert Concurrency.seen == [4, 1] and sorted(forced) == [0, 1, 2, 3]
+    WholeFileWrapper.seen.clear()
+    summary, _ = run(pm, write_config, demo_config(inputs, tmp_path / "whole"))
+    assert summary.exit_code == 0, summary.failures
+    assert sorted(forced) == [0, 1, 2, 3] and WholeFileWrapper.seen == ["FileTask"]
+    assert Concurrency.seen == [4, 1]
 
 
 def test_orcaflex_sim_files_keep_one_model_per_thread(pm):
@@ -353,9 +350,10 @@ def test_a_part_past_the_file_timeout_loses_only_its_own_columns(pm, campaign, t
             taken.set()
             release.wait(20)
             raise RuntimeError("released")
-        assert taken.wait(30), "the other part never took its column"
+        waited.append(taken.wait(30))  # asserted below: a part's exception is a failure row
         return real(spec, file, claims, part)
 
+    waited: list[bool] = []
     monkeypatch.setattr(engine_module, "run_part", stuck)
     config = statistics_config(inputs, tmp_path / "out")
     config["engine"]["file_timeout"] = 3.0  # the healthy parts' work fits it on a loaded machine
@@ -363,6 +361,7 @@ def test_a_part_past_the_file_timeout_loses_only_its_own_columns(pm, campaign, t
         summary, (result,) = run(pm, write_config, config)
     finally:
         release.set()
+    assert waited == [True], "the other part never took its column"
     plan_columns = [(g, c["label"]) for g, group in config["results"].items()
                     for c in group["columns"]]
     (failure,) = result.failures

@@ -414,7 +414,7 @@ def test_a_block_larger_than_its_cap_is_computed_one_by_one(monkeypatch):
     from orcapost.plugins.extractors import statistics as statistics_module
 
     monkeypatch.setattr(statistics_module, "BLOCK_MAX_BYTES", 64 * 1024)
-    file = MemoryFile(_series(), blocks=True)
+    file = MemoryFile(_series())
     monkeypatch.setattr(MemoryFile, "time_history_block",
                         lambda *a, **k: pytest.fail("a block over its cap"))
     column = StatisticsColumn(label="{variable} {statistic}", object="Vessel", variable="*",
