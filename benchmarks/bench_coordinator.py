@@ -44,6 +44,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling benchmarks (bench_core, bench_wide_tables)
 
 
 # -- the child: one interpreter, one measurement ------------------------------------------------
@@ -118,7 +119,6 @@ def child_campaign(config_path: str, formats: list[str]) -> dict:
 
 def child_wide(columns: int, files: int) -> dict:
     import pyarrow  # noqa: F401  (imported by any run before its tables: not timed here)
-    sys.path.insert(0, str(HERE))
     from bench_wide_tables import build_group_table, wide_run_tables
 
     tables = wide_run_tables(files, columns)
@@ -130,7 +130,6 @@ def child_wide(columns: int, files: int) -> dict:
 
 
 def child_tiny(directory: str) -> dict:
-    sys.path.insert(0, str(HERE))
     import bench_core
 
     totals = _instrument()
@@ -145,8 +144,10 @@ def child_tiny(directory: str) -> dict:
 
 
 def _child(python: str, job: list[str]) -> dict:
+    from bench_core import child_env
+
     done = subprocess.run([python, str(Path(__file__).resolve()), "--child", *job],
-                          capture_output=True, text=True, timeout=1800)
+                          capture_output=True, text=True, timeout=1800, env=child_env())
     if done.returncode != 0:
         raise RuntimeError(f"{python} {' '.join(job)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -183,7 +184,6 @@ def main() -> None:
     if args.config:
         jobs.append(["campaign", str(Path(args.config).resolve()), args.formats])
     if args.tiny_files:
-        sys.path.insert(0, str(HERE))
         import bench_core
 
         jobs.append(["tiny", str(bench_core.tiny_campaign(args.data, args.tiny_files))])

@@ -131,8 +131,8 @@ def on_processes(output: Path, began: float) -> tuple[int, float | None]:
     # The coordinator runs its files on its worker threads; a worker process on its own main
     # thread (the worker processes now start with the command, so who opened a file first
     # says nothing).
-    on_worker_processes = [row for row in report.get("files", [])
-                           if not str(row.get("worker", "")).startswith(WORKER_THREAD_PREFIX)]
+    on_worker_processes = [row for row in report.get("files", []) if row.get("worker")
+                           and not str(row["worker"]).startswith(WORKER_THREAD_PREFIX)]
     opened = [row["opened_at"] for row in on_worker_processes if row.get("opened_at")]
     return len(on_worker_processes), (min(opened) - began if opened else None)
 

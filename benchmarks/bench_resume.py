@@ -35,10 +35,12 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from orcapost.config import read_yaml, validate_data
-from orcapost.demo import DemoSpec, write_campaign
-from orcapost.engine import Engine
-from orcapost.pluginmanager import get_plugin_manager
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import child_env  # noqa: E402  (beside this script)
+from orcapost.config import read_yaml, validate_data  # noqa: E402
+from orcapost.demo import DemoSpec, write_campaign  # noqa: E402
+from orcapost.engine import Engine  # noqa: E402
+from orcapost.pluginmanager import get_plugin_manager  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,7 +78,7 @@ def timed(pm, data: dict, resume: bool) -> tuple[float, dict]:
 def whole_process(config: Path, resume: bool) -> float:
     command = [sys.executable, "-m", "orcapost", "run", str(config), "-q"]
     start = time.perf_counter()
-    subprocess.run(command + (["--resume"] if resume else []), check=True)
+    subprocess.run(command + (["--resume"] if resume else []), check=True, env=child_env())
     return time.perf_counter() - start
 
 

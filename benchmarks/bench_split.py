@@ -42,7 +42,8 @@ from orcapost.demo import DemoSpec, write_campaign
 from pydantic import ByteSize, TypeAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cores import CHILD_ENV, cores_available, digest  # noqa: E402 - the sibling benchmark's
+from bench_core import child_env  # noqa: E402 - the sibling benchmarks'
+from bench_cores import cores_available, digest  # noqa: E402
 
 SIZE = TypeAdapter(ByteSize)
 #: (name, command-line options, engine.split_files).
@@ -94,7 +95,7 @@ def run_once(config: Path, extra: list[str]) -> tuple[float, float, float]:
     """Wall, CPU and system seconds of one whole-process run."""
     (user, system), wall = children_times(), time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "orcapost", "run", str(config), "-q", *extra],
-                          capture_output=True, text=True, env=CHILD_ENV)
+                          capture_output=True, text=True, env=child_env())
     wall = time.perf_counter() - wall
     user_after, system_after = children_times()
     if done.returncode != 0:
