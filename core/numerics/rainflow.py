@@ -246,6 +246,18 @@ def _block_count(
     istate[4] = ib
 
 
+def _grown_stack(
+    stack_v: np.ndarray, stack_i: np.ndarray, depth: int, need: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The stack's ``depth`` points copied into arrays of at least ``need`` points (doubling)."""
+    size = max(need, 2 * stack_v.shape[0])
+    new_v = np.empty(size, np.float64)
+    new_i = np.empty(size, np.int64)
+    new_v[:depth] = stack_v[:depth]
+    new_i[:depth] = stack_i[:depth]
+    return new_v, new_i
+
+
 def _count(
     x: np.ndarray,
     rng: np.ndarray,
@@ -253,23 +265,28 @@ def _count(
     cnt: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
-    stack_v: np.ndarray,
-    stack_i: np.ndarray,
     block: int,
 ) -> int:
     """Rainflow-count ``x`` (``n >= 3``) into the output arrays; return the number of cycles, or
     -1 if ``x`` holds a NaN or an infinity (checked on the way, block by block).
 
     Output capacity ``n - 1`` (each cycle removes at least one point from the stack for good),
-    stack capacity ``n``: allocated by the caller with numpy but only touched as far as they are
-    used (the stack rarely holds more than a few dozen points). The first and last samples are
-    always turning points; the residue is counted as half cycles, oldest first.
+    allocated by the caller and only touched as far as it is used. The stack rarely holds more
+    than a few dozen points, so it starts at two blocks and doubles when a block could overflow
+    it (a series whose ranges keep shrinking stacks every reversal): a stack of ``n`` points per
+    call was two more series-long allocations, and on glibc the heap then went back to the
+    system after every call, so each call faulted its output pages in afresh (3-4 ms of 10 on
+    10^6 samples of white noise; see docs/numerics.md). The first and last samples are always
+    turning points; the residue is counted as half cycles, oldest first.
     """
     n = x.shape[0]
     if not (x[0] - x[0] == 0.0 and x[1] - x[1] == 0.0):
         return -1
     fstate = np.zeros(3, np.float64)
     istate = np.zeros(5, np.int64)
+    # One push per turning point at most, and two more for the residue.
+    stack_v = np.empty(2 * block + 2, np.float64)
+    stack_i = np.empty(2 * block + 2, np.int64)
     bidx = np.empty(block, np.int64)
     bval = np.empty(block, np.float64)
     flags = np.zeros((block + 7) // 8 * 8, np.uint8)
@@ -294,6 +311,8 @@ def _count(
             # No zero step in the block: the last step, or the one before it, is non-zero.
             last = x[hi] - x[hi - 1]
             prev = last if last != 0.0 else x[hi - 1] - x[hi - 2]
+        if istate[0] + m + 2 > stack_v.shape[0]:
+            stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + m + 2)
         _block_count(bval, bidx, m, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
         lo = hi
     bidx[0] = n - 1
@@ -323,7 +342,9 @@ def _count(
 
 _count_kernel = CachedKernel(
     _count,
-    helpers=(_block_flags, _block_scalar, _block_dense, _block_sparse, _block_count),
+    helpers=(
+        _block_flags, _block_scalar, _block_dense, _block_sparse, _block_count, _grown_stack
+    ),
 )
 
 
@@ -412,20 +433,15 @@ def _extract_cycles(x: np.ndarray, block: int) -> Cycles:
         none = np.empty(0, np.int64)
         return Cycles(empty, empty.copy(), empty.copy(), none, none.copy())
     cap = n - 1
-    out = (
-        np.empty(cap, np.float64),
-        np.empty(cap, np.float64),
-        np.empty(cap, np.float64),
-        np.empty(cap, np.int64),
-        np.empty(cap, np.int64),
-    )
-    k = _count_kernel(
-        np.ascontiguousarray(x), *out, np.empty(n, np.float64), np.empty(n, np.int64), block
-    )
+    # Two allocations, not five: each row is a contiguous output. Fewer, smaller blocks are what
+    # lets the allocator hand the same (already mapped) memory to the next call.
+    floats = np.empty((3, cap), np.float64)
+    ints = np.empty((2, cap), np.int64)
+    k = _count_kernel(np.ascontiguousarray(x), floats[0], floats[1], floats[2], ints[0], ints[1],
+                      block)
     if k < 0:
         raise ValueError(_NOT_FINITE)
-    ranges, means, counts, starts, ends = (a[:k] for a in out)
-    return Cycles(ranges, means, counts, starts, ends)
+    return Cycles(floats[0, :k], floats[1, :k], floats[2, :k], ints[0, :k], ints[1, :k])
 
 
 def range_histogram(

@@ -115,6 +115,38 @@ def test_identical_across_block_boundaries(block: int) -> None:
             np.testing.assert_array_equal(g, r)
 
 
+def test_stack_grows_past_its_first_size_in_bounds(tmp_path: Path) -> None:
+    """The stack starts at two blocks and doubles on demand: a series whose ranges keep shrinking
+    stacks every reversal, well past that size, at the default block and at tiny ones. Numba does
+    not check bounds by default (a write past the stack would pass unseen), so this runs in a
+    process compiled with ``NUMBA_BOUNDSCHECK=1``."""
+    env = dict(os.environ)
+    env["NUMBA_BOUNDSCHECK"] = "1"
+    env["NUMBA_CACHE_DIR"] = str(tmp_path)  # bounds-checked code is not the cached kind
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        import rainflow
+        from orcapost.numerics import rainflow as rf
+        k = np.arange(3 * rf._BLOCK)
+        shrinking = np.where(k % 2 == 0, 1.0, -1.0) * (k.size - k)  # every sample a reversal
+        decaying = np.sin(0.3 * np.arange(4000)) * np.linspace(1.0, 0.0, 4000)
+        for x, block in ((shrinking, rf._BLOCK), (shrinking, 3), (decaying, 1)):
+            got = rf._extract_cycles(x.astype(float), block)
+            ref = list(zip(*rainflow.extract_cycles(x.tolist()), strict=True))
+            assert all(np.array_equal(np.asarray(r, g.dtype), g) for r, g in zip(ref, got))
+            assert got.ranges.size > 2 * block + 2, got.ranges.size
+        print("ok")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
 # The package computes the overflowing steps with numpy scalars, which warn.
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("block", [1, 5, 8, 13, 64, 4096])
