@@ -472,6 +472,33 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
+@pytest.mark.parametrize(("factor", "probe_windows", "measured_longer"), [
+    (2.0, [102.0, 101.0], False),  # level with home, a smaller step to come: probe between
+    (1.25, [102.0, 101.0], True),  # level with home at the smallest step: only more windows
+    (2.0, [111.0, 110.0], True),  # well ahead, not yet proven: maybe on the way to a peak
+])
+def test_a_probe_level_with_home_is_followed_by_one_between(factor, probe_windows,
+                                                            measured_longer):
+    # Home 15 at 100, noise 5 %: the margin for 2 against 2 windows is 3 * 0.05 = 15 %. A probe
+    # ahead by 1.5 % is as fast as home: with one peak, the peak is between them, where the
+    # next step lands (22 from 15 at x1.5); measuring the far probe for four more windows would
+    # cost a window's files in proportion to its level (half of a 12-s run at 30).
+    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=0.05))
+    policy.initial([None] * 10**6)
+    probe = policy._clamp(int(round(15 * factor)))
+    policy.samples = {15: [100.0, 100.0], probe: list(probe_windows)}
+    policy.home, policy.level, policy.factor, policy.phase = 15, probe, factor, "probe"
+    policy._tried, policy._direction, policy._queued = set(), 1, 10**6
+    following = policy._after_probe()
+    if measured_longer:
+        assert following is None and policy.phase == "probe", policy.reason
+        return
+    assert following == 15 and "probe no better" in policy.reason, policy.reason
+    assert "nothing below to probe" in policy.reason  # one peak: not below home either
+    policy.level, policy._fresh = 15, 1
+    assert policy._next_probe() == 22 and policy.phase == "probe", policy.reason
+
+
 @pytest.mark.parametrize(("windows", "wins"), [([104.0, 104.0], False), ([130.0, 130.0], True)])
 def test_a_level_rejected_against_an_earlier_home_is_compared_not_run_again(windows, wins):
     # 22 lost to home 15; home then moved up to 19. A smaller step from 19 lands on 22 again:
