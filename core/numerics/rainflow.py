@@ -284,7 +284,8 @@ def _count(
         return -1
     fstate = np.zeros(3, np.float64)
     istate = np.zeros(5, np.int64)
-    # One push per turning point at most, and two more for the residue.
+    # At most one push per turning point: before each call of the stack loop the stack has room
+    # for one per point it is given (and, before the last sample's, for the residue's two).
     stack_v = np.empty(2 * block + 2, np.float64)
     stack_i = np.empty(2 * block + 2, np.int64)
     bidx = np.empty(block, np.int64)
@@ -311,12 +312,14 @@ def _count(
             # No zero step in the block: the last step, or the one before it, is non-zero.
             last = x[hi] - x[hi - 1]
             prev = last if last != 0.0 else x[hi - 1] - x[hi - 2]
-        if istate[0] + m + 2 > stack_v.shape[0]:
-            stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + m + 2)
+        if istate[0] + m > stack_v.shape[0]:
+            stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + m)
         _block_count(bval, bidx, m, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
         lo = hi
     bidx[0] = n - 1
     bval[0] = x[n - 1]
+    if istate[0] + 3 > stack_v.shape[0]:  # the last sample's push, then the residue's a and b
+        stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + 3)
     _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
     # Residue: the stack (memory, then a and b), oldest first; each range is a half cycle.
     t = istate[0]
