@@ -472,23 +472,27 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
-@pytest.mark.parametrize(("factor", "probe_windows", "measured_longer"), [
-    (2.0, [102.0, 101.0], False),  # level with home, a smaller step to come: probe between
-    (1.25, [102.0, 101.0], True),  # level with home at the smallest step: only more windows
-    (2.0, [111.0, 110.0], True),  # well ahead, not yet proven: maybe on the way to a peak
+@pytest.mark.parametrize(("probe", "factor", "probe_windows", "measured_longer"), [
+    (30, 2.0, [102.0, 101.0], False),  # level with home, a smaller step to come: probe between
+    (19, 1.25, [102.0, 101.0], True),  # level with home at the smallest step: only more windows
+    (30, 2.0, [108.0, 108.0], True),  # 8 % ahead: within half the margin, but worth a move
+    (12, 2.0, [102.0, 101.0], True),  # below home (a quarter step): its gain is small anyway
 ])
-def test_a_probe_level_with_home_is_followed_by_one_between(factor, probe_windows,
+def test_a_probe_level_with_home_is_followed_by_one_between(probe, factor, probe_windows,
                                                             measured_longer):
-    # Home 15 at 100, noise 5 %: the margin for 2 against 2 windows is 3 * 0.05 = 15 %. A probe
-    # ahead by 1.5 % is as fast as home: with one peak, the peak is between them, where the
-    # next step lands (22 from 15 at x1.5); measuring the far probe for four more windows would
-    # cost a window's files in proportion to its level (half of a 12-s run at 30).
-    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=0.05))
+    # Home 15 at 100, the prior noise 10 %: with 2 against 2 windows the margin is about 21 %.
+    # A probe above home ahead by 1.5 % (less than ``tolerance``) is as fast as home: with one
+    # peak, the peak is between them, where the next step lands (22 from 15 at x1.5);
+    # measuring the far probe for four more windows would cost a window's files in proportion
+    # to its level (half of a 12-s run at 30). 8 % ahead is not level, though within half the
+    # margin: early in a run the margin is mostly the prior, and a probe really better (on the
+    # way up a rise) was given up.
+    policy = AdaptivePolicy()
     policy.initial([None] * 10**6)
-    probe = policy._clamp(int(round(15 * factor)))
     policy.samples = {15: [100.0, 100.0], probe: list(probe_windows)}
     policy.home, policy.level, policy.factor, policy.phase = 15, probe, factor, "probe"
-    policy._tried, policy._direction, policy._queued = set(), 1, 10**6
+    policy._tried, policy._direction, policy._queued = set(), 1 if probe > 15 else -1, 10**6
+    assert not policy.better(probe, 15)  # not proven in any case
     following = policy._after_probe()
     if measured_longer:
         assert following is None and policy.phase == "probe", policy.reason

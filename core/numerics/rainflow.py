@@ -43,7 +43,10 @@ __all__ = [
 
 
 class Cycles(NamedTuple):
-    """Rainflow cycles as parallel arrays (one entry per cycle, in ASTM closing order)."""
+    """Rainflow cycles as parallel arrays (one entry per cycle, in ASTM closing order).
+
+    The five arrays are views of two buffers (the three float arrays of one, the two index
+    arrays of the other), of the series' length: to keep one array alone for long, copy it."""
 
     ranges: np.ndarray  # float64, >= 0
     means: np.ndarray  # float64
@@ -275,7 +278,7 @@ def _count(
     than a few dozen points, so it starts at two blocks and doubles when a block could overflow
     it (a series whose ranges keep shrinking stacks every reversal): a stack of ``n`` points per
     call was two more series-long allocations, and on glibc the heap then went back to the
-    system after every call, so each call faulted its output pages in afresh (3-4 ms of 10 on
+    system after every call, so each call faulted its output pages in afresh (3-5 ms of 10 on
     10^6 samples of white noise; see docs/numerics.md). The first and last samples are always
     turning points; the residue is counted as half cycles, oldest first.
     """

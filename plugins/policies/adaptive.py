@@ -33,8 +33,9 @@ that is not behind it rules out a probe below at that step (one peak: a better l
 would make throughput fall from there through home to the probe). A probe is measured for up
 to ``repeats`` windows (it is abandoned after one if it is already significantly worse, and
 measured for up to three times as long if it is ahead of home without being significantly
-better: not being behind, it costs nothing against home -- unless it is level with home and a
-smaller step will land between them, ``_level_with_home``); if it is significantly better it
+better: not being behind, it costs nothing against home -- unless it is above home, ahead by
+less than ``tolerance``, and a smaller step will land between them, ``_level_with_home``); if it
+is significantly better it
 becomes home and the climb goes on in that direction at the same step; if not, the policy
 goes home. With neither neighbour
 better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
@@ -319,21 +320,28 @@ class AdaptivePolicy(ThreadPolicy):
         return self._clamp(min(home - step, int(home / factor)))
 
     def _level_with_home(self, probe: int) -> bool:
-        """A probe about as fast as home (ahead by less than half the margin that counts), with
-        a smaller step to come that lands between them: measure there, not the probe longer.
+        """A probe above home about as fast as home, with a smaller step to come that lands
+        between them: measure there, not the probe longer.
 
-        With one peak, two levels about as fast put it between them; a probe well ahead but
-        not yet proven may be on the way to a peak beyond it, and is measured longer. A window
-        spans files in proportion to the level, so measuring a far probe longer is costly: on
-        the contention model, 30 and 15 are both ~92 % of 20, and six windows at 30 took half
-        of a 12-s run."""
-        if self._gain(probe, self.home) >= 0.5 * self._margin(probe, self.home):
+        About as fast: ahead by less than ``tolerance`` (a gain not worth a move, as measured)
+        and less than half the margin that counts. Not the margin alone: early in a run it is
+        mostly the prior noise, and half of it took a probe 10-13 % ahead -- really better,
+        on the way up a rise -- for level, and gave it up. With one peak, two levels about as
+        fast put it between them, where the next step probes; a probe clearly ahead but not
+        yet proven may be on the way to a peak beyond it, and is measured longer. A window
+        spans files in proportion to the level, so measuring a far probe above home longer is
+        costly: on the contention model, 30 and 15 are both ~93 % of 20, and six windows at 30
+        took half of a 12-s run. Below home a step down is a quarter step until one has paid,
+        so its gain is small by construction: a probe below is measured longer, as before."""
+        if probe < self.home:
+            return False
+        gain = self._gain(probe, self.home)
+        if gain >= min(self.options.tolerance, 0.5 * self._margin(probe, self.home)):
             return False
         smaller = 1.0 + (self.factor - 1.0) / 2.0
         if smaller - 1.0 < self.options.min_step:
             return False  # the climb converges at the next shrink: no smaller step
-        nearer = self._neighbour(1 if probe > self.home else -1, smaller)
-        return min(self.home, probe) < nearer < max(self.home, probe)
+        return self.home < self._neighbour(1, smaller) < probe
 
     def _rate_text(self, level: int) -> str:
         rates = self.samples.get(level) or [0.0]
