@@ -482,7 +482,8 @@ def test_a_probe_level_with_home_is_followed_by_one_between(probe, factor, probe
                                                             measured_longer):
     # Home 15 at 100, the prior noise 10 %: with 2 against 2 windows the margin is about 21 %.
     # A probe above home ahead by 1.5 % (less than ``tolerance``) is as fast as home: with one
-    # peak, the peak is between them, where the next step lands (22 from 15 at x1.5);
+    # peak, the peak is between them, where the next step lands (22 from 15 at x1.5), probed
+    # at once;
     # measuring the far probe for four more windows would cost a window's files in proportion
     # to its level (half of a 12-s run at 30). 8 % ahead is not level, though within half the
     # margin: early in a run the margin is mostly the prior, and a probe really better (on the
@@ -497,10 +498,22 @@ def test_a_probe_level_with_home_is_followed_by_one_between(probe, factor, probe
     if measured_longer:
         assert following is None and policy.phase == "probe", policy.reason
         return
-    assert following == 15 and "probe no better" in policy.reason, policy.reason
+    # Straight to the level between them (no window at home first), and none below home.
+    assert following == 22 and policy.phase == "probe", policy.reason
+    assert "probe level with home" in policy.reason, policy.reason
     assert "nothing below to probe" in policy.reason  # one peak: not below home either
-    policy.level, policy._fresh = 15, 1
-    assert policy._next_probe() == 22 and policy.phase == "probe", policy.reason
+    assert policy._rejected == {30: 15}  # compared, not run again, if a step lands on it
+
+
+def test_a_probe_level_with_home_goes_home_when_the_one_between_cannot_be_measured():
+    # Level with home, but too few files are left to measure 22: back to home, saying why.
+    policy = AdaptivePolicy()
+    policy.initial([None] * 10**6)
+    policy.samples = {15: [100.0, 100.0], 30: [102.0, 101.0]}
+    policy.home, policy.level, policy.factor, policy.phase = 15, 30, 2.0, "probe"
+    policy._tried, policy._direction, policy._queued = set(), 1, 100
+    assert policy._after_probe() == 15 and policy.phase == "home", policy.reason
+    assert "level with home" in policy.reason and "too few files left" in policy.reason
 
 
 @pytest.mark.parametrize(("windows", "wins"), [([104.0, 104.0], False), ([130.0, 130.0], True)])

@@ -34,8 +34,8 @@ would make throughput fall from there through home to the probe). A probe is mea
 to ``repeats`` windows (it is abandoned after one if it is already significantly worse, and
 measured for up to three times as long if it is ahead of home without being significantly
 better: not being behind, it costs nothing against home -- unless it is above home, ahead by
-less than ``tolerance``, and a smaller step will land between them, ``_level_with_home``); if it
-is significantly better it
+less than ``tolerance``, and a smaller step will land between them, ``_level_with_home``: the
+climb then probes there at once); if it is significantly better it
 becomes home and the climb goes on in that direction at the same step; if not, the policy
 goes home. With neither neighbour
 better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
@@ -472,6 +472,7 @@ class AdaptivePolicy(ThreadPolicy):
 
     def _after_probe(self) -> int | None:
         probe = self.level
+        level = False  # level with home, with a smaller step to come between them
         if self.worse(probe, self.home):
             verdict = "worse"
         elif len(self.samples[probe]) < self.options.repeats:
@@ -487,11 +488,12 @@ class AdaptivePolicy(ThreadPolicy):
             self._move_home(probe, "probe")
             return self._next_probe()  # the probe's windows measured the new home
         elif (self._gain(probe, self.home) > 0.0
-              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats
-              and not self._level_with_home(probe)):
-            # Promising but not proven: a probe ahead of home costs nothing against home to
-            # measure longer, and more windows shrink the standard error.
-            return None
+              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats):
+            if not self._level_with_home(probe):
+                # Promising but not proven: a probe ahead of home costs nothing against home
+                # to measure longer, and more windows shrink the standard error.
+                return None
+            verdict, level = "level with home", True
         else:
             verdict = "no better"
         self._rejected[probe] = self.home
@@ -509,6 +511,15 @@ class AdaptivePolicy(ThreadPolicy):
             self.phase = PROBE
             self.reason = f"{said}: probe {other}"
             return other
+        if level:
+            # The peak is between home and the probe, where the smaller step lands: probe
+            # there straight away, against home's windows from before this probe (a gain
+            # smaller than CONFIRM_BELOW is confirmed against home's later windows anyway).
+            following = self._next_probe()
+            if following is not None:
+                self.reason = f"{said}; {self.reason}"
+                return following
+            said = f"{said}; {self.reason}"
         self.reason = f"{said}: back to {self.home}"
         return self.home
 
