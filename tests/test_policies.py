@@ -483,11 +483,10 @@ def test_a_probe_level_with_home_is_followed_by_one_between(probe, factor, probe
     # Home 15 at 100, the prior noise 10 %: with 2 against 2 windows the margin is about 21 %.
     # A probe above home ahead by 1.5 % (less than ``tolerance``) is as fast as home: with one
     # peak, the peak is between them, where the next step lands (22 from 15 at x1.5), probed
-    # at once;
-    # measuring the far probe for four more windows would cost a window's files in proportion
-    # to its level (half of a 12-s run at 30). 8 % ahead is not level, though within half the
-    # margin: early in a run the margin is mostly the prior, and a probe really better (on the
-    # way up a rise) was given up.
+    # at once; measuring the far probe for four more windows would cost a window's files in
+    # proportion to its level (half of a 12-s run at 30). 8 % ahead is not level, though within
+    # half the margin: early in a run the margin is mostly the prior, and a probe really better
+    # (on the way up a rise) was given up.
     policy = AdaptivePolicy()
     policy.initial([None] * 10**6)
     policy.samples = {15: [100.0, 100.0], probe: list(probe_windows)}
