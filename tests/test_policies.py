@@ -472,47 +472,53 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
-@pytest.mark.parametrize(("probe", "factor", "probe_windows", "measured_longer"), [
-    (30, 2.0, [102.0, 101.0], False),  # level with home, a smaller step to come: probe between
-    (19, 1.25, [102.0, 101.0], True),  # level with home at the smallest step: only more windows
-    (30, 2.0, [108.0, 108.0], True),  # 8 % ahead: within half the margin, but worth a move
-    (12, 2.0, [102.0, 101.0], True),  # below home (a quarter step): its gain is small anyway
+@pytest.mark.parametrize(("home", "probe", "factor", "probe_windows", "noise", "measured_longer"), [
+    (15, 30, 2.0, [102.0, 101.0], 0.10, False),  # level, a smaller step to come: probe between
+    (15, 19, 1.25, [102.0, 101.0], 0.10, True),  # level at the smallest step: only more windows
+    (28, 30, 2.0, [102.0, 101.0], 0.10, True),  # the smaller step lands on the probe (the top)
+    (15, 30, 2.0, [108.0, 108.0], 0.10, True),  # 8 % ahead: within half the margin, worth a move
+    (15, 30, 2.0, [104.0, 104.0], 0.01, True),  # under tolerance, not under half the margin
+    (15, 12, 2.0, [102.0, 101.0], 0.10, True),  # below home (a quarter step): small gain anyway
 ])
-def test_a_probe_level_with_home_is_followed_by_one_between(probe, factor, probe_windows,
-                                                            measured_longer):
-    # Home 15 at 100, the prior noise 10 %: with 2 against 2 windows the margin is about 21 %.
-    # A probe above home ahead by 1.5 % (less than ``tolerance``) is as fast as home: with one
-    # peak, the peak is between them, where the next step lands (22 from 15 at x1.5), probed
-    # at once; measuring the far probe for four more windows would cost a window's files in
+def test_a_probe_level_with_home_is_followed_by_one_between(home, probe, factor, probe_windows,
+                                                            noise, measured_longer):
+    # Home at 100; the prior noise 10 %: with 2 against 2 windows the margin is about 21 %. A
+    # probe above home ahead by 1.5 % (less than ``tolerance`` and half the margin) is as fast
+    # as home: with one peak, the peak is between them, where the next step lands (22 from 15
+    # at x1.5); measuring the far probe for four more windows would cost a window's files in
     # proportion to its level (half of a 12-s run at 30). 8 % ahead is not level, though within
     # half the margin: early in a run the margin is mostly the prior, and a probe really better
-    # (on the way up a rise) was given up.
-    policy = AdaptivePolicy()
+    # (on the way up a rise) was given up. On a quiet machine (noise 1 %: the margin is the
+    # tolerance, 5 %) 4 % ahead is more than half the margin: measured longer.
+    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=noise))
     policy.initial([None] * 10**6)
-    policy.samples = {15: [100.0, 100.0], probe: list(probe_windows)}
-    policy.home, policy.level, policy.factor, policy.phase = 15, probe, factor, "probe"
-    policy._tried, policy._direction, policy._queued = set(), 1 if probe > 15 else -1, 10**6
-    assert not policy.better(probe, 15)  # not proven in any case
+    policy.samples = {home: [100.0, 100.0], probe: list(probe_windows)}
+    policy.home, policy.level, policy.factor, policy.phase = home, probe, factor, "probe"
+    policy._tried, policy._direction, policy._queued = set(), 1 if probe > home else -1, 10**6
+    assert not policy.better(probe, home)  # not proven in any case
     following = policy._after_probe()
     if measured_longer:
         assert following is None and policy.phase == "probe", policy.reason
         return
-    # Straight to the level between them (no window at home first), and none below home.
-    assert following == 22 and policy.phase == "probe", policy.reason
-    assert "probe level with home" in policy.reason, policy.reason
+    assert following == home and "probe no better" in policy.reason, policy.reason
     assert "nothing below to probe" in policy.reason  # one peak: not below home either
-    assert policy._rejected == {30: 15}  # compared, not run again, if a step lands on it
+    assert policy._rejected == {probe: home}  # compared, not run again, if a step lands on it
+    policy.level, policy._fresh = home, 1  # a window at home, then the level between
+    assert policy._next_probe() == 22 and policy.phase == "probe", policy.reason
 
 
-def test_a_probe_level_with_home_goes_home_when_the_one_between_cannot_be_measured():
-    # Level with home, but too few files are left to measure 22: back to home, saying why.
+def test_after_a_probe_above_that_is_not_behind_the_smaller_step_probes_above_first():
+    # Home just moved up to 16 (below it, the old home, is ruled out: ``_tried`` {-1}). 30 is
+    # level with 16: at the smaller step the climb probes above (24), between them -- it used
+    # to keep the direction the probe left it in and probe below home (14) first.
     policy = AdaptivePolicy()
     policy.initial([None] * 10**6)
-    policy.samples = {15: [100.0, 100.0], 30: [102.0, 101.0]}
-    policy.home, policy.level, policy.factor, policy.phase = 15, 30, 2.0, "probe"
-    policy._tried, policy._direction, policy._queued = set(), 1, 100
-    assert policy._after_probe() == 15 and policy.phase == "home", policy.reason
-    assert "level with home" in policy.reason and "too few files left" in policy.reason
+    policy.samples = {16: [100.0, 100.0], 30: [101.0, 101.0]}
+    policy.home, policy.level, policy.factor, policy.phase = 16, 30, 2.0, "probe"
+    policy._tried, policy._direction, policy._queued = {-1}, 1, 10**6
+    assert policy._after_probe() == 16, policy.reason
+    policy.level, policy._fresh = 16, 1
+    assert policy._next_probe() == 24, policy.reason
 
 
 @pytest.mark.parametrize(("windows", "wins"), [([104.0, 104.0], False), ([130.0, 130.0], True)])

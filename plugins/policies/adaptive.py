@@ -34,8 +34,8 @@ would make throughput fall from there through home to the probe). A probe is mea
 to ``repeats`` windows (it is abandoned after one if it is already significantly worse, and
 measured for up to three times as long if it is ahead of home without being significantly
 better: not being behind, it costs nothing against home -- unless it is above home, ahead by
-less than ``tolerance``, and a smaller step will land between them, ``_level_with_home``: the
-climb then probes there at once); if it is significantly better it
+less than ``tolerance`` and half the margin, and a smaller step will land between them,
+``_level_with_home``); if it is significantly better it
 becomes home and the climb goes on in that direction at the same step; if not, the policy
 goes home. With neither neighbour
 better the step shrinks (``factor`` 2 -> 1.5 -> 1.25 ...); once it is below ``min_step`` the
@@ -321,7 +321,8 @@ class AdaptivePolicy(ThreadPolicy):
 
     def _level_with_home(self, probe: int) -> bool:
         """A probe above home about as fast as home, with a smaller step to come that lands
-        between them: measure there, not the probe longer.
+        between them: measure there, not the probe longer (home gets a window first: its
+        windows and the noise measured so far are what the probe between is compared with).
 
         About as fast: ahead by less than ``tolerance`` (a gain not worth a move, as measured)
         and less than half the margin that counts. Not the margin alone: early in a run it is
@@ -333,15 +334,13 @@ class AdaptivePolicy(ThreadPolicy):
         costly: on the contention model, 30 and 15 are both ~93 % of 20, and six windows at 30
         took half of a 12-s run. Below home a step down is a quarter step until one has paid,
         so its gain is small by construction: a probe below is measured longer, as before."""
-        if probe < self.home:
-            return False
         gain = self._gain(probe, self.home)
         if gain >= min(self.options.tolerance, 0.5 * self._margin(probe, self.home)):
             return False
         smaller = 1.0 + (self.factor - 1.0) / 2.0
         if smaller - 1.0 < self.options.min_step:
             return False  # the climb converges at the next shrink: no smaller step
-        return self.home < self._neighbour(1, smaller) < probe
+        return self.home < self._neighbour(1, smaller) < probe  # never true below home
 
     def _rate_text(self, level: int) -> str:
         rates = self.samples.get(level) or [0.0]
@@ -472,7 +471,6 @@ class AdaptivePolicy(ThreadPolicy):
 
     def _after_probe(self) -> int | None:
         probe = self.level
-        level = False  # level with home, with a smaller step to come between them
         if self.worse(probe, self.home):
             verdict = "worse"
         elif len(self.samples[probe]) < self.options.repeats:
@@ -488,12 +486,11 @@ class AdaptivePolicy(ThreadPolicy):
             self._move_home(probe, "probe")
             return self._next_probe()  # the probe's windows measured the new home
         elif (self._gain(probe, self.home) > 0.0
-              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats):
-            if not self._level_with_home(probe):
-                # Promising but not proven: a probe ahead of home costs nothing against home
-                # to measure longer, and more windows shrink the standard error.
-                return None
-            verdict, level = "level with home", True
+              and len(self.samples[probe]) < PROMISING_REPEATS * self.options.repeats
+              and not self._level_with_home(probe)):
+            # Promising but not proven: a probe ahead of home costs nothing against home to
+            # measure longer, and more windows shrink the standard error.
+            return None
         else:
             verdict = "no better"
         self._rejected[probe] = self.home
@@ -511,15 +508,6 @@ class AdaptivePolicy(ThreadPolicy):
             self.phase = PROBE
             self.reason = f"{said}: probe {other}"
             return other
-        if level:
-            # The peak is between home and the probe, where the smaller step lands: probe
-            # there straight away, against home's windows from before this probe (a gain
-            # smaller than CONFIRM_BELOW is confirmed against home's later windows anyway).
-            following = self._next_probe()
-            if following is not None:
-                self.reason = f"{said}; {self.reason}"
-                return following
-            said = f"{said}; {self.reason}"
         self.reason = f"{said}: back to {self.home}"
         return self.home
 
@@ -530,10 +518,14 @@ class AdaptivePolicy(ThreadPolicy):
         would fall from there through home to the probe, so a probe above that is not behind
         home says nothing below beats it -- and below a knee a probe costs its whole share of
         throughput for as long as it runs. Returns the words added to the reason."""
-        if probe <= self.home or self._gain(probe, self.home) < 0.0 or -1 in self._tried:
+        if probe <= self.home or self._gain(probe, self.home) < 0.0:
+            return ""
+        # The next, smaller step probes above first again, also when below was already ruled
+        # out (a home just moved up): down first, it probed below home after a probe above.
+        self._direction = 1
+        if -1 in self._tried:
             return ""
         self._tried.add(-1)
-        self._direction = 1  # the next, smaller step probes above first again
         return f"; {probe} is not behind {self.home}: nothing below to probe"
 
     def _after_confirm(self) -> int | None:
