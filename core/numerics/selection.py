@@ -38,7 +38,7 @@ import threading
 import numpy as np
 from orcapost.numerics._kernels import CachedKernel
 
-__all__ = ["order_statistics", "worth_compiling"]
+__all__ = ["accepts", "order_statistics", "worth_compiling"]
 
 #: Samples numpy selects in about the time numba's start-up takes in a fresh process (~0.5 s at
 #: ~5 ns a sample): past this many, a process uses the compiled selection.
@@ -151,6 +151,12 @@ def _select(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, ranks: np.ndarray,
 _select_kernel = CachedKernel(_select)
 
 
+def accepts(dtype: np.dtype) -> bool:
+    """Whether :func:`order_statistics` takes rows of ``dtype``: native float32 or float64 (the
+    kernel's two compiled types; big-endian and half-precision rows are numpy's to select)."""
+    return dtype.type in (np.float32, np.float64) and dtype.isnative
+
+
 def order_statistics(rows: np.ndarray, ranks: list[int], lo: np.ndarray, hi: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The values of ``ranks`` (distinct, ascending, each in ``0 .. n-1``) of every row of the
@@ -159,7 +165,7 @@ def order_statistics(rows: np.ndarray, ranks: list[int], lo: np.ndarray, hi: np.
     ``lo``/``hi``: each row's min and max (``np.minimum.reduce`` and ``np.maximum.reduce``
     along the rows, which propagate NaN)."""
     m, n = rows.shape
-    if rows.dtype.type not in (np.float32, np.float64) or not rows.dtype.isnative:
+    if not accepts(rows.dtype):
         raise TypeError(f"rows must be native float32 or float64, not {rows.dtype}")
     if np.shape(lo) != (m,) or np.shape(hi) != (m,):
         raise ValueError(f"lo and hi must hold one bound per row ({m}), not {np.shape(lo)} "

@@ -214,7 +214,7 @@ def _ranked(values: np.ndarray, ranks: list[int], lo: np.ndarray | None,
     leaves out and every other array go through ``np.partition``."""
     count = values.shape[-1]
     if (values.ndim <= 2 and count >= selection.MIN_ROW_SAMPLES
-            and values.dtype.type in (np.float32, np.float64) and values.dtype.isnative
+            and selection.accepts(values.dtype)
             and values.strides[-1] == values.itemsize
             and selection.worth_compiling(values.size)):
         rows = values.reshape(-1, count)
@@ -325,25 +325,27 @@ def _block_rows(values: np.ndarray, wanted: list[str], ddof: int, results: np.nd
     wide = rows if rows.dtype == np.float64 else rows.astype(np.float64)
     total = _sum(wide, axis=1)
     mean = total / count
-    extremes = any(name in ("min", "max", "abs_max", "range") for name in wanted)
-    # Computed only when an extreme is wanted (the percentiles use them then).
-    lo, hi = (_minimum(rows, axis=1), _maximum(rows, axis=1)) if extremes else (total, total)
+    # Each row's min and max, only when an extreme is wanted (the percentiles use them then).
+    extremes = None
+    if any(name in ("min", "max", "abs_max", "range") for name in wanted):
+        lo, hi = extremes = _minimum(rows, axis=1), _maximum(rows, axis=1)
+        for j, name in enumerate(wanted):
+            if name == "min":
+                results[:, j] = lo
+            elif name == "max":
+                results[:, j] = hi
+            elif name == "abs_max":
+                results[:, j] = np.maximum(np.abs(lo), np.abs(hi))
+            elif name == "range":  # in float64, as Python floats subtract
+                results[:, j] = np.subtract(hi, lo, dtype=np.float64)
     percentiles = [j for j, name in enumerate(wanted) if name.startswith("p")]
     if percentiles:
         found = exact_percentiles(rows, [float(wanted[j][1:]) for j in percentiles],
-                                  *((lo, hi) if extremes else (None, None)))
+                                  *(extremes or (None, None)))
         for k, j in enumerate(percentiles):
             results[:, j] = found[k]
     for j, name in enumerate(wanted):
-        if name == "min":
-            results[:, j] = lo
-        elif name == "max":
-            results[:, j] = hi
-        elif name == "abs_max":
-            results[:, j] = np.maximum(np.abs(lo), np.abs(hi))
-        elif name == "range":  # in float64, as Python floats subtract
-            results[:, j] = np.subtract(hi, lo, dtype=np.float64)
-        elif name == "mean":
+        if name == "mean":
             results[:, j] = mean
         elif name == "std":
             deviations = np.subtract(wide, mean[:, np.newaxis])
