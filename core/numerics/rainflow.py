@@ -261,30 +261,44 @@ def _grown_stack(
     return new_v, new_i
 
 
-def _count(
-    x: np.ndarray,
-    rng: np.ndarray,
-    mean: np.ndarray,
-    cnt: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    block: int,
-) -> int:
-    """Rainflow-count ``x`` (``n >= 3``) into the output arrays; return the number of cycles, or
-    -1 if ``x`` holds a NaN or an infinity (checked on the way, block by block).
+def _grown_outputs(
+    floats: np.ndarray, ints: np.ndarray, k: int, need: int, projected: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``k`` cycles of the outputs copied into buffers of at least ``need`` cycles:
+    double, or the cycles ``projected`` over the whole series and an eighth more, whichever is
+    more, at most the ``n - 1`` a series of ``n`` samples can hold."""
+    size = min(n - 1, max(need, 2 * floats.shape[1], projected + projected // 8 + need - k))
+    new_f = np.empty((3, size), np.float64)
+    new_i = np.empty((2, size), np.int64)
+    new_f[:, :k] = floats[:, :k]
+    new_i[:, :k] = ints[:, :k]
+    return new_f, new_i
 
-    Output capacity ``n - 1`` (each cycle removes at least one point from the stack for good),
-    allocated by the caller and only touched as far as it is used. The stack rarely holds more
-    than a few dozen points, so it starts at two blocks and doubles when a block could overflow
-    it (a series whose ranges keep shrinking stacks every reversal): a stack of ``n`` points per
-    call was two more series-long allocations, and on glibc the heap then went back to the
-    system after every call, so each call faulted its output pages in afresh (3-5 ms of 10 on
-    10^6 samples of white noise; see docs/numerics.md). The first and last samples are always
-    turning points; the residue is counted as half cycles, oldest first.
+
+def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Rainflow-count ``x`` (``n >= 3``); return the number of cycles ``k`` and the outputs, two
+    buffers whose rows are ranges, means, counts (``floats``) and start and end indices
+    (``ints``), each valid to ``k``; ``k`` is -1 if ``x`` holds a NaN or an infinity (checked
+    on the way, block by block).
+
+    Each cycle removes at least one point from the stack for good, so a call that is given
+    ``m`` points makes at most ``m`` cycles more than the points the stack holds, and a series
+    at most ``n - 1``. The outputs start at two blocks and grow before a block could fill them,
+    to the cycle rate so far projected over the series: buffers of ``n - 1`` cycles, 40 MB for
+    10^6 samples whatever the series, were fresh pages every call once other work had moved the
+    heap (a narrow-band series of 10^4 cycles: 0.8 to 3 ms a call, against 0.7 ms into warm
+    buffers). The stack rarely holds more than a few dozen points, so it starts at two blocks
+    and doubles when a block could overflow it (a series whose ranges keep shrinking stacks
+    every reversal); a stack of ``n`` points was another series-long allocation (see
+    docs/numerics.md). The first and last samples are always turning points; the residue is
+    counted as half cycles, oldest first.
     """
     n = x.shape[0]
+    cap = min(n - 1, 2 * block + 2)
+    floats = np.empty((3, cap), np.float64)
+    ints = np.empty((2, cap), np.int64)
     if not (x[0] - x[0] == 0.0 and x[1] - x[1] == 0.0):
-        return -1
+        return -1, floats, ints
     fstate = np.zeros(3, np.float64)
     istate = np.zeros(5, np.int64)
     # At most one push per turning point: before each call of the stack loop the stack has room
@@ -297,14 +311,16 @@ def _count(
     words = flags.view(np.uint64)
     bidx[0] = 0
     bval[0] = x[0]
-    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
+    # One point: no cycle yet.
+    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
+                 stack_i, fstate, istate)
     prev = x[1] - x[0]
     lo = 1
     while lo < n - 1:
         hi = min(lo + block, n - 1)
         rev, zeros, finite = _block_flags(x, lo, hi, flags)
         if finite != hi - lo:
-            return -1
+            return -1, floats, ints
         if zeros > 0:
             m, prev = _block_scalar(x, lo, hi, prev, bidx, bval)
         else:
@@ -317,14 +333,31 @@ def _count(
             prev = last if last != 0.0 else x[hi - 1] - x[hi - 2]
         if istate[0] + m > stack_v.shape[0]:
             stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + m)
-        _block_count(bval, bidx, m, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
+        # Cycles so far, the points held (stack and registers) and the m new ones.
+        held = istate[0] + istate[1]
+        if istate[2] + held + m > floats.shape[1]:
+            floats, ints = _grown_outputs(floats, ints, istate[2], istate[2] + held + m,
+                                          (istate[2] + held) * n // lo, n)
+        _block_count(bval, bidx, m, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
+                     stack_i, fstate, istate)
         lo = hi
     bidx[0] = n - 1
     bval[0] = x[n - 1]
     if istate[0] + 3 > stack_v.shape[0]:  # the last sample's push, then the residue's a and b
         stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + 3)
-    _block_count(bval, bidx, 1, rng, mean, cnt, start, end, stack_v, stack_i, fstate, istate)
+    # Each of the last sample's cycles removes a point, and the residue makes one half cycle
+    # fewer than the points left: at most as many more cycles as the points held now.
+    need = istate[2] + istate[0] + istate[1]
+    if need > floats.shape[1]:
+        floats, ints = _grown_outputs(floats, ints, istate[2], need, need, n)
+    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
+                 stack_i, fstate, istate)
     # Residue: the stack (memory, then a and b), oldest first; each range is a half cycle.
+    rng = floats[0]
+    mean = floats[1]
+    cnt = floats[2]
+    start = ints[0]
+    end = ints[1]
     t = istate[0]
     k = istate[2]
     if istate[1] == 2:
@@ -343,13 +376,14 @@ def _count(
         start[k] = stack_i[q]
         end[k] = stack_i[q + 1]
         k += 1
-    return k
+    return k, floats, ints
 
 
 _count_kernel = CachedKernel(
     _count,
     helpers=(
-        _block_flags, _block_scalar, _block_dense, _block_sparse, _block_count, _grown_stack
+        _block_flags, _block_scalar, _block_dense, _block_sparse, _block_count, _grown_stack,
+        _grown_outputs,
     ),
 )
 
@@ -438,13 +472,10 @@ def _extract_cycles(x: np.ndarray, block: int) -> Cycles:
         empty = np.empty(0, np.float64)
         none = np.empty(0, np.int64)
         return Cycles(empty, empty.copy(), empty.copy(), none, none.copy())
-    cap = n - 1
-    # Two allocations, not five: each row is a contiguous output. Fewer, smaller blocks are what
-    # lets the allocator hand the same (already mapped) memory to the next call.
-    floats = np.empty((3, cap), np.float64)
-    ints = np.empty((2, cap), np.int64)
-    k = _count_kernel(np.ascontiguousarray(x), floats[0], floats[1], floats[2], ints[0], ints[1],
-                      block)
+    # Two buffers, not five arrays, sized to the cycles found as the kernel goes: fewer,
+    # smaller blocks are what lets the allocator hand the same (already mapped) memory to the
+    # next call.
+    k, floats, ints = _count_kernel(np.ascontiguousarray(x), block)
     if k < 0:
         raise ValueError(_NOT_FINITE)
     return Cycles(floats[0, :k], floats[1, :k], floats[2, :k], ints[0, :k], ints[1, :k])

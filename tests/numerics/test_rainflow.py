@@ -117,7 +117,8 @@ def test_identical_across_block_boundaries(block: int) -> None:
 
 def test_stack_grows_past_its_first_size_in_bounds(tmp_path: Path) -> None:
     """The stack starts at two blocks and doubles on demand: a series whose ranges keep shrinking
-    stacks every reversal, well past that size, at the default block and at tiny ones. Numba does
+    stacks every reversal, well past that size, at the default block and at tiny ones. So do the
+    outputs, to the cycles found (every short length, and a rate that rises late). Numba does
     not check bounds by default (a write past the stack would pass unseen), so this runs in a
     process compiled with ``NUMBA_BOUNDSCHECK=1``."""
     env = dict(os.environ)
@@ -133,6 +134,20 @@ def test_stack_grows_past_its_first_size_in_bounds(tmp_path: Path) -> None:
         shrinking = np.where(k % 2 == 0, 1.0, -1.0) * (k.size - k)  # every sample a reversal
         decaying = np.sin(0.3 * np.arange(4000)) * np.linspace(1.0, 0.0, 4000)
         cases = [(shrinking, rf._BLOCK), (shrinking, 3), (decaying, 1)]
+        # The outputs grow to the cycle rate so far: a series whose rate rises late (smooth,
+        # then noise) outgrows the projection again, at the default block and small ones.
+        rng = np.random.default_rng(7)
+        rising = np.concatenate([np.sin(0.01 * np.arange(30000)), rng.normal(size=20000)])
+        cases += [(rising, rf._BLOCK), (rising[-3000:], 2), (rng.normal(size=5000), 1)]
+        for block in (1, 2, 3):
+            for n in range(3, 40):
+                cases.append((rng.normal(size=n), block))
+        # Ranges that keep growing: every point closes a half cycle, as many cycles as points
+        # (the most a block can add), at every length near a growth.
+        for block in (1, 2, 3, 5, 8):
+            for n in range(3, 40 * block):
+                k = np.arange(n)
+                cases.append((np.where(k % 2 == 0, 1.0, -1.0) * (k + 1), block))
         # Every length near a growth, for small blocks: the last block, the last sample and
         # the residue's two points can fill the stack exactly.
         for block in (1, 2, 3, 5):
@@ -151,6 +166,19 @@ def test_stack_grows_past_its_first_size_in_bounds(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_outputs_are_sized_to_the_cycles_not_the_series() -> None:
+    """A narrow-band series has few cycles: its outputs are buffers of about that many, not of
+    ``n - 1`` (40 MB for 10^6 samples, fresh pages every call once the heap has moved), and
+    they hold exactly the package's cycles."""
+    t = np.arange(200_000) * 0.1
+    x = np.sin(2 * np.pi * t / 10.0) + 0.2 * np.sin(2 * np.pi * t / 7.7)
+    got = rf.extract_cycles(x)
+    capacity = got.ranges.base.shape[1]
+    assert got.ranges.size <= capacity < x.size // 10
+    ref = list(zip(*rainflow.extract_cycles(x.tolist()), strict=True))
+    assert all(np.array_equal(np.asarray(r, g.dtype), g) for r, g in zip(ref, got, strict=True))
 
 
 # The package computes the overflowing steps with numpy scalars, which warn.
