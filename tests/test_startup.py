@@ -67,6 +67,33 @@ def test_help_lists_plugin_commands_without_loading_the_other_plugins():
                                                             "orcapost.plugins.sources."))]
 
 
+def test_a_command_that_runs_builds_one_plugin_manager(tmp_path):
+    """``orcapost validate`` (as ``run``) builds the whole plugin manager once and takes the
+    plugins' commands from it, not from a command-only manager built first (12 ms a run)."""
+    config = tmp_path / "c.yml"
+    config.write_text(
+        "version: 2\ninputs: {directory: .}\nresults:\n  g:\n    columns:\n"
+        "      - {label: x, kind: statistics, object: FPSO, variable: Heave}\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import orcapost.pluginmanager as manager
+        from orcapost.cli import main
+        built = []
+        original = manager.get_plugin_manager
+        def counted(**kwargs):
+            built.append(kwargs)
+            return original(**kwargs)
+        manager.get_plugin_manager = counted
+        try:
+            main(["validate", {str(config)!r}])
+        except SystemExit as exit:
+            assert exit.code == 0, exit.code
+        print("built", len(built), built)
+    """)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split()[1] == "1", done.stdout
+
+
 def test_a_current_config_loads_without_the_legacy_migration_steps(tmp_path):
     config = tmp_path / "c.yml"
     config.write_text(
