@@ -249,30 +249,24 @@ def _block_count(
     istate[4] = ib
 
 
-def _grown_stack(
-    stack_v: np.ndarray, stack_i: np.ndarray, depth: int, need: int
+def _grown(
+    floats: np.ndarray, ints: np.ndarray, keep: int, size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The stack's ``depth`` points copied into arrays of at least ``need`` points (doubling)."""
-    size = max(need, 2 * stack_v.shape[0])
-    new_v = np.empty(size, np.float64)
-    new_i = np.empty(size, np.int64)
-    new_v[:depth] = stack_v[:depth]
-    new_i[:depth] = stack_i[:depth]
-    return new_v, new_i
-
-
-def _grown_outputs(
-    floats: np.ndarray, ints: np.ndarray, k: int, need: int, projected: int, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``k`` cycles of the outputs copied into buffers of at least ``need`` cycles:
-    double, or the cycles ``projected`` over the whole series and an eighth more, whichever is
-    more, at most the ``n - 1`` a series of ``n`` samples can hold."""
-    size = min(n - 1, max(need, 2 * floats.shape[1], projected + projected // 8 + need - k))
-    new_f = np.empty((3, size), np.float64)
-    new_i = np.empty((2, size), np.int64)
-    new_f[:, :k] = floats[:, :k]
-    new_i[:, :k] = ints[:, :k]
+    """Two buffers (rows of float64, rows of int64) with their first ``keep`` columns copied
+    into buffers of ``size`` columns: the stack (one row of values, one of indices) and the
+    outputs (three rows and two) grow through it."""
+    new_f = np.empty((floats.shape[0], size), np.float64)
+    new_i = np.empty((ints.shape[0], size), np.int64)
+    new_f[:, :keep] = floats[:, :keep]
+    new_i[:, :keep] = ints[:, :keep]
     return new_f, new_i
+
+
+def _output_size(cap: int, k: int, need: int, projected: int, n: int) -> int:
+    """Columns for outputs of ``cap`` holding ``k`` cycles that need ``need``: double, or the
+    cycles ``projected`` over the whole series and an eighth more (with the room the next call
+    needs), whichever is more, at most the ``n - 1`` a series of ``n`` samples can hold."""
+    return min(n - 1, max(need, 2 * cap, projected + projected // 8 + need - k))
 
 
 def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -303,8 +297,8 @@ def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
     istate = np.zeros(5, np.int64)
     # At most one push per turning point: before each call of the stack loop the stack has room
     # for one per point it is given (and, before the last sample's, for the residue's two).
-    stack_v = np.empty(2 * block + 2, np.float64)
-    stack_i = np.empty(2 * block + 2, np.int64)
+    stack_f = np.empty((1, 2 * block + 2), np.float64)
+    stack_n = np.empty((1, 2 * block + 2), np.int64)
     bidx = np.empty(block, np.int64)
     bval = np.empty(block, np.float64)
     flags = np.zeros((block + 7) // 8 * 8, np.uint8)
@@ -312,8 +306,8 @@ def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
     bidx[0] = 0
     bval[0] = x[0]
     # One point: no cycle yet.
-    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
-                 stack_i, fstate, istate)
+    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_f[0],
+                 stack_n[0], fstate, istate)
     prev = x[1] - x[0]
     lo = 1
     while lo < n - 1:
@@ -331,33 +325,38 @@ def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
             # No zero step in the block: the last step, or the one before it, is non-zero.
             last = x[hi] - x[hi - 1]
             prev = last if last != 0.0 else x[hi - 1] - x[hi - 2]
-        if istate[0] + m > stack_v.shape[0]:
-            stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + m)
+        if istate[0] + m > stack_f.shape[1]:
+            stack_f, stack_n = _grown(stack_f, stack_n, istate[0],
+                                      max(istate[0] + m, 2 * stack_f.shape[1]))
         # Cycles so far, the points held (stack and registers) and the m new ones.
         held = istate[0] + istate[1]
         if istate[2] + held + m > floats.shape[1]:
-            floats, ints = _grown_outputs(floats, ints, istate[2], istate[2] + held + m,
-                                          (istate[2] + held) * n // lo, n)
-        _block_count(bval, bidx, m, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
-                     stack_i, fstate, istate)
+            floats, ints = _grown(floats, ints, istate[2], _output_size(
+                floats.shape[1], istate[2], istate[2] + held + m, (istate[2] + held) * n // lo, n))
+        _block_count(bval, bidx, m, floats[0], floats[1], floats[2], ints[0], ints[1], stack_f[0],
+                     stack_n[0], fstate, istate)
         lo = hi
     bidx[0] = n - 1
     bval[0] = x[n - 1]
-    if istate[0] + 3 > stack_v.shape[0]:  # the last sample's push, then the residue's a and b
-        stack_v, stack_i = _grown_stack(stack_v, stack_i, istate[0], istate[0] + 3)
+    if istate[0] + 3 > stack_f.shape[1]:  # the last sample's push, then the residue's a and b
+        stack_f, stack_n = _grown(stack_f, stack_n, istate[0],
+                                  max(istate[0] + 3, 2 * stack_f.shape[1]))
     # Each of the last sample's cycles removes a point, and the residue makes one half cycle
     # fewer than the points left: at most as many more cycles as the points held now.
     need = istate[2] + istate[0] + istate[1]
     if need > floats.shape[1]:
-        floats, ints = _grown_outputs(floats, ints, istate[2], need, need, n)
-    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_v,
-                 stack_i, fstate, istate)
+        floats, ints = _grown(floats, ints, istate[2],
+                              _output_size(floats.shape[1], istate[2], need, need, n))
+    _block_count(bval, bidx, 1, floats[0], floats[1], floats[2], ints[0], ints[1], stack_f[0],
+                 stack_n[0], fstate, istate)
     # Residue: the stack (memory, then a and b), oldest first; each range is a half cycle.
     rng = floats[0]
     mean = floats[1]
     cnt = floats[2]
     start = ints[0]
     end = ints[1]
+    stack_v = stack_f[0]
+    stack_i = stack_n[0]
     t = istate[0]
     k = istate[2]
     if istate[1] == 2:
@@ -382,8 +381,8 @@ def _count(x: np.ndarray, block: int) -> tuple[int, np.ndarray, np.ndarray]:
 _count_kernel = CachedKernel(
     _count,
     helpers=(
-        _block_flags, _block_scalar, _block_dense, _block_sparse, _block_count, _grown_stack,
-        _grown_outputs,
+        _block_flags, _block_scalar, _block_dense, _block_sparse, _block_count, _grown,
+        _output_size,
     ),
 )
 
