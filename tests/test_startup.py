@@ -16,6 +16,16 @@ def _fresh_modules(code: str) -> set[str]:
     return set(done.stdout.split())
 
 
+def _current_config(tmp_path):
+    """A config of the current version, one statistics column."""
+    config = tmp_path / "c.yml"
+    config.write_text(
+        "version: 2\ninputs: {directory: .}\nresults:\n  g:\n    columns:\n"
+        "      - {label: x, kind: statistics, object: FPSO, variable: Heave}\n",
+        encoding="utf-8")
+    return config
+
+
 #: Loaded at first use, never by the command line or a plugin's import: numba and scipy for
 #: the numerics, pyarrow for tables and archives (about 50 ms), rich for the live display.
 HEAVY = ("numba", "scipy", "pyarrow", "rich")
@@ -70,11 +80,7 @@ def test_help_lists_plugin_commands_without_loading_the_other_plugins():
 def test_a_command_that_runs_builds_one_plugin_manager(tmp_path):
     """``orcapost validate`` (as ``run``) builds the whole plugin manager once and takes the
     plugins' commands from it, not from a command-only manager built first (12 ms a run)."""
-    config = tmp_path / "c.yml"
-    config.write_text(
-        "version: 2\ninputs: {directory: .}\nresults:\n  g:\n    columns:\n"
-        "      - {label: x, kind: statistics, object: FPSO, variable: Heave}\n",
-        encoding="utf-8")
+    config = _current_config(tmp_path)
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
         import orcapost.pluginmanager as manager
         from orcapost.cli import main
@@ -95,11 +101,7 @@ def test_a_command_that_runs_builds_one_plugin_manager(tmp_path):
 
 
 def test_a_current_config_loads_without_the_legacy_migration_steps(tmp_path):
-    config = tmp_path / "c.yml"
-    config.write_text(
-        "version: 2\ninputs: {directory: .}\nresults:\n  g:\n    columns:\n"
-        "      - {label: x, kind: statistics, object: FPSO, variable: Heave}\n",
-        encoding="utf-8")
+    config = _current_config(tmp_path)
     loaded = _fresh_modules(f"""
         from orcapost.config import load_config
         from orcapost.pluginmanager import get_plugin_manager
