@@ -472,6 +472,17 @@ def test_adaptive_measures_a_promising_probe_longer(monkeypatch, promising):
         assert policy.home > 15, levels  # the extension proves the gain: the climb goes up
 
 
+def _probing(policy: AdaptivePolicy, home: int, probe: int, factor: float,
+             probe_windows: list[float], tried: set[int]) -> AdaptivePolicy:
+    """``policy`` probing ``probe`` from ``home`` (two windows at 100 files/s) at step
+    ``factor``, the probe's windows so far ``probe_windows``, with files enough queued."""
+    policy.initial([None] * 10**6)
+    policy.samples = {home: [100.0, 100.0], probe: list(probe_windows)}
+    policy.home, policy.level, policy.factor, policy.phase = home, probe, factor, "probe"
+    policy._tried, policy._direction, policy._queued = tried, 1 if probe > home else -1, 10**6
+    return policy
+
+
 @pytest.mark.parametrize(("home", "probe", "factor", "probe_windows", "noise", "measured_longer"), [
     (15, 30, 2.0, [102.0, 101.0], 0.10, False),  # level, a smaller step to come: probe between
     (15, 19, 1.25, [102.0, 101.0], 0.10, True),  # level at the smallest step: only more windows
@@ -490,11 +501,8 @@ def test_a_probe_level_with_home_is_followed_by_one_between(home, probe, factor,
     # half the margin: early in a run the margin is mostly the prior, and a probe really better
     # (on the way up a rise) was given up. On a quiet machine (noise 1 %: the margin is the
     # tolerance, 5 %) 4 % ahead is more than half the margin: measured longer.
-    policy = AdaptivePolicy(AdaptivePolicy.Options(noise=noise))
-    policy.initial([None] * 10**6)
-    policy.samples = {home: [100.0, 100.0], probe: list(probe_windows)}
-    policy.home, policy.level, policy.factor, policy.phase = home, probe, factor, "probe"
-    policy._tried, policy._direction, policy._queued = set(), 1 if probe > home else -1, 10**6
+    policy = _probing(AdaptivePolicy(AdaptivePolicy.Options(noise=noise)), home, probe, factor,
+                      probe_windows, tried=set())
     assert not policy.better(probe, home)  # not proven in any case
     following = policy._after_probe()
     if measured_longer:
@@ -511,11 +519,7 @@ def test_after_a_probe_above_that_is_not_behind_the_smaller_step_probes_above_fi
     # Home just moved up to 16 (below it, the old home, is ruled out: ``_tried`` {-1}). 30 is
     # level with 16: at the smaller step the climb probes above (24), between them -- it used
     # to keep the direction the probe left it in and probe below home (14) first.
-    policy = AdaptivePolicy()
-    policy.initial([None] * 10**6)
-    policy.samples = {16: [100.0, 100.0], 30: [101.0, 101.0]}
-    policy.home, policy.level, policy.factor, policy.phase = 16, 30, 2.0, "probe"
-    policy._tried, policy._direction, policy._queued = {-1}, 1, 10**6
+    policy = _probing(AdaptivePolicy(), 16, 30, 2.0, [101.0, 101.0], tried={-1})
     assert policy._after_probe() == 16, policy.reason
     policy.level, policy._fresh = 16, 1
     assert policy._next_probe() == 24, policy.reason
