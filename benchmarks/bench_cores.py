@@ -58,10 +58,10 @@ TARGET = 1.7
 
 def rotated(modes: tuple, round_: int) -> tuple:
     """``modes`` in the order of round ``round_``: each round starts one mode later, so over
-    ``len(modes)`` rounds every mode runs in every position once. In a fixed order one mode
-    always ran first in the round, after the other modes' runs, and took the cold first run of
-    the whole benchmark (2 x 1 GB on this VM: 4.9-5.9 s, against 2.2-3.0 s for the same
-    setting later; docs/benchmarks.md, sixth sitting)."""
+    ``len(modes)`` rounds every mode runs in every position once, and whatever a position costs
+    on the machine (here: the run after runs of another footprint faults its memory in afresh,
+    2 x 1 GB 2.0-4.4 s for one setting; docs/benchmarks.md, sixth sitting) falls on every mode
+    alike instead of on the first one every round."""
     shift = round_ % len(modes)
     return modes[shift:] + modes[:shift]
 
@@ -186,8 +186,9 @@ def main() -> None:
                        for index, (name, _, _) in enumerate(MODES)}
             configs = {name: config_for(inputs, outputs[name], executor)
                        for name, _, executor in MODES}
-            # One untimed run first: the first run after the data were written pays for cold
-            # caches (page cache, numba's, the allocator's), whichever mode it is.
+            # One untimed run first: the first run of a campaign (after the data were written,
+            # or after another campaign's runs) pays for the page cache, numba's cache and the
+            # host's memory, whichever mode it is (2 x 1 GB: 4.4-5.9 s against 2.0-3.0 s).
             run_once(configs["--threads 1"], ["--threads", "1"])
             for round_ in range(args.runs):
                 for name, extra, _executor in rotated(MODES, round_):
