@@ -20,7 +20,10 @@ default on 2 cores), the files the worker processes ran and when their first fil
 (medians, from the run report), and whether every table (CSV and Parquet) has the same bytes
 in every mode. After each campaign it prints how many cores the machine gave just then: two
 busy pure-Python processes against one (2.0 on an idle 2-core machine; on a shared machine the
-default's gain is bounded by it).
+default's gain is bounded by it), and the one-worker run's serial part (medians, from its run
+report: launch to the first file opened, the first file's warm-up beyond the median file, the
+last file closed to the process's end) with Amdahl's bound: the most any engine could be
+faster than one worker on this machine's cores with that part left serial.
 
 The machine this runs on may be shared: ratios within one run of this script are what count,
 not the absolute seconds.
@@ -149,6 +152,34 @@ def on_processes(output: Path, began: float) -> tuple[int, float | None]:
     return len(on_worker_processes), (min(opened) - began if opened else None)
 
 
+def serial_part(output: Path, began: float, wall: float) -> tuple[float, float, float]:
+    """The parts of a one-worker run just written to ``output`` that no engine can spread over
+    cores, in seconds: the start-up (launch to the first file opened: imports, plugins,
+    config, discovery), the first file's warm-up (its time beyond the median file's: numba's
+    start, first imports) and the tail (the last file closed to the process's end: tables,
+    sinks, report, exit). ``began``: the launch (epoch seconds); ``wall``: the run's wall
+    time."""
+    import json
+
+    report = json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
+    rows = sorted((row for row in report.get("files", []) if row.get("opened_at")),
+                  key=lambda row: row["opened_at"])
+    if not rows:
+        return wall, 0.0, 0.0
+    start = rows[0]["opened_at"] - began
+    others = [row["total"] for row in rows[1:]] or [rows[0]["total"]]
+    warm = max(0.0, rows[0]["total"] - statistics.median(others))
+    tail = began + wall - max(row["closed_at"] for row in rows)
+    return start, warm, max(0.0, tail)
+
+
+def best_ratio(wall: float, serial: float, cores: int) -> float:
+    """Amdahl's bound: the most times faster than a one-worker run of ``wall`` seconds, whose
+    ``serial`` seconds no engine can spread, any engine can be on ``cores`` cores (the rest of
+    the work split evenly, at no cost)."""
+    return wall / (serial + (wall - serial) / max(1, cores))
+
+
 def digest(output: Path) -> str:
     sha = hashlib.sha256()
     for path in sorted(output.iterdir()):
@@ -181,6 +212,7 @@ def main() -> None:
             inputs = campaign(root, files, size)
             times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in MODES}
             shares: dict[str, list[tuple[int, float | None]]] = {name: [] for name, _, _ in MODES}
+            serial: list[tuple[float, float, float]] = []  # of the one-worker runs
             digests: dict[str, set[str]] = {name: set() for name, _, _ in MODES}
             outputs = {name: root / f"results-{item.strip()}-{index}"
                        for index, (name, _, _) in enumerate(MODES)}
@@ -194,6 +226,9 @@ def main() -> None:
                 for name, extra, _executor in rotated(MODES, round_):
                     times[name].append(run_once(configs[name], extra))
                     shares[name].append(on_processes(outputs[name], LAST_LAUNCH))
+                    if name == "--threads 1":
+                        serial.append(serial_part(outputs[name], LAST_LAUNCH,
+                                                  times[name][-1][0]))
                     digests[name].add(digest(outputs[name]))
             available = cores_available()
             medians = {name: (statistics.median(w for w, _ in runs),
@@ -215,6 +250,15 @@ def main() -> None:
             print(f"{'':<12} the default is {default:.2f}x one worker (target {TARGET}x: "
                   f"{'met' if default >= TARGET else 'NOT met'}); cores available just after "
                   f"(2 busy processes / 1): {available:.2f}", flush=True)
+            start, warm, tail = (statistics.median(part[i] for part in serial) for i in range(3))
+            cores = os.cpu_count() or 1
+            bound = best_ratio(one, start + warm + tail, cores)
+            print(f"{'':<12} one worker's serial part: start-up {start:.2f} s, first file's "
+                  f"warm-up {warm:.2f} s, tail {tail:.2f} s = {start + warm + tail:.2f} s of "
+                  f"{one:.2f} s ({(start + warm + tail) / one:.0%}); with it no engine can be "
+                  f"more than {bound:.2f}x one worker on {cores} cores (Amdahl; target "
+                  f"{TARGET}x: {'within reach' if bound >= TARGET else 'out of reach'})",
+                  flush=True)
 
 if __name__ == "__main__":
     main()
