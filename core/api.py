@@ -141,6 +141,7 @@ _SOURCES: dict[str, str] = {
     "WINDOWS_PROCESS_LIMIT": "orcapost.engine",
     "make_executor": "orcapost.engine",
     "HybridPool": "orcapost.hybrid",
+    "TurnPool": "orcapost.turns",
     "discard_prestarted": "orcapost.hybrid",
     "kill_workers": "orcapost.engine",
     "discover": "orcapost.discovery",
@@ -267,6 +268,7 @@ if TYPE_CHECKING:
     from orcapost.tables import extra_table as extra_table
     from orcapost.tables import is_extra_table as is_extra_table
     from orcapost.tables import safe_name as safe_name
+    from orcapost.turns import TurnPool as TurnPool
     from orcapost.units import DIMENSIONLESS as DIMENSIONLESS
     from orcapost.units import METRES as METRES
     from orcapost.units import SECONDS as SECONDS

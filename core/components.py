@@ -278,13 +278,17 @@ class Capacity:
     #: starts the next the moment one ends. A task's ``engine.file_timeout`` then also covers
     #: the wait, so the engine allows it ``1 + queued`` times the timeout.
     queued: int = 0
+    #: Seconds a task may wait inside the pool for its turn before it starts (a pool whose
+    #: files take turns, ``orcapost.api.TurnPool``): the engine adds it to the task's
+    #: ``engine.file_timeout``, which counts from the submission.
+    turn_wait: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"slots": self.slots, "workers": self.workers, "cpu_count": self.cpu_count,
                 "memory_total": self.memory_total, "memory_per_worker": self.memory_per_worker,
                 "separate_processes": self.separate_processes,
                 "worker_memory": self.worker_memory, "local": self.local,
-                "queued": self.queued}
+                "queued": self.queued, "turn_wait": self.turn_wait}
 
 
 @dataclass(frozen=True)

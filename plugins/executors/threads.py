@@ -11,9 +11,14 @@ worker process first. At most as many files run at once as there are cores (CPU-
 gains nothing from more), each worker holding one more queued behind the one it runs, so that
 it starts the next without waiting for the coordinator. ``orcapost run`` spawns the worker
 processes as it starts (``orcapost.hybrid.prestart_processes``); the pool takes them over, and
-a run that chooses threads only kills them here. Small campaigns, OrcaFlex ``.sim`` files (OrcFxAPI releases the GIL,
-and each process would hold a licence of its own) and runs with plugins registered only in this
-process (a spawned worker would not have them) keep threads only, as many as the policy asks.
+a run that chooses threads only kills them here. OrcaFlex ``.sim`` files (OrcFxAPI releases the
+GIL, and each process would hold a licence of its own), campaigns of large files (numpy releases
+it on long arrays) and runs with plugins registered only in this process (a spawned worker would
+not have them) keep threads only, as many as the policy asks. A campaign of such CPU-bound files
+too small to pay for a worker process, or any on one core, keeps the policy's threads but runs
+its files one at a time (``orcapost.api.TurnPool``: the next starts when the running one ends
+or stalls): threads of one process would only share one core's GIL (30 demo files of 3 MB:
+1.18 s with one thread, 1.42 s with 2, 1.81 s with 15; docs/benchmarks.md, seventh sitting).
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ WORKER_MEMORY = 250_000_000
 #: it starts the next the moment one ends. Without it a worker process idled 4-12 ms between
 #: files of 10-30 ms while the coordinator took the result and submitted the next.
 QUEUED_PER_WORKER = 1
+#: How the reason for threads only begins when the files run one at a time.
+ONE_AT_A_TIME = "threads only, one file at a time"
 #: Files whose source holds no GIL in its heavy calls, or whose processes would each take a
 #: licence: OrcaFlex simulations stay on threads.
 THREADS_ONLY_SUFFIXES = frozenset({".sim"})
@@ -56,9 +63,11 @@ class ThreadsOptions(StrictModel):
         description="Worker processes beside the threads. auto (default): one per core but "
                     "one when the "
                     "campaign is large enough (about 2 s of serial work), its "
-                    "median file under 50 MB, and it holds no .sim file, else none; 0: "
-                    "threads only; N: that many (memory permitting). With worker processes "
-                    "at most as many files run at once as there are cores.")
+                    "median file under 50 MB, and it holds no .sim file, else none (a "
+                    "campaign of such files too small for one, or on one core, then runs "
+                    "one file at a time); 0: threads only, as many as the policy asks; N: "
+                    "that many (memory permitting). With worker processes at most as many "
+                    "files run at once as there are cores.")
 
 
 class ThreadsExecutor(Executor):
@@ -73,11 +82,14 @@ class ThreadsExecutor(Executor):
         #: Worker processes this run uses beside the threads (0: threads only), and why.
         self.processes = 0
         self.reason = "threads only"
+        #: Threads only, files taking turns: CPU-bound files no worker process pays for.
+        self.one_at_a_time = False
         self._pool: Any = None
 
     def fit(self, files, pm) -> None:
         """Choose the worker processes for this run's files (before :meth:`open`)."""
         self.processes, self.reason = self._choose(files, pm)
+        self.one_at_a_time = self.processes == 0 and self.reason.startswith(ONE_AT_A_TIME)
         if not self.processes:
             from orcapost.api import discard_prestarted
 
@@ -103,8 +115,6 @@ class ThreadsExecutor(Executor):
             total = sum(f.size for f in files)
             if not files:  # a shard with no files of its own: nothing to run
                 return 0, "threads only: no files"
-            if cores < 2:
-                return 0, "threads only: one core"
             if any(os.path.splitext(str(f.path))[1].lower() in THREADS_ONLY_SUFFIXES
                    for f in files):
                 return 0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the GIL)"
@@ -112,10 +122,15 @@ class ThreadsExecutor(Executor):
             if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
                 return 0, ("threads only: large files (numpy releases the GIL on their "
                            "long arrays, so threads use every core)")
+            # From here on the files are CPU-bound work that holds the GIL: without a worker
+            # process, a second file at once on a thread here only slows the first.
+            if cores < 2:
+                return 0, f"{ONE_AT_A_TIME}: one core"
             work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
             if work < HYBRID_MIN_WORK or len(files) < 2:
-                return 0, (f"threads only: {total / 1e6:.0f} MB in {len(files)} files is less "
-                           "than a worker process's start-up pays back")
+                return 0, (f"{ONE_AT_A_TIME}: {total / 1e6:.0f} MB in {len(files)} files is "
+                           "less than a worker process's start-up pays back, and CPU-bound "
+                           "files on threads of one process share one core")
             wanted = cores - 1
         fit = max(0, available_memory() // WORKER_MEMORY)
         processes = min(int(wanted), fit, max(0, len(files) - 1))
@@ -136,9 +151,12 @@ class ThreadsExecutor(Executor):
 
         cores = os.cpu_count() or 1
         if not self.processes:
+            from orcapost.api import TurnPool
+
             return Capacity(slots=None, workers=None, cpu_count=cores,
                             memory_total=available_memory(), separate_processes=False,
-                            worker_memory=0, local=True)
+                            worker_memory=0, local=True,
+                            turn_wait=TurnPool.STALL_SECONDS if self.one_at_a_time else 0.0)
         # One file per core at once: the processes' and this process's own threads, each with
         # QUEUED_PER_WORKER more waiting behind it.
         slots = self._running_limit() * (1 + QUEUED_PER_WORKER)
@@ -156,6 +174,10 @@ class ThreadsExecutor(Executor):
 
         if not self.processes or workers < 2:
             self._pool = None  # worker processes started early: the engine discards them
+            if self.one_at_a_time and workers > 1:
+                from orcapost.api import TurnPool
+
+                return TurnPool(workers, thread_name_prefix=WORKER_THREAD_PREFIX)
             return make_executor("threads", workers)
         # Files running at once: as many as the run asks for, up to one per core; only files
         # in flight beyond those wait behind a worker (``--threads 4`` on 8 cores runs 4).
