@@ -107,6 +107,18 @@ def test_a_small_cpu_bound_campaign_runs_one_file_at_a_time(pm, monkeypatch, cor
     assert not isinstance(executor.start(1), TurnPool)  # one worker: nothing to take turns
 
 
+def test_no_memory_for_a_worker_process_runs_cpu_bound_files_in_turn(pm, two_cores,
+                                                                     monkeypatch):
+    monkeypatch.setattr("orcapost.api.available_memory", lambda: 100_000_000)
+    executor = _executor(pm)
+    executor.fit(_files(200, 3 * MB), pm)
+    assert executor.processes == 0 and executor.one_at_a_time, executor.reason
+    assert "no memory" in executor.reason
+    explicit = _executor(pm, processes=2)  # asked for by number: the policy's threads
+    explicit.fit(_files(200, 3 * MB), pm)
+    assert explicit.processes == 0 and not explicit.one_at_a_time
+
+
 def test_one_core_keeps_threads_for_files_that_release_the_gil(pm, monkeypatch):
     monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 1)
     for files in (_files(200, 3 * MB, ".sim"), _files(4, 300 * MB)):

@@ -111,7 +111,8 @@ class ThreadsExecutor(Executor):
         if local:
             return 0, ("threads only: plugins registered only in this process "
                        f"({', '.join(sorted(local))}) would be missing in a worker process")
-        if wanted == "auto":
+        auto = wanted == "auto"
+        if auto:
             total = sum(f.size for f in files)
             if not files:  # a shard with no files of its own: nothing to run
                 return 0, "threads only: no files"
@@ -138,8 +139,9 @@ class ThreadsExecutor(Executor):
             from orcapost.api import WINDOWS_PROCESS_LIMIT
 
             processes = min(processes, WINDOWS_PROCESS_LIMIT)
-        if processes <= 0:
-            return 0, "threads only: no memory for a worker process"
+        if processes <= 0:  # auto's files are CPU-bound: on threads of one process, in turn
+            return 0, (f"{ONE_AT_A_TIME if auto else 'threads only'}: no memory for a worker "
+                       "process")
         return processes, (f"{processes} worker process(es) beside the threads: CPU-bound "
                            "work holds the GIL, at most one file per core at once")
 
