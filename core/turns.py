@@ -6,7 +6,7 @@ between them), so two files on threads of one process take longer than one after
 files too small to pay for a worker process therefore runs one file at a time. One thread
 alone would let one hung file (a network share that stopped answering) hold up every other
 until its timeout, which 15 threads never did; so the pool keeps as many threads as the run
-asks for and lets a file start when every file running has run :data:`STALL_SECONDS` or more
+asks for and lets a file start when every file running has run ``TurnPool.stall_seconds`` or more
 (waiting on I/O or hung: holding no GIL), and never keeps a file waiting longer than that for
 its turn (a file's ``engine.file_timeout`` counts from its submission).
 """
@@ -17,23 +17,22 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-#: A file running this long no longer keeps the next from starting (seconds). Longer than a
-#: small file's first run with its warm-ups (numba's start: 0.7-1.4 s on a 2-core VM), far
-#: shorter than any timeout.
-STALL_SECONDS = 2.0
-
 
 class TurnPool(ThreadPoolExecutor):
     """``max_workers`` threads; the tasks submitted take turns (the module's rule). None waits
     for its turn longer than ``stall_seconds``: an executor using this pool says so in its
     ``Capacity.turn_wait``, so that the engine's file timeout does not count the wait."""
 
-    STALL_SECONDS = STALL_SECONDS
+    #: A file running this long no longer keeps the next from starting (seconds). Longer than
+    #: a small file's first run with its warm-ups (numba's start: 0.7-1.4 s on a 2-core VM),
+    #: far shorter than any timeout.
+    stall_seconds: float = 2.0
 
     def __init__(self, max_workers: int, thread_name_prefix: str = "",
-                 stall_seconds: float = STALL_SECONDS) -> None:
+                 stall_seconds: float | None = None) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
-        self.stall_seconds = stall_seconds
+        if stall_seconds is not None:
+            self.stall_seconds = stall_seconds
         self._turn = threading.Condition()
         self._started: dict[int, float] = {}  # running task -> when it started (monotonic)
         self._next_id = 0

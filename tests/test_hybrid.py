@@ -62,7 +62,7 @@ def test_files_asked_for_run_at_once_up_to_a_core_each(pm, monkeypatch, asked, r
     thread), not 2 with 2 more waiting; only files beyond one per core wait behind a worker."""
     monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(threads_executor.ThreadsExecutor, "_choose",
-                        lambda self, files, pm: (7, "test"))
+                        lambda self, files, pm: threads_executor.Choice(7, "test"))
     monkeypatch.setattr("orcapost.hybrid.take_prestarted", lambda processes: None)
     executor = _executor(pm)
     executor.fit(_files(200, 3 * MB), pm)
@@ -128,12 +128,6 @@ def test_one_core_keeps_threads_for_files_that_release_the_gil(pm, monkeypatch):
         assert executor.open().slots is None
 
 
-def test_processes_zero_runs_as_many_threads_as_the_policy_asks(pm, two_cores):
-    executor = _executor(pm, processes=0)
-    executor.fit(_files(20, 3 * MB), pm)
-    assert not executor.one_at_a_time and executor.open().slots is None
-
-
 def test_auto_starts_a_worker_process_for_many_tiny_files(pm, two_cores):
     """5,000 files of 10 KB are 50 MB but many files: they run in batches, so a worker process
     takes half of them (one core only, they took 4.1-4.7 s against 2.8-3.0 s)."""
@@ -172,10 +166,12 @@ def test_the_default_runs_a_large_cpu_bound_campaign_beside_a_worker_process(pm,
     assert executor.options.processes == "auto" and executor.processes == 1
 
 
-def test_processes_zero_is_threads_only(pm, two_cores):
+@pytest.mark.parametrize("files", [_files(200, 3 * MB), _files(20, 3 * MB)])
+def test_processes_zero_is_threads_only_as_many_as_the_policy_asks(pm, two_cores, files):
     executor = _executor(pm, processes=0)
-    executor.fit(_files(200, 3 * MB), pm)
+    executor.fit(files, pm)
     assert executor.processes == 0
+    assert not executor.one_at_a_time and executor.open().slots is None
 
 
 def test_a_refused_probe_keeps_every_file_on_threads():

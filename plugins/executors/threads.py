@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from orcapost.api import Capacity, Executor, StrictModel, hookimpl
 from pydantic import Field
@@ -50,11 +50,22 @@ WORKER_MEMORY = 250_000_000
 #: it starts the next the moment one ends. Without it a worker process idled 4-12 ms between
 #: files of 10-30 ms while the coordinator took the result and submitted the next.
 QUEUED_PER_WORKER = 1
-#: How the reason for threads only begins when the files run one at a time.
-ONE_AT_A_TIME = "threads only, one file at a time"
 #: Files whose source holds no GIL in its heavy calls, or whose processes would each take a
 #: licence: OrcaFlex simulations stay on threads.
 THREADS_ONLY_SUFFIXES = frozenset({".sim"})
+
+
+#: How the reason for threads only begins when the files take turns.
+IN_TURN = "threads only, one file at a time"
+
+
+class Choice(NamedTuple):
+    """What :meth:`ThreadsExecutor.fit` chose: worker processes beside the threads, why, and
+    whether the files (CPU-bound, with no worker process) take turns on the threads."""
+
+    processes: int
+    reason: str
+    in_turn: bool = False
 
 
 class ThreadsOptions(StrictModel):
@@ -88,20 +99,19 @@ class ThreadsExecutor(Executor):
 
     def fit(self, files, pm) -> None:
         """Choose the worker processes for this run's files (before :meth:`open`)."""
-        self.processes, self.reason = self._choose(files, pm)
-        self.one_at_a_time = self.processes == 0 and self.reason.startswith(ONE_AT_A_TIME)
+        self.processes, self.reason, self.one_at_a_time = self._choose(files, pm)
         if not self.processes:
             from orcapost.api import discard_prestarted
 
             discard_prestarted()  # worker processes `orcapost run` started early: not wanted
 
-    def _choose(self, files, pm) -> tuple[int, str]:
+    def _choose(self, files, pm) -> Choice:
         from orcapost.api import available_memory
 
         wanted = self.options.processes
         cores = os.cpu_count() or 1
         if wanted == 0:
-            return 0, "threads only (processes: 0)"
+            return Choice(0, "threads only (processes: 0)")
         # Registered here and not by every process's plugin loading: a worker process would
         # lack them. The run's own listeners (orcapost.journal, ...: the coordinator's) are
         # exempt, not the built-in plugins registered on request (OPT_IN_PLUGINS).
@@ -109,29 +119,30 @@ class ThreadsExecutor(Executor):
                  if name not in pm.distributions and (not name.startswith("orcapost.")
                                                       or name.startswith("orcapost.plugins."))]
         if local:
-            return 0, ("threads only: plugins registered only in this process "
-                       f"({', '.join(sorted(local))}) would be missing in a worker process")
+            return Choice(0, "threads only: plugins registered only in this process "
+                          f"({', '.join(sorted(local))}) would be missing in a worker process")
         auto = wanted == "auto"
         if auto:
             total = sum(f.size for f in files)
             if not files:  # a shard with no files of its own: nothing to run
-                return 0, "threads only: no files"
+                return Choice(0, "threads only: no files")
             if any(os.path.splitext(str(f.path))[1].lower() in THREADS_ONLY_SUFFIXES
                    for f in files):
-                return 0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the GIL)"
+                return Choice(0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the "
+                                 "GIL)")
             sizes = sorted(f.size for f in files)
             if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
-                return 0, ("threads only: large files (numpy releases the GIL on their "
-                           "long arrays, so threads use every core)")
+                return Choice(0, "threads only: large files (numpy releases the GIL on their "
+                              "long arrays, so threads use every core)")
             # From here on the files are CPU-bound work that holds the GIL: without a worker
             # process, a second file at once on a thread here only slows the first.
             if cores < 2:
-                return 0, f"{ONE_AT_A_TIME}: one core"
+                return Choice(0, f"{IN_TURN}: one core", in_turn=True)
             work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
             if work < HYBRID_MIN_WORK or len(files) < 2:
-                return 0, (f"{ONE_AT_A_TIME}: {total / 1e6:.0f} MB in {len(files)} files is "
-                           "less than a worker process's start-up pays back, and CPU-bound "
-                           "files on threads of one process share one core")
+                return Choice(0, f"{IN_TURN}: {total / 1e6:.0f} MB in {len(files)} files is "
+                              "less than a worker process's start-up pays back, and CPU-bound "
+                              "files on threads of one process share one core", in_turn=True)
             wanted = cores - 1
         fit = max(0, available_memory() // WORKER_MEMORY)
         processes = min(int(wanted), fit, max(0, len(files) - 1))
@@ -140,10 +151,10 @@ class ThreadsExecutor(Executor):
 
             processes = min(processes, WINDOWS_PROCESS_LIMIT)
         if processes <= 0:  # auto's files are CPU-bound: on threads of one process, in turn
-            return 0, (f"{ONE_AT_A_TIME if auto else 'threads only'}: no memory for a worker "
-                       "process")
-        return processes, (f"{processes} worker process(es) beside the threads: CPU-bound "
-                           "work holds the GIL, at most one file per core at once")
+            return Choice(0, f"{IN_TURN if auto else 'threads only'}: no memory for a worker "
+                          "process", in_turn=auto)
+        return Choice(processes, f"{processes} worker process(es) beside the threads: "
+                      "CPU-bound work holds the GIL, at most one file per core at once")
 
     def open(self) -> Capacity:
         return self.capacity()
@@ -158,7 +169,7 @@ class ThreadsExecutor(Executor):
             return Capacity(slots=None, workers=None, cpu_count=cores,
                             memory_total=available_memory(), separate_processes=False,
                             worker_memory=0, local=True,
-                            turn_wait=TurnPool.STALL_SECONDS if self.one_at_a_time else 0.0)
+                            turn_wait=TurnPool.stall_seconds if self.one_at_a_time else 0.0)
         # One file per core at once: the processes' and this process's own threads, each with
         # QUEUED_PER_WORKER more waiting behind it.
         slots = self._running_limit() * (1 + QUEUED_PER_WORKER)
