@@ -135,14 +135,18 @@ def cores_available(rounds: int = 3) -> float:
     return statistics.median(ratios)
 
 
-def on_processes(output: Path, began: float) -> tuple[int, float | None]:
-    """Files the worker processes ran in the run just written to ``output`` and when the
-    first of them started (seconds after the process was launched; None: no worker process)."""
+def run_report(output: Path) -> dict:
+    """The run report of the run just written to ``output``."""
     import json
 
+    return json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
+
+
+def on_processes(report: dict, began: float) -> tuple[int, float | None]:
+    """Files the worker processes ran in the run of ``report`` and when the first of them
+    started (seconds after the process was launched; None: no worker process)."""
     from orcapost.api import WORKER_THREAD_PREFIX
 
-    report = json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
     # The coordinator runs its files on its worker threads; a worker process on its own main
     # thread (the worker processes now start with the command, so who opened a file first
     # says nothing).
@@ -152,16 +156,13 @@ def on_processes(output: Path, began: float) -> tuple[int, float | None]:
     return len(on_worker_processes), (min(opened) - began if opened else None)
 
 
-def serial_part(output: Path, began: float, wall: float) -> tuple[float, float, float]:
-    """The parts of a one-worker run just written to ``output`` that no engine can spread over
+def serial_part(report: dict, began: float, wall: float) -> tuple[float, float, float]:
+    """The parts of the one-worker run of ``report`` that no engine can spread over
     cores, in seconds: the start-up (launch to the first file opened: imports, plugins,
     config, discovery), the first file's warm-up (its time beyond the median file's: numba's
     start, first imports) and the tail (the last file closed to the process's end: tables,
     sinks, report, exit). ``began``: the launch (epoch seconds); ``wall``: the run's wall
     time."""
-    import json
-
-    report = json.loads((output / "orcapost-run.json").read_text(encoding="utf-8"))
     rows = sorted((row for row in report.get("files", []) if row.get("opened_at")),
                   key=lambda row: row["opened_at"])
     if not rows:
@@ -225,10 +226,10 @@ def main() -> None:
             for round_ in range(args.runs):
                 for name, extra, _executor in rotated(MODES, round_):
                     times[name].append(run_once(configs[name], extra))
-                    shares[name].append(on_processes(outputs[name], LAST_LAUNCH))
+                    report = run_report(outputs[name])
+                    shares[name].append(on_processes(report, LAST_LAUNCH))
                     if name == "--threads 1":
-                        serial.append(serial_part(outputs[name], LAST_LAUNCH,
-                                                  times[name][-1][0]))
+                        serial.append(serial_part(report, LAST_LAUNCH, times[name][-1][0]))
                     digests[name].add(digest(outputs[name]))
             available = cores_available()
             medians = {name: (statistics.median(w for w, _ in runs),

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_cores  # noqa: E402
 
 
-def _report(tmp_path: Path, rows: list[dict]) -> Path:
+def _report(tmp_path: Path, rows: list[dict]) -> dict:
     (tmp_path / "orcapost-run.json").write_text(json.dumps({"files": rows}), encoding="utf-8")
-    return tmp_path
+    return bench_cores.run_report(tmp_path)
 
 
 def test_serial_part_reads_start_warm_up_and_tail(tmp_path: Path) -> None:
