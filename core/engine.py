@@ -151,12 +151,6 @@ def make_executor(kind: str, workers: int) -> Executor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=WORKER_THREAD_PREFIX)
 
 
-def _turn_wait(context: RunContext) -> float:
-    """The longest a task may wait for its turn inside the pool before it starts
-    (``Capacity.turn_wait``): a file's timeout never counts it."""
-    return context.capacity.turn_wait if context.capacity is not None else 0.0
-
-
 def busy_worker_threads(wait: float = 0.0) -> list[threading.Thread]:
     """Worker threads still running a file after their run ended: a file that timed out (a
     stuck call no thread can be stopped in) or was in flight when the run was interrupted.
@@ -878,8 +872,7 @@ class Engine:
             self._pool_of[future] = executor
             self._split_of[future] = (split, part)
             if self.file_timeout is not None:
-                self._deadlines[future] = (time.monotonic() + self.file_timeout
-                                           + _turn_wait(context))
+                self._deadlines[future] = self._deadline(context, files=1)
         file_started = self._run_now.file_started
         (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)
         if interrupted is not None:
@@ -925,15 +918,20 @@ class Engine:
         running[future] = batch
         self._pool_of[future] = executor
         if self.file_timeout is not None:
-            # A batch of small files has a timeout per file it holds; a task that may wait
-            # behind another on its worker (Capacity.queued) has the other's too.
-            queued = context.capacity.queued if context.capacity is not None else 0
-            self._deadlines[future] = (time.monotonic()
-                                       + self.file_timeout * len(batch) * (1 + queued)
-                                       + _turn_wait(context))
+            self._deadlines[future] = self._deadline(context, files=len(batch))
         file_started = self._run_now.file_started if self._run_now is not None else None
         for file in batch:
             (file_started or self.pm.hook.orcapost_file_started)(context=context, file=file)
+
+    def _deadline(self, context: RunContext, files: int) -> float:
+        """When a task of ``files`` files submitted now times out (``time.monotonic()``): the
+        timeout once per file; a task that may wait behind another on its worker
+        (``Capacity.queued``) has the other's too, and one that may wait for its turn
+        (``Capacity.turn_wait``) that wait as well -- its timeout counts from the submission."""
+        assert self.file_timeout is not None
+        capacity = context.capacity
+        queued, turn_wait = (capacity.queued, capacity.turn_wait) if capacity else (0, 0.0)
+        return time.monotonic() + self.file_timeout * files * (1 + queued) + turn_wait
 
     def _worker_died(self, batch: list[FileInfo], exc: BaseException) -> list[FileResult]:
         """A task ended without results: its worker died (a killed or crashed process takes

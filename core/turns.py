@@ -6,9 +6,9 @@ between them), so two files on threads of one process take longer than one after
 files too small to pay for a worker process therefore runs one file at a time. One thread
 alone would let one hung file (a network share that stopped answering) hold up every other
 until its timeout, which 15 threads never did; so the pool keeps as many threads as the run
-asks for and lets a file start when every file running has run ``TurnPool.stall_seconds`` or more
-(waiting on I/O or hung: holding no GIL), and never keeps a file waiting longer than that for
-its turn (a file's ``engine.file_timeout`` counts from its submission).
+asks for and lets a file start when every file running has run ``TurnPool.stall_seconds`` or
+more (waiting on I/O or hung: holding no GIL), and never keeps a file waiting longer than that
+for its turn (a file's ``engine.file_timeout`` counts from its submission).
 """
 
 from __future__ import annotations
