@@ -310,11 +310,16 @@ class Executor(Component[OptionsT]):
     Results come back as plain picklable data; the coordinator alone writes outputs.
     """
 
-    def fit(self, files: list[FileInfo], pm: Any) -> None:  # noqa: B027 - optional
+    def fit(self, files: list[FileInfo], pm: Any,  # noqa: B027 - optional
+            sources: Mapping[str, Any] | None = None) -> None:
         """Called before :meth:`open` with the run's files (after the I/O scheduler ordered
-        them) and the plugin manager: an executor may size its workers by the campaign (the
-        ``threads`` executor starts worker processes only for large CPU-bound campaigns).
-        Default: nothing."""
+        them), the plugin manager and the run's sources (file suffix, lower case with its dot
+        -> the :class:`Source` instance that reads it as the config set it up, None where no
+        source does): an executor may size its workers by the campaign (the ``threads``
+        executor starts worker processes only for large CPU-bound campaigns, and keeps large
+        files on threads only when their source reads them in place,
+        ``Source.reads_in_place``). An executor may leave ``sources`` out of its signature
+        (``fit(self, files, pm)``): it is then called without it. Default: nothing."""
 
     @abstractmethod
     def open(self) -> Capacity:

@@ -241,6 +241,28 @@ class _Run:
     file_done: Callable[..., Any] | None = None
 
 
+
+def run_sources(plan: Plan, files: list[FileInfo]) -> dict[str, Any]:
+    """The source of each suffix among ``files`` (lower case, with its dot: ``.arrow``) as this
+    run configured it (its options: an archive's ``memory_map``); None for a suffix no source
+    reads."""
+    suffixes = sorted({Path(file.path).suffix.lower() for file in files})
+    return {suffix: plan.source(suffix) for suffix in suffixes}
+
+
+def fit_executor(executor: Any, files: list[FileInfo], pm: Any,
+                 sources: dict[str, Any]) -> None:
+    """``executor.fit(files, pm, sources=...)``; an executor whose ``fit`` was written before it
+    took the run's sources (``fit(files, pm)``) is called without them."""
+    import inspect
+
+    try:
+        inspect.signature(executor.fit).bind(files, pm, sources=sources)
+    except TypeError:
+        executor.fit(files, pm)
+    else:
+        executor.fit(files, pm, sources=sources)
+
 class Engine:
     """Runs one validated config with the components it names."""
 
@@ -455,11 +477,11 @@ class Engine:
             files = shards.select(files, inputs_dir, self.shard)
         files = self.scheduler.order(files)
         executor_kind = self.executor.name
-        capacity = self._open_executor(files)
         spec = PlanSpec(key=new_plan_key(), config_data=self.loaded.data,
                         base_directory=str(self.loaded.base_directory))
         plan = Plan.build(self.pm, self.model, spec, optimizers=self.optimizers)
         self._plan_for_split = plan
+        capacity = self._open_executor(files, plan)
         ceiling = concurrency_cap(self.policy.ceiling(files), len(files), executor_kind)
         ceiling = max(ceiling, self._split_ceiling(files, capacity))
         if capacity.slots is not None:  # never more files at once than the workers take
@@ -508,10 +530,10 @@ class Engine:
         return (may_split(plan.source(suffix), self.split_files)
                 and getattr(process_file_caller(self.pm), "direct", False))
 
-    def _open_executor(self, files: list[FileInfo]) -> Capacity:
+    def _open_executor(self, files: list[FileInfo], plan: Plan) -> Capacity:
         """The executor's capacity, given to the policy and the memory optimizers: they size
         the run by the workers, not by the coordinator's machine."""
-        self.executor.fit(files, self.pm)
+        fit_executor(self.executor, files, self.pm, run_sources(plan, files))
         capacity = self.executor.open()
         self._cpu_count = capacity.cpu_count
         # Batches of small files are CPU-bound Python work: threads of one process share one

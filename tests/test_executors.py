@@ -111,6 +111,61 @@ def test_a_plugin_registers_an_executor_whose_capacity_sizes_the_run(pm, campaig
             _tables(tmp_path / "ref")[name].drop_columns(["path"])), name
 
 
+class FitsWithSources(ThreeSlots):
+    """Records what the engine gives ``fit``."""
+
+    name = "fits_with_sources"
+    seen: list = []
+
+    def fit(self, files, pm, sources=None) -> None:
+        type(self).seen.append((len(files), sources))
+
+
+class FitsWithoutSources(ThreeSlots):
+    """An executor written before ``fit`` took the run's sources."""
+
+    name = "fits_without_sources"
+    seen: list = []
+
+    def fit(self, files, pm) -> None:
+        type(self).seen.append(len(files))
+
+
+class FitPlugin:
+    @hookimpl
+    def orcapost_register_executors(self, register):
+        register(FitsWithSources)
+        register(FitsWithoutSources)
+
+
+@pytest.mark.parametrize("memory_map", [False, True])
+def test_fit_gets_the_runs_sources_as_the_config_set_them_up(pm, campaign, tmp_path,
+                                                             memory_map):
+    """The threads executor keeps large files on threads only when their source reads them in
+    place: it learns that from the sources ``fit`` is given, with the config's options."""
+    pm.register(FitPlugin(), name="fit-test")
+    FitsWithSources.seen.clear()
+    config = statistics_config(campaign, tmp_path / "out",
+                               executor={"name": "fits_with_sources"},
+                               thread_policy={"name": "fixed"})
+    config["inputs"]["sources"] = [{"name": "archive", "memory_map": memory_map}]
+    assert Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run().ok == 8
+    [(count, sources)] = FitsWithSources.seen
+    assert count == 8 and list(sources) == [".arrow"]
+    assert sources[".arrow"].name == "archive"
+    assert sources[".arrow"].reads_in_place is memory_map
+
+
+def test_an_executor_whose_fit_takes_no_sources_still_runs(pm, campaign, tmp_path):
+    pm.register(FitPlugin(), name="fit-test")
+    FitsWithoutSources.seen.clear()
+    config = statistics_config(campaign, tmp_path / "out",
+                               executor={"name": "fits_without_sources"},
+                               thread_policy={"name": "fixed"})
+    assert Engine(pm, validate_data(config, pm.registry), reporter=_silent(pm)).run().ok == 8
+    assert FitsWithoutSources.seen == [8]
+
+
 def test_executor_options_are_validated_and_a_bare_name_is_shorthand(pm, campaign, tmp_path,
                                                                      write_config):
     base = statistics_config(campaign, tmp_path / "out")

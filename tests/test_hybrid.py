@@ -62,7 +62,7 @@ def test_files_asked_for_run_at_once_up_to_a_core_each(pm, monkeypatch, asked, r
     thread), not 2 with 2 more waiting; only files beyond one per core wait behind a worker."""
     monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(threads_executor.ThreadsExecutor, "_choose",
-                        lambda self, files, pm: threads_executor.Choice(7, "test"))
+                        lambda self, files, pm, sources=None: threads_executor.Choice(7, "test"))
     monkeypatch.setattr("orcapost.hybrid.take_prestarted", lambda processes: None)
     executor = _executor(pm)
     executor.fit(_files(200, 3 * MB), pm)
@@ -74,15 +74,21 @@ def test_files_asked_for_run_at_once_up_to_a_core_each(pm, monkeypatch, asked, r
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _archive_sources(memory_map: bool) -> dict:
+    from orcapost.plugins.sources.archive import ArchiveOptions, ArchiveSource
+
+    return {".arrow": ArchiveSource(ArchiveOptions(memory_map=memory_map))}
+
+
 @pytest.mark.parametrize(("files", "why"), [
-    (_files(4, 300 * MB), "large files"),
+    (_files(4, 300 * MB), "large files read in place"),
     (_files(200, 3 * MB, ".sim"), ".sim"),
     (_files(20, 3 * MB, ".sim"), ".sim"),  # a small .sim campaign: OrcFxAPI releases the GIL
     ([], "no files"),  # a shard without files of its own
 ])
 def test_auto_keeps_threads_only_where_processes_cannot_pay(pm, two_cores, files, why):
     executor = _executor(pm)
-    executor.fit(files, pm)
+    executor.fit(files, pm, sources=_archive_sources(memory_map=True))
     assert executor.processes == 0 and why in executor.reason
     assert not executor.one_at_a_time
     assert executor.open().slots is None  # threads: as many as the policy asks
@@ -119,11 +125,53 @@ def test_no_memory_for_a_worker_process_runs_cpu_bound_files_in_turn(pm, two_cor
     assert explicit.processes == 0 and not explicit.one_at_a_time
 
 
+@pytest.mark.parametrize("sources", [None, "read", "no source"])
+def test_large_files_read_into_memory_are_cpu_bound_work(pm, two_cores, sources):
+    """Large archives read into memory (the default; also a run whose sources are not known,
+    or a suffix no source reads): two at once on threads of one process spent seconds in the
+    kernel on their copies (6 x 300 MB: 2.47-4.02 s against 2.29-2.54 s for one worker), so
+    they get a worker process when their work pays for it (6 x 300 MB: 1.79-2.08 s with one,
+    2.18-2.26 s for one worker); fewer keep threads (taking turns put each file on a fresh
+    thread, slower still)."""
+    given = {None: None, "read": _archive_sources(memory_map=False),
+             "no source": {".arrow": None}}[sources]
+    many = _executor(pm)
+    many.fit(_files(8, 300 * MB), pm, sources=given)  # ~2.5 s of estimated work
+    assert many.processes == 1, many.reason
+    six = _executor(pm)
+    six.fit(_files(6, 300 * MB), pm, sources=given)  # 1.86 s: the tenth sitting's campaign
+    assert six.processes == 1, six.reason
+    few = _executor(pm)
+    few.fit(_files(3, 300 * MB), pm, sources=given)  # ~0.9 s: less than a process pays back
+    assert few.processes == 0 and not few.one_at_a_time, few.reason
+    assert "read into memory" in few.reason
+    two = _executor(pm)
+    two.fit(_files(2, 1000 * MB), pm, sources=given)  # 2 x 1 GB: no faster with one
+    assert two.processes == 0 and not two.one_at_a_time, two.reason
+
+
+def test_large_files_keep_threads_only_if_every_large_one_is_read_in_place(pm, two_cores):
+    """A campaign mixing mapped archives with large files of a source that copies them is
+    CPU-bound work on those."""
+
+    class CopyingSource:
+        reads_in_place = False
+
+    files = _files(8, 300 * MB) + _files(8, 300 * MB, ".outb")
+    executor = _executor(pm)
+    executor.fit(files, pm, sources={**_archive_sources(memory_map=True),
+                                     ".outb": CopyingSource()})
+    assert executor.processes == 1, executor.reason
+    executor = _executor(pm)
+    executor.fit(_files(8, 300 * MB), pm, sources=_archive_sources(memory_map=True))
+    assert executor.processes == 0 and "read in place" in executor.reason
+
+
 def test_one_core_keeps_threads_for_files_that_release_the_gil(pm, monkeypatch):
     monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 1)
     for files in (_files(200, 3 * MB, ".sim"), _files(4, 300 * MB)):
         executor = _executor(pm)
-        executor.fit(files, pm)
+        executor.fit(files, pm, sources=_archive_sources(memory_map=True))
         assert executor.processes == 0 and not executor.one_at_a_time, executor.reason
         assert executor.open().slots is None
 

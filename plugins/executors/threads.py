@@ -12,13 +12,18 @@ gains nothing from more), each worker holding one more queued behind the one it 
 it starts the next without waiting for the coordinator. ``orcapost run`` spawns the worker
 processes as it starts (``orcapost.hybrid.prestart_processes``); the pool takes them over, and
 a run that chooses threads only kills them here. OrcaFlex ``.sim`` files (OrcFxAPI releases the
-GIL, and each process would hold a licence of its own), campaigns of large files (numpy releases
-it on long arrays) and runs with plugins registered only in this process (a spawned worker would
+GIL, and each process would hold a licence of its own), campaigns of large files that their
+source reads in place (a memory map: numpy releases the GIL on their long arrays and nothing is
+copied) and runs with plugins registered only in this process (a spawned worker would
 not have them) keep threads only, as many as the policy asks. A campaign of such CPU-bound files
 too small to pay for a worker process, or any on one core, keeps the policy's threads but runs
 its files one at a time (``orcapost.api.TurnPool``: the next starts when the running one ends
 or stalls): threads of one process would only share one core's GIL (30 demo files of 3 MB:
 1.18 s with one thread, 1.42 s with 2, 1.81 s with 15; docs/benchmarks.md, seventh sitting).
+Large files read into memory (the archive's default) get a worker process too when there are
+enough of them (``LARGE_IN_MEMORY_MIN_WORK``, ``LARGE_IN_MEMORY_MIN_FILES``): two at once on
+threads of one process spend seconds in the kernel on page faults in one shared address space.
+Fewer keep threads, not turns.
 """
 
 from __future__ import annotations
@@ -40,10 +45,24 @@ from pydantic import Field
 PER_FILE_SECONDS = 0.010
 PER_MB_SECONDS = 0.001
 HYBRID_MIN_WORK = 2.0
-#: Campaigns whose median file is at least this big keep threads: their per-file work is numpy
-#: on long arrays, which releases the GIL, and a worker process would only add its start-up
-#: and a copy of each file's pages (measured: 2 x 300 MB demo archives, threads 2 use both cores).
+#: Campaigns whose median file is at least this big, read in place (a memory map:
+#: ``Source.reads_in_place``), keep threads: their per-file work is numpy on long arrays, which
+#: releases the GIL, and no page is copied (6 x 300 MB demo archives mapped, 2 cores: threads
+#: 1.66-1.78 s, a worker process beside them 1.74-1.87 s, one worker 2.03-2.06 s). Read into
+#: memory (the archive's default), two such files at once on threads of one process spend
+#: seconds in the kernel on the fresh pages of their copies (the same 6 files: threads 2.47-4.02 s,
+#: 1.8-4.3 s of system time, against 2.29-2.54 s for one worker and 1.85-1.88 s with a worker
+#: process; docs/benchmarks.md, ninth sitting), so they are CPU-bound work like any other.
 LARGE_FILE_BYTES = 50_000_000
+#: Large files read into memory get a worker process from this much estimated work (seconds, as
+#: for ``HYBRID_MIN_WORK``): with ``processes: 1`` 6 x 300 MB (1.86 s estimated) took 1.79-2.08 s
+#: against 2.18-2.26 s for one worker, 2 and 3 files of 300 MB took longer than one worker
+#: (docs/benchmarks.md, ninth and tenth sittings).
+LARGE_IN_MEMORY_MIN_WORK = 1.5
+#: ... and from this many files: a worker process took a file of 2 x 1 GB read into memory
+#: beside the thread here and was no faster (bench_cores.py, tenth sitting: 0.98x one worker,
+#: threads only 1.27x), nor on 2 or 3 files of 300 MB.
+LARGE_IN_MEMORY_MIN_FILES = 4
 #: What a worker process holds once it has run files (as the ``processes`` executor counts it).
 WORKER_MEMORY = 250_000_000
 #: Files each worker (a worker process, the thread here) holds waiting behind the one it runs:
@@ -74,7 +93,8 @@ class ThreadsOptions(StrictModel):
         description="Worker processes beside the threads. auto (default): one per core but "
                     "one when the "
                     "campaign is large enough (about 2 s of serial work), its "
-                    "median file under 50 MB, and it holds no .sim file, else none (a "
+                    "median file under 50 MB (or read into memory, 4 files and more), and it "
+                    "holds no .sim file, else none (a "
                     "campaign of such files too small for one, or on one core, then runs "
                     "one file at a time); 0: threads only, as many as the policy asks; N: "
                     "that many (memory permitting). With worker processes at most as many "
@@ -97,15 +117,17 @@ class ThreadsExecutor(Executor):
         self.one_at_a_time = False
         self._pool: Any = None
 
-    def fit(self, files, pm) -> None:
-        """Choose the worker processes for this run's files (before :meth:`open`)."""
-        self.processes, self.reason, self.one_at_a_time = self._choose(files, pm)
+    def fit(self, files, pm, sources=None) -> None:
+        """Choose the worker processes for this run's files (before :meth:`open`);
+        ``sources``: suffix -> the run's source for it (None: not known, taken as reading
+        files into memory, as a source does unless it says otherwise)."""
+        self.processes, self.reason, self.one_at_a_time = self._choose(files, pm, sources)
         if not self.processes:
             from orcapost.api import discard_prestarted
 
             discard_prestarted()  # worker processes `orcapost run` started early: not wanted
 
-    def _choose(self, files, pm) -> Choice:
+    def _choose(self, files, pm, sources=None) -> Choice:
         from orcapost.api import available_memory
 
         wanted = self.options.processes
@@ -122,6 +144,7 @@ class ThreadsExecutor(Executor):
             return Choice(0, "threads only: plugins registered only in this process "
                           f"({', '.join(sorted(local))}) would be missing in a worker process")
         auto = wanted == "auto"
+        large = False  # large files read into memory: never in turn (below)
         if auto:
             total = sum(f.size for f in files)
             if not files:  # a shard with no files of its own: nothing to run
@@ -131,15 +154,26 @@ class ThreadsExecutor(Executor):
                 return Choice(0, "threads only: OrcaFlex .sim files (OrcFxAPI releases the "
                                  "GIL)")
             sizes = sorted(f.size for f in files)
-            if sizes[len(sizes) // 2] >= LARGE_FILE_BYTES:
-                return Choice(0, "threads only: large files (numpy releases the GIL on their "
-                              "long arrays, so threads use every core)")
+            large = sizes[len(sizes) // 2] >= LARGE_FILE_BYTES
+            if large and _read_in_place(files, sources or {}):
+                return Choice(0, "threads only: large files read in place (numpy releases "
+                              "the GIL on their long arrays and no page is copied, so threads "
+                              "use every core)")
+            work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
+            if large:
+                # Read into memory: a worker process keeps the second file's page faults out
+                # of this process's address space. Fewer files keep threads (taking turns on
+                # the turn pool's threads was slower still: each file on a fresh thread).
+                if (cores < 2 or len(files) < LARGE_IN_MEMORY_MIN_FILES
+                        or work < LARGE_IN_MEMORY_MIN_WORK):
+                    return Choice(0, f"threads only: large files read into memory, "
+                                  f"{total / 1e6:.0f} MB in {len(files)} files, too few for a "
+                                  "worker process to pay back its start-up")
             # From here on the files are CPU-bound work that holds the GIL: without a worker
             # process, a second file at once on a thread here only slows the first.
-            if cores < 2:
+            elif cores < 2:
                 return Choice(0, f"{IN_TURN}: one core", in_turn=True)
-            work = len(files) * PER_FILE_SECONDS + total / 1e6 * PER_MB_SECONDS
-            if work < HYBRID_MIN_WORK or len(files) < 2:
+            elif work < HYBRID_MIN_WORK or len(files) < 2:
                 return Choice(0, f"{IN_TURN}: {total / 1e6:.0f} MB in {len(files)} files is "
                               "less than a worker process's start-up pays back, and CPU-bound "
                               "files on threads of one process share one core", in_turn=True)
@@ -152,7 +186,7 @@ class ThreadsExecutor(Executor):
             processes = min(processes, WINDOWS_PROCESS_LIMIT)
         if processes <= 0:  # auto's files are CPU-bound: on threads of one process, in turn
             return Choice(0, f"{IN_TURN if auto else 'threads only'}: no memory for a worker "
-                          "process", in_turn=auto)
+                          "process", in_turn=auto and not large)
         return Choice(processes, f"{processes} worker process(es) beside the threads: "
                       "CPU-bound work holds the GIL, at most one file per core at once")
 
@@ -222,6 +256,15 @@ class ThreadsExecutor(Executor):
 
     def close(self) -> None:
         self._pool = None
+
+
+def _read_in_place(files, sources) -> bool:
+    """Whether every large file of the campaign is read in place by its source (a memory map:
+    ``Source.reads_in_place``, False unless the source says so)."""
+    suffixes = {os.path.splitext(str(f.path))[1].lower() for f in files
+                if f.size >= LARGE_FILE_BYTES}
+    return all(bool(getattr(sources.get(suffix), "reads_in_place", False))
+               for suffix in suffixes)
 
 
 def _accept(probe: dict[str, Any]) -> str | None:
