@@ -241,7 +241,6 @@ class _Run:
     file_done: Callable[..., Any] | None = None
 
 
-
 def run_sources(plan: Plan, files: list[FileInfo]) -> dict[str, Any]:
     """The source of each suffix among ``files`` (lower case, with its dot: ``.arrow``) as this
     run configured it (its options: an archive's ``memory_map``); None for a suffix no source
@@ -262,6 +261,7 @@ def fit_executor(executor: Any, files: list[FileInfo], pm: Any,
         executor.fit(files, pm)
     else:
         executor.fit(files, pm, sources=sources)
+
 
 class Engine:
     """Runs one validated config with the components it names."""

@@ -604,8 +604,14 @@ def test_a_worker_check_that_cannot_finish_is_a_clear_error(pm, campaign, tmp_pa
     from orcapost.plugins.executors import processes
 
     def workers() -> set[int]:
-        return {child.pid for child in psutil.Process().children(recursive=True)
-                if "spawn_main" in " ".join(child.cmdline())}
+        found = set()
+        for child in psutil.Process().children(recursive=True):
+            try:  # a worker killed as it is listed is gone before its command line is read
+                if "spawn_main" in " ".join(child.cmdline()):
+                    found.add(child.pid)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                continue
+        return found
 
     monkeypatch.setattr(processes, "PROBE_TIMEOUT", 0.001)  # no spawned worker starts so fast
     config = statistics_config(campaign, tmp_path / "out", executor={"name": "processes",

@@ -167,6 +167,14 @@ def test_large_files_keep_threads_only_if_every_large_one_is_read_in_place(pm, t
     assert executor.processes == 0 and "read in place" in executor.reason
 
 
+def test_one_core_keeps_large_files_read_into_memory_on_threads_not_turns(pm, monkeypatch):
+    monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 1)
+    executor = _executor(pm)
+    executor.fit(_files(8, 300 * MB), pm, sources=_archive_sources(memory_map=False))
+    assert executor.processes == 0 and not executor.one_at_a_time
+    assert executor.reason == "threads only: large files read into memory, one core"
+
+
 def test_one_core_keeps_threads_for_files_that_release_the_gil(pm, monkeypatch):
     monkeypatch.setattr(threads_executor.os, "cpu_count", lambda: 1)
     for files in (_files(200, 3 * MB, ".sim"), _files(4, 300 * MB)):

@@ -166,9 +166,10 @@ class ThreadsExecutor(Executor):
                 # the turn pool's threads was slower still: each file on a fresh thread).
                 if (cores < 2 or len(files) < LARGE_IN_MEMORY_MIN_FILES
                         or work < LARGE_IN_MEMORY_MIN_WORK):
-                    return Choice(0, f"threads only: large files read into memory, "
-                                  f"{total / 1e6:.0f} MB in {len(files)} files, too few for a "
-                                  "worker process to pay back its start-up")
+                    why = ("one core" if cores < 2 else
+                           f"{total / 1e6:.0f} MB in {len(files)} files, too few for a worker "
+                           "process to pay back its start-up")
+                    return Choice(0, f"threads only: large files read into memory, {why}")
             # From here on the files are CPU-bound work that holds the GIL: without a worker
             # process, a second file at once on a thread here only slows the first.
             elif cores < 2:
