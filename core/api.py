@@ -142,6 +142,7 @@ _SOURCES: dict[str, str] = {
     "make_executor": "orcapost.engine",
     "HybridPool": "orcapost.hybrid",
     "TurnPool": "orcapost.turns",
+    "reads_in_place": "orcapost.split",
     "discard_prestarted": "orcapost.hybrid",
     "kill_workers": "orcapost.engine",
     "discover": "orcapost.discovery",
@@ -262,6 +263,7 @@ if TYPE_CHECKING:
     from orcapost.schemas.vocabulary import PeriodField as PeriodField
     from orcapost.schemas.vocabulary import Position as Position
     from orcapost.schemas.vocabulary import PositionField as PositionField
+    from orcapost.split import reads_in_place as reads_in_place
     from orcapost.tables import FAILURES_TABLE as FAILURES_TABLE
     from orcapost.tables import RunTables as RunTables
     from orcapost.tables import column_array as column_array

@@ -261,11 +261,12 @@ class ThreadsExecutor(Executor):
 
 def _read_in_place(files, sources) -> bool:
     """Whether every large file of the campaign is read in place by its source (a memory map:
-    ``Source.reads_in_place``, False unless the source says so)."""
+    ``orcapost.api.reads_in_place``)."""
+    from orcapost.api import reads_in_place
+
     suffixes = {os.path.splitext(str(f.path))[1].lower() for f in files
                 if f.size >= LARGE_FILE_BYTES}
-    return all(bool(getattr(sources.get(suffix), "reads_in_place", False))
-               for suffix in suffixes)
+    return all(reads_in_place(sources.get(suffix)) for suffix in suffixes)
 
 
 def _accept(probe: dict[str, Any]) -> str | None:
