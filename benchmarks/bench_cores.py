@@ -1,7 +1,7 @@
 """Benchmark: does the default use every core? The default engine against ``--threads 1``.
 
 Run: ``python benchmarks/bench_cores.py [--campaigns 200x3MB,400x3MB,2x1GB] [--runs 5]
-[--data DIR]``
+[--data DIR] [--memory-map]``
 
 For each campaign (demo archives from ``orcapost.demo``, written once into ``--data``, default
 a temporary folder) the shipped demo config (``configs/demo.yml``, inputs and outputs pointed at
@@ -9,12 +9,14 @@ the campaign) runs as a **whole process** (``python -m orcapost run CONFIG -q``:
 plugins, discovery, files, tables, report), alternately with the default engine (the
 ``threads`` executor with ``processes: auto``: worker processes beside a thread of the
 coordinator, started as the command line is parsed), 15 threads alone (``processes: 0``, the
-default before issue 17) and ``--threads 1``, ``--runs`` times each, interleaved, so a machine
-whose load changes during the benchmark changes every mode alike, the order rotated each round
-so that every mode runs in every position equally often (give ``--runs`` a multiple of 3),
-after one untimed warm-up run. Printed per campaign and
+default before issue 17) and ``--threads 1``, ``--runs`` times each (rounded up to an even
+number), interleaved, so a machine whose load changes during the benchmark changes every mode
+alike, in an order in which every mode follows every other equally often
+(:func:`balanced_order`: on some hosts a run's time depends on the run before it), after one
+untimed warm-up run. Printed per campaign and
 mode: the median wall time, the median CPU time of the process and its children (user +
-system: worker processes included; not measured on Windows, where it prints 0), the ratio of
+system: worker processes included; not measured on Windows, where it prints 0) and the
+median system (kernel) time within it, the ratio of
 the medians (one worker / the mode: above 1, the mode is faster; issue 17 asks >= 1.7x for the
 default on 2 cores), the files the worker processes ran and when their first file started
 (medians, from the run report), and whether every table (CSV and Parquet) has the same bytes
@@ -24,6 +26,11 @@ default's gain is bounded by it), and the one-worker run's serial part (medians,
 report: launch to the first file opened, the first file's warm-up beyond the median file, the
 last file closed to the process's end) with Amdahl's bound: the most any engine could be
 faster than one worker on this machine's cores with that part left serial.
+
+``--memory-map`` has every mode read the archives in place (the archive source's
+``memory_map: true``) instead of into memory, the default. On a host that gives back the memory
+a guest frees (free page reporting, common on cloud VMs), fresh pages cost seconds of system
+time a run, and a mapped file's pages are the page cache's: compare the system-time column.
 
 The machine this runs on may be shared: ratios within one run of this script are what count,
 not the absolute seconds.
@@ -48,6 +55,7 @@ from pydantic import ByteSize, TypeAdapter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import child_env  # noqa: E402  (beside this script)
+from run_order import balanced_order  # noqa: E402
 
 SIZE = TypeAdapter(ByteSize)
 LAST_LAUNCH = 0.0  # when the last run's process was launched (epoch seconds)
@@ -59,16 +67,6 @@ MODES = (("default", [], None),
 TARGET = 1.7
 
 
-def rotated(modes: tuple, round_: int) -> tuple:
-    """``modes`` in the order of round ``round_``: each round starts one mode later, so over
-    ``len(modes)`` rounds every mode runs in every position once, and whatever a position costs
-    on the machine (here: the run after runs of another footprint faults its memory in afresh,
-    2 x 1 GB 2.0-4.4 s for one setting; docs/benchmarks.md, sixth sitting) falls on every mode
-    alike instead of on the first one every round."""
-    shift = round_ % len(modes)
-    return modes[shift:] + modes[:shift]
-
-
 def campaign(root: Path, files: int, size: int) -> Path:
     directory = root / f"campaign-{files}x{size}"
     if not directory.is_dir() or len(list(directory.glob("*.arrow"))) != files:
@@ -76,12 +74,17 @@ def campaign(root: Path, files: int, size: int) -> Path:
     return directory
 
 
-def config_for(inputs: Path, output: Path, executor: dict | None = None) -> Path:
+def config_for(inputs: Path, output: Path, executor: dict | None = None,
+               memory_map: bool = False) -> Path:
+    """The demo config pointed at ``inputs`` and ``output``, with ``executor`` (None: the
+    shipped one) and, with ``memory_map``, the archives read in place."""
     import orcapost.configs
 
     config = yaml.safe_load((Path(orcapost.configs.__file__).parent / "demo.yml")
                             .read_text(encoding="utf-8"))
     config["inputs"]["directory"] = str(inputs)
+    if memory_map:
+        config["inputs"]["sources"] = [{"name": "archive", "memory_map": True}]
     config["outputs"]["directory"] = str(output)
     if executor is not None:
         config["engine"]["executor"] = executor
@@ -90,27 +93,29 @@ def config_for(inputs: Path, output: Path, executor: dict | None = None) -> Path
     return path
 
 
-def children_cpu() -> float:
+def children_cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) and system seconds of the children waited for so far."""
     times = os.times()
-    return times.children_user + times.children_system
+    return times.children_user + times.children_system, times.children_system
 
 
 #: The measured processes' environment (bytecode caching on: bench_core.child_env).
 CHILD_ENV = child_env()
 
 
-def run_once(config: Path, extra: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one whole-process run."""
+def run_once(config: Path, extra: list[str]) -> tuple[float, float, float]:
+    """Wall, CPU and system seconds of one whole-process run."""
     global LAST_LAUNCH
     LAST_LAUNCH = time.time()
-    cpu, wall = children_cpu(), time.perf_counter()
+    (cpu, system), wall = children_cpu(), time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "orcapost", "run", str(config), "-q", *extra],
                           capture_output=True, text=True, env=CHILD_ENV)
-    wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
+    after = children_cpu()
+    wall, cpu, system = time.perf_counter() - wall, after[0] - cpu, after[1] - system
     if done.returncode != 0:
         raise SystemExit(f"orcapost run {' '.join(extra)} failed ({done.returncode}):\n"
                          f"{done.stderr[-2000:]}")
-    return wall, cpu
+    return wall, cpu, system
 
 
 #: A fixed amount of pure-Python work (about 0.3 s on an idle core).
@@ -196,13 +201,22 @@ def main() -> None:
                         help="comma-separated FILESxSIZE")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--memory-map", action="store_true",
+                        help="read the archives in place (memory_map: true) in every mode")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.node()}: "
           f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
           f"{platform.python_version()}; load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg()) if hasattr(os, 'getloadavg') else '?'}")
-    print(f"demo config, whole process, medians of {args.runs} interleaved runs")
-    print(f"{'campaign':<12} {'mode':<12} {'wall s':>7} {'CPU s':>7} {'1 worker / mode':>16} "
+    order = balanced_order(len(MODES))
+    cycles = max(1, -(-args.runs // (len(MODES) - 1)))  # whole cycles: every pair balanced
+    runs = cycles * (len(MODES) - 1)
+    print(f"demo config, whole process, medians of {runs} interleaved runs"
+          f"{f' (--runs {args.runs} rounded up to whole cycles)' if runs != args.runs else ''}"
+          "; archives "
+          f"{'memory-mapped' if args.memory_map else 'read into memory (the default)'}")
+    print(f"{'campaign':<12} {'mode':<12} {'wall s':>7} {'CPU s':>7} {'sys s':>6} "
+          f"{'1 worker / mode':>16} "
           f"{'files on processes':>18} {'their 1st file at':>17} {'tables identical':>16}")
     with tempfile.TemporaryDirectory(prefix="orcapost-bench-cores-") as tmp:
         root = args.data or Path(tmp)
@@ -211,39 +225,42 @@ def main() -> None:
             files_text, size_text = item.strip().lower().split("x", 1)
             files, size = int(files_text), int(SIZE.validate_python(size_text.upper()))
             inputs = campaign(root, files, size)
-            times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in MODES}
+            times: dict[str, list[tuple[float, float, float]]] = {
+                name: [] for name, _, _ in MODES}
             shares: dict[str, list[tuple[int, float | None]]] = {name: [] for name, _, _ in MODES}
             serial: list[tuple[float, float, float]] = []  # of the one-worker runs
             digests: dict[str, set[str]] = {name: set() for name, _, _ in MODES}
-            outputs = {name: root / f"results-{item.strip()}-{index}"
+            mapped = "-mapped" if args.memory_map else ""
+            outputs = {name: root / f"results-{item.strip()}{mapped}-{index}"
                        for index, (name, _, _) in enumerate(MODES)}
-            configs = {name: config_for(inputs, outputs[name], executor)
+            configs = {name: config_for(inputs, outputs[name], executor, args.memory_map)
                        for name, _, executor in MODES}
             # One untimed run first: the first run of a campaign (after the data were written,
             # or after another campaign's runs) pays for the page cache, numba's cache and the
             # host's memory, whichever mode it is (2 x 1 GB: 4.4-5.9 s against 2.0-3.0 s).
-            run_once(configs["--threads 1"], ["--threads", "1"])
-            for round_ in range(args.runs):
-                for name, extra, _executor in rotated(MODES, round_):
-                    times[name].append(run_once(configs[name], extra))
-                    report = run_report(outputs[name])
-                    shares[name].append(on_processes(report, LAST_LAUNCH))
-                    if name == "--threads 1":
-                        serial.append(serial_part(report, LAST_LAUNCH, times[name][-1][0]))
-                    digests[name].add(digest(outputs[name]))
+            warm_up = MODES[order[-1]]  # the cycle's last mode: the first timed run follows it
+            run_once(configs[warm_up[0]], warm_up[1])
+            for index in order * cycles:
+                name, extra, _executor = MODES[index]
+                times[name].append(run_once(configs[name], extra))
+                report = run_report(outputs[name])
+                shares[name].append(on_processes(report, LAST_LAUNCH))
+                if name == "--threads 1":
+                    serial.append(serial_part(report, LAST_LAUNCH, times[name][-1][0]))
+                digests[name].add(digest(outputs[name]))
             available = cores_available()
-            medians = {name: (statistics.median(w for w, _ in runs),
-                              statistics.median(c for _, c in runs))
+            medians = {name: tuple(statistics.median(run[i] for run in runs) for i in range(3))
                        for name, runs in times.items()}
             same = len(set.union(*digests.values())) == 1
             one = medians["--threads 1"][0]
             for name, _, _ in MODES:
-                wall, cpu = medians[name]
+                wall, cpu, system = medians[name]
                 ratio = f"{one / wall:.2f}x" if name != "--threads 1" else ""
                 count = statistics.median(n for n, _ in shares[name])
                 starts = [t for _, t in shares[name] if t is not None]
                 first = f"{statistics.median(starts):.2f} s" if starts else "-"
-                print(f"{item.strip():<12} {name:<12} {wall:>7.2f} {cpu:>7.2f} {ratio:>16} "
+                print(f"{item.strip():<12} {name:<12} {wall:>7.2f} {cpu:>7.2f} {system:>6.2f} "
+                      f"{ratio:>16} "
                       f"{count:>18.0f} {first:>17} "
                       f"{('yes' if same else 'NO') if name == 'default' else '':>16}",
                       flush=True)

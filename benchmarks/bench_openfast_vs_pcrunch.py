@@ -16,7 +16,9 @@ Both tools compute, for every channel of every file, min, max, mean, std, median
 and the 1 Hz DEL (n_eq = record seconds) of 4 channels (RootMyc1 and RootMxc1 at m = 10,
 TwrBsMyt and TwrBsMxt at m = 4). Timed: each tool as a fresh process, from start to exit
 (imports, reading, computing, writing its results as CSV), files in the page cache (a warm-up
-read of the campaign first), one run per setting (``--rounds`` for more, interleaved):
+read of the campaign first), one run per setting (``--rounds`` for more, interleaved in an
+order where every setting follows every other equally often, after one untimed run:
+``run_order.balanced_order``; ``--rounds`` is then rounded up to whole cycles):
 
 - pCrunch, its documented batch use: ``read`` every file, then
   ``Crunch(outputs, lean=True, fatigue_channels=...).process_outputs(cores=1)`` (its serial
@@ -48,6 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import child_env  # noqa: E402  (beside this script)
+from run_order import balanced_order  # noqa: E402
 
 STATS = {"min": "min", "max": "max", "mean": "mean", "std": "std", "median": "p50",
          "abs": "abs_max"}  # pCrunch name -> orcapost name
@@ -256,9 +259,18 @@ def main() -> None:
         settings["orcapost --executor processes --threads 2"] = [
             *orcapost, str(config), "-q", "--executor", "processes", "--threads", "2"]
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in settings}
-        for _ in range(args.rounds):
-            for name, command in settings.items():
-                results[name].append(timed(command))
+        names = list(settings)
+        if args.rounds > 1:  # who follows whom balanced (run_order.py); one round: as listed
+            order = [names[i] for i in balanced_order(len(names))]
+            cycles = -(-args.rounds // (len(names) - 1))
+            timed(settings[order[-1]])  # untimed: the first timed run follows the cycle's last
+            sequence = order * cycles
+            print(f"  {cycles * (len(names) - 1)} runs per setting, every setting after every "
+                  "other equally often")
+        else:
+            sequence = names
+        for name in sequence:
+            results[name].append(timed(settings[name]))
         best_pcrunch = min(statistics.median(w for w, _, _ in v)
                            for k, v in results.items() if k.startswith("pCrunch"))
         for name, runs in results.items():

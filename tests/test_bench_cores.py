@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_cores  # noqa: E402
+import run_order  # noqa: E402
 
 
 def _report(tmp_path: Path, rows: list[dict]) -> dict:
@@ -42,3 +43,32 @@ def test_best_ratio_is_amdahls_bound() -> None:
     # 20 % serial on 2 cores: 10 / (2 + 4) -- below issue 17's 1.7x whatever the engine does.
     assert bench_cores.best_ratio(10.0, 2.0, 2) == pytest.approx(10 / 6)
     assert bench_cores.best_ratio(10.0, 2.0, 1) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("memory_map", [False, True])
+def test_the_benchmark_configs_validate_and_map_only_when_asked(tmp_path: Path, pm,
+                                                                 memory_map: bool) -> None:
+    """``--memory-map`` compares modes on archives read in place: the config it writes must be
+    a valid current config whose archive source maps, and without it the shipped sources."""
+    from orcapost.api import load_config
+
+    inputs = tmp_path / "campaign"
+    inputs.mkdir()
+    path = bench_cores.config_for(inputs, tmp_path / "out", {"name": "threads", "processes": 0},
+                                  memory_map=memory_map)
+    config = load_config(path, pm.registry).model
+    sources = [source.model_dump() for source in config.inputs.sources or ()]
+    mapped = [source for source in sources if source.get("memory_map")]
+    assert bool(mapped) is memory_map
+    assert config.engine.executor.name == "threads"
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5])
+def test_the_run_order_has_every_mode_follow_every_other_once(count: int) -> None:
+    """Read as a cycle (repeated, and after a warm-up run of its last mode), every ordered pair
+    of modes occurs once: no mode always runs after the same other one."""
+    order = run_order.balanced_order(count)
+    assert len(order) == count * (count - 1)
+    pairs = [(order[i - 1], order[i]) for i in range(len(order))]
+    assert sorted(pairs) == sorted((a, b) for a in range(count) for b in range(count) if a != b)
+    assert all(order.count(mode) == count - 1 for mode in range(count))
