@@ -146,6 +146,38 @@ def test_csv_chunks_write_a_column_at_one_precision_whatever_the_chunk():
         '"x"\n0.5202956\n0.5202956\n0.5202956\n')
 
 
+@pytest.mark.parametrize("chunk_rows", [7, 65_536])
+def test_csv_chunks_formatted_in_parts_on_threads_write_the_same_text(monkeypatch, chunk_rows):
+    """A chunk of many cells is formatted in parts of its rows on several threads: the text
+    must be the one-thread text byte for byte, whichever rows a part holds (nulls, text,
+    integers, both float precisions, scientific notation, a column float64 only in its last
+    rows) and whether a part reads the rows kept from the precision pass or its own."""
+    from orcapost import cells
+
+    rng = np.random.default_rng(7)
+    rows = 41
+    columns = {"file": [f'run "{i}"' if i % 5 else None for i in range(rows)],
+               "n": list(range(rows))}
+    for k in range(30):
+        values = rng.normal(size=rows) * 10.0 ** rng.integers(-7, 9)
+        if k % 3 == 0:
+            values = values.astype(np.float32).astype(np.float64)  # written as float32
+        if k == 4:
+            values[-1] = 0.1  # one float64-only value, in the last part
+        column = values.tolist()
+        if k % 4 == 1:
+            column[k % rows] = None
+        columns[f"c{k}"] = column
+    table = pa.table(columns)
+    monkeypatch.setattr(cells, "PARALLEL_CELLS", 10**9)
+    alone = "".join(cells.csv_chunks(table, chunk_rows=chunk_rows))
+    monkeypatch.setattr(cells, "PARALLEL_CELLS", 64)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert cells._parts(min(chunk_rows, rows), table.num_columns) > 1
+    assert "".join(cells.csv_chunks(table, chunk_rows=chunk_rows)) == alone
+    assert alone.count("\n") == rows + 1
+
+
 def test_extractor_units_travel_beside_the_values():
     values = with_units({"a": 1.0, "b": 2.0}, {"a": "kN", "b": "", "c": "m"})
     assert split_units(values) == ({"a": 1.0, "b": 2.0}, {"a": "kN"})
