@@ -13,19 +13,25 @@ the lines of that last stretch and of the batch in flight: those files are not i
 journal, so ``--resume`` runs them again; every line written is whole (a line cut short is
 ignored when read back).
 
-The journal holds two kinds of lines:
+The journal holds three kinds of lines:
 
-- a **run header** (``{"journal": 3, "run": id, "config", "versions", "readers", "columns"}``)
+- a **run header** (``{"journal": 4, "run": id, "config", "versions", "readers", "columns"}``)
   at the start of every run: the run's fingerprints (:mod:`orcapost.fingerprints`), with one
   fingerprint per result column, per group in config order;
 - a **file entry** (``{"run": id, "identity", "result", "cells"}``) per processed file: the file's
   identity as the worker found it, its result without its values, and its cells stored *per
   column*, packed (:func:`pack_cells`: each output name written once, the values as float64
-  bytes), so a column's cells can be reused or dropped alone.
+  bytes), so a column's cells can be reused or dropped alone;
+- a **shared text** (``{"journal_text": key, "text": ...}``, format 4): the output names or the
+  units of a group, joined, that file entries of the same layout name by their key
+  (``"names": {"text": key}``) instead of repeating them. Files of one layout have the same
+  names and units: 400 OpenFAST files of 1,660 cells each wrote 47 KB of them per entry (26 MB
+  in all, 65 KB an entry). It is written just before the first entry of the run that uses it,
+  in the same write, so an entry that was written has its texts before it.
 
-Format 2 (orcapost before the cells were packed: ``cells[group][i]`` an object of output name
--> value of the run's i-th column of the group) is still read (:data:`READABLE_FORMATS`,
-:func:`unpacked`). :meth:`Journal.reusable` finds, for each file, its last entry and reuses the
+Formats 2 (orcapost before the cells were packed: ``cells[group][i]`` an object of output name
+-> value of the run's i-th column of the group) and 3 (every entry with its names and units)
+are still read (:data:`READABLE_FORMATS`, :func:`unpacked`). :meth:`Journal.reusable` finds, for each file, its last entry and reuses the
 cells of every column whose fingerprint is unchanged, if the file's identity and reader are
 unchanged and the column did not fail. Lines of an older journal format are never reused, nor
 is an entry whose packed cells do not read back whole.
@@ -40,6 +46,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import itertools
 import json
 import os
@@ -84,11 +91,18 @@ def result_from_dict(data: dict) -> FileResult:
     return FileResult(**data, failures=failures)
 
 
-#: The journal format this module writes: 3 packs each file's cells (see :func:`pack_cells`).
-JOURNAL_FORMAT = 3
+#: The journal format this module writes: 3 packs each file's cells (see :func:`pack_cells`),
+#: 4 writes a layout's names and units once (shared texts).
+JOURNAL_FORMAT = 4
 #: The formats ``--resume`` and ``orcapost merge`` read (older lines are ignored): 2 is the
-#: format of orcapost before the cells were packed, whose journals users have on disk.
-READABLE_FORMATS = (2, 3)
+#: format of orcapost before the cells were packed, 3 before the shared texts, whose journals
+#: users have on disk.
+READABLE_FORMATS = (2, 3, 4)
+#: The key of a shared-text line (format 4).
+TEXT_KEY = "journal_text"
+#: Packed names or units at least this long are written once, as a shared text; shorter ones
+#: (a few columns) stay in the entry, where they cost less than a reference.
+SHARED_TEXT_MIN = 64
 
 
 @dataclass
@@ -118,20 +132,37 @@ class Journal:
         self._handle: Any = None
         self._run: str | None = None
         self._columns: dict[str, list[str]] = {}
-        #: Lines encoded by :meth:`append`, not yet written (:meth:`flush` writes them).
+        #: Lines encoded by :meth:`append`, not yet written (:meth:`flush` writes them), and
+        #: how many of them are file entries (the rest: shared texts).
         self._pending: list[str] = []
+        self._entries_pending = 0
+        #: Shared texts this run has written: text -> key.
+        self._shared: dict[str, str] = {}
+        #: Shared texts read by the last read of the journal: key -> text, and key -> line.
+        self.texts: dict[str, str] = {}
+        self.text_lines: dict[str, str] = {}
 
     def _lines(self) -> Iterator[tuple[dict, str]]:
         """Every line of the journal that is a JSON object, with its text as written, in the
-        order written (a line cut short by a crash left out)."""
+        order written (a line cut short by a crash left out). Shared texts are not yielded:
+        they are kept in :attr:`texts` (and :attr:`text_lines`) for the entries that name
+        them."""
+        self.texts, self.text_lines = {}, {}
         with open(self.path, encoding="utf-8") as handle:
             for line in handle:
                 try:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a crash
-                if isinstance(entry, dict):
-                    yield entry, line
+                if not isinstance(entry, dict):
+                    continue
+                key = entry.get(TEXT_KEY)
+                if key is not None:
+                    if isinstance(key, str) and isinstance(entry.get("text"), str):
+                        self.texts[key] = entry["text"]
+                        self.text_lines[key] = line
+                    continue
+                yield entry, line
 
     def _entries(self, paths: set[str]) -> tuple[dict[str, dict], dict[str, dict]]:
         """Run headers by id, and the last entry of each of ``paths``."""
@@ -185,7 +216,7 @@ class Journal:
         for path, entry in last.items():
             run = entry.get("run")  # a run id is a string: anything else is no run's entry
             header = headers.get(run) if isinstance(run, str) else None
-            reuse = _reuse(entry, header, by_path[path], fingerprints)
+            reuse = _reuse(entry, header, by_path[path], fingerprints, self.texts)
             if reuse is not None and reuse.result is not None and shrink is not None:
                 reuse.result.values = {group: {name: shrink(v) for name, v in values.items()}
                                        for group, values in reuse.result.values.items()}
@@ -202,6 +233,8 @@ class Journal:
         self._handle = open(self.path, "a" if keep else "w", encoding="utf-8")
         self._run = uuid.uuid4().hex
         self._pending = []
+        self._entries_pending = 0
+        self._shared = {}
         self._columns = fingerprints.columns if fingerprints is not None else {}
         header = {"journal": JOURNAL_FORMAT, "run": self._run}
         if fingerprints is not None:
@@ -223,6 +256,7 @@ class Journal:
                 other[group] = group_values  # not produced column by column: never reused
                 continue
             cells[group], attributed = pack_cells(names, group_values, units.get(group))
+            self._share(cells[group])
             if attributed is not None:  # some value no column accounts for
                 known = set(attributed)
                 rest = {k: v for k, v in group_values.items() if k not in known}
@@ -235,18 +269,34 @@ class Journal:
         if other:
             entry["other"] = other
         self._pending.append(_ENCODER.encode(entry) + "\n")
+        self._entries_pending += 1
+
+    def _share(self, packed: dict[str, Any]) -> None:
+        """Put a packed group's long names and units in shared texts: the entry then names
+        them by key, and a text this run has not written yet is kept to be written before
+        the entry."""
+        for part in ("names", "units"):
+            text = packed.get(part)
+            if not isinstance(text, str) or len(text) < SHARED_TEXT_MIN:
+                continue
+            key = self._shared.get(text)
+            if key is None:
+                key = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+                self._shared[text] = key
+                self._pending.append(_ENCODER.encode({TEXT_KEY: key, "text": text}) + "\n")
+            packed[part] = {"text": key}
 
     @property
     def pending(self) -> int:
-        """Lines appended and not yet written."""
-        return len(self._pending)
+        """Files appended and not yet written."""
+        return self._entries_pending
 
     def flush(self) -> None:
         """Write every appended line, in one write, and hand it to the operating system (a
         crash of this process then loses none of them)."""
         if not self._pending or self._handle is None:
             return
-        lines, self._pending = self._pending, []
+        lines, self._pending, self._entries_pending = self._pending, [], 0
         self._handle.write("".join(lines))
         self._handle.flush()
 
@@ -259,7 +309,7 @@ class Journal:
 
 
 def _reuse(entry: dict, header: dict | None, file: FileInfo,
-           fingerprints: RunFingerprints) -> Reuse | None:
+           fingerprints: RunFingerprints, texts: dict[str, str] | None = None) -> Reuse | None:
     """What one journal entry still gives under the current fingerprints, or None."""
     if header is None or entry.get("other"):
         return None  # an older format, or values no column accounts for
@@ -271,7 +321,7 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     suffix = Path(file.path).suffix.lower()
     if header.get("readers", {}).get(suffix) != fingerprints.readers.get(suffix):
         return None
-    decoded = unpacked(entry, header)
+    decoded = unpacked(entry, header, texts)
     if decoded is None:
         return None  # cells that do not read back whole: computed again
     entry = decoded
@@ -323,15 +373,16 @@ def _reuse(entry: dict, header: dict | None, file: FileInfo,
     return reuse
 
 
-def journaled_result(entry: dict, header: dict | None,
-                     fingerprints: RunFingerprints) -> FileResult | None:
+def journaled_result(entry: dict, header: dict | None, fingerprints: RunFingerprints,
+                     texts: dict[str, str] | None = None) -> FileResult | None:
     """A file's result exactly as its run journaled it -- status, failures and failure rows
     included -- with its cells in the current config's column order; None when the entry
     is of an older format or a column of the current config is not among its run's
-    (``orcapost merge``: the shards' config must be the merge's)."""
+    (``orcapost merge``: the shards' config must be the merge's). ``texts``: the journal's
+    shared texts (:attr:`Journal.texts`)."""
     if header is None:
         return None
-    decoded = unpacked(entry, header)
+    decoded = unpacked(entry, header, texts)
     if decoded is None:
         return None
     entry = decoded
@@ -371,7 +422,13 @@ def _joined(texts: list[str]) -> str | list[str]:
     return joined if joined.count(_SEPARATOR) == max(len(texts) - 1, 0) else texts
 
 
-def _split(texts: str | list[str], count: int) -> list[str]:
+def _split(texts: str | list[str] | dict, count: int,
+           shared: dict[str, str] | None = None) -> list[str]:
+    if isinstance(texts, dict):  # a shared text (format 4), named by its key
+        key = texts.get("text")
+        if not isinstance(key, str) or key not in (shared or {}):
+            raise ValueError("packed names or units name a shared text the journal lacks")
+        texts = (shared or {})[key]
     if isinstance(texts, list):
         return texts
     if not isinstance(texts, str):
@@ -419,13 +476,16 @@ def pack_cells(names: list, values: dict[str, Any], units: dict[str, str] | None
     return packed, None if every else flat
 
 
-def unpack_cells(packed: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+def unpack_cells(packed: dict[str, Any], texts: dict[str, str] | None = None
+                 ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """The cells of a group as :func:`pack_cells` packed them: a dict per column (output name
-    -> value), and the group's units when they were packed with them. Raises ``ValueError``
-    when the parts do not agree (an entry that does not read back whole is not used)."""
+    -> value), and the group's units when they were packed with them. ``texts``: the
+    journal's shared texts, by key (names and units that an entry of format 4 names). Raises
+    ``ValueError`` when the parts do not agree or a shared text is missing (an entry that
+    does not read back whole is not used)."""
     sizes = packed["sizes"]
     count = sum(sizes)
-    names = _split(packed["names"], count)
+    names = _split(packed["names"], count, texts)
     raw = base64.b64decode(packed["floats"], validate=True)
     if len(names) != count or len(raw) != 8 * count:
         raise ValueError("packed cells of inconsistent lengths")
@@ -440,17 +500,17 @@ def unpack_cells(packed: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str
         start += size
     units = None
     if "units" in packed:
-        unit_texts = _split(packed["units"], count)
+        unit_texts = _split(packed["units"], count, texts)
         if len(unit_texts) != count:
             raise ValueError("packed units of inconsistent length")
         units = dict(zip(names, unit_texts, strict=True))
     return cells, units
 
 
-def unpacked(entry: dict, header: dict) -> dict | None:
+def unpacked(entry: dict, header: dict, texts: dict[str, str] | None = None) -> dict | None:
     """A file entry with its cells as format 2 held them (a dict per column) and its packed
     units back in its result's ``units``: the entry itself for a format-2 run, None when the
-    packed cells do not read back whole."""
+    packed cells do not read back whole. ``texts``: the journal's shared texts."""
     if (header.get("journal") or 0) < 3:  # before packed cells
         return entry
     try:
@@ -458,7 +518,7 @@ def unpacked(entry: dict, header: dict) -> dict | None:
         units = dict(data.get("units") or {})
         cells = {}
         for group, packed in entry.get("cells", {}).items():
-            cells[group], group_units = unpack_cells(packed)
+            cells[group], group_units = unpack_cells(packed, texts)
             if group_units is not None:
                 units[group] = group_units
     except (KeyError, TypeError, ValueError, IndexError, binascii.Error):

@@ -197,8 +197,10 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
     """Every file's journaled result, and the merged journal's lines."""
     results: list[FileResult] = []
     lines: list[str] = []
+    shared: set[str] = set()  # shared texts already among the merged lines (journal format 4)
     for shard in sorted(found, key=lambda s: s.record["index"]):
-        headers, last = Journal(shard.directory).last_lines()
+        journal = Journal(shard.directory)
+        headers, last = journal.last_lines()
         inputs = shard.record["inputs_directory"]
         by_name = {shards.relative_name(path, inputs): pair for path, pair in last.items()}
         used: set[str] = set()
@@ -213,7 +215,7 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
             run = entry.get("run")
             found_header = headers.get(run) if isinstance(run, str) else None
             header = found_header[0] if found_header is not None else None
-            result = journaled_result(entry, header, fingerprints)
+            result = journaled_result(entry, header, fingerprints, journal.texts)
             if result is None or not isinstance(run, str):
                 raise OrcapostError(f"shard {shard.name}: the journal entry of {name} is not "
                                     "of the shard's config (an older run's)",
@@ -222,6 +224,10 @@ def _results(found: list[_Shard], fingerprints: RunFingerprints
             used.add(run)
             entries.append(line)
         lines.extend(line for run, (_, line) in headers.items() if run in used)
+        # The names and units the entries name, before them (a key is the text's hash: the
+        # same text in two shards is one line).
+        lines.extend(line for key, line in journal.text_lines.items() if key not in shared)
+        shared.update(journal.text_lines)
         lines.extend(entries)
     return results, lines
 

@@ -1,7 +1,9 @@
 """Journal format 3 packs each file's cells (orcapost.journal.pack_cells): they must read back
 exactly as written (types, NaN, -0.0, extra tables, units), a packed entry that does not read
 back whole must be computed again, and journals of format 2 (written before the cells were
-packed, on users' disks) must still be reused by --resume."""
+packed, on users' disks) must still be reused by --resume. Format 4 writes a layout's names
+and units once (shared texts): a journal of format 3 (every entry with its own) is reused as
+before, and an entry whose shared text is missing is computed again."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ import math
 
 import numpy as np
 import pytest
-from orcapost.journal import JOURNAL_NAME, _json_value, pack_cells, unpack_cells, unpacked
+from orcapost.journal import (
+    JOURNAL_NAME,
+    TEXT_KEY,
+    _json_value,
+    pack_cells,
+    unpack_cells,
+    unpacked,
+)
 from orcapost.tables import extra_table
 from test_resume import _config, _fresh, _run, _tables, watch  # noqa: F401  (fixture)
 
@@ -81,17 +90,25 @@ def _lines(out):
             (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()]
 
 
+def _texts(lines):
+    return {line[TEXT_KEY]: line["text"] for line in lines if TEXT_KEY in line}
+
+
+def _entries(lines):
+    return [line for line in lines if "result" in line]
+
+
 def test_a_format_2_journal_is_reused_whole(pm, campaign, tmp_path, watch):  # noqa: F811
     out = tmp_path / "out"
     config = _config(campaign, out)
     _run(pm, config, tmp_path)
     lines = _lines(out)
     header = lines[0]
-    assert header["journal"] == 3
+    assert header["journal"] == 4
     # The journal as orcapost wrote it before format 3: a dict per column, units in the result.
     old = [{**header, "journal": 2}]
-    for entry in lines[1:]:
-        entry = unpacked(entry, header)
+    for entry in _entries(lines):
+        entry = unpacked(entry, header, _texts(lines))
         assert entry is not None
         old.append(entry)
     text = "".join(json.dumps(e) + "\n" for e in old)
@@ -105,12 +122,60 @@ def test_a_format_2_journal_is_reused_whole(pm, campaign, tmp_path, watch):  # n
     assert _tables(out) == _fresh(pm, config, tmp_path)
 
 
+def test_a_format_3_journal_is_reused_whole(pm, campaign, tmp_path, watch):  # noqa: F811
+    """Format 3, on users' disks: every entry with its names and units, no shared text."""
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    lines = _lines(out)
+    texts = _texts(lines)
+    old = [{**lines[0], "journal": 3}]
+    for entry in _entries(lines):
+        for packed in entry["cells"].values():
+            for part in ("names", "units"):
+                if isinstance(packed.get(part), dict):
+                    packed[part] = texts[packed[part]["text"]]
+        old.append(entry)
+    text = "".join(json.dumps(e) + "\n" for e in old)
+    assert TEXT_KEY not in text
+    (out / JOURNAL_NAME).write_text(text, encoding="utf-8")
+    (out / "orcapost-run.json").unlink()
+    watch.opened.clear()
+    engine = _run(pm, config, tmp_path, resume=True)
+    assert watch.opened == []
+    assert engine.report["summary"]["reused"]["files"] == FILES
+    assert _tables(out) == _fresh(pm, config, tmp_path)
+
+
+def test_an_entry_whose_shared_text_is_missing_is_computed_again(pm, campaign, tmp_path,
+                                                                 watch):  # noqa: F811
+    """A journal cut or edited so that a shared text is gone: the entries naming it do not
+    read back whole, so their files are computed again; the others are reused."""
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    lines = _lines(out)
+    entries = _entries(lines)
+    key = entries[0]["cells"]["vessel"]["names"]["text"]
+    kept = [line for line in lines if line.get(TEXT_KEY) != key]
+    assert len(kept) == len(lines) - 1
+    entries[0]["cells"]["vessel"]["names"] = {"text": "0" * 24}  # a key no line defines
+    (out / JOURNAL_NAME).write_text("".join(json.dumps(e) + "\n" for e in kept),
+                                    encoding="utf-8")
+    (out / "orcapost-run.json").unlink()
+    watch.opened.clear()
+    _run(pm, config, tmp_path, resume=True)
+    assert len(watch.opened) == FILES  # every entry named the text that is gone
+    assert _tables(out) == _fresh(pm, config, tmp_path)
+
+
 def test_a_damaged_packed_entry_is_computed_again(pm, campaign, tmp_path, watch):  # noqa: F811
     out = tmp_path / "out"
     config = _config(campaign, out)
     _run(pm, config, tmp_path)
     lines = _lines(out)
-    lines[1]["cells"]["vessel"]["floats"] = lines[1]["cells"]["vessel"]["floats"][8:]
+    first = _entries(lines)[0]
+    first["cells"]["vessel"]["floats"] = first["cells"]["vessel"]["floats"][8:]
     (out / JOURNAL_NAME).write_text("".join(json.dumps(e) + "\n" for e in lines),
                                     encoding="utf-8")
     (out / "orcapost-run.json").unlink()

@@ -16,7 +16,7 @@ from orcapost import hookimpl
 from orcapost.config import validate_data
 from orcapost.engine import Engine
 from orcapost.fingerprints import RunFingerprints, file_identity
-from orcapost.journal import JOURNAL_NAME, unpacked
+from orcapost.journal import JOURNAL_NAME, TEXT_KEY, unpacked
 from orcapost.plugins.extractors.extremes import ExtremesExtractor
 from orcapost.plugins.extractors.statistics import StatisticsExtractor
 from orcapost.task import Plan, PlanSpec
@@ -275,13 +275,22 @@ def test_an_entry_with_a_run_id_that_is_not_a_string_is_not_reused(pm, campaign,
 def test_the_journal_stores_each_output_name_once(pm, campaign, tmp_path):
     out = tmp_path / "out"
     _run(pm, _config(campaign, out), tmp_path)
-    header, entry = (json.loads(line) for line in
-                     (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()[:2])
+    lines = [json.loads(line) for line in
+             (out / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()]
+    header = lines[0]
+    texts = {line[TEXT_KEY]: line["text"] for line in lines if TEXT_KEY in line}
+    entries = [line for line in lines if "result" in line]
+    assert len(entries) == FILES
+    entry = entries[0]
     assert len(header["columns"]["vessel"]) == 3 and header["labels"]["vessel"][2] == "heave MPM"
     assert not {"values", "outputs", "identity"} & set(entry["result"])
-    # Packed (format 3): the names once, in one string; the floats as float64 bytes.
-    assert entry["cells"]["vessel"]["names"].count("heave max") == 1
-    entry = unpacked(entry, header)
+    # Packed (format 3): the names once, in one string; the floats as float64 bytes. Shared
+    # (format 4): that string once in the whole journal, every file of the layout naming it.
+    names = entry["cells"]["vessel"]["names"]
+    assert set(names) == {"text"} and texts[names["text"]].count("heave max") == 1
+    assert all(e["cells"]["vessel"]["names"] == names for e in entries)
+    assert len(texts) == len(set(texts.values()))
+    entry = unpacked(entry, header, texts)
     assert [sorted(cells) for cells in entry["cells"]["vessel"]][0] == [
         "heave abs_max", "heave max", "heave min", "heave rms"]
     assert entry["identity"] == file_identity(entry["result"]["path"])

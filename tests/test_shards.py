@@ -164,6 +164,27 @@ def test_resume_from_a_merged_folder_reuses_every_file(shards, run_cli, tmp_path
     assert reused["files"] == 8
 
 
+def test_a_merged_journal_holds_the_shared_texts_its_entries_name(shards, run_cli, tmp_path):
+    """Journal format 4 writes a layout's names and units once (shared texts): the merged
+    journal must carry them, or its entries would not read back and --resume would compute
+    every file again. (Without the run report the set is not confirmed unchanged: the
+    journal's cells are read.)"""
+    config, _full, folders = shards
+    merged = tmp_path / "merged"
+    assert run_cli("merge", *folders, "--output", merged, "-q").exit_code == 0
+    lines = [json.loads(line) for line in
+             (merged / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()]
+    named = {packed[part]["text"] for line in lines if "cells" in line
+             for packed in line["cells"].values() for part in ("names", "units")
+             if isinstance(packed.get(part), dict)}
+    assert named and named <= {line["journal_text"] for line in lines if "journal_text" in line}
+    (merged / RUN_REPORT_NAME).unlink()
+    result = run_cli("run", config, "--output", merged, "--resume", "-q")
+    assert result.exit_code == 0, result.output
+    reused = json.loads((merged / RUN_REPORT_NAME).read_text())["summary"]["reused"]
+    assert reused["files"] == 8
+
+
 def test_a_missing_shard_is_refused(shards, run_cli, tmp_path):
     _config, _full, folders = shards
     result = run_cli("merge", folders[0], folders[2], "--output", tmp_path / "m")
