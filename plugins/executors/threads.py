@@ -61,7 +61,8 @@ LARGE_FILE_BYTES = 50_000_000
 LARGE_IN_MEMORY_MIN_WORK = 1.5
 #: ... and from this many files: a worker process took a file of 2 x 1 GB read into memory
 #: beside the thread here and was no faster (bench_cores.py, tenth sitting: 0.98x one worker,
-#: threads only 1.27x), nor on 2 or 3 files of 300 MB.
+#: threads only 1.27x; eleventh sitting, every mode after every other equally often: threads
+#: only 2.54 s, a worker process 2.96 s, one worker 2.71 s), nor on 2 or 3 files of 300 MB.
 LARGE_IN_MEMORY_MIN_FILES = 4
 #: What a worker process holds once it has run files (as the ``processes`` executor counts it).
 WORKER_MEMORY = 250_000_000
