@@ -31,10 +31,11 @@ The journal holds three kinds of lines:
 
 Formats 2 (orcapost before the cells were packed: ``cells[group][i]`` an object of output name
 -> value of the run's i-th column of the group) and 3 (every entry with its names and units)
-are still read (:data:`READABLE_FORMATS`, :func:`unpacked`). :meth:`Journal.reusable` finds, for each file, its last entry and reuses the
-cells of every column whose fingerprint is unchanged, if the file's identity and reader are
-unchanged and the column did not fail. Lines of an older journal format are never reused, nor
-is an entry whose packed cells do not read back whole.
+are still read (:data:`READABLE_FORMATS`, :func:`unpacked`). :meth:`Journal.reusable` finds,
+for each file, its last entry and reuses the cells of every column whose fingerprint is
+unchanged, if the file's identity and reader are unchanged and the column did not fail. Lines
+of an older journal format are never reused, nor is an entry whose packed cells do not read
+back whole.
 
 :class:`JournalWriter` is the run listener the engine registers for the length of a run: it opens
 the journal (and writes the run header) at ``orcapost_run_start``, appends each file as it is
@@ -158,8 +159,11 @@ class Journal:
                     continue
                 key = entry.get(TEXT_KEY)
                 if key is not None:
-                    if isinstance(key, str) and isinstance(entry.get("text"), str):
-                        self.texts[key] = entry["text"]
+                    text = entry.get("text")
+                    # The key is the text's hash: a line edited since (or a key another text
+                    # claims) is no text of any entry, whose file is then computed again.
+                    if isinstance(text, str) and key == _text_key(text):
+                        self.texts[key] = text
                         self.text_lines[key] = line
                     continue
                 yield entry, line
@@ -281,7 +285,7 @@ class Journal:
                 continue
             key = self._shared.get(text)
             if key is None:
-                key = hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+                key = _text_key(text)
                 self._shared[text] = key
                 self._pending.append(_ENCODER.encode({TEXT_KEY: key, "text": text}) + "\n")
             packed[part] = {"text": key}
@@ -306,6 +310,12 @@ class Journal:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+def _text_key(text: str) -> str:
+    """The key of a shared text: its hash (the same text has the same key in every journal,
+    so ``orcapost merge`` writes it once)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _reuse(entry: dict, header: dict | None, file: FileInfo,

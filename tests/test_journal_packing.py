@@ -169,6 +169,29 @@ def test_an_entry_whose_shared_text_is_missing_is_computed_again(pm, campaign, t
     assert _tables(out) == _fresh(pm, config, tmp_path)
 
 
+def test_an_edited_shared_text_is_no_entry_s_text(pm, campaign, tmp_path, watch):  # noqa: F811
+    """A shared text's key is its hash: a text edited since (here two names swapped, the same
+    count) is refused, so no entry reads back under the wrong names; its files are computed
+    again and the tables are a fresh run's."""
+    out = tmp_path / "out"
+    config = _config(campaign, out)
+    _run(pm, config, tmp_path)
+    lines = _lines(out)
+    key = _entries(lines)[0]["cells"]["vessel"]["names"]["text"]
+    for line in lines:
+        if line.get(TEXT_KEY) == key:
+            names = line["text"].split("\x00")
+            names[0], names[1] = names[1], names[0]
+            line["text"] = "\x00".join(names)
+    (out / JOURNAL_NAME).write_text("".join(json.dumps(e) + "\n" for e in lines),
+                                    encoding="utf-8")
+    (out / "orcapost-run.json").unlink()
+    watch.opened.clear()
+    _run(pm, config, tmp_path, resume=True)
+    assert len(watch.opened) == FILES
+    assert _tables(out) == _fresh(pm, config, tmp_path)
+
+
 def test_a_damaged_packed_entry_is_computed_again(pm, campaign, tmp_path, watch):  # noqa: F811
     out = tmp_path / "out"
     config = _config(campaign, out)
