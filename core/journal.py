@@ -139,6 +139,8 @@ class Journal:
         self._entries_pending = 0
         #: Shared texts this run has written: text -> key.
         self._shared: dict[str, str] = {}
+        #: Whether the journal may end in a line cut short (the next write starts a new line).
+        self._cut = False
         #: Shared texts read by the last read of the journal: key -> text, and key -> line.
         self.texts: dict[str, str] = {}
         self.text_lines: dict[str, str] = {}
@@ -234,6 +236,9 @@ class Journal:
 
     def start(self, keep: bool, fingerprints: RunFingerprints | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A journal a kill left with its last line cut short: this run's header must not be
+        # glued onto it (the header would not read back, nor any entry of this run).
+        self._cut = keep and _ends_mid_line(self.path)
         self._handle = open(self.path, "a" if keep else "w", encoding="utf-8")
         self._run = uuid.uuid4().hex
         self._pending = []
@@ -243,8 +248,9 @@ class Journal:
         header = {"journal": JOURNAL_FORMAT, "run": self._run}
         if fingerprints is not None:
             header.update(dataclasses.asdict(fingerprints))
-        self._handle.write(json.dumps(header) + "\n")
+        self._handle.write(("\n" if self._cut else "") + json.dumps(header) + "\n")
         self._handle.flush()
+        self._cut = False
 
     def append(self, result: FileResult) -> None:
         data = result_to_dict(result)
@@ -301,8 +307,17 @@ class Journal:
         if not self._pending or self._handle is None:
             return
         lines, self._pending, self._entries_pending = self._pending, [], 0
-        self._handle.write("".join(lines))
-        self._handle.flush()
+        try:
+            self._handle.write(("\n" if self._cut else "") + "".join(lines))
+            self._handle.flush()
+        except BaseException:
+            # The batch is lost (a full disk; the run goes on, its journal listener failed):
+            # its shared texts are written again with their layout's next entry, and the next
+            # write starts a line of its own in case this one was cut short.
+            self._shared.clear()
+            self._cut = True
+            raise
+        self._cut = False
 
     def close(self) -> None:
         if self._handle is not None:
@@ -314,8 +329,22 @@ class Journal:
 
 def _text_key(text: str) -> str:
     """The key of a shared text: its hash (the same text has the same key in every journal,
-    so ``orcapost merge`` writes it once)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    so ``orcapost merge`` writes it once). Any text has one: a lone surrogate (valid JSON) is
+    hashed as it is, not refused."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _ends_mid_line(path: Path) -> bool:
+    """Whether the file at ``path`` exists, is not empty and does not end with a newline."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if not handle.tell():
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def _reuse(entry: dict, header: dict | None, file: FileInfo,
