@@ -123,6 +123,10 @@ def test_no_memory_for_a_worker_process_runs_cpu_bound_files_in_turn(pm, two_cor
     explicit = _executor(pm, processes=2)  # asked for by number: the policy's threads
     explicit.fit(_files(200, 3 * MB), pm)
     assert explicit.processes == 0 and not explicit.one_at_a_time
+    large = _executor(pm)  # large files read into memory keep threads, never turns ...
+    large.fit(_files(8, 300 * MB), pm)
+    assert large.processes == 0 and not large.one_at_a_time
+    assert large.reason == "threads only: no memory for a worker process"  # ... and say so
 
 
 @pytest.mark.parametrize("sources", [None, "read", "no source"])

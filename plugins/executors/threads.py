@@ -187,8 +187,9 @@ class ThreadsExecutor(Executor):
 
             processes = min(processes, WINDOWS_PROCESS_LIMIT)
         if processes <= 0:  # auto's files are CPU-bound: on threads of one process, in turn
-            return Choice(0, f"{IN_TURN if auto else 'threads only'}: no memory for a worker "
-                          "process", in_turn=auto and not large)
+            in_turn = auto and not large  # large files read into memory never take turns
+            return Choice(0, f"{IN_TURN if in_turn else 'threads only'}: no memory for a "
+                          "worker process", in_turn=in_turn)
         return Choice(processes, f"{processes} worker process(es) beside the threads: "
                       "CPU-bound work holds the GIL, at most one file per core at once")
 
