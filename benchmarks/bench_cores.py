@@ -25,7 +25,13 @@ busy pure-Python processes against one (2.0 on an idle 2-core machine; on a shar
 default's gain is bounded by it), and the one-worker run's serial part (medians, from its run
 report: launch to the first file opened, the first file's warm-up beyond the median file, the
 last file closed to the process's end) with Amdahl's bound: the most any engine could be
-faster than one worker on this machine's cores with that part left serial.
+faster than one worker on this machine's cores with that part left serial. Last, the serial
+part the target allows with that campaign's file work, against a bare process's time (printed
+first: Python with numpy and pyarrow imported and one cached numba kernel called, no orcapost
+code), and the same process writing the campaign's tables (the one-worker run's, read from
+its Parquet files, written again as CSV and Parquet by pyarrow; the reading not counted): a
+floor under the serial part of any engine that reads with pyarrow, counts with numba and writes
+these tables, so where it exceeds the allowance no such engine can reach the target here.
 
 ``--memory-map`` has every mode read the archives in place (the archive source's
 ``memory_map: true``) instead of into memory, the default. On a host that gives back the memory
@@ -186,6 +192,73 @@ def best_ratio(wall: float, serial: float, cores: int) -> float:
     return wall / (serial + (wall - serial) / max(1, cores))
 
 
+def serial_budget(file_work: float, cores: int, target: float = TARGET) -> float:
+    """The most serial seconds a one-worker run with ``file_work`` seconds of work that can be
+    spread may have for any engine to reach ``target`` times its speed on ``cores`` cores
+    (Amdahl: ``(s + p) / (s + p / cores) >= target`` solved for ``s``; negative: the target is
+    beyond ``cores`` cores whatever the serial part)."""
+    if target <= 1.0:
+        return float("inf")
+    return file_work * (1.0 - target / max(1, cores)) / (target - 1.0)
+
+
+#: A process that does the least any engine here does before and around its files: Python
+#: with numpy and pyarrow imported, one numba kernel (``cache=True``, as orcapost's) loaded from
+#: its cache and called, and, given a folder of Parquet tables (a run's), each written again as
+#: CSV and Parquet by pyarrow's own multithreaded writers. No orcapost code, no config, no
+#: file read. The tables' reading is timed and printed, to be taken off its wall time.
+BARE_KERNEL = """import numba, numpy as np
+@numba.njit(cache=True, nogil=True)
+def turning_points(x):
+    n = 0
+    for i in range(1, x.size - 1):
+        if (x[i] - x[i - 1]) * (x[i + 1] - x[i]) < 0:
+            n += 1
+    return n
+"""
+BARE_PROCESS = """import sys, time
+from pathlib import Path
+import numpy, pyarrow
+from bare_kernel import turning_points
+turning_points(numpy.arange(8.0))
+reading = 0.0
+if len(sys.argv) > 1:
+    import pyarrow.csv, pyarrow.parquet
+    out = Path(sys.argv[2])
+    paths = sorted(Path(sys.argv[1]).glob("*.parquet"))
+    if not paths:
+        sys.exit("no Parquet tables in " + sys.argv[1])
+    for path in paths:
+        began = time.perf_counter()
+        table = pyarrow.parquet.read_table(path)
+        reading += time.perf_counter() - began
+        pyarrow.csv.write_csv(table, out / (path.stem + ".csv"))
+        pyarrow.parquet.write_table(table, out / path.name)
+print(reading)
+"""
+
+
+def bare_floor(tables: Path | None = None, runs: int = 7) -> float:
+    """The median wall seconds of :data:`BARE_PROCESS` as a whole process (less its reading of
+    ``tables``, the Parquet tables of a run to write again; None: no tables), its kernel
+    compiled into a cache of its own by one untimed run first: a floor under any one-worker
+    run's serial part (start-up, the first file's warm-up and the tail together) of a run that
+    writes those tables."""
+    with tempfile.TemporaryDirectory(prefix="orcapost-bench-bare-") as tmp:
+        (Path(tmp) / "bare_kernel.py").write_text(BARE_KERNEL, encoding="utf-8")
+        (Path(tmp) / "out").mkdir()
+        env = {**CHILD_ENV, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache")}
+        extra = [str(tables), str(Path(tmp) / "out")] if tables is not None else []
+        times = []
+        for index in range(runs + 1):
+            began = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", BARE_PROCESS, *extra], cwd=tmp,
+                                  env=env, check=True, capture_output=True, text=True)
+            if index:  # the first run compiles the kernel
+                times.append(time.perf_counter() - began - float(done.stdout))
+        return statistics.median(times)
+
+
 def digest(output: Path) -> str:
     sha = hashlib.sha256()
     for path in sorted(output.iterdir()):
@@ -218,6 +291,10 @@ def main() -> None:
     print(f"{'campaign':<12} {'mode':<12} {'wall s':>7} {'CPU s':>7} {'sys s':>6} "
           f"{'1 worker / mode':>16} "
           f"{'files on processes':>18} {'their 1st file at':>17} {'tables identical':>16}")
+    floor = bare_floor()
+    print(f"a bare process (Python, numpy and pyarrow imported, one cached numba kernel called; "
+          f"no orcapost code): {floor:.2f} s, median of 7; below, the same writing the "
+          f"campaign's tables with pyarrow")
     with tempfile.TemporaryDirectory(prefix="orcapost-bench-cores-") as tmp:
         root = args.data or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
@@ -276,6 +353,14 @@ def main() -> None:
                   f"{one:.2f} s ({(start + warm + tail) / one:.0%}); with it no engine can be "
                   f"more than {bound:.2f}x one worker on {cores} cores (Amdahl; target "
                   f"{TARGET}x: {'within reach' if bound >= TARGET else 'out of reach'})",
+                  flush=True)
+            budget = serial_budget(one - (start + warm + tail), cores)
+            floor = bare_floor(outputs["--threads 1"])
+            print(f"{'':<12} {TARGET}x on {cores} cores allows a serial part of at most "
+                  f"{max(0.0, budget):.2f} s with this campaign's "
+                  f"{one - (start + warm + tail):.2f} s of file work; the bare process writing "
+                  f"its tables takes {floor:.2f} s: "
+                  f"{'out of reach of any engine that reads with pyarrow and counts with numba' if floor > budget else 'not ruled out by it'}",
                   flush=True)
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ ratios: read from a run report, so a wrong reading would misstate what the targe
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -72,3 +73,32 @@ def test_the_run_order_has_every_mode_follow_every_other_once(count: int) -> Non
     pairs = [(order[i - 1], order[i]) for i in range(len(order))]
     assert sorted(pairs) == sorted((a, b) for a in range(count) for b in range(count) if a != b)
     assert all(order.count(mode) == count - 1 for mode in range(count))
+
+
+def test_serial_budget_is_the_inverse_of_amdahls_bound() -> None:
+    """The allowance bench_cores.py sets against the bare process: with exactly that serial
+    part, Amdahl's bound is the target; with more, it is below."""
+    budget = bench_cores.serial_budget(1.76, 2, 1.7)
+    assert budget == pytest.approx(1.76 * 0.15 / 0.7)
+    wall = budget + 1.76
+    assert bench_cores.best_ratio(wall, budget, 2) == pytest.approx(1.7)
+    assert bench_cores.best_ratio(wall + 0.1, budget + 0.1, 2) < 1.7
+    assert bench_cores.serial_budget(1.0, 1, 1.7) < 0  # beyond one core whatever the rest
+    assert bench_cores.serial_budget(1.0, 2, 1.0) == float("inf")
+
+
+def test_the_bare_process_runs_and_writes_the_tables(tmp_path: Path) -> None:
+    """The floor's script must run as written (a typo would make the floor a failure's time),
+    and with a run's tables must write them: a floor that skipped them would be too low."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    pq.write_table(pa.table({"x": list(range(200_000))}), tables / "big.parquet")
+    bare = bench_cores.bare_floor(runs=1)
+    assert 0.0 < bare < 60.0
+    assert bench_cores.bare_floor(tables, runs=1) > 0.0
+    # No tables where a run's should be: the script fails, loudly, rather than time nothing.
+    with pytest.raises(subprocess.CalledProcessError):
+        bench_cores.bare_floor(tmp_path / "missing", runs=1)
