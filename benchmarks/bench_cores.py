@@ -238,17 +238,18 @@ print(reading)
 """
 
 
-def bare_floor(tables: Path | None = None, runs: int = 7) -> float:
+def bare_floor(tables: Path | None = None, runs: int = 7, out: Path | None = None) -> float:
     """The median wall seconds of :data:`BARE_PROCESS` as a whole process (less its reading of
-    ``tables``, the Parquet tables of a run to write again; None: no tables), its kernel
-    compiled into a cache of its own by one untimed run first: a floor under any one-worker
-    run's serial part (start-up, the first file's warm-up and the tail together) of a run that
-    writes those tables."""
+    ``tables``, the Parquet tables of a run to write again, into ``out`` or a temporary folder;
+    None: no tables), its kernel compiled into a cache of its own by one untimed run first: a
+    floor under any one-worker run's serial part (start-up, the first file's warm-up and the
+    tail together) of a run that writes those tables."""
     with tempfile.TemporaryDirectory(prefix="orcapost-bench-bare-") as tmp:
         (Path(tmp) / "bare_kernel.py").write_text(BARE_KERNEL, encoding="utf-8")
-        (Path(tmp) / "out").mkdir()
+        out = out or Path(tmp) / "out"
+        out.mkdir(parents=True, exist_ok=True)
         env = {**CHILD_ENV, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache")}
-        extra = [str(tables), str(Path(tmp) / "out")] if tables is not None else []
+        extra = [str(tables), str(out)] if tables is not None else []
         times = []
         for index in range(runs + 1):
             began = time.perf_counter()

@@ -98,7 +98,10 @@ def test_the_bare_process_runs_and_writes_the_tables(tmp_path: Path) -> None:
     pq.write_table(pa.table({"x": list(range(200_000))}), tables / "big.parquet")
     bare = bench_cores.bare_floor(runs=1)
     assert 0.0 < bare < 60.0
-    assert bench_cores.bare_floor(tables, runs=1) > 0.0
+    out = tmp_path / "out"
+    assert bench_cores.bare_floor(tables, runs=1, out=out) > 0.0
+    assert pq.read_table(out / "big.parquet").equals(pq.read_table(tables / "big.parquet"))
+    assert len((out / "big.csv").read_text(encoding="utf-8").splitlines()) == 200_001
     # No tables where a run's should be: the script fails, loudly, rather than time nothing.
     with pytest.raises(subprocess.CalledProcessError):
         bench_cores.bare_floor(tmp_path / "missing", runs=1)
