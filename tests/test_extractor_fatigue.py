@@ -110,7 +110,17 @@ def test_histogram_table_counts_every_cycle(campaign):
     ({"outputs": ["damage"], "m": 3}, "damage needs an sn_curve"),
     ({"sn_curve": "DNV-RP-C203:Q:air"}, "unknown S-N curve"),
     ({"m": 3, "bins": [1, 1]}, "increasing"),
+    # A thickness whose factor would be 1 whatever it is: the damage silently that of 25 mm.
+    ({"sn_curve": {"m1": 3.0, "log_a1": 12.164}, "thickness": 40}, "thickness exponent"),
+    ({"m": 3, "thickness": 40}, "thickness applies to an sn_curve"),
 ])
 def test_bad_options_are_config_errors(options, message):
     with pytest.raises(ValidationError, match=message):
         FatigueExtractor.Options(label="x", object="A", variable="B", **options)
+
+
+def test_thickness_with_a_built_in_curve_or_a_user_k_is_accepted():
+    for curve in ("DNV-RP-C203:D:air", {"m1": 3.0, "log_a1": 12.164, "k": 0.2}):
+        column = FatigueExtractor.Options(label="x", object="A", variable="B", sn_curve=curve,
+                                          thickness=40)
+        assert column.thickness == 40

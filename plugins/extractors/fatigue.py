@@ -150,6 +150,18 @@ class FatigueColumn(SeriesColumn):
             raise ValueError("damage needs an sn_curve")
         if "del" in wanted and self.m is None:
             raise ValueError("del needs the S-N slope m")
+        if self.thickness is not None:
+            # The thickness factor is the curve's (t / t_ref)^k: without a curve, or with a user
+            # curve that gives no k (0 by default), it is 1 and the damage was silently that of
+            # the reference thickness.
+            if self.sn_curve is None:
+                raise ValueError("thickness applies to an sn_curve's damage: give sn_curve, or "
+                                 "remove thickness")
+            if isinstance(self.sn_curve, dict) and "k" not in self.sn_curve:
+                raise ValueError(
+                    "thickness has no effect on a user S-N curve without a thickness exponent: "
+                    "add k to sn_curve (DNV-RP-C203 Table 2-1, e.g. 0.20 for curve D; t_ref "
+                    "defaults to 25 mm), or remove thickness")
         return self
 
     def output_names(self) -> list[str]:
