@@ -384,6 +384,11 @@ def gpd_mle(excesses: ArrayLike) -> tuple[float, float]:
     sigma = r * ymax  # sigma = xi / theta = (xi / t) * ymax
     if not xi > -1.0:
         raise NoMaximumError(_BOUNDED_TAIL)
+    if float(objective(np.array([t_hat]))[0]) > -1.0:
+        # As xi -> -1 the profile likelihood tends to the uniform's on [0, ymax] (objective -1
+        # here): a stationary point below it is a local maximum only, and the supremum lies at
+        # the bounded-tail edge the rule refuses (a few excesses can look heavy-tailed so).
+        raise NoMaximumError(_BOUNDED_TAIL)
     return float(xi), float(sigma)
 
 

@@ -90,3 +90,20 @@ def test_a_bounded_tail_is_refused_from_the_scan_before_any_refinement(monkeypat
     y = stats.genpareto.rvs(-1.5, scale=1.0, size=200, random_state=0)
     with pytest.raises(ev.NoMaximumError, match="shape <= -1"):
         ev.gpd_mle(y[y > 0])
+
+
+@pytest.mark.parametrize("excesses", [
+    [0.05569893, 0.98605357, 0.11403685],
+    [0.036, 0.069, 0.484, 0.396, 0.829, 0.085, 0.269, 0.835, 0.66, 0.589, 1.252, 0.116, 0.204,
+     0.656, 0.656, 1.508, 1.495, 0.687, 0.957, 0.853],
+])
+def test_a_stationary_point_below_the_bounded_tail_edge_is_refused(excesses):
+    """These excesses have a stationary point of the likelihood (xi 0.52 and -0.77, as scipy's
+    genpareto.fit finds), but the likelihood is higher still as xi -> -1 (the uniform on
+    [0, max]): a local maximum reported as the fit, a heavy tail for a bounded one."""
+    y = np.asarray(excesses)
+    uniform = -y.size * np.log(y.max())
+    xi, sigma = stats.genpareto.fit(y, floc=0)[0], stats.genpareto.fit(y, floc=0)[2]
+    assert np.sum(stats.genpareto.logpdf(y, xi, 0, sigma)) < uniform  # the premise
+    with pytest.raises(ev.NoMaximumError, match="shape <= -1"):
+        ev.gpd_mle(y)
