@@ -377,7 +377,17 @@ class ResultFile(ABC):
             touchdown = self.raw_touchdown(obj)
             if touchdown is None:
                 raise ResultFileError(f"{obj} has no touchdown point in this file")
-            return _interpolate_rows(arcs, grid[window], np.asarray(touchdown)[window])
+            at = np.asarray(touchdown, dtype=np.float64)[window]
+            # Off the line, interpolation would clamp to an end and give that end's values as
+            # the touchdown's: refused, as an arc length outside the line is.
+            outside = (at < arcs[0] - TIME_TOLERANCE) | (at > arcs[-1] + TIME_TOLERANCE)
+            if outside.any():
+                first = int(np.flatnonzero(outside)[0])
+                raise ResultFileError(
+                    f"{obj}'s touchdown arc length {at[first]:g} m (sample {first + 1} of the "
+                    f"period) is outside the line ({arcs[0]:g} to {arcs[-1]:g} m): its "
+                    "touchdown series does not lie on it; check the file, or use an arc length")
+            return _interpolate_rows(arcs, grid[window], at)
         raise ResultFileError(f"position {position.describe()} is not supported")
 
 

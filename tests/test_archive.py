@@ -127,3 +127,27 @@ def test_writer_counts_non_finite_values_and_the_source_surfaces_them(tmp_path):
     with ArchiveResultFile(write_archive(tmp_path / "nan.arrow", sim)) as file:
         assert file.nonfinite_counts() == {("FPSO", "Heave"): 3, ("FPSO", "Surge"): 0}
         assert file.model_data("FPSO", "NonFiniteSamples") == 3
+
+
+@pytest.mark.parametrize("touchdown", [400.0, -20.0])
+def test_a_touchdown_off_the_line_is_refused_not_clamped_to_an_end(tmp_path, touchdown):
+    """Interpolation clamps to the nearest end: a touchdown series off the line gave End A's or
+    End B's values as the touchdown's, with status ok (an arc length off it is refused)."""
+    from orcapost.errors import ResultFileError
+    from orcapost.plugins.sources.archive import ArchiveResultFile
+    from orcapost.schemas.vocabulary import Period, Position
+
+    sim = _simulation()
+    line = sim.objects[1]
+    line.touchdown = np.full(sim.time.size, 17.5, np.float32)
+    line.touchdown[7] = touchdown
+    file = ArchiveResultFile(write_archive(tmp_path / "t.arrow", sim))
+    try:
+        with pytest.raises(ResultFileError, match="outside the line"):
+            file.time_history("Line1", "Effective Tension", Position(kind="touchdown"),
+                              Period(kind="whole_simulation"))
+        inside = file.time_history("Line1", "Effective Tension", Position(kind="touchdown"),
+                                   Period(kind="specified", start=-2.5, end=0.5))
+        assert inside.values.shape[0] == 7  # the samples before the bad one still read
+    finally:
+        file.close()
