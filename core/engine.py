@@ -60,7 +60,7 @@ from orcapost.hookguard import RunHookGuard
 from orcapost.journal import Journal, JournalWriter, Reuse
 from orcapost.lock import RunLock
 from orcapost.monitor import DEFAULT_INTERVAL, Monitor
-from orcapost.names import SHARD_RECORD_NAME
+from orcapost.names import PARTIAL_FOLDER, SHARD_RECORD_NAME, STAGING_PREFIX
 from orcapost.outputs import TableWriter, unchanged_set
 from orcapost.reporting import REPORTER_PLUGIN, ReporterListener
 from orcapost.results import (
@@ -189,6 +189,17 @@ def output_directory_for(loaded: LoadedConfig) -> tuple[Path, Path]:
             hint="choose another outputs.directory (or --output), or set "
                  "outputs.write_into_inputs: true",
         )
+    # orcapost replaces and removes these folders of the output folder whole (a partial set,
+    # a staging folder): input files in one of them would be deleted by the run that reads them.
+    for folder in (inputs, *inputs.parents):
+        if folder.parent == outputs and (folder.name == PARTIAL_FOLDER
+                                         or folder.name.startswith(STAGING_PREFIX)):
+            raise OrcapostError(
+                f"the input folder {inputs} is inside {folder}, a folder orcapost replaces "
+                "whole in the output folder (its partial set or staging): a run would delete "
+                "the inputs",
+                hint="move the input files elsewhere, or choose another outputs.directory "
+                     "(or --output)")
     return inputs, outputs
 
 

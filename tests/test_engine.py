@@ -222,6 +222,24 @@ def test_output_inside_the_input_folder_is_refused(pm, campaign, write_config):
     assert not (campaign / "results").exists()
 
 
+@pytest.mark.parametrize("folder", ["partial", "partial/cases", ".orcapost-staging-0123"])
+def test_inputs_in_a_folder_the_run_replaces_whole_are_refused(pm, campaign, write_config,
+                                                                tmp_path, folder):
+    """A complete set removes the output folder's partial/ whole: inputs kept there were
+    deleted by the very run that read them (exit 0). Refused before anything runs."""
+    import shutil
+
+    from orcapost.errors import OrcapostError
+
+    out = tmp_path / "out"
+    inputs = out / folder
+    shutil.copytree(campaign, inputs)
+    config = statistics_config(inputs, out)
+    with pytest.raises(OrcapostError, match="would delete the inputs"):
+        _run(pm, write_config, config)
+    assert sorted(p.name for p in inputs.iterdir()) == sorted(p.name for p in campaign.iterdir())
+
+
 class _CountingExecutor(ThreadPoolExecutor):
     """Records the files of every task and the most tasks outstanding at once."""
 
