@@ -34,6 +34,15 @@ class RunLocked(OrcapostError):
     """Another run holds the output folder (exit 2)."""
 
 
+def _unwritable(path: Path, exc: OSError) -> OrcapostError:
+    """The output folder refuses the lock file: nothing was written (exit 2)."""
+    return OrcapostError(
+        f"cannot write in the output folder {path.parent}: creating {path.name} failed "
+        f"({exc.strerror or exc})",
+        hint="make the folder writable (permissions, a read-only share, free space), or choose "
+             "another output folder (--output)")
+
+
 def _host() -> str:
     return socket.gethostname()
 
@@ -104,15 +113,21 @@ class RunLock:
                          | getattr(os, "O_BINARY", 0), 0o644)
         except FileExistsError:
             return False
-        except PermissionError:
+        except PermissionError as exc:
             # Windows: a lock file being deleted by its owner refuses a new one for a moment.
             if self.path.exists():
                 return False
-            raise
+            raise _unwritable(self.path, exc) from None
+        except OSError as exc:  # a read-only file system, a full disk, ...
+            raise _unwritable(self.path, exc) from None
         try:
             os.write(fd, json.dumps(self.describe(), indent=1).encode("utf-8"))
             os.fsync(fd)
-        finally:
+        except OSError as exc:
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+            raise _unwritable(self.path, exc) from None
+        else:
             os.close(fd)
         self.held = True
         return True

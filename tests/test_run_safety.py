@@ -684,3 +684,22 @@ def test_a_preflight_failure_leaves_the_earlier_outputs_and_takes_no_lock(
         Engine(pm, loaded).run()
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not (out / LOCK_NAME).exists()
+
+
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"),
+                                   OSError(30, "Read-only file system")])
+def test_an_output_folder_that_refuses_the_lock_is_a_clear_error(tmp_path, monkeypatch, error):
+    """A read-only output folder gave 'internal error: PermissionError' (exit 3): the user is
+    told which folder refuses writes and what to do (exit 2)."""
+    import orcapost.lock as lock_module
+    from orcapost.errors import OrcapostError
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(lock_module.os, "open", refuse)
+    lock = RunLock(tmp_path, "test")
+    with pytest.raises(OrcapostError, match="cannot write in the output folder") as caught:
+        lock.acquire()
+    assert "--output" in (caught.value.hint or "")
+    assert not lock.held
