@@ -127,6 +127,21 @@ class Reuse:
         return sum(len(out) for group in self.cells.values() for out in group.values())
 
 
+
+def _well_formed(entry: dict) -> bool:
+    """Whether a journal line has the shape its kind needs to be read at all: a shared text (its
+    hash is checked where it is read), a run header (a run id; readers and columns, where
+    present, of their types) or a file entry (a result naming its path). Anything else is
+    skipped as a damaged line is, and its file computed again."""
+    if TEXT_KEY in entry:
+        return True
+    if "journal" in entry:
+        return (isinstance(entry.get("run"), str)
+                and isinstance(entry.get("readers", {}), dict)
+                and isinstance(entry.get("columns", {}), dict))
+    result = entry.get("result")
+    return isinstance(result, dict) and isinstance(result.get("path"), str)
+
 class Journal:
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / JOURNAL_NAME
@@ -151,14 +166,17 @@ class Journal:
         they are kept in :attr:`texts` (and :attr:`text_lines`) for the entries that name
         them."""
         self.texts, self.text_lines = {}, {}
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                try:  # line by line: one damaged line (bytes that are no UTF-8) is one line lost
+                    line = raw.decode("utf-8")
                     entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by a crash
-                if not isinstance(entry, dict):
-                    continue
+                except ValueError:  # UnicodeDecodeError too
+                    continue  # a line cut short by a crash, or damaged
+                if line.endswith("\r\n"):  # as text mode read it (a journal copied on Windows)
+                    line = line[:-2] + "\n"
+                if not isinstance(entry, dict) or not _well_formed(entry):
+                    continue  # edited by hand, or another tool's: never a reason to crash
                 key = entry.get(TEXT_KEY)
                 if key is not None:
                     text = entry.get("text")
@@ -222,7 +240,12 @@ class Journal:
         for path, entry in last.items():
             run = entry.get("run")  # a run id is a string: anything else is no run's entry
             header = headers.get(run) if isinstance(run, str) else None
-            reuse = _reuse(entry, header, by_path[path], fingerprints, self.texts)
+            try:
+                reuse = _reuse(entry, header, by_path[path], fingerprints, self.texts)
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+                # An entry of the right kind whose inside is not what orcapost writes (edited
+                # by hand, damaged in place): its file is computed again, nothing crashes.
+                reuse = None
             if reuse is not None and reuse.result is not None and shrink is not None:
                 reuse.result.values = {group: {name: shrink(v) for name, v in values.items()}
                                        for group, values in reuse.result.values.items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from orcapost.fingerprints import RunFingerprints, file_identity
 from orcapost.journal import JOURNAL_NAME, TEXT_KEY, Journal
 from orcapost.results import FileInfo, FileResult
@@ -89,3 +90,50 @@ def test_a_text_that_is_no_utf_8_is_no_crash(tmp_path):
     assert _reusable(tmp_path, files) == ["f0.sim"]
     headers, last = Journal(tmp_path).last_lines()  # orcapost merge reads it so
     assert len(last) == 1
+
+
+def _journal_of(directory: Path, files: list[FileInfo]) -> Path:
+    journal = Journal(directory)
+    journal.start(keep=False, fingerprints=PRINTS)
+    for file in files:
+        journal.append(_result(file))
+    journal.close()
+    return directory / JOURNAL_NAME
+
+
+
+
+
+@pytest.mark.parametrize("damage", [
+    b"\xff\xfe\n",                                   # bytes that are no UTF-8
+    b'{"result": [1]}\n',                            # a result that is no object
+    b'{"journal": 4, "run": []}\n',                  # a run id that is no string
+    b'{"journal": 4, "run": "r", "readers": "x"}\n',  # readers that are no mapping
+    b'{"run": "r", "result": {"path": 5}}\n',        # a path that is no string
+])
+def test_a_damaged_or_hand_edited_line_costs_only_itself(tmp_path, damage):
+    """Each of these crashed --resume and merge with an internal error (exit 3): the line is
+    skipped as a cut one is, and every other entry is reused."""
+    files = [_file(tmp_path, n) for n in range(3)]
+    path = _journal_of(tmp_path, files)
+    with open(path, "ab") as handle:
+        handle.write(damage)
+    assert _reusable(tmp_path, files) == ["f0.sim", "f1.sim", "f2.sim"]
+    journal = Journal(tmp_path)
+    headers, last = journal.last_lines()
+    assert sorted(Path(p).name for p in last) == ["f0.sim", "f1.sim", "f2.sim"]
+    assert len(journal.journaled_paths()) == 3
+
+
+def test_an_entry_whose_inside_is_damaged_is_computed_again(tmp_path):
+    """An entry of the right kind with cells that are no mapping: that file only is run again."""
+    files = [_file(tmp_path, n) for n in range(3)]
+    path = _journal_of(tmp_path, files)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        entry = json.loads(line)
+        if entry.get("result", {}).get("path") == str(files[1].path):
+            entry["cells"] = [1, 2]
+            lines[i] = json.dumps(entry) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert _reusable(tmp_path, files) == ["f0.sim", "f2.sim"]
