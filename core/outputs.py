@@ -349,6 +349,11 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     tables.check_names()  # refused before anything is staged or replaced
     names = tables.groups(campaign=complete and campaign)
     stems = _file_stems(tables, sinks, context, names)
+    # A staging folder left by a run killed while it published (the run lock, held by this
+    # run and merge alike, says no other run is writing here): a copy of tables, removed.
+    for stale in directory.glob(f"{STAGING_PREFIX}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     try:

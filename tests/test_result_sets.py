@@ -116,3 +116,18 @@ def test_a_failed_write_leaves_the_previous_set_whole(pm, campaign, tmp_path):
     # No table was replaced: the csv tables written before the failure were only staged.
     assert _snapshot(out) == before
     assert not list(out.glob(".orcapost-staging-*"))
+
+
+def test_a_staging_folder_a_killed_run_left_is_removed_by_the_next_set(pm, campaign, tmp_path):
+    """A run killed while it published leaves its staging folder (a whole copy of the tables);
+    it stayed for good, even after a successful run. The next run's tables remove it."""
+    out = tmp_path / "out"
+    _run(pm, campaign, out)
+    stale = out / ".orcapost-staging-0123456789ab"
+    stale.mkdir()
+    (stale / "lines.csv").write_text("old", encoding="utf-8")
+    changed = _config(campaign, out)
+    changed["results"]["lines"]["columns"][0]["statistics"].append("min")
+    Engine(pm, validate_data(changed, pm.registry)).run()
+    assert not stale.exists()
+    assert not list(out.glob(".orcapost-staging-*"))
