@@ -354,6 +354,7 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     for stale in directory.glob(f"{STAGING_PREFIX}*"):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
+    previous = _published_tables(directory) if complete else {}
     staging = directory / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     try:
@@ -377,9 +378,45 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
                 output_path(target, FAILURES_TABLE, sink.suffix).unlink(missing_ok=True)
         if complete:
             shutil.rmtree(directory / PARTIAL_FOLDER, ignore_errors=True)  # superseded
+            _remove_superseded(directory, previous, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _published_tables(directory: Path) -> dict[str, Any]:
+    """The files of the complete set published in ``directory``, as its run report lists
+    them (empty: none, or no report orcapost could read)."""
+    try:
+        report = json.loads((directory / RUN_REPORT_NAME).read_text(encoding="utf-8"))
+        result_set = report["result_set"]
+        tables = result_set["tables"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(result_set, dict) or not result_set.get("complete"):
+        return {}
+    return tables if isinstance(tables, dict) else {}
+
+
+def _remove_superseded(directory: Path, previous: dict[str, Any], written: list[Path]) -> None:
+    """Remove the tables of the set just replaced that the new set did not write (a group, a
+    campaign table or a format the config no longer has, a dropped file's per-file table):
+    left beside the new ones they made the folder a mix of two runs. Only files the old
+    report lists, directly in the folder, and still as it recorded them (same size: no file a
+    user put there since) are removed."""
+    # Case ignored: on Windows and macOS "Mooring.csv" is the "mooring.csv" just written.
+    kept = {Path(path).name.casefold() for path in written}
+    for name, recorded in previous.items():
+        if (not isinstance(name, str) or "/" in name or "\\" in name
+                or name.casefold() in kept
+                or reserved_problem(name) is not None or not isinstance(recorded, dict)):
+            continue
+        path = directory / name
+        try:
+            if path.is_file() and path.stat().st_size == recorded.get("size"):
+                path.unlink()
+        except OSError:
+            continue  # one that cannot be removed stays, as before; the run is not failed for it
 
 
 def _same_bytes(staged: Path, target: Path) -> bool:

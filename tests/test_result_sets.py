@@ -131,3 +131,26 @@ def test_a_staging_folder_a_killed_run_left_is_removed_by_the_next_set(pm, campa
     Engine(pm, validate_data(changed, pm.registry)).run()
     assert not stale.exists()
     assert not list(out.glob(".orcapost-staging-*"))
+
+
+def test_tables_the_new_set_does_not_write_are_removed_with_the_old_set(pm, campaign, tmp_path):
+    """A rerun without the campaign table left the old one beside the new group table (rows of
+    another run's numbers, listed in no report). A file the user put in the folder, and an old
+    table the user has since edited (another size), are left alone."""
+    out = tmp_path / "out"
+    assert _run(pm, campaign, out).exit_code == 0
+    assert (out / "by_heading.csv").is_file()
+    (out / "notes.csv").write_text("mine", encoding="utf-8")
+    config = _config(campaign, out)
+    config["campaign"] = []
+    config["outputs"]["formats"] = ["csv"]
+    edited = out / "lines.parquet"
+    edited.write_bytes(edited.read_bytes() + b"edited")
+    assert Engine(pm, validate_data(config, pm.registry)).run().exit_code == 0
+    assert not (out / "by_heading.csv").exists()
+    assert not (out / "by_heading.parquet").exists()
+    assert (out / "lines.csv").is_file()
+    assert (out / "notes.csv").read_text(encoding="utf-8") == "mine"
+    assert edited.is_file()  # not as published: the user's now
+    listed = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))["result_set"]
+    assert "by_heading.csv" not in listed["tables"]
