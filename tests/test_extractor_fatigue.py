@@ -124,3 +124,25 @@ def test_thickness_with_a_built_in_curve_or_a_user_k_is_accepted():
         column = FatigueExtractor.Options(label="x", object="A", variable="B", sn_curve=curve,
                                           thickness=40)
         assert column.thickness == 40
+
+
+@pytest.mark.parametrize("edges", [[0.0, 0.2, 0.4], [0.3, 0.5, 1.0]])
+def test_histogram_edges_that_miss_cycles_gain_bins_that_count_them(campaign, edges):
+    """Given edges that do not reach the largest ranges (or start above the smallest), numpy
+    drops the cycles outside: the most damaging ones were in no row. Every cycle is counted,
+    in a bin from the last edge to the largest range (or from the smallest to the first)."""
+    path = first_archive(campaign)
+    out = extract(FatigueExtractor, path, object="FPSO", variable="Heave", bins=edges,
+                  outputs=["cycles", "max_range"])
+    table = next(v for v in out.values() if isinstance(v, dict))["columns"]
+    with Archive(path) as archive:
+        heave = np.array(archive.column("FPSO/Heave"))[whole(archive)].astype(np.float64)
+    cycles = list(rainflow.extract_cycles(heave.tolist()))
+    ranges = [r for r, _, _, _, _ in cycles]
+    assert max(ranges) > edges[-1]
+    assert sum(table["cycles"]) == pytest.approx(sum(c for _, _, c, _, _ in cycles))
+    assert table["range_high"][-1] == pytest.approx(max(ranges))
+    assert table["range_low"][-1] == edges[-1]
+    if min(ranges) < edges[0]:
+        assert table["range_low"][0] == pytest.approx(min(ranges))
+        assert table["range_high"][0] == edges[0]

@@ -112,6 +112,21 @@ def test_range_mean_matrix_is_numpy_histogram2d_of_the_cycles(campaign):
     assert sum(table["cycles"]) == out["x"]  # every cycle inside the edges
 
 
+def test_range_mean_matrix_edges_that_miss_cycles_gain_bins_that_count_them(campaign):
+    """Edges inside the cycles' ranges and means: numpy's histogram2d dropped every cycle
+    outside them, silently. Every cycle is counted, in bins out to the extreme range and mean."""
+    path = first_archive(campaign)
+    out = extract(FatigueExtractor, path, object="FPSO", variable="Heave", outputs=["cycles"],
+                  matrix={"range_bins": [0.2, 0.4], "mean_bins": [-0.05, 0.05]})
+    table = out["x range-mean matrix"]["columns"]
+    _, heave = _series(path, "FPSO/Heave")
+    c = _cycles(heave)
+    assert c[:, 0].max() > 0.4 and c[:, 1].min() < -0.05 and c[:, 1].max() > 0.05  # premise
+    assert sum(table["cycles"]) == pytest.approx(out["x"])
+    assert max(table["range_high"]) == pytest.approx(c[:, 0].max())
+    assert min(table["mean_low"]) == pytest.approx(c[:, 1].min())
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"m": [4, 4]}, "distinct"),
     ({"m": [4, -1]}, "> 0"),

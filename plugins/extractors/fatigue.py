@@ -51,6 +51,7 @@ from orcapost.plugins.extractors.fatigue_options import (
     GoodmanCorrection,
     RangeMeanMatrix,
     corrected_cycles,
+    covering_bins,
     del_names,
     matrix_rows,
 )
@@ -265,7 +266,8 @@ class FatigueExtractor(Extractor):
                 for output in wanted:
                     per_node[output].append(values[output])
                 if column.bins is not None:
-                    counts, edges = range_histogram(cycles.ranges, cycles.counts, column.bins)
+                    counts, edges = range_histogram(cycles.ranges, cycles.counts,
+                                                    covering_bins(column.bins, cycles.ranges))
                     histogram["object"].extend([obj] * counts.size)
                     histogram["variable"].extend([var] * counts.size)
                     histogram["arc_length"].extend([s] * counts.size)

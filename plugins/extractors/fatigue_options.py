@@ -73,6 +73,26 @@ def corrected_cycles(cycles: Any, residue: str, goodman: GoodmanCorrection | Non
     return ranges, residue_counts(cycles.counts, residue)
 
 
+def covering_bins(bins: int | list[float], values: Any) -> int | list[float]:
+    """``bins`` as numpy takes them, widened so that every value is counted: given edges gain a
+    bin from the smallest value up to the first edge, and one from the last edge up to the
+    largest value, where values lie outside them (``numpy.histogram`` drops them silently: the
+    largest, most damaging cycles were in no row). The last given edge then closes no bin: a
+    value equal to it counts in the bin above it. A bin count covers every value already."""
+    if isinstance(bins, int):
+        return bins
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return bins
+    edges = [float(edge) for edge in bins]
+    low, high = float(values.min()), float(values.max())
+    if low < edges[0]:
+        edges.insert(0, low)
+    if high > edges[-1]:
+        edges.append(high)
+    return edges
+
+
 def matrix_rows(cycles: Any, spec: RangeMeanMatrix, residue: str) -> dict[str, list]:
     """The range-mean matrix of one series as long-table rows (every cell, zeros included).
 
@@ -82,7 +102,8 @@ def matrix_rows(cycles: Any, spec: RangeMeanMatrix, residue: str) -> dict[str, l
     """
     counts = residue_counts(cycles.counts, residue)
     grid, r_edges, m_edges = np.histogram2d(cycles.ranges, cycles.means,
-                                            bins=[spec.range_bins, spec.mean_bins],
+                                            bins=[covering_bins(spec.range_bins, cycles.ranges),
+                                                  covering_bins(spec.mean_bins, cycles.means)],
                                             weights=counts)
     r_cells, m_cells = np.meshgrid(np.arange(r_edges.size - 1), np.arange(m_edges.size - 1),
                                    indexing="ij")
