@@ -460,11 +460,21 @@ def specified_bounds(period: Period, first: float, reached: float, state: str
     return max(start, first), min(end, reached)
 
 
-def sample_interval(time: np.ndarray) -> float:
-    """The sample interval of a series' times: the mean step (exact for a regular grid)."""
+def sample_interval(time: np.ndarray, even: str | None = None) -> float:
+    """The sample interval of a series' times: the mean step (exact for a regular grid). With
+    ``even`` (what needs it, e.g. "extremes"), times that are not evenly spaced (to 1e-6 of the
+    step) are an error naming it: the mean step of a record sampled at 0.1 s and then 1 s is
+    neither, and a rate or period computed from it is wrong."""
     if time.shape[0] < 2:
         raise ResultFileError("a single sample has no sample interval")
-    return float(time[-1] - time[0]) / (time.shape[0] - 1)
+    dt = float(time[-1] - time[0]) / (time.shape[0] - 1)
+    if even is not None and (not dt > 0 or float(np.max(np.abs(np.diff(time) - dt)))
+                             > 1e-6 * dt + 1e-12):
+        raise ResultFileError(f"{even} needs a constant sample interval; this period's samples "
+                              "are not evenly spaced (steps from "
+                              f"{float(np.min(np.diff(time))):g} to "
+                              f"{float(np.max(np.diff(time))):g} s)")
+    return dt
 
 
 def _interpolate_rows(arcs: np.ndarray, grid: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -179,3 +179,18 @@ def test_goodness_of_fit_reports_peaks_and_scipys_ks_p_value(method):
 def test_goodness_of_fit_is_refused_for_rayleigh():
     with pytest.raises(ValidationError, match="goodness_of_fit applies"):
         _column(method="rayleigh", goodness_of_fit=True)
+
+
+def test_an_unevenly_sampled_record_is_refused_not_mistimed(tmp_path):
+    """0.1 s steps, then 1 s: the mean step (neither) timed the zero crossings, so Rayleigh's
+    Tz and MPM were wrong with status ok. Refused as a spectrum or a filter refuses it."""
+    from orcapost.archive import ObjectData, SimulationData, Stage, TimeVariable, write_archive
+
+    time = np.concatenate([np.arange(0.0, 300.0, 0.1), np.arange(300.0, 1800.01, 1.0)])
+    heave = np.sin(2 * np.pi * time / 9.8)
+    sim = SimulationData(time=time, stages=[Stage(0, -10.0, 0.0), Stage(1, 0.0, 1800.0)],
+                         objects=[ObjectData("FPSO", "Vessel",
+                                             [TimeVariable("Heave", "m", heave)])])
+    path = write_archive(tmp_path / "uneven.arrow", sim)
+    with pytest.raises(ResultFileError, match="constant sample interval"):
+        extract(ExtremesExtractor, path, object="FPSO", variable="Heave", method="rayleigh")

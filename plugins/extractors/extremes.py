@@ -127,8 +127,9 @@ class ExtremesExtractor(Extractor):
         for target, base in self.named_targets(file, column):
             series = file.time_history(target.obj.name, target.var.name, column.position,
                                        column.period)
-            # The sample interval is the stored grid's: omitted samples shorten the record.
-            dt = sample_interval(series.time)
+            # The sample interval is the stored grid's: omitted samples shorten the record. An
+            # uneven grid has none: zero crossings, blocks and peak rates would be mistimed.
+            dt = sample_interval(series.time, even="an extremes estimate")
             time, x = guard.series(f"{target.obj.name} / {target.var.name}", series.time,
                                    series.values)
             fitted: dict[str, Any] = {}

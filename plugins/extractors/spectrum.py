@@ -35,6 +35,7 @@ from orcapost.api import (
     common_unit,
     extra_table,
     hookimpl,
+    sample_interval,
     series_names,
     table_title,
     with_units,
@@ -126,10 +127,7 @@ def welch_psd(time: np.ndarray, x: np.ndarray, column: SpectrumColumn
     n = x.shape[0]
     if n < 8:
         raise ResultFileError(f"a spectrum needs at least 8 samples, the period has {n}")
-    dt = float(time[-1] - time[0]) / (n - 1)
-    if not dt > 0 or float(np.max(np.abs(np.diff(time) - dt))) > 1e-6 * dt + 1e-12:
-        raise ResultFileError("a spectrum needs a constant sample interval; this period's "
-                              "samples are not evenly spaced")
+    dt = sample_interval(time, even="a spectrum")
     nperseg = min(column.nperseg or default_nperseg(n), n)
     noverlap = int(round(column.overlap * nperseg))
     detrend: str | bool = False if column.detrend == "none" else column.detrend
