@@ -70,6 +70,10 @@ _SOURCES: dict[str, str] = {
     "latest_wave": "orcapost.resultfile",
     "specified_bounds": "orcapost.resultfile",
     "position_qualifiers": "orcapost.resultfile",
+    # A column's acceptance criterion (docs/criteria.md), for extractors that choose which
+    # node's value to report.
+    "has_criterion": "orcapost.criteria",
+    "check_array": "orcapost.criteria",
     # The NaN policy of sampled columns (docs/numerics.md).
     "SampleGuard": "orcapost.finite",
     "all_finite": "orcapost.finite",
@@ -192,6 +196,8 @@ if TYPE_CHECKING:
     from orcapost.config import load_config as load_config
     from orcapost.config import read_yaml as read_yaml
     from orcapost.config import validate_data as validate_data
+    from orcapost.criteria import check_array as check_array
+    from orcapost.criteria import has_criterion as has_criterion
     from orcapost.defaults import CONFIG_VERSION as CONFIG_VERSION
     from orcapost.defaults import DEFAULT_THREADS as DEFAULT_THREADS
     from orcapost.discovery import discover as discover

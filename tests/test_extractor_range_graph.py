@@ -126,3 +126,35 @@ def test_a_repeated_statistic_is_one_output(campaign):
     out = extract(RangeGraphExtractor, first_archive(campaign), object="Riser",
                   variable="Effective Tension", statistics=["max", "max"], label="T")
     assert list(out) == ["T max"]
+
+
+@pytest.mark.parametrize(("criterion", "node"), [
+    ({"allowable": 100.0}, 1), ({"limits": {"min": -100.0}}, 1),
+    ({"limits": {"max": -100.0}}, 0),  # the largest mean is the worst against a maximum
+])
+def test_a_mean_envelope_with_a_criterion_reports_its_worst_node(tmp_path, criterion, node):
+    """Node means -10, -500 and -20: the summary was the largest mean (-10, at 0 m), so a
+    criterion checked on it passed although the node at 50 m breaches; with a criterion the
+    summary is the worst node by the check (the breach), so checking it checks every node."""
+    from orcapost.archive import (
+        LineVariable,
+        ObjectData,
+        SimulationData,
+        Stage,
+        write_archive,
+    )
+
+    time = np.arange(0.0, 10.01, 1.0)
+    grid = np.stack([np.full(time.size, -10.0), np.full(time.size, -500.0),
+                     np.full(time.size, -20.0)], 1) + 0.1 * np.sin(time)[:, None]
+    sim = SimulationData(time=time, stages=[Stage(0, -1.0, 0.0), Stage(1, 0.0, 10.0)],
+                         objects=[ObjectData("Line1", "Line", [LineVariable("T", "kN", grid)],
+                                             arc_lengths=np.array([0.0, 50.0, 100.0]))])
+    path = write_archive(tmp_path / "a.arrow", sim)
+    out = extract(RangeGraphExtractor, path, object="Line1", variable="T", statistics=["mean"],
+                  with_arc_length=True, **criterion)
+    assert out["x"] == pytest.approx(grid[:, node].mean())
+    assert out["x arc length"] == 50.0 * node
+    plain = extract(RangeGraphExtractor, path, object="Line1", variable="T", statistics=["mean"],
+                    with_arc_length=True)
+    assert plain["x arc length"] == 0.0  # without a criterion: the largest mean, as before

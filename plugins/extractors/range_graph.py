@@ -22,8 +22,10 @@ from orcapost.api import (
     ResultFileError,
     SampledColumn,
     SampleGuard,
+    check_array,
     common_unit,
     extra_table,
+    has_criterion,
     hookimpl,
     namer_for,
     series_names,
@@ -39,6 +41,28 @@ Envelope = Literal["max", "min", "mean", "std"]
 
 #: Which node a statistic's summary value comes from.
 SUMMARY = {"max": np.argmax, "min": np.argmin, "mean": np.argmax, "std": np.argmax}
+#: Statistics whose summary node is not the one a criterion governs: the largest mean says
+#: nothing of a node whose mean is far below a minimum or far from zero (an allowable on its
+#: magnitude). With a criterion their summary is the governing node (below).
+CHECKED_AT_WORST = frozenset({"mean", "std"})
+
+
+def governing_node(column: RangeGraphColumn, values: np.ndarray, stat: str) -> int:
+    """The node whose ``stat`` the summary cell reports: :data:`SUMMARY`'s, except for
+    :data:`CHECKED_AT_WORST` statistics of a column with a criterion, where it is the worst
+    node by the check (a breaching node first, the largest utilisation among them; else the
+    largest utilisation), so that checking the summary is checking every node."""
+    default = int(SUMMARY[stat](values))
+    if stat not in CHECKED_AT_WORST or not has_criterion(column):
+        return default
+    utilisation, passed = check_array(column, values.tolist())
+    worst = np.where(np.isnan(utilisation), np.inf, utilisation)  # undefined: a breach's worst
+    failing = ~np.asarray(passed, dtype=bool)
+    if failing.any():
+        return int(np.argmax(np.where(failing, worst, -np.inf)))
+    if np.isfinite(utilisation).any():
+        return int(np.nanargmax(utilisation))
+    return default
 
 
 class RangeGraphColumn(SampledColumn):
@@ -105,7 +129,7 @@ class RangeGraphExtractor(Extractor):
                 env = envelopes(grid, [*wanted, FINITE_COUNT], column.ddof)
                 guard.nodes(f"{obj} / {var}", arcs, env[FINITE_COUNT], grid.shape[0])
                 for stat in wanted:
-                    node = int(SUMMARY[stat](env[stat]))
+                    node = governing_node(column, env[stat], stat)
                     key = name(object=obj, variable=var, statistic=stat, section=section)
                     if key in out:  # a label that names two outputs alike: never overwrite
                         raise ResultFileError(
