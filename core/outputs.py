@@ -49,7 +49,7 @@ from orcapost.names import (
     file_name_problem,
     reserved_problem,
 )
-from orcapost.results import FileInfo, FileResult, RunContext, RunSummary
+from orcapost.results import STATUS_FAILED, FileInfo, FileResult, RunContext, RunSummary
 from orcapost.tables import FAILURES_TABLE, RunTables
 
 
@@ -85,9 +85,21 @@ class TableWriter:
         missing = [str(file.path) for file in context.files if str(file.path) not in done]
         complete = not summary.interrupted and not missing
         directory = Path(context.output_directory)
+        # Every file failed (inputs truncated by a re-sync, a share gone): such a set has no
+        # value in it, and replacing a published complete set with it would lose the last good
+        # result set. It is written as a partial set beside it instead.
+        all_failed = (complete and context.results
+                      and all(result.status == STATUS_FAILED for result in context.results)
+                      and bool(_published_tables(directory)))
+        if all_failed:
+            complete = False
         target = directory if complete else directory / PARTIAL_FOLDER
         summary.result_set = {"complete": complete, "directory": str(target),
                               "files": len(done), "missing": missing}
+        if all_failed:
+            summary.result_set["kept"] = ("every file failed: the published complete set is "
+                                          "kept, this run's failure rows are in "
+                                          f"{target}")
         _load_case_failures(self.tables, summary)
         if self.confirmed is not None and not complete:
             # Stopped while confirming the published set: its rows carry no values, so no

@@ -154,3 +154,32 @@ def test_tables_the_new_set_does_not_write_are_removed_with_the_old_set(pm, camp
     assert edited.is_file()  # not as published: the user's now
     listed = json.loads((out / RUN_REPORT_NAME).read_text(encoding="utf-8"))["result_set"]
     assert "by_heading.csv" not in listed["tables"]
+
+
+def test_a_rerun_whose_every_file_failed_keeps_the_published_set(pm, campaign, tmp_path):
+    """Every input truncated (a share re-syncing): the rerun replaced the good complete set with
+    a set of failure rows, campaign tables of error text. The published set is kept whole and
+    the failure rows go to partial/, exit 1."""
+    import shutil
+
+    inputs = tmp_path / "inputs"
+    shutil.copytree(campaign, inputs)
+    out = tmp_path / "out"
+    assert _run(pm, inputs, out).exit_code == 0
+    complete = _snapshot(out)
+    report = (out / RUN_REPORT_NAME).read_bytes()
+    for path in inputs.iterdir():
+        with open(path, "r+b") as handle:
+            handle.truncate(1000)
+    summary = _run(pm, inputs, out)
+    assert summary.exit_code == 1 and summary.failed == len(list(inputs.iterdir()))
+    assert _snapshot(out) == complete
+    assert (out / RUN_REPORT_NAME).read_bytes() == report
+    assert summary.result_set["complete"] is False and "kept" in summary.result_set
+    assert (out / PARTIAL_FOLDER / RUN_REPORT_NAME).is_file()
+    # Once the inputs are good again, their set replaces the published one as always.
+    shutil.rmtree(inputs)
+    shutil.copytree(campaign, inputs)
+    again = _run(pm, inputs, out)
+    assert again.exit_code == 0 and again.result_set["complete"] is True
+    assert not (out / PARTIAL_FOLDER).exists()

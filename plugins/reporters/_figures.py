@@ -72,7 +72,10 @@ def summary_lines(summary) -> list[str]:
         f"{summary.bytes / 1e6 / summary.elapsed if summary.elapsed else 0:.1f} MB/s)"
     ]
     result_set = summary.result_set
-    if result_set and not result_set.get("complete", True):
+    if result_set and result_set.get("kept"):
+        lines.append(f"{result_set['kept']}; fix the inputs and run again (their tables "
+                     "then replace the published set)")
+    elif result_set and not result_set.get("complete", True):
         lines.append(
             f"{'interrupted' if summary.interrupted else 'incomplete'}: the "
             f"{result_set.get('files', 0)} files finished are in {result_set.get('directory')} "
