@@ -21,9 +21,7 @@ from typing import Any
 
 import numpy as np
 from orcapost.errors import ResultFileError
-
-#: Relative spread of the sample steps a filter accepts: it needs one sampling frequency.
-_UNIFORM = 1e-6
+from orcapost.resultfile import sample_interval
 
 
 def filtered_file(file: Any, column: Any) -> Any:
@@ -39,11 +37,7 @@ def apply_filter(spec: Any, time: np.ndarray, values: np.ndarray, where: str = "
     values = np.asarray(values, dtype=np.float64)
     if time.shape[0] < 2:
         raise ResultFileError(f"{where}{spec.describe()} filter needs at least 2 samples")
-    steps = np.diff(time)
-    dt = float(time[-1] - time[0]) / (time.shape[0] - 1)
-    if not dt > 0 or float(np.max(np.abs(steps - dt))) > _UNIFORM * dt + 1e-12:
-        raise ResultFileError(f"{where}{spec.describe()} filter needs a constant sample "
-                              "interval; this period's samples are not evenly spaced")
+    dt = sample_interval(time, even=f"{where}{spec.describe()} filter")
     if not np.isfinite(values).all():
         # A filter spreads one NaN over the whole series: refuse rather than hide it.
         raise ResultFileError(f"{where}NaN or inf samples cannot be filtered "

@@ -258,14 +258,11 @@ def published_unchanged(directory: Path, fingerprint: str, contents: bool = True
     ``directory`` was made of exactly ``fingerprint`` and every file of it is as it was
     published (size, mtime, and with ``contents`` its sha256); None otherwise (the set is then
     written again)."""
-    try:
-        report = json.loads((Path(directory) / RUN_REPORT_NAME).read_text(encoding="utf-8"))
-        result_set = report["result_set"]
-        tables = result_set["tables"]
-        if (not result_set.get("complete") or result_set.get("fingerprint") != fingerprint
-                or not isinstance(tables, dict) or not tables):
-            return None
-    except (OSError, ValueError, KeyError, TypeError):
+    result_set = _published_set(Path(directory))
+    if result_set is None or result_set.get("fingerprint") != fingerprint:
+        return None
+    tables = result_set["tables"]
+    if not tables:
         return None
     for name, recorded in tables.items():
         path = Path(directory) / name
@@ -396,18 +393,25 @@ def write_tables(tables: RunTables, sinks: Sequence[Sink], context: RunContext, 
     return written
 
 
-def _published_tables(directory: Path) -> dict[str, Any]:
-    """The files of the complete set published in ``directory``, as its run report lists
-    them (empty: none, or no report orcapost could read)."""
+def _published_set(directory: Path) -> dict[str, Any] | None:
+    """The run report's ``result_set`` of the complete set published in ``directory``, its
+    ``tables`` a mapping (None: no complete set, or no report orcapost could read)."""
     try:
         report = json.loads((directory / RUN_REPORT_NAME).read_text(encoding="utf-8"))
         result_set = report["result_set"]
-        tables = result_set["tables"]
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    if not isinstance(result_set, dict) or not result_set.get("complete"):
-        return {}
-    return tables if isinstance(tables, dict) else {}
+        return None
+    if (not isinstance(result_set, dict) or not result_set.get("complete")
+            or not isinstance(result_set.get("tables"), dict)):
+        return None
+    return result_set
+
+
+def _published_tables(directory: Path) -> dict[str, Any]:
+    """The files of the complete set published in ``directory``, as its run report lists
+    them (empty: none)."""
+    result_set = _published_set(directory)
+    return {} if result_set is None else result_set["tables"]
 
 
 def _remove_superseded(directory: Path, previous: dict[str, Any], written: list[Path]) -> None:
